@@ -1,0 +1,53 @@
+# Dunwell developer commands. `make demo` and `make test` work from a fresh clone:
+# the first run builds .venv and installs the project with its dev extras.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.PHONY: help venv demo test bench lint fmt clean
+
+help:
+	@echo "make venv   create .venv and install dunwell with its dev extras"
+	@echo "make demo   simulate a portfolio and serve the web app"
+	@echo "make test   run the tests (SQLite; PostgreSQL too when DUNWELL_TEST_POSTGRES_URL is set)"
+	@echo "make bench  run the benchmarks in bench/"
+	@echo "make lint   ruff, mypy, import-linter contracts and the domain checks"
+	@echo "make fmt    format the code with ruff"
+	@echo "make clean  remove .venv, caches and build artefacts"
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "dunwell needs Python >= 3.11: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+demo: venv
+	$(BIN)/dunwell demo
+
+test: venv
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: venv
+	$(BIN)/python bench/run_all.py
+
+lint: venv
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python tools/check_domain.py
+
+fmt: venv
+	$(BIN)/ruff format src tests bench tools
+
+clean:
+	rm -rf $(VENV) build dist bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name '__pycache__' -type d -prune -exec rm -rf {} +
+	find . -name '*.egg-info' -type d -prune -exec rm -rf {} +

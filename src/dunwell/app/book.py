@@ -1,0 +1,88 @@
+"""Opening the book, registering products and disbursing loans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dunwell.app.uow import UnitOfWork
+from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.money import exponent_of
+from dunwell.ledger.model import Account, JournalEntry, Line
+from dunwell.ledger.rules import entry
+from dunwell.lending.loans import LoanState, book_loan
+from dunwell.lending.model import Product
+from dunwell.lending.products import load_product
+from dunwell.lending.schedules import build_schedule
+
+
+def open_book(uow: UnitOfWork, *, business_date: dt.date, partitions: int,
+              currency: str) -> None:
+    exponent_of(currency)
+    if uow.book.get() is not None:
+        raise Conflict("the book is already open", code="book_must_open_once")
+    if partitions < 1:
+        raise InvalidInput("partitions must be at least 1", code="partitions_must_be_positive")
+    uow.book.open(business_date, partitions, currency)
+
+
+def register_product(uow: UnitOfWork, spec_toml: str) -> Product:
+    product = load_product(spec_toml)
+    info = uow.book.require()
+    if product.currency != info.currency:
+        raise InvalidInput(
+            f"product {product.code} lends {product.currency} but the book keeps "
+            f"{info.currency}; run one book per currency", code="product_currency_must_match")
+    uow.products.put(product, spec_toml)
+    return product
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRequest:
+    borrower_id: int
+    product_code: str
+    principal_minor: int
+    periods: int
+
+
+def disburse(uow: UnitOfWork, requests: Sequence[LoanRequest]) -> list[LoanState]:
+    """Book and disburse loans on the open business date, posting each to the ledger."""
+    info = uow.book.require()
+    products = uow.products.all()
+    next_id = uow.loans.next_id()
+    loans: list[LoanState] = []
+    entries: list[JournalEntry] = []
+    for k, req in enumerate(requests):
+        product = products.get(req.product_code)
+        if product is None:
+            raise InvalidInput(f"unknown product {req.product_code!r}",
+                               code="product_must_exist")
+        if not product.term_months_min <= req.periods <= product.term_months_max:
+            raise InvalidInput(
+                f"{product.code} lends for {product.term_months_min}-{product.term_months_max}"
+                f" months, not {req.periods}", code="term_must_suit_product")
+        schedule = build_schedule(
+            principal_minor=req.principal_minor, currency=product.currency,
+            annual_rate=product.annual_rate, periods=req.periods, method=product.method,
+            start=info.business_date, day_count=product.day_count, rounding=product.rounding)
+        loan = book_loan(loan_id=next_id + k, borrower_id=req.borrower_id, product=product,
+                         schedule=schedule, disbursed_on=info.business_date)
+        loans.append(loan)
+        entries.append(disbursement_entry(loan, product, info.business_date))
+    uow.loans.add_many(loans, info.partitions)
+    uow.ledger.post_many(entries)
+    return loans
+
+
+def disbursement_entry(loan: LoanState, product: Product, day: dt.date) -> JournalEntry:
+    fee = product.fees.origination_minor
+    return entry(
+        entry_id=f"disb:{loan.loan_id}", business_date=day, kind="disbursement",
+        currency=loan.currency, memo=f"disburse loan {loan.loan_id}",
+        lines=(
+            Line.debit(Account.PRINCIPAL_RECEIVABLE, loan.principal_minor, loan.loan_id),
+            Line.credit(Account.CASH, loan.principal_minor, loan.loan_id),
+            Line.debit(Account.FEE_RECEIVABLE, fee, loan.loan_id),
+            Line.credit(Account.FEE_INCOME, fee, loan.loan_id),
+        ))

@@ -1,0 +1,35 @@
+"""Entry point: ``dunwell`` (console script) or ``python -m dunwell.cli.main``."""
+
+from __future__ import annotations
+
+import typer
+
+from dunwell.cli.schedule import schedule
+
+app = typer.Typer(
+    name="dunwell",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Dunwell: micro-lending servicing and humane collections."""
+
+
+# --- Command registrations --------------------------------------------------------
+# One line per command or command group; import the function or sub-app above.
+#     app.command("name")(function)
+#     app.add_typer(sub_app, name="group")
+app.command("schedule")(schedule)
+# --- End of command registrations -------------------------------------------------
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""COB parameters and outputs as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from enum import IntEnum
+
+from dunwell.core.errors import InvalidInput
+from dunwell.lending.model import Product
+
+PPM = 1_000_000
+#: Penalty interest and the cost cap are annual rates applied per calendar day.
+CAP_YEAR_DAYS = 365
+#: Limits that keep every product of COB's integer arithmetic inside int64:
+#: with loans capped at ``MAX_LOAN_PRINCIPAL_MINOR``, principal x days x rate-in-ppm
+#: stays below 2**63 for ten years of days.
+MAX_ANNUAL_RATE = Decimal(1)
+
+
+def rate_to_ppm(rate: Decimal, *, field: str) -> int:
+    """An annual rate as integer parts per million, rounded down (in the borrower's favour)."""
+    if rate < 0:
+        raise InvalidInput(f"{field} must not be negative", code="rate_must_not_be_negative")
+    return int((rate * PPM).to_integral_value(rounding=ROUND_DOWN))
+
+
+@dataclass(frozen=True, slots=True)
+class CobParams:
+    """What COB needs of a product, in integers."""
+
+    penalty_rate_ppm: int
+    cost_cap_ppm: int
+    grace_days: int
+    late_fee_minor: int
+    penalty_year_days: int
+
+    @classmethod
+    def of(cls, product: Product) -> CobParams:
+        for name, rate in (("penalty_rate", product.penalty_rate),
+                           ("cost_cap_annual", product.cost_cap_annual)):
+            if rate > MAX_ANNUAL_RATE:
+                raise InvalidInput(
+                    f"{name} {rate} is above {MAX_ANNUAL_RATE} (100 % a year), the most "
+                    "COB's integer arithmetic is sized for", code="rate_must_fit_cob")
+        return cls(
+            penalty_rate_ppm=rate_to_ppm(product.penalty_rate, field="penalty_rate"),
+            cost_cap_ppm=rate_to_ppm(product.cost_cap_annual, field="cost_cap_annual"),
+            grace_days=product.grace_days,
+            late_fee_minor=product.fees.late_fee_minor,
+            penalty_year_days=product.day_count.year_days,
+        )
+
+
+class EventKind(IntEnum):
+    STATUS_CHANGED = 1
+    BUCKET_CHANGED = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CobEvent:
+    loan_id: int
+    day: int
+    kind: EventKind
+    before: int
+    after: int

@@ -1,0 +1,114 @@
+"""COB rules for one loan and one day, written row by row in plain Python.
+
+This is the reference the columnar kernel must agree with to the minor unit, and
+the baseline it is benchmarked against. Steps, in order:
+
+1. accrue scheduled interest linearly over each instalment's accrual period;
+2. add today's outstanding principal to the cost-cap exposure;
+3. on each instalment past its due date plus grace with unpaid principal, grow the
+   penalty basis and compute today's penalty; charge the late fee on the first
+   overdue day;
+4. cap penalty and fees so that charges never exceed ``cap x exposure / 365``,
+   oldest instalment first, fee before penalty;
+5. days past due, bucket and status; events for every change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dunwell.cob.model import CAP_YEAR_DAYS, PPM, CobEvent, CobParams, EventKind
+from dunwell.ledger.model import Account
+from dunwell.lending.loans import InstallmentState, LoanState
+from dunwell.lending.delinquency import days_past_due, next_status
+from dunwell.lending.model import bucket_for
+
+Posting = tuple[int, Account, int]  # (loan_id, account, signed amount, debit positive)
+
+
+def penalty_through(basis_minor_days: int, params: CobParams) -> int:
+    return basis_minor_days * params.penalty_rate_ppm // (params.penalty_year_days * PPM)
+
+
+def cap_allowance(exposure_minor_days: int, params: CobParams) -> int:
+    return exposure_minor_days * params.cost_cap_ppm // (CAP_YEAR_DAYS * PPM)
+
+
+def cob_loan_day(
+    loan: LoanState, params: CobParams, day: int
+) -> tuple[LoanState, list[Posting], list[CobEvent]]:
+    """Close ``day`` for one loan. A closed loan, or a day already closed, is unchanged."""
+    if not loan.status.is_open or loan.last_cob_day >= day:
+        return loan, [], []
+    interest_today = 0
+    insts: list[InstallmentState] = []
+    for inst in loan.installments:
+        delta = max(0, inst.interest_accrued_through(day) - inst.interest_accrued_minor)
+        interest_today += delta
+        insts.append(replace(inst, interest_accrued_minor=inst.interest_accrued_minor + delta))
+
+    exposure = loan.exposure_minor_days + sum(i.unpaid_principal_minor for i in insts)
+    headroom = max(0, cap_allowance(exposure, params) - loan.charged_minor - interest_today)
+    fees_today = 0
+    penalty_today = 0
+    for k, inst in enumerate(insts):
+        late_days = day - inst.due_day - params.grace_days
+        if late_days <= 0:
+            continue
+        fee_wanted = 0
+        if late_days == 1 and inst.unpaid_total_minor > 0:
+            fee_wanted = params.late_fee_minor
+        penalty_wanted = 0
+        basis = inst.penalty_basis_minor_days
+        if inst.unpaid_principal_minor > 0:
+            new_basis = basis + inst.unpaid_principal_minor
+            penalty_wanted = penalty_through(new_basis, params) - penalty_through(basis, params)
+            basis = new_basis
+        fee = min(fee_wanted, headroom)
+        headroom -= fee
+        penalty = min(penalty_wanted, headroom)
+        headroom -= penalty
+        fees_today += fee
+        penalty_today += penalty
+        insts[k] = replace(
+            inst,
+            fee_minor=inst.fee_minor + fee,
+            penalty_minor=inst.penalty_minor + penalty,
+            penalty_basis_minor_days=basis,
+        )
+
+    dpd = days_past_due(insts, day)
+    settled = all(i.unpaid_total_minor <= 0 for i in insts)
+    if settled:  # recognise any interest paid ahead of its accrual
+        for k, inst in enumerate(insts):
+            interest_today += inst.interest_minor - inst.interest_accrued_minor
+            insts[k] = replace(inst, interest_accrued_minor=inst.interest_minor)
+    status = next_status(loan.status, settled=settled, dpd=dpd, grace_days=params.grace_days)
+    bucket = bucket_for(dpd)
+    events: list[CobEvent] = []
+    if status != loan.status:
+        events.append(CobEvent(loan.loan_id, day, EventKind.STATUS_CHANGED, loan.status, status))
+    if bucket != loan.bucket:
+        events.append(CobEvent(loan.loan_id, day, EventKind.BUCKET_CHANGED, loan.bucket, bucket))
+
+    lid = loan.loan_id
+    postings: list[Posting] = []
+    for amount, receivable, income in (
+        (interest_today, Account.INTEREST_RECEIVABLE, Account.INTEREST_INCOME),
+        (penalty_today, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME),
+        (fees_today, Account.FEE_RECEIVABLE, Account.FEE_INCOME),
+    ):
+        if amount:
+            postings.append((lid, receivable, amount))
+            postings.append((lid, income, -amount))
+    new_loan = replace(
+        loan,
+        installments=tuple(insts),
+        days_past_due=dpd,
+        bucket=bucket,
+        status=status,
+        charged_minor=loan.charged_minor + interest_today + penalty_today + fees_today,
+        exposure_minor_days=exposure,
+        last_cob_day=day,
+    )
+    return new_loan, postings, events

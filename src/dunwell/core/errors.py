@@ -1,0 +1,46 @@
+"""Typed, coded rejections.
+
+Every expected rejection in Dunwell is a :class:`DomainError` with a stable ``code``
+named in positive space (what must hold), a human message saying what was wrong and
+what to do, and optional structured ``details``. Shells map codes to exit codes or
+HTTP statuses in one place; ``assert`` is kept for programmer errors only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DomainError(Exception):
+    """An expected rejection: nothing was changed."""
+
+    code: str = "domain_rule_must_hold"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.details: Mapping[str, Any] = details
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidInput(DomainError):
+    """The caller sent something malformed or out of range."""
+
+    code = "input_must_be_valid"
+
+
+class NotFound(DomainError):
+    """A referenced object does not exist."""
+
+    code = "referenced_object_must_exist"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (e.g. a closed loan)."""
+
+    code = "state_must_allow_operation"

@@ -1,0 +1,15 @@
+"""Lending rejections, each with a stable code."""
+
+from dunwell.core.errors import Conflict, InvalidInput
+
+
+class PaymentRejected(InvalidInput):
+    code = "payment_must_be_valid"
+
+
+class LoanClosed(Conflict):
+    code = "loan_must_be_open"
+
+
+class ReversalRejected(Conflict):
+    code = "reversal_must_be_possible"
