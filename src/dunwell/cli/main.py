@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from dunwell.cli import book
+from dunwell.cli.demo import demo
 from dunwell.cli.schedule import schedule
 
 app = typer.Typer(
@@ -24,6 +26,14 @@ def _root() -> None:
 #     app.command("name")(function)
 #     app.add_typer(sub_app, name="group")
 app.command("schedule")(schedule)
+app.command("init")(book.init)
+app.command("cob")(book.cob)
+app.command("pay")(book.pay)
+app.command("reverse")(book.reverse)
+app.command("loan")(book.loan)
+app.command("portfolio")(book.portfolio)
+app.command("balances")(book.balances)
+app.command("demo")(demo)
 # --- End of command registrations -------------------------------------------------
 
 

@@ -1,0 +1,210 @@
+"""Commands on the loan book: init, cob, pay, reverse, loan, portfolio, balances."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dunwell.app.book import open_book, register_product
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.cob_runner import close_day, close_until
+from dunwell.app.payments import quote_payoff, receive_payment, reverse_payment
+from dunwell.app.seed import builtin_product_texts
+from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.core.dates import from_day, parse_date
+from dunwell.core.errors import InvalidInput
+from dunwell.core.money import format_minor
+from dunwell.ledger.model import Account
+from dunwell.lending.model import Bucket
+from dunwell.lending.payments import PaymentKind
+from dunwell.lending.prepayment import PrepaymentMode
+
+
+def init(
+    date: Annotated[str, typer.Option("--date", help="First business date, YYYY-MM-DD.")],
+    partitions: Annotated[int, typer.Option(help="COB partitions.")] = 8,
+    currency: Annotated[str, typer.Option(help="The book's currency.")] = "CNY",
+    db: DbOption = None,
+) -> None:
+    """Open a new book and register the built-in products."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            open_book(uow, business_date=parse_date(date, field="--date"),
+                      partitions=partitions, currency=currency.upper())
+            codes = [register_product(uow, text).code for text in builtin_product_texts()]
+            uow.commit()
+    console.print(f"book opened at {date} with products: {', '.join(codes)}")
+
+
+def cob_progress() -> Progress:
+    return Progress(TextColumn("COB {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("partitions"), TimeElapsedColumn(), console=console,
+                    transient=True)
+
+
+def cob(
+    date: Annotated[str | None, typer.Option("--date", help="Close this business date.")] = None,
+    until: Annotated[str | None, typer.Option("--until",
+                                               help="Close every day through this date.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Close business days: accrue, age, penalise (capped) and move the book on."""
+    with clear_errors():
+        if (date is None) == (until is None):
+            raise InvalidInput("give exactly one of --date D or --until D",
+                               code="cob_needs_one_date")
+        app = app_for(db)
+        with cob_progress() as bar:
+            task = bar.add_task("cob", total=None, day="")
+
+            def tick(day: dt.date, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, day=day.isoformat())
+
+            if date is not None:
+                reports = [close_day(app.engine, parse_date(date, field="--date"), tick)]
+            else:
+                reports = close_until(app.engine, parse_date(str(until), field="--until"), tick)
+    table = Table(title="close of business")
+    for col in ("date", "partitions run", "skipped", "loans", "postings", "events"):
+        table.add_column(col, justify="right")
+    for r in reports[-15:]:
+        table.add_row(r.business_date.isoformat(), str(r.partitions_run),
+                      str(r.partitions_skipped), str(r.loans_closed), str(r.postings),
+                      str(r.events))
+    if len(reports) > 15:
+        table.caption = f"last 15 of {len(reports)} days"
+    console.print(table)
+
+
+def pay(
+    loan_id: Annotated[int, typer.Argument(help="Loan id.")],
+    amount: Annotated[str, typer.Argument(help="Amount in major units, e.g. 916.80.")],
+    key: Annotated[str, typer.Option("--key", help="Idempotency key (unique per payment).")],
+    kind: Annotated[str, typer.Option(help="regular, payoff or prepayment.")] = "regular",
+    mode: Annotated[str | None, typer.Option(
+        help="For prepayment: shorten_term or lower_installment.")] = None,
+    currency: Annotated[str, typer.Option(help="Currency of the amount.")] = "CNY",
+    db: DbOption = None,
+) -> None:
+    """Receive a payment on a loan (the waterfall settles oldest instalments first)."""
+    with clear_errors():
+        try:
+            pkind = PaymentKind(kind)
+            pmode = PrepaymentMode(mode) if mode else None
+        except ValueError:
+            raise InvalidInput(f"unknown --kind {kind!r} or --mode {mode!r}",
+                               code="payment_kind_must_be_known") from None
+        app = app_for(db)
+        with app.uow() as uow:
+            receipt = receive_payment(uow, loan_id=loan_id, amount=amount,
+                                      currency=currency.upper(), idempotency_key=key,
+                                      kind=pkind, mode=pmode)
+            uow.commit()
+    p = receipt.payment
+    table = Table(title=f"payment {p.payment_id} on loan {p.loan_id}: {receipt.status.value}")
+    for col in ("instalment", "component", "amount"):
+        table.add_column(col, justify="right")
+    for a in p.allocation:
+        table.add_row(str(a.n), a.component.value, format_minor(a.amount_minor, p.currency))
+    if p.suspense_minor:
+        table.add_row("-", "suspense", format_minor(p.suspense_minor, p.currency))
+    console.print(table)
+    console.print(f"loan {p.loan_id} is {receipt.loan.status.name.lower()}")
+
+
+def reverse(
+    payment_id: Annotated[int, typer.Argument(help="Payment id to reverse.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the journal).")] = "",
+    db: DbOption = None,
+) -> None:
+    """Reverse a regular payment with a mirror journal entry."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            receipt = reverse_payment(uow, payment_id=payment_id, reason=reason)
+            uow.commit()
+    console.print(f"payment {payment_id}: {receipt.status.value}; reversal entry "
+                  f"{receipt.payment.reversal_entry_id}")
+
+
+def loan(
+    loan_id: Annotated[int, typer.Argument(help="Loan id.")],
+    db: DbOption = None,
+) -> None:
+    """Show a loan: status, days past due, instalments and what is owed."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            state = uow.loans.get(loan_id)
+            quote = quote_payoff(uow, loan_id=loan_id) if state.status.is_open else 0
+    cur = state.currency
+
+    def m(v: int) -> str:
+        return format_minor(v, cur)
+
+    table = Table(title=f"loan {loan_id} ({state.product_code}): {state.status.name.lower()}, "
+                  f"DPD {state.days_past_due}, {state.bucket.label}")
+    for col in ("n", "due", "principal", "interest", "fee", "penalty", "paid", "unpaid"):
+        table.add_column(col, justify="right")
+    for i in state.installments:
+        paid = (i.paid_principal_minor + i.paid_interest_minor + i.paid_fee_minor
+                + i.paid_penalty_minor)
+        table.add_row(str(i.n), from_day(i.due_day).isoformat(), m(i.principal_minor),
+                      m(i.interest_minor), m(i.fee_minor), m(i.penalty_minor), m(paid),
+                      m(max(0, i.unpaid_total_minor)))
+    console.print(table)
+    if state.status.is_open:
+        console.print(f"early full repayment today: {m(quote)} {cur}; "
+                      f"suspense {m(state.suspense_minor)}")
+
+
+def portfolio_table(app: Dunwell) -> Table:
+    with app.uow() as uow:
+        info = uow.book.require()
+        rows = uow.loans.summary_by_bucket()
+        statuses = uow.loans.count_by_status()
+    table = Table(title=f"portfolio by bucket at {info.business_date}")
+    for col in ("bucket", "loans", "outstanding principal", "share"):
+        table.add_column(col, justify="right")
+    total = sum(r[2] for r in rows) or 1
+    for bucket, count, outstanding, _ in rows:
+        table.add_row(Bucket(bucket).label, str(count), format_minor(outstanding, info.currency),
+                      f"{100 * outstanding / total:.1f}%")  # float-ok: display share only
+    table.caption = ", ".join(f"{s.name.lower()} {n}" for s, n in sorted(statuses.items()))
+    return table
+
+
+def portfolio(db: DbOption = None) -> None:
+    """Open loans by delinquency bucket."""
+    with clear_errors():
+        console.print(portfolio_table(app_for(db)))
+
+
+def balances(
+    loan_id: Annotated[int | None, typer.Option("--loan", help="Only this loan.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Balances as of a date.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Ledger balances by account (debit positive)."""
+    with clear_errors():
+        app = app_for(db)
+        when = parse_date(as_of, field="--as-of") if as_of else None
+        with app.uow() as uow:
+            cur = uow.book.require().currency
+            bal = uow.ledger.balances(as_of=when, loan_id=loan_id)
+    table = Table(title="ledger balances" + (f" for loan {loan_id}" if loan_id else ""))
+    table.add_column("account")
+    table.add_column("debit", justify="right")
+    table.add_column("credit", justify="right")
+    for account in Account:
+        v = bal.get(account, 0)
+        table.add_row(account.label, format_minor(v, cur) if v > 0 else "",
+                      format_minor(-v, cur) if v < 0 else "")
+    table.add_row("total", format_minor(sum(v for v in bal.values() if v > 0), cur),
+                  format_minor(-sum(v for v in bal.values() if v < 0), cur), style="bold")
+    console.print(table)

@@ -1,0 +1,129 @@
+"""The COB runner: idempotent per (date, partition), resumable after a kill, and
+the ledger always agrees with the loans' own numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from dunwell.app.bootstrap import Dunwell, bootstrap
+from dunwell.app.cob_runner import close_day, close_until
+from dunwell.app.seed import run_days, seed_book
+from dunwell.core.errors import DomainError
+from dunwell.ledger.model import Account
+from dunwell.lending.model import LoanStatus
+from dunwell.settings import Settings
+from dunwell.store import tables as t
+
+START = dt.date(2025, 1, 31)
+
+
+def dump(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row that matters, in a stable order, without surrogate keys."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table in (t.book, t.loans, t.installments, t.journal_entries, t.cob_runs):
+            out[table.name] = sorted(tuple(r) for r in conn.execute(sa.select(table)))
+        lines = sa.select(t.journal_lines.c.entry_id, t.journal_lines.c.account,
+                          t.journal_lines.c.loan_id, t.journal_lines.c.amount_minor)
+        out["journal_lines"] = sorted(tuple(r) for r in conn.execute(lines))
+        events = sa.select(t.loan_events.c.loan_id, t.loan_events.c.business_date,
+                           t.loan_events.c.kind, t.loan_events.c.before, t.loan_events.c.after)
+        out["loan_events"] = sorted(tuple(r) for r in conn.execute(events))
+    return out
+
+
+def assert_ledger_matches_loans(app: Dunwell) -> None:
+    with app.uow() as uow:
+        assert uow.ledger.total() == 0
+        ids = [r[0] for r in uow.conn.execute(sa.select(t.loans.c.loan_id))]
+        for loan_id in ids:
+            loan = uow.loans.get(loan_id)
+            bal = uow.ledger.balances(loan_id=loan_id)
+            insts = loan.installments
+            expected = {
+                Account.PRINCIPAL_RECEIVABLE: sum(i.unpaid_principal_minor for i in insts),
+                Account.INTEREST_RECEIVABLE: sum(i.interest_accrued_minor - i.paid_interest_minor
+                                                 for i in insts),
+                Account.PENALTY_RECEIVABLE: sum(i.unpaid_penalty_minor for i in insts),
+                Account.FEE_RECEIVABLE: sum(i.unpaid_fee_minor for i in insts),
+                Account.SUSPENSE: -loan.suspense_minor,
+            }
+            got = {a: bal.get(a, 0) for a in expected}
+            assert got == expected, f"loan {loan_id}"
+
+
+def test_ninety_days_of_cob_keep_the_ledger_equal_to_the_loans(app: Dunwell) -> None:
+    seed_book(app, loans=60, start=START, seed=3)
+    run_days(app, days=90, seed=3)
+    assert_ledger_matches_loans(app)
+    with app.uow() as uow:
+        statuses = uow.loans.count_by_status()
+        assert uow.book.require().business_date == START + dt.timedelta(days=90)
+    assert statuses.get(LoanStatus.OVERDUE, 0) > 0
+    assert statuses.get(LoanStatus.PAID_OFF, 0) > 0
+
+
+def test_closing_a_day_twice_changes_nothing(app: Dunwell) -> None:
+    seed_book(app, loans=30, start=START, seed=5)
+    close_until(app.engine, START + dt.timedelta(days=40))
+    before = dump(app.engine)
+    report = close_day(app.engine, START + dt.timedelta(days=40))
+    assert report.partitions_run == 0
+    assert report.partitions_skipped == app.settings.partitions
+    assert dump(app.engine) == before
+
+
+def test_a_day_after_the_open_date_is_refused_with_what_to_do(app: Dunwell) -> None:
+    seed_book(app, loans=5, start=START, seed=5)
+    with pytest.raises(DomainError) as err:
+        close_day(app.engine, START + dt.timedelta(days=2))
+    assert err.value.code == "cob_date_must_be_open_date"
+    assert "--until" in err.value.message
+
+
+def test_a_cob_killed_half_way_resumes_to_the_same_books(db_url: str, tmp_path: Path) -> None:
+    days = 45
+    until = START + dt.timedelta(days=days - 1)
+    settings = {"partitions": 16, "log_level": "WARNING"}
+    reference = bootstrap(Settings(db_url=f"sqlite:///{tmp_path / 'ref.sqlite'}", **settings))
+    victim = bootstrap(Settings(db_url=db_url, **settings))
+    for app in (reference, victim):
+        seed_book(app, loans=240, start=START, seed=11)
+    close_until(reference.engine, until)
+
+    env = {**os.environ, "DUNWELL_DB_URL": db_url, "DUNWELL_PARTITIONS": "16",
+           "DUNWELL_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dunwell.cli.main", "cob", "--until", until.isoformat()],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    total = days * 16
+    done = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        with victim.engine.connect() as conn:
+            done = conn.execute(sa.select(sa.func.count()).select_from(t.cob_runs)).scalar_one()
+        if done >= total // 3:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the COB finished before it could be killed; enlarge the run"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    with victim.engine.connect() as conn:
+        done = conn.execute(sa.select(sa.func.count()).select_from(t.cob_runs)).scalar_one()
+    assert 0 < done < total
+
+    close_until(victim.engine, until)
+    assert dump(victim.engine) == dump(reference.engine)
+    assert_ledger_matches_loans(victim)
+    reference.engine.dispose()
+    victim.engine.dispose()
