@@ -91,5 +91,6 @@ def pay_today(app: Dunwell, today: dt.date, rng: random.Random,
             continue
         with app.uow() as uow:
             receive_payment(uow, loan_id=loan_id, amount=format_minor(amount, "CNY"),
-                                            currency="CNY", idempotency_key=f"seed:{loan_id}:{n}:{today}")
+                                            currency="CNY",
+                            idempotency_key=f"seed:{loan_id}:{n}:{today}")
             uow.commit()

@@ -19,8 +19,8 @@ from dataclasses import replace
 
 from dunwell.cob.model import CAP_YEAR_DAYS, PPM, CobEvent, CobParams, EventKind
 from dunwell.ledger.model import Account
-from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.delinquency import days_past_due, next_status
+from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import bucket_for
 
 Posting = tuple[int, Account, int]  # (loan_id, account, signed amount, debit positive)

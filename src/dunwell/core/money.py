@@ -72,7 +72,7 @@ def round_to_int(value: Decimal, rounding: Rounding = Rounding.HALF_UP) -> int:
 
 def parse_decimal(text: str | int | Decimal, *, field: str = "amount") -> Decimal:
     """Parse a decimal string strictly (no floats, no NaN/Infinity)."""
-    if isinstance(text, bool) or isinstance(text, float):  # pragma: no cover - guard
+    if isinstance(text, (bool, float)):  # pragma: no cover - guard
         raise InvalidInput(f"{field} must be a decimal string, not {type(text).__name__}")
     try:
         value = Decimal(str(text).strip())
@@ -181,10 +181,12 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     if not weights:
         raise InvalidInput("allocation needs at least one weight", code="weights_must_exist")
     if any(w < 0 for w in weights):
-        raise InvalidInput("allocation weights must not be negative", code="weights_must_be_positive")
+        raise InvalidInput("allocation weights must not be negative",
+                           code="weights_must_be_positive")
     weight_sum = sum(weights)
     if weight_sum == 0:
-        raise InvalidInput("allocation weights must not all be zero", code="weights_must_be_positive")
+        raise InvalidInput("allocation weights must not all be zero",
+                           code="weights_must_be_positive")
     sign = -1 if total < 0 else 1
     magnitude = abs(total)
     floors = [magnitude * w // weight_sum for w in weights]

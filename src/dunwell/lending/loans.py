@@ -14,7 +14,6 @@ from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.lending.model import Bucket, LoanStatus, Product, Schedule
 
-
 #: The largest loan the book takes (10,000,000.00 in a two-decimal currency); keeps
 #: COB's integer arithmetic (principal x days x rate) far inside int64.
 MAX_LOAN_PRINCIPAL_MINOR = 10**9
@@ -145,7 +144,8 @@ def book_loan(
             f"principal must be between 1 and {MAX_LOAN_PRINCIPAL_MINOR} minor units",
             code="principal_must_be_in_range")
     if not schedule.installments:
-        raise InvalidInput("a loan needs at least one instalment", code="schedule_must_not_be_empty")
+        raise InvalidInput("a loan needs at least one instalment",
+                           code="schedule_must_not_be_empty")
     rows = []
     for inst in schedule.installments:
         fee = product.fees.origination_minor if inst.n == 1 else 0

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from dunwell.ledger.model import Account, Line
 from dunwell.lending.delinquency import days_past_due, next_status
 from dunwell.lending.errors import PaymentRejected, ReversalRejected
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import AllocationScope, Component, LoanStatus, Product, bucket_for
-from dunwell.ledger.model import Account, Line
 
 RECEIVABLE = {
     Component.PENALTY: Account.PENALTY_RECEIVABLE,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from dunwell.core.dates import from_day
+from dunwell.ledger.model import Account, Line
 from dunwell.lending.errors import PaymentRejected
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import Component, Product, RepaymentMethod
@@ -20,7 +21,6 @@ from dunwell.lending.payments import (
     settle_state,
 )
 from dunwell.lending.schedules import build_schedule
-from dunwell.ledger.model import Account, Line
 
 MAX_TERM_SEARCH = 600
 
