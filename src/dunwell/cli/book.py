@@ -163,6 +163,9 @@ def loan(
                       f"suspense {m(state.suspense_minor)}")
 
 
+BAR_WIDTH = 20
+
+
 def portfolio_table(app: Dunwell) -> Table:
     with app.uow() as uow:
         info = uow.book.require()
@@ -171,10 +174,12 @@ def portfolio_table(app: Dunwell) -> Table:
     table = Table(title=f"portfolio by bucket at {info.business_date}")
     for col in ("bucket", "loans", "outstanding principal", "share"):
         table.add_column(col, justify="right")
+    table.add_column("", justify="left", style="cyan", min_width=BAR_WIDTH, no_wrap=True)
     total = sum(r[2] for r in rows) or 1
     for bucket, count, outstanding, _ in rows:
+        permille = 1000 * outstanding // total
         table.add_row(Bucket(bucket).label, str(count), format_minor(outstanding, info.currency),
-                      f"{100 * outstanding / total:.1f}%")  # float-ok: display share only
+                      f"{permille // 10}.{permille % 10}%", "█" * (permille * BAR_WIDTH // 1000))
     table.caption = ", ".join(f"{s.name.lower()} {n}" for s, n in sorted(statuses.items()))
     return table
 
@@ -192,11 +197,15 @@ def balances(
 ) -> None:
     """Ledger balances by account (debit positive)."""
     with clear_errors():
-        app = app_for(db)
         when = parse_date(as_of, field="--as-of") if as_of else None
-        with app.uow() as uow:
-            cur = uow.book.require().currency
-            bal = uow.ledger.balances(as_of=when, loan_id=loan_id)
+        console.print(balances_table(app_for(db), loan_id=loan_id, as_of=when))
+
+
+def balances_table(app: Dunwell, *, loan_id: int | None = None,
+                   as_of: dt.date | None = None) -> Table:
+    with app.uow() as uow:
+        cur = uow.book.require().currency
+        bal = uow.ledger.balances(as_of=as_of, loan_id=loan_id)
     table = Table(title="ledger balances" + (f" for loan {loan_id}" if loan_id else ""))
     table.add_column("account")
     table.add_column("debit", justify="right")
@@ -207,4 +216,4 @@ def balances(
                       format_minor(-v, cur) if v < 0 else "")
     table.add_row("total", format_minor(sum(v for v in bal.values() if v > 0), cur),
                   format_minor(-sum(v for v in bal.values() if v < 0), cur), style="bold")
-    console.print(table)
+    return table

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dunwell.app.bootstrap import bootstrap
 from dunwell.app.seed import run_days, seed_book
-from dunwell.cli.book import portfolio_table
+from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
 from dunwell.core.dates import parse_date
 from dunwell.settings import Settings
@@ -47,5 +47,6 @@ def demo(
 
             run_days(app, days=days, seed=seed, on_day=tick)
     console.print(portfolio_table(app))
+    console.print(balances_table(app))
     console.print(f"book kept in {db}; try `dunwell portfolio --db {db}` or "
                   f"`dunwell loan 1 --db {db}`")
