@@ -78,11 +78,11 @@ def days_30_360(start: dt.date, end: dt.date) -> int:
     """30/360 (US/NASD-style end-of-month rule, as used for monthly loans)."""
     d1 = min(start.day, 30)
     d2 = end.day
-    if d2 == 31 and d1 == 30:
-        d2 = 30
-    # A start on the last day of February counts as the 30th.
+    # A start on the last day of February counts as the 30th (and so does an end on it).
     if start.month == 2 and start.day == calendar.monthrange(start.year, 2)[1]:
         d1 = 30
         if end.month == 2 and end.day == calendar.monthrange(end.year, 2)[1]:
             d2 = 30
+    if d2 == 31 and d1 == 30:
+        d2 = 30
     return (end.year - start.year) * 360 + (end.month - start.month) * 30 + (d2 - d1)

@@ -4,6 +4,7 @@ journal lines the ledger will post."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -74,28 +75,39 @@ def check_amount(loan: LoanState, amount_minor: int, currency: str) -> None:
         )
 
 
-def payable_indices(loan: LoanState, day: int) -> list[int]:
+def payable_indices(loan: LoanState, day: int) -> tuple[list[int], list[int]]:
     """Instalments a regular payment may settle: all due by ``day``, then the next one."""
-    idx = [k for k, i in enumerate(loan.installments) if i.due_day <= day]
+    due = [k for k, i in enumerate(loan.installments) if i.due_day <= day]
     upcoming = [k for k, i in enumerate(loan.installments)
                 if i.due_day > day and i.unpaid_total_minor > 0]
-    return idx + upcoming[:1]
+    return due, upcoming[:1]
 
 
 def allocate(
-    loan: LoanState, product: Product, amount_minor: int, indices: list[int]
+    loan: LoanState,
+    product: Product,
+    amount_minor: int,
+    due: Sequence[int],
+    ahead: Sequence[int] = (),
+    *,
+    ahead_components: tuple[Component, ...] | None = None,
 ) -> tuple[list[AllocationLine], int]:
-    """Split ``amount_minor`` over the given instalments by the product's waterfall.
+    """Split ``amount_minor`` by the product's waterfall.
 
-    Returns the allocation lines and what is left over.
+    Instalments in ``due`` are settled first, in the product's scope (oldest instalment
+    first, or one component across them at a time); then instalments in ``ahead``,
+    oldest first, limited to ``ahead_components`` when given. Returns the allocation
+    lines and what is left over.
     """
-    left = amount_minor
-    out: list[AllocationLine] = []
     order = product.allocation_order
     if product.allocation_scope is AllocationScope.OLDEST_FIRST:
-        walk = [(k, c) for k in indices for c in order]
+        walk = [(k, c) for k in due for c in order]
     else:
-        walk = [(k, c) for c in order for k in indices]
+        walk = [(k, c) for c in order for k in due]
+    ahead_order = tuple(c for c in order if ahead_components is None or c in ahead_components)
+    walk += [(k, c) for k in ahead for c in ahead_order]
+    left = amount_minor
+    out: list[AllocationLine] = []
     for k, comp in walk:
         if left == 0:
             break
@@ -153,7 +165,8 @@ def pay(loan: LoanState, product: Product, *, amount_minor: int, currency: str,
     """A regular payment: due instalments oldest first, then the next one; the rest
     goes to suspense (a prepayment is asked for explicitly)."""
     check_amount(loan, amount_minor, currency)
-    allocation, left = allocate(loan, product, amount_minor, payable_indices(loan, day))
+    due, ahead = payable_indices(loan, day)
+    allocation, left = allocate(loan, product, amount_minor, due, ahead)
     insts = apply_allocation(loan.installments, allocation)
     moved = replace(loan, installments=insts, suspense_minor=loan.suspense_minor + left)
     new_loan, true_up = settle_state(moved, product, day)

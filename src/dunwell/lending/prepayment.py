@@ -23,6 +23,7 @@ from dunwell.lending.payments import (
 from dunwell.lending.schedules import build_schedule
 
 MAX_TERM_SEARCH = 600
+_NOT_PRINCIPAL = (Component.PENALTY, Component.FEE, Component.INTEREST)
 
 
 class PrepaymentMode(StrEnum):
@@ -122,42 +123,41 @@ def prepay(loan: LoanState, product: Product, *, amount_minor: int, currency: st
         raise PaymentRejected("the loan has no instalment left to prepay; pay what is due",
                               code="prepayment_needs_future_installments")
     first_n = current[0].n
+    original = current[0]
     cut = cut_interest_to(loan, day, from_n=first_n)
     cut_loan = replace(loan, installments=cut.installments)
-    due_idx = [k for k, i in enumerate(cut.installments) if i.n <= first_n]
+    due_idx = [k for k, i in enumerate(cut.installments) if i.due_day <= day]
+    k0 = next(k for k, i in enumerate(cut.installments) if i.n == first_n)
     funds = amount_minor + cut.excess_interest_minor
-    allocation, left = allocate(cut_loan, product, funds, due_idx)
+    allocation, left = allocate(cut_loan, product, funds, due_idx, [k0],
+                                ahead_components=_NOT_PRINCIPAL)
     owed_now = sum(a.amount_minor for a in allocation)
     outstanding = sum(i.unpaid_principal_minor for i in cut.installments if i.n >= first_n)
-    principal_ahead = sum(a.amount_minor for a in allocation
-                          if a.n == first_n and a.component is Component.PRINCIPAL)
-    remaining = outstanding - principal_ahead - left
+    remaining = outstanding - left
     if left <= 0 or remaining <= 0:
         raise PaymentRejected(
-            f"a prepayment must exceed what is due now ({owed_now} minor units) and be "
-            f"less than the whole balance; for everything use early full repayment",
-            code="prepayment_amount_must_be_partial")
+            f"a prepayment must exceed what is due now with interest to date ({owed_now} "
+            "minor units) and be less than the whole balance; for everything use early "
+            "full repayment", code="prepayment_amount_must_be_partial")
     insts = list(apply_allocation(cut.installments, allocation))
-    k0 = next(k for k, i in enumerate(insts) if i.n == first_n)
-    count = len(insts) - k0
-    periods = _periods(loan, product, insts[k0:], remaining, mode, count)
+    periods = _periods(loan, product, current, remaining, mode)
     fresh = build_schedule(principal_minor=remaining, currency=loan.currency,
                            annual_rate=product.annual_rate, periods=periods,
-                           method=product.method, start=from_day(insts[k0].accrual_start_day),
+                           method=product.method, start=from_day(original.accrual_start_day),
                            day_count=product.day_count, rounding=product.rounding)
     rebuilt = []
     for j, row in enumerate(fresh.installments):
         old = insts[k0 + j]
-        if j == 0:
-            rest = old.due_day - day
-            span = max(old.due_day - old.accrual_start_day, 1)
-            interest = old.interest_minor + row.interest_minor * rest // span
-        else:
-            interest = row.interest_minor
-        rebuilt.append(replace(old, principal_minor=old.paid_principal_minor + row.principal_minor
-                               + (left if j == 0 else 0), interest_minor=interest))
-    # the prepaid principal is recorded as paid on the current instalment
-    rebuilt[0] = replace(rebuilt[0], paid_principal_minor=rebuilt[0].paid_principal_minor + left)
+        interest = row.interest_minor
+        if j == 0:  # interest to date (settled) plus the rest of the period on what remains
+            span = max(original.due_day - original.accrual_start_day, 1)
+            interest = old.interest_minor + row.interest_minor * (old.due_day - day) // span
+        rebuilt.append(replace(old, principal_minor=old.paid_principal_minor + row.principal_minor,
+                               interest_minor=interest))
+    # the prepaid principal is recorded as principal paid on the current instalment
+    first = rebuilt[0]
+    rebuilt[0] = replace(first, principal_minor=first.principal_minor + left,
+                         paid_principal_minor=first.paid_principal_minor + left)
     allocation.append(AllocationLine(first_n, Component.PRINCIPAL, left))
     moved = replace(loan, installments=tuple(insts[:k0] + rebuilt),
                     charged_minor=loan.charged_minor + cut.accrual_minor)
@@ -166,15 +166,19 @@ def prepay(loan: LoanState, product: Product, *, amount_minor: int, currency: st
     return PaymentOutcome(new_loan, tuple(allocation), 0, lines, cut.accrual_minor + true_up)
 
 
-def _periods(loan: LoanState, product: Product, tail: list[InstallmentState], remaining: int,
-             mode: PrepaymentMode, count: int) -> int:
+def _periods(loan: LoanState, product: Product, current: list[InstallmentState],
+             remaining: int, mode: PrepaymentMode) -> int:
+    """Instalments left after a prepayment: as many as before (lower_installment), or
+    as few as keep each instalment within the one scheduled before (shorten_term)."""
+    count = len(current)
     if mode is PrepaymentMode.LOWER_INSTALLMENT or count == 1:
         return count
-    start = from_day(tail[0].accrual_start_day)
+    regular = current[1]  # a full period, as scheduled before the prepayment
     if product.method is RepaymentMethod.EQUAL_PRINCIPAL:
-        per = max(1, tail[-1].principal_minor if count == 1 else tail[1].principal_minor)
+        per = max(1, regular.principal_minor)
         return max(1, min(count, -(-remaining // per)))
-    target = tail[1].principal_minor + tail[1].interest_minor if count > 1 else remaining
+    target = regular.principal_minor + regular.interest_minor
+    start = from_day(current[0].accrual_start_day)
     for n in range(1, min(count, MAX_TERM_SEARCH) + 1):
         trial = build_schedule(principal_minor=remaining, currency=loan.currency,
                                annual_rate=product.annual_rate, periods=n,

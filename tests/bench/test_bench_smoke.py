@@ -1,0 +1,45 @@
+"""The COB benchmark keeps working: tiny sizes, no timing assertions, no PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+
+import cob_kernel  # noqa: E402
+import run_all  # noqa: E402
+from portfolio import build_portfolio, describe  # noqa: E402
+
+
+def test_the_synthetic_book_has_late_loans_paid_ahead_loans_and_a_mix_of_terms() -> None:
+    p = build_portfolio(3_000, seed=1)
+    facts = describe(p)
+    assert facts["loans"] == 3_000
+    assert 0.08 < facts["share_past_due"] < 0.2
+    assert facts["share_with_penalty"] > 0
+    assert facts["share_paid_ahead"] > 0
+    assert len(set(p.product_index.tolist())) == 4
+
+
+def test_the_kernel_benchmark_checks_the_kernel_against_the_rules_and_reports_rates() -> None:
+    result = cob_kernel.run(cob_kernel.Sizes(loans=600, sample=150, reps=1, row_reps=1))
+    assert result["agreement"]["sample_loans_changed"] == 150
+    assert result["paths"]["loans_charged_penalty_or_fee"] > 0
+    for key in ("kernel_loans_per_s", "rows_loans_per_s", "speedup_kernel_over_rows",
+                "kernel_over_floor"):
+        assert result[key] > 0
+
+
+def test_run_all_quick_writes_one_json_line_with_a_profile(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "cob.json"
+    code = run_all.main(["--quick", "--skip-postgres", "--loans", "800", "--sample", "100",
+                         "--reps", "1", "--profile", "always", "--out", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["postgres"] == {"skipped": "--skip-postgres"}
+    assert result["profile"]["sections"]
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
