@@ -1,0 +1,174 @@
+"""``make bench``: COB throughput figures, printed as a table and one JSON line.
+
+(a) kernel loans/s, (b) row-by-row loans/s, (c) their ratio, (d) kernel time over
+the memory-bound floor, (e) COB end to end through PostgreSQL in loans x days/s.
+See docs/benchmarks.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
+from rich.progress import (  # noqa: E402
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table  # noqa: E402
+
+import cob_kernel  # noqa: E402
+import cob_postgres  # noqa: E402
+from kernel_profile import profile_day  # noqa: E402
+
+OUT = HERE / "out" / "cob.json"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--loans", type=int, help="loans in the kernel batch (default 1,000,000)")
+    ap.add_argument("--sample", type=int, help="loans timed row by row (default 20,000)")
+    ap.add_argument("--reps", type=int, help="timed repetitions, best kept (default 5)")
+    ap.add_argument("--pg-loans", type=int, help="loans in the PostgreSQL book (default 100,000)")
+    ap.add_argument("--pg-days", type=int, help="days closed through PostgreSQL (default 30)")
+    ap.add_argument("--partitions", type=int, help="COB partitions in PostgreSQL (default 8)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    ap.add_argument("--skip-postgres", action="store_true", help="leave out figure (e)")
+    ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
+                    help="statement profile of the kernel (auto: when a target is missed)")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--out", type=Path, default=OUT)
+    return ap.parse_args(argv)
+
+
+def sizes_from(args: argparse.Namespace) -> tuple[cob_kernel.Sizes, cob_postgres.PgSizes]:
+    k = cob_kernel.QUICK if args.quick else cob_kernel.Sizes()
+    pg = cob_postgres.PG_QUICK if args.quick else cob_postgres.PgSizes()
+    kernel = cob_kernel.Sizes(loans=args.loans or k.loans, sample=args.sample or k.sample,
+                              reps=args.reps or k.reps, row_reps=min(args.reps or k.row_reps,
+                                                                     k.row_reps),
+                              seed=args.seed)
+    pgs = cob_postgres.PgSizes(loans=args.pg_loans or pg.loans, days=args.pg_days or pg.days,
+                               partitions=args.partitions or pg.partitions, seed=pg.seed)
+    return kernel, pgs
+
+
+def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    ks, pgs = sizes_from(args)
+    progress = Progress(TextColumn("{task.description:<34}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+    steps = {
+        "portfolio": (f"portfolio of {ks.loans:,} loans", 1),
+        "check": ("kernel == rules on the sample", 1),
+        "rows": (f"row by row, {ks.sample:,} loans", ks.row_reps),
+        "kernel": ("kernel, whole batch", ks.reps),
+        "floor": ("memory-bound floor", ks.reps),
+    }
+    if not args.skip_postgres:
+        steps["pg_seed"] = (f"PostgreSQL: seed {pgs.loans:,} loans", 1)
+        steps["pg_days"] = (f"PostgreSQL: close {pgs.days} days", pgs.days)
+    with progress:
+        tasks = {k: progress.add_task(d, total=n) for k, (d, n) in steps.items()}
+
+        def tick(step: str, n: int) -> None:
+            if step in tasks:
+                progress.advance(tasks[step], n)
+
+        result = cob_kernel.run(ks, tick)
+        portfolio = result.pop("_portfolio")
+        missed = not (result["meets_speedup"] and result["meets_floor"])
+        if args.profile == "always" or (args.profile == "auto" and missed):
+            task = progress.add_task("kernel statement profile", total=1)
+            result["profile"] = profile_day(portfolio.batch, portfolio.day, reps=ks.reps)
+            progress.advance(task)
+        del portfolio
+        if args.skip_postgres:
+            result["postgres"] = {"skipped": "--skip-postgres"}
+        else:
+            result["postgres"] = cob_postgres.run(pgs, tick)
+    result["command"] = " ".join(["bench/run_all.py", *sys.argv[1:]])
+    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "numpy": np.__version__, "platform": platform.platform()}
+    return result
+
+
+def _rate(x: float) -> str:
+    return f"{x / 1e6:,.2f} M/s" if x >= 1e6 else f"{x:,.0f} /s"
+
+
+def render(r: dict[str, Any], console: Console) -> None:
+    pf = r["portfolio"]
+    t = Table(title=f"COB benchmark: {pf['loans']:,} loans, {pf['installments']:,} instalments, "
+                    f"{pf['share_past_due']:.1%} past due")
+    for col in ("figure", "value", "target", "ok"):
+        t.add_column(col)
+    ok = {True: "[green]yes[/]", False: "[red]NO[/]"}
+    t.add_row("(a) kernel loans/s", f"{_rate(r['kernel_loans_per_s'])}  "
+              f"({r['kernel_s'] * 1e3:.1f} ms/day)", "", "")
+    t.add_row("(b) row-by-row loans/s", f"{_rate(r['rows_loans_per_s'])}  "
+              f"({r['rows_sample']:,}-loan sample)", "", "")
+    t.add_row("(c) kernel / row-by-row", f"{r['speedup_kernel_over_rows']:,.0f}x", ">= 100x",
+              ok[r["meets_speedup"]])
+    t.add_row("(d) kernel time / floor time", f"{r['kernel_over_floor']:.2f}x  (floor "
+              f"{r['floor_s'] * 1e3:.1f} ms, {r['floor_gb_per_s']:.1f} GB/s)", "<= 5x",
+              ok[r["meets_floor"]])
+    pg = r["postgres"]
+    if "skipped" in pg:
+        t.add_row("(e) PostgreSQL loans x days/s", f"skipped: {pg['skipped']}", "", "")
+    else:
+        t.add_row("(e) PostgreSQL loans x days/s", f"{_rate(pg['loan_days_per_s'])}  "
+                  f"({pg['loans']:,} loans x {pg['days']} days, {pg['partitions']} partitions,"
+                  f" {pg['day_s_median']:.2f} s/day median)", "", "")
+        ph = pg.get("phases_s", {})
+        if ph:
+            t.add_row("    where the time goes", ", ".join(
+                f"{k} {v:.1f} s" for k, v in ph.items() if not k.startswith("write:")), "", "")
+    console.print(t)
+    prof = r.get("profile")
+    if prof:
+        pt = Table(title=f"cob_day by step (best per statement, {prof['page_faults_per_day']:,}"
+                         f" page faults/day; same kernel on {prof['chunk_loans']:,}-loan slices:"
+                         f" {prof['chunked_ms']:.0f} ms)")
+        for col in ("step / statement", "ms", "%"):
+            pt.add_column(col)
+        for s in prof["sections"]:
+            pt.add_row(s["section"][:70], f"{s['ms']:.1f}", f"{s['pct']:.1f}")
+        pt.add_section()
+        for s in prof["statements"][:15]:
+            pt.add_row(escape(f"{s['function']}:{s['line']}  {s['code'][:60]}"), f"{s['ms']:.1f}",
+                       "" if s["pct_of_cob_day"] is None else f"{s['pct_of_cob_day']:.1f}")
+        console.print(pt)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out_console = Console()
+    result = run(args, Console(stderr=True))
+    render(result, out_console)
+    if "profile" in result:
+        result["profile"]["statements"] = result["profile"]["statements"][:25]
+    line = json.dumps(result, default=float, sort_keys=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(line + "\n", encoding="utf-8")
+    print(line)
+    missed = not (result["meets_speedup"] and result["meets_floor"])
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
