@@ -254,8 +254,9 @@ def _close_block(batch: LoanBatch, day: int, out: dict[str, Any]) -> int:
 
 def _starts_of(offs: I64, loans: I64) -> I64:
     """Where each of ``loans`` begins in the concatenation of their instalments."""
-    counts = offs[loans + 1] - offs[loans]
-    return (np.cumsum(counts) - counts).astype(np.int64)
+    counts: I64 = offs[loans + 1] - offs[loans]
+    starts: I64 = np.cumsum(counts) - counts
+    return starts
 
 
 _PAIRS = (
