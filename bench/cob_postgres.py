@@ -106,6 +106,7 @@ def seed_portfolio(app: Dunwell, p: Portfolio, *, partitions: int) -> None:
             "version": np.zeros(n, dtype=np.int64)})
         inst_n = np.arange(b.installment_count) - np.repeat(b.offsets[:-1], counts) + 1
         _copy(conn, "installments", {"loan_id": np.repeat(b.loan_id, counts), "n": inst_n,
+                                     "partition": np.repeat(b.loan_id % partitions, counts),
                                      **{c: getattr(b, c) for c in INST_COLUMNS}})
     with app.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(

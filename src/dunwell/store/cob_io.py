@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import select as sa_select
+from sqlalchemy import text as sa_text
 
 from dunwell.cob.batch import INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch, from_columns
 from dunwell.cob.kernel import CobResult
@@ -48,17 +50,22 @@ def _loan_filter(partition: int, day: int) -> Any:
 
 
 def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, Any]:
+    """Run ``query`` and return its columns as arrays.
+
+    On PostgreSQL the rows come back as one CSV text built by the server (one message
+    instead of one per row) and Arrow parses it.
+    """
     if conn.dialect.name == "postgresql":
-        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        buf = io.BytesIO()
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-            for chunk in copy:
-                buf.write(chunk)
-        buf.seek(0)
-        if buf.getbuffer().nbytes == 0:
+        inner = query.subquery()
+        row = ", ".join(f"q.{n}" for n in names)
+        sql = str(sa_select(sa_text(f"string_agg(concat_ws(',', {row}), E'\\n' "
+                                    f"ORDER BY {row})")).select_from(inner.alias("q"))
+                  .compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        blob = conn.exec_driver_sql(sql).scalar_one()
+        if not blob:
             return {n: np.zeros(0, dtype=np.int64) for n in names}
-        table = pacsv.read_csv(buf, read_options=pacsv.ReadOptions(column_names=list(names)))
+        table = pacsv.read_csv(io.BytesIO(blob.encode()),
+                               read_options=pacsv.ReadOptions(column_names=list(names)))
         return {n: table.column(n).to_numpy() for n in names}
     rows = conn.execute(query).all()
     if not rows:
@@ -70,13 +77,15 @@ def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, Any]
 def load_partition(conn: Connection, partition: int, day: int,
                    params: Mapping[str, CobParams]) -> Partition:
     """Open loans of ``partition`` not yet closed for ``day``, as a batch."""
+    if conn.dialect.name == "postgresql":  # sort a partition in memory, not on disk
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     lq = (select(*(t.loans.c[n] for n in _LOAN_READ)).where(_loan_filter(partition, day))
           .order_by(t.loans.c.loan_id))
     loans = _fetch(conn, lq, _LOAN_READ)
     iq = (select(t.installments.c.loan_id, t.installments.c.n,
                  *(t.installments.c[n] for n in INST_COLUMNS))
           .join(t.loans, t.loans.c.loan_id == t.installments.c.loan_id)
-          .where(_loan_filter(partition, day))
+          .where(t.installments.c.partition == partition, _loan_filter(partition, day))
           .order_by(t.installments.c.loan_id, t.installments.c.n))
     insts = _fetch(conn, iq, ("loan_id", "n", *INST_COLUMNS))
     ids = np.asarray(loans["loan_id"], dtype=np.int64)

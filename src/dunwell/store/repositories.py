@@ -97,7 +97,8 @@ class LoanRepository:
             return
         self.conn.execute(insert(t.loans), [_loan_row(ln, partitions) for ln in loans])
         self.conn.execute(insert(t.installments), [
-            {"loan_id": ln.loan_id, **{f: getattr(i, f) for f in INST_FIELDS}}
+            {"loan_id": ln.loan_id, "partition": ln.loan_id % partitions,
+             **{f: getattr(i, f) for f in INST_FIELDS}}
             for ln in loans for i in ln.installments])
 
     def next_id(self) -> int:
@@ -124,9 +125,12 @@ class LoanRepository:
         if done.rowcount != 1:
             raise Conflict(f"loan {loan.loan_id} changed while this command ran; retry it",
                            code="loan_must_not_change_concurrently")
+        part = self.conn.execute(select(t.loans.c.partition)
+                                 .where(t.loans.c.loan_id == loan.loan_id)).scalar_one()
         self.conn.execute(delete(t.installments).where(t.installments.c.loan_id == loan.loan_id))
         self.conn.execute(insert(t.installments), [
-            {"loan_id": loan.loan_id, **{f: getattr(i, f) for f in INST_FIELDS}}
+            {"loan_id": loan.loan_id, "partition": part,
+             **{f: getattr(i, f) for f in INST_FIELDS}}
             for i in loan.installments])
         return LoanState(**{**{f.name: getattr(loan, f.name) for f in fields(LoanState)},
                             "version": loan.version + 1})

@@ -64,6 +64,7 @@ installments = Table(
     metadata,
     Column("loan_id", BigInteger, ForeignKey("loans.loan_id"), primary_key=True),
     Column("n", Integer, primary_key=True),
+    Column("partition", Integer, nullable=False),
     Column("due_day", Integer, nullable=False),
     Column("accrual_start_day", Integer, nullable=False),
     Column("principal_minor", BigInteger, nullable=False),
@@ -78,6 +79,9 @@ installments = Table(
     Column("paid_fee_minor", BigInteger, nullable=False, default=0),
     Column("paid_penalty_minor", BigInteger, nullable=False, default=0),
 )
+
+Index("ix_installments_partition", installments.c.partition, installments.c.loan_id,
+      installments.c.n)
 
 journal_entries = Table(
     "journal_entries",
