@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from dunwell.store.audit import AuditRepository
 from dunwell.store.repositories import (
     BookRepository,
     LedgerRepository,
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.loans = LoanRepository(conn)
         self.ledger = LedgerRepository(conn)
         self.payments = PaymentRepository(conn)
+        self.audit = AuditRepository(conn)
         return self
 
     @property

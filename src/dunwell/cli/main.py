@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dunwell.cli import book
+from dunwell.cli.audit import audit_app
 from dunwell.cli.demo import demo
 from dunwell.cli.schedule import schedule
 
@@ -34,6 +35,7 @@ app.command("loan")(book.loan)
 app.command("portfolio")(book.portfolio)
 app.command("balances")(book.balances)
 app.command("demo")(demo)
+app.add_typer(audit_app, name="audit")
 # --- End of command registrations -------------------------------------------------
 
 

@@ -1,0 +1,49 @@
+"""The audit trail: every guard decision and contact is appended to a hash chain in
+the same transaction as the change it explains; ``verify`` finds any record that was
+edited, deleted or reordered since."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from dunwell.app.uow import UnitOfWork
+from dunwell.core.hashchain import ChainProblem, ChainRecord, verify_chain
+
+
+def record(uow: UnitOfWork, *, at: dt.datetime,
+           entries: Sequence[tuple[str, str, Mapping[str, Any]]]) -> list[ChainRecord]:
+    """Append (kind, subject, payload) entries stamped ``at`` (an aware datetime)."""
+    if at.tzinfo is None:
+        raise ValueError("audit timestamps must carry a time zone")
+    return uow.audit.append_many(recorded_at=at.isoformat(), entries=entries)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    records: int
+    head_seq: int
+    problems: list[ChainProblem]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify(engine: Engine) -> AuditReport:
+    with UnitOfWork(engine) as uow:
+        head = uow.audit.head()
+        count = 0
+
+        def counted() -> Any:
+            nonlocal count
+            for r in uow.audit.records():
+                count += 1
+                yield r
+
+        problems = verify_chain(counted(), head=head)
+    return AuditReport(count, head[0], problems)
