@@ -6,6 +6,7 @@ import typer
 
 from dunwell.cli import book
 from dunwell.cli.audit import audit_app
+from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
 from dunwell.cli.schedule import schedule
 
@@ -36,6 +37,7 @@ app.command("portfolio")(book.portfolio)
 app.command("balances")(book.balances)
 app.command("demo")(demo)
 app.add_typer(audit_app, name="audit")
+app.add_typer(compliance_app, name="compliance")
 # --- End of command registrations -------------------------------------------------
 
 
