@@ -1,0 +1,21 @@
+"""Collections rejections, each with a stable code."""
+
+from dunwell.core.errors import Conflict, InvalidInput
+
+
+class StrategyRejected(InvalidInput):
+    """A strategy document is malformed; ``details["problems"]`` lists each problem."""
+
+    code = "strategy_must_be_valid"
+
+
+class PromiseRejected(InvalidInput):
+    code = "promise_must_be_valid"
+
+
+class QueueInputRejected(InvalidInput):
+    code = "queue_input_must_be_valid"
+
+
+class CaseTransitionRejected(Conflict):
+    code = "case_status_must_allow_transition"
