@@ -3,18 +3,39 @@ reproducible repayment behaviour (some pay on time, some late, some not at all).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from dunwell.app.book import LoanRequest, disburse, open_book, register_product
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_day
+from dunwell.app.collect import Experiment, collect_day
+from dunwell.app.contacts import record_contact, record_promise
 from dunwell.app.payments import receive_payment
+from dunwell.app.uow import UnitOfWork
+from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.core.dates import to_day
+from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
+from dunwell.store.collections_repo import (
+    ActionRepository,
+    BorrowerRepository,
+    LoanFactsRepository,
+)
+
+#: Sample borrowers' circumstances: (flag, share in per mille).
+SAMPLE_FLAGS = ((Flag.VULNERABLE, 20), (Flag.HARDSHIP_PLAN, 20), (Flag.CEASE_CONTACT, 10),
+                (Flag.OPT_OUT_SMS, 30))
+SAMPLE_COLLECTORS = (("c-01", "王芳", 25), ("c-02", "李强", 25), ("c-03", "Chen Jing", 20))
+#: What a sample borrower does when called: (outcome, share in per mille).
+CALL_OUTCOMES = (("no_answer", 450), ("conversation", 300), ("promise_to_pay", 150),
+                 ("voicemail_left", 100))
 
 
 def builtin_product_texts() -> list[str]:
@@ -59,22 +80,76 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
             periods = rng.randint(product.term_months_min, product.term_months_max)
             requests.append(LoanRequest(k + 1, product.code, principal, periods))
         booked = disburse(uow, requests)
+        people = BorrowerRepository(uow.conn)
+        for req in requests:
+            draw = rng.randrange(1000)
+            flags = []
+            for flag, per_mille in SAMPLE_FLAGS:
+                if draw < per_mille:
+                    flags.append(flag)
+                    break
+                draw -= per_mille
+            people.put(borrower_id=req.borrower_id, name=f"借款人{req.borrower_id:05d}",
+                       jurisdiction=Jurisdiction.CN_NIFA, timezone="Asia/Shanghai",
+                       language="zh-CN", flags=flags)
+        desk = ActionRepository(uow.conn)
+        for cid, name, calls in SAMPLE_COLLECTORS:
+            desk.put_collector(cid, name, calls, "09:00", "18:00")
         uow.commit()
     return [ln.loan_id for ln in booked]
 
 
 def run_days(app: Dunwell, *, days: int, seed: int,
-             on_day: Callable[[dt.date], None] | None = None) -> None:
-    """Close ``days`` business days; each morning borrowers pay by their behaviour."""
+             on_day: Callable[[dt.date], None] | None = None,
+             experiment: Experiment | None = None) -> None:
+    """Run ``days`` business days: each morning the collection run plans the day and
+    the sample borrowers answer; during the day they pay by their behaviour; at night
+    COB closes the day."""
     rng = random.Random(seed + 1)
     behaviours: dict[int, Behaviour] = {}
     for _ in range(days):
         with app.uow() as uow:
             today = uow.book.require().business_date
+        now = dt.datetime.combine(today, dt.time(7, 0), tzinfo=dt.UTC)
+        collect_day(app, today, now=now, experiment=experiment)
+        answer_contacts(app, today, rng)
         pay_today(app, today, rng, behaviours)
         close_day(app.engine, today)
         if on_day is not None:
             on_day(today)
+
+
+def answer_contacts(app: Dunwell, today: dt.date, rng: random.Random) -> None:
+    """The sample borrowers' side of today's allowed contacts: messages are delivered;
+    calls are answered or not, and some answers are promises to pay."""
+    zone = ZoneInfo("Asia/Shanghai")
+    with app.uow() as uow:
+        planned = [a for a in ActionRepository(uow.conn).on_date(today)
+                   if a["decision"] == "allow" and a["channel"] in ("sms", "in_app", "call",
+                                                                    "letter", "email")]
+        for a in planned:
+            at = dt.datetime.fromisoformat(a["planned_at"]).replace(tzinfo=zone)
+            outcome = "delivered"
+            if a["channel"] == "call":
+                draw = rng.randrange(1000)
+                for name, per_mille in CALL_OUTCOMES:
+                    outcome = name
+                    if draw < per_mille:
+                        break
+                    draw -= per_mille
+            record_contact(uow, borrower_id=int(a["borrower_id"]), at=at, channel=a["channel"],
+                           outcome=outcome, action_id=int(a["action_id"]), now=at)
+            if outcome == "promise_to_pay" and not a["case_id"].startswith("pre-"):
+                with contextlib.suppress(DomainError):  # a promise already pending stands
+                    record_promise(uow, case_id=a["case_id"], amount_minor=overdue_of(uow, a),
+                                   due_date=today + dt.timedelta(days=3), today=today, now=at)
+        uow.commit()
+
+
+def overdue_of(uow: UnitOfWork, action: dict[str, Any]) -> int:
+    borrower = int(action["borrower_id"])
+    facts, _ = LoanFactsRepository(uow.conn).facts(action["business_date"], [borrower])
+    return max(1, sum(loan.overdue_minor for loan in facts.get(borrower, [])))
 
 
 def pay_today(app: Dunwell, today: dt.date, rng: random.Random,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dunwell.cli import book
+from dunwell.cli import book, collect
 from dunwell.cli.audit import audit_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
@@ -37,6 +37,11 @@ app.command("portfolio")(book.portfolio)
 app.command("balances")(book.balances)
 app.command("demo")(demo)
 app.add_typer(audit_app, name="audit")
+app.command("collect")(collect.collect)
+app.command("case")(collect.case)
+app.command("queue")(collect.queue)
+app.command("contact")(collect.contact)
+app.command("promise")(collect.promise)
 app.add_typer(compliance_app, name="compliance")
 # --- End of command registrations -------------------------------------------------
 

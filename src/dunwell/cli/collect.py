@@ -1,0 +1,170 @@
+"""Collection commands: collect, case, queue, contact, promise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dunwell.app.collect import CollectReport, Experiment, collect_day
+from dunwell.app.contacts import record_contact, record_promise
+from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.core.dates import parse_date
+from dunwell.core.errors import InvalidInput
+from dunwell.core.money import format_minor, to_minor
+from dunwell.store.collections_repo import ActionRepository, CaseRepository
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(text: str, field: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{field} must be an ISO timestamp like 2025-03-01T10:00:00+08:00",
+                           code="timestamp_must_be_iso") from None
+    if value.tzinfo is None:
+        raise InvalidInput(f"{field} must carry an offset, like +08:00",
+                           code="timestamp_must_carry_offset")
+    return value
+
+
+def collect(
+    date: Annotated[str | None, typer.Option("--date", help="Day to plan (default: the "
+                                              "book's open date).")] = None,
+    challenger: Annotated[str | None, typer.Option(
+        help="Challenger strategy for new cases, e.g. aggressive.")] = None,
+    share: Annotated[int, typer.Option(min=0, max=100,
+                                       help="Percent of new cases on the challenger.")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Open and close cases, propose today's steps, pass each through the compliance
+    guard, audit every decision and fill the collectors' call queues."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            day = parse_date(date, field="--date") if date else uow.book.require().business_date
+        with Progress(TextColumn(f"collect {day}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("borrowers"), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task("collect", total=None)
+            report = collect_day(app, day, now=_now(),
+                                 experiment=Experiment(challenger=challenger, share_pct=share),
+                                 progress=lambda done, total: bar.update(
+                                     task, completed=done, total=total))
+    console.print(summary_table(report))
+
+
+def summary_table(report: CollectReport) -> Table:
+    title = f"collection run {report.business_date}" + (" (already run)" if report.replayed
+                                                        else "")
+    table = Table(title=title)
+    table.add_column("action")
+    for col in ("allow", "defer", "deny", "internal"):
+        table.add_column(col, justify="right")
+    kinds = sorted({k for k, _ in report.decisions})
+    for kind in kinds:
+        table.add_row(kind, *(str(report.decisions.get((kind, d), 0) or "")
+                              for d in ("allow", "defer", "deny", "internal")))
+    table.caption = (f"open cases {report.cases_open}, opened {report.cases_opened}, closed "
+                     f"{report.cases_closed}; calls queued {report.calls_queued}, unassigned "
+                     f"{report.calls_unassigned}"
+                     + ("; held back by " + ", ".join(f"{r} x{n}" for r, n in
+                                                      report.rules.most_common(6))
+                        if report.rules else ""))
+    return table
+
+
+def case(
+    borrower_id: Annotated[int, typer.Argument(help="Borrower id.")],
+    db: DbOption = None,
+) -> None:
+    """A borrower's cases: status, strategy, timeline and every decision on them."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            repo = CaseRepository(uow.conn)
+            found = repo.for_borrower(borrower_id)
+            if not found:
+                raise InvalidInput(f"borrower {borrower_id} has no case",
+                                   code="case_must_exist")
+            timelines = {c["case_id"]: repo.timeline(c["case_id"]) for c in found}
+            decisions = [a for a in ActionRepository(uow.conn).for_borrower(borrower_id)]
+    for c in found:
+        table = Table(title=f"{c['case_id']}: {c['status']} ({c['strategy_name']}@"
+                      f"{c['strategy_version']}, {c['variant']})")
+        table.add_column("date")
+        table.add_column("event")
+        table.add_column("what")
+        for on, kind, text in timelines[c["case_id"]]:
+            table.add_row(on.isoformat(), kind, text)
+        console.print(table)
+    acts = Table(title=f"decisions for borrower {borrower_id}")
+    for col in ("date", "step", "channel", "decision", "rule", "reason"):
+        acts.add_column(col)
+    for a in decisions[-40:]:
+        acts.add_row(a["business_date"].isoformat(), a["step_id"], a["channel"] or "-",
+                     a["decision"], a["rule"] or "", a["reason"][:70])
+    console.print(acts)
+
+
+def queue(
+    date: Annotated[str | None, typer.Option("--date", help="Business date.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Today's calls per collector, in order, with expected recovery."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            info = uow.book.require()
+            day = parse_date(date, field="--date") if date else info.business_date
+            rows = ActionRepository(uow.conn).call_tasks(day)
+    table = Table(title=f"call queues {day}")
+    for col in ("collector", "#", "slot", "borrower", "case", "step", "expected recovery"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["collector_id"] or "unassigned", str(r["position"] or ""), r["note"],
+                      str(r["borrower_id"]), r["case_id"], r["kind"],
+                      format_minor(int(r["expected_recovery_minor"]), info.currency))
+    console.print(table)
+
+
+def contact(
+    borrower_id: Annotated[int, typer.Argument(help="Borrower id.")],
+    channel: Annotated[str, typer.Option(help="call, sms, email, letter, visit, in_app.")],
+    outcome: Annotated[str, typer.Option(help="conversation, no_answer, promise_to_pay, ...")],
+    at: Annotated[str, typer.Option(help="When, with offset: 2025-03-01T10:00:00+08:00.")],
+    direction: Annotated[str, typer.Option(help="outbound or inbound.")] = "outbound",
+    db: DbOption = None,
+) -> None:
+    """Record what happened on a contact; the guard counts it from now on."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            record_contact(uow, borrower_id=borrower_id, at=_aware(at, "--at"), channel=channel,
+                           outcome=outcome, direction=direction, now=_now())
+            uow.commit()
+    console.print(f"recorded {direction} {channel} for borrower {borrower_id}: {outcome}")
+
+
+def promise(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    amount: Annotated[str, typer.Option(help="Amount promised, e.g. 500.00.")],
+    by: Annotated[str, typer.Option(help="Date promised, YYYY-MM-DD.")],
+    db: DbOption = None,
+) -> None:
+    """Record a promise to pay; payment requests pause while it is pending."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            info = uow.book.require()
+            record_promise(uow, case_id=case_id, amount_minor=to_minor(amount, info.currency),
+                           due_date=parse_date(by, field="--by"), today=info.business_date,
+                           now=_now())
+            uow.commit()
+    console.print(f"promise recorded on {case_id}: {amount} {info.currency} by {by}")
