@@ -44,3 +44,19 @@ def test_contacts_and_promises_are_recorded_and_bad_ones_refused(tmp_path: Path)
     assert missing.exit_code == 2 and "case_must_exist" in missing.output
     nobody = runner.invoke(app, ["case", "99999", "--db", db])
     assert nobody.exit_code == 2
+
+
+def test_a_strategy_file_is_checked_with_line_and_path(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: mine\nversion: 1\nsegments:\n  - id: all\n    dpd: [0, 90]\n    steps:\n"
+        "      - {id: s1, day: 1, kind: carrier_pigeon, at: '10:00'}\n", encoding="utf-8")
+    result = runner.invoke(app, ["strategy", "check", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:7: segments[0].steps[0].kind: unknown action kind 'carrier_pigeon'" in (
+        result.output)
+    good = runner.invoke(app, ["strategy", "check",
+                               "src/dunwell/collections/strategies/humane.yaml"])
+    assert good.exit_code == 0 and "is valid" in good.output
+    shown = runner.invoke(app, ["strategy", "show", "aggressive"])
+    assert shown.exit_code == 0 and "D+1" in shown.output

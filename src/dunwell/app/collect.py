@@ -99,9 +99,12 @@ class CollectReport:
 
 def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 experiment: Experiment | None = None,
+                strategies: dict[str, Strategy] | None = None,
                 progress: Progress | None = None) -> CollectReport:
+    """Plan ``business_date``; ``strategies`` adds to (or overrides) the built-in ones
+    by name, for the experiment's champion and challenger."""
     exp = experiment or Experiment()
-    strategies = builtin_strategies()
+    strategies = {**builtin_strategies(), **(strategies or {})}
     champion = _strategy(strategies, exp.champion)
     challenger = _strategy(strategies, exp.challenger) if exp.challenger else champion
     report = CollectReport(business_date)
@@ -178,7 +181,7 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                     calls.append((_call_task(step, verdict, facts[bid], case), action_id))
             if progress is not None:
                 progress(k + 1, len(ids))
-        _queue_calls(actions, calls, business_date, report)
+        _queue_calls(actions, cases, calls, business_date, report)
         record(uow, at=now, entries=audit)
         uow.conn.execute(insert(c.collect_runs).values(
             business_date=business_date, summary_json=json.dumps(report.to_json())))
@@ -264,8 +267,9 @@ def _call_task(step: ProposedStep, verdict: Verdict, loans: list[object],
                     window_end=end if end != dt.time.max else dt.time(23, 59))
 
 
-def _queue_calls(actions: ActionRepository, calls: list[tuple[CallTask, int]], day: dt.date,
-                 report: CollectReport) -> None:
+def _queue_calls(actions: ActionRepository, cases: CaseRepository,
+                 calls: list[tuple[CallTask, int]], day: dt.date, report: CollectReport) -> None:
+    """Book allowed calls into collectors' queues; a case's owner is its caller."""
     if not calls:
         return
     by_task = {task.task_id: action_id for task, action_id in calls}
@@ -277,6 +281,8 @@ def _queue_calls(actions: ActionRepository, calls: list[tuple[CallTask, int]], d
                          "collector_id": collector_id, "position": pos + 1,
                          "expected_recovery_minor": q.task.expected_recovery_minor,
                          "note": f"{q.start.isoformat('minutes')}-{q.end.isoformat('minutes')}"})
+            if not q.task.case_id.startswith("pre-"):
+                cases.set_owner(q.task.case_id, collector_id)
     for miss in plan.unassigned:
         rows.append({"business_date": day, "action_id": by_task[miss.task.task_id],
                      "collector_id": None, "position": None,

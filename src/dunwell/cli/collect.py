@@ -12,6 +12,7 @@ from rich.table import Table
 from dunwell.app.collect import CollectReport, Experiment, collect_day
 from dunwell.app.contacts import record_contact, record_promise
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.cli.strategy import resolve
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
@@ -37,8 +38,10 @@ def _aware(text: str, field: str) -> dt.datetime:
 def collect(
     date: Annotated[str | None, typer.Option("--date", help="Day to plan (default: the "
                                               "book's open date).")] = None,
+    champion: Annotated[str, typer.Option(
+        help="Strategy for new cases: a built-in name or a YAML file.")] = "humane",
     challenger: Annotated[str | None, typer.Option(
-        help="Challenger strategy for new cases, e.g. aggressive.")] = None,
+        help="Challenger strategy (name or YAML file), e.g. aggressive.")] = None,
     share: Annotated[int, typer.Option(min=0, max=100,
                                        help="Percent of new cases on the challenger.")] = 0,
     db: DbOption = None,
@@ -47,14 +50,17 @@ def collect(
     guard, audit every decision and fill the collectors' call queues."""
     with clear_errors():
         app = app_for(db)
+        chosen = dict([resolve(champion)] + ([resolve(challenger)] if challenger else []))
+        names = list(chosen)
+        exp = Experiment(champion=names[0], challenger=names[1] if challenger else None,
+                         share_pct=share)
         with app.uow() as uow:
             day = parse_date(date, field="--date") if date else uow.book.require().business_date
         with Progress(TextColumn(f"collect {day}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("borrowers"), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("collect", total=None)
-            report = collect_day(app, day, now=_now(),
-                                 experiment=Experiment(challenger=challenger, share_pct=share),
+            report = collect_day(app, day, now=_now(), experiment=exp, strategies=chosen,
                                  progress=lambda done, total: bar.update(
                                      task, completed=done, total=total))
     console.print(summary_table(report))

@@ -236,6 +236,10 @@ class CaseRepository:
                 case_id=view.case_id, borrower_id=int(view.borrower_id),
                 opened_on=view.opened_on or today, **values))
 
+    def set_owner(self, case_id: str, owner: str) -> None:
+        self.conn.execute(update(c.cases).where(c.cases.c.case_id == case_id)
+                          .values(owner=owner))
+
     def add_timeline(self, entries: Sequence[TimelineEntry]) -> None:
         if entries:
             self.conn.execute(insert(c.case_timeline), [
