@@ -215,6 +215,14 @@ class CaseRepository:
                         open_promise=self._pending_promises([case_id]).get(case_id),
                         broken_promises=int(m["broken_promises"]))
 
+    def decision_totals(self) -> list[tuple[str, str, str | None, int]]:
+        """(kind, decision, rule, count) over every planned day."""
+        q = (select(c.case_actions.c.kind, c.case_actions.c.decision, c.case_actions.c.rule,
+                    func.count())
+             .group_by(c.case_actions.c.kind, c.case_actions.c.decision, c.case_actions.c.rule)
+             .order_by(c.case_actions.c.kind, c.case_actions.c.decision))
+        return [(k, d, r, int(n)) for k, d, r, n in self.conn.execute(q)]
+
     def for_borrower(self, borrower_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(select(c.cases).where(c.cases.c.borrower_id == borrower_id)
                                  .order_by(c.cases.c.opened_on)).all()
@@ -300,6 +308,14 @@ class ActionRepository:
                 out[int(bid)].append(PastAction(on=on, kind=ActionKind(kind), step_id=step,
                                                 due_date=due, occurrence=int(occ)))
         return out
+
+    def decision_totals(self) -> list[tuple[str, str, str | None, int]]:
+        """(kind, decision, rule, count) over every planned day."""
+        q = (select(c.case_actions.c.kind, c.case_actions.c.decision, c.case_actions.c.rule,
+                    func.count())
+             .group_by(c.case_actions.c.kind, c.case_actions.c.decision, c.case_actions.c.rule)
+             .order_by(c.case_actions.c.kind, c.case_actions.c.decision))
+        return [(k, d, r, int(n)) for k, d, r, n in self.conn.execute(q)]
 
     def for_borrower(self, borrower_id: int) -> list[dict[str, Any]]:
         q = (select(c.case_actions).where(c.case_actions.c.borrower_id == borrower_id)
