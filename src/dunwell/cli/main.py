@@ -9,6 +9,7 @@ from dunwell.cli.audit import audit_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
 from dunwell.cli.schedule import schedule
+from dunwell.cli.risk import risk_app
 from dunwell.cli.strategy import strategy_app
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.command("queue")(collect.queue)
 app.command("contact")(collect.contact)
 app.command("promise")(collect.promise)
 app.add_typer(strategy_app, name="strategy")
+app.add_typer(risk_app, name="risk")
 app.add_typer(compliance_app, name="compliance")
 # --- End of command registrations -------------------------------------------------
 
