@@ -1,7 +1,9 @@
 """``make bench``: COB throughput figures, printed as a table and one JSON line.
 
 (a) kernel loans/s, (b) row-by-row loans/s, (c) their ratio, (d) kernel time over
-the memory-bound floor, (e) COB end to end through PostgreSQL in loans x days/s.
+the memory-bound floor, (e) COB end to end through PostgreSQL in loans x days/s,
+(f) origination latency: p50/p95/p99 of POST /v1/applications at 500 requests/s on
+the real server (bench/origination_latency.py, docs/origination.md).
 See docs/benchmarks.md for what each figure means.
 """
 
@@ -33,6 +35,7 @@ from rich.table import Table  # noqa: E402
 
 import cob_kernel  # noqa: E402
 import cob_postgres  # noqa: E402
+import origination_latency  # noqa: E402
 from kernel_profile import profile_day  # noqa: E402
 
 OUT = HERE / "out" / "cob.json"
@@ -49,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--skip-postgres", action="store_true", help="leave out figure (e)")
+    ap.add_argument("--skip-origination", action="store_true", help="leave out figure (f)")
     ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                     help="statement profile of the kernel (auto: when a target is missed)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -82,6 +86,11 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     if not args.skip_postgres:
         steps["pg_seed"] = (f"PostgreSQL: seed {pgs.loans:,} loans", 1)
         steps["pg_days"] = (f"PostgreSQL: close {pgs.days} days", pgs.days)
+    ols = origination_latency.QUICK if args.quick else origination_latency.Sizes()
+    if not args.skip_origination:
+        steps["orig_load"] = (f"origination: {ols.rate} req/s, "
+                              f"{ols.warmup_seconds + ols.seconds:g} s",
+                              int(ols.rate * (ols.warmup_seconds + ols.seconds)))
     with progress:
         tasks = {k: progress.add_task(d, total=n) for k, (d, n) in steps.items()}
 
@@ -101,6 +110,11 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             result["postgres"] = {"skipped": "--skip-postgres"}
         else:
             result["postgres"] = cob_postgres.run(pgs, tick)
+        if args.skip_origination:
+            result["origination"] = {"skipped": "--skip-origination"}
+        else:
+            result["origination"] = origination_latency.run(
+                ols, lambda step, n: tick("orig_load", n) if step == "load" else None)
     result["command"] = " ".join(["bench/run_all.py", *sys.argv[1:]])
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "numpy": np.__version__, "platform": platform.platform()}
@@ -138,6 +152,15 @@ def render(r: dict[str, Any], console: Console) -> None:
         if ph:
             t.add_row("    where the time goes", ", ".join(
                 f"{k} {v:.1f} s" for k, v in ph.items() if not k.startswith("write:")), "", "")
+    og = r.get("origination", {"skipped": "not run"})
+    if "skipped" in og:
+        t.add_row("(f) origination latency", f"skipped: {og['skipped']}", "", "")
+    else:
+        t.add_row(f"(f) origination latency at {og['sizes']['rate']} req/s",
+                  f"p50 {og['p50_ms']:.1f} ms, p95 {og['p95_ms']:.1f} ms, p99 "
+                  f"{og['p99_ms']:.1f} ms ({og['achieved_rps']:.0f} req/s achieved, "
+                  f"{og['server_cpu_ms_per_request']:.2f} ms server CPU/request)",
+                  f"p99 <= {og['target_p99_ms']:g} ms", ok[og["meets_target"]])
     console.print(t)
     prof = r.get("profile")
     if prof:
@@ -167,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(line + "\n", encoding="utf-8")
     print(line)
     missed = not (result["meets_speedup"] and result["meets_floor"])
+    missed = missed or not result["origination"].get("meets_target", True)
     return 1 if args.strict and missed else 0
 
 

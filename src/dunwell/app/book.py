@@ -49,6 +49,7 @@ class LoanRequest:
 def disburse(uow: UnitOfWork, requests: Sequence[LoanRequest]) -> list[LoanState]:
     """Book and disburse loans on the open business date, posting each to the ledger."""
     info = uow.book.require()
+    uow.book.lock()  # concurrent disbursements must not pick the same loan ids
     products = uow.products.all()
     next_id = uow.loans.next_id()
     loans: list[LoanState] = []

@@ -8,8 +8,9 @@ from dunwell.cli import book, collect
 from dunwell.cli.audit import audit_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
-from dunwell.cli.schedule import schedule
+from dunwell.cli.origination import apply, credit_line_app, serve
 from dunwell.cli.risk import risk_app
+from dunwell.cli.schedule import schedule
 from dunwell.cli.strategy import strategy_app
 
 app = typer.Typer(
@@ -45,8 +46,11 @@ app.command("queue")(collect.queue)
 app.command("contact")(collect.contact)
 app.command("promise")(collect.promise)
 app.add_typer(strategy_app, name="strategy")
-app.add_typer(risk_app, name="risk")
 app.add_typer(compliance_app, name="compliance")
+app.command("apply")(apply)
+app.add_typer(credit_line_app, name="credit-line")
+app.command("serve")(serve)
+app.add_typer(risk_app, name="risk")
 # --- End of command registrations -------------------------------------------------
 
 

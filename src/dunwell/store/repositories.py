@@ -54,6 +54,11 @@ class BookRepository:
         self.conn.execute(insert(t.book).values(id=1, business_date=business_date,
                                                 partitions=partitions, currency=currency))
 
+    def lock(self) -> None:
+        """Hold the book row until the transaction ends (serialises id allocation)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(t.book.c.id).where(t.book.c.id == 1).with_for_update())
+
     def advance(self, business_date: dt.date) -> None:
         self.conn.execute(update(t.book).where(t.book.c.id == 1)
                           .values(business_date=business_date))

@@ -1,0 +1,145 @@
+"""Routes: applications, merchants' records, credit lines and drawdowns, loans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
+
+from dunwell.api.deps import IdempotencyHeader, LangQuery, ServicesDep, idempotency_key
+from dunwell.api.schemas import (
+    ApplicationIn,
+    CreditLineOut,
+    DecisionOut,
+    DrawdownIn,
+    DrawdownOut,
+    ErrorOut,
+    LoanOut,
+    MerchantIn,
+    MerchantOut,
+    TransactionIn,
+    records,
+)
+from dunwell.api.views import decision_out, drawdown_out, line_out, loan_out, merchant_out
+from dunwell.app.origination import (
+    Status,
+    application_view,
+    draw_down,
+    line_view,
+    register_merchant,
+    submit_application,
+)
+from dunwell.core.errors import InvalidInput
+from dunwell.origination.model import Applicant, ApplicantKind, Transaction
+
+router = APIRouter(prefix="/v1")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 404, 409, 422)}
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+@router.post("/applications", status_code=status.HTTP_201_CREATED, responses=ERRORS,
+             response_model=DecisionOut, tags=["applications"])
+async def post_application(body: ApplicationIn, svc: ServicesDep,
+                           key_header: IdempotencyHeader = None) -> Response:
+    """Decide an application: approve (a credit line opens), decline or refer, with
+    reasons. A replay (same key, same data) returns the first decision with 200."""
+    key = idempotency_key(key_header, body.idempotency_key)
+    application = body.to_domain()
+
+    def command() -> tuple[DecisionOut, Status]:
+        with svc.dunwell.uow() as uow:
+            result = submit_application(uow, application=application, idempotency_key=key,
+                                        model=svc.origination.model,
+                                        policy=svc.origination.policy)
+            uow.commit()
+        return decision_out(result.application), result.status
+
+    out, outcome = await svc.run(command)
+    return _json(out, outcome)
+
+
+def _json(out: BaseModel, outcome: Status) -> Response:
+    """The body as JSON straight from the model (it was built valid): 201 for a new
+    resource, 200 with ``Idempotent-Replayed: true`` for a replay."""
+    replayed = outcome is Status.REPLAYED
+    return Response(out.model_dump_json(), media_type="application/json",
+                    status_code=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+                    headers={REPLAYED_HEADER: "true"} if replayed else None)
+
+
+@router.get("/applications/{application_id}", responses=ERRORS, tags=["applications"])
+async def get_application(application_id: int, svc: ServicesDep,
+                          lang: LangQuery = None) -> DecisionOut:
+    """A stored decision, its reasons in ``lang`` (default: the applicant's language)."""
+    def query() -> DecisionOut:
+        with svc.dunwell.uow() as uow:
+            stored, _ = application_view(uow, application_id)
+        return decision_out(stored, lang)
+
+    return await svc.run(query)
+
+
+@router.put("/merchants/{merchant_id}", responses=ERRORS, tags=["merchants"])
+async def put_merchant(merchant_id: str, body: MerchantIn, svc: ServicesDep) -> MerchantOut:
+    """Register a merchant's transaction records (a month sent again is replaced)."""
+    applicant = Applicant(ApplicantKind.MERCHANT, merchant_id, body.name, body.language)
+    records = _records(body.transactions, body.currency)
+
+    def command() -> MerchantOut:
+        with svc.dunwell.uow() as uow:
+            applicant_id, features = register_merchant(uow, applicant=applicant,
+                                                       transactions=records)
+            uow.commit()
+        return merchant_out(merchant_id, applicant_id, features, body.currency)
+
+    return await svc.run(command)
+
+
+def _records(items: list[TransactionIn], currency: str) -> tuple[Transaction, ...]:
+    if not items:
+        raise InvalidInput("send at least one transaction record",
+                           code="transactions_must_be_present", field="transactions")
+    return records(items, currency)
+
+
+@router.get("/credit-lines/{line_id}", responses=ERRORS, tags=["credit lines"])
+async def get_credit_line(line_id: int, svc: ServicesDep) -> CreditLineOut:
+    """A credit line: limit, what is available, its drawdowns."""
+    def query() -> CreditLineOut:
+        with svc.dunwell.uow() as uow:
+            return line_out(line_view(uow, line_id))
+
+    return await svc.run(query)
+
+
+@router.post("/credit-lines/{line_id}/drawdowns", status_code=status.HTTP_201_CREATED,
+             responses=ERRORS, response_model=DrawdownOut, tags=["credit lines"])
+async def post_drawdown(line_id: int, body: DrawdownIn, svc: ServicesDep,
+                        key_header: IdempotencyHeader = None) -> Response:
+    """Draw from a line: a loan on the term's product, disbursed and posted to the
+    ledger. Refused beyond what is available or affordable."""
+    key = idempotency_key(key_header, body.idempotency_key)
+
+    def command() -> tuple[DrawdownOut, Status]:
+        with svc.dunwell.uow() as uow:
+            result = draw_down(uow, line_id=line_id, amount=body.amount,
+                               term_months=body.term_months, idempotency_key=key,
+                               policy=svc.origination.policy)
+            uow.commit()
+        return (drawdown_out(result.drawdown, result.loan.currency, result.available_minor),
+                result.status)
+
+    out, outcome = await svc.run(command)
+    return _json(out, outcome)
+
+
+@router.get("/loans/{loan_id}", responses=ERRORS, tags=["loans"])
+async def get_loan(loan_id: int, svc: ServicesDep) -> LoanOut:
+    """A loan as serviced: instalments, what is paid and owed, ledger balances."""
+    def query() -> LoanOut:
+        with svc.dunwell.uow() as uow:
+            return loan_out(uow.loans.get(loan_id), uow.ledger.balances(loan_id=loan_id))
+
+    return await svc.run(query)

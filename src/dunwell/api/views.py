@@ -1,0 +1,111 @@
+"""Domain results as response bodies: money as decimal strings, reasons in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dunwell.api.schemas import (
+    ApplicantOut,
+    CreditLineOut,
+    DecisionOut,
+    DrawdownOut,
+    InstalmentOut,
+    LoanOut,
+    MerchantOut,
+    ReasonOut,
+)
+from dunwell.app.origination import LineView
+from dunwell.core.dates import from_day
+from dunwell.core.money import format_minor
+from dunwell.ledger.model import Account
+from dunwell.lending.loans import LoanState
+from dunwell.origination.credit_line import CreditLine
+from dunwell.origination.features import MerchantFeatures
+from dunwell.origination.wording import explain, language, reason_text
+from dunwell.store.origination_repo import Drawdown, StoredApplication
+
+
+def ratio(bps: int | None) -> str | None:
+    """Basis points as a decimal ratio string: 3854 -> "0.3854"."""
+    if bps is None:
+        return None
+    sign = "-" if bps < 0 else ""
+    return f"{sign}{abs(bps) // 10_000}.{abs(bps) % 10_000:04d}"
+
+
+def decision_out(stored: StoredApplication, lang: str | None = None) -> DecisionOut:
+    d, cur = stored.decision, stored.currency
+    lang = language(lang or stored.language)
+    advice = explain(d, lang).advice
+    a = stored.applicant
+    return DecisionOut(
+        application_id=stored.application_id,
+        applicant=ApplicantOut(kind=a.kind, reference=a.reference, name=a.name),
+        business_date=stored.business_date, outcome=d.outcome, grade=d.grade,
+        probability_of_default=ratio(d.pd_bps), currency=cur,
+        requested_amount=format_minor(d.requested_minor, cur),
+        approved_amount=format_minor(d.approved_minor, cur),
+        credit_limit=format_minor(d.limit_minor, cur),
+        annual_rate=None if d.annual_rate is None else str(d.annual_rate),
+        term_months=stored.term_months, term_options=list(d.term_options),
+        credit_line_id=stored.credit_line_id,
+        monthly_cash_flow=format_minor(d.cash_flow_minor, cur),
+        debt_service_ratio=ratio(d.dsr_bps), language="zh-CN" if lang == "zh-CN" else "en",
+        reasons=[ReasonOut(code=r.code, effect=r.effect, text=reason_text(r, lang))
+                 for r in d.reasons],
+        what_would_help=list(advice), model=stored.model)
+
+
+def drawdown_out(dd: Drawdown, currency: str, available_minor: int | None = None) -> DrawdownOut:
+    return DrawdownOut(
+        drawdown_id=dd.drawdown_id, line_id=dd.line_id, loan_id=dd.loan_id,
+        business_date=dd.business_date, amount=format_minor(dd.amount_minor, currency),
+        term_months=dd.term_months, product_code=dd.product_code,
+        monthly_repayment=format_minor(dd.instalment_minor, currency),
+        available=None if available_minor is None else format_minor(available_minor, currency))
+
+
+def line_out(view: LineView) -> CreditLineOut:
+    line: CreditLine = view.line
+    cur = line.currency
+    return CreditLineOut(
+        line_id=line.line_id, application_id=line.application_id, borrower_id=line.borrower_id,
+        kind=line.kind, status=line.status.value, currency=cur,
+        credit_limit=format_minor(line.limit_minor, cur),
+        limit_ceiling=format_minor(line.limit_max_minor, cur),
+        available=format_minor(view.available_minor, cur),
+        outstanding_principal=format_minor(view.exposure.outstanding_minor, cur),
+        grade=line.grade, annual_rate=str(line.annual_rate), opened_on=line.opened_on,
+        limit_changed_on=line.limit_changed_on, reviewed_on=line.reviewed_on,
+        drawdowns=[drawdown_out(dd, cur) for dd in view.drawdowns])
+
+
+def loan_out(loan: LoanState, balances: Mapping[Account, int]) -> LoanOut:
+    cur = loan.currency
+
+    def money(minor: int) -> str:
+        return format_minor(minor, cur)
+
+    return LoanOut(
+        loan_id=loan.loan_id, borrower_id=loan.borrower_id, product_code=loan.product_code,
+        currency=cur, principal=money(loan.principal_minor), status=loan.status.name.lower(),
+        days_past_due=loan.days_past_due, bucket=loan.bucket.label,
+        disbursed_on=from_day(loan.disbursed_day),
+        installments=[InstalmentOut(
+            n=i.n, due_date=from_day(i.due_day), principal=money(i.principal_minor),
+            interest=money(i.interest_minor), fee=money(i.fee_minor),
+            penalty=money(i.penalty_minor),
+            paid=money(i.paid_principal_minor + i.paid_interest_minor + i.paid_fee_minor
+                       + i.paid_penalty_minor),
+            outstanding=money(i.unpaid_total_minor)) for i in loan.installments],
+        balances={a.name.lower(): money(v) for a, v in sorted(balances.items())})
+
+
+def merchant_out(reference: str, applicant_id: int, f: MerchantFeatures,
+                 currency: str) -> MerchantOut:
+    return MerchantOut(
+        merchant_id=reference, applicant_id=applicant_id, months_active=f.months_active,
+        monthly_turnover=format_minor(f.monthly_turnover_minor, currency),
+        trend_per_month=format_minor(f.trend_minor_per_month, currency),
+        volatility=ratio(f.volatility_bps) or "0", refund_rate=ratio(f.refund_rate_bps) or "0",
+        seasonality=f"{f.seasonality_pct / 100:.2f}")

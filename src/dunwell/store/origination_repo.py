@@ -1,0 +1,346 @@
+"""Repositories for origination: applicants and merchants' monthly summaries,
+applications with their decisions, credit lines with their exposure and behaviour,
+drawdowns and limit reviews. They run inside the caller's transaction and return
+domain objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dunwell.core.errors import Conflict, NotFound
+from dunwell.lending.model import Bucket, LoanStatus, Product
+from dunwell.lending.products import load_product
+from dunwell.origination.credit_line import Behaviour, CreditLine, Exposure, LimitReview, LineStatus
+from dunwell.origination.model import (
+    Applicant,
+    ApplicantKind,
+    Decision,
+    Effect,
+    MonthSummary,
+    Outcome,
+    Purpose,
+    Reason,
+)
+from dunwell.store import origination_tables as o
+from dunwell.store import tables as t
+
+OPEN_STATUSES = tuple(int(s) for s in LoanStatus if s.is_open)
+_APPLICANT_BY_REF = (select(o.applicants.c.applicant_id, o.applicants.c.name,
+                            o.applicants.c.language)
+                     .where(o.applicants.c.kind == bindparam("kind"),
+                            o.applicants.c.reference == bindparam("ref")))
+_INSERT_APPLICANT = insert(o.applicants)
+_INSERT_MONTHS = insert(o.merchant_months)
+_INSERT_APPLICATION = insert(o.applications)
+_INSERT_LINE = insert(o.credit_lines)
+_MONTHS = (select(o.merchant_months.c.month, o.merchant_months.c.sales_minor,
+                  o.merchant_months.c.refunds_minor, o.merchant_months.c.sales_count,
+                  o.merchant_months.c.refunds_count)
+           .where(o.merchant_months.c.applicant_id == bindparam("applicant_id"))
+           .order_by(o.merchant_months.c.month))
+_PRODUCT_TEXTS = select(t.products.c.spec_toml)
+_APPLICATIONS = (select(o.applications, o.applicants.c.kind, o.applicants.c.reference,
+                        o.applicants.c.name, o.credit_lines.c.line_id.label("credit_line_id"))
+                 .join(o.applicants,
+                       o.applicants.c.applicant_id == o.applications.c.applicant_id)
+                 .outerjoin(o.credit_lines,
+                            o.credit_lines.c.application_id == o.applications.c.application_id))
+_APPLICATION_BY_KEY = _APPLICATIONS.where(o.applications.c.idempotency_key == bindparam("key"))
+_APPLICATION_BY_ID = _APPLICATIONS.where(
+    o.applications.c.application_id == bindparam("application_id"))
+_product_from_text = lru_cache(maxsize=256)(load_product)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredApplication:
+    application_id: int
+    idempotency_key: str
+    fingerprint: str
+    applicant_id: int
+    applicant: Applicant
+    business_date: dt.date
+    currency: str
+    term_months: int
+    purpose: Purpose
+    language: str
+    decision: Decision
+    model: str
+    credit_line_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Drawdown:
+    drawdown_id: int
+    idempotency_key: str
+    fingerprint: str
+    line_id: int
+    loan_id: int
+    amount_minor: int
+    term_months: int
+    product_code: str
+    instalment_minor: int
+    business_date: dt.date
+
+
+def reasons_json(reasons: Iterable[Reason]) -> str:
+    return json.dumps([{"code": r.code, "effect": r.effect.value, "value": r.value,
+                        "impact": r.impact, "texts": dict(r.texts)} for r in reasons],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def reasons_from(text: str) -> tuple[Reason, ...]:
+    return tuple(Reason(r["code"], Effect(r["effect"]), r["value"], int(r["impact"]),
+                        tuple(r["texts"].items())) for r in json.loads(text))
+
+
+def _decision(m: Any) -> Decision:
+    return Decision(
+        outcome=Outcome(m["outcome"]), grade=m["grade"], pd_bps=m["pd_bps"],
+        requested_minor=int(m["requested_minor"]), approved_minor=int(m["approved_minor"]),
+        limit_minor=int(m["limit_minor"]),
+        annual_rate=None if m["annual_rate"] is None else Decimal(m["annual_rate"]),
+        term_options=tuple(json.loads(m["term_options_json"])),
+        reasons=reasons_from(m["reasons_json"]), advice=tuple(json.loads(m["advice_json"])),
+        cash_flow_minor=int(m["cash_flow_minor"]),
+        existing_payments_minor=int(m["existing_payments_minor"]), dsr_bps=m["dsr_bps"],
+        features=tuple((k, v) for k, v in json.loads(m["features_json"]).items()))
+
+
+def _line(m: Any) -> CreditLine:
+    return CreditLine(
+        line_id=int(m["line_id"]), application_id=int(m["application_id"]),
+        applicant_id=int(m["applicant_id"]), borrower_id=int(m["borrower_id"]),
+        kind=ApplicantKind(m["kind"]), currency=m["currency"], limit_minor=int(m["limit_minor"]),
+        limit_max_minor=int(m["limit_max_minor"]), grade=m["grade"],
+        annual_rate=Decimal(m["annual_rate"]), status=LineStatus(m["status"]),
+        cash_flow_minor=int(m["cash_flow_minor"]),
+        existing_payments_minor=int(m["existing_payments_minor"]), opened_on=m["opened_on"],
+        limit_changed_on=m["limit_changed_on"], reviewed_on=m["reviewed_on"])
+
+
+@contextmanager
+def _key_in_use(key: str) -> Iterator[None]:
+    """A concurrent request inserted the same idempotency key first: a named rejection
+    (its retry is answered as a replay) rather than a database error."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if "idempotency_key" not in str(exc.orig):
+            raise
+        raise Conflict(f"another request with idempotency key {key!r} was being processed; "
+                       "retry to receive its result", code="idempotency_key_must_not_be_in_use",
+                       field="idempotency_key") from None
+
+
+class OriginationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- applicants and merchants' records ------------------------------------------
+    def applicant(self, kind: ApplicantKind, reference: str) -> tuple[int, Applicant] | None:
+        row = self.conn.execute(_APPLICANT_BY_REF, {"kind": kind.value, "ref": reference}).first()
+        if row is None:
+            return None
+        return int(row[0]), Applicant(kind, reference, row[1], row[2])
+
+    def add_applicant(self, applicant: Applicant, on: dt.date) -> int:
+        pk = self.conn.execute(_INSERT_APPLICANT, {
+            "kind": applicant.kind.value, "reference": applicant.reference,
+            "name": applicant.name, "language": applicant.language,
+            "registered_on": on}).inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def rename_applicant(self, applicant_id: int, applicant: Applicant) -> None:
+        self.conn.execute(update(o.applicants).where(o.applicants.c.applicant_id == applicant_id)
+                          .values(name=applicant.name, language=applicant.language))
+
+    def put_applicant(self, applicant: Applicant, on: dt.date) -> tuple[int, bool]:
+        """The applicant's id (added, or updated to the name and language given), and
+        whether it was known before."""
+        found = self.applicant(applicant.kind, applicant.reference)
+        if found is None:
+            return self.add_applicant(applicant, on), False
+        applicant_id, stored = found
+        if stored != applicant:
+            self.rename_applicant(applicant_id, applicant)
+        return applicant_id, True
+
+    def put_months(self, applicant_id: int, summaries: Sequence[MonthSummary], *,
+                   replacing: bool = True) -> None:
+        """Store monthly summaries; a month already held is replaced (``replacing``:
+        the applicant may hold some already)."""
+        if not summaries:
+            return
+        m = o.merchant_months.c
+        if replacing:
+            self.conn.execute(delete(o.merchant_months).where(
+                m.applicant_id == applicant_id, m.month.in_([s.month for s in summaries])))
+        self.conn.execute(_INSERT_MONTHS, [
+            {"applicant_id": applicant_id, "month": s.month, "sales_minor": s.sales_minor,
+             "refunds_minor": s.refunds_minor, "sales_count": s.sales_count,
+             "refunds_count": s.refunds_count} for s in summaries])
+
+    def months(self, applicant_id: int) -> tuple[MonthSummary, ...]:
+        rows = self.conn.execute(_MONTHS, {"applicant_id": applicant_id}).all()
+        return tuple(MonthSummary(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows)
+
+    def products(self) -> dict[str, Product]:
+        """The book's products (parsed once per distinct product file)."""
+        rows = self.conn.execute(_PRODUCT_TEXTS).all()
+        return {p.code: p for p in (_product_from_text(r[0]) for r in rows)}
+
+    # --- applications ---------------------------------------------------------------
+    def _applications(self, statement: Any, params: dict[str, Any]) -> StoredApplication | None:
+        row = self.conn.execute(statement, params).first()
+        if row is None:
+            return None
+        m = row._mapping
+        applicant = Applicant(ApplicantKind(m["kind"]), m["reference"], m["name"], m["language"])
+        return StoredApplication(
+            int(m["application_id"]), m["idempotency_key"], m["fingerprint"],
+            int(m["applicant_id"]), applicant, m["business_date"], m["currency"],
+            int(m["term_months"]), Purpose(m["purpose"]), m["language"], _decision(m),
+            m["model"], None if m["credit_line_id"] is None else int(m["credit_line_id"]))
+
+    def application_by_key(self, key: str) -> StoredApplication | None:
+        return self._applications(_APPLICATION_BY_KEY, {"key": key})
+
+    def application(self, application_id: int) -> StoredApplication:
+        found = self._applications(_APPLICATION_BY_ID, {"application_id": application_id})
+        if found is None:
+            raise NotFound(f"application {application_id} does not exist",
+                           code="application_must_exist", field="application_id")
+        return found
+
+    def add_application(self, *, key: str, fingerprint: str, applicant_id: int,
+                        business_date: dt.date, currency: str, term_months: int,
+                        purpose: Purpose, language: str, decision: Decision,
+                        model: str) -> int:
+        d = decision
+        with _key_in_use(key):
+            pk = self.conn.execute(_INSERT_APPLICATION, dict(
+                idempotency_key=key, fingerprint=fingerprint, applicant_id=applicant_id,
+                business_date=business_date, currency=currency,
+                requested_minor=d.requested_minor, term_months=term_months,
+                purpose=purpose.value, language=language, outcome=d.outcome.value,
+                grade=d.grade, pd_bps=d.pd_bps, approved_minor=d.approved_minor,
+                limit_minor=d.limit_minor,
+                annual_rate=None if d.annual_rate is None else str(d.annual_rate),
+                term_options_json=json.dumps(list(d.term_options)),
+                reasons_json=reasons_json(d.reasons), advice_json=json.dumps(list(d.advice)),
+                features_json=json.dumps(dict(d.features), separators=(",", ":")),
+                cash_flow_minor=d.cash_flow_minor,
+                existing_payments_minor=d.existing_payments_minor,
+                dsr_bps=d.dsr_bps, model=model)).inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    # --- credit lines ---------------------------------------------------------------
+    def add_line(self, line: CreditLine) -> int:
+        pk = self.conn.execute(_INSERT_LINE, dict(
+            application_id=line.application_id, applicant_id=line.applicant_id,
+            borrower_id=line.borrower_id, kind=line.kind.value, currency=line.currency,
+            limit_minor=line.limit_minor, limit_max_minor=line.limit_max_minor,
+            grade=line.grade, annual_rate=str(line.annual_rate), status=line.status.value,
+            cash_flow_minor=line.cash_flow_minor,
+            existing_payments_minor=line.existing_payments_minor, opened_on=line.opened_on,
+            limit_changed_on=line.limit_changed_on,
+            reviewed_on=line.reviewed_on)).inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def line(self, line_id: int, *, for_update: bool = False) -> CreditLine:
+        """A credit line; ``for_update`` locks it until the transaction ends (PostgreSQL;
+        SQLite has one writer), so concurrent drawdowns on one line queue up."""
+        q = select(o.credit_lines).where(o.credit_lines.c.line_id == line_id)
+        row = self.conn.execute(q.with_for_update() if for_update else q).first()
+        if row is None:
+            raise NotFound(f"credit line {line_id} does not exist",
+                           code="credit_line_must_exist", field="line_id")
+        return _line(row._mapping)
+
+    def lines_to_review(self, on: dt.date, count_max: int) -> list[CreditLine]:
+        c = o.credit_lines.c
+        rows = self.conn.execute(select(o.credit_lines).where(
+            c.status == LineStatus.ACTIVE.value,
+            (c.reviewed_on.is_(None)) | (c.reviewed_on < on)).order_by(c.line_id)
+            .limit(count_max)).all()
+        return [_line(r._mapping) for r in rows]
+
+    def apply_review(self, review: LimitReview, status: LineStatus, on: dt.date) -> None:
+        values: dict[str, Any] = {"status": status.value, "reviewed_on": on}
+        if review.limit_after_minor != review.limit_before_minor:
+            values.update(limit_minor=review.limit_after_minor, limit_changed_on=on)
+        self.conn.execute(update(o.credit_lines)
+                          .where(o.credit_lines.c.line_id == review.line_id).values(**values))
+        self.conn.execute(insert(o.limit_reviews).values(
+            line_id=review.line_id, business_date=on, action=review.action.value,
+            limit_before_minor=review.limit_before_minor,
+            limit_after_minor=review.limit_after_minor, reasons_json=reasons_json(review.reasons)))
+
+    def reviews(self, line_id: int) -> list[tuple[dt.date, str, int, int]]:
+        r = o.limit_reviews.c
+        rows = self.conn.execute(select(r.business_date, r.action, r.limit_before_minor,
+                                        r.limit_after_minor)
+                                 .where(r.line_id == line_id).order_by(r.business_date)).all()
+        return [(d, a, int(b), int(x)) for d, a, b, x in rows]
+
+    def exposure(self, line_id: int) -> Exposure:
+        d, i, ln = o.drawdowns.c, t.installments.c, t.loans.c
+        open_loans = and_(d.line_id == line_id, ln.status.in_(OPEN_STATUSES))
+        owed = self.conn.execute(
+            select(func.coalesce(func.sum(i.principal_minor - i.paid_principal_minor), 0))
+            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id)
+                         .join(t.installments, i.loan_id == d.loan_id))
+            .where(open_loans)).scalar_one()
+        instalments = self.conn.execute(
+            select(func.coalesce(func.sum(d.instalment_minor), 0))
+            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id))
+            .where(open_loans)).scalar_one()
+        return Exposure(int(owed), int(instalments))
+
+    def behaviour(self, line_id: int, on: dt.date, lookback_days: int) -> Behaviour:
+        d, ln, ev = o.drawdowns.c, t.loans.c, t.loan_events.c
+        now = self.conn.execute(
+            select(func.coalesce(func.max(ln.days_past_due), 0),
+                   func.coalesce(func.max(ln.bucket), 0))
+            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id))
+            .where(d.line_id == line_id, ln.status.in_(OPEN_STATUSES))).one()
+        since = on - dt.timedelta(days=lookback_days)
+        recent = self.conn.execute(
+            select(func.coalesce(func.max(ev.after), 0))
+            .select_from(o.drawdowns.join(t.loan_events, ev.loan_id == d.loan_id))
+            .where(d.line_id == line_id, ev.kind == "bucket_changed",
+                   ev.business_date >= since)).scalar_one()
+        worst = Bucket(max(int(now[1]), int(recent)))
+        return Behaviour(int(now[0]), worst, self.exposure(line_id).outstanding_minor)
+
+    # --- drawdowns ------------------------------------------------------------------
+    def drawdown_by_key(self, key: str) -> Drawdown | None:
+        row = self.conn.execute(select(o.drawdowns)
+                                .where(o.drawdowns.c.idempotency_key == key)).first()
+        return None if row is None else Drawdown(**row._mapping)
+
+    def drawdowns(self, line_id: int) -> list[Drawdown]:
+        rows = self.conn.execute(select(o.drawdowns).where(o.drawdowns.c.line_id == line_id)
+                                 .order_by(o.drawdowns.c.drawdown_id)).all()
+        return [Drawdown(**r._mapping) for r in rows]
+
+    def add_drawdown(self, drawdown: Drawdown) -> int:
+        values = {f.name: getattr(drawdown, f.name) for f in fields(Drawdown)
+                  if f.name != "drawdown_id"}
+        with _key_in_use(drawdown.idempotency_key):
+            pk = self.conn.execute(insert(o.drawdowns).values(**values)).inserted_primary_key
+        assert pk is not None
+        return int(pk[0])

@@ -1,0 +1,87 @@
+"""Credit lines and loans over HTTP: a drawdown books a loan the ledger shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dunwell.api.app import create_app
+from dunwell.app.book import open_book, register_product
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.seed import builtin_product_texts
+
+with warnings.catch_warnings():  # starlette asks for httpx2; httpx serves the tests as well
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(app: Dunwell) -> Iterator[TestClient]:
+    with app.uow() as uow:
+        open_book(uow, business_date=dt.date(2025, 1, 15), partitions=3, currency="CNY")
+        for text in builtin_product_texts():
+            register_product(uow, text)
+        uow.commit()
+    with TestClient(create_app(dunwell=app)) as test_client:
+        application = {
+            "applicant": {"kind": "merchant", "reference": "m-noodles", "name": "Noodles"},
+            "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,
+            "purpose": "inventory", "monthly_expenses": "30000.00",
+            "transactions": [{"date": f"2024-{m:02d}-10", "amount": "60000.00", "kind": "sale"}
+                             for m in range(1, 13)]}
+        r = test_client.post("/v1/applications", json=application,
+                             headers={"Idempotency-Key": "app-1"})
+        assert r.json()["credit_line_id"] == 1
+        yield test_client
+
+
+def draw(client: TestClient, amount: str, months: int, key: str) -> Any:
+    return client.post("/v1/credit-lines/1/drawdowns", headers={"Idempotency-Key": key},
+                       json={"amount": amount, "term_months": months})
+
+
+def test_a_drawdown_books_a_loan_and_the_loan_view_shows_the_ledger(
+        client: TestClient) -> None:
+    r = draw(client, "20000.00", 12, "dd-1")
+    assert r.status_code == 201
+    dd = r.json()
+    assert (dd["amount"], dd["product_code"], dd["available"]) == (
+        "20000.00", "merchant_annuity_12m-a", "70000.00")
+    loan = client.get(f"/v1/loans/{dd['loan_id']}").json()
+    assert (loan["principal"], loan["status"], loan["bucket"]) == ("20000.00", "disbursed", "M0")
+    assert loan["balances"] == {"cash": "-20000.00", "principal_receivable": "20000.00"}
+    assert len(loan["installments"]) == 12
+    assert sum(int(i["principal"].replace(".", "")) for i in loan["installments"]) == 2_000_000
+    line = client.get("/v1/credit-lines/1").json()
+    assert (line["credit_limit"], line["outstanding_principal"], line["available"]) == (
+        "90000.00", "20000.00", "70000.00")
+    assert [d["loan_id"] for d in line["drawdowns"]] == [dd["loan_id"]]
+
+
+def test_a_drawdown_beyond_what_is_available_is_409_naming_the_amount(
+        client: TestClient) -> None:
+    draw(client, "80000.00", 12, "dd-1")
+    r = draw(client, "10000.01", 12, "dd-2")
+    assert r.status_code == 409
+    assert (r.json()["error"], r.json()["field"]) == ("drawdown_must_fit_available_limit",
+                                                      "amount")
+    assert "10000.00 CNY available" in r.json()["message"]
+
+
+def test_a_drawdown_replayed_is_200_and_books_nothing_new(client: TestClient) -> None:
+    first = draw(client, "5000.00", 3, "dd-1")
+    again = draw(client, "5000.00", 3, "dd-1")
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (200, "true")
+    assert again.json()["loan_id"] == first.json()["loan_id"]
+    assert len(client.get("/v1/credit-lines/1").json()["drawdowns"]) == 1
+    assert draw(client, "5000.00", 12, "dd-1").status_code == 409
+
+
+def test_a_drawdown_on_a_term_the_line_does_not_offer_is_400(client: TestClient) -> None:
+    r = draw(client, "5000.00", 6, "dd-1")
+    assert (r.status_code, r.json()["error"], r.json()["field"]) == (
+        400, "term_must_be_offered", "term_months")
