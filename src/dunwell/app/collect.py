@@ -123,6 +123,7 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
         actions, borrowers = ActionRepository(uow.conn), BorrowerRepository(uow.conn)
         active = cases.active()
         facts, next_due = facts_repo.facts(business_date, list(active))
+        scores = facts_repo.risk_scores()
         ids = sorted(facts)[:CASES_PER_RUN_MAX]
         profiles = borrowers.many(ids)
         history = actions.done_for(ids)
@@ -135,8 +136,9 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 continue
             stored = active.get(bid)
             existing = None
+            score = scores.get(bid)
             if stored is not None:
-                existing = replace(stored.view, flags=_flags(profile))
+                existing = replace(stored.view, flags=_flags(profile), risk_score=score)
                 existing = _settle_promise(existing, facts_repo, cases, bid, business_date)
             change = open_or_update(existing, str(bid), facts[bid], business_date)
             case = change.case
@@ -146,7 +148,7 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                     challenger_share_pct=exp.share_pct if exp.challenger else 0, seed=exp.seed)
                 case = replace(case, strategy_name=strategy.name,
                                strategy_version=strategy.version, variant=variant,
-                               flags=_flags(profile))
+                               flags=_flags(profile), risk_score=score)
                 report.cases_opened += 1
             if case is not None and (existing is not None or case.status.is_active):
                 cases.save(case, business_date)
@@ -159,7 +161,8 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 strategy = champion if case.variant != "challenger" else challenger
                 steps = propose(case, strategy, business_date, history.get(bid, []))
             elif bid in next_due and (next_due[bid] - business_date).days <= PRE_DUE_DAYS:
-                view = pre_due_view(str(bid), facts[bid], next_due[bid], flags=_flags(profile))
+                view = pre_due_view(str(bid), facts[bid], next_due[bid], flags=_flags(profile),
+                                    risk_score=score)
                 steps = propose(view, champion, business_date, history.get(bid, []))
             for step in steps:
                 verdict = _judge(step, profile, contacts.get(bid, []), business_date)
@@ -262,7 +265,8 @@ def _call_task(step: ProposedStep, verdict: Verdict, loans: list[object],
     dpd = max((getattr(loan, "days_past_due", 0) for loan in loans), default=0)
     return CallTask(task_id=f"{step.case_id}:{step.step_id}:{step.occurrence}",
                     case_id=step.case_id, balance_minor=overdue, days_past_due=dpd,
-                    risk_score=None, broken_promises=case.broken_promises if case else 0,
+                    risk_score=case.risk_score if case else None,
+                    broken_promises=case.broken_promises if case else 0,
                     window_start=max(start, step.planned_time) if start < end else start,
                     window_end=end if end != dt.time.max else dt.time(23, 59))
 

@@ -101,10 +101,11 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
 
 def run_days(app: Dunwell, *, days: int, seed: int,
              on_day: Callable[[dt.date], None] | None = None,
-             experiment: Experiment | None = None) -> None:
+             experiment: Experiment | None = None,
+             after_cob: Callable[[dt.date], None] | None = None) -> None:
     """Run ``days`` business days: each morning the collection run plans the day and
     the sample borrowers answer; during the day they pay by their behaviour; at night
-    COB closes the day."""
+    COB closes the day (then ``after_cob`` runs, e.g. scoring)."""
     rng = random.Random(seed + 1)
     behaviours: dict[int, Behaviour] = {}
     for _ in range(days):
@@ -115,6 +116,8 @@ def run_days(app: Dunwell, *, days: int, seed: int,
         answer_contacts(app, today, rng)
         pay_today(app, today, rng, behaviours)
         close_day(app.engine, today)
+        if after_cob is not None:  # e.g. early-warning scoring of the new open date
+            after_cob(today + dt.timedelta(days=1))
         if on_day is not None:
             on_day(today)
 

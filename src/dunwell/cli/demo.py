@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +13,12 @@ from rich.table import Table
 
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.collect import Experiment
+from dunwell.app.early_warning import build_training_csv, score_book, train_from_csv
 from dunwell.app.seed import run_days, seed_book
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
 from dunwell.core.dates import parse_date
+from dunwell.risk import load_model, read_report
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import ActionRepository
 
@@ -34,6 +37,46 @@ def decisions_table(app: Dunwell) -> Table:
     return table
 
 
+EW_DIR = Path("var") / "models" / "early_warning"
+EW_TRAINING_LOANS = 300
+EW_TRAINING_DAYS = 120
+
+
+def _early_warning(app: Dunwell, first: dt.date, seed: int) -> Callable[[dt.date], None]:
+    """Train the early-warning model on its own simulated book (another seed), then
+    return the step that scores the demo book after each close."""
+    train_seed = seed + 1_000
+    csv_path = EW_DIR.parent / "early_warning_training.csv"
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with Progress(TextColumn("simulating a training book {task.fields[day]}"), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
+                  console=console) as bar:
+        task = bar.add_task("train", total=EW_TRAINING_DAYS, day="")
+
+        def simulate(book: Dunwell, s: int, on_day: Callable[[dt.date], None]) -> None:
+            def both(day: dt.date) -> None:
+                on_day(day)
+                bar.update(task, advance=1, day=day.isoformat())
+
+            seed_book(book, loans=EW_TRAINING_LOANS, start=first, seed=s)
+            run_days(book, days=EW_TRAINING_DAYS, seed=s, on_day=both)
+
+        rows = build_training_csv(csv_path, loans=EW_TRAINING_LOANS, days=EW_TRAINING_DAYS,
+                                  seed=train_seed, run=simulate)
+    version = train_from_csv(csv_path, EW_DIR, seed=train_seed, now=dt.datetime.now(dt.UTC))
+    model = load_model(EW_DIR, version)
+    report = read_report(EW_DIR, version)
+    auc = report.get("metrics", {}).get("auc")
+    console.print(f"early-warning model {version} trained on {rows} snapshots of current "
+                  f"loans" + (f", test AUC {auc:.3f}" if isinstance(auc, float) else ""))
+    name = f"early_warning@{version}"
+
+    def score(day: dt.date) -> None:
+        score_book(app, day, model, model_name=name)
+
+    return score
+
+
 def demo(
     loans: Annotated[int, typer.Option(min=1, max=100_000, help="Loans to book.")] = 400,
     days: Annotated[int, typer.Option(min=1, max=3660, help="Business days to close.")] = 90,
@@ -45,6 +88,9 @@ def demo(
         help="Challenger strategy for a share of new cases, e.g. aggressive.")] = None,
     share: Annotated[int, typer.Option(min=0, max=100,
                                        help="Percent of new cases on the challenger.")] = 0,
+    early_warning: Annotated[bool, typer.Option(
+        help="Train an early-warning model on a separate simulated book first, and "
+             "score the book after every close.")] = True,
 ) -> None:
     """Book sample loans across all four repayment methods and run COB day by day."""
     with clear_errors():
@@ -55,6 +101,9 @@ def demo(
             db = f"sqlite:///{DEMO_DB}"
         app = bootstrap(Settings(db_url=db, log_level="WARNING"))
         first = parse_date(start, field="--start")
+        after_cob = None
+        if early_warning:
+            after_cob = _early_warning(app, first, seed)
         seed_book(app, loans=loans, start=first, seed=seed)
         with Progress(TextColumn("closing {task.fields[day]}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
@@ -64,7 +113,7 @@ def demo(
             def tick(day: dt.date) -> None:
                 bar.update(task, advance=1, day=day.isoformat())
 
-            run_days(app, days=days, seed=seed, on_day=tick,
+            run_days(app, days=days, seed=seed, on_day=tick, after_cob=after_cob,
                      experiment=Experiment(challenger=challenger, share_pct=share, seed=seed))
     console.print(portfolio_table(app))
     console.print(balances_table(app))

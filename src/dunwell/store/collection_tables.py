@@ -138,3 +138,11 @@ collect_runs = Table(
     Column("business_date", Date, primary_key=True),
     Column("summary_json", Text, nullable=False),
 )
+
+loan_scores = Table(
+    "loan_scores", metadata,
+    Column("loan_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("business_date", Date, nullable=False),
+    Column("score_bps", Integer, nullable=False),
+    Column("model", String(128), nullable=False),
+)

@@ -161,6 +161,13 @@ class LoanFactsRepository:
                 due[int(bid)] = min(due.get(int(bid), when), when)
         return loans, due
 
+    def risk_scores(self) -> dict[int, float]:
+        """Each borrower's latest early-warning score: the highest over their loans."""
+        q = (select(t.loans.c.borrower_id, func.max(c.loan_scores.c.score_bps))
+             .join(c.loan_scores, c.loan_scores.c.loan_id == t.loans.c.loan_id)
+             .group_by(t.loans.c.borrower_id))
+        return {int(b): int(s) / 10_000 for b, s in self.conn.execute(q)}  # float-ok: a probability
+
     def payments_since(self, borrower_id: int, since: dt.date) -> list[tuple[dt.date, int]]:
         q = (select(t.payments.c.business_date, t.payments.c.amount_minor)
              .join(t.loans, t.loans.c.loan_id == t.payments.c.loan_id)

@@ -1,0 +1,67 @@
+"""Early warning on the book: a training set from a simulated book, a real model,
+scores after the close, and the strategy's high-risk segment acting on them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.cob_runner import close_until
+from dunwell.app.collect import collect_day
+from dunwell.app.early_warning import LABEL, build_training_csv, score_book, train_from_csv
+from dunwell.app.seed import run_days, seed_book
+from dunwell.risk import load_model
+from dunwell.risk.early_warning import FEATURES
+from dunwell.store import collection_tables as c
+
+START = dt.date(2025, 1, 31)
+NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+
+
+def simulate(book: Dunwell, seed: int, on_day: Callable[[dt.date], None]) -> None:
+    seed_book(book, loans=120, start=START, seed=seed)
+    run_days(book, days=75, seed=seed, on_day=on_day)
+
+
+def test_a_model_trained_on_a_simulated_book_scores_the_current_loans(
+        app: Dunwell, tmp_path: Path) -> None:
+    path = tmp_path / "ew.csv"
+    rows = build_training_csv(path, loans=120, days=75, seed=5, every=10, first=20,
+                              run=simulate)
+    with path.open(encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == rows > 200
+    assert set(table[0]) == {*FEATURES, LABEL}
+    assert {r[LABEL] for r in table} == {"0", "1"}
+    version = train_from_csv(path, tmp_path / "model", seed=5, now=NOW)
+    model = load_model(tmp_path / "model", version)
+
+    seed_book(app, loans=30, start=START, seed=9)
+    close_until(app.engine, START + dt.timedelta(days=20))
+    scored = score_book(app, START + dt.timedelta(days=21), model, model_name="ew")
+    with app.engine.connect() as conn:
+        stored = conn.execute(sa.select(c.loan_scores.c.score_bps)).scalars().all()
+    assert scored == len(stored) == 30
+    assert all(0 <= s <= 10_000 for s in stored)
+
+
+def test_a_high_early_warning_score_sends_the_borrower_to_the_high_risk_segment(
+        app: Dunwell) -> None:
+    seed_book(app, loans=8, start=START, seed=9)
+    due = dt.date(2025, 2, 28)
+    close_until(app.engine, due - dt.timedelta(days=6))
+    with app.engine.begin() as conn:
+        conn.execute(sa.insert(c.loan_scores), [
+            {"loan_id": k, "business_date": due, "score_bps": 9_000 if k == 1 else 500,
+             "model": "test"} for k in range(1, 9)])
+    collect_day(app, due - dt.timedelta(days=5), now=NOW)
+    with app.engine.connect() as conn:
+        rows = conn.execute(sa.select(c.case_actions.c.borrower_id, c.case_actions.c.segment_id,
+                                      c.case_actions.c.kind)).all()
+    assert (1, "high_risk", "hardship_outreach") in [tuple(r) for r in rows]
+    assert all(seg != "high_risk" for b, seg, _ in rows if b != 1)
