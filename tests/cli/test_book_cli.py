@@ -82,7 +82,11 @@ def test_demo_books_loans_runs_cob_and_prints_the_book_by_bucket(tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     proc = subprocess.run(
         [sys.executable, "-m", "dunwell.cli.main", "demo", "--loans", "40", "--days", "40",
-         "--db", url], capture_output=True, text=True, timeout=300, check=False)
+         "--db", url], capture_output=True, text=True, timeout=300, check=False,
+        cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    assert "early-warning model v1 trained on" in proc.stdout
     assert "portfolio by bucket" in proc.stdout
     assert "M0" in proc.stdout and "M1" in proc.stdout
+    assert "by the guard's decision" in proc.stdout
+    assert (tmp_path / "var" / "models" / "early_warning" / "v1" / "model.json").exists()

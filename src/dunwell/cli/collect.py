@@ -102,8 +102,11 @@ def case(
             timelines = {c["case_id"]: repo.timeline(c["case_id"]) for c in found}
             decisions = [a for a in ActionRepository(uow.conn).for_borrower(borrower_id)]
     for c in found:
+        done = [a["step_id"] for a in decisions
+                if a["case_id"] == c["case_id"] and a["decision"] in ("allow", "internal")]
         table = Table(title=f"{c['case_id']}: {c['status']} ({c['strategy_name']}@"
-                      f"{c['strategy_version']}, {c['variant']})")
+                      f"{c['strategy_version']}, {c['variant']}), step "
+                      f"{done[-1] if done else '-'}, owner {c['owner'] or '-'}")
         table.add_column("date")
         table.add_column("event")
         table.add_column("what")
