@@ -50,8 +50,8 @@ PRE_DUE_DAYS = 5
 #: Days after a promise's date before an unpaid promise counts as broken.
 PROMISE_GRACE_DAYS = 1
 CALL_KINDS = frozenset({"call", "call_queue", "negotiation_offer"})
-#: Cases one run plans at the most: a bound on one transaction's work.
-CASES_PER_RUN_MAX = 200_000
+#: Borrowers one run plans at the most: a bound on one transaction's work.
+BORROWERS_PER_RUN_MAX = 2_000_000
 
 Progress = Callable[[int, int], None]
 
@@ -124,7 +124,12 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
         active = cases.active()
         facts, next_due = facts_repo.facts(business_date, list(active))
         scores = facts_repo.risk_scores()
-        ids = sorted(facts)[:CASES_PER_RUN_MAX]
+        ids = sorted(facts)
+        if len(ids) > BORROWERS_PER_RUN_MAX:
+            raise InvalidInput(
+                f"{len(ids)} borrowers to plan is more than one run takes "
+                f"({BORROWERS_PER_RUN_MAX}); raise BORROWERS_PER_RUN_MAX knowingly",
+                code="collect_run_must_be_bounded")
         profiles = borrowers.many(ids)
         history = actions.done_for(ids)
         contacts = actions.contacts_for(ids)
