@@ -68,8 +68,11 @@ def test_the_humane_ladder_runs_through_the_guard_from_d_minus_3_to_d_plus_3(
         "pre_due_in_app", "pre_due_sms", "due_day_sms", "d1_sms", "d3_call"]
     assert all(s[2] == "allow" for s in steps_of(rows, 1))
     # cease-contact: nothing is allowed, each refusal names the rule
-    assert {(r["decision"], r["rule"]) for r in rows if r["borrower_id"] == 2} == {
-        ("deny", "UNIVERSAL-CEASE")}
+    ceased = [r for r in rows if r["borrower_id"] == 2]
+    assert {(r["decision"], r["rule"]) for r in ceased} == {("deny", "UNIVERSAL-CEASE")}
+    # a denial is final for its step: it is not proposed again the next day
+    steps = [r["step_id"] for r in ceased]
+    assert len(steps) == len(set(steps))
     # vulnerable: the care segment, no payment pressure at all
     care = [r for r in rows if r["borrower_id"] == 3]
     assert care and all("payment_reminder" not in str(r["tags_json"]) for r in care)

@@ -302,14 +302,15 @@ class ActionRepository:
         return int(pk[0])
 
     def done_for(self, borrower_ids: Sequence[int]) -> dict[int, list[PastAction]]:
-        """Ladder steps the guard allowed (or that were carried out), per borrower."""
+        """Ladder steps already decided, per borrower: allowed, internal, or denied (a
+        denial is final for that step; a deferred step is proposed again)."""
         out: dict[int, list[PastAction]] = defaultdict(list)
         for chunk in _chunks(borrower_ids):
             q = (select(c.case_actions.c.borrower_id, c.case_actions.c.business_date,
                         c.case_actions.c.kind, c.case_actions.c.step_id,
                         c.case_actions.c.due_date, c.case_actions.c.occurrence)
                  .where(c.case_actions.c.borrower_id.in_(chunk),
-                        c.case_actions.c.decision.in_(("allow", "internal")))
+                        c.case_actions.c.decision.in_(("allow", "internal", "deny")))
                  .order_by(c.case_actions.c.action_id))
             for bid, on, kind, step, due, occ in self.conn.execute(q):
                 out[int(bid)].append(PastAction(on=on, kind=ActionKind(kind), step_id=step,
