@@ -152,20 +152,8 @@ def _rule(rule_id: str, stage: Stage, summary: str, check: Check[CNParams]) -> R
 
 
 RULES: tuple[Rule[CNParams], ...] = (
-    _rule(
-        "UNIVERSAL-DECEASED",
-        Stage.STATUS,
-        "no contact about a deceased borrower's debt",
-        u.deceased,
-    ),
-    _rule("UNIVERSAL-BANKRUPTCY", Stage.STATUS, "bankruptcy stays collection", u.bankruptcy),
-    _rule("UNIVERSAL-CEASE", Stage.STATUS, "written cease request ends contact", u.cease),
-    _rule(
-        "UNIVERSAL-BREATHING-SPACE",
-        Stage.STATUS,
-        "no payment requests in a moratorium",
-        u.breathing_space,
-    ),
+    *u.status_rules(cease_id="UNIVERSAL-CEASE", breathing_space_id="UNIVERSAL-BREATHING-SPACE",
+                    breathing_space_summary="no payment requests in a moratorium"),
     _rule("CN-FAKE", Stage.CONDUCT, "no forged legal documents or impersonation", u.fake_legal),
     _rule("CN-MEANS", Stage.CONDUCT, "no violence, threats or intimidation", u.threat),
     _rule("CN-MEANS", Stage.CONDUCT, "no harassment or pressure", u.pressure),

@@ -86,15 +86,8 @@ _UNDUE_PRESSURE = frozenset({
 })  # fmt: skip
 
 RULES: tuple[Rule[UKParams], ...] = (
-    _rule(
-        "UNIVERSAL-DECEASED",
-        Stage.STATUS,
-        "no contact about a deceased borrower's debt",
-        u.deceased,
-    ),
-    _rule("UNIVERSAL-BANKRUPTCY", Stage.STATUS, "bankruptcy stays collection", u.bankruptcy),
-    _rule("UNIVERSAL-CEASE", Stage.STATUS, "written cease request ends contact", u.cease),
-    _rule("UK-BS", Stage.STATUS, "no payment requests in a breathing space", u.breathing_space),
+    *u.status_rules(cease_id="UNIVERSAL-CEASE", breathing_space_id="UK-BS",
+                    breathing_space_summary="no payment requests in a breathing space"),
     _rule(
         "UK-CONC-7.11", Stage.CONDUCT, "no misrepresented legal position or authority", u.fake_legal
     ),

@@ -35,7 +35,10 @@ from dunwell.compliance.packs.base import (
     TIMED_CHANNELS,
     Check,
     Objection,
+    P,
     PackParams,
+    Rule,
+    Stage,
     defer,
     deny,
     is_collecting,
@@ -247,3 +250,16 @@ def daily_cap(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Obje
 
 def _quiet(day: dt.date, p: PackParams) -> bool:
     return day in p.quiet_dates or day.weekday() in p.quiet_weekdays
+
+
+def status_rules(*, cease_id: str, breathing_space_id: str,
+                 breathing_space_summary: str) -> tuple[Rule[P], ...]:
+    """The status rules every pack starts with (deceased, bankruptcy, cease, breathing
+    space); packs differ only in the ids they cite for cease and breathing space."""
+    return (
+        Rule("UNIVERSAL-DECEASED", Stage.STATUS, "no contact about a deceased borrower's debt",
+             deceased),
+        Rule("UNIVERSAL-BANKRUPTCY", Stage.STATUS, "bankruptcy stays collection", bankruptcy),
+        Rule(cease_id, Stage.STATUS, "written cease request ends contact", cease),
+        Rule(breathing_space_id, Stage.STATUS, breathing_space_summary, breathing_space),
+    )

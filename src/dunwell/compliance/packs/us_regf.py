@@ -122,20 +122,8 @@ _SOCIAL_WHY = "on social media only private messages are allowed"
 _PUBLIC_WHY = "the debt must never be made visible to other people"
 
 RULES: tuple[Rule[USParams], ...] = (
-    _rule(
-        "UNIVERSAL-DECEASED",
-        Stage.STATUS,
-        "no contact about a deceased borrower's debt",
-        u.deceased,
-    ),
-    _rule("UNIVERSAL-BANKRUPTCY", Stage.STATUS, "bankruptcy stays collection", u.bankruptcy),
-    _rule("US-RegF-CEASE", Stage.STATUS, "written cease request ends contact", u.cease),
-    _rule(
-        "UNIVERSAL-BREATHING-SPACE",
-        Stage.STATUS,
-        "no payment requests in a moratorium",
-        u.breathing_space,
-    ),
+    *u.status_rules(cease_id="US-RegF-CEASE", breathing_space_id="UNIVERSAL-BREATHING-SPACE",
+                    breathing_space_summary="no payment requests in a moratorium"),
     _rule("US-RegF-FALSE", Stage.CONDUCT, "no threats", u.threat),
     _rule("US-RegF-FALSE", Stage.CONDUCT, "no fake legal documents", u.fake_legal),
     _rule(
