@@ -32,9 +32,9 @@ import dunwell.store.cob_io as cob_io
 from dunwell.app.book import open_book, register_product
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.cob_runner import close_day, close_until
-from dunwell.app.seed import builtin_product_texts
 from dunwell.cob.batch import INST_COLUMNS
 from dunwell.core.dates import from_day
+from dunwell.lending.products import builtin_product_texts
 from dunwell.settings import Settings
 from dunwell.store.cob_io import load_partition
 from portfolio import CURRENCY, Portfolio, batches_equal, build_portfolio, describe, take_loans

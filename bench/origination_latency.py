@@ -54,7 +54,7 @@ QUICK = Sizes(rate=100, seconds=2.0, warmup_seconds=1.0, connections=8)
 def prepare_book(db_url: str) -> None:
     from dunwell.app.book import open_book, register_product
     from dunwell.app.bootstrap import bootstrap
-    from dunwell.app.seed import builtin_product_texts
+    from dunwell.lending.products import builtin_product_texts
     from dunwell.settings import Settings
 
     app = bootstrap(Settings(db_url=db_url, log_level="WARNING"))

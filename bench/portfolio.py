@@ -17,13 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from dunwell.app.seed import builtin_product_texts
 from dunwell.cob.batch import INST_COLUMNS, LOAN_COLUMNS, LoanBatch, from_columns
 from dunwell.cob.model import CAP_YEAR_DAYS, PPM, CobParams
 from dunwell.core.dates import to_day
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import Bucket, LoanStatus, Product
-from dunwell.lending.products import load_product
+from dunwell.lending.products import builtin_product_texts, load_product
 from dunwell.lending.schedules import build_schedule
 
 BUSINESS_DATE = dt.date(2025, 6, 16)

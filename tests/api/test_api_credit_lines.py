@@ -12,7 +12,7 @@ import pytest
 from dunwell.api.app import create_app
 from dunwell.app.book import open_book, register_product
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.seed import builtin_product_texts
+from dunwell.lending.products import builtin_product_texts
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx serves the tests as well
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

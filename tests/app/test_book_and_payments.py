@@ -11,11 +11,11 @@ from dunwell.app.book import LoanRequest, disburse, open_book, register_product
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_until
 from dunwell.app.payments import ReceiptStatus, receive_payment, reverse_payment
-from dunwell.app.seed import builtin_product_texts
 from dunwell.core.errors import DomainError
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
 from dunwell.lending.payments import PaymentKind
+from dunwell.lending.products import builtin_product_texts
 from dunwell.store import tables as t
 
 START = dt.date(2025, 1, 15)

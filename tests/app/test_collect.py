@@ -14,9 +14,9 @@ from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_until
 from dunwell.app.collect import Experiment, collect_day
 from dunwell.app.contacts import record_promise
-from dunwell.app.seed import builtin_product_texts
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.core.errors import DomainError
+from dunwell.lending.products import builtin_product_texts
 from dunwell.store import collection_tables as c
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
 

@@ -23,8 +23,8 @@ from dunwell.app.origination import (
     register_merchant,
     submit_application,
 )
-from dunwell.app.seed import builtin_product_texts
 from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from dunwell.lending.products import builtin_product_texts
 from dunwell.origination.model import (
     Applicant,
     ApplicantKind,

@@ -21,10 +21,10 @@ from dunwell.app.origination import (
     submit_application,
 )
 from dunwell.app.payments import receive_payment
-from dunwell.app.seed import builtin_product_texts
 from dunwell.core.errors import Conflict
 from dunwell.ledger.model import Account
 from dunwell.lending.model import Bucket, LoanStatus
+from dunwell.lending.products import builtin_product_texts
 from dunwell.origination.credit_line import (
     Behaviour,
     CreditLine,

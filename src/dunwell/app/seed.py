@@ -8,7 +8,6 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +22,7 @@ from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
+from dunwell.lending.products import builtin_product_texts
 from dunwell.store.collections_repo import (
     ActionRepository,
     BorrowerRepository,
@@ -36,13 +36,6 @@ SAMPLE_COLLECTORS = (("c-01", "王芳", 25), ("c-02", "李强", 25), ("c-03", "C
 #: What a sample borrower does when called: (outcome, share in per mille).
 CALL_OUTCOMES = (("no_answer", 450), ("conversation", 300), ("promise_to_pay", 150),
                  ("voicemail_left", 100))
-
-
-def builtin_product_texts() -> list[str]:
-    folder = resources.files("dunwell.lending") / "products"
-    return [f.read_text(encoding="utf-8") for f in sorted(folder.iterdir(),
-                                                          key=lambda f: f.name)
-            if f.name.endswith(".toml")]
 
 
 @dataclass(frozen=True, slots=True)

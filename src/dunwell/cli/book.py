@@ -13,7 +13,6 @@ from dunwell.app.book import open_book, register_product
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_day, close_until
 from dunwell.app.payments import quote_payoff, receive_payment, reverse_payment
-from dunwell.app.seed import builtin_product_texts
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import from_day, parse_date
 from dunwell.core.errors import InvalidInput
@@ -22,6 +21,7 @@ from dunwell.ledger.model import Account
 from dunwell.lending.model import Bucket
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
+from dunwell.lending.products import builtin_product_texts
 
 
 def init(

@@ -223,14 +223,19 @@ def load_product(text: str) -> Product:
     return spec.to_product()
 
 
+def builtin_product_texts() -> list[str]:
+    """The TOML of each example product shipped with Dunwell, in file-name order."""
+    folder = resources.files(PRODUCTS_PACKAGE).joinpath(PRODUCTS_DIR)
+    return [entry.read_text(encoding="utf-8")
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".toml")]
+
+
 def builtin_products() -> dict[str, Product]:
     """The example products shipped with Dunwell, by product code."""
-    folder = resources.files(PRODUCTS_PACKAGE).joinpath(PRODUCTS_DIR)
     products: dict[str, Product] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".toml"):
-            continue
-        product = load_product(entry.read_text(encoding="utf-8"))
+    for text in builtin_product_texts():
+        product = load_product(text)
         if product.code in products:
             raise InvalidInput(
                 f"two built-in products share the code {product.code!r}; rename one",
