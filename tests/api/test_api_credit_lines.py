@@ -2,41 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import warnings
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dunwell.api.app import create_app
-from dunwell.app.book import open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.lending.products import builtin_product_texts
-
-with warnings.catch_warnings():  # starlette asks for httpx2; httpx serves the tests as well
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 
 @pytest.fixture
-def client(app: Dunwell) -> Iterator[TestClient]:
-    with app.uow() as uow:
-        open_book(uow, business_date=dt.date(2025, 1, 15), partitions=3, currency="CNY")
-        for text in builtin_product_texts():
-            register_product(uow, text)
-        uow.commit()
-    with TestClient(create_app(dunwell=app)) as test_client:
-        application = {
-            "applicant": {"kind": "merchant", "reference": "m-noodles", "name": "Noodles"},
-            "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,
-            "purpose": "inventory", "monthly_expenses": "30000.00",
-            "transactions": [{"date": f"2024-{m:02d}-10", "amount": "60000.00", "kind": "sale"}
-                             for m in range(1, 13)]}
-        r = test_client.post("/v1/applications", json=application,
-                             headers={"Idempotency-Key": "app-1"})
-        assert r.json()["credit_line_id"] == 1
-        yield test_client
+def client(client: TestClient) -> TestClient:
+    """The shared client, with one approved merchant holding credit line 1."""
+    application = {
+        "applicant": {"kind": "merchant", "reference": "m-noodles", "name": "Noodles"},
+        "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,
+        "purpose": "inventory", "monthly_expenses": "30000.00",
+        "transactions": [{"date": f"2024-{m:02d}-10", "amount": "60000.00", "kind": "sale"}
+                         for m in range(1, 13)]}
+    r = client.post("/v1/applications", json=application, headers={"Idempotency-Key": "app-1"})
+    assert r.json()["credit_line_id"] == 1
+    return client
 
 
 def draw(client: TestClient, amount: str, months: int, key: str) -> Any:

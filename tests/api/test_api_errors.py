@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from dunwell.api.app import create_app
-from dunwell.app.book import open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.lending.products import builtin_product_texts
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx serves the tests as well
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def client(app: Dunwell) -> Iterator[TestClient]:
-    with app.uow() as uow:
-        open_book(uow, business_date=dt.date(2025, 1, 15), partitions=3, currency="CNY")
-        for text in builtin_product_texts():
-            register_product(uow, text)
-        uow.commit()
-    with TestClient(create_app(dunwell=app)) as test_client:
-        yield test_client
 
 
 def body(**changes: Any) -> dict[str, Any]:
