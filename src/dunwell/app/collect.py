@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
 from dunwell.collections.engine import choose_strategy, propose
-from dunwell.collections.model import CaseView, PastAction, ProposedStep
+from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
 from dunwell.collections.promises import evaluate_promise
 from dunwell.collections.queues import CallTask, build_queues
 from dunwell.collections.strategy import Strategy, builtin_strategies
@@ -171,9 +171,9 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 steps = propose(view, champion, business_date, history.get(bid, []))
             for step in steps:
                 verdict = _judge(step, profile, contacts.get(bid, []), business_date)
-                variant = case.variant if case is not None and case.status.is_active else None
+                arm = case.variant if case is not None and case.status.is_active else None
                 action_id = actions.add(_action_row(step, verdict, bid, business_date,
-                                                    variant or "champion"))
+                                                    arm or "champion"))
                 decision = _decision(step, verdict)
                 report.decisions[(step.kind.value, decision)] += 1
                 if verdict is not None and verdict.rule and not verdict.allowed:
@@ -261,13 +261,13 @@ def _action_row(step: ProposedStep, verdict: Verdict | None, bid: int, day: dt.d
     }
 
 
-def _call_task(step: ProposedStep, verdict: Verdict, loans: list[object],
+def _call_task(step: ProposedStep, verdict: Verdict, loans: Sequence[CaseLoan],
                case: CaseView | None) -> CallTask:
     window = verdict.window
     start = window.start if window else step.planned_time
     end = window.end if window else dt.time(20, 0)
-    overdue = sum(getattr(loan, "overdue_minor", 0) for loan in loans)
-    dpd = max((getattr(loan, "days_past_due", 0) for loan in loans), default=0)
+    overdue = sum(loan.overdue_minor for loan in loans)
+    dpd = max((loan.days_past_due for loan in loans), default=0)
     return CallTask(task_id=f"{step.case_id}:{step.step_id}:{step.occurrence}",
                     case_id=step.case_id, balance_minor=overdue, days_past_due=dpd,
                     risk_score=case.risk_score if case else None,

@@ -176,7 +176,7 @@ def portfolio_table(app: Dunwell) -> Table:
         table.add_column(col, justify="right")
     table.add_column("", justify="left", style="cyan", min_width=BAR_WIDTH, no_wrap=True)
     total = sum(r[2] for r in rows) or 1
-    for bucket, count, outstanding, _ in rows:
+    for bucket, count, outstanding in rows:
         permille = 1000 * outstanding // total
         table.add_row(Bucket(bucket).label, str(count), format_minor(outstanding, info.currency),
                       f"{permille // 10}.{permille % 10}%", "█" * (permille * BAR_WIDTH // 1000))

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dunwell.cob.model import CobParams
-from dunwell.lending.loans import InstallmentState, LoanState
+from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Bucket, LoanStatus
 
 I64 = npt.NDArray[np.int64]
@@ -145,7 +145,3 @@ def to_rows(batch: LoanBatch, template: Sequence[LoanState]) -> list[LoanState]:
             last_cob_day=int(batch.last_cob_day[k]),
         ))
     return out
-
-
-def installment_state_from(batch: LoanBatch, j: int, n: int) -> InstallmentState:
-    return InstallmentState(n=n, **{name: int(getattr(batch, name)[j]) for name in INST_COLUMNS})

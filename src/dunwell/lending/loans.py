@@ -108,9 +108,6 @@ class LoanState:
     def unpaid_total_minor(self) -> int:
         return sum(max(0, i.unpaid_total_minor) for i in self.installments)
 
-    def overdue_total_minor(self, day: int) -> int:
-        return sum(max(0, i.unpaid_total_minor) for i in self.installments if i.due_day < day)
-
     def require_open(self) -> None:
         if not self.status.is_open:
             raise Conflict(

@@ -64,10 +64,3 @@ class AuditRepository:
                 yield ChainRecord(int(m["seq"]), m["recorded_at"], m["kind"], m["subject"],
                                   m["payload_json"], m["prev_hash"], m["hash"])
             after = int(rows[-1]._mapping["seq"])
-
-    def for_subject(self, subject: str) -> list[ChainRecord]:
-        rows = self.conn.execute(select(t.audit_log).where(t.audit_log.c.subject == subject)
-                                 .order_by(t.audit_log.c.seq)).all()
-        return [ChainRecord(int(m["seq"]), m["recorded_at"], m["kind"], m["subject"],
-                            m["payload_json"], m["prev_hash"], m["hash"])
-                for m in (r._mapping for r in rows)]

@@ -24,7 +24,6 @@ from sqlalchemy import text as sa_text
 from dunwell.cob.batch import INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch, from_columns
 from dunwell.cob.kernel import CobResult
 from dunwell.cob.model import CobParams, EventKind
-from dunwell.core.dates import to_day
 from dunwell.lending.model import LoanStatus
 from dunwell.store import tables as t
 
@@ -196,7 +195,3 @@ def _bulk_update(conn: Connection, table: Any, keys: Sequence[str],
             .values({n: bindparam(f"v_{n}") for n in values}))
     recs = _records({**{f"k_{k}": cols[k] for k in keys}, **{f"v_{n}": cols[n] for n in values}})
     conn.execute(stmt, recs)
-
-
-def day_of(business_date: dt.date) -> int:
-    return to_day(business_date)

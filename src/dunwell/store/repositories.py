@@ -154,8 +154,8 @@ class LoanRepository:
              .group_by(i.loan_id).order_by(i.loan_id))
         return [(int(a), int(b), int(c), int(d)) for a, b, c, d in self.conn.execute(q).all()]
 
-    def summary_by_bucket(self) -> list[tuple[int, int, int, int]]:
-        """(bucket, loans, outstanding principal, overdue loans) for open loans."""
+    def summary_by_bucket(self) -> list[tuple[int, int, int]]:
+        """(bucket, loans, outstanding principal) for open loans."""
         unpaid = t.installments.c.principal_minor - t.installments.c.paid_principal_minor
         outstanding = (select(t.installments.c.loan_id, func.sum(unpaid).label("out"))
                        .group_by(t.installments.c.loan_id).subquery())
@@ -164,7 +164,7 @@ class LoanRepository:
              .join(outstanding, outstanding.c.loan_id == t.loans.c.loan_id)
              .where(t.loans.c.status.in_(open_codes))
              .group_by(t.loans.c.bucket).order_by(t.loans.c.bucket))
-        return [(int(b), int(n), int(o), 0) for b, n, o in self.conn.execute(q).all()]
+        return [(int(b), int(n), int(o)) for b, n, o in self.conn.execute(q).all()]
 
     def count_by_status(self) -> dict[LoanStatus, int]:
         q = select(t.loans.c.status, func.count()).group_by(t.loans.c.status)
