@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-MONEY_PACKAGES = frozenset({"core", "ledger", "lending", "cob"})
+MONEY_PACKAGES = frozenset({"core", "ledger", "lending", "cob", "negotiation"})
 DOMAIN_PACKAGES = MONEY_PACKAGES | {
     "compliance", "risk", "origination", "negotiation", "collections",
     "channels", "field", "legal", "analytics",

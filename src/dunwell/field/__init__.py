@@ -1,0 +1,3 @@
+"""Field operation: agents, their territories, shifts and training certificates;
+which visits may be assigned to whom; visit outcomes and costs; the routing port
+and a nearest-neighbour baseline router. Pure."""
