@@ -18,3 +18,11 @@ class Settings(BaseSettings):
     #: Structured log format: "console" for people, "json" for machines.
     log_format: str = "console"
     log_level: str = "INFO"
+    #: Letters: the secret behind verification codes (HMAC-SHA256). The default is
+    #: for development only; set a long random value in production.
+    letter_secret: str = "dunwell-dev-letter-secret-not-for-production"
+    #: Letters: the borrower portal's base URL; verification QR codes point at
+    #: ``{portal_base_url}/letters/verify/{code}``.
+    portal_base_url: str = "http://127.0.0.1:8000"
+    #: Letters: the CJK TrueType font embedded in PDFs (Debian: fonts-wqy-zenhei).
+    cjk_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
