@@ -26,3 +26,34 @@ class Settings(BaseSettings):
     portal_base_url: str = "http://127.0.0.1:8000"
     #: Letters: the CJK TrueType font embedded in PDFs (Debian: fonts-wqy-zenhei).
     cjk_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    #: Channels: which provider sends each channel. ``local`` writes to the outbox
+    #: file (works offline); ``sms_http`` / ``email_http`` call the HTTP APIs below;
+    #: any name registered under the ``dunwell.channel_providers`` entry points works.
+    sms_provider: str = "local"
+    email_provider: str = "local"
+    in_app_provider: str = "local"
+    voice_provider: str = "local"
+    #: Channels: where the local providers append JSON lines (one file per channel).
+    outbox_dir: Path = Path("var/outbox")
+    #: Channels: the SMS HTTP API (``POST {base}/v1/messages``, bearer token).
+    sms_http_base_url: str = "http://127.0.0.1:8025"
+    sms_http_token: str = ""
+    sms_http_sender: str = "Dunwell"
+    sms_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    #: Channels: the e-mail HTTP API (``POST {base}/v1/emails``, bearer token).
+    email_http_base_url: str = "http://127.0.0.1:8026"
+    email_http_token: str = ""
+    email_http_sender: str = "Dunwell <no-reply@dunwell.invalid>"
+    email_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    #: Channels: when set, delivery-status callbacks must carry
+    #: ``Authorization: Bearer <token>``.
+    channels_callback_token: str = ""
+    #: Channels: the outbox's retries: attempts before a message is dead, the first
+    #: back-off and its cap (seconds), and how long a dispatcher's claim lasts.
+    outbox_attempts_max: int = Field(default=6, ge=1, le=100)
+    outbox_backoff_base_seconds: int = Field(default=30, ge=1)
+    outbox_backoff_cap_seconds: int = Field(default=3600, ge=1)
+    outbox_lease_seconds: int = Field(default=300, ge=1)
+    #: Messages: the lender's name and how borrowers reach a person, as templates say.
+    lender_name: str = "Dunwell Microfinance"
+    support_contact: str = "400-800-1234"
