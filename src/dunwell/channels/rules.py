@@ -1,0 +1,88 @@
+"""Rules about message content: which step kinds become messages, how their
+idempotency keys are derived, where an e-mail's subject is, and what an SMS or an
+e-mail must (an opt-out notice) and must not (debt details on an SMS) carry."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Final
+
+from dunwell.channels.model import MessageChannel
+from dunwell.core.errors import InvalidInput
+
+#: Step kinds of the collection ladder that become outbox messages, by template name.
+MESSAGE_STEP_KINDS: Final[frozenset[str]] = frozenset(
+    {"sms_reminder", "email_reminder", "in_app_reminder", "hardship_outreach"}
+)
+#: Channels the outbox sends on (letters, visits and calls go elsewhere).
+OUTBOX_CHANNELS: Final[frozenset[MessageChannel]] = frozenset(
+    {MessageChannel.SMS, MessageChannel.EMAIL, MessageChannel.IN_APP}
+)
+#: Channels whose texts must tell the reader how to stop them (US Reg F §1006.6(e)).
+OPT_OUT_CHANNELS: Final[frozenset[MessageChannel]] = frozenset(
+    {MessageChannel.SMS, MessageChannel.EMAIL}
+)
+#: Phrases that count as an opt-out notice, by template language.
+OPT_OUT_PHRASES: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("reply stop", "unsubscribe"),
+    "zh-CN": ("退订",),
+}
+SUBJECT_PREFIX: Final[str] = "Subject:"
+
+
+def message_key(*parts: object) -> str:
+    """A stable idempotency key from the facts that identify a message.
+
+    >>> message_key("action", 42, "sms")
+    'msg-1e05df9e9585154c59c79bc3'
+    """
+    if not parts:
+        raise InvalidInput("a message key needs at least one part",
+                           code="message_key_must_have_parts")
+    canonical = "\x1f".join(str(p) for p in parts)
+    return "msg-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def message_for_step(kind: str, channel: str | None) -> MessageChannel | None:
+    """The outbox channel a collection step's message goes on, or None when the step
+    is not an outbox message (a call, a letter, a visit, an internal step)."""
+    if kind not in MESSAGE_STEP_KINDS or channel is None:
+        return None
+    try:
+        found = MessageChannel(channel)
+    except ValueError:
+        return None
+    return found if found in OUTBOX_CHANNELS else None
+
+
+def split_subject(text: str) -> tuple[str, str]:
+    """``(subject, body)``: a rendered text whose first line is ``Subject: ...`` carries
+    its e-mail subject there; otherwise the subject is empty."""
+    first, _, rest = text.partition("\n")
+    if first.startswith(SUBJECT_PREFIX):
+        return first[len(SUBJECT_PREFIX):].strip(), rest.strip()
+    return "", text.strip()
+
+
+def has_opt_out_notice(text: str, language: str) -> bool:
+    lowered = text.lower()
+    return any(p in lowered for p in OPT_OUT_PHRASES.get(language, OPT_OUT_PHRASES["en"]))
+
+
+def discloses_debt_details(variables: Iterable[str]) -> bool:
+    """True when a template reads an amount (a ``*_minor`` variable): such a text
+    must not go by SMS, whose preview anyone near the phone may read."""
+    return any(v.endswith("_minor") for v in variables)
+
+
+def content_problem(channel: MessageChannel, language: str, text: str,
+                    variables: Iterable[str]) -> str | None:
+    """Why ``text`` may not go on ``channel``, or None."""
+    if channel is MessageChannel.SMS and discloses_debt_details(variables):
+        return ("an SMS may not show amounts (its preview is visible to anyone near the "
+                "phone); send this kind by e-mail or in-app")
+    if channel in OPT_OUT_CHANNELS and not has_opt_out_notice(text, language):
+        wanted = " or ".join(repr(p) for p in OPT_OUT_PHRASES.get(language, ()))
+        return f"a {channel.value} text must tell the reader how to opt out (e.g. {wanted})"
+    return None
