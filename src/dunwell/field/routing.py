@@ -1,0 +1,186 @@
+"""The routing port, a greedy nearest-neighbour baseline, and a route checker.
+
+The model: each agent leaves their start (the territory centre) no earlier than the
+shift start and is back there by the shift end; a visit starts inside its window
+(arriving early means waiting) and takes its service time; an agent makes at most
+``capacity`` visits; a visit goes only to one of its ``allowed_agents``. Travel time
+is the haversine distance at the problem's speed, rounded up to whole minutes. A
+router may leave visits unserved; each gets a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from dunwell.field.model import (
+    GeoPoint,
+    Route,
+    RouteStop,
+    RoutingProblem,
+    RoutingResult,
+    Stop,
+    Vehicle,
+)
+from dunwell.field.rules import haversine_m, travel_minutes
+
+NO_ELIGIBLE = "no certified agent may take this visit"
+
+
+class Router(Protocol):
+    """Solves a :class:`RoutingProblem`; implementations must respect every
+    constraint that :func:`violations` checks."""
+
+    name: str
+
+    def solve(self, problem: RoutingProblem) -> RoutingResult: ...
+
+
+def _leg(a: GeoPoint, b: GeoPoint, speed_kmh: int) -> tuple[int, int]:
+    d = haversine_m(a, b)
+    return d, travel_minutes(d, speed_kmh)
+
+
+def explain_unserved(problem: RoutingProblem, stop: Stop) -> str:
+    """Why a router may have left ``stop`` out, in words a planner can act on."""
+    vehicles = [v for v in problem.vehicles if v.agent_id in stop.allowed_agents]
+    if not vehicles:
+        return NO_ELIGIBLE
+    alone = False
+    for v in vehicles:
+        _, t = _leg(v.start, stop.location, problem.speed_kmh)
+        start = max(v.shift_start_min + t, stop.window_start_min)
+        if start <= stop.window_end_min and start + stop.service_min + t <= v.shift_end_min:
+            alone = True
+            break
+    if not alone:
+        return ("the visit window cannot be met within any eligible agent's shift "
+                "(travel from their start included)")
+    return "eligible agents' days are full (visits per day or working time)"
+
+
+class NearestNeighbourRouter:
+    """Greedy baseline, nearest in time: agents in id order each build their day by
+    repeatedly going to the allowed visit they could *start* soonest (waiting for a
+    window counts), ties broken by the visit assigned to them by territory and
+    workload, then by distance. Fast and simple; it never revisits a choice."""
+
+    name = "nearest"
+
+    def solve(self, problem: RoutingProblem) -> RoutingResult:
+        pending = {s.stop_id: s for s in problem.stops}
+        routes = []
+        for v in problem.vehicles:
+            tour = _Tour(v)
+            mine = {sid: s for sid, s in pending.items() if v.agent_id in s.allowed_agents}
+            for _ in range(min(len(mine), v.capacity)):
+                best: tuple[int, int, int, int] | None = None
+                chosen: RouteStop | None = None
+                for s in mine.values():
+                    step = tour.attempt(s, problem.speed_kmh)
+                    if step is None:
+                        continue
+                    key = (step.start_min, 0 if s.preferred_agent == v.agent_id else 1,
+                           step.travel_m, s.stop_id)
+                    if best is None or key < best:
+                        best, chosen = key, step
+                if chosen is None:
+                    break
+                tour.add(chosen, mine.pop(chosen.stop_id))
+                del pending[chosen.stop_id]
+            routes.append(tour.route(problem.speed_kmh))
+        unserved = {sid: explain_unserved(problem, s) for sid, s in sorted(pending.items())}
+        return RoutingResult(tuple(routes), unserved)
+
+
+class _Tour:
+    def __init__(self, vehicle: Vehicle) -> None:
+        self.vehicle = vehicle
+        self.stops: list[RouteStop] = []
+        self.here = vehicle.start
+        self.free_min = vehicle.shift_start_min  # when the agent can leave ``here``
+
+    def attempt(self, s: Stop, speed_kmh: int) -> RouteStop | None:
+        v = self.vehicle
+        if len(self.stops) >= v.capacity:
+            return None
+        d, t = _leg(self.here, s.location, speed_kmh)
+        arrival = self.free_min + t
+        start = max(arrival, s.window_start_min)
+        if start > s.window_end_min:
+            return None
+        _, back = _leg(s.location, v.start, speed_kmh)
+        if start + s.service_min + back > v.shift_end_min:
+            return None
+        return RouteStop(s.stop_id, arrival, start, d, t)
+
+    def add(self, step: RouteStop, s: Stop) -> None:
+        self.stops.append(step)
+        self.here = s.location
+        self.free_min = step.start_min + s.service_min
+
+    def route(self, speed_kmh: int) -> Route:
+        d, t = _leg(self.here, self.vehicle.start, speed_kmh) if self.stops else (0, 0)
+        end = self.free_min + t if self.stops else self.vehicle.shift_start_min
+        return Route(self.vehicle.agent_id, tuple(self.stops), d, t, end)
+
+
+def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
+    """Every way ``result`` breaks the model (empty: a valid plan): windows, shifts,
+    capacity, eligibility, travel times, each stop served at most once and every
+    stop either served or explained."""
+    stops = {s.stop_id: s for s in problem.stops}
+    vehicles = {v.agent_id: v for v in problem.vehicles}
+    seen: set[int] = set()
+    out: list[str] = []
+    for r in result.routes:
+        v = vehicles.get(r.agent_id)
+        if v is None:
+            out.append(f"route for unknown agent {r.agent_id}")
+            continue
+        if len(r.stops) > v.capacity:
+            out.append(f"{r.agent_id}: {len(r.stops)} visits exceed capacity {v.capacity}")
+        here, free = v.start, v.shift_start_min
+        for rs in r.stops:
+            s = stops.get(rs.stop_id)
+            if s is None:
+                out.append(f"{r.agent_id}: unknown stop {rs.stop_id}")
+                continue
+            if rs.stop_id in seen:
+                out.append(f"stop {rs.stop_id} served twice")
+            seen.add(rs.stop_id)
+            if r.agent_id not in s.allowed_agents:
+                out.append(f"stop {rs.stop_id}: agent {r.agent_id} is not allowed")
+            d, t = _leg(here, s.location, problem.speed_kmh)
+            if rs.travel_m != d or rs.travel_min != t:
+                out.append(f"stop {rs.stop_id}: leg {rs.travel_m} m/{rs.travel_min} min, "
+                           f"expected {d} m/{t} min")
+            if rs.arrival_min < free + t:
+                out.append(f"stop {rs.stop_id}: arrives at {rs.arrival_min} before it can "
+                           f"({free + t})")
+            if rs.start_min < max(rs.arrival_min, s.window_start_min):
+                out.append(f"stop {rs.stop_id}: starts at {rs.start_min} before arrival or "
+                           f"window start {s.window_start_min}")
+            if rs.start_min > s.window_end_min:
+                out.append(f"stop {rs.stop_id}: starts at {rs.start_min} after window end "
+                           f"{s.window_end_min}")
+            here, free = s.location, rs.start_min + s.service_min
+        if r.stops:
+            d, t = _leg(here, v.start, problem.speed_kmh)
+            if r.return_m != d or r.end_min < free + t:
+                out.append(f"{r.agent_id}: return leg inconsistent")
+        if r.end_min > v.shift_end_min:
+            out.append(f"{r.agent_id}: back at {r.end_min}, after shift end {v.shift_end_min}")
+    for sid in stops:
+        if sid not in seen and sid not in result.unserved:
+            out.append(f"stop {sid} neither served nor explained")
+    for sid in result.unserved:
+        if sid in seen:
+            out.append(f"stop {sid} both served and unserved")
+    return out
+
+
+def summarise(results: Sequence[tuple[str, RoutingResult]]) -> list[dict[str, int | str]]:
+    """Served, unserved and total travel per router, for tables and benchmarks."""
+    return [{"router": name, "served": r.served, "unserved": len(r.unserved),
+             "distance_m": r.distance_m, "travel_min": r.travel_min} for name, r in results]
