@@ -27,6 +27,7 @@ class Account(IntEnum):
     FEE_INCOME = 8  # income
     SUSPENSE = 9  # liability: overpayments and unapplied cash
     WRITE_OFF = 10  # expense: charged-off balances
+    WAIVER_EXPENSE = 11  # expense: amounts forgiven under a negotiated plan (ADR 0007)
 
     @property
     def normal_side(self) -> Side:
