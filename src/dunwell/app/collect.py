@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.outbox import enqueue_for_step
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
 from dunwell.collections.engine import choose_strategy, propose
 from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
@@ -185,6 +186,8 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                     "reason": verdict.reason if verdict else "internal step",
                     "strategy": f"{step.strategy_name}@{step.strategy_version}",
                     "business_date": business_date.isoformat()}))
+                enqueue_for_step(uow, app.settings, step=step, verdict=verdict, action_id=action_id,
+                                 profile=profile, business_date=business_date, now=now)
                 if verdict is not None and verdict.allowed and step.kind.value in CALL_KINDS:
                     calls.append((_call_task(step, verdict, facts[bid], case), action_id))
             if progress is not None:

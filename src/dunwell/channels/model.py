@@ -84,6 +84,7 @@ class Message:
     attempts: int
     created_at: dt.datetime
     next_attempt_at: dt.datetime
+    not_after: dt.datetime | None = None
     lease_until: dt.datetime | None = None
     provider_message_id: str | None = None
     last_error: str | None = None
@@ -133,10 +134,11 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class ProviderConfig:
-    """How one provider is configured (built from settings by the shell)."""
+    """How one provider is configured (built from settings by the shell): its name,
+    the channels it is chosen for, its endpoint and credentials if it has any."""
 
     name: str
-    channel: MessageChannel
+    channels: frozenset[MessageChannel]
     base_url: str = ""
     token: str = ""
     timeout_seconds: float = 10.0

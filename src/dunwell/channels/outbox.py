@@ -58,12 +58,22 @@ def backoff_delay(policy: RetryPolicy, *, attempt: int, jitter: float) -> dt.tim
 
 
 def after_failure(policy: RetryPolicy, *, attempt: int, retryable: bool, now: dt.datetime,
-                  jitter: float) -> tuple[MessageStatus, dt.datetime | None]:
+                  jitter: float, not_after: dt.datetime | None = None,
+                  ) -> tuple[MessageStatus, dt.datetime | None]:
     """Where a message goes after failed attempt ``attempt``: back to pending at a
-    later time, or dead."""
+    later time, or dead — also when that time would fall after ``not_after`` (the
+    end of the contact window the guard allowed)."""
     if not retryable or attempt >= policy.attempts_max:
         return MessageStatus.FAILED, None
-    return MessageStatus.PENDING, now + backoff_delay(policy, attempt=attempt, jitter=jitter)
+    later = now + backoff_delay(policy, attempt=attempt, jitter=jitter)
+    if not_after is not None and later > not_after:
+        return MessageStatus.FAILED, None
+    return MessageStatus.PENDING, later
+
+
+def expired(not_after: dt.datetime | None, now: dt.datetime) -> bool:
+    """True when the contact window a message was allowed in has closed."""
+    return not_after is not None and now > not_after
 
 
 def after_report(current: MessageStatus, reported: DeliveryStatus) -> tuple[MessageStatus, bool]:

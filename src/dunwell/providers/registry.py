@@ -1,0 +1,82 @@
+"""Channel providers: the built-in ones plus every factory registered under the
+``dunwell.channel_providers`` entry-point group, built from settings.
+
+A plugin package adds, in its ``pyproject.toml``::
+
+    [project.entry-points."dunwell.channel_providers"]
+    my_sms = "my_package.sms:factory"
+
+where ``factory(config: ProviderConfig) -> ChannelProvider``; then
+``DUNWELL_SMS_PROVIDER=my_sms`` chooses it. An entry point with a built-in's name
+replaces the built-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+
+from dunwell.channels.errors import PROVIDER_UNKNOWN
+from dunwell.channels.model import MessageChannel, ProviderConfig
+from dunwell.channels.ports import ENTRY_POINT_GROUP, ChannelProvider, ProviderFactory
+from dunwell.core.errors import InvalidInput
+from dunwell.providers import email_http, local, sms_http
+from dunwell.settings import Settings
+
+BUILTIN_FACTORIES: dict[str, ProviderFactory] = {
+    "local": local.factory,
+    "sms_http": sms_http.factory,
+    "email_http": email_http.factory,
+}
+
+
+def discover() -> dict[str, ProviderFactory]:
+    """Every provider factory by name: built-ins, then entry points."""
+    found: dict[str, ProviderFactory] = dict(BUILTIN_FACTORIES)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = ep.load()
+    return found
+
+
+def provider_name(settings: Settings, channel: MessageChannel) -> str:
+    """The provider name the settings choose for ``channel``."""
+    return {
+        MessageChannel.SMS: settings.sms_provider,
+        MessageChannel.EMAIL: settings.email_provider,
+        MessageChannel.IN_APP: settings.in_app_provider,
+        MessageChannel.VOICE: settings.voice_provider,
+    }[channel]
+
+
+def config_for(settings: Settings, name: str) -> ProviderConfig:
+    """The configuration of provider ``name``: its channels and, for the HTTP ones,
+    endpoint, token, timeout and sender."""
+    chosen = frozenset(c for c in MessageChannel if provider_name(settings, c) == name)
+    base = ProviderConfig(name=name, channels=chosen, outbox_dir=str(settings.outbox_dir))
+    if name == "sms_http":
+        return ProviderConfig(name, chosen, settings.sms_http_base_url, settings.sms_http_token,
+                              settings.sms_http_timeout_seconds, settings.sms_http_sender,
+                              str(settings.outbox_dir))
+    if name == "email_http":
+        return ProviderConfig(name, chosen, settings.email_http_base_url,
+                              settings.email_http_token, settings.email_http_timeout_seconds,
+                              settings.email_http_sender, str(settings.outbox_dir))
+    return base
+
+
+def build_providers(settings: Settings, *,
+                    factories: Mapping[str, ProviderFactory] | None = None,
+                    ) -> dict[str, ChannelProvider]:
+    """One provider per name the settings choose, keyed by name."""
+    factories = discover() if factories is None else factories
+    names = sorted({provider_name(settings, c) for c in MessageChannel})
+    out: dict[str, ChannelProvider] = {}
+    for name in names:
+        if name not in factories:
+            raise InvalidInput(
+                f"channel provider {name!r} is not registered; use one of "
+                f"{', '.join(sorted(factories))} or install a plugin that registers it "
+                f"under the {ENTRY_POINT_GROUP!r} entry points",
+                code=PROVIDER_UNKNOWN, provider=name)
+        out[name] = factories[name](config_for(settings, name))
+    return out

@@ -1,0 +1,293 @@
+"""The outbox repository: write a message with the decision that caused it, claim due
+messages for a dispatcher, record every attempt and every delivery report.
+
+Claims are safe with several dispatchers: on PostgreSQL the candidate rows are locked
+with ``FOR UPDATE SKIP LOCKED``; on every backend the claim itself is a conditional
+update that only succeeds if the row is still in the state it was read in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from dunwell.channels.errors import KEY_REUSED, MESSAGE_UNKNOWN
+from dunwell.channels.model import Attempt, Message, MessageChannel, MessageStatus
+from dunwell.core.dates import to_day
+from dunwell.core.errors import Conflict, NotFound
+from dunwell.core.ids import fingerprint
+from dunwell.store import channel_tables as ch
+from dunwell.store import tables as t
+
+UTC = dt.UTC
+#: Messages one claim takes at the most.
+CLAIM_LIMIT_MAX = 10_000
+
+
+def ts(moment: dt.datetime) -> str:
+    """A timestamp as stored: UTC, microseconds, so text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("outbox timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message to write: everything but its id and its sending state."""
+
+    idempotency_key: str
+    channel: MessageChannel
+    provider: str
+    borrower_id: int
+    to_address: str | None
+    kind: str
+    language: str
+    subject: str
+    body: str
+    case_id: str | None = None
+    action_id: int | None = None
+    #: Not to be sent before / after (the guard's contact window); None: any time.
+    not_before: dt.datetime | None = None
+    not_after: dt.datetime | None = None
+
+    def digest(self) -> str:
+        return fingerprint({
+            "channel": self.channel.value, "borrower_id": self.borrower_id,
+            "kind": self.kind, "language": self.language, "subject": self.subject,
+            "body": self.body, "case_id": self.case_id, "action_id": self.action_id,
+            "to_address": self.to_address})
+
+
+def _message(m: Any) -> Message:
+    created = _parse(m["created_at"])
+    due = _parse(m["next_attempt_at"])
+    assert created is not None and due is not None
+    return Message(
+        message_id=int(m["message_id"]), idempotency_key=m["idempotency_key"],
+        channel=MessageChannel(m["channel"]), provider=m["provider"],
+        borrower_id=int(m["borrower_id"]), to_address=m["to_address"], kind=m["kind"],
+        language=m["language"], subject=m["subject"], body=m["body"],
+        case_id=m["case_id"],
+        action_id=None if m["action_id"] is None else int(m["action_id"]),
+        status=MessageStatus(m["status"]), attempts=int(m["attempts"]),
+        created_at=created, next_attempt_at=due, not_after=_parse(m["not_after"]),
+        lease_until=_parse(m["lease_until"]),
+        provider_message_id=m["provider_message_id"], last_error=m["last_error"],
+        sent_at=_parse(m["sent_at"]), final_at=_parse(m["final_at"]))
+
+
+class OutboxRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- writing -----------------------------------------------------------------
+    def add(self, draft: Draft, *, now: dt.datetime) -> tuple[Message, bool]:
+        """Write ``draft`` as a pending message due ``now``: ``(message, created)``.
+        The same key with the same content returns the stored message; with other
+        content it is a Conflict."""
+        digest = draft.digest()
+        existing = self.find_by_key(draft.idempotency_key)
+        if existing is not None:
+            stored = self.conn.execute(select(ch.outbox.c.fingerprint).where(
+                ch.outbox.c.message_id == existing.message_id)).scalar_one()
+            if stored != digest:
+                raise Conflict(
+                    f"idempotency key {draft.idempotency_key} was used for a different "
+                    "message; derive a new key for new content",
+                    code=KEY_REUSED, idempotency_key=draft.idempotency_key)
+            return existing, False
+        at = ts(now)
+        due = at if draft.not_before is None else max(at, ts(draft.not_before))
+        row = self.conn.execute(insert(ch.outbox).values(
+            idempotency_key=draft.idempotency_key, fingerprint=digest,
+            channel=draft.channel.value, provider=draft.provider,
+            borrower_id=draft.borrower_id, to_address=draft.to_address, kind=draft.kind,
+            language=draft.language, subject=draft.subject, body=draft.body,
+            case_id=draft.case_id, action_id=draft.action_id,
+            status=MessageStatus.PENDING.value, attempts=0, created_at=at,
+            next_attempt_at=due,
+            not_after=None if draft.not_after is None else ts(draft.not_after),
+        ).returning(ch.outbox.c.message_id)).scalar_one()
+        return self.get(int(row)), True
+
+    # --- reading -----------------------------------------------------------------
+    def get(self, message_id: int) -> Message:
+        row = self.conn.execute(select(ch.outbox).where(
+            ch.outbox.c.message_id == message_id)).first()
+        if row is None:
+            raise NotFound(f"message {message_id} is not in the outbox", code=MESSAGE_UNKNOWN)
+        return _message(row._mapping)
+
+    def find_by_key(self, key: str) -> Message | None:
+        row = self.conn.execute(select(ch.outbox).where(
+            ch.outbox.c.idempotency_key == key)).first()
+        return None if row is None else _message(row._mapping)
+
+    def find_by_provider_id(self, provider: str, provider_message_id: str) -> Message | None:
+        row = self.conn.execute(select(ch.outbox).where(
+            ch.outbox.c.provider == provider,
+            ch.outbox.c.provider_message_id == provider_message_id)).first()
+        return None if row is None else _message(row._mapping)
+
+    def recent(self, *, status: MessageStatus | None = None, limit: int = 100,
+             borrower_id: int | None = None) -> list[Message]:
+        q = select(ch.outbox).order_by(ch.outbox.c.message_id.desc()).limit(limit)
+        if status is not None:
+            q = q.where(ch.outbox.c.status == status.value)
+        if borrower_id is not None:
+            q = q.where(ch.outbox.c.borrower_id == borrower_id)
+        return [_message(r._mapping) for r in self.conn.execute(q)]
+
+    def counts(self) -> dict[MessageStatus, int]:
+        q = select(ch.outbox.c.status, func.count()).group_by(ch.outbox.c.status)
+        return {MessageStatus(s): int(n) for s, n in self.conn.execute(q)}
+
+    def attempts(self, message_id: int) -> list[Attempt]:
+        q = (select(ch.outbox_attempts).where(ch.outbox_attempts.c.message_id == message_id)
+             .order_by(ch.outbox_attempts.c.attempt_no))
+        return [Attempt(int(m["message_id"]), int(m["attempt_no"]),
+                        dt.datetime.fromisoformat(m["at"]), m["outcome"], m["error"],
+                        m["provider_message_id"])
+                for m in (r._mapping for r in self.conn.execute(q))]
+
+    # --- dispatching -------------------------------------------------------------
+    def _due(self, now: dt.datetime) -> Any:
+        at = ts(now)
+        o = ch.outbox.c
+        return or_(and_(o.status == MessageStatus.PENDING.value, o.next_attempt_at <= at),
+                   and_(o.status == MessageStatus.SENDING.value, o.lease_until <= at))
+
+    def due_count(self, now: dt.datetime) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(ch.outbox)
+                                     .where(self._due(now))).scalar_one())
+
+    def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Message]:
+        """Take up to ``limit`` due messages (pending and due, or sending with a lease
+        that ran out): each becomes ``sending`` with a lease and one more attempt."""
+        limit = max(0, min(limit, CLAIM_LIMIT_MAX))
+        q = (select(ch.outbox.c.message_id, ch.outbox.c.status, ch.outbox.c.attempts)
+             .where(self._due(now)).order_by(ch.outbox.c.next_attempt_at,
+                                             ch.outbox.c.message_id).limit(limit))
+        if self.conn.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        claimed: list[int] = []
+        for message_id, status, attempts in self.conn.execute(q).all():
+            done = self.conn.execute(update(ch.outbox).where(
+                ch.outbox.c.message_id == message_id, ch.outbox.c.status == status,
+                ch.outbox.c.attempts == attempts).values(
+                status=MessageStatus.SENDING.value, attempts=int(attempts) + 1,
+                lease_until=ts(now + lease)))
+            if done.rowcount == 1:
+                claimed.append(int(message_id))
+        return [self.get(i) for i in claimed]
+
+    def add_attempt(self, attempt: Attempt) -> None:
+        self.conn.execute(insert(ch.outbox_attempts).values(
+            message_id=attempt.message_id, attempt_no=attempt.attempt_no, at=ts(attempt.at),
+            outcome=attempt.outcome, error=attempt.error,
+            provider_message_id=attempt.provider_message_id))
+
+    def record_attempt_outcome(self, message_id: int, attempt_no: int, *, outcome: str,
+                               error: str | None, provider_message_id: str | None) -> None:
+        """Write what attempt ``attempt_no`` came to (its row was added when claimed)."""
+        self.conn.execute(update(ch.outbox_attempts).where(
+            ch.outbox_attempts.c.message_id == message_id,
+            ch.outbox_attempts.c.attempt_no == attempt_no).values(
+            outcome=outcome, error=error, provider_message_id=provider_message_id))
+
+    def finish_attempt(self, message: Message, *, status: MessageStatus, now: dt.datetime,
+                       next_attempt_at: dt.datetime | None = None,
+                       provider_message_id: str | None = None,
+                       error: str | None = None) -> bool:
+        """Record the outcome of the claimed attempt ``message.attempts``; False (and
+        nothing changed) when the claim was lost meanwhile — another dispatcher took
+        the message over, or a delivery report already settled it."""
+        values: dict[str, Any] = {"status": status.value, "lease_until": None}
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = ts(next_attempt_at)
+        if provider_message_id is not None:
+            values["provider_message_id"] = provider_message_id
+        if status is MessageStatus.SENT:
+            values["sent_at"] = ts(now)
+            values["last_error"] = None
+        if error is not None:
+            values["last_error"] = error
+        if status.is_final:
+            values["final_at"] = ts(now)
+        done = self.conn.execute(update(ch.outbox).where(
+            ch.outbox.c.message_id == message.message_id,
+            ch.outbox.c.status == MessageStatus.SENDING.value,
+            ch.outbox.c.attempts == message.attempts).values(**values))
+        if done.rowcount != 1 and provider_message_id is not None:
+            self.conn.execute(update(ch.outbox).where(
+                ch.outbox.c.message_id == message.message_id,
+                ch.outbox.c.provider_message_id.is_(None)).values(
+                provider_message_id=provider_message_id))
+        return done.rowcount == 1
+
+    # --- delivery reports --------------------------------------------------------
+    def settle(self, message: Message, *, status: MessageStatus, at: dt.datetime,
+               error: str | None) -> None:
+        self.conn.execute(update(ch.outbox).where(
+            ch.outbox.c.message_id == message.message_id,
+            ch.outbox.c.status == message.status.value).values(
+            status=status.value, final_at=ts(at), lease_until=None,
+            last_error=error if error is not None else message.last_error))
+
+    def add_report(self, *, provider: str, message_id: int, status: str, at: dt.datetime,
+                   received_at: dt.datetime, applied: bool, error: str | None) -> None:
+        self.conn.execute(insert(ch.delivery_reports).values(
+            provider=provider, message_id=message_id, status=status, at=ts(at),
+            received_at=ts(received_at), applied=applied, error=error))
+
+    def reports(self, message_id: int) -> list[dict[str, Any]]:
+        q = (select(ch.delivery_reports).where(ch.delivery_reports.c.message_id == message_id)
+             .order_by(ch.delivery_reports.c.report_id))
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+
+class ChannelFactsRepository:
+    """What a message needs to know about a borrower: addresses and amounts due."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def address(self, borrower_id: int, channel: MessageChannel) -> str | None:
+        return self.conn.execute(select(ch.channel_addresses.c.address).where(
+            ch.channel_addresses.c.borrower_id == borrower_id,
+            ch.channel_addresses.c.channel == channel.value)).scalar_one_or_none()
+
+    def set_address(self, borrower_id: int, channel: MessageChannel, address: str) -> None:
+        found = self.address(borrower_id, channel)
+        if found is None:
+            self.conn.execute(insert(ch.channel_addresses).values(
+                borrower_id=borrower_id, channel=channel.value, address=address))
+        elif found != address:
+            self.conn.execute(update(ch.channel_addresses).where(
+                ch.channel_addresses.c.borrower_id == borrower_id,
+                ch.channel_addresses.c.channel == channel.value).values(address=address))
+
+    def amount_due(self, borrower_id: int, due_date: dt.date) -> tuple[int, str] | None:
+        """What the borrower's open loans have unpaid on instalments due on or before
+        ``due_date``, and their currency; None when the borrower has no loans."""
+        i = t.installments.c
+        unpaid = ((i.principal_minor - i.paid_principal_minor)
+                  + (i.interest_minor - i.paid_interest_minor)
+                  + (i.fee_minor - i.paid_fee_minor) + (i.penalty_minor - i.paid_penalty_minor))
+        q = (select(t.loans.c.currency, func.sum(unpaid))
+             .join(t.installments, i.loan_id == t.loans.c.loan_id)
+             .where(t.loans.c.borrower_id == borrower_id, i.due_day <= to_day(due_date))
+             .group_by(t.loans.c.currency).order_by(func.sum(unpaid).desc()))
+        rows: Sequence[Any] = self.conn.execute(q).all()
+        if not rows:
+            return None
+        currency, total = rows[0]
+        return max(0, int(total or 0)), str(currency)
