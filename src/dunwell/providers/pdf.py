@@ -134,6 +134,20 @@ def _qr(block: Qr, styles: dict[str, ParagraphStyle]) -> Flowable:
     return KeepTogether([Spacer(1, 4 * mm), table])
 
 
+def _column_widths(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...],
+                   width: float) -> list[float]:
+    """Share the width by each column's longest cell (CJK characters count double),
+    within bounds so no column is squeezed to nothing."""
+
+    def size(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    weights = [min(max(size(h), *(size(r[k]) for r in rows), 4), 28)
+               for k, h in enumerate(header)] if rows else [1] * len(header)
+    total = sum(weights)
+    return [width * w / total for w in weights]
+
+
 def _flowables(block: Block, styles: dict[str, ParagraphStyle],
                width: float) -> list[Flowable]:
     match block:
@@ -154,7 +168,7 @@ def _flowables(block: Block, styles: dict[str, ParagraphStyle],
         case Table(header=header, rows=rows):
             cells = [[RlParagraph(_markup(h), styles["cell"]) for h in header]]
             cells += [[RlParagraph(_markup(c), styles["cell"]) for c in row] for row in rows]
-            table = RlTable(cells, colWidths=[width / len(header)] * len(header),
+            table = RlTable(cells, colWidths=_column_widths(header, rows, width),
                             repeatRows=1, hAlign="LEFT")
             table.setStyle(RlTableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),

@@ -1,0 +1,305 @@
+"""Letters: issue them (numbered, hashed, with a verification code), keep the register
+(printed, dispatched, delivered, returned), verify a code, render the PDF, and issue
+the day's letters the collection run allowed.
+
+``issue_letter`` and ``record_letter_event`` work inside the caller's unit of work and
+never commit; ``verify_letter`` and ``letter_pdf`` read on their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+
+from dunwell.app.audit import record
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.letter_content import (
+    LETTER_KINDS,
+    LetterBuilder,
+    labels,
+    verification_blocks,
+)
+from dunwell.app.uow import UnitOfWork
+from dunwell.channels.document import Document, document_json, document_sha256
+from dunwell.channels.letter_register import next_state, parse_event, parse_method
+from dunwell.channels.letters import (
+    LetterEvent,
+    LetterEventKind,
+    LetterFacts,
+    LetterRecord,
+    LetterStatus,
+    LetterVerification,
+    LoanArrears,
+    Sender,
+    jurisdiction_region,
+    loan_arrears,
+)
+from dunwell.channels.locale import language_for
+from dunwell.channels.verification import (
+    code_matches,
+    grouped,
+    mask_name,
+    normalise_code,
+    verification_code,
+)
+from dunwell.channels.verification import (
+    letter_no as make_letter_no,
+)
+from dunwell.core.errors import InvalidInput
+from dunwell.providers.pdf import render_pdf
+from dunwell.providers.templating import TemplateBook
+from dunwell.settings import Settings
+from dunwell.store.collections_repo import BorrowerRepository
+from dunwell.store.letters_repo import LetterRepository
+
+#: Who signs the letters and how borrowers reach them. A deployment replaces it
+#: with its own details (``dunwell.app.letters.SENDER = Sender(...)``).
+SENDER = Sender(
+    name="Dunwell Microfinance",
+    address="Customer Care, Dunwell Microfinance (address set by the lender)",
+    phone="(set by the lender)",
+    email="care@dunwell.example",
+    hours="Mon-Fri 09:00-18:00",
+)
+#: Letters one daily run issues at the most.
+LETTERS_PER_DAY_MAX = 200_000
+#: A step whose content includes this tag announces a visit.
+VISIT_TAG = "prior_notice"
+
+_templates: TemplateBook | None = None
+
+
+def templates() -> TemplateBook:
+    """The built-in templates, loaded and checked once."""
+    global _templates
+    if _templates is None:
+        _templates = TemplateBook.load()
+    return _templates
+
+
+def verify_url(settings: Settings, code: str) -> str:
+    return f"{settings.portal_base_url.rstrip('/')}/letters/verify/{grouped(code)}"
+
+
+def letter_facts(uow: UnitOfWork, *, letter_no: str, kind: str, borrower_id: int,
+                 case_id: str | None, business_date: dt.date, settings: Settings,
+                 extra: Mapping[str, object] | None = None) -> LetterFacts:
+    """What a letter to ``borrower_id`` can say on ``business_date``: name, language,
+    jurisdiction and the arrears of each open loan, straight from the loan book."""
+    profile = BorrowerRepository(uow.conn).get(borrower_id)
+    repo = LetterRepository(uow.conn)
+    arrears: list[LoanArrears] = []
+    for loan_id in repo.open_loan_ids(borrower_id):
+        owed = loan_arrears(uow.loans.get(loan_id), business_date)
+        if owed.total_minor > 0:
+            arrears.append(owed)
+    return LetterFacts(
+        letter_no=letter_no, kind=kind, language=language_for(profile.borrower.language or "en"),
+        jurisdiction=profile.jurisdiction.value, business_date=business_date,
+        borrower_id=borrower_id, borrower_name=profile.name, case_id=case_id,
+        arrears=tuple(arrears), sender=SENDER,
+        portal_base_url=settings.portal_base_url.rstrip("/"), extra=dict(extra or {}))
+
+
+def issue_letter(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
+                 business_date: dt.date, now: dt.datetime, action_id: int | None = None,
+                 extra: Mapping[str, object] | None = None,
+                 settings: Settings | None = None) -> LetterRecord:
+    """Issue a letter of ``kind`` inside the caller's unit of work (never commits).
+
+    Idempotent: the same kind for the same case (or borrower) and the same action (or
+    business date, without an action) returns the letter already issued."""
+    record_, _ = _issue(uow, borrower_id=borrower_id, case_id=case_id, kind=kind,
+                        business_date=business_date, now=now, action_id=action_id,
+                        extra=extra, settings=settings or Settings())
+    return record_
+
+
+def idempotency_key(*, kind: str, borrower_id: int, case_id: str | None,
+                    action_id: int | None, business_date: dt.date) -> str:
+    owner = f"case:{case_id}" if case_id else f"borrower:{borrower_id}"
+    when = f"action:{action_id}" if action_id is not None else business_date.isoformat()
+    return f"letter:{kind}:{owner}:{when}"
+
+
+def _issue(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
+           business_date: dt.date, now: dt.datetime, action_id: int | None,
+           extra: Mapping[str, object] | None, settings: Settings,
+           ) -> tuple[LetterRecord, bool]:
+    builder = _builder(kind)
+    if now.tzinfo is None:
+        raise InvalidInput("the issue time must carry a time zone", code="time_must_be_aware")
+    repo = LetterRepository(uow.conn)
+    key = idempotency_key(kind=kind, borrower_id=borrower_id, case_id=case_id,
+                          action_id=action_id, business_date=business_date)
+    existing = repo.by_key(key)
+    if existing is not None:
+        return existing, False
+    uow.book.lock()  # one issuer at a time: the day's sequence must not repeat
+    sequence = repo.next_sequence(business_date)
+    number = make_letter_no(business_date, sequence)
+    facts = letter_facts(uow, letter_no=number, kind=kind, borrower_id=borrower_id,
+                         case_id=case_id, business_date=business_date, settings=settings,
+                         extra=extra)
+    jurisdiction_region(facts.jurisdiction)
+    body = builder(facts, templates())
+    digest = document_sha256(body)
+    code = verification_code(secret=settings.letter_secret, letter_no=number,
+                             content_sha256=digest)
+    issued = repo.add(
+        letter_no=number, sequence=sequence, verification_code=code, idempotency_key=key,
+        kind=kind, borrower_id=borrower_id, case_id=case_id, action_id=action_id,
+        language=body.language, jurisdiction=facts.jurisdiction,
+        business_date=business_date, content_sha256=digest,
+        document_json=document_json(body), issued_at=now)
+    repo.add_event(LetterEvent(number, LetterEventKind.GENERATED, now))
+    record(uow, at=now, entries=[("letter_issued", f"borrower:{borrower_id}", {
+        "letter_no": number, "kind": kind, "case_id": case_id, "action_id": action_id,
+        "business_date": business_date.isoformat(), "content_sha256": digest,
+        "overdue_minor": facts.total("total")})])
+    return issued, True
+
+
+def _builder(kind: str) -> LetterBuilder:
+    if kind not in LETTER_KINDS:
+        raise InvalidInput(f"unknown letter kind {kind!r}; use one of "
+                           f"{', '.join(sorted(LETTER_KINDS))}", code="letter_kind_must_be_known")
+    return LETTER_KINDS[kind]
+
+
+def record_letter_event(uow: UnitOfWork, *, letter_no: str, event: str, at: dt.datetime,
+                        method: str | None = None, proof: str | None = None,
+                        note: str = "") -> LetterRecord:
+    """Move a letter through the register (inside the caller's unit of work).
+
+    Illegal transitions are a :class:`~dunwell.core.errors.Conflict` with a code and
+    change nothing; repeating the last event exactly is acknowledged as a replay."""
+    if at.tzinfo is None:
+        raise InvalidInput("the event time must carry a time zone", code="time_must_be_aware")
+    kind, how = parse_event(event), parse_method(method)
+    proof = proof.strip() if proof and proof.strip() else None
+    repo = LetterRepository(uow.conn)
+    letter = repo.get(letter_no)
+    history = repo.events(letter_no)
+    move = next_state(status=letter.status, method_on_record=letter.dispatch_method,
+                      event=kind, method=how, proof=proof,
+                      last_event=history[-1] if history else None)
+    if move.replay:
+        return letter
+    repo.add_event(LetterEvent(letter_no, kind, at, how, proof, note))
+    repo.set_status(letter_no, move.status, move.method)
+    record(uow, at=at, entries=[("letter_event", f"letter:{letter_no}", {
+        "event": kind.value, "from": letter.status.value, "to": move.status.value,
+        "method": None if how is None else how.value, "proof": proof, "note": note})])
+    return repo.get(letter_no)
+
+
+def letter_document(uow: UnitOfWork, letter_no: str, settings: Settings) -> Document:
+    """The full letter: the stored body plus its verification section."""
+    repo = LetterRepository(uow.conn)
+    letter = repo.get(letter_no)
+    body, _ = repo.document(letter_no)
+    url = verify_url(settings, letter.verification_code)
+    lender = SENDER.name
+    return Document(title=body.title, language=body.language, footer=body.footer,
+                    blocks=body.blocks + verification_blocks(
+                        language=body.language, lender=lender,
+                        code=letter.verification_code, letter_no=letter_no, url=url))
+
+
+def letter_pdf(app: Dunwell, letter_no: str) -> bytes:
+    """The letter as PDF bytes (the same bytes every time for the same letter)."""
+    with app.uow() as uow:
+        doc = letter_document(uow, letter_no, app.settings)
+    return render_pdf(doc, font_path=app.settings.cjk_font)
+
+
+def verify_letter(app: Dunwell, code: str) -> LetterVerification:
+    """Is ``code`` the code of a letter we issued, unaltered? Never shows the debt."""
+    check = normalise_code(code)
+    if check.code is None:
+        return LetterVerification(genuine=False, message=check.message, code=code.strip(),
+                                  problem=check.problem.value if check.problem else None)
+    with app.uow() as uow:
+        repo = LetterRepository(uow.conn)
+        letter = repo.by_code(check.code)
+        if letter is None:
+            return LetterVerification(
+                genuine=False, code=grouped(check.code), problem="unknown",
+                message="we have no letter with this code: it was not issued by us. Do not "
+                        "pay anyone on the strength of this letter; contact us directly.")
+        _, stored = repo.document(letter.letter_no)
+        content_ok = hashlib.sha256(stored.encode("utf-8")).hexdigest() == letter.content_sha256
+        code_ok = code_matches(secret=app.settings.letter_secret, code=check.code,
+                               letter_no=letter.letter_no, content_sha256=letter.content_sha256)
+        if not (content_ok and code_ok):
+            return LetterVerification(
+                genuine=False, code=grouped(check.code), letter_no=letter.letter_no,
+                problem="altered",
+                message="this code belongs to a letter whose record no longer matches what "
+                        "was issued; treat the letter as not genuine and contact us.")
+        profile = BorrowerRepository(uow.conn).many([letter.borrower_id])
+        name = profile[letter.borrower_id].name if letter.borrower_id in profile else ""
+        return LetterVerification(
+            genuine=True, code=grouped(check.code), letter_no=letter.letter_no,
+            kind=letter.kind, issued_on=letter.business_date, borrower=mask_name(name),
+            status=letter.status.value,
+            message="genuine: this letter was issued by us and has not been altered")
+
+
+def kind_for_action(content_tags: tuple[str, ...]) -> str:
+    """Which letter a strategy's ``letter`` step sends: a visit notice when the step
+    gives prior notice of a visit, otherwise a reminder."""
+    return "visit_notice" if VISIT_TAG in content_tags else "reminder"
+
+
+def issue_letters_for_day(uow: UnitOfWork, *, business_date: dt.date, now: dt.datetime,
+                          settings: Settings | None = None) -> int:
+    """Issue a letter for each ``letter`` action the guard allowed on ``business_date``
+    (inside the caller's unit of work). Idempotent per action; returns how many letters
+    were newly issued. A borrower who no longer owes anything overdue gets none."""
+    chosen = settings or Settings()
+    actions = LetterRepository(uow.conn).allowed_letter_actions(business_date)
+    if len(actions) > LETTERS_PER_DAY_MAX:
+        raise InvalidInput(f"{len(actions)} letters for one day is more than a run issues "
+                           f"({LETTERS_PER_DAY_MAX})", code="letter_run_must_be_bounded")
+    issued = 0
+    for action in actions:
+        kind = kind_for_action(action.content_tags)
+        key = idempotency_key(kind=kind, borrower_id=action.borrower_id,
+                              case_id=action.case_id, action_id=action.action_id,
+                              business_date=business_date)
+        repo = LetterRepository(uow.conn)
+        if repo.by_key(key) is not None:
+            continue
+        facts = letter_facts(uow, letter_no="", kind=kind, borrower_id=action.borrower_id,
+                             case_id=action.case_id, business_date=business_date,
+                             settings=chosen)
+        if facts.total("total") <= 0:
+            continue
+        _, created = _issue(uow, borrower_id=action.borrower_id, case_id=action.case_id,
+                            kind=kind, business_date=business_date, now=now,
+                            action_id=action.action_id, extra=None, settings=chosen)
+        issued += int(created)
+    return issued
+
+
+def list_letters(app: Dunwell, *, status: str | None = None,
+                 business_date: dt.date | None = None, limit: int = 500) -> list[LetterRecord]:
+    wanted = None
+    if status is not None:
+        try:
+            wanted = LetterStatus(status)
+        except ValueError:
+            raise InvalidInput(f"unknown letter status {status!r}; use one of "
+                               f"{', '.join(s.value for s in LetterStatus)}",
+                               code="letter_status_must_be_known") from None
+    with app.uow() as uow:
+        return LetterRepository(uow.conn).listing(status=wanted, business_date=business_date,
+                                               limit=limit)
+
+
+__all__ = ["LETTER_KINDS", "SENDER", "LetterBuilder", "issue_letter", "issue_letters_for_day",
+           "labels", "letter_document", "letter_pdf", "list_letters", "record_letter_event",
+           "verify_letter"]
