@@ -145,3 +145,29 @@ class LegalCase:
     @property
     def total_cost_minor(self) -> int:
         return sum(e.cost_minor for e in self.events)
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A referral as stored: the proposal, the facts it was judged on, the person's
+    decision and, once approved, the legal case's state and the demand letter."""
+
+    referral_id: int
+    case_id: str
+    borrower_id: int
+    source: ReferralSource
+    action_id: int | None
+    status: ReferralStatus
+    proposed_on: dt.date
+    proposed_by: str
+    proposal_note: str
+    days_past_due: int
+    outstanding_minor: int
+    currency: str
+    eligibility: Eligibility
+    decided_by: str | None = None
+    decided_role: str | None = None
+    decided_note: str | None = None
+    decided_on: dt.date | None = None
+    legal_state: LegalState | None = None
+    demand_letter_no: str | None = None
