@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.negotiation import monitor_plans
 from dunwell.app.outbox import enqueue_for_step
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
 from dunwell.collections.engine import choose_strategy, propose
@@ -120,6 +121,7 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                                 .where(c.collect_runs.c.business_date == business_date)).first()
         if done is not None:
             return CollectReport.from_json(business_date, json.loads(done[0]))
+        monitor_plans(uow, business_date=business_date, now=now)  # plans kept, broken, done
         cases, facts_repo = CaseRepository(uow.conn), LoanFactsRepository(uow.conn)
         actions, borrowers = ActionRepository(uow.conn), BorrowerRepository(uow.conn)
         active = cases.active()
