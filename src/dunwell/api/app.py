@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from dunwell.api.channels import router as channels_router
 from dunwell.api.deps import Runner, Services
 from dunwell.api.routes import router
 from dunwell.api.sqlite import WalCheckpointer
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
                               "strings in major units.")
     api.state.services = Services(dunwell, origination, Runner(inline=sqlite))
     api.include_router(router)
+    api.include_router(channels_router)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     return api

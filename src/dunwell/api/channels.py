@@ -1,0 +1,69 @@
+"""Channel providers' delivery-status callbacks.
+
+``POST /v1/channels/{provider}/status`` with ``{"id": "<provider's message id>",
+"client_ref": "<our idempotency key>", "status": "delivered" | "undelivered",
+"at": "<ISO time>", "error": "..."}`` (``id`` or ``client_ref``; ``at`` defaults to
+now). The first report settles the message and becomes a contact in the borrower's
+history; the same report again answers 200 with ``"changed": false``; a report that
+contradicts a settled one is 409. When ``DUNWELL_CHANNELS_CALLBACK_TOKEN`` is set the
+request must carry ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from dunwell.api.deps import ServicesDep
+from dunwell.api.schemas import ErrorOut
+from dunwell.app.outbox import record_delivery
+
+router = APIRouter(prefix="/v1/channels", tags=["channels"])
+
+
+class StatusIn(BaseModel):
+    id: str | None = Field(default=None, max_length=128,
+                           description="The provider's message id.")
+    client_ref: str | None = Field(default=None, max_length=128,
+                                   description="Our idempotency key, sent with the message.")
+    status: Literal["delivered", "undelivered"]
+    at: dt.datetime | None = Field(default=None, description="When it happened (ISO 8601).")
+    error: str | None = Field(default=None, max_length=500)
+
+
+class StatusOut(BaseModel):
+    message_id: int
+    status: str
+    changed: bool
+
+
+@router.post("/{provider}/status", response_model=StatusOut,
+             responses={code: {"model": ErrorOut} for code in (400, 401, 404, 409, 422)})
+async def post_status(provider: str, body: StatusIn, svc: ServicesDep,
+                      authorization: Annotated[str | None, Header()] = None,
+                      ) -> StatusOut | JSONResponse:
+    """Apply a delivery report once; repeats change nothing."""
+    token = svc.dunwell.settings.channels_callback_token
+    if token and not hmac.compare_digest(authorization or "", f"Bearer {token}"):
+        return JSONResponse({"error": "callback_token_must_match",
+                             "message": "send Authorization: Bearer <the configured "
+                                        "callback token>", "field": "authorization"},
+                            status_code=401)
+    now = dt.datetime.now(dt.UTC)
+    at = body.at or now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+
+    def command() -> StatusOut:
+        outcome = record_delivery(svc.dunwell, provider=provider, status=body.status, at=at,
+                                  now=now, provider_message_id=body.id,
+                                  idempotency_key=body.client_ref, error=body.error)
+        return StatusOut(message_id=outcome.message.message_id,
+                         status=outcome.message.status.value, changed=outcome.changed)
+
+    return await svc.run(command)
