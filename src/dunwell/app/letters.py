@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.legal_demand import build_demand
 from dunwell.app.letter_content import (
     LETTER_KINDS,
     LetterBuilder,
@@ -62,6 +63,8 @@ SENDER = Sender(
     email="care@dunwell.example",
     hours="Mon-Fri 09:00-18:00",
 )
+#: Kinds other parts build: the legal department's demand letter (催告函).
+LETTER_KINDS["demand"] = build_demand
 #: Letters one daily run issues at the most.
 LETTERS_PER_DAY_MAX = 200_000
 #: A step whose content includes this tag announces a visit.

@@ -1,0 +1,34 @@
+"""The demand letter (催告函): a formal written demand from the lender's legal
+department or the firm it appointed — never a court — stating the overdue debt broken
+down by loan and component, the date to respond by, the borrower's rights and how to
+agree a plan. The wording lives in ``letter_demand.<lang>.j2``; this module supplies
+what the letter says beyond the standard letter facts. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dunwell.legal.model import DemandSettings
+
+TEMPLATE = "letter_demand"
+KIND = "demand"
+
+
+def demand_title(language: str) -> str:
+    return "还款催告函" if language.startswith("zh") else "Formal demand for payment"
+
+
+def respond_by(business_date: dt.date, settings: DemandSettings) -> dt.date:
+    return business_date + dt.timedelta(days=settings.response_days)
+
+
+def demand_context(*, language: str, business_date: dt.date,
+                   settings: DemandSettings) -> dict[str, object]:
+    """The demand letter's own variables: who sends it (the legal department named in
+    the referral rules), how to reach them, and the date to respond by."""
+    return {
+        "sender_name": settings.sender(language),
+        "respond_by_date": respond_by(business_date, settings),
+        "contact_phone": settings.contact_phone,
+        "contact_email": settings.contact_email,
+    }
