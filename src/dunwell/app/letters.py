@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
@@ -303,6 +304,57 @@ def list_letters(app: Dunwell, *, status: str | None = None,
                                                limit=limit)
 
 
-__all__ = ["LETTER_KINDS", "SENDER", "LetterBuilder", "issue_letter", "issue_letters_for_day",
-           "labels", "letter_document", "letter_pdf", "list_letters", "record_letter_event",
-           "verify_letter"]
+
+
+def issue_for_case(app: Dunwell, *, case_id: str, kind: str, now: dt.datetime,
+                   business_date: dt.date | None = None) -> LetterRecord:
+    """Issue one letter for a case by hand (one transaction); the business date
+    defaults to the book's open date. Repeating it the same day returns the same letter."""
+    with app.uow() as uow:
+        day = business_date or uow.book.require().business_date
+        borrower_id = LetterRepository(uow.conn).case_borrower(case_id)
+        letter = issue_letter(uow, borrower_id=borrower_id, case_id=case_id, kind=kind,
+                              business_date=day, now=now, settings=app.settings)
+        uow.commit()
+    return letter
+
+
+def record_event(app: Dunwell, *, letter_no: str, event: str, at: dt.datetime,
+                 method: str | None = None, proof: str | None = None,
+                 note: str = "") -> LetterRecord:
+    """:func:`record_letter_event` as one command (one transaction)."""
+    with app.uow() as uow:
+        letter = record_letter_event(uow, letter_no=letter_no, event=event, at=at,
+                                     method=method, proof=proof, note=note)
+        uow.commit()
+    return letter
+
+
+def print_letters(app: Dunwell, *, business_date: dt.date, out_dir: Path, now: dt.datetime,
+                  progress: Callable[[int, int], None] | None = None) -> list[Path]:
+    """Render every letter still ``generated`` on ``business_date`` into ``out_dir`` as
+    ``<letter no>.pdf`` and mark it printed, in one transaction. Running it again
+    prints nothing new; a run that fails part-way marks nothing, and its files are
+    rewritten byte for byte by the next run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with app.uow() as uow:
+        pending = LetterRepository(uow.conn).listing(
+            status=LetterStatus.GENERATED, business_date=business_date,
+            limit=LETTERS_PER_DAY_MAX)
+        for k, letter in enumerate(pending):
+            doc = letter_document(uow, letter.letter_no, app.settings)
+            path = out_dir / f"{letter.letter_no}.pdf"
+            path.write_bytes(render_pdf(doc, font_path=app.settings.cjk_font))
+            record_letter_event(uow, letter_no=letter.letter_no, event="printed", at=now,
+                                note=f"printed to {path.name}")
+            written.append(path)
+            if progress is not None:
+                progress(k + 1, len(pending))
+        uow.commit()
+    return written
+
+
+__all__ = ["LETTER_KINDS", "SENDER", "LetterBuilder", "issue_for_case", "issue_letter",
+           "issue_letters_for_day", "labels", "letter_document", "letter_pdf", "list_letters",
+           "print_letters", "record_event", "record_letter_event", "verify_letter"]

@@ -8,6 +8,7 @@ from dunwell.cli import book, collect
 from dunwell.cli.audit import audit_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
+from dunwell.cli.letters import letters_app
 from dunwell.cli.origination import apply, credit_line_app, serve
 from dunwell.cli.risk import risk_app
 from dunwell.cli.schedule import schedule
@@ -51,6 +52,7 @@ app.command("apply")(apply)
 app.add_typer(credit_line_app, name="credit-line")
 app.command("serve")(serve)
 app.add_typer(risk_app, name="risk")
+app.add_typer(letters_app, name="letters")
 # --- End of command registrations -------------------------------------------------
 
 
