@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from dunwell.api.channels import router as channels_router
 from dunwell.api.deps import Runner, Services
 from dunwell.api.letters import router as letters_router
+from dunwell.api.negotiation import router as negotiation_router
 from dunwell.api.routes import router
 from dunwell.api.sqlite import WalCheckpointer
 from dunwell.app.bootstrap import Dunwell, bootstrap
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.state.services = Services(dunwell, origination, Runner(inline=sqlite))
     api.include_router(router)
     api.include_router(letters_router)
+    api.include_router(negotiation_router)
     api.include_router(channels_router)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
