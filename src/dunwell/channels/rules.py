@@ -19,6 +19,16 @@ MESSAGE_STEP_KINDS: Final[frozenset[str]] = frozenset(
 OUTBOX_CHANNELS: Final[frozenset[MessageChannel]] = frozenset(
     {MessageChannel.SMS, MessageChannel.EMAIL, MessageChannel.IN_APP}
 )
+#: The channels each message template may go on; a template checked for all of them.
+TEMPLATE_CHANNELS: Final[dict[str, frozenset[MessageChannel]]] = {
+    "sms_reminder": frozenset({MessageChannel.SMS}),
+    "email_reminder": frozenset({MessageChannel.EMAIL}),
+    "in_app_reminder": frozenset({MessageChannel.IN_APP}),
+    "hardship_outreach": frozenset(
+        {MessageChannel.SMS, MessageChannel.EMAIL, MessageChannel.IN_APP}),
+    "payment_received": frozenset({MessageChannel.EMAIL, MessageChannel.IN_APP}),
+    "plan_confirmation": frozenset({MessageChannel.EMAIL, MessageChannel.IN_APP}),
+}
 #: Channels whose texts must tell the reader how to stop them (US Reg F §1006.6(e)).
 OPT_OUT_CHANNELS: Final[frozenset[MessageChannel]] = frozenset(
     {MessageChannel.SMS, MessageChannel.EMAIL}
@@ -86,3 +96,17 @@ def content_problem(channel: MessageChannel, language: str, text: str,
         wanted = " or ".join(repr(p) for p in OPT_OUT_PHRASES.get(language, ()))
         return f"a {channel.value} text must tell the reader how to opt out (e.g. {wanted})"
     return None
+
+
+def template_problems(name: str, language: str, text: str,
+                      variables: Iterable[str]) -> list[str]:
+    """Every channel rule a rendered message template breaks, for the channels it may
+    go on (see :data:`TEMPLATE_CHANNELS`); templates of other kinds (letters) have none
+    here."""
+    found: list[str] = []
+    names = frozenset(variables)
+    for channel in sorted(TEMPLATE_CHANNELS.get(name, frozenset())):
+        problem = content_problem(channel, language, text, names)
+        if problem is not None:
+            found.append(problem)
+    return found

@@ -6,6 +6,7 @@ import typer
 
 from dunwell.cli import book, collect
 from dunwell.cli.audit import audit_app
+from dunwell.cli.channels import outbox_app, templates_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
 from dunwell.cli.letters import letters_app
@@ -53,6 +54,8 @@ app.add_typer(credit_line_app, name="credit-line")
 app.command("serve")(serve)
 app.add_typer(risk_app, name="risk")
 app.add_typer(letters_app, name="letters")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(templates_app, name="templates")
 # --- End of command registrations -------------------------------------------------
 
 
