@@ -10,6 +10,7 @@ from dunwell.cli.channels import outbox_app, templates_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
 from dunwell.cli.letters import letters_app
+from dunwell.cli.negotiation import hardship, offers, plan_app
 from dunwell.cli.origination import apply, credit_line_app, serve
 from dunwell.cli.risk import risk_app
 from dunwell.cli.schedule import schedule
@@ -56,6 +57,9 @@ app.add_typer(risk_app, name="risk")
 app.add_typer(letters_app, name="letters")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(templates_app, name="templates")
+app.command("hardship")(hardship)
+app.command("offers")(offers)
+app.add_typer(plan_app, name="plan")
 # --- End of command registrations -------------------------------------------------
 
 
