@@ -16,6 +16,7 @@ from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_day
 from dunwell.app.collect import Experiment, collect_day
 from dunwell.app.contacts import record_contact, record_promise
+from dunwell.app.field_seed import seed_field
 from dunwell.app.payments import receive_payment
 from dunwell.app.uow import UnitOfWork
 from dunwell.compliance.model import Flag, Jurisdiction
@@ -88,6 +89,7 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
         desk = ActionRepository(uow.conn)
         for cid, name, calls in SAMPLE_COLLECTORS:
             desk.put_collector(cid, name, calls, "09:00", "18:00")
+        seed_field(uow, borrower_ids=[r.borrower_id for r in requests], start=start, seed=seed)
         uow.commit()
     return [ln.loan_id for ln in booked]
 

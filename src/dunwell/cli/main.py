@@ -9,6 +9,7 @@ from dunwell.cli.audit import audit_app
 from dunwell.cli.channels import outbox_app, templates_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
+from dunwell.cli.field import field_app
 from dunwell.cli.letters import letters_app
 from dunwell.cli.negotiation import hardship, offers, plan_app
 from dunwell.cli.origination import apply, credit_line_app, serve
@@ -60,6 +61,7 @@ app.add_typer(templates_app, name="templates")
 app.command("hardship")(hardship)
 app.command("offers")(offers)
 app.add_typer(plan_app, name="plan")
+app.add_typer(field_app, name="field")
 # --- End of command registrations -------------------------------------------------
 
 

@@ -226,3 +226,52 @@ class RoutingResult:
     def travel_min(self) -> int:
         return sum(sum(s.travel_min for s in r.stops) + (r.return_min if r.stops else 0)
                    for r in self.routes)
+
+
+# --- stored records -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A borrower's address; ``location`` is None until coordinates are stored."""
+
+    borrower_id: int
+    text: str
+    location: GeoPoint | None
+
+
+class VisitStatus(StrEnum):
+    PLANNED = "planned"  # on an agent's itinerary with an ETA
+    ASSIGNED = "assigned"  # given to an agent by hand; routed at the next plan
+    UNASSIGNED = "unassigned"  # could not be planned; ``reason`` says why
+    DEFERRED = "deferred"  # the guard did not allow the visit at its ETA
+    DONE = "done"  # an outcome is recorded
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    visit_id: int
+    plan_date: dt.date
+    case_id: str
+    borrower_id: int
+    action_id: int
+    agent_id: str | None
+    pinned: bool
+    sequence: int | None
+    eta: dt.datetime | None
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    travel_m: int
+    travel_min: int
+    service_min: int
+    status: VisitStatus
+    reason: str
+    cost_minor: int
+    outcome: VisitOutcome | None = None
+    outcome_at: dt.datetime | None = None
+    outcome_location: GeoPoint | None = None
+    distance_from_address_m: int | None = None
+    place_flagged: bool = False
+    proof: str | None = None
+    note: str = ""
+    letter_no: str | None = None

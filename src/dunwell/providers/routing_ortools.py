@@ -28,16 +28,21 @@ from dunwell.field.rules import haversine_m, travel_minutes
 #: Metres of travel a dropped visit costs: serving a visit is worth up to this detour.
 DROP_PENALTY_M = 200_000
 HORIZON_MIN = 3 * 24 * 60
+#: Workload balance: each visit the busiest agent makes costs this many metres, so
+#: visits spread over agents unless keeping them together saves more travel.
+BALANCE_M_PER_VISIT = 1_000
 
 
 class OrToolsRouter:
     name = "ortools"
 
-    def __init__(self, *, time_limit_s: int = 10, drop_penalty_m: int = DROP_PENALTY_M) -> None:
+    def __init__(self, *, time_limit_s: int = 10, drop_penalty_m: int = DROP_PENALTY_M,
+                 balance_m_per_visit: int = BALANCE_M_PER_VISIT) -> None:
         if time_limit_s <= 0:
             raise ValueError("time limit must be at least one second")
         self.time_limit_s = time_limit_s
         self.drop_penalty_m = drop_penalty_m
+        self.balance_m_per_visit = balance_m_per_visit
 
     def solve(self, problem: RoutingProblem) -> RoutingResult:
         vehicles = list(problem.vehicles)
@@ -76,6 +81,8 @@ class OrToolsRouter:
         count_idx = routing.RegisterUnaryTransitCallback(count_cb)
         routing.AddDimensionWithVehicleCapacity(count_idx, 0, [v.capacity for v in vehicles],
                                                 True, "visits")
+        routing.GetDimensionOrDie("visits").SetGlobalSpanCostCoefficient(
+            self.balance_m_per_visit)
         agent_index = {v.agent_id: k for k, v in enumerate(vehicles)}
         for k, s in enumerate(routable):
             index = manager.NodeToIndex(n_v + k)
