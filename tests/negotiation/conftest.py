@@ -77,3 +77,24 @@ def overdue(app: Dunwell) -> Callable[..., list[int]]:
         return ids
 
     return make
+
+
+def db_snapshot(app: Dunwell) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to show a rejected command changed nothing."""
+    import sqlalchemy as sa
+
+    from dunwell.store.tables import metadata
+
+    out: dict[str, list[tuple[object, ...]]] = {}
+    with app.engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        for table in metadata.sorted_tables:
+            if table.name in names:
+                rows = conn.execute(sa.select(table)).all()
+                out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+@pytest.fixture
+def snapshot() -> Callable[[Dunwell], dict[str, list[tuple[object, ...]]]]:
+    return db_snapshot

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
@@ -87,7 +88,7 @@ def restructure(loan: LoanState, *, debt: Debt, instalments: Sequence[PlanInstal
                            code="plan_payments_must_be_bounded")
     day = to_day(business_date)
     dues = [to_day(i.due_date) for i in instalments]
-    if dues[0] <= day or any(b <= a for a, b in zip(dues, dues[1:], strict=False)):
+    if dues[0] <= day or any(b <= a for a, b in pairwise(dues)):
         raise InvalidInput("plan payments must fall due after today, in order",
                            code="plan_dates_must_be_future_and_ordered")
     closed = tuple(_closed_at_paid(i) for i in loan.installments)
@@ -111,16 +112,18 @@ def restructure(loan: LoanState, *, debt: Debt, instalments: Sequence[PlanInstal
                                (waiver.fee_minor, Account.FEE_RECEIVABLE)):
         lines += [Line.debit(Account.WAIVER_EXPENSE, amount, lid),
                   Line.credit(receivable, amount, lid)]
-    proposed = entry(entry_id=entry_id, business_date=business_date, kind="restructure",
-                     currency=loan.currency, lines=lines,
-                     memo=f"restructure loan {lid}: waived {waiver.total_minor}, "
-                          f"interest recognised {ahead}")
+    proposed = None
+    if any(line.amount_minor for line in lines):
+        proposed = entry(entry_id=entry_id, business_date=business_date, kind="restructure",
+                         currency=loan.currency, lines=lines,
+                         memo=f"restructure loan {lid}: waived {waiver.total_minor}, "
+                              f"interest recognised {ahead}")
     insts = closed + tuple(fresh)
     settled = all(i.unpaid_total_minor <= 0 for i in insts)
     new_loan = replace(loan, installments=insts, days_past_due=0, bucket=Bucket.M0,
                        status=LoanStatus.PAID_OFF if settled else LoanStatus.RESTRUCTURED,
                        charged_minor=loan.charged_minor + ahead)
-    return Restructure(new_loan, proposed if proposed.lines else None,
+    return Restructure(new_loan, proposed,
                        last_old + 1, last_old + len(fresh))
 
 
