@@ -1,0 +1,285 @@
+"""The evidence bundle for a referral: one PDF of every section and a ZIP of the
+originals (a CSV per section, the referral as JSON, each letter's PDF) with a
+manifest of sizes and SHA-256 digests and the manifest's own checksum.
+
+Sections: contract terms, the schedule, payment history, collection actions with the
+compliance guard's verdicts, contacts (with the audit chain's check), letters with
+their delivery events, field visits, offers and plans, the referral with its human
+approval, and the legal case's events with costs. A section with nothing in it says
+"none recorded". Each export is recorded (manifest digest) and audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dunwell.app.audit import AuditReport, record, verify
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.legal import legal_case
+from dunwell.app.letters import letter_document
+from dunwell.app.uow import UnitOfWork
+from dunwell.channels.locale import language_for
+from dunwell.core.errors import InvalidInput
+from dunwell.core.money import format_minor
+from dunwell.legal.bundle import BundleCheck, BundleFile, PackedBundle, pack_bundle, verify_bundle
+from dunwell.legal.evidence import (
+    Evidence,
+    Section,
+    evidence_document,
+    rows_of,
+    section_csv,
+    section_file_name,
+)
+from dunwell.providers.pdf import render_pdf
+from dunwell.store.collections_repo import BorrowerRepository
+from dunwell.store.legal_repo import EvidenceRepository, LegalRepository, SiblingEvidence
+
+#: Letters a bundle carries as PDFs at the most (a case has a handful).
+LETTER_PDFS_MAX = 200
+#: The largest bundle file :func:`verify_bundle_file` reads.
+BUNDLE_BYTES_MAX = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedBundle:
+    referral_id: int
+    zip_path: Path
+    pdf_path: Path
+    manifest_sha256: str
+    zip_sha256: str
+    files: int
+
+
+def _m(minor: object, currency: str) -> str:
+    return format_minor(int(str(minor)), currency)
+
+
+def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
+                    generated_at: dt.datetime) -> tuple[Evidence, list[str]]:
+    """The bundle's sections from the book (and the letters the bundle must carry)."""
+    legal = LegalRepository(uow.conn)
+    ref = legal.get(referral_id)
+    ev = EvidenceRepository(uow.conn)
+    sib = SiblingEvidence(uow.conn)
+    profile = BorrowerRepository(uow.conn).get(ref.borrower_id)
+    language = language_for(profile.borrower.language or "en")
+    case = ev.case_row(ref.case_id)
+    cur = ref.currency if len(ref.currency) == 3 else "CNY"
+    loans = ev.loans(ref.borrower_id)
+    loan_ids = [int(ln["loan_id"]) for ln in loans]
+    insts = ev.installments(loan_ids)
+    products = uow.products.all()
+    sections: list[Section] = []
+
+    terms = []
+    for ln in loans:
+        p = products.get(ln["product_code"])
+        last_due = max((i["due_on"] for i in insts if i["loan_id"] == ln["loan_id"]),
+                       default=None)
+        terms.append((ln["loan_id"], f"{ln['product_code']} ({p.name if p else ''})",
+                      _m(ln["principal_minor"], ln["currency"]) + f" {ln['currency']}",
+                      f"{p.annual_rate} / {p.penalty_rate}" if p else "",
+                      f"{p.method.value}, {p.day_count.value}" if p else "",
+                      ln["disbursed_on"], last_due))
+    sections.append(Section("contract_terms", (
+        "Loan", "Product", "Principal", "Annual rate / penalty rate", "Method, day count",
+        "Disbursed", "Maturity"), rows_of(terms),
+        "Contract terms of each of the borrower's loans (product terms, principal, rates, "
+        "dates)"))
+
+    sched = [(i["loan_id"], i["n"], i["due_on"], _m(i["principal_minor"], cur),
+              _m(i["interest_minor"], cur),
+              _m(int(i["fee_minor"]) + int(i["penalty_minor"]), cur),
+              _m(int(i["paid_principal_minor"]) + int(i["paid_interest_minor"])
+                 + int(i["paid_fee_minor"]) + int(i["paid_penalty_minor"]), cur))
+             for i in insts]
+    sections.append(Section("schedule", (
+        "Loan", "No.", "Due", "Principal", "Interest", "Fees + penalty", "Paid"),
+        rows_of(sched), "Repayment schedule with what was charged and paid per instalment"))
+
+    pays = [(p["payment_id"], p["loan_id"], p["business_date"], p["kind"],
+             _m(p["amount_minor"], p["currency"]), p["idempotency_key"],
+             "reversed" if p["reversal_entry_id"] else "")
+            for p in ev.payments(loan_ids)]
+    sections.append(Section("payments", (
+        "Payment", "Loan", "Date", "Kind", "Amount", "Reference", "Reversed"),
+        rows_of(pays), "Payment history (every payment received, reversals marked)"))
+
+    acts = [(a["action_id"], a["business_date"], a["kind"], a["channel"] or "internal",
+             a["decision"], a["rule"] or "", a["reason"])
+            for a in ev.actions(ref.borrower_id, case["opened_on"] - dt.timedelta(days=10))]
+    chain = ("intact" if audit.intact else f"{len(audit.problems)} problem(s): " + "; ".join(
+        f"#{p.seq} {p.problem}" for p in audit.problems[:20]))
+    note = (f"Audit chain check at {generated_at.isoformat()}: {audit.records} records, "
+            f"head #{audit.head_seq}, {chain}.")
+    sections.append(Section("decisions", (
+        "Action", "Date", "Kind", "Channel", "Guard decision", "Rule", "Reason"),
+        rows_of(acts), "Collection actions with the compliance guard's verdicts", note))
+
+    cons = [(m["ts"], m["channel"], m["direction"], m["outcome"], m["action_id"])
+            for m in ev.contacts(ref.borrower_id)]
+    sections.append(Section("contacts", ("Time", "Channel", "Direction", "Outcome", "Action"),
+                            rows_of(cons), "Contact log (every recorded contact and outcome)",
+                            note))
+
+    letters = sib.letters(ref.borrower_id)
+    lrows = []
+    for letter in letters:
+        trail = "; ".join(
+            f"{e['event']} {e['at']}" + (f" {e['method']}" if e["method"] else "")
+            + (f" proof: {e['proof']}" if e["proof"] else "") for e in letter["events"])
+        lrows.append((letter["letter_no"], letter["kind"], letter["business_date"],
+                      letter["status"], letter["content_sha256"][:16], trail))
+    sections.append(Section("letters", (
+        "Letter", "Kind", "Date", "Status", "Content SHA-256 (start)", "Events and proof"),
+        rows_of(lrows), "Letters issued with their register events and proof of delivery"))
+
+    vrows = [(v["visit_id"], v["plan_date"], v["agent_id"], v["status"], v["outcome"],
+              v["outcome_at"], v["proof"], v["note"]) for v in sib.visits(ref.borrower_id)]
+    sections.append(Section("visits", (
+        "Visit", "Date", "Agent", "Status", "Outcome", "At", "Proof", "Note"),
+        rows_of(vrows), "Field visits and their recorded outcomes"))
+
+    orows = [(o["offer_id"], o["business_date"], o["kind"], o["months"],
+              _m(o["monthly_payment_minor"], cur), o["expires_on"], o["status"])
+             for o in sib.offers(ref.case_id)]
+    orows += [(f"plan {p['plan_id']}", p["accepted_on"], p["kind"], "", "", p["resolved_on"],
+               p["status"]) for p in sib.plans(ref.case_id)]
+    sections.append(Section("offers", (
+        "Offer", "Made", "Kind", "Months", "Monthly payment", "Expires / resolved", "Status"),
+        rows_of(orows), "Repayment offers made and plans agreed"))
+
+    rrows: list[tuple[object, ...]] = [
+        ("Referral", ref.referral_id), ("Case", ref.case_id),
+        ("Proposed", f"{ref.proposed_on} by {ref.proposed_by} ({ref.source.value})"),
+        ("Proposal note", ref.proposal_note),
+        ("Days past due at proposal", ref.days_past_due),
+        ("Outstanding at proposal", f"{_m(ref.outstanding_minor, cur)} {cur}"),
+        ("Decision", ref.status.value),
+        ("Decided by", f"{ref.decided_by or ''} ({ref.decided_role or ''}) on "
+                       f"{ref.decided_on or ''}"),
+        ("Decision note", ref.decided_note or ""),
+        ("Failed criteria at decision", "; ".join(f.reason for f in ref.eligibility.failures)
+         or "none: every referral rule held"),
+        ("Demand letter", ref.demand_letter_no or "")]
+    sections.append(Section("referral", ("Field", "Value"), rows_of(rrows),
+                            "The referral, the rules' verdict and the person's decision"))
+
+    view = legal_case(uow, referral_id=referral_id)
+    erows = [(s.event.on, s.event.event.value, s.event.court, s.event.reference,
+              _m(s.event.cost_minor, s.currency), s.event.note, s.recorded_by)
+             for s in view.events]
+    sections.append(Section("legal_events", (
+        "Date", "Event", "Court", "Reference", "Cost", "Note", "Recorded by"),
+        rows_of(erows), "Legal case events with their costs",
+        f"Total costs: {_m(view.total_cost_minor, cur)} {cur}."))
+
+    summary = (("Borrower", f"{profile.name} (#{ref.borrower_id})"),
+               ("Case", f"{ref.case_id} ({case['status']}, opened {case['opened_on']})"),
+               ("Referral", f"{ref.referral_id}: {ref.status.value}"
+                + (f", approved by {ref.decided_by} ({ref.decided_role})"
+                   if ref.decided_by else "")),
+               ("Outstanding at proposal", f"{_m(ref.outstanding_minor, cur)} {cur}"),
+               ("Generated", generated_at.isoformat()),
+               ("Audit chain", chain),
+               ("Originals", "every section as CSV, the referral as JSON and each letter "
+                             "as PDF, listed with SHA-256 in manifest.json"))
+    evidence = Evidence(ref.referral_id, ref.case_id, language, summary, tuple(sections),
+                        footer=f"Evidence bundle · referral {ref.referral_id} · {ref.case_id}")
+    return evidence, [str(x["letter_no"]) for x in letters][:LETTER_PDFS_MAX]
+
+
+def build_bundle(app: Dunwell, *, referral_id: int, now: dt.datetime) -> PackedBundle:
+    """Build the bundle (one transaction: the export is recorded and audited)."""
+    if now.tzinfo is None:
+        raise InvalidInput("the export time must carry a time zone", code="time_must_be_aware")
+    audit = verify(app.engine)
+    with app.uow() as uow:
+        evidence, letter_nos = gather_evidence(uow, referral_id=referral_id, audit=audit,
+                                               generated_at=now)
+        pdf = render_pdf(evidence_document(evidence), font_path=app.settings.cjk_font)
+        files = [BundleFile("evidence.pdf", pdf, "The whole bundle as one PDF")]
+        for number, section in enumerate(evidence.sections, start=1):
+            files.append(BundleFile(section_file_name(number, section), section_csv(section),
+                                    section.description))
+        ref = LegalRepository(uow.conn).get(referral_id)
+        referral_json = {
+            "referral_id": ref.referral_id, "case_id": ref.case_id,
+            "borrower_id": ref.borrower_id, "status": ref.status.value,
+            "source": ref.source.value, "proposed_on": ref.proposed_on.isoformat(),
+            "proposed_by": ref.proposed_by, "decided_by": ref.decided_by,
+            "decided_role": ref.decided_role, "decided_note": ref.decided_note,
+            "decided_on": ref.decided_on.isoformat() if ref.decided_on else None,
+            "failures": ref.eligibility.to_json(),
+            "legal_state": ref.legal_state.value if ref.legal_state else None,
+            "demand_letter_no": ref.demand_letter_no,
+            "audit_chain": {"records": audit.records, "head_seq": audit.head_seq,
+                            "intact": audit.intact,
+                            "problems": [[p.seq, p.problem, p.detail] for p in audit.problems]}}
+        files.append(BundleFile("referral.json", (json.dumps(
+            referral_json, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
+            "The referral, its approval and the audit chain check as JSON"))
+        for no in letter_nos:
+            doc = letter_document(uow, no, app.settings)
+            files.append(BundleFile(f"letters/{no}.pdf",
+                                    render_pdf(doc, font_path=app.settings.cjk_font),
+                                    f"Letter {no} as issued (with its verification code)"))
+        bundle = pack_bundle(files, referral_id=referral_id, case_id=ref.case_id,
+                             generated_at=now.isoformat())
+        LegalRepository(uow.conn).add_bundle(
+            referral_id=referral_id, created_at=now.isoformat(),
+            manifest_sha256=bundle.manifest_sha256, zip_sha256=bundle.zip_sha256,
+            files=len(files), size_bytes=len(bundle.zip_bytes))
+        record(uow, at=now, entries=[("evidence_bundle", f"borrower:{ref.borrower_id}", {
+            "referral_id": referral_id, "case_id": ref.case_id,
+            "manifest_sha256": bundle.manifest_sha256, "zip_sha256": bundle.zip_sha256,
+            "files": len(files)})])
+        uow.commit()
+    return bundle
+
+
+def export_bundle(app: Dunwell, *, referral_id: int, out_dir: Path,
+                  now: dt.datetime) -> ExportedBundle:
+    """Write ``referral-<id>-evidence.zip`` and ``referral-<id>-evidence.pdf`` to
+    ``out_dir`` (the PDF is the same file as the one inside the ZIP)."""
+    bundle = build_bundle(app, referral_id=referral_id, now=now)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    zip_path = out_dir / f"referral-{referral_id}-evidence.zip"
+    pdf_path = out_dir / f"referral-{referral_id}-evidence.pdf"
+    zip_path.write_bytes(bundle.zip_bytes)
+    with zipfile.ZipFile(io.BytesIO(bundle.zip_bytes)) as zf:
+        pdf_path.write_bytes(zf.read("evidence.pdf"))
+    return ExportedBundle(referral_id, zip_path, pdf_path, bundle.manifest_sha256,
+                          bundle.zip_sha256, len(bundle.entries))
+
+
+@dataclass(frozen=True, slots=True)
+class BundleVerification:
+    check: BundleCheck
+    registered: bool | None  # the manifest digest is one this book exported (None: no book)
+
+    @property
+    def intact(self) -> bool:
+        return self.check.intact and self.registered is not False
+
+
+def verify_bundle_file(path: Path, *, app: Dunwell | None = None) -> BundleVerification:
+    """Re-check a bundle ZIP's checksums; with ``app``, also that this book exported a
+    bundle with exactly this manifest (so a rebuilt manifest is caught too)."""
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a file; pass the bundle's .zip",
+                           code="bundle_file_must_exist")
+    if path.stat().st_size > BUNDLE_BYTES_MAX:
+        raise InvalidInput(f"{path} is larger than {BUNDLE_BYTES_MAX} bytes",
+                           code="bundle_must_be_bounded")
+    check = verify_bundle(path.read_bytes())
+    if app is None:
+        return BundleVerification(check, None)
+    with app.uow() as uow:
+        known = LegalRepository(uow.conn).bundle_by_manifest(check.manifest_sha256)
+    return BundleVerification(check, known is not None)

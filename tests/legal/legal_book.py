@@ -1,0 +1,90 @@
+"""A small book for the legal tests: two borrowers with one 6,000.00 CNY merchant
+loan each, closed day by day until the loans are well past due."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from dunwell.app.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.cob_runner import close_until
+from dunwell.app.collect import collect_day
+from dunwell.app.contacts import record_contact
+from dunwell.compliance.model import Flag, Jurisdiction
+from dunwell.lending.products import builtin_product_texts
+from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
+
+START = dt.date(2025, 1, 15)
+FIRST_DUE = dt.date(2025, 2, 15)
+NOW = dt.datetime(2025, 6, 1, 1, 0, tzinfo=dt.UTC)
+#: Tables a refused command must leave exactly as they were.
+WATCHED = ("legal_referrals", "legal_events", "legal_bundles", "cases", "case_timeline",
+           "audit_log", "letters", "letter_events")
+PEOPLE = {1: ("张伟", "zh-CN"), 2: ("Alice Brown", "en")}
+
+
+def open_small_book(app: Dunwell) -> None:
+    with app.uow() as uow:
+        open_book(uow, business_date=START, partitions=2, currency="CNY")
+        for text in builtin_product_texts():
+            register_product(uow, text)
+        disburse(uow, [LoanRequest(b, "merchant_annuity_12m", 600_000, 12) for b in PEOPLE])
+        people = BorrowerRepository(uow.conn)
+        for b, (name, lang) in PEOPLE.items():
+            people.put(borrower_id=b, name=name, jurisdiction=Jurisdiction.CN_NIFA,
+                       timezone="Asia/Shanghai", language=lang)
+        ActionRepository(uow.conn).put_collector("c-01", "Wang", 30, "09:00", "18:00")
+        uow.commit()
+
+
+def set_flags(app: Dunwell, borrower_id: int, *flags: str) -> None:
+    name, lang = PEOPLE[borrower_id]
+    with app.uow() as uow:
+        BorrowerRepository(uow.conn).put(
+            borrower_id=borrower_id, name=name, jurisdiction=Jurisdiction.CN_NIFA,
+            timezone="Asia/Shanghai", language=lang, flags=[Flag(f) for f in flags])
+        uow.commit()
+
+
+def reach_out(app: Dunwell, borrower_id: int, day: dt.date, *, calls: int = 6,
+              visit: str | None = "conversation") -> None:
+    """Contacts after the case opened: ``calls`` unanswered calls, then a visit."""
+    with app.uow() as uow:
+        for k in range(calls):
+            at = dt.datetime.combine(day, dt.time(10, k), tzinfo=dt.UTC)
+            record_contact(uow, borrower_id=borrower_id, at=at, channel="call",
+                           outcome="no_answer", now=at)
+        if visit is not None:
+            at = dt.datetime.combine(day, dt.time(14, 0), tzinfo=dt.UTC)
+            record_contact(uow, borrower_id=borrower_id, at=at, channel="visit",
+                           outcome=visit, now=at)
+        uow.commit()
+
+
+def snapshot(app: Dunwell) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    with app.engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        for name in WATCHED:
+            if name in names:
+                out[name] = [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {name}")]
+    return out
+
+
+@pytest.fixture
+def overdue_book(app: Dunwell) -> Callable[[dt.date], dt.date]:
+    """Open the book and return ``to(day)``: close every day before ``day``, then run
+    the collection for ``day`` (cases open on the first run)."""
+    open_small_book(app)
+
+    def to(day: dt.date) -> dt.date:
+        close_until(app.engine, day - dt.timedelta(days=1))
+        collect_day(app, day, now=NOW)
+        return day
+
+    return to
