@@ -40,7 +40,7 @@ from dunwell.channels.model import (
 )
 from dunwell.channels.outbox import after_failure, after_report, expired
 from dunwell.channels.ports import ChannelProvider
-from dunwell.channels.rules import content_problem, message_for_step, message_key, split_subject
+from dunwell.channels.rules import content_problems, message_for_step, message_key, split_subject
 from dunwell.collections.model import ProposedStep
 from dunwell.compliance.model import Verdict
 from dunwell.core.errors import InvalidInput, NotFound
@@ -88,9 +88,10 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, borrower_id: int, ki
             **context}
     template = book.template(kind, lang)
     text = template.render(full)
-    problem = content_problem(channel, template.language, text, template.requires)
-    if problem is not None:
-        raise InvalidInput(f"{kind} ({template.language}) by {channel.value}: {problem}",
+    problems = content_problems(channel, template.language, text, template.requires)
+    if problems:
+        raise InvalidInput(f"{kind} ({template.language}) by {channel.value}: "
+                           f"{'; '.join(problems)}",
                            code="message_content_must_suit_channel", kind=kind)
     subject, body = split_subject(text)
     facts = ChannelFactsRepository(uow.conn)

@@ -86,16 +86,18 @@ def discloses_debt_details(variables: Iterable[str]) -> bool:
     return any(v.endswith("_minor") for v in variables)
 
 
-def content_problem(channel: MessageChannel, language: str, text: str,
-                    variables: Iterable[str]) -> str | None:
-    """Why ``text`` may not go on ``channel``, or None."""
+def content_problems(channel: MessageChannel, language: str, text: str,
+                     variables: Iterable[str]) -> list[str]:
+    """Why ``text`` may not go on ``channel``; empty when it may."""
+    found: list[str] = []
     if channel is MessageChannel.SMS and discloses_debt_details(variables):
-        return ("an SMS may not show amounts (its preview is visible to anyone near the "
-                "phone); send this kind by e-mail or in-app")
+        found.append("an SMS may not show amounts (its preview is visible to anyone near "
+                     "the phone); send this kind by e-mail or in-app")
     if channel in OPT_OUT_CHANNELS and not has_opt_out_notice(text, language):
         wanted = " or ".join(repr(p) for p in OPT_OUT_PHRASES.get(language, ()))
-        return f"a {channel.value} text must tell the reader how to opt out (e.g. {wanted})"
-    return None
+        found.append(f"a {channel.value} text must tell the reader how to opt out "
+                     f"(e.g. {wanted})")
+    return found
 
 
 def template_problems(name: str, language: str, text: str,
@@ -106,7 +108,6 @@ def template_problems(name: str, language: str, text: str,
     found: list[str] = []
     names = frozenset(variables)
     for channel in sorted(TEMPLATE_CHANNELS.get(name, frozenset())):
-        problem = content_problem(channel, language, text, names)
-        if problem is not None:
-            found.append(problem)
+        found.extend(p for p in content_problems(channel, language, text, names)
+                     if p not in found)
     return found
