@@ -57,7 +57,7 @@ def open_demo_book(app: Dunwell, borrowers: int = 1) -> list[int]:
     return [loan.loan_id for loan in loans]
 
 
-def run_days(app: Dunwell, first: dt.date, last: dt.date) -> None:
+def days(app: Dunwell, first: dt.date, last: dt.date) -> None:
     """COB of the day before, then the collection run, for each day first..last."""
     day = first
     while day <= last:
@@ -73,7 +73,7 @@ def overdue(app: Dunwell) -> Callable[..., list[int]]:
 
     def make(until: dt.date = dt.date(2025, 3, 1), borrowers: int = 1) -> list[int]:
         ids = open_demo_book(app, borrowers)
-        run_days(app, FIRST_DUE - dt.timedelta(days=1), until)
+        days(app, FIRST_DUE - dt.timedelta(days=1), until)
         return ids
 
     return make
@@ -98,3 +98,13 @@ def db_snapshot(app: Dunwell) -> dict[str, list[tuple[object, ...]]]:
 @pytest.fixture
 def snapshot() -> Callable[[Dunwell], dict[str, list[tuple[object, ...]]]]:
     return db_snapshot
+
+
+@pytest.fixture
+def run_days(app: Dunwell) -> Callable[[dt.date, dt.date], None]:
+    """COB and the collection run for each day from ``first`` through ``last``."""
+
+    def run(first: dt.date, last: dt.date) -> None:
+        days(app, first, last)
+
+    return run
