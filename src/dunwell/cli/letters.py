@@ -62,7 +62,11 @@ def list_(
         typer.echo(json.dumps([_row(x) for x in found], ensure_ascii=False))
         return
     table = Table(title="letters")
-    for col in ("letter no", "kind", "borrower", "case", "date", "lang", "status", "method"):
+    table.add_column("letter no", no_wrap=True)
+    for col in ("kind", "borrower", "case"):
+        table.add_column(col)
+    table.add_column("date", no_wrap=True)
+    for col in ("lang", "status", "method"):
         table.add_column(col)
     for x in found:
         table.add_row(x.letter_no, x.kind, str(x.borrower_id), x.case_id or "",
