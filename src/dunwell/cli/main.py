@@ -10,6 +10,7 @@ from dunwell.cli.channels import outbox_app, templates_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.demo import demo
 from dunwell.cli.field import field_app
+from dunwell.cli.legal import legal_app
 from dunwell.cli.letters import letters_app
 from dunwell.cli.negotiation import hardship, offers, plan_app
 from dunwell.cli.origination import apply, credit_line_app, serve
@@ -62,6 +63,7 @@ app.command("hardship")(hardship)
 app.command("offers")(offers)
 app.add_typer(plan_app, name="plan")
 app.add_typer(field_app, name="field")
+app.add_typer(legal_app, name="legal")
 # --- End of command registrations -------------------------------------------------
 
 
