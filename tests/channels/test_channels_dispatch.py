@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import HANG, TOKEN, FakeProvider
+from channels_fake_provider import HANG, TOKEN, FakeProvider
 
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.outbox import dispatch_outbox, enqueue_message

@@ -4,7 +4,7 @@ send, how a repeat is recognised, and which failures are worth retrying."""
 from __future__ import annotations
 
 import pytest
-from conftest import HANG, TOKEN, FakeProvider
+from channels_fake_provider import HANG, TOKEN, FakeProvider
 
 from dunwell.channels.errors import PermanentFailure, TransientFailure
 from dunwell.channels.model import MessageChannel, OutgoingMessage, ProviderConfig
