@@ -35,6 +35,7 @@ from rich.table import Table  # noqa: E402
 
 import cob_kernel  # noqa: E402
 import cob_postgres  # noqa: E402
+import field_routing  # noqa: E402
 import origination_latency  # noqa: E402
 from kernel_profile import profile_day  # noqa: E402
 
@@ -53,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--skip-postgres", action="store_true", help="leave out figure (e)")
     ap.add_argument("--skip-origination", action="store_true", help="leave out figure (f)")
+    ap.add_argument("--skip-field", action="store_true", help="leave out figure (g)")
     ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                     help="statement profile of the kernel (auto: when a target is missed)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -91,6 +93,9 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         steps["orig_load"] = (f"origination: {ols.rate} req/s, "
                               f"{ols.warmup_seconds + ols.seconds:g} s",
                               int(ols.rate * (ols.warmup_seconds + ols.seconds)))
+    frs = field_routing.QUICK if args.quick else field_routing.Sizes()
+    if not args.skip_field:
+        steps["field"] = (f"field routing: {frs.visits} visits, {frs.agents} agents", 1)
     with progress:
         tasks = {k: progress.add_task(d, total=n) for k, (d, n) in steps.items()}
 
@@ -115,6 +120,11 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         else:
             result["origination"] = origination_latency.run(
                 ols, lambda step, n: tick("orig_load", n) if step == "load" else None)
+        if args.skip_field:
+            result["field_routing"] = {"skipped": "--skip-field"}
+        else:
+            result["field_routing"] = field_routing.run(frs)
+            tick("field", 1)
     result["command"] = " ".join(["bench/run_all.py", *sys.argv[1:]])
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "numpy": np.__version__, "platform": platform.platform()}
@@ -161,6 +171,17 @@ def render(r: dict[str, Any], console: Console) -> None:
                   f"{og['p99_ms']:.1f} ms ({og['achieved_rps']:.0f} req/s achieved, "
                   f"{og['server_cpu_ms_per_request']:.2f} ms server CPU/request)",
                   f"p99 <= {og['target_p99_ms']:g} ms", ok[og["meets_target"]])
+    fr = r.get("field_routing", {"skipped": "not run"})
+    if "skipped" in fr:
+        t.add_row("(g) field routing", f"skipped: {fr['skipped']}", "", "")
+    else:
+        nn, ort = fr["nearest"], fr["ortools"]
+        t.add_row(f"(g) field routing, {fr['sizes']['visits']} visits / "
+                  f"{fr['sizes']['agents']} agents",
+                  f"OR-Tools {ort['solve_s']:.1f} s, {ort['served']} served, "
+                  f"{ort['travel_km']:.0f} km; nearest {nn['served']} served, "
+                  f"{nn['travel_km']:.0f} km (travel x{fr['travel_ratio_ortools_over_nearest']})",
+                  "<= 10 s, less travel, >= served", ok[fr["meets_target"]])
     console.print(t)
     prof = r.get("profile")
     if prof:
@@ -191,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     print(line)
     missed = not (result["meets_speedup"] and result["meets_floor"])
     missed = missed or not result["origination"].get("meets_target", True)
+    missed = missed or not result["field_routing"].get("meets_target", True)
     return 1 if args.strict and missed else 0
 
 

@@ -21,6 +21,7 @@ from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
+from dunwell.field.model import VisitRecord
 from dunwell.field.rules import VISIT_PROTOCOL
 
 field_app = typer.Typer(help="Field visits: agents, certificates, addresses, plans, outcomes, "
@@ -199,7 +200,7 @@ def plan(
         console.print(f"itineraries written to {out}")
 
 
-def show_plan(report: svc.PlanReport, its: list[svc.Itinerary], left: list[svc.VisitRecord],
+def show_plan(report: svc.PlanReport, its: list[svc.Itinerary], left: list[VisitRecord],
               currency: str) -> None:
     summary = Table(title=f"field plan {report.plan_date} ({report.solver}): "
                           f"{report.planned} of {report.candidates} visits planned")

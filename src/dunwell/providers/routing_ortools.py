@@ -64,10 +64,10 @@ class OrToolsRouter:
         routing = pywrapcp.RoutingModel(manager)
 
         def distance_cb(i: int, j: int) -> int:
-            return dist[manager.IndexToNode(i)][manager.IndexToNode(j)]
+            return dist[int(manager.IndexToNode(i))][int(manager.IndexToNode(j))]
 
         def time_cb(i: int, j: int) -> int:
-            a, b = manager.IndexToNode(i), manager.IndexToNode(j)
+            a, b = int(manager.IndexToNode(i)), int(manager.IndexToNode(j))
             return mins[a][b] + service[a]
 
         def count_cb(i: int) -> int:
