@@ -258,3 +258,19 @@ def test_the_offline_provider_writes_json_lines_once_per_key(db_url: str,
     assert fresh.send(message.outgoing()).status == "duplicate"
     assert len((tmp_path / "outbox" / "in_app.jsonl").read_text().splitlines()) == 1
     app.engine.dispose()
+
+
+def test_two_dispatchers_at_once_never_claim_the_same_message(book: Dunwell) -> None:
+    if book.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent claims need row locks (FOR UPDATE SKIP LOCKED): PostgreSQL")
+    both = {write(book, key="msg-a"), write(book, key="msg-b")}
+    lease = dt.timedelta(minutes=5)
+    with book.uow() as one, book.uow() as two:
+        mine = OutboxRepository(one.conn).claim(now=T0, limit=1, lease=lease)
+        # one's transaction is still open and holds its row; two must not wait for it
+        two.conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+        theirs = OutboxRepository(two.conn).claim(now=T0, limit=2, lease=lease)
+        two.commit()
+        one.commit()
+    assert len(mine) == 1 and len(theirs) == 1
+    assert {mine[0].message_id, theirs[0].message_id} == both
