@@ -1,0 +1,259 @@
+"""Legal referrals over HTTP: the review queue, proposing, a person's approval or
+rejection, legal case events with costs, and checking an evidence bundle's ZIP.
+
+Amounts are decimal strings in major units ("500.00"); dates ISO 8601. Rejections use
+the common error shape with the legal codes (e.g.
+``referral_borrower_must_not_be_protected``), and nothing changes when one is returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import BaseModel, Field
+
+from dunwell.api.deps import ServicesDep
+from dunwell.app.legal import (
+    LegalCaseView,
+    approve_referral,
+    legal_case,
+    propose_referral,
+    record_legal_event,
+    reject_referral,
+    review_queue,
+)
+from dunwell.core.errors import InvalidInput
+from dunwell.core.money import format_minor, to_minor
+from dunwell.legal.bundle import verify_bundle
+from dunwell.legal.model import Referral, ReferralStatus
+from dunwell.store.legal_repo import LegalRepository
+
+router = APIRouter(prefix="/v1/legal", tags=["legal"])
+ReferralPath = Annotated[int, Path(ge=1, description="Referral id.")]
+#: The largest bundle the API reads.
+BUNDLE_BYTES_MAX = 64 * 1024 * 1024
+
+
+class FailureOut(BaseModel):
+    criterion: str
+    reason: str
+
+
+class ReferralOut(BaseModel):
+    referral_id: int
+    case_id: str
+    borrower_id: int
+    status: str = Field(description="proposed, approved, rejected or not_eligible")
+    source: str = Field(description="manual or strategy")
+    proposed_on: dt.date
+    proposed_by: str
+    days_past_due: int
+    outstanding: str
+    currency: str
+    failures: list[FailureOut]
+    decided_by: str | None = None
+    decided_role: str | None = None
+    decided_note: str | None = None
+    decided_on: dt.date | None = None
+    legal_state: str | None = None
+    demand_letter_no: str | None = None
+
+
+class LegalEventOut(BaseModel):
+    event: str
+    on: dt.date
+    cost: str
+    court: str
+    reference: str
+    note: str
+    recorded_by: str
+
+
+class LegalCaseOut(BaseModel):
+    referral: ReferralOut
+    state: str
+    allowed_next: list[str]
+    total_cost: str
+    events: list[LegalEventOut]
+
+
+class ProposalIn(BaseModel):
+    case_id: str = Field(max_length=64)
+    proposed_by: str = Field(min_length=1, max_length=128)
+    note: str = Field(default="", max_length=4000)
+    business_date: dt.date | None = Field(default=None, description="Default: the open date.")
+
+
+class DecisionIn(BaseModel):
+    approver: str = Field(min_length=1, max_length=128)
+    role: str = Field(min_length=1, max_length=64,
+                      description="legal_counsel, collections_manager or compliance_officer")
+    note: str = Field(min_length=1, max_length=4000)
+    business_date: dt.date | None = None
+
+
+class EventIn(BaseModel):
+    event: str = Field(description="filed, hearing, judgment, enforcement, settled, closed")
+    on: dt.date | None = Field(default=None, description="Default: the open date.")
+    cost: str = Field(default="0", max_length=24, description="Decimal string, e.g. 500.00")
+    court: str = Field(default="", max_length=500)
+    reference: str = Field(default="", max_length=128)
+    note: str = Field(default="", max_length=4000)
+    recorded_by: str = Field(min_length=1, max_length=128)
+    idempotency_key: str | None = Field(default=None, max_length=160)
+
+
+class BundleCheckOut(BaseModel):
+    intact: bool
+    files_checked: int
+    manifest_sha256: str
+    registered: bool = Field(description="This book exported a bundle with this manifest.")
+    problems: list[str]
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_minor(minor, currency) if len(currency) == 3 else str(minor)
+
+
+def referral_out(r: Referral) -> ReferralOut:
+    return ReferralOut(
+        referral_id=r.referral_id, case_id=r.case_id, borrower_id=r.borrower_id,
+        status=r.status.value, source=r.source.value, proposed_on=r.proposed_on,
+        proposed_by=r.proposed_by, days_past_due=r.days_past_due,
+        outstanding=_money(r.outstanding_minor, r.currency), currency=r.currency,
+        failures=[FailureOut(criterion=f.criterion.value, reason=f.reason)
+                  for f in r.eligibility.failures],
+        decided_by=r.decided_by, decided_role=r.decided_role, decided_note=r.decided_note,
+        decided_on=r.decided_on, legal_state=r.legal_state.value if r.legal_state else None,
+        demand_letter_no=r.demand_letter_no)
+
+
+def case_out(v: LegalCaseView) -> LegalCaseOut:
+    return LegalCaseOut(
+        referral=referral_out(v.referral), state=v.case.state.value,
+        allowed_next=list(v.allowed_next),
+        total_cost=_money(v.total_cost_minor, v.referral.currency),
+        events=[LegalEventOut(event=s.event.event.value, on=s.event.on,
+                              cost=_money(s.event.cost_minor, s.currency), court=s.event.court,
+                              reference=s.event.reference, note=s.event.note,
+                              recorded_by=s.recorded_by) for s in v.events])
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.get("/referrals", response_model=list[ReferralOut])
+async def get_referrals(svc: ServicesDep, status_: Annotated[str | None, Query(
+        alias="status", description="proposed, approved, rejected, not_eligible")] = None,
+                        ) -> list[ReferralOut]:
+    """Referrals, oldest first (all, or those with one status)."""
+    wanted = None
+    if status_ is not None:
+        try:
+            wanted = ReferralStatus(status_)
+        except ValueError:
+            raise InvalidInput(f"unknown status {status_!r}", field="status",
+                               code="referral_status_must_be_known") from None
+
+    def command() -> list[ReferralOut]:
+        with svc.dunwell.uow() as uow:
+            rows = review_queue(uow, include_closed=True)
+        return [referral_out(r) for r in rows if wanted is None or r.status is wanted]
+
+    return await svc.run(command)
+
+
+@router.get("/referrals/{referral_id}", response_model=LegalCaseOut)
+async def get_referral(referral_id: ReferralPath, svc: ServicesDep) -> LegalCaseOut:
+    """One referral with its legal case: events, costs and the steps allowed next."""
+    def command() -> LegalCaseOut:
+        with svc.dunwell.uow() as uow:
+            return case_out(legal_case(uow, referral_id=referral_id))
+
+    return await svc.run(command)
+
+
+@router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralOut)
+async def post_referral(body: ProposalIn, svc: ServicesDep) -> ReferralOut:
+    """Propose a referral; it waits for a person's decision. A case with an open
+    referral returns that referral."""
+    def command() -> ReferralOut:
+        with svc.dunwell.uow() as uow:
+            day = body.business_date or uow.book.require().business_date
+            ref = propose_referral(uow, case_id=body.case_id, business_date=day,
+                                   proposed_by=body.proposed_by, now=_now(), note=body.note)
+            uow.commit()
+        return referral_out(ref)
+
+    return await svc.run(command)
+
+
+async def _decide(referral_id: int, body: DecisionIn, svc: ServicesDep,
+                  approve: bool) -> ReferralOut:
+    fn = approve_referral if approve else reject_referral
+
+    def command() -> ReferralOut:
+        with svc.dunwell.uow() as uow:
+            day = body.business_date or uow.book.require().business_date
+            ref = fn(uow, referral_id=referral_id, approver=body.approver, role=body.role,
+                     note=body.note, business_date=day, now=_now())
+            uow.commit()
+        return referral_out(ref)
+
+    return await svc.run(command)
+
+
+@router.post("/referrals/{referral_id}/approve", response_model=ReferralOut)
+async def post_approve(referral_id: ReferralPath, body: DecisionIn,
+                       svc: ServicesDep) -> ReferralOut:
+    """A named person with an approver role approves, with a note."""
+    return await _decide(referral_id, body, svc, True)
+
+
+@router.post("/referrals/{referral_id}/reject", response_model=ReferralOut)
+async def post_reject(referral_id: ReferralPath, body: DecisionIn,
+                      svc: ServicesDep) -> ReferralOut:
+    """A named person with an approver role rejects, with a note."""
+    return await _decide(referral_id, body, svc, False)
+
+
+@router.post("/referrals/{referral_id}/events", response_model=LegalCaseOut)
+async def post_event(referral_id: ReferralPath, body: EventIn, svc: ServicesDep) -> LegalCaseOut:
+    """Record a step of the legal case with its cost (a repeat is acknowledged once)."""
+    def command() -> LegalCaseOut:
+        with svc.dunwell.uow() as uow:
+            day = body.on or uow.book.require().business_date
+            currency = LegalRepository(uow.conn).get(referral_id).currency
+            view = record_legal_event(
+                uow, referral_id=referral_id, event=body.event, on=day,
+                cost_minor=to_minor(body.cost, currency, field="cost"),
+                recorded_by=body.recorded_by, now=_now(), court=body.court,
+                reference=body.reference, note=body.note,
+                idempotency_key=body.idempotency_key)
+            uow.commit()
+        return case_out(view)
+
+    return await svc.run(command)
+
+
+@router.post("/bundles/verify", response_model=BundleCheckOut)
+async def post_bundle_verify(request: Request, svc: ServicesDep) -> BundleCheckOut:
+    """Check an evidence bundle: send the ZIP as the request body
+    (``Content-Type: application/zip``)."""
+    data = await request.body()
+    if len(data) > BUNDLE_BYTES_MAX:
+        raise InvalidInput(f"the bundle is larger than {BUNDLE_BYTES_MAX} bytes",
+                           code="bundle_must_be_bounded")
+    check = verify_bundle(data)
+
+    def command() -> bool:
+        with svc.dunwell.uow() as uow:
+            return LegalRepository(uow.conn).bundle_by_manifest(check.manifest_sha256) is not None
+
+    registered = await svc.run(command)
+    return BundleCheckOut(intact=check.intact and registered, files_checked=check.files_checked,
+                          manifest_sha256=check.manifest_sha256, registered=registered,
+                          problems=list(check.problems))
