@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 
 from legal_book import FIRST_DUE, reach_out, set_flags, snapshot
 
