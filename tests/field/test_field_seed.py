@@ -1,0 +1,45 @@
+"""The sample book is ready for field work: borrowers have addresses with
+coordinates around one city (a few without, as in real books), ten agents hold valid
+certificates, and once the strategy reaches its D+30 visit step the day's visits
+can be planned."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.field import list_agents, plan_visits, router_for
+from dunwell.app.field_seed import CITY_CENTRE, CITY_RADIUS_KM
+from dunwell.app.seed import run_days, seed_book
+from dunwell.field.rules import haversine_m
+from dunwell.store import collection_tables as c
+from dunwell.store.field_repo import FieldRepository
+
+START = dt.date(2025, 1, 15)
+
+
+def test_the_sample_book_plans_its_first_visits(app: Dunwell) -> None:
+    seed_book(app, loans=150, start=START, seed=3)
+    with app.uow() as uow:
+        addresses = FieldRepository(uow.conn).addresses(list(range(1, 151)))
+    assert len(addresses) == 150
+    pinned = [a for a in addresses.values() if a.location is not None]
+    assert 140 <= len(pinned) < 150
+    assert all(haversine_m(CITY_CENTRE, a.location) <= CITY_RADIUS_KM * 1000 + 1  # type: ignore[arg-type]
+               for a in pinned)
+    agents = list_agents(app, on=START + dt.timedelta(days=60))
+    assert len(agents) == 10 and all(s.certified for s in agents)
+
+    run_days(app, days=62, seed=3)
+    with app.uow() as uow:
+        day = uow.conn.execute(select(func.min(c.case_actions.c.business_date)).where(
+            c.case_actions.c.kind == "field_visit",
+            c.case_actions.c.decision == "allow")).scalar()
+    assert day is not None
+    report = plan_visits(app, plan_date=day, router=router_for("nearest"),
+                         now=dt.datetime.combine(day, dt.time(7), tzinfo=dt.UTC))
+    assert report.planned > 0
+    assert report.planned + report.statuses.get("unassigned", 0) + report.statuses.get(
+        "deferred", 0) == report.candidates
