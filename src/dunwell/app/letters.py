@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from dunwell.app.audit import record
@@ -55,12 +56,13 @@ from dunwell.settings import Settings
 from dunwell.store.collections_repo import BorrowerRepository
 from dunwell.store.letters_repo import LetterRepository
 
-#: Who signs the letters and how borrowers reach them. A deployment replaces it
-#: with its own details (``dunwell.app.letters.SENDER = Sender(...)``).
+#: Who signs the letters and how borrowers reach them. The name and phone come from
+#: the settings (``DUNWELL_LENDER_NAME``, ``DUNWELL_SUPPORT_CONTACT``); a deployment
+#: replaces the rest with its own details (``dunwell.app.letters.SENDER = Sender(...)``).
 SENDER = Sender(
     name="Dunwell Microfinance",
-    address="Customer Care, Dunwell Microfinance (address set by the lender)",
-    phone="(set by the lender)",
+    address="Customer Care, Dunwell Microfinance (postal address set by the lender)",
+    phone="400-800-1234",
     email="care@dunwell.example",
     hours="Mon-Fri 09:00-18:00",
 )
@@ -80,6 +82,11 @@ def templates() -> TemplateBook:
     if _templates is None:
         _templates = TemplateBook.load()
     return _templates
+
+
+def sender_for(settings: Settings) -> Sender:
+    """:data:`SENDER` with the lender's name and support line from the settings."""
+    return replace(SENDER, name=settings.lender_name, phone=settings.support_contact)
 
 
 def verify_url(settings: Settings, code: str) -> str:
@@ -102,7 +109,7 @@ def letter_facts(uow: UnitOfWork, *, letter_no: str, kind: str, borrower_id: int
         letter_no=letter_no, kind=kind, language=language_for(profile.borrower.language or "en"),
         jurisdiction=profile.jurisdiction.value, business_date=business_date,
         borrower_id=borrower_id, borrower_name=profile.name, case_id=case_id,
-        arrears=tuple(arrears), sender=SENDER,
+        arrears=tuple(arrears), sender=sender_for(settings),
         portal_base_url=settings.portal_base_url.rstrip("/"), extra=dict(extra or {}))
 
 
@@ -205,7 +212,7 @@ def letter_document(uow: UnitOfWork, letter_no: str, settings: Settings) -> Docu
     letter = repo.get(letter_no)
     body, _ = repo.document(letter_no)
     url = verify_url(settings, letter.verification_code)
-    lender = SENDER.name
+    lender = sender_for(settings).name
     return Document(title=body.title, language=body.language, footer=body.footer,
                     blocks=body.blocks + verification_blocks(
                         language=body.language, lender=lender,
