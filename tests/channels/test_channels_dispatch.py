@@ -274,3 +274,16 @@ def test_two_dispatchers_at_once_never_claim_the_same_message(book: Dunwell) -> 
         one.commit()
     assert len(mine) == 1 and len(theirs) == 1
     assert {mine[0].message_id, theirs[0].message_id} == both
+
+
+def test_a_voice_message_becomes_a_call_task_for_a_collector_or_an_ivr(
+        db_url: str, tmp_path: Path) -> None:
+    app = bootstrap(Settings(db_url=db_url, log_level="WARNING",
+                             outbox_dir=tmp_path / "outbox"))
+    write(app, "hardship_outreach", MessageChannel.VOICE, key="msg-voice", language="zh")
+    assert dispatch(app, T0) == ["sent"]
+    [task] = [json.loads(x) for x in
+              (tmp_path / "outbox" / "voice.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert task["channel"] == "voice" and task["kind"] == "hardship_outreach"
+    assert task["language"] == "zh-CN" and "我们愿意协助" in task["body"]
+    app.engine.dispose()
