@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 
@@ -12,8 +13,9 @@ from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship
 from dunwell.core.errors import DomainError
 from dunwell.negotiation.approvals import authorise
 from dunwell.negotiation.errors import ApprovalRejected
-from dunwell.negotiation.model import OfferKind, OfferStatus, Role
+from dunwell.negotiation.model import Debt, Offer, OfferKind, OfferStatus, Role, Waiver
 from dunwell.negotiation.policy import builtin_approvals, parse_approvals
+from dunwell.store.negotiation_repo import OfferRecord
 
 MATRIX = builtin_approvals()
 NOW = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC)
@@ -41,7 +43,7 @@ def test_a_matrix_must_name_every_role() -> None:
     assert err.value.code == "negotiation_policy_must_be_valid"
 
 
-def booked_offers(app: Dunwell, overdue: Callable[..., list[int]]) -> list[object]:
+def booked_offers(app: Dunwell, overdue: Callable[..., list[int]]) -> list[OfferRecord]:
     overdue()
     assess_hardship(app, case_id=CASE, reason="family_emergency",
                     monthly_income_minor=600_000, essential_expenses_minor=350_000,
@@ -54,7 +56,7 @@ def test_a_collector_cannot_approve_a_waiver_and_nothing_changes(
         app: Dunwell, overdue: Callable[..., list[int]],
         snapshot: Callable[[Dunwell], object]) -> None:
     offers = booked_offers(app, overdue)
-    waiver = next(o for o in offers if o.offer.kind is OfferKind.PENALTY_WAIVER)  # type: ignore[attr-defined]
+    waiver = next(o for o in offers if o.offer.kind is OfferKind.PENALTY_WAIVER)
     before = snapshot(app)
     with pytest.raises(ApprovalRejected) as err:
         approve_offer(app, offer_id=waiver.offer_id, approver_id="c-01", role="collector",
@@ -75,7 +77,7 @@ def test_an_offer_without_waiver_needs_an_approval_before_acceptance(
         app: Dunwell, overdue: Callable[..., list[int]],
         snapshot: Callable[[Dunwell], object]) -> None:
     offers = booked_offers(app, overdue)
-    plain = next(o for o in offers if o.offer.kind is OfferKind.INSTALMENT_PLAN)  # type: ignore[attr-defined]
+    plain = next(o for o in offers if o.offer.kind is OfferKind.INSTALMENT_PLAN)
     before = snapshot(app)
     with pytest.raises(DomainError) as err:
         accept_offer(app, offer_id=plain.offer_id, now=NOW)
@@ -87,11 +89,9 @@ def test_an_offer_without_waiver_needs_an_approval_before_acceptance(
 
 
 def test_authorise_names_the_role_needed() -> None:
-    from dunwell.negotiation.model import Debt, Offer, Waiver
-    from decimal import Decimal
-
-    offer = Offer(OfferKind.SETTLEMENT, 1, (), Debt(300_000, 0, 0, 0), Waiver(principal_minor=90_000),
-                  210_000, Decimal("0.1"), Decimal("0.9"), 0, 210_000, Role.MANAGER)
+    offer = Offer(OfferKind.SETTLEMENT, 1, (), Debt(300_000, 0, 0, 0),
+                  Waiver(principal_minor=90_000), 210_000, Decimal("0.1"), Decimal("0.9"), 0,
+                  210_000, Role.MANAGER)
     with pytest.raises(ApprovalRejected) as err:
         authorise(MATRIX, role=Role.TEAM_LEAD, offer=offer)
     assert "manager" in err.value.message
