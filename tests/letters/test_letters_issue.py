@@ -22,6 +22,7 @@ from dunwell.app.letters import (
     letter_pdf,
     print_letters,
 )
+from dunwell.app.seed import run_days, seed_book
 from dunwell.channels.letters import LetterStatus
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.store import collection_tables as c
@@ -137,3 +138,29 @@ def test_printing_a_day_renders_every_generated_letter_and_marks_it_printed(
     assert statuses == {LetterStatus.PRINTED}
     assert print_letters(overdue_book, business_date=LETTER_DAY, out_dir=tmp_path,
                          now=NOW) == []
+
+
+def test_a_seeded_book_gets_reminders_and_visit_notices_from_its_daily_runs(
+        app: Dunwell) -> None:
+    seed_book(app, loans=120, start=dt.date(2025, 1, 15), seed=7)
+    issued: dict[dt.date, int] = {}
+
+    def letters_of(day: dt.date) -> None:
+        with app.uow() as uow:
+            at = dt.datetime.combine(day, dt.time(8, 0), tzinfo=dt.UTC)
+            issued[day] = issue_letters_for_day(uow, business_date=day, now=at)
+            uow.commit()
+
+    run_days(app, days=64, seed=7, on_day=letters_of)
+    with app.uow() as uow:
+        repo = LetterRepository(uow.conn)
+        letters = repo.listing(limit=10_000)
+        steps = {a.action_id: a.step_id for day in issued
+                 for a in repo.allowed_letter_actions(day)}
+        # a second pass over every day issues nothing new
+        assert sum(issue_letters_for_day(uow, business_date=day, now=NOW)
+                   for day in issued) == 0
+    assert len(letters) == sum(issued.values()) > 0
+    by_step = {(steps[x.action_id], x.kind) for x in letters if x.action_id is not None}
+    assert by_step == {("d15_letter", "reminder"), ("d30_visit_notice", "visit_notice")}
+    assert len({x.letter_no for x in letters}) == len(letters)
