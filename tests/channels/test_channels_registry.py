@@ -11,7 +11,7 @@ import pytest
 from dunwell.channels.model import MessageChannel, OutgoingMessage
 from dunwell.channels.ports import ENTRY_POINT_GROUP, ChannelProvider
 from dunwell.core.errors import InvalidInput
-from dunwell.providers.registry import build_providers, config_for, discover
+from dunwell.providers.registry import available, build_providers, config_for
 from dunwell.settings import Settings
 
 PLUGIN = '''
@@ -39,7 +39,8 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pigeon\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(
-        f"[{ENTRY_POINT_GROUP}]\npigeon = pigeon_post:factory\n")
+        f"[{ENTRY_POINT_GROUP}]\npigeon = pigeon_post:factory\n"
+        "broken = no_such_module_anywhere:factory\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield "pigeon"
     sys.modules.pop("pigeon_post", None)
@@ -47,7 +48,7 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_an_entry_point_provider_is_discovered_and_chosen_by_the_settings(
         plugin: str, tmp_path: Path) -> None:
-    assert {"local", "sms_http", "email_http", plugin} <= set(discover())
+    assert {"local", "sms_http", "email_http", plugin, "broken"} <= set(available())
     settings = Settings(sms_provider=plugin, outbox_dir=tmp_path / "out")
     providers = build_providers(settings)
     assert set(providers) == {"local", plugin}
@@ -75,3 +76,9 @@ def test_the_http_providers_take_their_endpoint_token_and_timeout_from_settings(
     assert config.channels == frozenset({MessageChannel.SMS})
     assert config_for(settings, "local").channels == frozenset(
         {MessageChannel.EMAIL, MessageChannel.IN_APP, MessageChannel.VOICE})
+
+
+def test_a_broken_plugin_nobody_chose_does_not_stop_the_others(plugin: str) -> None:
+    assert set(build_providers(Settings(sms_provider=plugin))) == {"local", plugin}
+    with pytest.raises(ModuleNotFoundError):
+        build_providers(Settings(sms_provider="broken"))

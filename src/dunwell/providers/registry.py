@@ -30,12 +30,28 @@ BUILTIN_FACTORIES: dict[str, ProviderFactory] = {
 }
 
 
+def available() -> list[str]:
+    """Every provider name: built-ins and entry points (nothing is imported)."""
+    return sorted({*BUILTIN_FACTORIES, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))})
+
+
+def factory_for(name: str) -> ProviderFactory:
+    """The factory registered as ``name``: an entry point of that name, else a
+    built-in. Only this plugin is imported, so a broken plugin nobody chose is harmless."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        loaded: ProviderFactory = ep.load()
+        return loaded
+    if name in BUILTIN_FACTORIES:
+        return BUILTIN_FACTORIES[name]
+    raise InvalidInput(
+        f"channel provider {name!r} is not registered; use one of {', '.join(available())} "
+        f"or install a plugin that registers it under the {ENTRY_POINT_GROUP!r} entry points",
+        code=PROVIDER_UNKNOWN, provider=name)
+
+
 def discover() -> dict[str, ProviderFactory]:
-    """Every provider factory by name: built-ins, then entry points."""
-    found: dict[str, ProviderFactory] = dict(BUILTIN_FACTORIES)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = ep.load()
-    return found
+    """Every provider factory by name (imports every plugin)."""
+    return {name: factory_for(name) for name in available()}
 
 
 def provider_name(settings: Settings, channel: MessageChannel) -> str:
@@ -67,16 +83,18 @@ def config_for(settings: Settings, name: str) -> ProviderConfig:
 def build_providers(settings: Settings, *,
                     factories: Mapping[str, ProviderFactory] | None = None,
                     ) -> dict[str, ChannelProvider]:
-    """One provider per name the settings choose, keyed by name."""
-    factories = discover() if factories is None else factories
+    """One provider per name the settings choose, keyed by name; ``factories``
+    replaces the registry (for tests)."""
     names = sorted({provider_name(settings, c) for c in MessageChannel})
     out: dict[str, ChannelProvider] = {}
     for name in names:
-        if name not in factories:
-            raise InvalidInput(
-                f"channel provider {name!r} is not registered; use one of "
-                f"{', '.join(sorted(factories))} or install a plugin that registers it "
-                f"under the {ENTRY_POINT_GROUP!r} entry points",
-                code=PROVIDER_UNKNOWN, provider=name)
-        out[name] = factories[name](config_for(settings, name))
+        if factories is None:
+            factory = factory_for(name)
+        elif name in factories:
+            factory = factories[name]
+        else:
+            raise InvalidInput(f"channel provider {name!r} is not among "
+                               f"{', '.join(sorted(factories))}", code=PROVIDER_UNKNOWN,
+                               provider=name)
+        out[name] = factory(config_for(settings, name))
     return out
