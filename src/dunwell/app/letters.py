@@ -27,6 +27,7 @@ from dunwell.app.uow import UnitOfWork
 from dunwell.channels.document import Document, document_json, document_sha256
 from dunwell.channels.letter_register import next_state, parse_event, parse_method
 from dunwell.channels.letters import (
+    VISIT_NOTICE_DAYS,
     LetterEvent,
     LetterEventKind,
     LetterFacts,
@@ -259,6 +260,17 @@ def verify_letter(app: Dunwell, code: str) -> LetterVerification:
             message="genuine: this letter was issued by us and has not been altered")
 
 
+def earliest_visit_date(uow: UnitOfWork, *, borrower_id: int,
+                        since: dt.date | None = None) -> dt.date | None:
+    """The first day a visit to ``borrower_id`` may take place under the notice the
+    borrower was sent: the first visit notice's date plus the notice period (see
+    :data:`dunwell.channels.letters.VISIT_NOTICE_DAYS`); None when no notice was
+    issued (since ``since``), i.e. no visit may be planned yet."""
+    first = LetterRepository(uow.conn).first_issued(borrower_id=borrower_id,
+                                                    kind="visit_notice", since=since)
+    return None if first is None else first + dt.timedelta(days=VISIT_NOTICE_DAYS)
+
+
 def kind_for_action(content_tags: tuple[str, ...]) -> str:
     """Which letter a strategy's ``letter`` step sends: a visit notice when the step
     gives prior notice of a visit, otherwise a reminder."""
@@ -362,6 +374,7 @@ def print_letters(app: Dunwell, *, business_date: dt.date, out_dir: Path, now: d
     return written
 
 
-__all__ = ["LETTER_KINDS", "SENDER", "LetterBuilder", "issue_for_case", "issue_letter",
-           "issue_letters_for_day", "labels", "letter_document", "letter_pdf", "list_letters",
-           "print_letters", "record_event", "record_letter_event", "verify_letter"]
+__all__ = ["LETTER_KINDS", "SENDER", "LetterBuilder", "earliest_visit_date", "issue_for_case",
+           "issue_letter", "issue_letters_for_day", "labels", "letter_document", "letter_pdf",
+           "list_letters", "print_letters", "record_event", "record_letter_event",
+           "verify_letter"]

@@ -112,6 +112,17 @@ class LetterRepository:
         q = q.limit(max(1, min(limit, LIST_LIMIT_MAX)))
         return [_letter_from(r._mapping) for r in self.conn.execute(q)]
 
+    def first_issued(self, *, borrower_id: int, kind: str,
+                     since: dt.date | None = None) -> dt.date | None:
+        """The business date of the borrower's first letter of ``kind`` (on or after
+        ``since``), or None."""
+        q = (select(func.min(lt.letters.c.business_date))
+             .where(lt.letters.c.borrower_id == borrower_id, lt.letters.c.kind == kind))
+        if since is not None:
+            q = q.where(lt.letters.c.business_date >= since)
+        found: dt.date | None = self.conn.execute(q).scalar_one()
+        return found
+
     # --- events ----------------------------------------------------------------------
     def add_event(self, event: LetterEvent) -> None:
         self.conn.execute(insert(lt.letter_events).values(
