@@ -13,6 +13,7 @@ import httpx
 from dunwell.channels.errors import PermanentFailure
 from dunwell.channels.model import MessageChannel, OutgoingMessage, ProviderConfig, SendReceipt
 from dunwell.channels.ports import ChannelProvider
+from dunwell.core.errors import InvalidInput
 from dunwell.providers.http_json import post_json
 
 
@@ -21,8 +22,9 @@ class HttpEmailProvider:
 
     def __init__(self, config: ProviderConfig, *, client: httpx.Client | None = None) -> None:
         if not config.base_url:
-            raise ValueError("the e-mail HTTP provider needs a base URL "
-                             "(DUNWELL_EMAIL_HTTP_BASE_URL)")
+            raise InvalidInput("the e-mail HTTP provider needs a base URL "
+                               "(DUNWELL_EMAIL_HTTP_BASE_URL)",
+                               code="provider_base_url_must_be_set")
         self.name = config.name
         self.config = config
         self.client = client or httpx.Client(timeout=config.timeout_seconds)
