@@ -28,14 +28,15 @@ WATCHED = ("legal_referrals", "legal_events", "legal_bundles", "cases", "case_ti
 PEOPLE = {1: ("张伟", "zh-CN"), 2: ("Alice Brown", "en")}
 
 
-def open_small_book(app: Dunwell) -> None:
+def open_small_book(app: Dunwell, borrowers: tuple[int, ...] = (1, 2)) -> None:
     with app.uow() as uow:
         open_book(uow, business_date=START, partitions=2, currency="CNY")
         for text in builtin_product_texts():
             register_product(uow, text)
-        disburse(uow, [LoanRequest(b, "merchant_annuity_12m", 600_000, 12) for b in PEOPLE])
+        disburse(uow, [LoanRequest(b, "merchant_annuity_12m", 600_000, 12) for b in borrowers])
         people = BorrowerRepository(uow.conn)
-        for b, (name, lang) in PEOPLE.items():
+        for b in borrowers:
+            name, lang = PEOPLE[b]
             people.put(borrower_id=b, name=name, jurisdiction=Jurisdiction.CN_NIFA,
                        timezone="Asia/Shanghai", language=lang)
         ActionRepository(uow.conn).put_collector("c-01", "Wang", 30, "09:00", "18:00")

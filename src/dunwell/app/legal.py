@@ -331,11 +331,12 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
         f" ref {item.reference}" if item.reference else "") + (
         f", cost {cost_minor} (minor units)" if cost_minor else "") + (
         f": {item.note}" if item.note else "")
-    if state is LegalState.CLOSED:
+    repo.add_case_timeline(ref.case_id, on, f"legal_{state.value}", text)
+    if state is LegalState.CLOSED and CaseRepository(uow.conn).get(
+            ref.case_id).status is CaseStatus.LEGAL:
+        # a case paid off or written off meanwhile keeps that outcome
         _move_case(uow, ref.case_id, CaseStatus.CLOSED, on,
                    f"legal case of referral {referral_id} closed")
-    else:
-        repo.add_case_timeline(ref.case_id, on, f"legal_{state.value}", text)
     _audit(uow, now, "legal_event", ref.borrower_id, {
         "referral_id": referral_id, "case_id": ref.case_id, "event": state.value,
         "on": on.isoformat(), "cost_minor": cost_minor, "court": item.court,
