@@ -13,6 +13,7 @@ from dunwell.app.outbox import enqueue_message
 from dunwell.channels.model import MessageChannel
 from dunwell.cli.main import app as cli
 from dunwell.settings import Settings
+from dunwell.store.outbox_repo import ChannelFactsRepository
 
 runner = CliRunner()
 
@@ -72,3 +73,19 @@ def test_outbox_list_and_dispatch_show_what_was_sent(tmp_path: Path) -> None:
     assert table.exit_code == 0 and "outbox (1 shown)" in table.output
     bad = runner.invoke(cli, ["outbox", "list", "--status", "lost", "--db", db])
     assert bad.exit_code == 2 and "message_status_must_be_known" in bad.stderr
+
+
+def test_outbox_address_records_where_a_channel_reaches_a_borrower(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'book.sqlite'}"
+    ok = runner.invoke(cli, ["outbox", "address", "7", "--channel", "sms",
+                             "--address", "+8613800000007", "--db", db])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(cli, ["outbox", "address", "7", "--channel", "email",
+                              "--address", "not-an-address", "--db", db])
+    assert bad.exit_code == 2 and "address_must_be_valid" in bad.stderr
+    app = bootstrap(Settings(db_url=db, log_level="WARNING"))
+    with app.uow() as uow:
+        facts = ChannelFactsRepository(uow.conn)
+        assert facts.address(7, MessageChannel.SMS) == "+8613800000007"
+        assert facts.address(7, MessageChannel.EMAIL) is None
+    app.engine.dispose()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -298,6 +299,33 @@ def _find(repo: OutboxRepository, provider: str, provider_message_id: str | None
     return found
 
 
+_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def set_channel_address(app: Dunwell, *, borrower_id: int, channel: str,
+                        address: str) -> None:
+    """Record where ``channel`` reaches a borrower: an E.164 phone number for SMS and
+    voice (``+8613800000001``), an e-mail address for e-mail."""
+    try:
+        chosen = MessageChannel(channel)
+    except ValueError:
+        raise InvalidInput(f"channel must be sms, email or voice, not {channel!r}",
+                           code="address_channel_must_be_known", field="channel") from None
+    address = address.strip()
+    if chosen is MessageChannel.IN_APP:
+        raise InvalidInput("in-app messages reach the borrower's account; no address needed",
+                           code="address_channel_must_be_known", field="channel")
+    if chosen is MessageChannel.EMAIL and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+        raise InvalidInput(f"{address!r} is not an e-mail address (name@example.org)",
+                           code="address_must_be_valid", field="address")
+    if chosen in (MessageChannel.SMS, MessageChannel.VOICE) and not _PHONE.match(address):
+        raise InvalidInput(f"{address!r} is not a phone number in E.164 form "
+                           "(+8613800000001)", code="address_must_be_valid", field="address")
+    with app.uow() as uow:
+        ChannelFactsRepository(uow.conn).set_address(borrower_id, chosen, address)
+        uow.commit()
+
+
 def list_messages(app: Dunwell, *, status: str | None = None,
                   limit: int = 100) -> list[Message]:
     chosen = None
@@ -319,4 +347,4 @@ def due_count(app: Dunwell, *, now: dt.datetime) -> int:
 __all__: Sequence[str] = ["DeliveryOutcome", "DispatchReport", "DispatchResult",
                           "builtin_templates", "dispatch_outbox", "due_count",
                           "enqueue_for_step", "enqueue_message", "list_messages",
-                          "record_delivery", "retry_policy"]
+                          "record_delivery", "retry_policy", "set_channel_address"]

@@ -12,7 +12,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.outbox import DispatchReport, dispatch_outbox, due_count, list_messages
+from dunwell.app.outbox import (
+    DispatchReport,
+    dispatch_outbox,
+    due_count,
+    list_messages,
+    set_channel_address,
+)
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.model import Message
 from dunwell.channels.rules import template_problems
@@ -122,6 +128,21 @@ def dispatch_table(report: DispatchReport) -> Table:
         example = next((f"#{r.message_id}: {r.error}" for r in hits if r.error), "")
         table.add_row(outcome, str(len(hits)), example[:80])
     return table
+
+
+@outbox_app.command("address")
+def outbox_address(
+    borrower_id: Annotated[int, typer.Argument(help="The borrower.")],
+    channel: Annotated[str, typer.Option("--channel", help="sms, email or voice.")],
+    address: Annotated[str, typer.Option(
+        "--address", help="+8613800000001 for sms/voice, name@example.org for email.")],
+    db: DbOption = None,
+) -> None:
+    """Record the phone number or e-mail address a channel reaches a borrower at."""
+    with clear_errors():
+        set_channel_address(app_for(db), borrower_id=borrower_id, channel=channel,
+                            address=address)
+    console.print(f"borrower {borrower_id}: {channel} → {address}")
 
 
 @templates_app.command("check")
