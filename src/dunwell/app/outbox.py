@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -344,7 +344,7 @@ def due_count(app: Dunwell, *, now: dt.datetime) -> int:
         return OutboxRepository(uow.conn).due_count(now)
 
 
-__all__: Sequence[str] = ["DeliveryOutcome", "DispatchReport", "DispatchResult",
+__all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult",
                           "builtin_templates", "dispatch_outbox", "due_count",
                           "enqueue_for_step", "enqueue_message", "list_messages",
                           "record_delivery", "retry_policy", "set_channel_address"]
