@@ -219,7 +219,8 @@ def offer_book(app: Dunwell, *, case_id: str, business_date: dt.date,
             raise Conflict(f"loan {loan.loan_id} is {loan.status.name.lower()} and owes "
                            "nothing; there is nothing to negotiate",
                            code="offer_needs_outstanding_debt")
-        made = repo.offers_made(assessment.assessment_id, business_date)
+        made = [o for o in repo.offers_made(assessment.assessment_id, business_date)
+                if o.status in LIVE]
         product = uow.products.get(loan.product_code)
         sheet: OfferSheet = generate_offers(
             assessment=assessment.assessment, debt=debt,
