@@ -344,7 +344,6 @@ def due_count(app: Dunwell, *, now: dt.datetime) -> int:
         return OutboxRepository(uow.conn).due_count(now)
 
 
-__all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult",
-                          "builtin_templates", "dispatch_outbox", "due_count",
-                          "enqueue_for_step", "enqueue_message", "list_messages",
-                          "record_delivery", "retry_policy", "set_channel_address"]
+__all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult", "builtin_templates",
+           "dispatch_outbox", "due_count", "enqueue_for_step", "enqueue_message",
+           "list_messages", "record_delivery", "retry_policy", "set_channel_address"]
