@@ -23,9 +23,11 @@ def even_payments(total_minor: int, months: int) -> list[int]:
     [333, 333, 334]
     """
     if months < 1:
-        raise InvalidInput("a plan needs at least one payment", code="plan_months_must_be_positive")
+        raise InvalidInput("a plan needs at least one payment",
+                           code="plan_months_must_be_positive")
     if total_minor < 0:
-        raise InvalidInput("a plan cannot pay a negative amount", code="plan_amount_must_be_positive")
+        raise InvalidInput("a plan cannot pay a negative amount",
+                           code="plan_amount_must_be_positive")
     base = total_minor // months
     return [base] * (months - 1) + [total_minor - base * (months - 1)]
 
