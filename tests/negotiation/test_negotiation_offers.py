@@ -155,3 +155,24 @@ def test_fill_spreads_each_component_exactly(debt: Debt, months: int) -> None:
     assert sum(i.penalty_minor for i in insts) == debt.penalty_minor
     assert sum(i.principal_minor for i in insts) == debt.principal_minor
     assert sum(i.total_minor for i in insts) == debt.total_minor
+
+
+def test_reduced_payments_then_the_remainder_in_the_worked_example() -> None:
+    reduced = next(o for o in sheet().offers if o.kind is OfferKind.REDUCED_PAYMENTS)
+    # 50 % of the affordable 1,000.00 for three months, then 3,045.78 - 1,500.00 =
+    # 1,545.78 over the shortest affordable term: three payments of 515.26
+    assert [i.total_minor for i in reduced.instalments] == [50_000] * 3 + [51_526] * 3
+    assert (reduced.reduced_months, reduced.months) == (3, 6)
+    assert reduced.monthly_payment_minor == 51_526
+
+
+def test_a_settlement_forgives_penalty_then_interest_then_principal() -> None:
+    settle = next(o for o in sheet().offers if o.kind is OfferKind.SETTLEMENT
+                  and o.total_cost_minor == 258_891)
+    # 15 % of 3,045.78 = 456.867 -> 456.87 forgiven: 6.50 penalty, 39.28 interest,
+    # 411.09 principal; 2,588.91 paid in three payments of 862.97
+    assert (settle.waiver.penalty_minor, settle.waiver.interest_minor,
+            settle.waiver.principal_minor) == (650, 3_928, 41_109)
+    assert settle.total_cost_minor + settle.waiver.total_minor == DEBT.total_minor
+    assert [i.total_minor for i in settle.instalments] == [86_297] * 3
+    assert settle.approval_role is Role.MANAGER  # 15 % is over a team lead's 10 %
