@@ -3,7 +3,9 @@
 (a) kernel loans/s, (b) row-by-row loans/s, (c) their ratio, (d) kernel time over
 the memory-bound floor, (e) COB end to end through PostgreSQL in loans x days/s,
 (f) origination latency: p50/p95/p99 of POST /v1/applications at 500 requests/s on
-the real server (bench/origination_latency.py, docs/origination.md).
+the real server (bench/origination_latency.py, docs/origination.md),
+(g) field routing: OR-Tools against the nearest-neighbour baseline on 200 visits and
+10 agents (bench/field_routing.py, docs/field.md).
 See docs/benchmarks.md for what each figure means.
 """
 

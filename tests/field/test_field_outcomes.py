@@ -5,6 +5,7 @@ the outcome was recorded compared with the stored address."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -175,3 +176,29 @@ def test_a_letter_handed_over_is_delivered_in_person_in_the_register(
     last = events[-1]
     assert (last.event.value, last.method.value, last.proof) == (
         "delivered", "in_person", "signature photo 7")
+
+
+def test_roi_counts_what_the_visited_borrower_paid_within_the_days_after(
+        book: Book, planned: dict[int, VisitRecord]) -> None:
+    from dunwell.app.book import LoanRequest, disburse, open_book, register_product
+    from dunwell.app.payments import receive_payment
+    from dunwell.lending.products import builtin_product_texts
+
+    with book.app.uow() as uow:
+        open_book(uow, business_date=DAY, partitions=1, currency="CNY")
+        product = register_product(uow, builtin_product_texts()[0])
+        (loan,) = disburse(uow, [LoanRequest(1, product.code, 1_000_000,
+                                             product.term_months_min)])
+        receive_payment(uow, loan_id=loan.loan_id, amount="300.00", currency="CNY",
+                        idempotency_key="field-roi-1")
+        uow.commit()
+    lat, lon = address_of(book, 1)
+    record_visit_outcome(book.app, visit_id=planned[1].visit_id, outcome="promise_to_pay",
+                         at=AT, latitude=lat, longitude=lon, promise_amount_minor=30_000,
+                         promise_due=DAY + dt.timedelta(days=3))
+    (row, total) = visit_roi(book.app, date_from=DAY, date_to=DAY, days_after=30)
+    assert (row.visits, row.cost_minor, row.collected_minor) == (
+        1, planned[1].cost_minor, 30_000)
+    assert total.collected_minor == 30_000
+    assert str(row.ratio) == str((Decimal(30_000) / Decimal(planned[1].cost_minor)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP))

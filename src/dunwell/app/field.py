@@ -583,16 +583,18 @@ class RoiRow:
 def visit_roi(app: Dunwell, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
               days_after: int = ROI_DAYS) -> list[RoiRow]:
     """Per agent and in total (agent ``*``): visits with an outcome planned within the
-    dates, their recorded cost, and what those borrowers paid from the visit date
-    through ``days_after`` days later."""
+    dates, their recorded cost, and what those borrowers paid from the day of the
+    visit (its outcome's local date) through ``days_after`` days later."""
     if days_after < 0:
         raise InvalidInput("--days must not be negative", code="roi_days_must_not_be_negative")
     with app.uow() as uow:
         repo = FieldRepository(uow.conn)
         done = repo.done_visits(date_from, date_to)
-        paid = {v.visit_id: repo.collected(v.borrower_id, v.plan_date,
-                                           v.plan_date + dt.timedelta(days=days_after))
-                for v in done}
+        paid = {}
+        for v in done:
+            visited = v.outcome_at.date() if v.outcome_at is not None else v.plan_date
+            paid[v.visit_id] = repo.collected(v.borrower_id, visited,
+                                              visited + dt.timedelta(days=days_after))
     per: dict[str, list[int]] = {}
     for v in done:
         acc = per.setdefault(v.agent_id or "-", [0, 0, 0])
