@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dunwell.field.assignment import VisitToAssign, assign
 from dunwell.field.model import Agent, Certificate, GeoPoint, Shift, Subject, Territory
+from dunwell.field.rules import covers
 
 DAY = dt.date(2026, 11, 24)
 CENTRE = GeoPoint(30.6586, 104.0647)
@@ -71,3 +75,27 @@ def test_a_visit_pinned_by_hand_stays_with_its_agent_even_outside_the_territory(
     plan = assign([VisitToAssign(1, near(CENTRE, 1), pinned_agent="east")], agents,
                   certs("west", "east"), DAY)
     assert plan.agent_of == {1: "east"} and plan.eligible == {1: frozenset({"east"})}
+
+
+@settings(max_examples=60, deadline=None)
+@given(points=st.lists(st.tuples(st.floats(-0.15, 0.15), st.floats(-0.15, 0.15)), max_size=40),
+       capacities=st.lists(st.integers(1, 6), min_size=1, max_size=4),
+       lapsed=st.sets(st.integers(0, 3)))
+def test_assignments_respect_certificates_territories_and_capacity(
+        points: list[tuple[float, float]], capacities: list[int], lapsed: set[int]) -> None:
+    agents = [agent(f"a{k}", near(CENTRE, 20 * k), radius_m=9_000, capacity=c)
+              for k, c in enumerate(capacities)]
+    valid = {a.agent_id for k, a in enumerate(agents) if k not in lapsed}
+    c = {**certs(*{a.agent_id for a in agents} - valid, expires=DAY - dt.timedelta(days=1)),
+         **certs(*valid)}
+    visits = [VisitToAssign(k, GeoPoint(CENTRE.latitude + dn, CENTRE.longitude + de))
+              for k, (dn, de) in enumerate(points)]
+    plan = assign(visits, agents, c, DAY)
+    by_id = {a.agent_id: a for a in agents}
+    for v in visits:
+        assert (v.visit_id in plan.agent_of) != (v.visit_id in plan.unassigned)
+        who = plan.agent_of.get(v.visit_id)
+        if who is not None:
+            assert who in valid and covers(by_id[who].territory, v.location)
+    for a in agents:
+        assert plan.load(a.agent_id) <= a.visits_per_day_max
