@@ -49,6 +49,7 @@ def test_a_document_renders_chinese_and_english_text_with_the_font_embedded() ->
     assert "第 1 页" in text and "Private and confidential" in text
     cjk = [f for f in fonts(pdf) if "WenQuanYi" in str(f["/BaseFont"])]
     assert cjk, "the CJK font is used"
+    assert len(cjk) == len(fonts(pdf)), "no other font (such as Helvetica) is referenced"
     for font in cjk:
         # a TrueType subset (name prefixed "ABCDEF+") with its glyphs in a FontFile2
         # stream: not a bare CID font the reader must supply
@@ -81,7 +82,10 @@ def _issue(app: Dunwell) -> dict[int, str]:
 def test_a_chinese_reminder_states_the_overdue_amounts_of_the_loan_book_to_the_cent(
         overdue_book: Dunwell) -> None:
     letters = _issue(overdue_book)
-    text = cjk_text(letter_pdf(overdue_book, letters[1]))
+    pdf = letter_pdf(overdue_book, letters[1])
+    text = cjk_text(pdf)
+    assert {str(f["/FontDescriptor"].get_object()["/FontName"]).split("+")[1]
+            for f in fonts(pdf)} == {"WenQuanYiZenHei-0"}  # only embedded subsets
     with overdue_book.uow() as uow:
         loan = uow.loans.get(1)
         ledger = uow.ledger.balances(loan_id=1)

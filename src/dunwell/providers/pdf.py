@@ -128,9 +128,11 @@ def _qr(block: Qr, styles: dict[str, ParagraphStyle]) -> Flowable:
     size = 32 * mm
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(widget)
+    drawing.initialFontName = styles["caption"].fontName  # not the renderer's Helvetica
     caption = RlParagraph(_markup(block.caption), styles["caption"])
     table = RlTable([[drawing, caption]], colWidths=[size + 4 * mm, None])
-    table.setStyle(RlTableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    table.setStyle(RlTableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                 ("FONT", (0, 0), (-1, -1), styles["caption"].fontName)]))
     return KeepTogether([Spacer(1, 4 * mm), table])
 
 
@@ -160,6 +162,7 @@ def _flowables(block: Block, styles: dict[str, ParagraphStyle],
                      RlParagraph(_markup(v), styles["cell"])] for k, v in rows]
             table = RlTable(data, colWidths=[width * 0.32, width * 0.68], hAlign="LEFT")
             table.setStyle(RlTableStyle([
+                ("FONT", (0, 0), (-1, -1), styles["cell"].fontName),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -171,6 +174,7 @@ def _flowables(block: Block, styles: dict[str, ParagraphStyle],
             table = RlTable(cells, colWidths=_column_widths(header, rows, width),
                             repeatRows=1, hAlign="LEFT")
             table.setStyle(RlTableStyle([
+                ("FONT", (0, 0), (-1, -1), styles["cell"].fontName),
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -216,6 +220,8 @@ def render_pdf(doc: Document, *, font_path: Path | None = None) -> bytes:
         creator="Dunwell",
         lang=doc.language,
         invariant=1,
+        # the canvas starts in the CJK font, so no non-embedded standard font is referenced
+        initialFontName=font,
     )
     story: list[Flowable] = []
     for block in doc.blocks:
