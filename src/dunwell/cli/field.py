@@ -181,7 +181,7 @@ def plan(
         day = _day(date, app, "--date")
         router = svc.router_for(solver, time_limit_s=time_limit)
         with Progress(TextColumn("plan {task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
+                      console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task(str(day), total=3)
             report = svc.plan_visits(app, plan_date=day, router=router, now=_now(),
                                      time_limit_s=time_limit,
