@@ -7,8 +7,8 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from field_book import DAY, NOW, Book, agent, certify
 
-from conftest import DAY, NOW, Book, agent, certify
 from dunwell.api.app import create_app
 from dunwell.app.field import plan_visits, router_for
 from dunwell.store.collections_repo import ActionRepository

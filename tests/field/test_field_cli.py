@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from field_book import DAY, offset, put_visit_case
 from typer.testing import CliRunner
 
-from conftest import DAY, offset, put_visit_case
 from dunwell.app.bootstrap import bootstrap
 from dunwell.cli.main import app as cli
 from dunwell.settings import Settings

@@ -8,8 +8,8 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from field_book import DAY, NOW, Book
 
-from conftest import DAY, NOW, Book
 from dunwell.app.field import plan_visits, record_visit_outcome, router_for, visit_roi
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.field.model import VisitOutcome, VisitRecord, VisitStatus

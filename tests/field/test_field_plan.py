@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from field_book import DAY, NOW, Book, agent, offset, put_visit_case
 from sqlalchemy import select
 
-from conftest import DAY, NOW, Book, agent, offset, put_visit_case
 from dunwell.app.field import (
     NO_ADDRESS,
     NO_COORDINATES,
@@ -138,7 +138,7 @@ def test_assigning_a_visit_to_an_agent_whose_privacy_certificate_expired_is_refu
         book: Book) -> None:
     plan_visits(book.app, plan_date=DAY, router=router_for("nearest"), now=NOW)
     agent(book.app, "a-4", certified=False)
-    from conftest import certify
+    from field_book import certify
 
     certify(book.app, "a-4", subjects=("communication_skills", "legal_knowledge"))
     certify(book.app, "a-4", subjects=("privacy",), expires=DAY - dt.timedelta(days=1))
