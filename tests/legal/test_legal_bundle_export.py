@@ -25,8 +25,10 @@ from dunwell.app.legal import (
 )
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
 from dunwell.app.letters import letter_pdf, record_letter_event
+from dunwell.channels.letters import loan_arrears
 from dunwell.core.errors import DomainError
 from dunwell.legal.bundle import BundleFile, pack_bundle
+from dunwell.providers.templating import format_day, format_money
 
 DAY = FIRST_DUE + dt.timedelta(days=100)
 Book = Callable[[dt.date], dt.date]
@@ -65,6 +67,16 @@ def test_the_demand_letter_is_a_registered_verifiable_letter_in_the_borrowers_la
         assert words in text.replace("\n", "")
     for forbidden in ("人民法院", "判决书", "拘留", "坐牢"):
         assert forbidden not in text
+    # the debt broken down, from the loan book; principal not yet due is not demanded
+    with app.uow() as uow:
+        owed = loan_arrears(uow.loans.get(1), DAY)
+        not_due = uow.loans.get(1).outstanding_principal_minor - owed.principal_minor
+    flat = text.replace("\n", "")
+    for minor in (owed.total_minor, owed.principal_minor, owed.interest_minor,
+                  owed.penalty_minor, owed.fee_minor):
+        assert format_money(minor, "CNY", language="zh-CN") in flat
+    assert f"尚未到期的剩余本金为{format_money(not_due, 'CNY', language='zh-CN')}" in flat
+    assert f"请您于{format_day(DAY + dt.timedelta(days=15), language='zh-CN')}之前" in flat
 
 
 def test_an_english_speaking_borrower_gets_the_english_demand(

@@ -24,7 +24,10 @@ def build_demand(facts: LetterFacts, book: TemplateBook) -> Document:
             f"borrower {facts.borrower_id} owes nothing overdue on {facts.business_date}; "
             "a demand letter needs an overdue amount",
             code="letter_needs_overdue_amount", borrower_id=facts.borrower_id)
-    own = demand_context(language=facts.language, business_date=facts.business_date,
-                         settings=builtin_rules().demand)
+    own = demand_context(
+        language=facts.language, business_date=facts.business_date,
+        settings=builtin_rules().demand,
+        outstanding_principal_minor=sum(a.outstanding_principal_minor for a in facts.arrears),
+        overdue_principal_minor=facts.total("principal"))
     facts = replace(facts, extra={**dict(facts.extra), **own})
     return template_letter(facts, book, template=TEMPLATE, title=demand_title(facts.language))

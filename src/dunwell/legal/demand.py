@@ -22,11 +22,14 @@ def respond_by(business_date: dt.date, settings: DemandSettings) -> dt.date:
     return business_date + dt.timedelta(days=settings.response_days)
 
 
-def demand_context(*, language: str, business_date: dt.date,
-                   settings: DemandSettings) -> dict[str, object]:
+def demand_context(*, language: str, business_date: dt.date, settings: DemandSettings,
+                   outstanding_principal_minor: int,
+                   overdue_principal_minor: int) -> dict[str, object]:
     """The demand letter's own variables: who sends it (the legal department named in
-    the referral rules), how to reach them, and the date to respond by."""
+    the referral rules), how to reach them, the date to respond by, and the principal
+    not yet due (which the letter does not demand)."""
     return {
+        "principal_not_due_minor": max(0, outstanding_principal_minor - overdue_principal_minor),
         "sender_name": settings.sender(language),
         "respond_by_date": respond_by(business_date, settings),
         "contact_phone": settings.contact_phone,
