@@ -90,7 +90,7 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
         "Loan", "Product", "Principal", "Annual rate / penalty rate", "Method, day count",
         "Disbursed", "Maturity"), rows_of(terms),
         "Contract terms of each of the borrower's loans (product terms, principal, rates, "
-        "dates)"))
+        "dates)", layout="records"))
 
     sched = [(i["loan_id"], i["n"], i["due_on"], _m(i["principal_minor"], cur),
               _m(i["interest_minor"], cur),
@@ -100,7 +100,8 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
              for i in insts]
     sections.append(Section("schedule", (
         "Loan", "No.", "Due", "Principal", "Interest", "Fees + penalty", "Paid"),
-        rows_of(sched), "Repayment schedule with what was charged and paid per instalment"))
+        rows_of(sched), "Repayment schedule with what was charged and paid per instalment",
+        merge=((0, 1), (2,), (3,), (4,), (5,), (6,))))
 
     pays = [(p["payment_id"], p["loan_id"], p["business_date"], p["kind"],
              _m(p["amount_minor"], p["currency"]), p["idempotency_key"],
@@ -108,7 +109,8 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
             for p in ev.payments(loan_ids)]
     sections.append(Section("payments", (
         "Payment", "Loan", "Date", "Kind", "Amount", "Reference", "Reversed"),
-        rows_of(pays), "Payment history (every payment received, reversals marked)"))
+        rows_of(pays), "Payment history (every payment received, reversals marked)",
+        merge=((0, 1), (2,), (3,), (4,), (5, 6))))
 
     acts = [(a["action_id"], a["business_date"], a["kind"], a["channel"] or "internal",
              a["decision"], a["rule"] or "", a["reason"])
@@ -119,13 +121,13 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
             f"head #{audit.head_seq}, {chain}.")
     sections.append(Section("decisions", (
         "Action", "Date", "Kind", "Channel", "Guard decision", "Rule", "Reason"),
-        rows_of(acts), "Collection actions with the compliance guard's verdicts", note))
+        rows_of(acts), "Collection actions with the compliance guard's verdicts", note,
+        merge=((0, 1), (2, 3), (4, 5), (6,))))
 
     cons = [(m["ts"], m["channel"], m["direction"], m["outcome"], m["action_id"])
             for m in ev.contacts(ref.borrower_id)]
     sections.append(Section("contacts", ("Time", "Channel", "Direction", "Outcome", "Action"),
-                            rows_of(cons), "Contact log (every recorded contact and outcome)",
-                            note))
+                            rows_of(cons), "Contact log (every recorded contact and outcome)"))
 
     letters = sib.letters(ref.borrower_id)
     lrows = []
@@ -137,13 +139,15 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
                       letter["status"], letter["content_sha256"][:16], trail))
     sections.append(Section("letters", (
         "Letter", "Kind", "Date", "Status", "Content SHA-256 (start)", "Events and proof"),
-        rows_of(lrows), "Letters issued with their register events and proof of delivery"))
+        rows_of(lrows), "Letters issued with their register events and proof of delivery",
+        merge=((0, 1), (2, 3), (4,), (5,))))
 
     vrows = [(v["visit_id"], v["plan_date"], v["agent_id"], v["status"], v["outcome"],
               v["outcome_at"], v["proof"], v["note"]) for v in sib.visits(ref.borrower_id)]
     sections.append(Section("visits", (
         "Visit", "Date", "Agent", "Status", "Outcome", "At", "Proof", "Note"),
-        rows_of(vrows), "Field visits and their recorded outcomes"))
+        rows_of(vrows), "Field visits and their recorded outcomes",
+        merge=((0, 1), (2, 3), (4, 5), (6, 7))))
 
     orows = [(o["offer_id"], o["business_date"], o["kind"], o["months"],
               _m(o["monthly_payment_minor"], cur), o["expires_on"], o["status"])
@@ -152,7 +156,8 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
                p["status"]) for p in sib.plans(ref.case_id)]
     sections.append(Section("offers", (
         "Offer", "Made", "Kind", "Months", "Monthly payment", "Expires / resolved", "Status"),
-        rows_of(orows), "Repayment offers made and plans agreed"))
+        rows_of(orows), "Repayment offers made and plans agreed",
+        merge=((0, 1), (2, 3), (4,), (5, 6))))
 
     rrows: list[tuple[object, ...]] = [
         ("Referral", ref.referral_id), ("Case", ref.case_id),
@@ -168,7 +173,8 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
          or "none: every referral rule held"),
         ("Demand letter", ref.demand_letter_no or "")]
     sections.append(Section("referral", ("Field", "Value"), rows_of(rrows),
-                            "The referral, the rules' verdict and the person's decision"))
+                            "The referral, the rules' verdict and the person's decision",
+                            layout="fields"))
 
     view = legal_case(uow, referral_id=referral_id)
     erows = [(s.event.on, s.event.event.value, s.event.court, s.event.reference,
@@ -177,7 +183,8 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
     sections.append(Section("legal_events", (
         "Date", "Event", "Court", "Reference", "Cost", "Note", "Recorded by"),
         rows_of(erows), "Legal case events with their costs",
-        f"Total costs: {_m(view.total_cost_minor, cur)} {cur}."))
+        f"Total costs: {_m(view.total_cost_minor, cur)} {cur}.",
+        merge=((0, 1), (2, 3), (4,), (5, 6))))
 
     summary = (("Borrower", f"{profile.name} (#{ref.borrower_id})"),
                ("Case", f"{ref.case_id} ({case['status']}, opened {case['opened_on']})"),

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from dunwell.channels.document import Block, Document, Heading, KeyValues, Paragraph, Table
 
@@ -41,6 +42,12 @@ class Section:
     rows: tuple[tuple[str, ...], ...]
     description: str  # for the manifest (English)
     note: str = ""  # printed above the table, e.g. the audit chain check
+    #: How the PDF shows it: ``table``; ``records`` (one key/value block per row, for
+    #: wide rows); ``fields`` (two columns, field and value).
+    layout: Literal["table", "records", "fields"] = "table"
+    #: For ``table``: which columns share a printed column (e.g. ``((0, 1), (2,))``
+    #: prints columns 0 and 1 one above the other); empty: every column on its own.
+    merge: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +83,27 @@ def evidence_document(evidence: Evidence) -> Document:
             blocks.append(Paragraph(none_recorded(evidence.language)))
             continue
         shown = section.rows[:PDF_ROWS_MAX]
-        blocks.append(Table(section.header, shown))
+        blocks.extend(_printed(section, shown))
         if len(section.rows) > len(shown):
             blocks.append(Paragraph(
                 f"{len(shown)} of {len(section.rows)} rows shown; every row is in "
                 f"{section_file_name(number, section)}."))
     return Document(title=title, language=evidence.language, blocks=tuple(blocks),
                     footer=evidence.footer)
+
+
+def _printed(section: Section, rows: tuple[tuple[str, ...], ...]) -> list[Block]:
+    if section.layout == "fields":
+        return [KeyValues(tuple((r[0], " ".join(r[1:])) for r in rows))]
+    if section.layout == "records":
+        return [KeyValues(tuple(zip(section.header, r, strict=True))) for r in rows]
+    groups = section.merge or tuple((k,) for k in range(len(section.header)))
+
+    def joined(cells: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple("\n".join(cells[k] for k in g if cells[k]) for g in groups)
+
+    return [Table(tuple(" / ".join(section.header[k] for k in g) for g in groups),
+                  tuple(joined(r) for r in rows))]
 
 
 def section_file_name(number: int, section: Section) -> str:
