@@ -20,6 +20,7 @@ from dunwell.app.legal import (
     reject_referral,
     review_queue,
 )
+from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship, offer_book
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import ReferralStatus
 from dunwell.store import collection_tables as c
@@ -192,3 +193,22 @@ def test_the_strategys_legal_review_becomes_a_proposal_in_the_queue(
     assert "contact attempts" in by_borrower[2].eligibility.failures[0].reason
     with app.uow() as uow:
         assert [r.borrower_id for r in review_queue(uow)] == [1]
+
+
+def test_a_plan_agreed_through_negotiation_blocks_a_referral(
+        app: Dunwell, overdue_book: Book) -> None:
+    overdue_book(DAY)
+    reach_out(app, 1, DAY)
+    assess_hardship(app, case_id=CASE, reason="business_downturn",
+                    monthly_income_minor=800_000, essential_expenses_minor=450_000,
+                    other_debt_payments_minor=0, evidence=["sales-ledger.pdf:" + "cd" * 32],
+                    vulnerable=False, source="collector", now=NOW)
+    best = offer_book(app, case_id=CASE, business_date=DAY).offers[0]
+    approve_offer(app, offer_id=best.offer_id, approver_id="mgr-1",
+                  role=best.offer.approval_role.value, now=NOW)
+    accept_offer(app, offer_id=best.offer_id, now=NOW)
+    before = snapshot(app)
+    with pytest.raises(DomainError) as err:
+        propose(app)
+    assert err.value.code == "referral_plan_must_not_be_in_good_standing"
+    assert snapshot(app) == before
