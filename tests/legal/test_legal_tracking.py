@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from dunwell.core.errors import InvalidInput
 from dunwell.legal.errors import LegalCostInvalid, LegalTransitionRejected
 from dunwell.legal.model import LegalCase, LegalEvent, LegalState
 from dunwell.legal.tracking import TRANSITIONS, apply_event, parse_state, replay
@@ -80,6 +81,6 @@ def test_the_table_covers_every_state_and_closed_is_terminal() -> None:
 def test_unknown_event_names_are_refused() -> None:
     assert parse_state("judgment") is L.JUDGMENT
     for bad in ("approved", "appeal", ""):
-        with pytest.raises(LegalTransitionRejected) as err:
+        with pytest.raises(InvalidInput) as err:
             parse_state(bad)
         assert err.value.code == "legal_event_must_be_known"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from dunwell.core.errors import InvalidInput
 from dunwell.legal.errors import LegalCostInvalid, LegalTransitionRejected
 from dunwell.legal.model import LegalCase, LegalEvent, LegalState
 
@@ -39,8 +40,8 @@ def parse_state(text: str) -> LegalState:
         state = None
     if state is None or state is LegalState.APPROVED:
         names = ", ".join(s.value for s in LegalState if s is not LegalState.APPROVED)
-        raise LegalTransitionRejected(f"unknown legal event {text!r}; use one of {names}",
-                                      code="legal_event_must_be_known")
+        raise InvalidInput(f"unknown legal event {text!r}; use one of {names}",
+                           code="legal_event_must_be_known", field="event")
     return state
 
 
