@@ -24,6 +24,7 @@ from dunwell.collections.model import CaseStatus
 from dunwell.compliance.guard import decide
 from dunwell.compliance.model import Channel, ContentTag, ProposedAction, Recipient
 from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.money import format_minor
 from dunwell.legal.demand import KIND as DEMAND_KIND
 from dunwell.legal.errors import (
     ApprovalInvalid,
@@ -329,7 +330,7 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
     repo.set_state(referral_id, after.state)
     text = f"legal {state.value}" + (f" at {item.court}" if item.court else "") + (
         f" ref {item.reference}" if item.reference else "") + (
-        f", cost {cost_minor} (minor units)" if cost_minor else "") + (
+        f", cost {_money(cost_minor, ref.currency)}" if cost_minor else "") + (
         f": {item.note}" if item.note else "")
     repo.add_case_timeline(ref.case_id, on, f"legal_{state.value}", text)
     if state is LegalState.CLOSED and CaseRepository(uow.conn).get(
@@ -392,6 +393,13 @@ def _event_key(referral_id: int, e: LegalEvent) -> str:
     body = "\x1f".join((str(referral_id), e.event.value, e.on.isoformat(), str(e.cost_minor),
                         e.court, e.reference, e.note))
     return f"legal-event:{referral_id}:" + hashlib.sha256(body.encode()).hexdigest()[:40]
+
+
+def _money(minor: int, currency: str) -> str:
+    try:
+        return f"{format_minor(minor, currency)} {currency}"
+    except InvalidInput:
+        return f"{minor} (minor units)"
 
 
 def _audit(uow: UnitOfWork, now: dt.datetime, kind: str, borrower_id: object,

@@ -73,18 +73,18 @@ def _as_json(r: Referral) -> dict[str, object]:
             "demand_letter_no": r.demand_letter_no}
 
 
-def _table(title: str, rows: list[Referral]) -> Table:
+def _table(title: str, rows: list[Referral], *, queue: bool = False) -> Table:
+    """Referrals; the queue shows who proposed and why not, the list the decision."""
     table = Table(title=title)
-    for col in ("id", "case", "borrower", "status", "DPD", "outstanding", "proposed",
-                "decided", "legal", "why not eligible"):
+    extra = ("proposed by", "why not eligible") if queue else ("decided by", "legal")
+    for col in ("id", "case", "status", "DPD", "outstanding", *extra):
         table.add_column(col, justify="right" if col in ("id", "DPD", "outstanding") else "left")
     for r in rows:
-        table.add_row(str(r.referral_id), r.case_id, str(r.borrower_id), r.status.value,
-                      str(r.days_past_due), _money(r.outstanding_minor, r.currency),
-                      f"{r.proposed_on} {r.proposed_by}",
-                      f"{r.decided_by} ({r.decided_role})" if r.decided_by else "",
-                      r.legal_state.value if r.legal_state else "",
-                      "; ".join(f.reason for f in r.eligibility.failures))
+        more = ((r.proposed_by, "; ".join(f.reason for f in r.eligibility.failures)) if queue
+                else (f"{r.decided_by} ({r.decided_role})" if r.decided_by else "",
+                      r.legal_state.value if r.legal_state else ""))
+        table.add_row(str(r.referral_id), r.case_id, r.status.value, str(r.days_past_due),
+                      _money(r.outstanding_minor, r.currency), *more)
     return table
 
 
@@ -103,8 +103,9 @@ def queue(date: DateOption = None, as_json: JsonOption = False, db: DbOption = N
                                "waiting": [_as_json(r) for r in waiting]}, ensure_ascii=False))
         return
     if made:
-        console.print(_table(f"from the strategy's legal reviews up to {day}", made))
-    console.print(_table("referrals waiting for a decision", waiting))
+        console.print(_table(f"from the strategy's legal reviews up to {day}", made,
+                             queue=True))
+    console.print(_table("referrals waiting for a decision", waiting, queue=True))
 
 
 def list_referrals(
