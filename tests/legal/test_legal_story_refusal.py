@@ -46,6 +46,7 @@ from dunwell.app.legal import (
     legal_case,
     queue_legal_reviews,
     record_legal_event,
+    referral_facts,
     review_queue,
 )
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
@@ -186,6 +187,14 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
         uow.commit()
     assert proposal.status is ReferralStatus.PROPOSED and proposal.days_past_due == 90
     assert proposal.eligibility.failures == ()
+    with app.uow() as uow:
+        facts = referral_facts(uow, case_id=CASE, business_date=REVIEW_DAY)
+    # what the rules judged: 90 days, well over 3,000.00, every attempt made, the visit
+    # he refused, letters signed for, no plan and no promise, no protected status
+    assert facts.days_past_due == 90 and facts.outstanding_minor >= 600_000
+    assert facts.contact_attempts >= 6 and facts.in_person_visits == 1
+    assert facts.letters_delivered >= 1
+    assert not (facts.plan_in_good_standing or facts.promise_pending or facts.flags)
     with app.engine.connect() as conn:
         assert conn.execute(sa.select(c.cases.c.status)).scalar_one() == "open"
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dunwell.core.errors import InvalidInput
 from dunwell.legal.errors import LegalCostInvalid, LegalTransitionRejected
@@ -84,3 +86,25 @@ def test_unknown_event_names_are_refused() -> None:
         with pytest.raises(InvalidInput) as err:
             parse_state(bad)
         assert err.value.code == "legal_event_must_be_known"
+
+
+@given(st.lists(st.tuples(st.sampled_from([s for s in LegalState if s is not L.APPROVED]),
+                          st.integers(0, 10), st.integers(0, 1_000_000)), max_size=12))
+def test_any_sequence_keeps_only_allowed_steps_and_costs_add_up(
+        steps: list[tuple[LegalState, int, int]]) -> None:
+    case, day, accepted = LegalCase(L.APPROVED), D, []
+    for state, gap, cost in steps:
+        day += dt.timedelta(days=gap)
+        item = LegalEvent(state, day, cost, court="c", reference="r")
+        try:
+            after = apply_event(case, item)
+        except LegalTransitionRejected:
+            assert state not in TRANSITIONS[case.state]
+            continue
+        assert state in TRANSITIONS[case.state]
+        case = after
+        accepted.append(item)
+    assert case.events == tuple(accepted)
+    assert case.state == (accepted[-1].event if accepted else L.APPROVED)
+    assert case.total_cost_minor == sum(e.cost_minor for e in accepted)
+    assert replay(tuple(accepted)) == case

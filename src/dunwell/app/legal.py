@@ -88,10 +88,13 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
     contacts = [m for m in evidence.contacts(bid)
                 if dt.datetime.fromisoformat(m["ts"]).date() >= opened - dt.timedelta(days=1)]
     outbound = [m for m in contacts if m["direction"] == "outbound"]
-    visits_met = sum(1 for m in outbound
-                     if m["channel"] == "visit" and m["outcome"] not in NOT_REACHED)
-    letters_ok = sum(1 for m in outbound
-                     if m["channel"] == "letter" and m["outcome"] in LETTER_DELIVERED)
+    # one attempt may record several outcomes (a visit that also hands over a letter):
+    # an attempt is a channel at a moment
+    attempts = {(m["channel"], m["ts"]) for m in outbound}
+    visits_met = len({m["ts"] for m in outbound
+                      if m["channel"] == "visit" and m["outcome"] not in NOT_REACHED})
+    letters_ok = len({m["ts"] for m in outbound
+                      if m["channel"] == "letter" and m["outcome"] in LETTER_DELIVERED})
     siblings = SiblingEvidence(uow.conn)
     flags = frozenset(f.value for f in profile.borrower.flags)
     plan_ok = (case.status is CaseStatus.PLAN or "hardship_plan" in flags
@@ -102,7 +105,7 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
         outstanding_minor=sum(ln.outstanding_minor for ln in loans if not ln.is_paid_off),
         currency=currencies.pop() if len(currencies) == 1 else (
             "/".join(sorted(currencies)) or "CNY"),
-        contact_attempts=len(outbound),
+        contact_attempts=len(attempts),
         in_person_visits=max(visits_met, siblings.visits_met(case_id, bid)),
         letters_delivered=max(letters_ok, siblings.letters_delivered(bid, opened)),
         plan_in_good_standing=plan_ok,
