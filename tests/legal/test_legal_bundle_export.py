@@ -16,13 +16,8 @@ from legal_book import FIRST_DUE, NOW, reach_out, snapshot
 from pypdf import PdfReader
 
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.legal import (
-    approve_referral,
-    issue_demand,
-    legal_case,
-    propose_referral,
-    record_legal_event,
-)
+from dunwell.app.legal import approve_referral, propose_referral
+from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
 from dunwell.app.letters import letter_pdf, record_letter_event
 from dunwell.channels.letters import loan_arrears

@@ -16,10 +16,10 @@ from dunwell.app.legal import (
     approve_referral,
     propose_referral,
     queue_legal_reviews,
-    record_legal_event,
     reject_referral,
     review_queue,
 )
+from dunwell.app.legal_case import record_legal_event
 from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship, offer_book
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import ReferralStatus

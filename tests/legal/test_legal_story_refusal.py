@@ -40,15 +40,8 @@ from dunwell.app.field import (
     router_for,
     set_address,
 )
-from dunwell.app.legal import (
-    approve_referral,
-    issue_demand,
-    legal_case,
-    queue_legal_reviews,
-    record_legal_event,
-    referral_facts,
-    review_queue,
-)
+from dunwell.app.legal import approve_referral, queue_legal_reviews, referral_facts, review_queue
+from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
 from dunwell.app.letters import issue_letters_for_day, record_letter_event
 from dunwell.app.negotiation import accept_offer, assess_hardship, make_offers

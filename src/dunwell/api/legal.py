@@ -15,15 +15,8 @@ from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
 from dunwell.api.deps import ServicesDep
-from dunwell.app.legal import (
-    LegalCaseView,
-    approve_referral,
-    legal_case,
-    propose_referral,
-    record_legal_event,
-    reject_referral,
-    review_queue,
-)
+from dunwell.app.legal import approve_referral, propose_referral, reject_referral, review_queue
+from dunwell.app.legal_case import LegalCaseView, legal_case, record_legal_event
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
 from dunwell.legal.bundle import verify_bundle

@@ -1,6 +1,7 @@
-"""Legal referrals, their human approval, the demand letter and the legal case's
-events with costs. Every function works inside the caller's unit of work (it never
-commits) and audits what it decides in the same transaction.
+"""Legal referrals and their human approval (the demand letter and the legal case's
+events are in :mod:`dunwell.app.legal_case`). Every function works inside the
+caller's unit of work (it never commits) and audits what it decides in the same
+transaction.
 
 A referral is only ever *proposed* by software (a person with ``dunwell legal propose``
 or the strategy's ``legal_review`` step through :func:`queue_legal_reviews`); a named
@@ -11,21 +12,14 @@ without that approval, and the referral rules are checked again at approval time
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo
+from dataclasses import replace
 
 from dunwell.app.audit import record
-from dunwell.app.letters import issue_letter
 from dunwell.app.uow import UnitOfWork
-from dunwell.channels.letters import LetterRecord
 from dunwell.collections.cases import change_status
 from dunwell.collections.model import CaseStatus
-from dunwell.compliance.guard import decide
-from dunwell.compliance.model import Channel, ContentTag, ProposedAction, Recipient
-from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
-from dunwell.legal.demand import KIND as DEMAND_KIND
 from dunwell.legal.errors import (
     ApprovalInvalid,
     PlanInGoodStanding,
@@ -35,8 +29,6 @@ from dunwell.legal.errors import (
 )
 from dunwell.legal.model import (
     Eligibility,
-    LegalCase,
-    LegalEvent,
     LegalState,
     Referral,
     ReferralFacts,
@@ -45,10 +37,7 @@ from dunwell.legal.model import (
     ReferralStatus,
 )
 from dunwell.legal.rules import builtin_rules, check_eligibility
-from dunwell.legal.tracking import allowed_after, apply_event, parse_state, replay
-from dunwell.settings import Settings
 from dunwell.store.collections_repo import (
-    ActionRepository,
     BorrowerRepository,
     CaseRepository,
     LoanFactsRepository,
@@ -57,9 +46,7 @@ from dunwell.store.legal_repo import (
     EvidenceRepository,
     LegalRepository,
     SiblingEvidence,
-    StoredEvent,
 )
-from dunwell.store.letters_repo import LetterRepository
 
 #: Contact outcomes that mean nobody was reached (a visit with one of these did not
 #: meet the borrower; a letter with one of these was not delivered).
@@ -130,7 +117,7 @@ def _refuse_if_blocked(case_id: str, verdict: Eligibility) -> None:
                                case_id=case_id, failures=failures)
 
 
-def _person(text: str, what: str, limit: int) -> str:
+def person_named(text: str, what: str, limit: int) -> str:
     value = text.strip()
     if not value or len(value) > limit:
         raise ApprovalInvalid(f"{what} must be given (1-{limit} characters)", field=what)
@@ -146,7 +133,7 @@ def propose_referral(uow: UnitOfWork, *, case_id: str, business_date: dt.date,
     protected borrower, a plan in good standing, or any other failed criterion. A case
     that already has an open referral gets that referral back (a repeat is harmless)."""
     repo = LegalRepository(uow.conn)
-    who = _person(proposed_by, "proposed_by", NAME_MAX)
+    who = person_named(proposed_by, "proposed_by", NAME_MAX)
     existing = repo.open_for_case(case_id)
     if existing is not None:
         return existing
@@ -160,7 +147,7 @@ def propose_referral(uow: UnitOfWork, *, case_id: str, business_date: dt.date,
         proposed_by=who, proposed_at=now.isoformat(), proposal_note=note.strip()[:NOTE_MAX],
         days_past_due=facts.days_past_due, outstanding_minor=facts.outstanding_minor,
         currency=facts.currency, eligibility=verdict)
-    _audit(uow, now, "referral_proposed", case.borrower_id, {
+    audit_entry(uow, now, "referral_proposed", case.borrower_id, {
         "referral_id": rid, "case_id": case_id, "by": who, "source": "manual",
         "days_past_due": facts.days_past_due, "outstanding_minor": facts.outstanding_minor})
     return repo.get(rid)
@@ -189,7 +176,7 @@ def queue_legal_reviews(uow: UnitOfWork, *, business_date: dt.date, now: dt.date
             proposal_note=f"step {step['step_id']} planned {step['business_date']}",
             days_past_due=facts.days_past_due, outstanding_minor=facts.outstanding_minor,
             currency=facts.currency, eligibility=verdict)
-        _audit(uow, now, "referral_proposed", step["borrower_id"], {
+        audit_entry(uow, now, "referral_proposed", step["borrower_id"], {
             "referral_id": rid, "case_id": case_id, "source": "strategy",
             "action_id": int(step["action_id"]), "status": status.value,
             "failures": verdict.to_json()})
@@ -208,9 +195,9 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
             rules: ReferralRules | None) -> Referral:
     rules = _rules(rules)
     repo = LegalRepository(uow.conn)
-    who = _person(person, "approver", NAME_MAX)
-    role = _person(role, "role", ROLE_MAX)
-    note = _person(note, "note", NOTE_MAX)
+    who = person_named(person, "approver", NAME_MAX)
+    role = person_named(role, "role", ROLE_MAX)
+    note = person_named(note, "note", NOTE_MAX)
     if role not in rules.approver_roles:
         raise ApprovalInvalid(
             f"role {role!r} may not decide referrals; use one of "
@@ -231,13 +218,14 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
                 at=now.isoformat(), legal_state=LegalState.APPROVED if approve else None,
                 eligibility=verdict)
     if approve:
-        _move_case(uow, ref.case_id, CaseStatus.LEGAL, business_date,
+        move_case(uow, ref.case_id, CaseStatus.LEGAL, business_date,
                    f"legal referral {referral_id} approved by {who} ({role}): {note}")
     else:
         repo.add_case_timeline(ref.case_id, business_date, "legal_referral_rejected",
                                f"legal referral {referral_id} rejected by {who} ({role}): "
                                f"{note}")
-    _audit(uow, now, "referral_approved" if approve else "referral_rejected", ref.borrower_id, {
+    kind = "referral_approved" if approve else "referral_rejected"
+    audit_entry(uow, now, kind, ref.borrower_id, {
         "referral_id": referral_id, "case_id": ref.case_id, "by": who, "role": role,
         "note": note, "failures": verdict.to_json()})
     return repo.get(referral_id)
@@ -260,7 +248,7 @@ def reject_referral(uow: UnitOfWork, *, referral_id: int, approver: str, role: s
                    note=note, business_date=business_date, now=now, rules=rules)
 
 
-def _move_case(uow: UnitOfWork, case_id: str, status: CaseStatus, today: dt.date,
+def move_case(uow: UnitOfWork, case_id: str, status: CaseStatus, today: dt.date,
                reason: str) -> None:
     cases = CaseRepository(uow.conn)
     case = cases.get(case_id)
@@ -282,129 +270,13 @@ def require_approved(ref: Referral) -> None:
             code="referral_must_be_approved")
 
 
-@dataclass(frozen=True, slots=True)
-class LegalCaseView:
-    referral: Referral
-    case: LegalCase
-    events: tuple[StoredEvent, ...]
-    allowed_next: tuple[str, ...]
-
-    @property
-    def total_cost_minor(self) -> int:
-        return self.case.total_cost_minor
-
-
-def legal_case(uow: UnitOfWork, *, referral_id: int) -> LegalCaseView:
-    repo = LegalRepository(uow.conn)
-    ref = repo.get(referral_id)
-    stored = tuple(repo.events(referral_id))
-    case = replay(tuple(s.event for s in stored))
-    nxt = tuple(sorted(s.value for s in allowed_after(case.state))) if (
-        ref.status is ReferralStatus.APPROVED) else ()
-    return LegalCaseView(ref, case, stored, nxt)
-
-
-def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.date,
-                       cost_minor: int, recorded_by: str, now: dt.datetime, court: str = "",
-                       reference: str = "", note: str = "",
-                       idempotency_key: str | None = None) -> LegalCaseView:
-    """Record one step of the legal case with its cost (minor units, >= 0). Illegal
-    transitions, negative costs and unapproved referrals are coded errors and change
-    nothing. A repeat with the same key (derived from the event's content when not
-    given) is acknowledged without recording twice. Closing the legal case closes the
-    collection case."""
-    repo = LegalRepository(uow.conn)
-    who = _person(recorded_by, "recorded_by", NAME_MAX)
-    state = parse_state(event)
-    if isinstance(cost_minor, bool) or not isinstance(cost_minor, int):
-        raise InvalidInput("cost must be a whole number of minor units", field="cost",
-                           code="legal_cost_must_be_minor_units")
-    ref = repo.get(referral_id)
-    require_approved(ref)
-    item = LegalEvent(state, on, cost_minor, court.strip()[:NOTE_MAX],
-                      reference.strip()[:ROLE_MAX * 2], note.strip()[:NOTE_MAX])
-    key = idempotency_key or _event_key(referral_id, item)
-    if repo.event_key_exists(key):
-        return legal_case(uow, referral_id=referral_id)
-    current = replay(tuple(s.event for s in repo.events(referral_id)))
-    after = apply_event(current, item)
-    repo.add_event(referral_id, item, currency=ref.currency, recorded_by=who,
-                   recorded_at=now.isoformat(), key=key)
-    repo.set_state(referral_id, after.state)
-    text = f"legal {state.value}" + (f" at {item.court}" if item.court else "") + (
-        f" ref {item.reference}" if item.reference else "") + (
-        f", cost {_money(cost_minor, ref.currency)}" if cost_minor else "") + (
-        f": {item.note}" if item.note else "")
-    repo.add_case_timeline(ref.case_id, on, f"legal_{state.value}", text)
-    if state is LegalState.CLOSED and CaseRepository(uow.conn).get(
-            ref.case_id).status is CaseStatus.LEGAL:
-        # a case paid off or written off meanwhile keeps that outcome
-        _move_case(uow, ref.case_id, CaseStatus.CLOSED, on,
-                   f"legal case of referral {referral_id} closed")
-    _audit(uow, now, "legal_event", ref.borrower_id, {
-        "referral_id": referral_id, "case_id": ref.case_id, "event": state.value,
-        "on": on.isoformat(), "cost_minor": cost_minor, "court": item.court,
-        "reference": item.reference, "note": item.note, "by": who})
-    return legal_case(uow, referral_id=referral_id)
-
-
-#: What a demand letter does, in the guard's vocabulary.
-DEMAND_TAGS = ("payment_request", "private_and_confidential", "signpost_free_debt_advice",
-               "instalment_plan")
-#: The borrower-local time a demand letter is judged at (letters go out in office hours).
-DEMAND_LOCAL_TIME = dt.time(10, 0)
-
-
-def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
-                 now: dt.datetime, settings: Settings | None = None) -> LetterRecord:
-    """Issue the demand letter (kind ``demand``) for an approved referral: numbered,
-    verifiable and in the register like every letter. It passes the compliance guard
-    like any contact; a referral that already has one gets the same letter back."""
-    repo = LegalRepository(uow.conn)
-    ref = repo.get(referral_id)
-    require_approved(ref)
-    if ref.demand_letter_no is not None:
-        return LetterRepository(uow.conn).get(ref.demand_letter_no)
-    if ref.legal_state in (LegalState.SETTLED, LegalState.CLOSED):
-        raise ReferralStateRejected(
-            f"the legal case of referral {referral_id} is {ref.legal_state.value}; no demand "
-            "letter is sent", code="legal_case_must_be_open_for_demand")
-    profile = BorrowerRepository(uow.conn).get(ref.borrower_id)
-    when = dt.datetime.combine(business_date, DEMAND_LOCAL_TIME,
-                               tzinfo=ZoneInfo(profile.borrower.timezone))
-    action = ProposedAction(ts=when, channel=Channel.LETTER, recipient=Recipient.BORROWER,
-                            content_tags=frozenset(ContentTag(t) for t in DEMAND_TAGS))
-    history = ActionRepository(uow.conn).contacts_for([ref.borrower_id]).get(ref.borrower_id, [])
-    verdict = decide(action, history, profile.borrower, profile.jurisdiction)
-    if not verdict.allowed:
-        raise Conflict(f"the compliance guard does not allow the demand letter "
-                       f"({verdict.rule}): {verdict.reason}",
-                       code="demand_letter_must_pass_guard", rule=verdict.rule)
-    letter = issue_letter(uow, borrower_id=ref.borrower_id, case_id=ref.case_id,
-                          kind=DEMAND_KIND, business_date=business_date, now=now,
-                          settings=settings)
-    repo.set_demand_letter(referral_id, letter.letter_no)
-    repo.add_case_timeline(ref.case_id, business_date, "legal_demand",
-                           f"demand letter {letter.letter_no} issued for referral {referral_id}")
-    _audit(uow, now, "demand_issued", ref.borrower_id, {
-        "referral_id": referral_id, "case_id": ref.case_id, "letter_no": letter.letter_no,
-        "guard_rule": verdict.rule})
-    return letter
-
-
-def _event_key(referral_id: int, e: LegalEvent) -> str:
-    body = "\x1f".join((str(referral_id), e.event.value, e.on.isoformat(), str(e.cost_minor),
-                        e.court, e.reference, e.note))
-    return f"legal-event:{referral_id}:" + hashlib.sha256(body.encode()).hexdigest()[:40]
-
-
-def _money(minor: int, currency: str) -> str:
+def money_text(minor: int, currency: str) -> str:
     try:
         return f"{format_minor(minor, currency)} {currency}"
     except InvalidInput:
         return f"{minor} (minor units)"
 
 
-def _audit(uow: UnitOfWork, now: dt.datetime, kind: str, borrower_id: object,
+def audit_entry(uow: UnitOfWork, now: dt.datetime, kind: str, borrower_id: object,
            payload: dict[str, object]) -> None:
     record(uow, at=now, entries=[(kind, f"borrower:{borrower_id}", payload)])

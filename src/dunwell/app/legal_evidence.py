@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dunwell.app.audit import AuditReport, record, verify
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.legal import legal_case
+from dunwell.app.legal_case import legal_case
 from dunwell.app.letters import letter_document
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.locale import language_for

@@ -15,14 +15,12 @@ from rich.table import Table
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.legal import (
     approve_referral,
-    issue_demand,
-    legal_case,
     propose_referral,
     queue_legal_reviews,
-    record_legal_event,
     reject_referral,
     review_queue,
 )
+from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
