@@ -66,6 +66,10 @@ def test_propose_approve_demand_bundle_verify_and_track_costs(
                 "09_referral.csv") else data)
     code, out = run(db_url, "verify-bundle", str(forged), "--json")
     assert code == 1 and json.loads(out)["problems"], out
+    offline = runner.invoke(cli, ["legal", "verify-bundle", str(bundle), "--no-book", "--json"])
+    assert offline.exit_code == 0 and json.loads(offline.output)["registered"] is None
+    code, out = run(db_url, "bundle", "999", "--out", str(tmp_path / "none"))
+    assert code == 2 and "referral_must_exist" in out
     code, out = run(db_url, "list", "--status", "approved", "--json")
     assert [r["legal_state"] for r in json.loads(out)] == ["filed"]
     code, out = run(db_url, "list", "--status", "maybe")
