@@ -17,6 +17,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dunwell.app.audit import AuditReport, record, verify
 from dunwell.app.bootstrap import Dunwell
@@ -35,6 +36,7 @@ from dunwell.legal.evidence import (
     section_csv,
     section_file_name,
 )
+from dunwell.legal.model import Referral
 from dunwell.providers.pdf import render_pdf
 from dunwell.store.collections_repo import BorrowerRepository
 from dunwell.store.legal_repo import EvidenceRepository, LegalRepository, SiblingEvidence
@@ -59,23 +61,13 @@ def _m(minor: object, currency: str) -> str:
     return format_minor(int(str(minor)), currency)
 
 
-def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
-                    generated_at: dt.datetime) -> tuple[Evidence, list[str]]:
-    """The bundle's sections from the book (and the letters the bundle must carry)."""
-    legal = LegalRepository(uow.conn)
-    ref = legal.get(referral_id)
-    ev = EvidenceRepository(uow.conn)
-    sib = SiblingEvidence(uow.conn)
-    profile = BorrowerRepository(uow.conn).get(ref.borrower_id)
-    language = language_for(profile.borrower.language or "en")
-    case = ev.case_row(ref.case_id)
-    cur = ref.currency if len(ref.currency) == 3 else "CNY"
+def _book_sections(uow: UnitOfWork, ev: EvidenceRepository, ref: Referral,
+                   cur: str) -> list[Section]:
+    """Contract terms, the schedule and the payments, from the loan book."""
     loans = ev.loans(ref.borrower_id)
     loan_ids = [int(ln["loan_id"]) for ln in loans]
     insts = ev.installments(loan_ids)
     products = uow.products.all()
-    sections: list[Section] = []
-
     terms = []
     for ln in loans:
         p = products.get(ln["product_code"])
@@ -86,50 +78,54 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
                       f"{p.annual_rate} / {p.penalty_rate}" if p else "",
                       f"{p.method.value}, {p.day_count.value}" if p else "",
                       ln["disbursed_on"], last_due))
-    sections.append(Section("contract_terms", (
-        "Loan", "Product", "Principal", "Annual rate / penalty rate", "Method, day count",
-        "Disbursed", "Maturity"), rows_of(terms),
-        "Contract terms of each of the borrower's loans (product terms, principal, rates, "
-        "dates)", layout="records"))
-
     sched = [(i["loan_id"], i["n"], i["due_on"], _m(i["principal_minor"], cur),
               _m(i["interest_minor"], cur),
               _m(int(i["fee_minor"]) + int(i["penalty_minor"]), cur),
               _m(int(i["paid_principal_minor"]) + int(i["paid_interest_minor"])
                  + int(i["paid_fee_minor"]) + int(i["paid_penalty_minor"]), cur))
              for i in insts]
-    sections.append(Section("schedule", (
-        "Loan", "No.", "Due", "Principal", "Interest", "Fees + penalty", "Paid"),
-        rows_of(sched), "Repayment schedule with what was charged and paid per instalment",
-        merge=((0, 1), (2,), (3,), (4,), (5,), (6,))))
-
     pays = [(p["payment_id"], p["loan_id"], p["business_date"], p["kind"],
              _m(p["amount_minor"], p["currency"]), p["idempotency_key"],
              "reversed" if p["reversal_entry_id"] else "")
             for p in ev.payments(loan_ids)]
-    sections.append(Section("payments", (
-        "Payment", "Loan", "Date", "Kind", "Amount", "Reference", "Reversed"),
-        rows_of(pays), "Payment history (every payment received, reversals marked)",
-        merge=((0, 1), (2,), (3,), (4,), (5, 6))))
+    return [
+        Section("contract_terms", ("Loan", "Product", "Principal", "Annual rate / penalty rate",
+                                   "Method, day count", "Disbursed", "Maturity"),
+                rows_of(terms), "Contract terms of each of the borrower's loans (product "
+                "terms, principal, rates, dates)", layout="records"),
+        Section("schedule", ("Loan", "No.", "Due", "Principal", "Interest", "Fees + penalty",
+                             "Paid"),
+                rows_of(sched), "Repayment schedule with what was charged and paid per "
+                "instalment", merge=((0, 1), (2,), (3,), (4,), (5,), (6,))),
+        Section("payments", ("Payment", "Loan", "Date", "Kind", "Amount", "Reference",
+                             "Reversed"),
+                rows_of(pays), "Payment history (every payment received, reversals marked)",
+                merge=((0, 1), (2,), (3,), (4,), (5, 6))),
+    ]
 
+
+def _conduct_sections(ev: EvidenceRepository, ref: Referral, opened_on: dt.date,
+                      audit_note: str) -> list[Section]:
+    """What collections did and what happened: actions with the guard's verdicts, and
+    every recorded contact."""
     acts = [(a["action_id"], a["business_date"], a["kind"], a["channel"] or "internal",
              a["decision"], a["rule"] or "", a["reason"])
-            for a in ev.actions(ref.borrower_id, case["opened_on"] - dt.timedelta(days=10))]
-    chain = ("intact" if audit.intact else f"{len(audit.problems)} problem(s): " + "; ".join(
-        f"#{p.seq} {p.problem}" for p in audit.problems[:20]))
-    note = (f"Audit chain check at {generated_at.isoformat()}: {audit.records} records, "
-            f"head #{audit.head_seq}, {chain}.")
-    sections.append(Section("decisions", (
-        "Action", "Date", "Kind", "Channel", "Guard decision", "Rule", "Reason"),
-        rows_of(acts), "Collection actions with the compliance guard's verdicts", note,
-        merge=((0, 1), (2, 3), (4, 5), (6,))))
-
+            for a in ev.actions(ref.borrower_id, opened_on - dt.timedelta(days=10))]
     cons = [(m["ts"], m["channel"], m["direction"], m["outcome"], m["action_id"])
             for m in ev.contacts(ref.borrower_id)]
-    sections.append(Section("contacts", ("Time", "Channel", "Direction", "Outcome", "Action"),
-                            rows_of(cons), "Contact log (every recorded contact and outcome)"))
+    return [
+        Section("decisions", ("Action", "Date", "Kind", "Channel", "Guard decision", "Rule",
+                              "Reason"),
+                rows_of(acts), "Collection actions with the compliance guard's verdicts",
+                audit_note, merge=((0, 1), (2, 3), (4, 5), (6,))),
+        Section("contacts", ("Time", "Channel", "Direction", "Outcome", "Action"),
+                rows_of(cons), "Contact log (every recorded contact and outcome)"),
+    ]
 
-    letters = sib.letters(ref.borrower_id)
+
+def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
+                      letters: list[dict[str, Any]]) -> list[Section]:
+    """Letters with their delivery proof, field visits, offers and plans."""
     lrows = []
     for letter in letters:
         trail = "; ".join(
@@ -137,28 +133,32 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
             + (f" proof: {e['proof']}" if e["proof"] else "") for e in letter["events"])
         lrows.append((letter["letter_no"], letter["kind"], letter["business_date"],
                       letter["status"], letter["content_sha256"][:16], trail))
-    sections.append(Section("letters", (
-        "Letter", "Kind", "Date", "Status", "Content SHA-256 (start)", "Events and proof"),
-        rows_of(lrows), "Letters issued with their register events and proof of delivery",
-        merge=((0, 1), (2, 3), (4,), (5,))))
-
     vrows = [(v["visit_id"], v["plan_date"], v["agent_id"], v["status"], v["outcome"],
               v["outcome_at"], v["proof"], v["note"]) for v in sib.visits(ref.borrower_id)]
-    sections.append(Section("visits", (
-        "Visit", "Date", "Agent", "Status", "Outcome", "At", "Proof", "Note"),
-        rows_of(vrows), "Field visits and their recorded outcomes",
-        merge=((0, 1), (2, 3), (4, 5), (6, 7))))
-
-    orows = [(o["offer_id"], o["business_date"], o["kind"], o["months"],
-              _m(o["monthly_payment_minor"], cur), o["expires_on"], o["status"])
-             for o in sib.offers(ref.case_id)]
+    orows: list[tuple[object, ...]] = [
+        (o["offer_id"], o["business_date"], o["kind"], o["months"],
+         _m(o["monthly_payment_minor"], cur), o["expires_on"], o["status"])
+        for o in sib.offers(ref.case_id)]
     orows += [(f"plan {p['plan_id']}", p["accepted_on"], p["kind"], "", "", p["resolved_on"],
                p["status"]) for p in sib.plans(ref.case_id)]
-    sections.append(Section("offers", (
-        "Offer", "Made", "Kind", "Months", "Monthly payment", "Expires / resolved", "Status"),
-        rows_of(orows), "Repayment offers made and plans agreed",
-        merge=((0, 1), (2, 3), (4,), (5, 6))))
+    return [
+        Section("letters", ("Letter", "Kind", "Date", "Status", "Content SHA-256 (start)",
+                            "Events and proof"),
+                rows_of(lrows), "Letters issued with their register events and proof of "
+                "delivery", merge=((0, 1), (2, 3), (4,), (5,))),
+        Section("visits", ("Visit", "Date", "Agent", "Status", "Outcome", "At", "Proof",
+                           "Note"),
+                rows_of(vrows), "Field visits and their recorded outcomes",
+                merge=((0, 1), (2, 3), (4, 5), (6, 7))),
+        Section("offers", ("Offer", "Made", "Kind", "Months", "Monthly payment",
+                           "Expires / resolved", "Status"),
+                rows_of(orows), "Repayment offers made and plans agreed",
+                merge=((0, 1), (2, 3), (4,), (5, 6))),
+    ]
 
+
+def _legal_sections(uow: UnitOfWork, ref: Referral, cur: str) -> list[Section]:
+    """The referral with the person's decision, and the legal case's events."""
     rrows: list[tuple[object, ...]] = [
         ("Referral", ref.referral_id), ("Case", ref.case_id),
         ("Proposed", f"{ref.proposed_on} by {ref.proposed_by} ({ref.source.value})"),
@@ -172,31 +172,52 @@ def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
         ("Failed criteria at decision", "; ".join(f.reason for f in ref.eligibility.failures)
          or "none: every referral rule held"),
         ("Demand letter", ref.demand_letter_no or "")]
-    sections.append(Section("referral", ("Field", "Value"), rows_of(rrows),
-                            "The referral, the rules' verdict and the person's decision",
-                            layout="fields"))
-
-    view = legal_case(uow, referral_id=referral_id)
+    view = legal_case(uow, referral_id=ref.referral_id)
     erows = [(s.event.on, s.event.event.value, s.event.court, s.event.reference,
               _m(s.event.cost_minor, s.currency), s.event.note, s.recorded_by)
              for s in view.events]
-    sections.append(Section("legal_events", (
-        "Date", "Event", "Court", "Reference", "Cost", "Note", "Recorded by"),
-        rows_of(erows), "Legal case events with their costs",
-        f"Total costs: {_m(view.total_cost_minor, cur)} {cur}.",
-        merge=((0, 1), (2, 3), (4,), (5, 6))))
+    return [
+        Section("referral", ("Field", "Value"), rows_of(rrows),
+                "The referral, the rules' verdict and the person's decision", layout="fields"),
+        Section("legal_events", ("Date", "Event", "Court", "Reference", "Cost", "Note",
+                                 "Recorded by"),
+                rows_of(erows), "Legal case events with their costs",
+                f"Total costs: {_m(view.total_cost_minor, cur)} {cur}.",
+                merge=((0, 1), (2, 3), (4,), (5, 6))),
+    ]
 
+
+def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
+                    generated_at: dt.datetime) -> tuple[Evidence, list[str]]:
+    """The bundle's sections from the book (and the letters the bundle must carry)."""
+    ref = LegalRepository(uow.conn).get(referral_id)
+    ev = EvidenceRepository(uow.conn)
+    sib = SiblingEvidence(uow.conn)
+    profile = BorrowerRepository(uow.conn).get(ref.borrower_id)
+    case = ev.case_row(ref.case_id)
+    cur = ref.currency if len(ref.currency) == 3 else "CNY"
+    chain = ("intact" if audit.intact else f"{len(audit.problems)} problem(s): " + "; ".join(
+        f"#{p.seq} {p.problem}" for p in audit.problems[:20]))
+    audit_note = (f"Audit chain check at {generated_at.isoformat()}: {audit.records} records, "
+                  f"head #{audit.head_seq}, {chain}.")
+    letters = sib.letters(ref.borrower_id)
+    sections = (_book_sections(uow, ev, ref, cur)
+                + _conduct_sections(ev, ref, case["opened_on"], audit_note)
+                + _sibling_sections(sib, ref, cur, letters)
+                + _legal_sections(uow, ref, cur))
     summary = (("Borrower", f"{profile.name} (#{ref.borrower_id})"),
                ("Case", f"{ref.case_id} ({case['status']}, opened {case['opened_on']})"),
                ("Referral", f"{ref.referral_id}: {ref.status.value}"
-                + (f", approved by {ref.decided_by} ({ref.decided_role})"
+                + (f", decided by {ref.decided_by} ({ref.decided_role})"
                    if ref.decided_by else "")),
                ("Outstanding at proposal", f"{_m(ref.outstanding_minor, cur)} {cur}"),
                ("Generated", generated_at.isoformat()),
                ("Audit chain", chain),
                ("Originals", "every section as CSV, the referral as JSON and each letter "
                              "as PDF, listed with SHA-256 in manifest.json"))
-    evidence = Evidence(ref.referral_id, ref.case_id, language, summary, tuple(sections),
+    evidence = Evidence(ref.referral_id, ref.case_id,
+                        language_for(profile.borrower.language or "en"), summary,
+                        tuple(sections),
                         footer=f"Evidence bundle · referral {ref.referral_id} · {ref.case_id}")
     return evidence, [str(x["letter_no"]) for x in letters][:LETTER_PDFS_MAX]
 
