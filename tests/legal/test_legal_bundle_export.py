@@ -197,6 +197,20 @@ def test_legal_events_costs_add_up_and_bad_events_change_nothing(
                            recorded_by="Zhao Min", now=NOW, note="judgment for the lender")
         view = legal_case(uow, referral_id=rid)
         uow.commit()
+    # the filing's key reused for another event is refused, not taken as a repeat
+    with pytest.raises(DomainError) as err, app.uow() as uow:
+        record_legal_event(uow, referral_id=rid, event="closed", on=DAY + dt.timedelta(days=50),
+                           cost_minor=0, recorded_by="Zhao Min", now=NOW,
+                           idempotency_key=_key_of(app, rid))
+    assert err.value.code == "legal_event_key_must_match_its_event"
     assert [s.event.event.value for s in view.events] == ["filed", "judgment"]
     assert view.total_cost_minor == 62_000
     assert view.allowed_next == ("closed", "enforcement", "settled")
+
+
+def _key_of(app: Dunwell, referral_id: int) -> str:
+    """The key the first event of ``referral_id`` was recorded under."""
+    with app.engine.connect() as conn:
+        return str(conn.exec_driver_sql(
+            "SELECT idempotency_key FROM legal_events WHERE referral_id = "
+            f"{int(referral_id)} ORDER BY event_id").first()[0])

@@ -76,7 +76,12 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
     item = LegalEvent(state, on, cost_minor, court.strip()[:NOTE_MAX],
                       reference.strip()[:REFERENCE_MAX], note.strip()[:NOTE_MAX])
     key = idempotency_key or _event_key(referral_id, item)
-    if repo.event_key_exists(key):
+    seen = repo.event_by_key(key)
+    if seen is not None:
+        if seen != (referral_id, item):
+            raise Conflict(f"idempotency key {key!r} was used for a different legal event; "
+                           "use a new key for a new event",
+                           code="legal_event_key_must_match_its_event")
         return legal_case(uow, referral_id=referral_id)
     current = replay(tuple(s.event for s in repo.events(referral_id)))
     after = apply_event(current, item)

@@ -134,9 +134,16 @@ class LegalRepository:
         return [dict(r._mapping) for r in self.conn.execute(q)]
 
     # --- legal case events -------------------------------------------------------------
-    def event_key_exists(self, key: str) -> bool:
-        return self.conn.execute(select(e_.event_id)
-                                 .where(e_.idempotency_key == key)).first() is not None
+    def event_by_key(self, key: str) -> tuple[int, LegalEvent] | None:
+        """(referral id, event) recorded under ``key``, if any."""
+        row = self.conn.execute(select(lg.legal_events)
+                                .where(e_.idempotency_key == key)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return int(m["referral_id"]), LegalEvent(LegalState(m["event"]), m["on_date"],
+                                                 int(m["cost_minor"]), m["court"],
+                                                 m["reference"], m["note"])
 
     def add_event(self, referral_id: int, event: LegalEvent, *, currency: str,
                   recorded_by: str, recorded_at: str, key: str) -> int:
