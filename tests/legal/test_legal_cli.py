@@ -51,8 +51,11 @@ def test_propose_approve_demand_bundle_verify_and_track_costs(
     assert code == 2 and "legal_cost_must_not_be_negative" in out
     code, out = run(db_url, "event", rid, "enforcement", "--by", "Zhao Min", *day)
     assert code == 2 and "legal_case_transition_must_be_allowed" in out
+    code, out = run(db_url, "event", rid, "hearing", "--cost-minor", "12000", "--note",
+                    "first hearing", *day, "--json")
+    assert code == 0 and json.loads(out)["total_cost_minor"] == 62_000, out
     code, out = run(db_url, "case", rid)
-    assert code == 0 and "total costs 500.00 CNY" in out and "status open -> legal" in out
+    assert code == 0 and "total costs 620.00 CNY" in out and "status open -> legal" in out
     code, out = run(db_url, "bundle", rid, "--out", str(tmp_path / "out"))
     assert code == 0, out
     bundle = tmp_path / "out" / f"referral-{rid}-evidence.zip"
@@ -71,7 +74,7 @@ def test_propose_approve_demand_bundle_verify_and_track_costs(
     code, out = run(db_url, "bundle", "999", "--out", str(tmp_path / "none"))
     assert code == 2 and "referral_must_exist" in out
     code, out = run(db_url, "list", "--status", "approved", "--json")
-    assert [r["legal_state"] for r in json.loads(out)] == ["filed"]
+    assert [r["legal_state"] for r in json.loads(out)] == ["hearing"]
     code, out = run(db_url, "list", "--status", "maybe")
     assert code == 2 and "referral_status_must_be_known" in out
 

@@ -4,6 +4,7 @@ letter, the evidence bundle and its verification, legal case events with costs."
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 from pathlib import Path
 from typing import Annotated
@@ -131,7 +132,9 @@ def list_referrals(
 
 def propose(
     case_id: Annotated[str, typer.Argument(help="Case id, e.g. case-17-20250216.")],
-    by: ByOption, note: Annotated[str, typer.Option(help="Why.")] = "",
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who proposes it (default: your login name).")] = None,
+    note: Annotated[str, typer.Option(help="Why.")] = "",
     date: DateOption = None, as_json: JsonOption = False, db: DbOption = None,
 ) -> None:
     """Propose referring a case. Refused, with every failed rule, when the rules do not
@@ -140,8 +143,8 @@ def propose(
         app = app_for(db)
         day = _day(app, date)
         with app.uow() as uow:
-            ref = propose_referral(uow, case_id=case_id, business_date=day, proposed_by=by,
-                                   now=_now(), note=note)
+            ref = propose_referral(uow, case_id=case_id, business_date=day,
+                                   proposed_by=by or _user(), now=_now(), note=note)
             uow.commit()
     if as_json:
         typer.echo(json.dumps(_as_json(ref), ensure_ascii=False))
@@ -256,32 +259,50 @@ def verify_bundle(path: Annotated[Path, typer.Argument(help="The bundle's .zip f
         raise typer.Exit(1)
 
 
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name on this machine
+        return "unknown"
+
+
 def event(
     referral_id: ReferralArg,
     name: Annotated[str, typer.Argument(
         metavar="EVENT", help="filed, hearing, judgment, enforcement, settled or closed.")],
-    by: ByOption,
-    cost: Annotated[str, typer.Option(help="What this step cost, e.g. 500.00.")] = "0",
+    cost: Annotated[str, typer.Option(
+        help="What this step cost in the loan's currency, e.g. 500.00.")] = "0",
+    cost_minor: Annotated[int | None, typer.Option(
+        "--cost-minor", help="The cost in minor units instead (e.g. 50000 for 500.00).")
+    ] = None,
     note: Annotated[str, typer.Option(help="What happened.")] = "",
-    court: Annotated[str, typer.Option(help="The court (required for filed).")] = "",
+    court: Annotated[str, typer.Option(help="The court (name it when filing).")] = "",
     reference: Annotated[str, typer.Option(help="The court's case reference.")] = "",
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who records it (default: your login name).")] = None,
     date: DateOption = None, as_json: JsonOption = False, db: DbOption = None,
 ) -> None:
     """Record a step of the legal case with its cost; illegal steps are refused."""
     with clear_errors():
+        if cost_minor is not None and cost != "0":
+            raise InvalidInput("give --cost or --cost-minor, not both",
+                               code="legal_cost_must_be_given_once")
         app = app_for(db)
         day = _day(app, date)
         with app.uow() as uow:
             currency = legal_case(uow, referral_id=referral_id).referral.currency
+            minor = cost_minor if cost_minor is not None else to_minor(
+                cost, currency if len(currency) == 3 else "CNY", field="--cost")
             view = record_legal_event(
-                uow, referral_id=referral_id, event=name, on=day,
-                cost_minor=to_minor(cost, currency if len(currency) == 3 else "CNY",
-                                    field="--cost"),
-                recorded_by=by, now=_now(), court=court, reference=reference, note=note)
+                uow, referral_id=referral_id, event=name, on=day, cost_minor=minor,
+                recorded_by=by or _user(), now=_now(), court=court, reference=reference,
+                note=note)
             uow.commit()
     if as_json:
         typer.echo(json.dumps({"state": view.case.state.value,
-                               "total_cost_minor": view.total_cost_minor}))
+                               "total_cost_minor": view.total_cost_minor,
+                               "total_cost": _money(view.total_cost_minor,
+                                                    view.referral.currency)}))
         return
     console.print(f"referral {referral_id}: {view.case.state.value}; total costs "
                   f"{_money(view.total_cost_minor, view.referral.currency)}")

@@ -25,8 +25,6 @@ TRANSITIONS: Final[dict[LegalState, frozenset[LegalState]]] = {
     L.SETTLED: frozenset({L.CLOSED}),
     L.CLOSED: frozenset(),
 }
-#: Events that must name the court and the court's reference.
-NEEDS_COURT: Final[frozenset[LegalState]] = frozenset({L.FILED})
 
 
 def allowed_after(state: LegalState) -> frozenset[LegalState]:
@@ -47,7 +45,7 @@ def parse_state(text: str) -> LegalState:
 
 def apply_event(case: LegalCase, event: LegalEvent) -> LegalCase:
     """The case after ``event``; raises a coded rejection when the table forbids it,
-    the cost is negative, the date runs backwards or filing names no court."""
+    the cost is negative or the date runs backwards."""
     if event.cost_minor < 0:
         raise LegalCostInvalid(
             f"cost {event.cost_minor} is negative; record costs as amounts >= 0 "
@@ -63,10 +61,6 @@ def apply_event(case: LegalCase, event: LegalEvent) -> LegalCase:
         raise LegalTransitionRejected(
             f"{event.event.value} on {event.on} is before the previous event on {last}",
             code="legal_events_must_be_in_date_order")
-    if event.event in NEEDS_COURT and not (event.court.strip() and event.reference.strip()):
-        raise LegalTransitionRejected(
-            "filing must name the court and the court's case reference (--court, --reference)",
-            code="legal_filing_must_name_court_and_reference")
     return LegalCase(event.event, (*case.events, event))
 
 
@@ -82,5 +76,5 @@ def is_finished(state: LegalState) -> bool:
     return state is LegalState.CLOSED
 
 
-__all__ = ["NEEDS_COURT", "TRANSITIONS", "allowed_after", "apply_event", "is_finished",
+__all__ = ["TRANSITIONS", "allowed_after", "apply_event", "is_finished",
            "parse_state", "replay"]
