@@ -72,9 +72,4 @@ def replay(events: tuple[LegalEvent, ...]) -> LegalCase:
     return case
 
 
-def is_finished(state: LegalState) -> bool:
-    return state is LegalState.CLOSED
-
-
-__all__ = ["TRANSITIONS", "allowed_after", "apply_event", "is_finished",
-           "parse_state", "replay"]
+__all__ = ["TRANSITIONS", "allowed_after", "apply_event", "parse_state", "replay"]
