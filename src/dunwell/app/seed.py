@@ -97,10 +97,12 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
 def run_days(app: Dunwell, *, days: int, seed: int,
              on_day: Callable[[dt.date], None] | None = None,
              experiment: Experiment | None = None,
-             after_cob: Callable[[dt.date], None] | None = None) -> None:
+             after_cob: Callable[[dt.date], None] | None = None,
+             during_day: Callable[[dt.date], None] | None = None) -> None:
     """Run ``days`` business days: each morning the collection run plans the day and
-    the sample borrowers answer; during the day they pay by their behaviour; at night
-    COB closes the day (then ``after_cob`` runs, e.g. scoring)."""
+    the sample borrowers answer; during the day they pay by their behaviour (and
+    ``during_day`` runs, e.g. messages and field visits); at night COB closes the day
+    (then ``after_cob`` runs, e.g. scoring)."""
     rng = random.Random(seed + 1)
     behaviours: dict[int, Behaviour] = {}
     for _ in range(days):
@@ -110,6 +112,8 @@ def run_days(app: Dunwell, *, days: int, seed: int,
         collect_day(app, today, now=now, experiment=experiment)
         answer_contacts(app, today, rng)
         pay_today(app, today, rng, behaviours)
+        if during_day is not None:
+            during_day(today)
         close_day(app.engine, today)
         if after_cob is not None:  # e.g. early-warning scoring of the new open date
             after_cob(today + dt.timedelta(days=1))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -14,15 +16,21 @@ from rich.table import Table
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.collect import Experiment
 from dunwell.app.early_warning import build_training_csv, score_book, train_from_csv
+from dunwell.app.field import router_for
+from dunwell.app.negotiation import plans
 from dunwell.app.seed import run_days, seed_book
+from dunwell.app.seed_operations import OperationsReport, operate_day
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
 from dunwell.core.dates import parse_date
 from dunwell.risk import load_model, read_report
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import ActionRepository
+from dunwell.store.letters_repo import LetterRepository
 
 DEMO_DB = Path("var") / "demo.sqlite"
+#: OR-Tools' time limit for each day's visit routes in the demo.
+ROUTING_SECONDS = 2
 
 
 def decisions_table(app: Dunwell) -> Table:
@@ -34,6 +42,32 @@ def decisions_table(app: Dunwell) -> Table:
         table.add_column(col, justify="right" if col == "count" else "left")
     for kind, decision, rule, count in totals:
         table.add_row(kind, decision, rule or "", str(count))
+    return table
+
+
+def operations_table(app: Dunwell, ops: OperationsReport) -> Table:
+    """What the outbox, the letter register, the field agents and negotiation did."""
+    with app.uow() as uow:
+        letters = Counter((x.kind, x.status.value)
+                          for x in LetterRepository(uow.conn).listing(limit=100_000))
+    table = Table(title="channels, letters, field visits and plans over the run")
+    table.add_column("what")
+    table.add_column("detail")
+    table.add_column("count", justify="right")
+    for outcome, n in sorted(ops.messages.items()):
+        table.add_row("messages", outcome, str(n))
+    for (kind, status), n in sorted(letters.items()):
+        table.add_row("letters", f"{kind}, {status}", str(n))
+    table.add_row("field visits", f"planned on {ops.visit_days} days", str(ops.visits_planned))
+    table.add_row("field visits", "not planned (reason recorded)", str(ops.visits_unplanned))
+    for outcome, n in sorted(ops.outcomes.items()):
+        table.add_row("visit outcomes", outcome, str(n))
+    by_status = Counter(p.status.value for p in plans(app))
+    for status, n in sorted(by_status.items()):
+        table.add_row("repayment plans", status, str(n))
+    if ops.no_affordable_offer:
+        table.add_row("repayment plans", "no affordable offer: referred to free debt advice",
+                      str(ops.no_affordable_offer))
     return table
 
 
@@ -113,10 +147,22 @@ def demo(
             def tick(day: dt.date) -> None:
                 bar.update(task, advance=1, day=day.isoformat())
 
+            ops = OperationsReport()
+            ops_rng = random.Random(seed + 2)
+            router = router_for("ortools", time_limit_s=ROUTING_SECONDS)
+
+            def operate(day: dt.date) -> None:
+                operate_day(app, day, ops_rng, router=router, report=ops)
+
             run_days(app, days=days, seed=seed, on_day=tick, after_cob=after_cob,
+                     during_day=operate,
                      experiment=Experiment(challenger=challenger, share_pct=share, seed=seed))
     console.print(portfolio_table(app))
     console.print(balances_table(app))
     console.print(decisions_table(app))
+    console.print(operations_table(app, ops))
+    if ops.last_plan_date is not None:
+        console.print(f"the last field plan: `dunwell field plan --date {ops.last_plan_date} "
+                      f"--db {db}`; letters: `dunwell letters list --db {db}`")
     console.print(f"book kept in {db}; try `dunwell portfolio --db {db}` or "
                   f"`dunwell loan 1 --db {db}`")
