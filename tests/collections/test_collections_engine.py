@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.collections.engine import propose
 from dunwell.collections.ladder import Strategy
 from dunwell.collections.model import (
@@ -39,7 +40,8 @@ HUMANE_LADDER_BY_DAY = {
     3: ["call"],
     7: ["call_queue"],
     15: ["letter"],
-    30: ["letter", "field_visit"],
+    30: ["letter"],
+    37: ["field_visit"],
     45: ["negotiation_offer"],
     90: ["legal_review"],
 }
@@ -103,10 +105,13 @@ def test_a_case_walked_from_d_minus_3_to_d_plus_90_gets_exactly_the_humane_ladde
 
 
 def test_every_proposal_says_why_and_carries_the_step_it_came_from() -> None:
-    (visit_notice, visit) = propose(case_on(30), HUMANE, DUE + dt.timedelta(days=30), [])
+    (visit_notice,) = propose(case_on(30), HUMANE, DUE + dt.timedelta(days=30), [])
+    assert (visit_notice.kind.value, visit_notice.step_id) == ("letter", "d30_visit_notice")
+    sent = done(visit_notice, DUE + dt.timedelta(days=30))
+    (visit,) = propose(case_on(37), HUMANE, DUE + dt.timedelta(days=37), [sent])
     assert visit.reason == (
-        "humane v1, segment standard: step d30_field_visit (field_visit) is due on D+30; "
-        "the case is at D+30; no_contact_days >= 14 (no_contact_days = 30)"
+        "humane v1, segment standard: step d37_field_visit (field_visit) is due on D+37; "
+        "the case is at D+37; no_contact_days >= 14 (no_contact_days = 37)"
     )
     assert (visit.channel, visit.recipient, visit.planned_time) == (
         "visit",
@@ -118,8 +123,15 @@ def test_every_proposal_says_why_and_carries_the_step_it_came_from() -> None:
         1,
         "standard",
     )
-    assert (visit.step_id, visit.due_date, visit.occurrence) == ("d30_field_visit", DUE, 0)
-    assert visit_notice.kind.value == "letter"
+    assert (visit.step_id, visit.due_date, visit.occurrence) == ("d37_field_visit", DUE, 0)
+
+
+def test_the_visit_comes_no_sooner_than_seven_days_after_its_notice() -> None:
+    seen = walk(HUMANE, range(-3, 91))
+    notice_day = next(day for day, kinds in seen.items() if "letter" in kinds and day >= 30)
+    visit_day = next(day for day, kinds in seen.items() if "field_visit" in kinds)
+    assert (notice_day, visit_day) == (30, 37)
+    assert visit_day - notice_day >= VISIT_NOTICE_DAYS  # what the notice letter promises
 
 
 def test_the_legal_review_is_internal() -> None:
@@ -150,7 +162,10 @@ def test_a_visit_waits_until_the_borrower_has_not_been_reached_for_14_days() -> 
     talked = PastAction(on=DUE + dt.timedelta(days=20), outcome="conversation")
     assert walk(HUMANE, range(-3, 50), history=[talked]) == {
         **{day: kinds for day, kinds in HUMANE_LADDER_BY_DAY.items() if day < 30},
-        34: ["letter", "field_visit"],
+        # The notice waits for 14 days without contact (D+34); the visit step stays at
+        # D+37, and the field plan holds it back until the notice's seven days have run.
+        34: ["letter"],
+        37: ["field_visit"],
         45: ["negotiation_offer"],
     }
 

@@ -22,7 +22,7 @@ HUMANE_STANDARD_LADDER = [
     (7, "d7_call_queue", "call_queue", "10:00", "call"),
     (15, "d15_letter", "letter", "09:00", "letter"),
     (30, "d30_visit_notice", "letter", "09:00", "letter"),
-    (30, "d30_field_visit", "field_visit", "14:00", "visit"),
+    (37, "d37_field_visit", "field_visit", "14:00", "visit"),
     (45, "d45_negotiation_offer", "negotiation_offer", "11:00", "call"),
     (90, "d90_legal_review", "legal_review", "10:00", None),
 ]
@@ -64,7 +64,7 @@ def test_steps_take_their_kinds_default_channel_and_tags_unless_overridden() -> 
         "private_and_confidential",
         "signpost_free_debt_advice",
     )
-    assert standard["d30_field_visit"].content_tags == (
+    assert standard["d37_field_visit"].content_tags == (
         "reminder_letter",
         "staff_certified",
         "audio_video_recording",
@@ -84,7 +84,7 @@ def test_steps_take_their_kinds_default_channel_and_tags_unless_overridden() -> 
         None,
         (),
     )
-    assert [str(c) for c in standard["d30_field_visit"].requires] == ["no_contact_days >= 14"]
+    assert [str(c) for c in standard["d37_field_visit"].requires] == ["no_contact_days >= 14"]
 
 
 def test_every_action_kind_has_a_design_channel_or_is_internal() -> None:
