@@ -68,7 +68,8 @@ def test_a_referral_is_proposed_then_approved_by_a_named_person(
     assert decide(app, rid) is ReferralStatus.APPROVED
     assert case_status(app) == "legal"
     with app.uow() as uow:
-        ref = review_queue(uow, include_closed=True)[0]
+        # the daily runs may have recorded the strategy's own review as not eligible
+        [ref] = [r for r in review_queue(uow, include_closed=True) if r.referral_id == rid]
         assert (ref.decided_by, ref.decided_role, ref.decided_note) == (
             "Zhao Min", "legal_counsel", "evidence complete")
         assert review_queue(uow) == []
@@ -180,10 +181,11 @@ def test_the_strategys_legal_review_becomes_a_proposal_in_the_queue(
     day = first
     while day < FIRST_DUE + dt.timedelta(days=91):
         day = overdue_book(day + dt.timedelta(days=1))
+    # each day's collection run queued the reviews due that day; another pass finds
+    # nothing left to queue
     with app.uow() as uow:
-        made = queue_legal_reviews(uow, business_date=day, now=NOW)
         again = queue_legal_reviews(uow, business_date=day, now=NOW)
-        uow.commit()
+        made = review_queue(uow, include_closed=True)
     assert again == []
     by_borrower = {r.borrower_id: r for r in made}
     assert by_borrower[1].status is ReferralStatus.PROPOSED

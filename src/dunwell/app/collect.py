@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.legal import queue_legal_reviews
 from dunwell.app.letters import issue_letters_for_day
 from dunwell.app.negotiation import monitor_plans
 from dunwell.app.outbox import enqueue_for_step
@@ -82,12 +83,14 @@ class CollectReport:
     calls_queued: int = 0
     calls_unassigned: int = 0
     letters_issued: int = 0
+    referrals_proposed: int = 0  # for a person to approve or reject
 
     def to_json(self) -> dict[str, object]:
         return {"cases_open": self.cases_open, "cases_opened": self.cases_opened,
                 "cases_closed": self.cases_closed, "calls_queued": self.calls_queued,
                 "calls_unassigned": self.calls_unassigned,
                 "letters_issued": self.letters_issued,
+                "referrals_proposed": self.referrals_proposed,
                 "decisions": [[k, d, n] for (k, d), n in sorted(self.decisions.items())],
                 "rules": sorted(self.rules.items())}
 
@@ -97,7 +100,8 @@ class CollectReport:
         for key in ("cases_open", "cases_opened", "cases_closed", "calls_queued",
                     "calls_unassigned"):
             setattr(rep, key, data[key])
-        rep.letters_issued = int(data.get("letters_issued", 0))  # type: ignore[call-overload]
+        for key in ("letters_issued", "referrals_proposed"):
+            setattr(rep, key, int(data.get(key, 0)))  # type: ignore[call-overload]
         rep.decisions = Counter({(k, d): n for k, d, n in data["decisions"]})  # type: ignore[attr-defined]
         rep.rules = Counter(dict(data["rules"]))  # type: ignore[call-overload]
         return rep
@@ -201,6 +205,9 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
         _queue_calls(actions, cases, calls, business_date, report)
         report.letters_issued = issue_letters_for_day(uow, business_date=business_date, now=now,
                                                       settings=app.settings)
+        report.referrals_proposed = sum(
+            r.status.value == "proposed"
+            for r in queue_legal_reviews(uow, business_date=business_date, now=now))
         record(uow, at=now, entries=audit)
         uow.conn.execute(insert(c.collect_runs).values(
             business_date=business_date, summary_json=json.dumps(report.to_json())))

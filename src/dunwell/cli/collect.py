@@ -79,7 +79,8 @@ def summary_table(report: CollectReport) -> Table:
                               for d in ("allow", "defer", "deny", "internal")))
     table.caption = (f"open cases {report.cases_open}, opened {report.cases_opened}, closed "
                      f"{report.cases_closed}; calls queued {report.calls_queued}, unassigned "
-                     f"{report.calls_unassigned}; letters issued {report.letters_issued}"
+                     f"{report.calls_unassigned}; letters issued {report.letters_issued}; "
+                     f"referrals proposed for review {report.referrals_proposed}"
                      + ("; held back by " + ", ".join(f"{r} x{n}" for r, n in
                                                       report.rules.most_common(6))
                         if report.rules else ""))
