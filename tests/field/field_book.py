@@ -1,6 +1,7 @@
 """The field tests' book: borrowers with open cases whose field visits the guard
-allowed on one date, addresses with coordinates, and certified agents. The fixture
-itself is in conftest.py."""
+allowed on one date (each announced by a visit notice letter the notice period
+before), addresses with coordinates, and certified agents. The fixture itself is in
+conftest.py."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from dataclasses import dataclass
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.field import add_agent, add_certificate
+from dunwell.channels.document import Document, Paragraph, document_json, document_sha256
+from dunwell.channels.letters import VISIT_NOTICE_DAYS
+from dunwell.channels.verification import letter_no, verification_code
 from dunwell.collections.model import CaseStatus, CaseView
 from dunwell.compliance.model import Jurisdiction
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository, CaseRepository
+from dunwell.store.letters_repo import LetterRepository
 
 DAY = dt.date(2026, 11, 24)
 NOW = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
@@ -28,8 +33,11 @@ class Book:
 
 def put_visit_case(app: Dunwell, borrower_id: int, *, day: dt.date = DAY,
                    window: tuple[str, str] = ("08:00", "20:00"), flags: tuple[str, ...] = (),
-                   decision: str = "allow") -> int:
-    """A borrower with an open case and a field visit the guard decided on ``day``."""
+                   decision: str = "allow",
+                   notice_days_before: int | None = VISIT_NOTICE_DAYS) -> int:
+    """A borrower with an open case and a field visit the guard decided on ``day``,
+    announced by a visit notice letter ``notice_days_before`` days earlier (None: no
+    notice was sent)."""
     from dunwell.compliance.model import Flag
 
     with app.uow() as uow:
@@ -47,13 +55,38 @@ def put_visit_case(app: Dunwell, borrower_id: int, *, day: dt.date = DAY,
             "kind": "field_visit", "channel": "visit", "recipient": "borrower",
             "tags_json": json.dumps(VISIT_TAGS), "planned_at": f"{day}T14:00",
             "strategy": "humane@1", "variant": "champion", "segment_id": "standard",
-            "step_id": "d30_field_visit", "due_date": day - dt.timedelta(days=30),
+            "step_id": "d37_field_visit", "due_date": day - dt.timedelta(days=37),
             "occurrence": 0, "decision": decision, "rule": None, "reason": "allowed",
             "window_start": f"{day}T{window[0]}:00+08:00" if decision == "allow" else None,
             "window_end": f"{day}T{window[1]}:00+08:00" if decision == "allow" else None,
             "defer_until": None, "status": "planned" if decision == "allow" else decision})
         uow.commit()
+    if notice_days_before is not None:
+        give_visit_notice(app, borrower_id, on=day - dt.timedelta(days=notice_days_before))
     return action_id
+
+
+def give_visit_notice(app: Dunwell, borrower_id: int, *, on: dt.date) -> str:
+    """Register a visit notice letter to the borrower with business date ``on``, as the
+    letter run would have issued it (the field book's borrowers owe nothing on a loan,
+    so the register is written directly); returns the letter number."""
+    body = Document(title="上门拜访预先告知函", language="zh-CN",
+                    blocks=(Paragraph(f"尊敬的借款人{borrower_id:05d}"),))
+    digest = document_sha256(body)
+    with app.uow() as uow:
+        repo = LetterRepository(uow.conn)
+        sequence = repo.next_sequence(on)
+        number = letter_no(on, sequence)
+        repo.add(letter_no=number, sequence=sequence,
+                 verification_code=verification_code(secret="field-tests", letter_no=number,
+                                                     content_sha256=digest),
+                 idempotency_key=f"letter:visit_notice:case:case-{borrower_id}:{on}",
+                 kind="visit_notice", borrower_id=borrower_id, case_id=f"case-{borrower_id}",
+                 action_id=None, language="zh-CN", jurisdiction="CN-NIFA", business_date=on,
+                 content_sha256=digest, document_json=document_json(body),
+                 issued_at=dt.datetime.combine(on, dt.time(1), tzinfo=dt.UTC))
+        uow.commit()
+    return number
 
 
 def offset(km_north: float, km_east: float) -> tuple[float, float]:

@@ -1,7 +1,7 @@
 """The sample book is ready for field work: borrowers have addresses with
 coordinates around one city (a few without, as in real books), ten agents hold valid
-certificates, and once the strategy reaches its D+30 visit step the day's visits
-can be planned."""
+certificates, and once the strategy reaches its D+37 visit step (a week after the
+D+30 visit notice letter) the day's visits can be planned."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from dunwell.app.bootstrap import Dunwell
 from dunwell.app.field import list_agents, plan_visits, router_for
 from dunwell.app.field_seed import CITY_CENTRE, CITY_RADIUS_KM
 from dunwell.app.seed import run_days, seed_book
+from dunwell.channels.letters import VISIT_NOTICE_DAYS
+from dunwell.field.model import VisitStatus
 from dunwell.field.rules import haversine_m
 from dunwell.store import collection_tables as c
 from dunwell.store.field_repo import FieldRepository
+from dunwell.store.letters_repo import LetterRepository
 
 START = dt.date(2025, 1, 15)
 
@@ -32,7 +35,7 @@ def test_the_sample_book_plans_its_first_visits(app: Dunwell) -> None:
     agents = list_agents(app, on=START + dt.timedelta(days=60))
     assert len(agents) == 10 and all(s.certified for s in agents)
 
-    run_days(app, days=62, seed=3)
+    run_days(app, days=70, seed=3)
     with app.uow() as uow:
         day = uow.conn.execute(select(func.min(c.case_actions.c.business_date)).where(
             c.case_actions.c.kind == "field_visit",
@@ -43,3 +46,11 @@ def test_the_sample_book_plans_its_first_visits(app: Dunwell) -> None:
     assert report.planned > 0
     assert report.planned + report.statuses.get("unassigned", 0) + report.statuses.get(
         "deferred", 0) == report.candidates
+    with app.uow() as uow:  # every planned visit was announced by a notice a week before
+        planned = [v for v in FieldRepository(uow.conn).visits_on(day)
+                   if v.status is VisitStatus.PLANNED]
+        notices = LetterRepository(uow.conn).first_issued_many(
+            borrower_ids=[v.borrower_id for v in planned], kind="visit_notice")
+    assert len(notices) == len(planned)
+    assert all(day - notices[v.borrower_id] >= dt.timedelta(days=VISIT_NOTICE_DAYS)
+               for v in planned)

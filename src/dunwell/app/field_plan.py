@@ -1,7 +1,8 @@
-"""The visit plan of a date: guard-allowed visits -> addresses with coordinates ->
-certified agents by territory and workload -> routes -> the guard again at each ETA
--> itineraries with costs. One transaction; re-planning a date replaces the visits
-that have no outcome yet and keeps their ids."""
+"""The visit plan of a date: guard-allowed visits -> a visit notice whose notice
+period has run -> addresses with coordinates -> certified agents by territory and
+workload -> routes -> the guard again at each ETA -> itineraries with costs. One
+transaction; re-planning a date replaces the visits that have no outcome yet and
+keeps their ids."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.letters import earliest_visit_dates
 from dunwell.compliance.guard import decide
 from dunwell.compliance.model import Channel, ContactEvent, ContentTag, ProposedAction, Recipient
 from dunwell.field.assignment import Assignment, VisitToAssign, assign
@@ -42,6 +44,12 @@ from dunwell.store.field_repo import FieldRepository
 NO_COORDINATES = "address has no stored coordinates; add them with `dunwell field address`"
 NO_ADDRESS = "borrower has no stored address; add one with `dunwell field address`"
 NO_WINDOW = "the guard's verdict carries no contact window"
+#: Days a visit notice letter stays good for: a visit on date D needs a notice issued
+#: on or after D minus this many days (and at least ``VISIT_NOTICE_DAYS`` before D, as
+#: the letter promises). An older notice no longer counts as notice of a visit.
+VISIT_NOTICE_VALID_DAYS = 60
+NO_NOTICE = (f"no visit notice issued in the last {VISIT_NOTICE_VALID_DAYS} days; a visit "
+             "needs prior notice (letter kind visit_notice)")
 SERVICE_MIN = 20
 SPEED_KMH = 20
 
@@ -89,6 +97,7 @@ class _Day:
     contacts: dict[int, list[ContactEvent]]
     agents: dict[str, Agent]
     tags: dict[int, list[str]]
+    visit_from: dict[int, dt.date]  # borrower -> first day their visit notice allows a visit
 
 
 def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.datetime,
@@ -111,13 +120,15 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
         report.candidates = len(actions)
         tick("load", 1, 3)
         bids = sorted({int(a["borrower_id"]) for a in actions})
+        notice_since = plan_date - dt.timedelta(days=VISIT_NOTICE_VALID_DAYS)
         day = _Day(plan_date, dt.datetime.combine(plan_date, dt.time(0), tzinfo=dt.UTC),
                    service_min, speed_kmh, repo.addresses(bids),
                    BorrowerRepository(uow.conn).many(bids),
                    ActionRepository(uow.conn).contacts_for(bids),
                    {a.agent_id: a for a in repo.agents()},
-                   {int(a["action_id"]): list(json.loads(a["tags_json"])) for a in actions})
-        rows, to_assign, windows = _candidates(day, actions, existing)
+                   {int(a["action_id"]): list(json.loads(a["tags_json"])) for a in actions},
+                   earliest_visit_dates(uow, borrower_ids=bids, since=notice_since))
+        rows, to_assign, windows, unnoticed = _candidates(day, actions, existing)
         assignment = assign(to_assign, list(day.agents.values()), repo.certificates(),
                             plan_date)
         for aid, why in assignment.unassigned.items():
@@ -128,8 +139,9 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
         for sid, why in result.unserved.items():
             rows[sid]["reason"] = assignment.unassigned.get(sid, why)
         _itineraries(day, result, {v.visit_id: v.location for v in to_assign}, rows, report)
-        for row in rows.values():
-            if row["pinned"] and row["status"] == VisitStatus.UNASSIGNED.value:
+        for aid, row in rows.items():
+            if (row["pinned"] and row["status"] == VisitStatus.UNASSIGNED.value
+                    and aid not in unnoticed):
                 row["status"] = VisitStatus.ASSIGNED.value
             repo.save_visit(row)
             report.statuses[str(row["status"])] += 1
@@ -148,12 +160,15 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
 
 def _candidates(day: _Day, actions: list[dict[str, Any]], existing: dict[int, VisitRecord],
                 ) -> tuple[dict[int, dict[str, Any]], list[VisitToAssign],
-                           dict[int, tuple[dt.datetime, dt.datetime]]]:
-    """A visit row per action (unassigned until routed), and the visits that can be
-    routed: those with coordinates and a window; a hand assignment is kept."""
+                           dict[int, tuple[dt.datetime, dt.datetime]], set[int]]:
+    """A visit row per action (unassigned until routed), the visits that can be
+    routed: those whose borrower had a visit notice in time, with coordinates and a
+    window (a hand assignment is kept), and the actions held back for want of notice
+    (not even a hand-assigned agent may go)."""
     rows: dict[int, dict[str, Any]] = {}
     to_assign: list[VisitToAssign] = []
     windows: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+    unnoticed: set[int] = set()
     for a in actions:
         aid, bid = int(a["action_id"]), int(a["borrower_id"])
         prior = existing.get(aid)
@@ -166,14 +181,30 @@ def _candidates(day: _Day, actions: list[dict[str, Any]], existing: dict[int, Vi
                      "reason": "", "cost_minor": 0}
         addr = day.addresses.get(bid)
         start, end = _ts(a["window_start"]), _ts(a["window_end"])
-        if addr is None or addr.location is None:
+        notice = _notice_refusal(day, bid)
+        if notice is not None:
+            rows[aid]["reason"] = notice
+            unnoticed.add(aid)
+        elif addr is None or addr.location is None:
             rows[aid]["reason"] = NO_ADDRESS if addr is None else NO_COORDINATES
         elif start is None or end is None:
             rows[aid]["reason"] = NO_WINDOW
         else:
             windows[aid] = (start, end)
             to_assign.append(VisitToAssign(aid, addr.location, pinned))
-    return rows, to_assign, windows
+    return rows, to_assign, windows, unnoticed
+
+
+def _notice_refusal(day: _Day, borrower_id: int) -> str | None:
+    """Why the borrower may not be visited on the plan date for want of notice, or None.
+    The visit notice letter promises no visit before its date plus ``VISIT_NOTICE_DAYS``;
+    the plan keeps that promise."""
+    visit_from = day.visit_from.get(borrower_id)
+    if visit_from is None:
+        return NO_NOTICE
+    if day.plan_date < visit_from:
+        return f"the visit notice allows visits from {visit_from.isoformat()}"
+    return None
 
 
 def _problem(day: _Day, to_assign: Sequence[VisitToAssign],

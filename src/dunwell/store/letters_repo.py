@@ -27,6 +27,9 @@ from dunwell.store import tables as t
 
 #: The most letters one listing returns.
 LIST_LIMIT_MAX = 10_000
+#: Borrower ids per ``IN (...)`` clause of a batched read (well under every driver's
+#: parameter limit).
+IN_CHUNK = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,23 @@ class LetterRepository:
             q = q.where(lt.letters.c.business_date >= since)
         found: dt.date | None = self.conn.execute(q).scalar_one()
         return found
+
+    def first_issued_many(self, *, borrower_ids: list[int], kind: str,
+                          since: dt.date | None = None) -> dict[int, dt.date]:
+        """:meth:`first_issued` for many borrowers in a few queries: borrower id -> the
+        business date of their first letter of ``kind`` (on or after ``since``);
+        borrowers without one are left out."""
+        out: dict[int, dt.date] = {}
+        ids = sorted(set(borrower_ids))
+        col = lt.letters.c
+        for start in range(0, len(ids), IN_CHUNK):
+            q = (select(col.borrower_id, func.min(col.business_date))
+                 .where(col.borrower_id.in_(ids[start:start + IN_CHUNK]), col.kind == kind)
+                 .group_by(col.borrower_id))
+            if since is not None:
+                q = q.where(col.business_date >= since)
+            out.update({int(b): first for b, first in self.conn.execute(q)})
+        return out
 
     # --- events ----------------------------------------------------------------------
     def add_event(self, event: LetterEvent) -> None:
