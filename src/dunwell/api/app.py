@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from dunwell.api.channels import router as channels_router
 from dunwell.api.deps import Runner, Services
 from dunwell.api.field import router as field_router
+from dunwell.api.portal import router as portal_router
 from dunwell.api.legal import router as legal_router
 from dunwell.api.letters import router as letters_router
 from dunwell.api.negotiation import router as negotiation_router
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.include_router(channels_router)
     api.include_router(legal_router)
     api.include_router(field_router)
+    api.include_router(portal_router)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     return api

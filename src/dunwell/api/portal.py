@@ -1,0 +1,92 @@
+"""The borrower portal's pages: ask for a repayment plan (``GET``/``POST
+/portal/hardship``). A borrower identifies themselves with the verification code of a
+letter we sent them. Bad input re-shows the form with what was wrong and records
+nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dunwell.api.deps import ServicesDep
+from dunwell.app.negotiation import OfferBook
+from dunwell.app.portal import hardship_from_portal
+from dunwell.core.errors import DomainError
+from dunwell.core.money import format_minor
+from dunwell.negotiation.model import Offer
+
+router = APIRouter(tags=["portal"], include_in_schema=False)
+pages = Environment(loader=PackageLoader("dunwell.api", "templates"),
+                    autoescape=select_autoescape(["html"]), auto_reload=False)
+REASONS = (("family_emergency", "家庭变故 · Family emergency"), ("illness", "疾病 · Illness"),
+           ("business_downturn", "生意下滑 · Business downturn"),
+           ("job_loss", "失业 · Lost my job"), ("other", "其他 · Something else"))
+KIND_LABELS = {
+    "instalment_plan": "分期还款，利息冻结 · Instalments, interest frozen",
+    "reduced_payments": "先少还，后补足 · Smaller payments first",
+    "term_extension": "延长还款期限 · A longer term",
+    "penalty_waiver": "分期还款，免除罚息 · Instalments, penalty interest waived",
+    "penalty_interest_waiver": "分期还款，免除罚息和利息 · Instalments, penalty and interest "
+                               "waived",
+    "settlement": "一次性结清（折扣）· Settle in one payment at a discount",
+}
+FORM_BYTES_MAX = 4_096
+EMPTY_FORM = {"code": "", "reason": "family_emergency", "income": "", "expenses": "",
+              "other_debts": "", "vulnerable": False}
+
+
+def _page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(pages.get_template(name).render(**context), status_code=status_code)
+
+
+@router.get("/portal/hardship", response_class=HTMLResponse)
+async def hardship_form() -> HTMLResponse:
+    return _page("portal_hardship.html", title="还款方案 · Repayment plan", form=EMPTY_FORM,
+                 reasons=REASONS, error=None)
+
+
+@router.post("/portal/hardship", response_class=HTMLResponse)
+async def hardship_submit(request: Request, svc: ServicesDep) -> HTMLResponse:
+    raw = await request.body()
+    form = dict(EMPTY_FORM)
+    if len(raw) > FORM_BYTES_MAX:
+        return _page("portal_hardship.html", 413, title="还款方案 · Repayment plan", form=form,
+                     reasons=REASONS, error="the form is too large")
+    fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+    form.update({k: fields.get(k, "") for k in ("code", "reason", "income", "expenses",
+                                                  "other_debts")})
+    form["vulnerable"] = fields.get("vulnerable") == "yes"
+
+    def command() -> OfferBook:
+        return hardship_from_portal(
+            svc.dunwell, letter_code=str(form["code"]), reason=str(form["reason"]),
+            monthly_income=str(form["income"]), essential_expenses=str(form["expenses"]),
+            other_debt_payments=str(form["other_debts"]), vulnerable=bool(form["vulnerable"]),
+            now=dt.datetime.now(dt.UTC))
+
+    try:
+        book = await svc.run(command)
+    except DomainError as exc:
+        return _page("portal_hardship.html", 422, title="还款方案 · Repayment plan", form=form,
+                     reasons=REASONS, error=f"{exc} [{exc.code}]")
+    with svc.dunwell.uow() as uow:
+        currency = uow.book.require().currency
+    return _page("portal_offers.html", 201, title="您的方案 · Your options",
+                 disposable=format_minor(book.assessment.disposable_income_minor, currency),
+                 offers=[_offer_row(o.offer, currency) for o in book.offers],
+                 referral=book.referral)
+
+
+def _offer_row(offer: Offer, currency: str) -> Mapping[str, object]:
+    share = (Decimal(offer.affordability) * 100).quantize(Decimal("1"))
+    return {"label": KIND_LABELS.get(offer.kind.value, offer.label), "months": offer.months,
+            "monthly": format_minor(offer.monthly_payment_minor, currency),
+            "share": f"{share}%", "total": format_minor(offer.total_cost_minor, currency),
+            "waiver": format_minor(offer.waiver.total_minor, currency)}
