@@ -5,13 +5,14 @@ court — only as the last resort, and fairly.
 Every morning the collection run plans the day through the compliance guard and
 every night COB closes it. The reminders are delivered, the calls go unanswered, the
 D+15 letter is delivered by post. At D+30 nobody has been reached for 14 days, so the
-run proposes a visit with its notice letter; a certified agent visits and the
-borrower refuses to discuss the debt. At D+45 a collector reaches him, takes his
-figures and makes plan offers; he declines and they expire. At D+90 the strategy's
-legal review becomes a referral proposal; a legal counsel approves it by name with a
-note. The demand letter is issued and delivered, the evidence bundle is exported
-and verifies; the claim is filed, heard and decided, and the legal case closes with
-its costs on record.
+run sends a visit notice letter, delivered by post; at D+37, once the 7 days the
+notice promised have run, the run proposes the visit, the field plan routes it, and a
+certified agent visits; the borrower refuses to discuss the debt. At D+45 a
+collector reaches him, takes his figures and makes plan offers; he declines and they
+expire. At D+90 the strategy's legal review becomes a referral proposal; a legal
+counsel approves it by name with a note. The demand letter is issued and delivered,
+the evidence bundle is exported and verifies; the claim is filed, heard and decided,
+and the legal case closes with its costs on record.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ from dunwell.store.letters_repo import LetterRepository
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 HOME = (31.2304, 121.4737)
 CASE = "case-1-20250216"
-VISIT_DAY = FIRST_DUE + dt.timedelta(days=30)
+NOTICE_DAY = FIRST_DUE + dt.timedelta(days=30)
+VISIT_DAY = FIRST_DUE + dt.timedelta(days=37)
 OFFER_DAY = FIRST_DUE + dt.timedelta(days=45)
 REVIEW_DAY = FIRST_DUE + dt.timedelta(days=90)
 
@@ -78,8 +80,8 @@ def field_agent(app: Dunwell) -> None:
 
 def borrower_side(app: Dunwell, day: dt.date) -> None:
     """What happens to today's allowed contacts: messages are delivered, calls go
-    unanswered (except the plan-offer call, which he takes), letters are printed,
-    posted and signed for."""
+    unanswered (except the plan-offer call, which he takes), letters (the visit notice
+    too) are printed, posted and signed for."""
     with app.uow() as uow:
         issue_letters_for_day(uow, business_date=day, now=at(day, 8), settings=app.settings)
         rows = uow.conn.execute(sa.select(c.case_actions).where(
@@ -96,8 +98,6 @@ def borrower_side(app: Dunwell, day: dt.date) -> None:
                                outcome=outcome, action_id=a.action_id, now=when)
         letters = LetterRepository(uow.conn)
         for letter in letters.listing(business_date=day, limit=10):
-            if letter.kind == "visit_notice":
-                continue  # the agent hands it over at the door
             record_letter_event(uow, letter_no=letter.letter_no, event="printed",
                                 at=at(day, 12))
             record_letter_event(uow, letter_no=letter.letter_no, event="dispatched",
@@ -128,11 +128,13 @@ def at_the_door(app: Dunwell, day: dt.date) -> None:
     plan_visits(app, plan_date=day, router=router_for("nearest"), now=at(day, 8))
     with app.uow() as uow:
         (visit,) = FieldRepository(uow.conn).visits_on(day)
-        notice = [x for x in LetterRepository(uow.conn).listing(business_date=day, limit=10)
-                  if x.kind == "visit_notice"]
+        (notice,) = [x for x in LetterRepository(uow.conn).listing(borrower_id=1)
+                     if x.kind == "visit_notice"]
+    # the notice went out a week before and was signed for; the plan routed the visit
+    assert (notice.business_date, notice.status.value) == (NOTICE_DAY, "delivered")
+    assert (visit.status.value, visit.agent_id) == ("planned", "fa-03")
     record_visit_outcome(app, visit_id=visit.visit_id, outcome="refused", at=at(day, 15, 20),
                          latitude=HOME[0], longitude=HOME[1],
-                         letter_no=notice[0].letter_no if notice else None,
                          note="borrower opened the door, refused to discuss the debt")
 
 
@@ -164,7 +166,7 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
         visit_outcomes = [r[0] for r in conn.execute(sa.text(
             "SELECT outcome FROM visits WHERE borrower_id = 1"))]
     for step in ("pre_due_sms", "d3_call", "d7_call_queue", "d15_letter", "d30_visit_notice",
-                 "d30_field_visit", "d45_negotiation_offer"):
+                 "d37_field_visit", "d45_negotiation_offer"):
         assert steps[step] == "allow", step
     assert visit_outcomes == ["refused"]
     assert offers, "plan offers were made"
@@ -173,11 +175,11 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
         accept_offer(app, offer_id=offers[0], now=at(REVIEW_DAY, 9))
     assert err.value.code == "offer_must_not_be_expired"
 
-    # D+90: the strategy's legal review is proposed into the queue, not filed
+    # D+90: the morning run proposes the strategy's legal review into the queue, not filed
     run_days(app, REVIEW_DAY, REVIEW_DAY)
     with app.uow() as uow:
-        (proposal,) = queue_legal_reviews(uow, business_date=REVIEW_DAY, now=at(REVIEW_DAY, 9))
-        uow.commit()
+        assert queue_legal_reviews(uow, business_date=REVIEW_DAY, now=at(REVIEW_DAY, 9)) == []
+        (proposal,) = review_queue(uow)
     assert proposal.status is ReferralStatus.PROPOSED and proposal.days_past_due == 90
     assert proposal.eligibility.failures == ()
     with app.uow() as uow:

@@ -2,8 +2,9 @@
 
 Borrower 1 borrows 3,000.00 on 15 January 2025 (three monthly instalments). A family
 emergency: nothing is paid. The humane ladder reminds, calls and writes; at 30 days
-past due, with no contact for 14 days, the collection run proposes a visit and the
-guard allows it. A certified field agent visits on 17 March; the borrower explains and
+past due, with no contact for 14 days, the collection run sends a visit notice letter
+(17 March), and a week later, as the letter promised, it proposes the visit and the
+guard allows it. A certified field agent visits on 24 March; the borrower explains and
 the agent records ``hardship_reported``. The agent takes the hardship assessment at the
 door; the offers are ranked; the plan is approved within authority and accepted. The
 loan is restructured, the ladder pauses (the ``care`` segment), the plan payments
@@ -41,12 +42,14 @@ from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
 from dunwell.negotiation.model import PlanStatus
 from dunwell.store import collection_tables as c
+from dunwell.store import letter_tables as lt
 from dunwell.store.field_repo import FieldRepository
 
-VISIT_DAY = dt.date(2025, 3, 17)  # 30 days past the first due date
+NOTICE_DAY = dt.date(2025, 3, 17)  # 30 days past the first due date
+VISIT_DAY = dt.date(2025, 3, 24)  # 37 days past it: the notice's 7 days have run
 HOME = (30.6586, 104.0647)
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-AT_DOOR = dt.datetime(2025, 3, 17, 15, 10, tzinfo=BEIJING)
+AT_DOOR = dt.datetime(2025, 3, 24, 15, 10, tzinfo=BEIJING)
 
 
 def field_agent(app: Dunwell) -> None:
@@ -76,16 +79,20 @@ def test_a_family_emergency_ends_in_a_plan_kept_and_a_loan_paid_off(
     field_agent(app)
     run_days(dt.date(2025, 3, 2), VISIT_DAY)
 
-    # the run proposed the visit and the guard allowed it
+    # the run sent the visit notice, then proposed the visit a week later; the guard
+    # allowed it and the field plan, seeing the notice's 7 days run, routed it
     with app.engine.connect() as conn:
+        notice = conn.execute(sa.select(lt.letters.c.business_date).where(
+            lt.letters.c.kind == "visit_notice", lt.letters.c.borrower_id == 1)).one()
         visit_action = conn.execute(sa.select(c.case_actions).where(
-            c.case_actions.c.step_id == "d30_field_visit")).one()
+            c.case_actions.c.step_id == "d37_field_visit")).one()
+    assert notice.business_date == NOTICE_DAY
     assert (visit_action.business_date, visit_action.decision) == (VISIT_DAY, "allow")
     plan_visits(app, plan_date=VISIT_DAY, router=router_for("nearest"),
-                now=dt.datetime(2025, 3, 17, 0, 30, tzinfo=dt.UTC))
+                now=dt.datetime(2025, 3, 24, 0, 30, tzinfo=dt.UTC))
     with app.uow() as uow:
         (visit,) = FieldRepository(uow.conn).visits_on(VISIT_DAY)
-    assert visit.agent_id == "fa-07"
+    assert (visit.status.value, visit.agent_id, visit.reason) == ("planned", "fa-07", "")
     record_visit_outcome(app, visit_id=visit.visit_id, outcome="hardship_reported",
                          at=AT_DOOR, latitude=HOME[0], longitude=HOME[1],
                          note="father in hospital since February; wants to pay in instalments")
@@ -100,11 +107,14 @@ def test_a_family_emergency_ends_in_a_plan_kept_and_a_loan_paid_off(
     book = offer_book(app, case_id=case_id, business_date=VISIT_DAY)
     assert book.referral is None
     best = book.offers[0]
-    # owed on 17 March: 3,000.00 principal, 50.32 interest, 15.00 penalty; the best
-    # offer forgives the 65.32 of interest and penalty (a team lead's authority) and
-    # asks 1,000.00 on 17 April, 17 May and 17 June: half the borrower's disposable income
+    # owed on 24 March: 3,000.00 principal, 52.58 interest, 22.00 penalty; the best
+    # offer forgives the 74.58 of interest and penalty (a team lead's authority) and
+    # asks 1,000.00 on 24 April, 24 May and 24 June: half the borrower's disposable income
     assert (best.offer.kind.value, best.offer.months) == ("penalty_interest_waiver", 3)
-    assert (best.offer.debt.total_minor, best.offer.waiver.total_minor) == (306_532, 6_532)
+    assert (best.offer.debt.interest_minor, best.offer.debt.penalty_minor) == (5_258, 2_200)
+    assert (best.offer.debt.total_minor, best.offer.waiver.total_minor) == (307_458, 7_458)
+    assert [i.due_date for i in best.offer.instalments] == [
+        dt.date(2025, 4, 24), dt.date(2025, 5, 24), dt.date(2025, 6, 24)]
     assert best.offer.approval_role.value == "team_lead"
     assert [i.total_minor for i in best.offer.instalments] == [100_000] * 3
     cap = 100_000  # half of 2,000.00 disposable
