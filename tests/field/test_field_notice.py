@@ -12,13 +12,14 @@ from field_book import DAY, NOW, Book, give_visit_notice, offset, put_visit_case
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.field import (
+    NO_NOTICE,
+    VISIT_NOTICE_VALID_DAYS,
     assign_visit,
     plan_visits,
     record_visit_outcome,
     router_for,
     set_address,
 )
-from dunwell.app.field_plan import NO_NOTICE, VISIT_NOTICE_VALID_DAYS
 from dunwell.app.letters import earliest_visit_date, earliest_visit_dates
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.core.errors import Conflict
@@ -93,15 +94,31 @@ def test_the_first_notice_in_the_period_decides_when_visits_may_start(book: Book
     assert later == {7: DAY + dt.timedelta(days=5)}
 
 
-def test_a_hand_assigned_visit_without_notice_stays_off_the_agents_list(book: Book) -> None:
+def test_a_visit_without_notice_cannot_be_assigned_by_hand(book: Book) -> None:
     borrower_with_visit(book.app, 7, notice_days_before=3)
     plan(book.app)
     held = visit_of(book.app, 7)
-    assign_visit(book.app, visit_id=held.visit_id, agent_id="a-1", now=NOW)
-    plan(book.app)  # the next plan asks for the notice again, even for a pinned visit
+    with pytest.raises(Conflict) as err:
+        assign_visit(book.app, visit_id=held.visit_id, agent_id="a-1", now=NOW)
+    assert err.value.code == "visit_must_have_prior_notice"
+    assert err.value.message == (f"visit {held.visit_id} on {DAY} cannot be assigned: the "
+                                 f"visit notice allows visits from {DAY + dt.timedelta(days=4)}")
+    assert visit_of(book.app, 7) == held  # nothing changed
+
+
+def test_a_hand_assignment_made_before_the_notice_rule_is_held_back_at_the_next_plan(
+        book: Book) -> None:
+    borrower_with_visit(book.app, 7, notice_days_before=None)
+    plan(book.app)
+    held = visit_of(book.app, 7)
+    with book.app.uow() as uow:  # an assignment stored before visits needed a notice
+        FieldRepository(uow.conn).update_visit(held.visit_id, agent_id="a-1", pinned=True,
+                                               status=VisitStatus.ASSIGNED.value)
+        uow.commit()
+    plan(book.app)  # the plan asks for the notice again, even for a pinned visit
     v = visit_of(book.app, 7)
-    assert (v.status, v.agent_id, v.pinned) == (VisitStatus.UNASSIGNED, "a-1", True)
-    assert v.reason.startswith("the visit notice allows visits from ")
+    assert (v.status, v.agent_id, v.pinned, v.reason) == (
+        VisitStatus.UNASSIGNED, "a-1", True, NO_NOTICE)
     lat, lon = offset(1, 1)
     with pytest.raises(Conflict) as err:
         record_visit_outcome(book.app, visit_id=v.visit_id, outcome="not_at_home",

@@ -15,8 +15,10 @@ from dunwell.app.contacts import record_contact, record_promise
 from dunwell.app.field_plan import (
     NO_ADDRESS,
     NO_COORDINATES,
+    NO_NOTICE,
     SERVICE_MIN,
     SPEED_KMH,
+    VISIT_NOTICE_VALID_DAYS,
     AgentDay,
     Itinerary,
     ItineraryLine,
@@ -24,6 +26,7 @@ from dunwell.app.field_plan import (
     itineraries,
     itinerary_csv_rows,
     itinerary_text,
+    notice_refusal,
     plan_visits,
 )
 from dunwell.compliance.model import Channel, zone_of
@@ -169,7 +172,9 @@ def set_address(app: Dunwell, *, borrower_id: int, text: str, latitude: float | 
 def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime) -> VisitRecord:
     """Give a visit to ``agent_id`` by hand; refused (``agent_must_hold_valid_certificates``)
     unless the agent holds valid certificates in every required subject on the visit
-    date. The next plan of that date routes it on that agent's itinerary."""
+    date, and refused (``visit_must_have_prior_notice``) when the borrower's visit notice
+    does not allow a visit on that date. The next plan of that date routes it on that
+    agent's itinerary."""
     with app.uow() as uow:
         repo = FieldRepository(uow.conn)
         visit = repo.visit(visit_id)
@@ -179,6 +184,11 @@ def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime
                            code="visit_must_be_open_to_assign")
         require_certified(agent_id, repo.certificates([agent_id]).get(agent_id, ()),
                           visit.plan_date)
+        unnoticed = notice_refusal(uow, borrower_id=visit.borrower_id, on=visit.plan_date)
+        if unnoticed is not None:
+            raise Conflict(f"visit {visit_id} on {visit.plan_date} cannot be assigned: "
+                           f"{unnoticed}", code="visit_must_have_prior_notice",
+                           visit_id=visit_id)
         repo.update_visit(visit_id, agent_id=agent_id, pinned=True, sequence=None, eta=None,
                           status=VisitStatus.ASSIGNED.value,
                           reason="assigned by hand; run `dunwell field plan` to route it")
@@ -336,9 +346,11 @@ def book_currency(app: Dunwell, default: str = "CNY") -> str:
 __all__ = [
     "NO_ADDRESS",
     "NO_COORDINATES",
+    "NO_NOTICE",
     "ROI_DAYS",
     "SERVICE_MIN",
     "SPEED_KMH",
+    "VISIT_NOTICE_VALID_DAYS",
     "AgentDay",
     "AgentStatus",
     "Itinerary",

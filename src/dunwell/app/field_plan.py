@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letters import earliest_visit_dates
+from dunwell.app.letters import earliest_visit_date, earliest_visit_dates
+from dunwell.app.uow import UnitOfWork
 from dunwell.compliance.guard import decide
 from dunwell.compliance.model import Channel, ContactEvent, ContentTag, ProposedAction, Recipient
 from dunwell.field.assignment import Assignment, VisitToAssign, assign
@@ -196,15 +197,25 @@ def _candidates(day: _Day, actions: list[dict[str, Any]], existing: dict[int, Vi
 
 
 def _notice_refusal(day: _Day, borrower_id: int) -> str | None:
-    """Why the borrower may not be visited on the plan date for want of notice, or None.
-    The visit notice letter promises no visit before its date plus ``VISIT_NOTICE_DAYS``;
-    the plan keeps that promise."""
-    visit_from = day.visit_from.get(borrower_id)
+    return _notice_reason(day.visit_from.get(borrower_id), day.plan_date)
+
+
+def _notice_reason(visit_from: dt.date | None, on: dt.date) -> str | None:
+    """Why a visit on ``on`` would come without the notice it needs, or None. The visit
+    notice letter promises no visit before its date plus ``VISIT_NOTICE_DAYS``; the
+    plan keeps that promise."""
     if visit_from is None:
         return NO_NOTICE
-    if day.plan_date < visit_from:
+    if on < visit_from:
         return f"the visit notice allows visits from {visit_from.isoformat()}"
     return None
+
+
+def notice_refusal(uow: UnitOfWork, *, borrower_id: int, on: dt.date) -> str | None:
+    """Why ``borrower_id`` may not be visited on ``on`` for want of a visit notice (none
+    in the last ``VISIT_NOTICE_VALID_DAYS`` days, or one too recent), or None."""
+    since = on - dt.timedelta(days=VISIT_NOTICE_VALID_DAYS)
+    return _notice_reason(earliest_visit_date(uow, borrower_id=borrower_id, since=since), on)
 
 
 def _problem(day: _Day, to_assign: Sequence[VisitToAssign],
