@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse
 from dunwell.api.channels import router as channels_router
 from dunwell.api.deps import Runner, Services
 from dunwell.api.field import router as field_router
-from dunwell.api.portal import router as portal_router
 from dunwell.api.legal import router as legal_router
 from dunwell.api.letters import router as letters_router
 from dunwell.api.negotiation import router as negotiation_router
+from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
 from dunwell.api.sqlite import WalCheckpointer
 from dunwell.app.bootstrap import Dunwell, bootstrap
