@@ -33,7 +33,7 @@ demo: venv
 	$(BIN)/dunwell demo
 
 test: venv
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto
 
 bench: venv
 	$(BIN)/python bench/run_all.py

@@ -47,3 +47,12 @@ def app(db_url: str) -> Iterator[Dunwell]:
     dunwell = bootstrap(Settings(db_url=db_url, partitions=3, log_level="WARNING"))
     yield dunwell
     dunwell.engine.dispose()
+
+
+@pytest.fixture
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands' console 200 columns wide, whatever the terminal (or COLUMNS)
+    says, so a wide table prints each header on one line."""
+    from dunwell.cli.common import console
+
+    monkeypatch.setattr(console, "width", 200)

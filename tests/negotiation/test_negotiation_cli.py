@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dunwell.app.bootstrap import Dunwell
@@ -15,6 +16,7 @@ runner = CliRunner()
 CASE = "case-1-20250216"
 
 
+@pytest.mark.usefixtures("wide_console")
 def test_hardship_offers_approve_accept_and_show_the_plan(
         app: Dunwell, db_url: str, overdue: Callable[..., list[int]], tmp_path: Path) -> None:
     overdue()
@@ -25,7 +27,7 @@ def test_hardship_offers_approve_accept_and_show_the_plan(
                               "--evidence", str(scan), "--db", db_url])
     assert out.exit_code == 0, out.output
     assert "disposable income 2000.00" in out.output
-    table = runner.invoke(cli, ["offers", CASE, "--db", db_url], env={"COLUMNS": "200"})
+    table = runner.invoke(cli, ["offers", CASE, "--db", db_url])
     assert table.exit_code == 0, table.output
     assert "offers for case-1-20250216" in table.output and "approval needed" in table.output
     listed = json.loads(runner.invoke(cli, ["offers", CASE, "--json", "--db", db_url]).output)
@@ -45,7 +47,7 @@ def test_hardship_offers_approve_accept_and_show_the_plan(
     assert again.exit_code == 2 and "offer_must_be_unused" in again.output
     plans = json.loads(runner.invoke(cli, ["plan", "list", "--json", "--db", db_url]).output)
     assert [(p["plan_id"], p["status"]) for p in plans] == [(1, "active")]
-    shown = runner.invoke(cli, ["plan", "show", "1", "--db", db_url], env={"COLUMNS": "200"})
+    shown = runner.invoke(cli, ["plan", "show", "1", "--db", db_url])
     assert shown.exit_code == 0, shown.output
     assert shown.output.count("1000.00") >= 3 and "2025-04-01" in shown.output
     assert "3000.00" in shown.output  # the total

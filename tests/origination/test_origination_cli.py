@@ -36,24 +36,25 @@ def application_file(tmp_path: Path, **changes: Any) -> Path:
     return path
 
 
+@pytest.mark.usefixtures("wide_console")
 def test_apply_prints_the_decision_with_its_reasons(db: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["apply", "--json", str(application_file(tmp_path)),
-                                 "--db", db], env={"COLUMNS": "160"})
+                                 "--db", db])
     assert result.exit_code == 0, result.output
     assert "application 1: approve (created)" in result.output
     assert "90000.00 CNY" in result.output
     assert "Your risk grade is A." in result.output
     again = runner.invoke(app, ["apply", "--json", str(application_file(tmp_path)),
-                                "--lang", "zh-CN", "--db", db], env={"COLUMNS": "160"})
+                                "--lang", "zh-CN", "--db", db])
     assert "application 1: approve (replayed)" in again.output
     assert "您的风险等级为 A。" in again.output
 
 
+@pytest.mark.usefixtures("wide_console")
 def test_credit_line_show_prints_the_limit_and_what_is_available(db: str,
                                                                  tmp_path: Path) -> None:
     runner.invoke(app, ["apply", "--json", str(application_file(tmp_path)), "--db", db])
-    result = runner.invoke(app, ["credit-line", "show", "1", "--db", db],
-                           env={"COLUMNS": "160"})
+    result = runner.invoke(app, ["credit-line", "show", "1", "--db", db])
     assert result.exit_code == 0, result.output
     assert "credit line 1 (active), grade A at 0.108" in result.output
     assert result.output.count("90000.00") == 2  # the limit, and all of it available
