@@ -93,6 +93,22 @@ def test_a_case_letter_by_hand_uses_the_case_s_borrower(overdue_book: Dunwell) -
     assert err.value.code == "letter_kind_must_be_known"
 
 
+def test_a_letter_by_hand_passes_the_guard_like_any_contact(overdue_book: Dunwell) -> None:
+    # borrower 4 asked us to stop contacting them: no reminder letter, even by hand
+    with overdue_book.engine.connect() as conn:
+        case_id = conn.execute(sa.select(c.cases.c.case_id)
+                               .where(c.cases.c.borrower_id == 4)).scalar_one()
+    with overdue_book.uow() as uow:
+        before = len(LetterRepository(uow.conn).listing())
+    with pytest.raises(Conflict) as err:
+        issue_for_case(overdue_book, case_id=case_id, kind="reminder", now=NOW,
+                       business_date=LETTER_DAY)
+    assert err.value.code == "letter_must_pass_guard"
+    assert "CEASE" in str(err.value)
+    with overdue_book.uow() as uow:
+        assert len(LetterRepository(uow.conn).listing()) == before
+
+
 def test_no_letter_for_a_borrower_who_owes_nothing_overdue(app: Dunwell) -> None:
     open_small_book(app)
     with app.uow() as uow, pytest.raises(Conflict) as err:

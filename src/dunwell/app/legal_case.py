@@ -7,15 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from dunwell.app.legal import audit_entry, money_text, move_case, person_named, require_approved
-from dunwell.app.letters import issue_letter
+from dunwell.app.letters import issue_letter, letter_verdict
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.letters import LetterRecord
 from dunwell.collections.model import CaseStatus
-from dunwell.compliance.guard import decide
-from dunwell.compliance.model import Channel, ContentTag, ProposedAction, Recipient
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.legal.demand import KIND as DEMAND_KIND
 from dunwell.legal.errors import ReferralStateRejected
@@ -23,8 +20,6 @@ from dunwell.legal.model import LegalCase, LegalEvent, LegalState, Referral, Ref
 from dunwell.legal.tracking import allowed_after, apply_event, parse_state, replay
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import (
-    ActionRepository,
-    BorrowerRepository,
     CaseRepository,
 )
 from dunwell.store.legal_repo import LegalRepository, StoredEvent
@@ -108,8 +103,6 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
 #: What a demand letter does, in the guard's vocabulary.
 DEMAND_TAGS = ("payment_request", "private_and_confidential", "signpost_free_debt_advice",
                "instalment_plan")
-#: The borrower-local time a demand letter is judged at (letters go out in office hours).
-DEMAND_LOCAL_TIME = dt.time(10, 0)
 
 
 def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
@@ -126,13 +119,8 @@ def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
         raise ReferralStateRejected(
             f"the legal case of referral {referral_id} is {ref.legal_state.value}; no demand "
             "letter is sent", code="legal_case_must_be_open_for_demand")
-    profile = BorrowerRepository(uow.conn).get(ref.borrower_id)
-    when = dt.datetime.combine(business_date, DEMAND_LOCAL_TIME,
-                               tzinfo=ZoneInfo(profile.borrower.timezone))
-    action = ProposedAction(ts=when, channel=Channel.LETTER, recipient=Recipient.BORROWER,
-                            content_tags=frozenset(ContentTag(t) for t in DEMAND_TAGS))
-    history = ActionRepository(uow.conn).contacts_for([ref.borrower_id]).get(ref.borrower_id, [])
-    verdict = decide(action, history, profile.borrower, profile.jurisdiction)
+    verdict = letter_verdict(uow, borrower_id=ref.borrower_id, business_date=business_date,
+                             content_tags=DEMAND_TAGS)
     if not verdict.allowed:
         raise Conflict(f"the compliance guard does not allow the demand letter "
                        f"({verdict.rule}): {verdict.reason}",

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
@@ -50,11 +51,13 @@ from dunwell.channels.verification import (
 from dunwell.channels.verification import (
     letter_no as make_letter_no,
 )
-from dunwell.core.errors import InvalidInput
+from dunwell.compliance.guard import decide
+from dunwell.compliance.model import Channel, ContentTag, ProposedAction, Recipient, Verdict
+from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.providers.pdf import render_pdf
 from dunwell.providers.templating import TemplateBook
 from dunwell.settings import Settings
-from dunwell.store.collections_repo import BorrowerRepository
+from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
 from dunwell.store.letters_repo import LetterRepository
 
 #: Who signs the letters and how borrowers reach them. The name and phone come from
@@ -335,13 +338,45 @@ def list_letters(app: Dunwell, *, status: str | None = None,
 
 
 
+#: What a letter issued by hand does, in the compliance guard's vocabulary.
+HAND_LETTER_TAGS: dict[str, tuple[str, ...]] = {
+    "reminder": ("reminder_letter", "private_and_confidential", "signpost_free_debt_advice"),
+    "visit_notice": ("reminder_letter", "prior_notice", "private_and_confidential",
+                     "signpost_free_debt_advice"),
+}
+#: The borrower-local time a letter is judged at (letters go out in office hours).
+LETTER_LOCAL_TIME = dt.time(10, 0)
+
+
+def letter_verdict(uow: UnitOfWork, *, borrower_id: int, business_date: dt.date,
+                   content_tags: tuple[str, ...]) -> Verdict:
+    """The compliance guard's verdict on sending ``borrower_id`` a letter that does
+    ``content_tags`` on ``business_date`` (judged at 10:00 in the borrower's zone)."""
+    profile = BorrowerRepository(uow.conn).get(borrower_id)
+    when = dt.datetime.combine(business_date, LETTER_LOCAL_TIME,
+                               tzinfo=ZoneInfo(profile.borrower.timezone))
+    action = ProposedAction(ts=when, channel=Channel.LETTER, recipient=Recipient.BORROWER,
+                            content_tags=frozenset(ContentTag(t) for t in content_tags))
+    history = ActionRepository(uow.conn).contacts_for([borrower_id]).get(borrower_id, [])
+    return decide(action, history, profile.borrower, profile.jurisdiction)
+
+
 def issue_for_case(app: Dunwell, *, case_id: str, kind: str, now: dt.datetime,
                    business_date: dt.date | None = None) -> LetterRecord:
     """Issue one letter for a case by hand (one transaction); the business date
-    defaults to the book's open date. Repeating it the same day returns the same letter."""
+    defaults to the book's open date. It passes the compliance guard like any contact
+    (a borrower who asked us to stop writing gets no letter). Repeating it the same day
+    returns the same letter."""
     with app.uow() as uow:
         day = business_date or uow.book.require().business_date
         borrower_id = LetterRepository(uow.conn).case_borrower(case_id)
+        if kind in HAND_LETTER_TAGS:
+            verdict = letter_verdict(uow, borrower_id=borrower_id, business_date=day,
+                                     content_tags=HAND_LETTER_TAGS[kind])
+            if not verdict.allowed:
+                raise Conflict(f"the compliance guard does not allow this letter "
+                               f"({verdict.rule}): {verdict.reason}",
+                               code="letter_must_pass_guard")
         letter = issue_letter(uow, borrower_id=borrower_id, case_id=case_id, kind=kind,
                               business_date=day, now=now, settings=app.settings)
         uow.commit()
