@@ -169,3 +169,43 @@ def test_a_term_extension_accrues_its_interest_through_cob(
     assert sum(bal.get(a, 0) for a in RECEIVABLES) == sum(
         i.interest_accrued_minor - i.paid_interest_minor + i.unpaid_principal_minor
         + i.unpaid_penalty_minor + i.unpaid_fee_minor for i in loan.installments)
+
+
+def test_an_offer_holds_its_quote_when_accepted_days_later(
+        app: Dunwell, overdue: Callable[..., list[int]],
+        run_days: Callable[[dt.date, dt.date], None]) -> None:
+    # offered on 1 March (the whole debt over six payments, nothing waived), accepted on
+    # 4 March: the three days' interest and penalty that accrued meanwhile are waived so
+    # the borrower pays exactly what they were offered
+    overdue()
+    assess_hardship(app, case_id=CASE, reason="family_emergency",
+                    monthly_income_minor=600_000, essential_expenses_minor=350_000,
+                    other_debt_payments_minor=50_000, evidence=[], vulnerable=False,
+                    source="field_agent", now=NOW)
+    book = offer_book(app, case_id=CASE, business_date=dt.date(2025, 3, 1))
+    chosen = next(o for o in book.offers
+                  if o.offer.kind is OfferKind.INSTALMENT_PLAN and o.offer.months == 6)
+    assert chosen.offer.waiver.total_minor == 0
+    approve_offer(app, offer_id=chosen.offer_id, approver_id="c-1", role="collector", now=NOW)
+    with app.uow() as uow:
+        before = uow.ledger.balances(loan_id=1)
+    run_days(dt.date(2025, 3, 2), dt.date(2025, 3, 4))
+    with app.uow() as uow:
+        between = uow.ledger.balances(loan_id=1)
+    accrued = sum(between.get(a, 0) - before.get(a, 0)
+                  for a in (Account.INTEREST_RECEIVABLE, Account.PENALTY_RECEIVABLE))
+    assert accrued > 0
+    plan = accept_offer(app, offer_id=chosen.offer_id, now=NOW + dt.timedelta(days=3))
+    with app.uow() as uow:
+        loan = uow.loans.get(1)
+        bal = uow.ledger.balances(loan_id=1)
+        assert uow.ledger.total() == 0
+    mine = [i for i in loan.installments if plan.first_n <= i.n <= plan.last_n]
+    assert [i.unpaid_total_minor for i in mine] == [i.total_minor
+                                                    for i in chosen.offer.instalments]
+    assert bal[Account.WAIVER_EXPENSE] == accrued
+    assert sum(bal.get(a, 0) for a in RECEIVABLES) == chosen.offer.debt.total_minor
+    with app.engine.connect() as conn:
+        text = conn.execute(sa.select(c.case_timeline.c.text)
+                            .where(c.case_timeline.c.kind == "plan_accepted")).scalar_one()
+    assert f"of which {accrued} accrued since the offer" in text

@@ -16,10 +16,10 @@ from dunwell.lending.loans import InstallmentState, LoanState, book_loan
 from dunwell.lending.model import LoanStatus, Product, RepaymentMethod
 from dunwell.lending.products import load_product
 from dunwell.lending.schedules import build_schedule
-from dunwell.negotiation.model import Assessment, HardshipReason
+from dunwell.negotiation.model import Assessment, Debt, HardshipReason, Waiver
 from dunwell.negotiation.offers import LoanTerms, generate_offers
 from dunwell.negotiation.policy import builtin_approvals, builtin_policy
-from dunwell.negotiation.restructure import current_debt, plan_status, restructure
+from dunwell.negotiation.restructure import current_debt, held_quote, plan_status, restructure
 
 START = dt.date(2025, 1, 15)
 TODAY = dt.date(2025, 3, 20)
@@ -92,3 +92,31 @@ def test_restructuring_balances_and_matches_the_new_schedule(loan: LoanState,
     status, _ = plan_status(done.loan, first_n=done.first_n, last_n=done.last_n,
                             business_date=TODAY, grace_days=5)
     assert status.value == "active"
+
+
+@given(quoted=st.builds(Debt, st.integers(1, 10**7), st.integers(0, 10**5),
+                        st.integers(0, 10**5), st.integers(0, 10**4)),
+       grown=st.tuples(st.integers(0, 10**4), st.integers(0, 10**4), st.integers(0, 10**3)),
+       waived=st.integers(0, 10**5))
+def test_a_held_quote_waives_exactly_what_accrued_since(quoted: Debt,
+                                                         grown: tuple[int, int, int],
+                                                         waived: int) -> None:
+    waiver = Waiver(penalty_minor=min(waived, quoted.penalty_minor))
+    today = Debt(quoted.principal_minor, quoted.interest_minor + grown[0],
+                 quoted.penalty_minor + grown[1], quoted.fee_minor + grown[2])
+    held = held_quote(quoted, today, waiver)
+    assert held is not None
+    debt, new_waiver = held
+    assert debt == today
+    # the borrower still pays what was quoted
+    assert debt.total_minor - new_waiver.total_minor == quoted.total_minor - waiver.total_minor
+    assert new_waiver.principal_minor == 0
+
+
+def test_a_quote_does_not_hold_once_a_payment_moved_the_debt() -> None:
+    quoted = Debt(300_000, 3_928, 650, 0)
+    assert held_quote(quoted, quoted, Waiver()) == (quoted, Waiver())
+    paid_principal = Debt(290_000, 3_928, 650, 0)
+    paid_interest = Debt(300_000, 3_000, 700, 0)
+    assert held_quote(quoted, paid_principal, Waiver()) is None
+    assert held_quote(quoted, paid_interest, Waiver()) is None

@@ -23,7 +23,7 @@ from dunwell.compliance.model import Flag
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.ids import fingerprint
 from dunwell.negotiation.approvals import authorise
-from dunwell.negotiation.errors import HardshipRejected, OfferRejected
+from dunwell.negotiation.errors import HardshipRejected, OfferRejected, RestructureRejected
 from dunwell.negotiation.model import (
     Assessment,
     AssessmentSource,
@@ -41,7 +41,7 @@ from dunwell.negotiation.policy import (
     builtin_approvals,
     builtin_policy,
 )
-from dunwell.negotiation.restructure import current_debt, plan_status, restructure
+from dunwell.negotiation.restructure import current_debt, held_quote, plan_status, restructure
 from dunwell.store.collections_repo import CaseRepository
 from dunwell.store.negotiation_repo import (
     HardshipRecord,
@@ -314,9 +314,20 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
         moved = change_status(case, CaseStatus.PLAN, today,
                               f"plan accepted: {rec.offer.label}, offer {offer_id}")
         loan = uow.loans.get(rec.loan_id)
+        owed, _ = current_debt(loan)
+        held = held_quote(rec.offer.debt, owed, rec.offer.waiver)
+        if held is None:
+            raise RestructureRejected(
+                f"loan {loan.loan_id} owes {owed.total_minor} minor units, not the "
+                f"{rec.offer.debt.total_minor} offer {offer_id} was made for, and not only "
+                "by what accrued since (a payment or a reversal came in); make new offers",
+                code="plan_must_cover_debt", offered=rec.offer.debt.total_minor,
+                owed=owed.total_minor)
+        debt, waiver = held
+        held_minor = waiver.total_minor - rec.offer.waiver.total_minor
         entry_id = f"rst:{loan.loan_id}:{offer_id}"
-        done = restructure(loan, debt=rec.offer.debt, instalments=rec.offer.instalments,
-                           waiver=rec.offer.waiver, business_date=today, entry_id=entry_id)
+        done = restructure(loan, debt=debt, instalments=rec.offer.instalments,
+                           waiver=waiver, business_date=today, entry_id=entry_id)
         if done.entry is not None:
             uow.ledger.post(done.entry)
         uow.loans.save(done.loan)
@@ -334,11 +345,14 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
         repo.add_timeline(rec.case_id, today, "plan_accepted",
                           f"plan {plan.plan_id} ({rec.offer.label}): {rec.offer.months} payments"
                           f" of up to {rec.offer.monthly_payment_minor}, waived "
-                          f"{rec.offer.waiver.total_minor}")
+                          f"{waiver.total_minor}"
+                          + (f" (of which {held_minor} accrued since the offer, which holds "
+                             "its quote)" if held_minor else ""))
         record(uow, at=now, entries=[("plan_accepted", f"case:{rec.case_id}", {
             "plan_id": plan.plan_id, "offer_id": offer_id, "loan_id": loan.loan_id,
             "kind": rec.offer.kind.value, "months": rec.offer.months,
-            "waiver_minor": rec.offer.waiver.total_minor, "entry_id": plan.entry_id,
+            "waiver_minor": waiver.total_minor, "accrued_since_offer_minor": held_minor,
+            "entry_id": plan.entry_id,
             "approved_by": rec.approved_by})])
         uow.commit()
         return plan

@@ -68,6 +68,21 @@ def check_covers(debt: Debt, instalments: Sequence[PlanInstalment], waiver: Waiv
                 code="plan_must_cover_debt", component=comp, planned=planned, owed=owed)
 
 
+def held_quote(quoted: Debt, today: Debt, waiver: Waiver) -> tuple[Debt, Waiver] | None:
+    """An offer holds the amount it quoted until it expires: what accrued on the loan
+    since the quote (interest, penalty, fees — never principal) joins the waiver, so
+    the borrower pays exactly what they were offered. None when the debt moved any
+    other way (a payment or a reversal): the quote no longer describes the loan."""
+    grown = (today.interest_minor - quoted.interest_minor,
+             today.penalty_minor - quoted.penalty_minor, today.fee_minor - quoted.fee_minor)
+    if today.principal_minor != quoted.principal_minor or min(grown) < 0:
+        return None
+    return today, Waiver(principal_minor=waiver.principal_minor,
+                         interest_minor=waiver.interest_minor + grown[0],
+                         penalty_minor=waiver.penalty_minor + grown[1],
+                         fee_minor=waiver.fee_minor + grown[2])
+
+
 def restructure(loan: LoanState, *, debt: Debt, instalments: Sequence[PlanInstalment],
                 waiver: Waiver, business_date: dt.date, entry_id: str) -> Restructure:
     """The loan under the plan. ``debt`` is what the plan was made for; if the loan's
