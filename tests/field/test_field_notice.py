@@ -24,6 +24,7 @@ from dunwell.app.letters import earliest_visit_date, earliest_visit_dates
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.core.errors import Conflict
 from dunwell.field.model import VisitRecord, VisitStatus
+from dunwell.store.collections_repo import ActionRepository
 from dunwell.store.field_repo import FieldRepository
 
 
@@ -60,6 +61,27 @@ def test_a_notice_sent_three_days_ago_holds_the_visit_until_the_date_it_names(
     v = visit_of(book.app, 7)
     assert v.status is VisitStatus.UNASSIGNED
     assert v.reason == f"the visit notice allows visits from {DAY + dt.timedelta(days=4)}"
+
+
+def test_a_visit_held_for_its_notice_is_proposed_again_until_it_can_go_ahead(
+        book: Book) -> None:
+    borrower_with_visit(book.app, 7, notice_days_before=3)
+    plan(book.app)
+
+    def visit_steps_done() -> dict[int, list[str | None]]:
+        with book.app.uow() as uow:
+            done = ActionRepository(uow.conn).done_for([1, 7])
+        return {b: [a.step_id for a in done.get(b, [])] for b in (1, 7)}
+
+    # held back: the strategy does not count the step as done, so tomorrow's run
+    # proposes the visit again (the guard and the plan judge it afresh)
+    assert visit_steps_done() == {1: ["d37_field_visit"], 7: []}
+    # with a notice old enough the same day's re-plan sends the agent, and the step is
+    # done again
+    give_visit_notice(book.app, 7, on=DAY - dt.timedelta(days=VISIT_NOTICE_DAYS))
+    plan(book.app)
+    assert visit_of(book.app, 7).status is VisitStatus.PLANNED
+    assert visit_steps_done() == {1: ["d37_field_visit"], 7: ["d37_field_visit"]}
 
 
 @pytest.mark.parametrize("days_before", [VISIT_NOTICE_DAYS, 20, VISIT_NOTICE_VALID_DAYS])
@@ -125,3 +147,12 @@ def test_a_hand_assignment_made_before_the_notice_rule_is_held_back_at_the_next_
                              at=dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC),
                              latitude=lat, longitude=lon)
     assert err.value.code == "visit_must_be_planned"
+
+
+def test_a_visit_without_coordinates_also_waits_for_another_day(book: Book) -> None:
+    put_visit_case(book.app, 8)  # notice in time, but no address on file
+    plan(book.app)
+    assert visit_of(book.app, 8).status is VisitStatus.UNASSIGNED
+    with book.app.uow() as uow:
+        done = ActionRepository(uow.conn).done_for([8])
+    assert done.get(8, []) == []  # proposed again tomorrow, once the address is added

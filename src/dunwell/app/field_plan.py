@@ -149,6 +149,14 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
             if row["reason"]:
                 report.reasons[str(row["reason"])] += 1
         repo.drop_unfinished(plan_date, rows)
+        # a visit that could not go ahead today (no notice in time, no coordinates, no
+        # certified agent, no room on a route, the guard at its ETA) is held: the
+        # strategy proposes it again tomorrow, until its ladder window closes
+        waiting = {aid for aid, row in rows.items()
+                   if row["status"] in (VisitStatus.UNASSIGNED.value, VisitStatus.DEFERRED.value)}
+        held = ActionRepository(uow.conn)
+        held.hold(sorted(waiting))
+        held.hold(sorted(set(rows) - waiting), held=False)
         report.planned = report.statuses.get(VisitStatus.PLANNED.value, 0)
         summary = report.to_json()
         repo.save_plan(plan_date, solver=router.name, time_limit_s=time_limit_s, at=now,

@@ -57,6 +57,10 @@ class StoredCase:
     strategy_version: int
 
 
+#: ``case_actions.status`` of an allowed action held back before it reached the borrower.
+HELD = "held"
+
+
 class BorrowerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -301,16 +305,30 @@ class ActionRepository:
         assert pk is not None
         return int(pk[0])
 
+    def hold(self, action_ids: Sequence[int], *, held: bool = True) -> None:
+        """Mark allowed actions as held back before they reached the borrower (a visit
+        without its notice in time), so the strategy proposes the step again; or,
+        with ``held=False``, as planned again."""
+        ids = list(action_ids)
+        for chunk in _chunks(ids):
+            q = update(c.case_actions).where(c.case_actions.c.action_id.in_(chunk),
+                                             c.case_actions.c.decision == "allow")
+            if not held:
+                q = q.where(c.case_actions.c.status == HELD)
+            self.conn.execute(q.values(status=HELD if held else "planned"))
+
     def done_for(self, borrower_ids: Sequence[int]) -> dict[int, list[PastAction]]:
         """Ladder steps already decided, per borrower: allowed, internal, or denied (a
-        denial is final for that step; a deferred step is proposed again)."""
+        denial is final for that step; a deferred step, or an allowed one held back
+        before it reached the borrower, is proposed again)."""
         out: dict[int, list[PastAction]] = defaultdict(list)
         for chunk in _chunks(borrower_ids):
             q = (select(c.case_actions.c.borrower_id, c.case_actions.c.business_date,
                         c.case_actions.c.kind, c.case_actions.c.step_id,
                         c.case_actions.c.due_date, c.case_actions.c.occurrence)
                  .where(c.case_actions.c.borrower_id.in_(chunk),
-                        c.case_actions.c.decision.in_(("allow", "internal", "deny")))
+                        c.case_actions.c.decision.in_(("allow", "internal", "deny")),
+                        c.case_actions.c.status != HELD)
                  .order_by(c.case_actions.c.action_id))
             for bid, on, kind, step, due, occ in self.conn.execute(q):
                 out[int(bid)].append(PastAction(on=on, kind=ActionKind(kind), step_id=step,
