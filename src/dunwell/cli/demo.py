@@ -125,6 +125,10 @@ def demo(
     early_warning: Annotated[bool, typer.Option(
         help="Train an early-warning model on a separate simulated book first, and "
              "score the book after every close.")] = True,
+    serve: Annotated[bool, typer.Option(
+        help="Then serve the app on 127.0.0.1 (the API, the letter check and the "
+             "borrower's hardship page) until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve.")] = 8000,
 ) -> None:
     """Book sample loans across all four repayment methods and run COB day by day."""
     with clear_errors():
@@ -166,3 +170,23 @@ def demo(
                       f"--db {db}`; letters: `dunwell letters list --db {db}`")
     console.print(f"book kept in {db}; try `dunwell portfolio --db {db}` or "
                   f"`dunwell loan 1 --db {db}`")
+    if serve:
+        _serve(app, port, db)
+
+
+def _serve(app: Dunwell, port: int, db: str) -> None:
+    """Serve the demo book: the API and the borrower's pages, with a letter to try."""
+    import uvicorn
+
+    from dunwell.api.app import create_app
+
+    with app.uow() as uow:
+        letters = LetterRepository(uow.conn).listing(limit=1)
+    base = f"http://127.0.0.1:{port}"
+    console.print(f"serving {db} on {base}: API at /openapi.json, the borrower's hardship "
+                  f"page at {base}/portal/hardship")
+    if letters:
+        code = letters[0].verification_code
+        console.print(f"a letter to check: {base}/letters/verify/{code} (its code also opens "
+                      "the hardship page)")
+    uvicorn.run(create_app(dunwell=app), host="127.0.0.1", port=port, log_level="warning")
