@@ -19,7 +19,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from dunwell.api.deps import ServicesDep
+from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ErrorOut
 from dunwell.app.outbox import record_delivery
 
@@ -54,7 +54,7 @@ async def post_status(provider: str, body: StatusIn, svc: ServicesDep,
                              "message": "send Authorization: Bearer <the configured "
                                         "callback token>", "field": "authorization"},
                             status_code=401)
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     at = body.at or now
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)

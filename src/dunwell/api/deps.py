@@ -3,6 +3,7 @@ origination, how commands run), the idempotency key and the reply language."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
@@ -45,6 +46,12 @@ async def _services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, in UTC: routes read it here and pass it to the commands."""
+    return dt.datetime.now(dt.UTC)
+
 IdempotencyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=128,
     description="The command's idempotency key (or idempotency_key in the body).")]

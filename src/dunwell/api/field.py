@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from dunwell.api.deps import ServicesDep
+from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.app.field import (
     assign_visit,
     book_currency,
@@ -57,16 +57,13 @@ def visit_out(v: VisitRecord, currency: str) -> dict[str, Any]:
             "distance_from_address_m": v.distance_from_address_m, "letter_no": v.letter_no}
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 @router.post("/visits/{visit_id}/assign", responses=ERRORS)
 async def post_assign(visit_id: int, body: AssignIn, svc: ServicesDep) -> dict[str, Any]:
     """Give a visit to an agent by hand (only a certified agent)."""
 
     def command() -> dict[str, Any]:
-        rec = assign_visit(svc.dunwell, visit_id=visit_id, agent_id=body.agent_id, now=_now())
+        rec = assign_visit(svc.dunwell, visit_id=visit_id, agent_id=body.agent_id, now=utc_now())
         return visit_out(rec, book_currency(svc.dunwell))
 
     return await svc.run(command)

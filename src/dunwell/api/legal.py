@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
-from dunwell.api.deps import ServicesDep
+from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.app.legal import approve_referral, propose_referral, reject_referral, review_queue
 from dunwell.app.legal_case import LegalCaseView, legal_case, record_legal_event
 from dunwell.core.errors import InvalidInput
@@ -134,9 +134,6 @@ def case_out(v: LegalCaseView) -> LegalCaseOut:
                               recorded_by=s.recorded_by) for s in v.events])
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 @router.get("/referrals", response_model=list[ReferralOut])
 async def get_referrals(svc: ServicesDep, status_: Annotated[str | None, Query(
@@ -177,7 +174,7 @@ async def post_referral(body: ProposalIn, svc: ServicesDep) -> ReferralOut:
         with svc.dunwell.uow() as uow:
             day = body.business_date or uow.book.require().business_date
             ref = propose_referral(uow, case_id=body.case_id, business_date=day,
-                                   proposed_by=body.proposed_by, now=_now(), note=body.note)
+                                   proposed_by=body.proposed_by, now=utc_now(), note=body.note)
             uow.commit()
         return referral_out(ref)
 
@@ -192,7 +189,7 @@ async def _decide(referral_id: int, body: DecisionIn, svc: ServicesDep,
         with svc.dunwell.uow() as uow:
             day = body.business_date or uow.book.require().business_date
             ref = fn(uow, referral_id=referral_id, approver=body.approver, role=body.role,
-                     note=body.note, business_date=day, now=_now())
+                     note=body.note, business_date=day, now=utc_now())
             uow.commit()
         return referral_out(ref)
 
@@ -223,7 +220,7 @@ async def post_event(referral_id: ReferralPath, body: EventIn, svc: ServicesDep)
             view = record_legal_event(
                 uow, referral_id=referral_id, event=body.event, on=day,
                 cost_minor=to_minor(body.cost, currency, field="cost"),
-                recorded_by=body.recorded_by, now=_now(), court=body.court,
+                recorded_by=body.recorded_by, now=utc_now(), court=body.court,
                 reference=body.reference, note=body.note,
                 idempotency_key=body.idempotency_key)
             uow.commit()

@@ -5,13 +5,12 @@ Amounts are decimal strings in major units."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from dunwell.api.deps import ServicesDep
+from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.app.negotiation import (
     OfferBook,
     accept_offer,
@@ -81,9 +80,6 @@ def _book_out(book: OfferBook, currency: str) -> dict[str, Any]:
             "unaffordable": book.unaffordable, "referral": book.referral}
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 @router.post("/hardship", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def post_hardship(body: HardshipIn, svc: ServicesDep) -> dict[str, Any]:
@@ -103,7 +99,7 @@ async def post_hardship(body: HardshipIn, svc: ServicesDep) -> dict[str, Any]:
             other_debt_payments_minor=to_minor(body.other_debt_payments, cur,
                                                field="other_debt_payments"),
             evidence=[f"{e.reference}:{e.sha256}" for e in body.evidence],
-            vulnerable=body.vulnerable, source=body.source, now=_now(), loan_id=body.loan_id)
+            vulnerable=body.vulnerable, source=body.source, now=utc_now(), loan_id=body.loan_id)
         book = offer_book(app, case_id=body.case_id, business_date=info.business_date)
         return _book_out(book, cur)
 
@@ -131,7 +127,7 @@ async def post_approve(offer_id: int, body: ApprovalIn, svc: ServicesDep) -> dic
         with svc.dunwell.uow() as uow:
             cur = uow.book.require().currency
         rec = approve_offer(svc.dunwell, offer_id=offer_id, approver_id=body.by,
-                            role=body.role, now=_now())
+                            role=body.role, now=utc_now())
         return offer_out(rec, cur)
 
     return await svc.run(command)
@@ -143,6 +139,6 @@ async def post_accept(offer_id: int, svc: ServicesDep) -> dict[str, Any]:
     """The borrower accepts an approved offer: the loan is restructured."""
 
     def command() -> dict[str, Any]:
-        return plan_out(accept_offer(svc.dunwell, offer_id=offer_id, now=_now()))
+        return plan_out(accept_offer(svc.dunwell, offer_id=offer_id, now=utc_now()))
 
     return await svc.run(command)

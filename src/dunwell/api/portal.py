@@ -5,7 +5,6 @@ nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from dunwell.api.deps import ServicesDep
+from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.app.negotiation import OfferBook
 from dunwell.app.portal import hardship_from_portal
 from dunwell.core.errors import DomainError
@@ -69,7 +68,7 @@ async def hardship_submit(request: Request, svc: ServicesDep) -> HTMLResponse:
             svc.dunwell, letter_code=str(form["code"]), reason=str(form["reason"]),
             monthly_income=str(form["income"]), essential_expenses=str(form["expenses"]),
             other_debt_payments=str(form["other_debts"]), vulnerable=bool(form["vulnerable"]),
-            now=dt.datetime.now(dt.UTC))
+            now=utc_now())
 
     try:
         book = await svc.run(command)

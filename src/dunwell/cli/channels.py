@@ -22,7 +22,7 @@ from dunwell.app.outbox import (
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.model import Message
 from dunwell.channels.rules import template_problems
-from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.providers.templating import (
     BUILTIN_DIRECTORY,
@@ -42,7 +42,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 
 def _now(text: str | None) -> dt.datetime:
     if text is None:
-        return dt.datetime.now(dt.UTC)
+        return now()
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:

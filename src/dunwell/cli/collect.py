@@ -11,16 +11,12 @@ from rich.table import Table
 
 from dunwell.app.collect import CollectReport, Experiment, collect_day
 from dunwell.app.contacts import record_contact, record_promise
-from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.cli.strategy import resolve
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
 from dunwell.store.collections_repo import ActionRepository, CaseRepository
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _aware(text: str, field: str) -> dt.datetime:
@@ -60,7 +56,7 @@ def collect(
                       TextColumn("borrowers"), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("collect", total=None)
-            report = collect_day(app, day, now=_now(), experiment=exp, strategies=chosen,
+            report = collect_day(app, day, now=now(), experiment=exp, strategies=chosen,
                                  progress=lambda done, total: bar.update(
                                      task, completed=done, total=total))
     console.print(summary_table(report))
@@ -157,7 +153,7 @@ def contact(
         app = app_for(db)
         with app.uow() as uow:
             record_contact(uow, borrower_id=borrower_id, at=_aware(at, "--at"), channel=channel,
-                           outcome=outcome, direction=direction, now=_now())
+                           outcome=outcome, direction=direction, now=now())
             uow.commit()
     console.print(f"recorded {direction} {channel} for borrower {borrower_id}: {outcome}")
 
@@ -175,6 +171,6 @@ def promise(
             info = uow.book.require()
             record_promise(uow, case_id=case_id, amount_minor=to_minor(amount, info.currency),
                            due_date=parse_date(by, field="--by"), today=info.business_date,
-                           now=_now())
+                           now=now())
             uow.commit()
     console.print(f"promise recorded on {case_id}: {amount} {info.currency} by {by}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -21,6 +22,11 @@ DbOption = Annotated[
 ]
 
 console = Console()
+
+
+def now() -> dt.datetime:
+    """The wall clock, in UTC: commands read it here and pass it inwards."""
+    return dt.datetime.now(dt.UTC)
 
 
 def app_for(db: str | None) -> Dunwell:

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from dunwell.app import field as svc
 from dunwell.app.bootstrap import Dunwell
-from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
@@ -33,9 +33,6 @@ field_app.add_typer(cert_app, name="cert")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _hhmm(text: str, name: str) -> dt.time:
@@ -85,7 +82,7 @@ def agent_add(
             longitude=lon, radius_m=radius_m, shift_start=_hhmm(start, "--shift"),
             shift_end=_hhmm(end, "--shift"), visits_per_day_max=capacity,
             hourly_cost_minor=to_minor(hourly_cost, currency, field="--hourly-cost"),
-            cost_per_km_minor=to_minor(cost_per_km, currency, field="--cost-per-km"), now=_now())
+            cost_per_km_minor=to_minor(cost_per_km, currency, field="--cost-per-km"), now=now())
     console.print(f"agent {agent.agent_id} ({agent.name}): {agent.territory.name}, radius "
                   f"{agent.territory.radius_m} m, shift {shift}, {capacity} visits/day; add "
                   "certificates with `dunwell field cert add`")
@@ -139,7 +136,7 @@ def cert_add(
         cert = svc.add_certificate(app, agent_id=agent_id, subject=subject,
                                    expires_on=parse_date(expires, field="--expires"),
                                    issued_on=_day(issued, app, "--issued"), number=number,
-                                   now=_now())
+                                   now=now())
     console.print(f"certificate {cert.number}: {agent_id} in {cert.subject.value}, valid "
                   f"{cert.issued_on} to {cert.expires_on}")
 
@@ -155,7 +152,7 @@ def address(
     """Store a borrower's address and its coordinates (nothing is geocoded online)."""
     with clear_errors():
         stored = svc.set_address(app_for(db), borrower_id=borrower_id, text=text, latitude=lat,
-                                 longitude=lon, now=_now())
+                                 longitude=lon, now=now())
     where = (f"{stored.location.latitude}, {stored.location.longitude}" if stored.location
              else "no coordinates: visits cannot be planned until they are added")
     console.print(f"borrower {borrower_id}: {stored.text} ({where})")
@@ -183,7 +180,7 @@ def plan(
         with Progress(TextColumn("plan {task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task(str(day), total=3)
-            report = svc.plan_visits(app, plan_date=day, router=router, now=_now(),
+            report = svc.plan_visits(app, plan_date=day, router=router, now=now(),
                                      time_limit_s=time_limit,
                                      progress=lambda stage, done, total: bar.update(
                                          task, completed=done, total=total,
@@ -273,7 +270,7 @@ def assign(
     """Give a visit to an agent by hand; refused unless the agent holds valid
     certificates in every required subject on the visit date."""
     with clear_errors():
-        visit = svc.assign_visit(app_for(db), visit_id=visit_id, agent_id=agent_id, now=_now())
+        visit = svc.assign_visit(app_for(db), visit_id=visit_id, agent_id=agent_id, now=now())
     console.print(f"visit {visit.visit_id} assigned to {agent_id}; re-run `dunwell field plan "
                   f"--date {visit.plan_date}` to route it")
 

@@ -23,7 +23,7 @@ from dunwell.app.legal import (
 )
 from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
-from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
@@ -39,9 +39,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 ReferralArg = Annotated[int, typer.Argument(help="Referral id (see `dunwell legal list`).")]
 ByOption = Annotated[str, typer.Option("--by", help="Your name, as it goes on the record.")]
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _day(app: Dunwell, date: str | None) -> dt.date:
@@ -94,7 +91,7 @@ def queue(date: DateOption = None, as_json: JsonOption = False, db: DbOption = N
         app = app_for(db)
         day = _day(app, date)
         with app.uow() as uow:
-            made = queue_legal_reviews(uow, business_date=day, now=_now())
+            made = queue_legal_reviews(uow, business_date=day, now=now())
             waiting = review_queue(uow)
             uow.commit()
     if as_json:
@@ -144,7 +141,7 @@ def propose(
         day = _day(app, date)
         with app.uow() as uow:
             ref = propose_referral(uow, case_id=case_id, business_date=day,
-                                   proposed_by=by or _user(), now=_now(), note=note)
+                                   proposed_by=by or _user(), now=now(), note=note)
             uow.commit()
     if as_json:
         typer.echo(json.dumps(_as_json(ref), ensure_ascii=False))
@@ -161,7 +158,7 @@ def _decision(approve: bool, referral_id: int, by: str, role: str, note: str,
         fn = approve_referral if approve else reject_referral
         with app.uow() as uow:
             ref = fn(uow, referral_id=referral_id, approver=by, role=role, note=note,
-                     business_date=day, now=_now())
+                     business_date=day, now=now())
             uow.commit()
     return ref
 
@@ -195,7 +192,7 @@ def demand(referral_id: ReferralArg, date: DateOption = None, as_json: JsonOptio
         app = app_for(db)
         day = _day(app, date)
         with app.uow() as uow:
-            letter = issue_demand(uow, referral_id=referral_id, business_date=day, now=_now(),
+            letter = issue_demand(uow, referral_id=referral_id, business_date=day, now=now(),
                                   settings=app.settings)
             uow.commit()
     if as_json:
@@ -217,7 +214,7 @@ def bundle(referral_id: ReferralArg,
         with Progress(SpinnerColumn(), TextColumn(f"evidence bundle for referral {referral_id}"),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
             bar.add_task("bundle", total=None)
-            done = export_bundle(app, referral_id=referral_id, out_dir=out, now=_now())
+            done = export_bundle(app, referral_id=referral_id, out_dir=out, now=now())
     table = Table(title=f"evidence bundle for referral {referral_id}")
     table.add_column("file")
     table.add_column("what")
@@ -295,7 +292,7 @@ def event(
                 cost, currency if len(currency) == 3 else "CNY", field="--cost")
             view = record_legal_event(
                 uow, referral_id=referral_id, event=name, on=day, cost_minor=minor,
-                recorded_by=by or _user(), now=_now(), court=court, reference=reference,
+                recorded_by=by or _user(), now=now(), court=court, reference=reference,
                 note=note)
             uow.commit()
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -21,15 +20,12 @@ from dunwell.app.letters import (
 )
 from dunwell.channels.letters import LetterRecord
 from dunwell.channels.verification import grouped
-from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 
 letters_app = typer.Typer(no_args_is_help=True, help="Letters: issue, print, track and "
                                                      "verify reminder letters and notices.")
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _row(letter: LetterRecord) -> dict[str, object]:
@@ -90,7 +86,7 @@ def issue(
     with clear_errors():
         app = app_for(db)
         day = parse_date(date, field="--date") if date else None
-        letter = issue_for_case(app, case_id=case, kind=kind, now=_now(), business_date=day)
+        letter = issue_for_case(app, case_id=case, kind=kind, now=now(), business_date=day)
     console.print(f"letter {letter.letter_no} ({letter.kind}, {letter.language}) is "
                   f"{letter.status.value}; verification code "
                   f"{grouped(letter.verification_code)}")
@@ -124,7 +120,7 @@ def event(
 ) -> None:
     """Record what happened to a letter; an event its state does not allow is refused."""
     with clear_errors():
-        letter = record_event(app_for(db), letter_no=letter_no, event=name, at=_now(),
+        letter = record_event(app_for(db), letter_no=letter_no, event=name, at=now(),
                               method=method, proof=proof, note=note)
     console.print(f"letter {letter.letter_no} is {letter.status.value}")
 
@@ -168,7 +164,7 @@ def print_(
                       TextColumn("letters"), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("print", total=None)
-            written = print_letters(app, business_date=day, out_dir=out, now=_now(),
+            written = print_letters(app, business_date=day, out_dir=out, now=now(),
                                     progress=lambda done, total: bar.update(
                                         task, completed=done, total=total))
     console.print(f"printed {len(written)} letter(s) to {out}")

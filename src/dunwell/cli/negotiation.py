@@ -3,7 +3,6 @@ approve|accept|list|show``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -20,7 +19,7 @@ from dunwell.app.negotiation import (
     plan_view,
     plans,
 )
-from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
 
@@ -28,9 +27,6 @@ plan_app = typer.Typer(help="Repayment plans: approve and accept offers, list an
                        no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _evidence(paths: list[Path]) -> list[str]:
@@ -73,7 +69,7 @@ def hardship(
             essential_expenses_minor=to_minor(expenses, cur, field="--expenses"),
             other_debt_payments_minor=to_minor(other_debts, cur, field="--other-debts"),
             evidence=_evidence(evidence or []), vulnerable=vulnerable, source=source,
-            now=_now(), loan_id=loan_id)
+            now=now(), loan_id=loan_id)
     console.print(f"hardship assessment {rec.assessment_id} on {case_id} (loan {rec.loan_id}): "
                   f"disposable income {format_minor(rec.disposable_income_minor, cur)} a month"
                   + ("; vulnerable flag set" if rec.assessment.vulnerable else ""))
@@ -139,7 +135,7 @@ def approve(
     """Approve an offer within your authority (see approvals.toml)."""
     with clear_errors():
         rec = approve_offer(app_for(db), offer_id=offer_id, approver_id=by, role=role,
-                            now=_now())
+                            now=now())
     console.print(f"offer {rec.offer_id} ({rec.offer.label}) approved by {by} as {role}")
 
 
@@ -150,7 +146,7 @@ def accept(
 ) -> None:
     """The borrower accepts an approved offer: the loan is restructured."""
     with clear_errors():
-        plan = accept_offer(app_for(db), offer_id=offer_id, now=_now())
+        plan = accept_offer(app_for(db), offer_id=offer_id, now=now())
     console.print(f"plan {plan.plan_id} active on case {plan.case_id}: loan {plan.loan_id} "
                   f"restructured ({plan.kind.value}); see `dunwell plan show {plan.plan_id}`")
 
