@@ -54,11 +54,6 @@ class CodeCheck:
     problem: CodeProblem | None
     message: str
 
-    @property
-    def well_formed(self) -> bool:
-        return self.problem is None
-
-
 def letter_no(business_date: dt.date, sequence: int) -> str:
     """The letter number for the ``sequence``-th letter issued on ``business_date``."""
     if not 1 <= sequence <= SEQUENCE_MAX:

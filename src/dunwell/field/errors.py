@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.errors import Conflict
 
 
 class AgentNotCertified(Conflict):
@@ -12,8 +12,4 @@ class AgentNotCertified(Conflict):
     code = "agent_must_hold_valid_certificates"
 
 
-class AddressHasNoCoordinates(InvalidInput):
-    code = "address_must_have_coordinates"
-
-
-__all__ = ["AddressHasNoCoordinates", "AgentNotCertified"]
+__all__ = ["AgentNotCertified"]

@@ -10,7 +10,6 @@ router may leave visits unserved; each gets a reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from dunwell.field.model import (
@@ -178,9 +177,3 @@ def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
         if sid in seen:
             out.append(f"stop {sid} both served and unserved")
     return out
-
-
-def summarise(results: Sequence[tuple[str, RoutingResult]]) -> list[dict[str, int | str]]:
-    """Served, unserved and total travel per router, for tables and benchmarks."""
-    return [{"router": name, "served": r.served, "unserved": len(r.unserved),
-             "distance_m": r.distance_m, "travel_min": r.travel_min} for name, r in results]

@@ -49,11 +49,6 @@ def factory_for(name: str) -> ProviderFactory:
         code=PROVIDER_UNKNOWN, provider=name)
 
 
-def discover() -> dict[str, ProviderFactory]:
-    """Every provider factory by name (imports every plugin)."""
-    return {name: factory_for(name) for name in available()}
-
-
 def provider_name(settings: Settings, channel: MessageChannel) -> str:
     """The provider name the settings choose for ``channel``."""
     return {

@@ -190,11 +190,6 @@ class FieldRepository:
         else:
             self.conn.execute(insert(f.visit_plans).values(plan_date=day, **values))
 
-    def plan_summary(self, day: dt.date) -> dict[str, Any] | None:
-        row = self.conn.execute(select(f.visit_plans.c.summary_json)
-                                .where(f.visit_plans.c.plan_date == day)).first()
-        return None if row is None else dict(json.loads(row[0]))
-
     # --- ROI ------------------------------------------------------------------------
 
     def done_visits(self, date_from: dt.date | None, date_to: dt.date | None) -> list[VisitRecord]:

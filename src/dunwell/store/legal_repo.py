@@ -92,11 +92,6 @@ class LegalRepository:
             .order_by(r_.referral_id.desc())).first()
         return None if row is None else _referral(row._mapping)
 
-    def by_action(self, action_id: int) -> Referral | None:
-        row = self.conn.execute(select(lg.legal_referrals)
-                                .where(r_.action_id == action_id)).first()
-        return None if row is None else _referral(row._mapping)
-
     def listed(self, statuses: list[ReferralStatus] | None = None,
                limit: int = 1000) -> list[Referral]:
         q = select(lg.legal_referrals).order_by(r_.referral_id).limit(limit)
@@ -181,12 +176,6 @@ class LegalRepository:
         """A legal entry on the collection case's timeline (kind ``legal_*``)."""
         self.conn.execute(insert(c.case_timeline).values(case_id=case_id, on_date=on,
                                                          kind=kind, text=text))
-
-    def bundle_count(self, referral_id: int) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(lg.legal_bundles)
-                                     .where(lg.legal_bundles.c.referral_id == referral_id))
-                   .scalar_one())
-
 
 class EvidenceRepository:
     """Read-only queries over the book and collections for one borrower's case."""

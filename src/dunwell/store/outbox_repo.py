@@ -146,10 +146,6 @@ class OutboxRepository:
             q = q.where(ch.outbox.c.borrower_id == borrower_id)
         return [_message(r._mapping) for r in self.conn.execute(q)]
 
-    def counts(self) -> dict[MessageStatus, int]:
-        q = select(ch.outbox.c.status, func.count()).group_by(ch.outbox.c.status)
-        return {MessageStatus(s): int(n) for s, n in self.conn.execute(q)}
-
     def attempts(self, message_id: int) -> list[Attempt]:
         q = (select(ch.outbox_attempts).where(ch.outbox_attempts.c.message_id == message_id)
              .order_by(ch.outbox_attempts.c.attempt_no))
