@@ -10,13 +10,14 @@ from letters_book import LETTER_DAY, NOW
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.letter_content import LETTER_KINDS
-from dunwell.app.letters import SENDER, earliest_visit_date, issue_letter, templates
+from dunwell.app.letters import SENDER, earliest_visit_date, issue_letter
 from dunwell.channels.document import Heading, KeyValues, Paragraph, document_text
 from dunwell.channels.letters import LetterFacts, document_from_markup, loan_arrears
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import LoanStatus
+from dunwell.providers.templating import builtin_templates
 
 TODAY = dt.date(2025, 3, 2)
 
@@ -81,7 +82,7 @@ def _facts(kind: str, language: str, jurisdiction: str, arrears: bool = True) ->
     ("CN-NIFA", "12378"), ("US-RegF", "(855) 411-2372"), ("UK-FCA", "0800 023 4567")])
 def test_every_letter_kind_reads_in_both_languages_for_every_jurisdiction(
         kind: str, language: str, jurisdiction: str, complaint: str) -> None:
-    doc = LETTER_KINDS[kind](_facts(kind, language, jurisdiction), templates())
+    doc = LETTER_KINDS[kind](_facts(kind, language, jurisdiction), builtin_templates())
     text = document_text(doc)
     assert doc.language == language
     assert complaint in text and "https://portal.example" in text
@@ -93,10 +94,10 @@ def test_every_letter_kind_reads_in_both_languages_for_every_jurisdiction(
 def test_a_letter_needs_something_overdue_and_a_known_jurisdiction() -> None:
     with pytest.raises(Conflict) as err:
         LETTER_KINDS["reminder"](_facts("reminder", "en", "CN-NIFA", arrears=False),
-                                 templates())
+                                 builtin_templates())
     assert err.value.code == "letter_needs_overdue_amount"
     with pytest.raises(InvalidInput) as bad:
-        LETTER_KINDS["reminder"](_facts("reminder", "en", "FR-ACPR"), templates())
+        LETTER_KINDS["reminder"](_facts("reminder", "en", "FR-ACPR"), builtin_templates())
     assert bad.value.code == "letter_jurisdiction_must_be_known"
 
 

@@ -55,7 +55,7 @@ from dunwell.compliance.guard import decide
 from dunwell.compliance.model import Channel, ContentTag, ProposedAction, Recipient, Verdict
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.providers.pdf import render_pdf
-from dunwell.providers.templating import TemplateBook
+from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
 from dunwell.store.letters_repo import LetterRepository
@@ -76,17 +76,6 @@ LETTER_KINDS["demand"] = build_demand
 LETTERS_PER_DAY_MAX = 200_000
 #: A step whose content includes this tag announces a visit.
 VISIT_TAG = "prior_notice"
-
-_templates: TemplateBook | None = None
-
-
-def templates() -> TemplateBook:
-    """The built-in templates, loaded and checked once."""
-    global _templates
-    if _templates is None:
-        _templates = TemplateBook.load()
-    return _templates
-
 
 def sender_for(settings: Settings) -> Sender:
     """:data:`SENDER` with the lender's name and support line from the settings."""
@@ -158,7 +147,7 @@ def _issue(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
                          case_id=case_id, business_date=business_date, settings=settings,
                          extra=extra)
     jurisdiction_region(facts.jurisdiction)
-    body = builder(facts, templates())
+    body = builder(facts, builtin_templates())
     digest = document_sha256(body)
     code = verification_code(secret=settings.letter_secret, letter_no=number,
                              content_sha256=digest)

@@ -23,7 +23,6 @@ import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dunwell.app.bootstrap import Dunwell
@@ -46,7 +45,7 @@ from dunwell.collections.model import ProposedStep
 from dunwell.compliance.model import Verdict
 from dunwell.core.errors import InvalidInput, NotFound
 from dunwell.providers.registry import build_providers, provider_name
-from dunwell.providers.templating import TemplateBook
+from dunwell.providers.templating import TemplateBook, builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import BorrowerProfile
 from dunwell.store.outbox_repo import ChannelFactsRepository, Draft, OutboxRepository
@@ -58,12 +57,6 @@ CONTACT_CHANNEL = {MessageChannel.SMS: "sms", MessageChannel.EMAIL: "email",
                    MessageChannel.IN_APP: "in_app", MessageChannel.VOICE: "call"}
 
 Progress = Callable[[int, int], None]
-
-
-@lru_cache(maxsize=1)
-def builtin_templates() -> TemplateBook:
-    """The built-in templates, loaded and checked once per process."""
-    return TemplateBook.load()
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -344,6 +337,6 @@ def due_count(app: Dunwell, *, now: dt.datetime) -> int:
         return OutboxRepository(uow.conn).due_count(now)
 
 
-__all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult", "builtin_templates",
+__all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult",
            "dispatch_outbox", "due_count", "enqueue_for_step", "enqueue_message",
            "list_messages", "record_delivery", "retry_policy", "set_channel_address"]

@@ -16,6 +16,7 @@ from rich.table import Table
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.legal import (
     approve_referral,
+    money_text,
     propose_referral,
     queue_legal_reviews,
     reject_referral,
@@ -48,13 +49,6 @@ def _day(app: Dunwell, date: str | None) -> dt.date:
         return uow.book.require().business_date
 
 
-def _money(minor: int, currency: str) -> str:
-    try:
-        return f"{format_minor(minor, currency)} {currency}"
-    except InvalidInput:
-        return f"{minor} (minor units)"
-
-
 def _as_json(r: Referral) -> dict[str, object]:
     return {"referral_id": r.referral_id, "case_id": r.case_id, "borrower_id": r.borrower_id,
             "status": r.status.value, "source": r.source.value,
@@ -80,7 +74,7 @@ def _table(title: str, rows: list[Referral], *, queue: bool = False) -> Table:
                 else (f"{r.decided_by} ({r.decided_role})" if r.decided_by else "",
                       r.legal_state.value if r.legal_state else ""))
         table.add_row(str(r.referral_id), r.case_id, r.status.value, str(r.days_past_due),
-                      _money(r.outstanding_minor, r.currency), *more)
+                      money_text(r.outstanding_minor, r.currency), *more)
     return table
 
 
@@ -298,11 +292,11 @@ def event(
     if as_json:
         typer.echo(json.dumps({"state": view.case.state.value,
                                "total_cost_minor": view.total_cost_minor,
-                               "total_cost": _money(view.total_cost_minor,
+                               "total_cost": money_text(view.total_cost_minor,
                                                     view.referral.currency)}))
         return
     console.print(f"referral {referral_id}: {view.case.state.value}; total costs "
-                  f"{_money(view.total_cost_minor, view.referral.currency)}")
+                  f"{money_text(view.total_cost_minor, view.referral.currency)}")
 
 
 def case(referral_id: ReferralArg, as_json: JsonOption = False, db: DbOption = None) -> None:
@@ -331,9 +325,9 @@ def case(referral_id: ReferralArg, as_json: JsonOption = False, db: DbOption = N
         events.add_column(col, justify="right" if col == "cost" else "left")
     for s in view.events:
         events.add_row(s.event.on.isoformat(), s.event.event.value, s.event.court,
-                       s.event.reference, _money(s.event.cost_minor, s.currency), s.event.note,
+                       s.event.reference, money_text(s.event.cost_minor, s.currency), s.event.note,
                        s.recorded_by)
-    events.caption = (f"total costs {_money(view.total_cost_minor, cur)}; next: "
+    events.caption = (f"total costs {money_text(view.total_cost_minor, cur)}; next: "
                       f"{', '.join(view.allowed_next) or '-'}")
     console.print(events)
     table = Table(title=f"timeline of {ref.case_id}")

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -284,3 +285,9 @@ def sample_value(variable: str) -> object:
 def sample_context(variables: Iterable[str]) -> dict[str, object]:
     """A context supplying every variable in ``variables`` with a sample value."""
     return {v: sample_value(v) for v in variables}
+
+
+@lru_cache(maxsize=1)
+def builtin_templates() -> TemplateBook:
+    """The built-in templates, loaded and checked once per process."""
+    return TemplateBook.load()

@@ -92,7 +92,7 @@ class BorrowerRepository:
 
     def many(self, ids: Sequence[int]) -> dict[int, BorrowerProfile]:
         out: dict[int, BorrowerProfile] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for r in self.conn.execute(select(c.borrowers)
                                        .where(c.borrowers.c.borrower_id.in_(chunk))):
                 m = r._mapping
@@ -118,7 +118,8 @@ def _time(text: str | None) -> dt.time | None:
     return None if not text else dt.time.fromisoformat(text)
 
 
-def _chunks(ids: Sequence[int], size: int = 900) -> Iterable[list[int]]:
+def chunks(ids: Sequence[int], size: int = 900) -> Iterable[list[int]]:
+    """``ids`` in lists small enough for one ``IN (...)`` on every backend."""
     items = list(ids)
     for k in range(0, len(items), size):
         yield items[k:k + size]
@@ -310,7 +311,7 @@ class ActionRepository:
         without its notice in time), so the strategy proposes the step again; or,
         with ``held=False``, as planned again."""
         ids = list(action_ids)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             q = update(c.case_actions).where(c.case_actions.c.action_id.in_(chunk),
                                              c.case_actions.c.decision == "allow")
             if not held:
@@ -322,7 +323,7 @@ class ActionRepository:
         denial is final for that step; a deferred step, or an allowed one held back
         before it reached the borrower, is proposed again)."""
         out: dict[int, list[PastAction]] = defaultdict(list)
-        for chunk in _chunks(borrower_ids):
+        for chunk in chunks(borrower_ids):
             q = (select(c.case_actions.c.borrower_id, c.case_actions.c.business_date,
                         c.case_actions.c.kind, c.case_actions.c.step_id,
                         c.case_actions.c.due_date, c.case_actions.c.occurrence)
@@ -355,7 +356,7 @@ class ActionRepository:
 
     def contacts_for(self, borrower_ids: Sequence[int]) -> dict[int, list[ContactEvent]]:
         out: dict[int, list[ContactEvent]] = defaultdict(list)
-        for chunk in _chunks(borrower_ids):
+        for chunk in chunks(borrower_ids):
             q = (select(c.contacts).where(c.contacts.c.borrower_id.in_(chunk))
                  .order_by(c.contacts.c.contact_id))
             for r in self.conn.execute(q):

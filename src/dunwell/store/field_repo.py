@@ -27,12 +27,7 @@ from dunwell.field.model import (
 from dunwell.store import collection_tables as c
 from dunwell.store import field_tables as f
 from dunwell.store import tables as t
-
-
-def _chunks(ids: Sequence[Any], size: int = 900) -> Iterable[list[Any]]:
-    items = list(ids)
-    for k in range(0, len(items), size):
-        yield items[k:k + size]
+from dunwell.store.collections_repo import chunks
 
 
 def _ts(text: str | None) -> dt.datetime | None:
@@ -61,7 +56,7 @@ class FieldRepository:
     def addresses(self, borrower_ids: Sequence[int]) -> dict[int, Address]:
         out: dict[int, Address] = {}
         table = f.borrower_addresses
-        for chunk in _chunks(borrower_ids):
+        for chunk in chunks(borrower_ids):
             for r in self.conn.execute(select(table).where(table.c.borrower_id.in_(chunk))):
                 m = r._mapping
                 loc = (GeoPoint(float(m["latitude"]), float(m["longitude"]))
