@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.contacts import judge_contact
 from dunwell.app.legal import queue_legal_reviews
 from dunwell.app.letters import issue_letters_for_day
 from dunwell.app.negotiation import monitor_plans
@@ -29,13 +30,10 @@ from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedSt
 from dunwell.collections.promises import evaluate_promise
 from dunwell.collections.queues import CallTask, build_queues
 from dunwell.collections.strategy import Strategy, builtin_strategies
-from dunwell.compliance.guard import decide
 from dunwell.compliance.model import (
     Channel,
     ContactEvent,
-    ContentTag,
     Decision,
-    ProposedAction,
     Recipient,
     Verdict,
 )
@@ -246,11 +244,11 @@ def _judge(step: ProposedStep, profile: BorrowerProfile, contacts: list[ContactE
     """The guard's verdict on a step that reaches the borrower; None for internal steps."""
     if step.channel is None or step.recipient is None:
         return None
-    ts = dt.datetime.combine(day, step.planned_time, tzinfo=ZoneInfo(profile.borrower.timezone))
-    action = ProposedAction(ts=ts, channel=Channel(step.channel),
-                            recipient=Recipient(step.recipient),
-                            content_tags=frozenset(ContentTag(x) for x in step.content_tags))
-    return decide(action, contacts, profile.borrower, profile.jurisdiction)
+    return judge_contact(
+        profile, contacts,
+        at=dt.datetime.combine(day, step.planned_time, tzinfo=ZoneInfo(profile.borrower.timezone)),
+        channel=Channel(step.channel), recipient=Recipient(step.recipient),
+        content_tags=step.content_tags)
 
 
 def _decision(step: ProposedStep, verdict: Verdict | None) -> str:

@@ -1,17 +1,44 @@
 """Commands from the people working cases: record a contact's outcome and a promise
-to pay. Each is audited in the same transaction."""
+to pay, each audited in the same transaction; and the compliance guard's verdict on a
+contact about to be made, from the borrower's stored profile and history."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 
 from dunwell.app.audit import record
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import apply_promise
 from dunwell.collections.promises import make_promise
-from dunwell.compliance.model import Channel, ContactEvent, Direction, Outcome
+from dunwell.compliance.guard import decide
+from dunwell.compliance.model import (
+    Channel,
+    ContactEvent,
+    ContentTag,
+    Direction,
+    Outcome,
+    ProposedAction,
+    Recipient,
+    Verdict,
+)
 from dunwell.core.errors import InvalidInput
-from dunwell.store.collections_repo import ActionRepository, BorrowerRepository, CaseRepository
+from dunwell.store.collections_repo import (
+    ActionRepository,
+    BorrowerProfile,
+    BorrowerRepository,
+    CaseRepository,
+)
+
+
+def judge_contact(profile: BorrowerProfile, history: Sequence[ContactEvent], *,
+                  at: dt.datetime, channel: Channel, content_tags: Iterable[str],
+                  recipient: Recipient = Recipient.BORROWER) -> Verdict:
+    """The guard's verdict on contacting the borrower of ``profile`` at ``at`` (on the
+    borrower's clock) by ``channel``, doing ``content_tags``, given their ``history``."""
+    action = ProposedAction(ts=at, channel=channel, recipient=recipient,
+                            content_tags=frozenset(ContentTag(t) for t in content_tags))
+    return decide(action, history, profile.borrower, profile.jurisdiction)
 
 
 def record_contact(uow: UnitOfWork, *, borrower_id: int, at: dt.datetime, channel: str,

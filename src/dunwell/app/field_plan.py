@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.contacts import judge_contact
 from dunwell.app.letters import earliest_visit_date, earliest_visit_dates
 from dunwell.app.uow import UnitOfWork
-from dunwell.compliance.guard import decide
-from dunwell.compliance.model import Channel, ContactEvent, ContentTag, ProposedAction, Recipient
+from dunwell.compliance.model import Channel, ContactEvent
 from dunwell.field.assignment import Assignment, VisitToAssign, assign
 from dunwell.field.model import (
     Address,
@@ -288,10 +288,8 @@ def _guard_at(day: _Day, action_id: int, borrower_id: int,
     if profile is None:
         return "borrower has no contact profile for the guard", eta
     local = eta.astimezone(profile.borrower.zone)
-    verdict = decide(ProposedAction(ts=local, channel=Channel.VISIT, recipient=Recipient.BORROWER,
-                                    content_tags=frozenset(ContentTag(x)
-                                                           for x in day.tags[action_id])),
-                     day.contacts.get(borrower_id, []), profile.borrower, profile.jurisdiction)
+    verdict = judge_contact(profile, day.contacts.get(borrower_id, []), at=local,
+                            channel=Channel.VISIT, content_tags=day.tags[action_id])
     if verdict.allowed:
         return None, local
     return f"guard at ETA {local:%H:%M}: {verdict.rule}: {verdict.reason}", local

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.contacts import judge_contact
 from dunwell.app.legal_demand import build_demand
 from dunwell.app.letter_content import (
     LETTER_KINDS,
@@ -51,8 +52,7 @@ from dunwell.channels.verification import (
 from dunwell.channels.verification import (
     letter_no as make_letter_no,
 )
-from dunwell.compliance.guard import decide
-from dunwell.compliance.model import Channel, ContentTag, ProposedAction, Recipient, Verdict
+from dunwell.compliance.model import Channel, Verdict
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.providers.pdf import render_pdf
 from dunwell.providers.templating import builtin_templates
@@ -342,12 +342,12 @@ def letter_verdict(uow: UnitOfWork, *, borrower_id: int, business_date: dt.date,
     """The compliance guard's verdict on sending ``borrower_id`` a letter that does
     ``content_tags`` on ``business_date`` (judged at 10:00 in the borrower's zone)."""
     profile = BorrowerRepository(uow.conn).get(borrower_id)
-    when = dt.datetime.combine(business_date, LETTER_LOCAL_TIME,
-                               tzinfo=ZoneInfo(profile.borrower.timezone))
-    action = ProposedAction(ts=when, channel=Channel.LETTER, recipient=Recipient.BORROWER,
-                            content_tags=frozenset(ContentTag(t) for t in content_tags))
     history = ActionRepository(uow.conn).contacts_for([borrower_id]).get(borrower_id, [])
-    return decide(action, history, profile.borrower, profile.jurisdiction)
+    return judge_contact(
+        profile, history,
+        at=dt.datetime.combine(business_date, LETTER_LOCAL_TIME,
+                               tzinfo=ZoneInfo(profile.borrower.timezone)),
+        channel=Channel.LETTER, content_tags=content_tags)
 
 
 def issue_for_case(app: Dunwell, *, case_id: str, kind: str, now: dt.datetime,
