@@ -51,7 +51,7 @@ from dunwell.field.rules import (
     outcome_effects,
     require_certified,
 )
-from dunwell.store.collections_repo import BorrowerRepository
+from dunwell.store.collections_repo import BorrowerRepository, CaseRepository
 from dunwell.store.field_repo import FieldRepository
 
 #: How many days after a visit a borrower's payments count towards its return.
@@ -258,8 +258,7 @@ def record_visit_outcome(app: Dunwell, *, visit_id: int, outcome: str, at: dt.da
             text = effects.timeline_text + (
                 f"; recorded {distance} m from the stored address" if flagged and distance
                 else "; no stored coordinates to compare" if flagged else "")
-            repo.add_timeline(case_id=visit.case_id, on=today, kind=effects.timeline_kind,
-                              text=text)
+            CaseRepository(uow.conn).note(visit.case_id, today, effects.timeline_kind, text)
         if effects.promise:
             if not is_case:
                 raise InvalidInput(f"{visit.case_id} is not an open case; a promise needs one",

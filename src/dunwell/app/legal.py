@@ -17,7 +17,7 @@ from dataclasses import replace
 from dunwell.app.audit import record
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import change_status
-from dunwell.collections.model import CaseStatus
+from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
 from dunwell.legal.errors import (
@@ -221,9 +221,9 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
         move_case(uow, ref.case_id, CaseStatus.LEGAL, business_date,
                    f"legal referral {referral_id} approved by {who} ({role}): {note}")
     else:
-        repo.add_case_timeline(ref.case_id, business_date, "legal_referral_rejected",
-                               f"legal referral {referral_id} rejected by {who} ({role}): "
-                               f"{note}")
+        CaseRepository(uow.conn).note(
+            ref.case_id, business_date, TimelineKind.LEGAL_REFERRAL_REJECTED,
+            f"legal referral {referral_id} rejected by {who} ({role}): {note}")
     kind = "referral_approved" if approve else "referral_rejected"
     audit_entry(uow, now, kind, ref.borrower_id, {
         "referral_id": referral_id, "case_id": ref.case_id, "by": who, "role": role,

@@ -12,7 +12,7 @@ from dunwell.app.legal import audit_entry, money_text, move_case, person_named, 
 from dunwell.app.letters import issue_letter, letter_verdict
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.letters import LetterRecord
-from dunwell.collections.model import CaseStatus
+from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.legal.demand import KIND as DEMAND_KIND
 from dunwell.legal.errors import ReferralStateRejected
@@ -87,7 +87,7 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
         f" ref {item.reference}" if item.reference else "") + (
         f", cost {money_text(cost_minor, ref.currency)}" if cost_minor else "") + (
         f": {item.note}" if item.note else "")
-    repo.add_case_timeline(ref.case_id, on, f"legal_{state.value}", text)
+    CaseRepository(uow.conn).note(ref.case_id, on, TimelineKind(f"legal_{state.value}"), text)
     if state is LegalState.CLOSED and CaseRepository(uow.conn).get(
             ref.case_id).status is CaseStatus.LEGAL:
         # a case paid off or written off meanwhile keeps that outcome
@@ -129,8 +129,9 @@ def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
                           kind=DEMAND_KIND, business_date=business_date, now=now,
                           settings=settings)
     repo.set_demand_letter(referral_id, letter.letter_no)
-    repo.add_case_timeline(ref.case_id, business_date, "legal_demand",
-                           f"demand letter {letter.letter_no} issued for referral {referral_id}")
+    CaseRepository(uow.conn).note(
+        ref.case_id, business_date, TimelineKind.LEGAL_DEMAND,
+        f"demand letter {letter.letter_no} issued for referral {referral_id}")
     audit_entry(uow, now, "demand_issued", ref.borrower_id, {
         "referral_id": referral_id, "case_id": ref.case_id, "letter_no": letter.letter_no,
         "guard_rule": verdict.rule})

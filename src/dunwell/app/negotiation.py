@@ -18,7 +18,7 @@ from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import change_status
-from dunwell.collections.model import CaseStatus
+from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.compliance.model import Flag
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.ids import fingerprint
@@ -157,10 +157,11 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
                                   assessment=assessment)
         if assessment.vulnerable:
             repo.set_flag(borrower_id, Flag.VULNERABLE, on=True)
-        repo.add_timeline(case_id, info.business_date, "hardship_assessed",
-                          f"hardship ({why.value}) recorded by {src.value}: disposable income "
-                          f"{assessment.disposable_income_minor} a month"
-                          + ("; borrower vulnerable" if assessment.vulnerable else ""))
+        CaseRepository(uow.conn).note(
+            case_id, info.business_date, TimelineKind.HARDSHIP_ASSESSED,
+            f"hardship ({why.value}) recorded by {src.value}: disposable income "
+            f"{assessment.disposable_income_minor} a month"
+            + ("; borrower vulnerable" if assessment.vulnerable else ""))
         record(uow, at=now, entries=[("hardship_assessed", f"case:{case_id}", {
             "assessment_id": rec.assessment_id, "loan_id": loan, "reason": why.value,
             "source": src.value, "disposable_minor": assessment.disposable_income_minor,
@@ -235,9 +236,10 @@ def offer_book(app: Dunwell, *, case_id: str, business_date: dt.date,
                                   loan_id=loan.loan_id, business_date=business_date,
                                   expires_on=offers_valid_until(business_date, policy),
                                   offers=sheet.offers)
-        if sheet.referral is not None and not repo.has_timeline(case_id, business_date,
-                                                                "debt_advice_referral"):
-            repo.add_timeline(case_id, business_date, "debt_advice_referral", sheet.referral)
+        cases = CaseRepository(uow.conn)
+        advice = TimelineKind.DEBT_ADVICE_REFERRAL
+        if sheet.referral is not None and not cases.has_note(case_id, business_date, advice):
+            cases.note(case_id, business_date, advice, sheet.referral)
         uow.commit()
         return OfferBook(case_id, assessment, records, sheet.unaffordable, sheet.referral)
 
@@ -342,12 +344,12 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
         assert moved.case is not None
         cases.save(moved.case, today)
         cases.add_timeline(moved.timeline)
-        repo.add_timeline(rec.case_id, today, "plan_accepted",
-                          f"plan {plan.plan_id} ({rec.offer.label}): {rec.offer.months} payments"
-                          f" of up to {rec.offer.monthly_payment_minor}, waived "
-                          f"{waiver.total_minor}"
-                          + (f" (of which {held_minor} accrued since the offer, which holds "
-                             "its quote)" if held_minor else ""))
+        cases.note(rec.case_id, today, TimelineKind.PLAN_ACCEPTED,
+                   f"plan {plan.plan_id} ({rec.offer.label}): {rec.offer.months} payments"
+                   f" of up to {rec.offer.monthly_payment_minor}, waived "
+                   f"{waiver.total_minor}"
+                   + (f" (of which {held_minor} accrued since the offer, which holds "
+                      "its quote)" if held_minor else ""))
         record(uow, at=now, entries=[("plan_accepted", f"case:{rec.case_id}", {
             "plan_id": plan.plan_id, "offer_id": offer_id, "loan_id": loan.loan_id,
             "kind": rec.offer.kind.value, "months": rec.offer.months,
@@ -385,7 +387,7 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
             assert missed is not None
             text = (f"plan {plan.plan_id} broken: payment {missed.n - plan.first_n + 1} is "
                     f"unpaid more than {plan.grace_days} days after its due date")
-            repo.add_timeline(plan.case_id, business_date, "plan_broken", text)
+            cases.note(plan.case_id, business_date, TimelineKind.PLAN_BROKEN, text)
             if case.status is CaseStatus.PLAN:
                 moved = change_status(case, CaseStatus.OPEN, business_date, text)
                 assert moved.case is not None
@@ -394,7 +396,7 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
         else:
             completed += 1
             text = f"plan {plan.plan_id} completed: every payment made"
-            repo.add_timeline(plan.case_id, business_date, "plan_completed", text)
+            cases.note(plan.case_id, business_date, TimelineKind.PLAN_COMPLETED, text)
             if case.status is CaseStatus.PLAN and repo.open_loans(plan.borrower_id):
                 moved = change_status(case, CaseStatus.OPEN, business_date, text)
                 assert moved.case is not None

@@ -231,6 +231,25 @@ class TimelineKind(StrEnum):
     PROMISE_MADE = "promise_made"
     PROMISE_KEPT = "promise_kept"
     PROMISE_BROKEN = "promise_broken"
+    # field visits
+    FIELD_VISIT = "field_visit"
+    PLAN_REQUESTED = "plan_requested"
+    HARDSHIP_REPORTED = "hardship_reported"
+    # negotiation
+    HARDSHIP_ASSESSED = "hardship_assessed"
+    DEBT_ADVICE_REFERRAL = "debt_advice_referral"
+    PLAN_ACCEPTED = "plan_accepted"
+    PLAN_BROKEN = "plan_broken"
+    PLAN_COMPLETED = "plan_completed"
+    # legal
+    LEGAL_REFERRAL_REJECTED = "legal_referral_rejected"
+    LEGAL_DEMAND = "legal_demand"
+    LEGAL_FILED = "legal_filed"
+    LEGAL_HEARING = "legal_hearing"
+    LEGAL_JUDGMENT = "legal_judgment"
+    LEGAL_ENFORCEMENT = "legal_enforcement"
+    LEGAL_SETTLED = "legal_settled"
+    LEGAL_CLOSED = "legal_closed"
 
 
 @dataclass(frozen=True, slots=True)

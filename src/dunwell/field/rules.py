@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dunwell.collections.model import TimelineKind
 from dunwell.field.errors import AgentNotCertified
 from dunwell.field.model import (
     REQUIRED_SUBJECTS,
@@ -140,7 +141,7 @@ class OutcomeEffects:
     the case timeline text, and whether a promise or letter delivery follows."""
 
     contact_outcomes: tuple[str, ...]
-    timeline_kind: str
+    timeline_kind: TimelineKind
     timeline_text: str
     promise: bool
     letter_delivered: bool
@@ -165,8 +166,9 @@ def outcome_effects(outcome: VisitOutcome, *, agent_id: str, letter_no: str | No
         VisitOutcome.PLAN_REQUESTED: "borrower asked for a repayment plan",
         VisitOutcome.HARDSHIP_REPORTED: "borrower reported financial hardship",
     }[outcome]
-    kind = {VisitOutcome.PLAN_REQUESTED: "plan_requested",
-            VisitOutcome.HARDSHIP_REPORTED: "hardship_reported"}.get(outcome, "field_visit")
+    kind = {VisitOutcome.PLAN_REQUESTED: TimelineKind.PLAN_REQUESTED,
+            VisitOutcome.HARDSHIP_REPORTED: TimelineKind.HARDSHIP_REPORTED}.get(
+                outcome, TimelineKind.FIELD_VISIT)
     text = f"visit by {agent_id}: {words}" + (f" (letter {letter_no})" if delivered else "")
     if note:
         text += f" - {note}"

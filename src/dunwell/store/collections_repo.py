@@ -21,6 +21,7 @@ from dunwell.collections.model import (
     PromiseStatus,
     PromiseToPay,
     TimelineEntry,
+    TimelineKind,
 )
 from dunwell.collections.queues import Collector
 from dunwell.compliance.model import (
@@ -259,6 +260,16 @@ class CaseRepository:
     def set_owner(self, case_id: str, owner: str) -> None:
         self.conn.execute(update(c.cases).where(c.cases.c.case_id == case_id)
                           .values(owner=owner))
+
+    def note(self, case_id: str, on: dt.date, kind: TimelineKind, text: str) -> None:
+        """One entry on the case's timeline."""
+        self.add_timeline([TimelineEntry(on, case_id, kind, text)])
+
+    def has_note(self, case_id: str, on: dt.date, kind: TimelineKind) -> bool:
+        q = select(c.case_timeline.c.entry_id).where(
+            c.case_timeline.c.case_id == case_id, c.case_timeline.c.on_date == on,
+            c.case_timeline.c.kind == kind.value)
+        return self.conn.execute(q).first() is not None
 
     def add_timeline(self, entries: Sequence[TimelineEntry]) -> None:
         if entries:

@@ -130,10 +130,6 @@ class FieldRepository:
         return self.conn.execute(select(c.cases.c.case_id)
                                  .where(c.cases.c.case_id == case_id)).first() is not None
 
-    def add_timeline(self, *, case_id: str, on: dt.date, kind: str, text: str) -> None:
-        self.conn.execute(insert(c.case_timeline).values(case_id=case_id, on_date=on,
-                                                         kind=kind, text=text))
-
     # --- visits and plans ---------------------------------------------------------
 
     def visits_on(self, day: dt.date) -> list[VisitRecord]:

@@ -172,10 +172,6 @@ class LegalRepository:
                                 .order_by(lg.legal_bundles.c.bundle_id)).first()
         return None if row is None else dict(row._mapping)
 
-    def add_case_timeline(self, case_id: str, on: dt.date, kind: str, text: str) -> None:
-        """A legal entry on the collection case's timeline (kind ``legal_*``)."""
-        self.conn.execute(insert(c.case_timeline).values(case_id=case_id, on_date=on,
-                                                         kind=kind, text=text))
 
 class EvidenceRepository:
     """Read-only queries over the book and collections for one borrower's case."""

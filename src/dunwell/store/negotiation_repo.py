@@ -289,16 +289,6 @@ class NegotiationRepository:
                           .values(flags_json=json.dumps(sorted(flags))))
         return True
 
-    def add_timeline(self, case_id: str, on: dt.date, kind: str, text: str) -> None:
-        self.conn.execute(insert(c.case_timeline).values(case_id=case_id, on_date=on,
-                                                         kind=kind, text=text))
-
-    def has_timeline(self, case_id: str, on: dt.date, kind: str) -> bool:
-        q = select(c.case_timeline.c.entry_id).where(
-            c.case_timeline.c.case_id == case_id, c.case_timeline.c.on_date == on,
-            c.case_timeline.c.kind == kind)
-        return self.conn.execute(q).first() is not None
-
     def open_loans(self, borrower_id: int) -> list[tuple[int, int]]:
         """(loan id, days past due) of the borrower's open loans, most overdue first."""
         open_codes = [int(s) for s in LoanStatus if s.is_open]
