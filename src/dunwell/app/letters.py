@@ -117,6 +117,7 @@ def issue_letter(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind
     record_, _ = _issue(uow, borrower_id=borrower_id, case_id=case_id, kind=kind,
                         business_date=business_date, now=now, action_id=action_id,
                         extra=extra, settings=settings or Settings())
+    assert record_ is not None, "a letter is issued or refused"
     return record_
 
 
@@ -130,7 +131,9 @@ def idempotency_key(*, kind: str, borrower_id: int, case_id: str | None,
 def _issue(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
            business_date: dt.date, now: dt.datetime, action_id: int | None,
            extra: Mapping[str, object] | None, settings: Settings,
-           ) -> tuple[LetterRecord, bool]:
+           skip_if_nothing_overdue: bool = False) -> tuple[LetterRecord | None, bool]:
+    """(the letter, whether it is new). With ``skip_if_nothing_overdue`` a borrower who
+    owes nothing overdue gets no letter (None) instead of a refusal."""
     builder = _builder(kind)
     if now.tzinfo is None:
         raise InvalidInput("the issue time must carry a time zone", code="time_must_be_aware")
@@ -146,6 +149,8 @@ def _issue(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
     facts = letter_facts(uow, letter_no=number, kind=kind, borrower_id=borrower_id,
                          case_id=case_id, business_date=business_date, settings=settings,
                          extra=extra)
+    if skip_if_nothing_overdue and facts.total("total") <= 0:
+        return None, False
     jurisdiction_region(facts.jurisdiction)
     body = builder(facts, builtin_templates())
     digest = document_sha256(body)
@@ -291,21 +296,10 @@ def issue_letters_for_day(uow: UnitOfWork, *, business_date: dt.date, now: dt.da
                            f"({LETTERS_PER_DAY_MAX})", code="letter_run_must_be_bounded")
     issued = 0
     for action in actions:
-        kind = kind_for_action(action.content_tags)
-        key = idempotency_key(kind=kind, borrower_id=action.borrower_id,
-                              case_id=action.case_id, action_id=action.action_id,
-                              business_date=business_date)
-        repo = LetterRepository(uow.conn)
-        if repo.by_key(key) is not None:
-            continue
-        facts = letter_facts(uow, letter_no="", kind=kind, borrower_id=action.borrower_id,
-                             case_id=action.case_id, business_date=business_date,
-                             settings=chosen)
-        if facts.total("total") <= 0:
-            continue
         _, created = _issue(uow, borrower_id=action.borrower_id, case_id=action.case_id,
-                            kind=kind, business_date=business_date, now=now,
-                            action_id=action.action_id, extra=None, settings=chosen)
+                            kind=kind_for_action(action.content_tags),
+                            business_date=business_date, now=now, action_id=action.action_id,
+                            extra=None, settings=chosen, skip_if_nothing_overdue=True)
         issued += int(created)
     return issued
 
