@@ -67,7 +67,7 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
     case = cases.get(case_id)
     bid = int(case.borrower_id)
     profile = BorrowerRepository(uow.conn).get(bid)
-    facts, _ = LoanFactsRepository(uow.conn).facts(business_date, [bid])
+    facts, _ = LoanFactsRepository(uow.conn).facts(business_date, [bid], only=True)
     loans = facts.get(bid, [])
     evidence = EvidenceRepository(uow.conn)
     currencies = {str(ln["currency"]) for ln in evidence.loans(bid)}
@@ -255,7 +255,7 @@ def move_case(uow: UnitOfWork, case_id: str, status: CaseStatus, today: dt.date,
     if case.status is status:
         return
     bid = int(case.borrower_id)
-    facts, _ = LoanFactsRepository(uow.conn).facts(today, [bid])
+    facts, _ = LoanFactsRepository(uow.conn).facts(today, [bid], only=True)
     change = change_status(replace(case, loans=tuple(facts.get(bid, ()))), status, today, reason)
     assert change.case is not None
     cases.save(change.case, today)

@@ -150,7 +150,8 @@ def answer_contacts(app: Dunwell, today: dt.date, rng: random.Random) -> None:
 
 def overdue_of(uow: UnitOfWork, action: dict[str, Any]) -> int:
     borrower = int(action["borrower_id"])
-    facts, _ = LoanFactsRepository(uow.conn).facts(action["business_date"], [borrower])
+    facts, _ = LoanFactsRepository(uow.conn).facts(action["business_date"], [borrower],
+                                                   only=True)
     return max(1, sum(loan.overdue_minor for loan in facts.get(borrower, [])))
 
 

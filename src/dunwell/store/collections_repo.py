@@ -132,11 +132,12 @@ class LoanFactsRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def facts(self, today: dt.date, borrower_ids: Sequence[int] | None = None,
-              ) -> tuple[dict[int, list[CaseLoan]], dict[int, dt.date]]:
+    def facts(self, today: dt.date, borrower_ids: Sequence[int] | None = None, *,
+              only: bool = False) -> tuple[dict[int, list[CaseLoan]], dict[int, dt.date]]:
         """Loans per borrower (open ones, and closed ones of the given borrowers) with
         days past due as of ``today`` (today minus the oldest unpaid due date), and
-        each borrower's next unpaid due date on or after ``today``."""
+        each borrower's next unpaid due date on or after ``today``. With ``only``, just
+        the given borrowers' loans are read (not the whole open book)."""
         day = to_day(today)
         i = t.installments.c
         unpaid = ((i.principal_minor - i.paid_principal_minor)
@@ -147,9 +148,12 @@ class LoanFactsRepository:
         oldest_late = func.min(_case_when(and_(i.due_day < day, unpaid > 0), i.due_day, None))
         next_due = func.min(_case_when(and_(i.due_day >= day, unpaid > 0), i.due_day, None))
         open_codes = [int(s) for s in LoanStatus if s.is_open]
+        mine = t.loans.c.borrower_id.in_(list(borrower_ids or ()))
         cond = t.loans.c.status.in_(open_codes)
-        if borrower_ids:
-            cond = cond | t.loans.c.borrower_id.in_(list(borrower_ids))
+        if only:
+            cond = mine
+        elif borrower_ids:
+            cond = cond | mine
         q = (select(t.loans.c.loan_id, t.loans.c.borrower_id, t.loans.c.status,
                     oldest_late, overdue, outstanding, next_due)
              .join(t.installments, i.loan_id == t.loans.c.loan_id).where(cond)

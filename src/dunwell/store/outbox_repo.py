@@ -94,11 +94,11 @@ class OutboxRepository:
         The same key with the same content returns the stored message; with other
         content it is a Conflict."""
         digest = draft.digest()
-        existing = self.find_by_key(draft.idempotency_key)
-        if existing is not None:
-            stored = self.conn.execute(select(ch.outbox.c.fingerprint).where(
-                ch.outbox.c.message_id == existing.message_id)).scalar_one()
-            if stored != digest:
+        found = self.conn.execute(select(ch.outbox).where(
+            ch.outbox.c.idempotency_key == draft.idempotency_key)).first()
+        if found is not None:
+            existing = _message(found._mapping)
+            if found._mapping["fingerprint"] != digest:
                 raise Conflict(
                     f"idempotency key {draft.idempotency_key} was used for a different "
                     "message; derive a new key for new content",
