@@ -22,7 +22,7 @@ from dunwell.app.outbox import (
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.model import Message
 from dunwell.channels.rules import template_problems
-from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.providers.templating import (
     BUILTIN_DIRECTORY,
@@ -41,17 +41,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 
 
 def _now(text: str | None) -> dt.datetime:
-    if text is None:
-        return now()
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("--now must be an ISO timestamp like 2026-11-24T09:00:00+08:00",
-                           code="timestamp_must_be_iso") from None
-    if value.tzinfo is None:
-        raise InvalidInput("--now must carry an offset, like +08:00",
-                           code="timestamp_must_carry_offset")
-    return value
+    return now() if text is None else parse_aware(text, "--now")
 
 
 def _message_json(m: Message) -> dict[str, object]:

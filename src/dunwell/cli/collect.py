@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
@@ -11,24 +10,12 @@ from rich.table import Table
 
 from dunwell.app.collect import CollectReport, Experiment, collect_day
 from dunwell.app.contacts import record_contact, record_promise
-from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.cli.strategy import resolve
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
 from dunwell.store.collections_repo import ActionRepository, CaseRepository
-
-
-def _aware(text: str, field: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{field} must be an ISO timestamp like 2025-03-01T10:00:00+08:00",
-                           code="timestamp_must_be_iso") from None
-    if value.tzinfo is None:
-        raise InvalidInput(f"{field} must carry an offset, like +08:00",
-                           code="timestamp_must_carry_offset")
-    return value
 
 
 def collect(
@@ -152,8 +139,8 @@ def contact(
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
-            record_contact(uow, borrower_id=borrower_id, at=_aware(at, "--at"), channel=channel,
-                           outcome=outcome, direction=direction, now=now())
+            record_contact(uow, borrower_id=borrower_id, at=parse_aware(at, "--at"),
+                           channel=channel, outcome=outcome, direction=direction, now=now())
             uow.commit()
     console.print(f"recorded {direction} {channel} for borrower {borrower_id}: {outcome}")
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.core.errors import DomainError
+from dunwell.core.errors import DomainError, InvalidInput
 
 EXIT_BAD_INPUT = 2
 
@@ -27,6 +27,19 @@ console = Console()
 def now() -> dt.datetime:
     """The wall clock, in UTC: commands read it here and pass it inwards."""
     return dt.datetime.now(dt.UTC)
+
+
+def parse_aware(text: str, field: str) -> dt.datetime:
+    """A timestamp typed on the command line, which must carry its UTC offset."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{field} must be an ISO timestamp like 2025-03-01T10:00:00+08:00",
+                           code="timestamp_must_be_iso") from None
+    if value.tzinfo is None:
+        raise InvalidInput(f"{field} must carry an offset, like +08:00",
+                           code="timestamp_must_carry_offset")
+    return value
 
 
 def app_for(db: str | None) -> Dunwell:
