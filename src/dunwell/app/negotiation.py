@@ -42,7 +42,7 @@ from dunwell.negotiation.policy import (
     builtin_policy,
 )
 from dunwell.negotiation.restructure import current_debt, held_quote, plan_status, restructure
-from dunwell.store.collections_repo import CaseRepository
+from dunwell.store.collections_repo import BorrowerRepository, CaseRepository
 from dunwell.store.negotiation_repo import (
     HardshipRecord,
     NegotiationRepository,
@@ -156,7 +156,7 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
                                   recorded_at=now.isoformat(), source=src,
                                   assessment=assessment)
         if assessment.vulnerable:
-            repo.set_flag(borrower_id, Flag.VULNERABLE, on=True)
+            BorrowerRepository(uow.conn).set_flag(borrower_id, Flag.VULNERABLE, on=True)
         CaseRepository(uow.conn).note(
             case_id, info.business_date, TimelineKind.HARDSHIP_ASSESSED,
             f"hardship ({why.value}) recorded by {src.value}: disposable income "
@@ -340,7 +340,7 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
         repo.set_offer_status([offer_id], OfferStatus.ACCEPTED)
         others = [o.offer_id for o in repo.offers_for_case(rec.case_id, statuses=LIVE)]
         repo.set_offer_status(others, OfferStatus.SUPERSEDED)
-        repo.set_flag(loan.borrower_id, Flag.HARDSHIP_PLAN, on=True)
+        BorrowerRepository(uow.conn).set_flag(loan.borrower_id, Flag.HARDSHIP_PLAN, on=True)
         assert moved.case is not None
         cases.save(moved.case, today)
         cases.add_timeline(moved.timeline)
@@ -380,7 +380,7 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
         if status is PlanStatus.ACTIVE:
             continue
         repo.resolve_plan(plan.plan_id, status=status, on=business_date)
-        repo.set_flag(plan.borrower_id, Flag.HARDSHIP_PLAN, on=False)
+        BorrowerRepository(uow.conn).set_flag(plan.borrower_id, Flag.HARDSHIP_PLAN, on=False)
         case = cases.get(plan.case_id)
         if status is PlanStatus.BROKEN:
             broken += 1

@@ -84,6 +84,25 @@ class BorrowerRepository:
         else:
             self.conn.execute(insert(c.borrowers).values(borrower_id=borrower_id, **row))
 
+    def set_flag(self, borrower_id: int, flag: Flag, *, on: bool) -> bool:
+        """Set or clear one flag in the borrower's contact profile; True if it changed."""
+        row = self.conn.execute(select(c.borrowers.c.flags_json)
+                                .where(c.borrowers.c.borrower_id == borrower_id)).first()
+        if row is None:
+            raise NotFound(f"borrower {borrower_id} has no contact profile; add one first",
+                           code="borrower_must_exist")
+        flags = set(json.loads(row[0]))
+        before = set(flags)
+        if on:
+            flags.add(flag.value)
+        else:
+            flags.discard(flag.value)
+        if flags == before:
+            return False
+        self.conn.execute(update(c.borrowers).where(c.borrowers.c.borrower_id == borrower_id)
+                          .values(flags_json=json.dumps(sorted(flags))))
+        return True
+
     def get(self, borrower_id: int) -> BorrowerProfile:
         found = self.many([borrower_id])
         if borrower_id not in found:

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from dunwell.compliance.model import Flag
 from dunwell.core.errors import NotFound
 from dunwell.lending.model import LoanStatus
 from dunwell.negotiation.model import (
@@ -30,7 +29,6 @@ from dunwell.negotiation.model import (
     Role,
     Waiver,
 )
-from dunwell.store import collection_tables as c
 from dunwell.store import negotiation_tables as n
 from dunwell.store import tables as t
 
@@ -270,25 +268,6 @@ class NegotiationRepository:
                               .values(checked_on=on))
 
     # --- borrower and case facts negotiation changes -----------------------------
-    def set_flag(self, borrower_id: int, flag: Flag, *, on: bool) -> bool:
-        """Set or clear one flag in the borrower's contact profile; True if it changed."""
-        row = self.conn.execute(select(c.borrowers.c.flags_json)
-                                .where(c.borrowers.c.borrower_id == borrower_id)).first()
-        if row is None:
-            raise NotFound(f"borrower {borrower_id} has no contact profile; add one first",
-                           code="borrower_must_exist")
-        flags = set(json.loads(row[0]))
-        before = set(flags)
-        if on:
-            flags.add(flag.value)
-        else:
-            flags.discard(flag.value)
-        if flags == before:
-            return False
-        self.conn.execute(update(c.borrowers).where(c.borrowers.c.borrower_id == borrower_id)
-                          .values(flags_json=json.dumps(sorted(flags))))
-        return True
-
     def open_loans(self, borrower_id: int) -> list[tuple[int, int]]:
         """(loan id, days past due) of the borrower's open loans, most overdue first."""
         open_codes = [int(s) for s in LoanStatus if s.is_open]
