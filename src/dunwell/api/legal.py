@@ -150,8 +150,9 @@ async def get_referrals(svc: ServicesDep, status_: Annotated[str | None, Query(
 
     def command() -> list[ReferralOut]:
         with svc.dunwell.uow() as uow:
-            rows = review_queue(uow, include_closed=True)
-        return [referral_out(r) for r in rows if wanted is None or r.status is wanted]
+            rows = review_queue(uow, include_closed=True,
+                                statuses=None if wanted is None else [wanted])
+        return [referral_out(r) for r in rows]
 
     return await svc.run(command)
 

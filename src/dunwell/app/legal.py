@@ -12,6 +12,7 @@ without that approval, and the referral rules are checked again at approval time
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 
 from dunwell.app.audit import record
@@ -184,9 +185,13 @@ def queue_legal_reviews(uow: UnitOfWork, *, business_date: dt.date, now: dt.date
     return made
 
 
-def review_queue(uow: UnitOfWork, *, include_closed: bool = False) -> list[Referral]:
-    """Referrals waiting for a person (all referrals with ``include_closed``)."""
+def review_queue(uow: UnitOfWork, *, include_closed: bool = False,
+                 statuses: Sequence[ReferralStatus] | None = None) -> list[Referral]:
+    """Referrals waiting for a person (all referrals with ``include_closed``, or those
+    in ``statuses``)."""
     repo = LegalRepository(uow.conn)
+    if statuses:
+        return repo.listed(list(statuses))
     return repo.listed(None if include_closed else [ReferralStatus.PROPOSED])
 
 

@@ -113,8 +113,7 @@ def list_referrals(
                                code="referral_status_must_be_known") from None
         app = app_for(db)
         with app.uow() as uow:
-            rows = [r for r in review_queue(uow, include_closed=True)
-                    if wanted is None or r.status in wanted]
+            rows = review_queue(uow, include_closed=True, statuses=wanted)
     if as_json:
         typer.echo(json.dumps([_as_json(r) for r in rows], ensure_ascii=False))
         return
