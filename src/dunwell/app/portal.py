@@ -13,7 +13,7 @@ from dunwell.app.negotiation import OfferBook, assess_hardship, offer_book
 from dunwell.channels.verification import normalise_code
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.money import to_minor
-from dunwell.store.collections_repo import CaseRepository
+from dunwell.store.collections_repo import ACTIVE, CaseRepository
 from dunwell.store.letters_repo import LetterRepository
 
 
@@ -29,13 +29,13 @@ def case_for_letter_code(app: Dunwell, code: str) -> tuple[str, str]:
         letter = LetterRepository(uow.conn).by_code(check.code)
         assert letter is not None, "a genuine code names a letter"
         currency = uow.book.require().currency
-        active = CaseRepository(uow.conn).active()
-    stored = active.get(letter.borrower_id)
-    if stored is None:
+        cases = CaseRepository(uow.conn).for_borrower(letter.borrower_id)
+    open_cases = [row["case_id"] for row in cases if row["status"] in ACTIVE]
+    if not open_cases:
         raise Conflict("there is no open collection case for this letter's account; if you "
                        "still owe something, call us on the number in the letter",
                        code="portal_case_must_be_open")
-    return stored.view.case_id, currency
+    return str(open_cases[-1]), currency
 
 
 def hardship_from_portal(app: Dunwell, *, letter_code: str, reason: str, monthly_income: str,
