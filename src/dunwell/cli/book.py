@@ -1,8 +1,10 @@
-"""Commands on the loan book: init, cob, pay, reverse, loan, portfolio, balances."""
+"""Commands on the loan book: init, cob, pay, reverse, loan, portfolio, balances, and
+``book verify`` (the nightly reconciliation)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated
 
 import typer
@@ -13,6 +15,7 @@ from dunwell.app.book import open_book, register_product
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_day, close_until
 from dunwell.app.payments import quote_payoff, receive_payment, reverse_payment
+from dunwell.app.verify import BookCheck, verify_book
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import from_day, parse_date
 from dunwell.core.errors import InvalidInput
@@ -216,4 +219,41 @@ def balances_table(app: Dunwell, *, loan_id: int | None = None,
                       format_minor(-v, cur) if v < 0 else "")
     table.add_row("total", format_minor(sum(v for v in bal.values() if v > 0), cur),
                   format_minor(-sum(v for v in bal.values() if v < 0), cur), style="bold")
+    return table
+
+
+book_app = typer.Typer(help="The book as a whole: its reconciliation.", no_args_is_help=True)
+
+#: ``book verify`` exits 1 when any check fails (0 when all hold; 2 for bad input).
+EXIT_BOOK_UNSOUND = 1
+
+
+@book_app.command("verify")
+def verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Reconcile the book: entries balance, loans equal their journal lines, every
+    payment posted once. Exit 0 when all hold, 1 otherwise."""
+    with clear_errors():
+        report = verify_book(app_for(db).engine)
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        console.print(verify_table(report))
+    if not report.ok:
+        raise typer.Exit(EXIT_BOOK_UNSOUND)
+
+
+def verify_table(report: BookCheck) -> Table:
+    when = report.business_date.isoformat() if report.business_date else "no book"
+    table = Table(title=f"book verification at {when}: {'sound' if report.ok else 'NOT sound'}")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("first offenders", overflow="fold")
+    for c in report.checks:
+        first = "; ".join(str(o) for o in c.offending[:5])
+        if c.detail:
+            first = f"{c.detail}: {first}" if first else c.detail
+        table.add_row(c.name, "[green]ok[/green]" if c.ok else "[red]FAILED[/red]", first)
     return table

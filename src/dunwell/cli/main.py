@@ -17,6 +17,7 @@ from dunwell.cli.origination import apply, credit_line_app, serve
 from dunwell.cli.risk import risk_app
 from dunwell.cli.schedule import schedule
 from dunwell.cli.strategy import strategy_app
+from dunwell.cli.writeoff import write_off
 
 app = typer.Typer(
     name="dunwell",
@@ -43,6 +44,8 @@ app.command("reverse")(book.reverse)
 app.command("loan")(book.loan)
 app.command("portfolio")(book.portfolio)
 app.command("balances")(book.balances)
+app.command("write-off")(write_off)
+app.add_typer(book.book_app, name="book")
 app.command("demo")(demo)
 app.add_typer(audit_app, name="audit")
 app.command("collect")(collect.collect)

@@ -1,0 +1,137 @@
+"""The reconciliation's reads: set-based queries that return plain numbers.
+
+Each method answers one question of ``dunwell book verify`` over the whole book in a
+few statements (no per-loan round trips), so a nightly check of a large book costs
+seconds. The comparison itself is pure and lives in :mod:`dunwell.lending.reconcile`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from sqlalchemy import Connection, case, func, literal, select
+
+from dunwell.ledger.model import Account
+from dunwell.lending.model import LoanStatus
+from dunwell.lending.reconcile import SubLedgerRow
+from dunwell.store import tables as t
+
+#: The most offending items any one query brings back: the report names the first.
+OFFENDING_MAX = 50
+
+_RECEIVABLE_ACCOUNTS = (Account.PRINCIPAL_RECEIVABLE, Account.INTEREST_RECEIVABLE,
+                        Account.PENALTY_RECEIVABLE, Account.FEE_RECEIVABLE, Account.SUSPENSE)
+
+
+class VerifyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def unbalanced_entries(self) -> list[tuple[str, int, int]]:
+        """Entries whose lines do not sum to zero, or that hold fewer than two lines:
+        (entry id, sum, line count)."""
+        jl = t.journal_lines.c
+        total = func.coalesce(func.sum(jl.amount_minor), 0)
+        q = (select(t.journal_entries.c.entry_id, total, func.count(jl.line_id))
+             .select_from(t.journal_entries.outerjoin(
+                 t.journal_lines, jl.entry_id == t.journal_entries.c.entry_id))
+             .group_by(t.journal_entries.c.entry_id)
+             .having((total != 0) | (func.count(jl.line_id) < 2))
+             .order_by(t.journal_entries.c.entry_id).limit(OFFENDING_MAX))
+        return [(str(e), int(s), int(n)) for e, s, n in self.conn.execute(q).all()]
+
+    def orphan_lines(self) -> int:
+        """Lines whose entry does not exist (a foreign key forbids them; counted anyway)."""
+        jl = t.journal_lines.c
+        q = (select(func.count()).select_from(t.journal_lines.outerjoin(
+            t.journal_entries, t.journal_entries.c.entry_id == jl.entry_id))
+            .where(t.journal_entries.c.entry_id.is_(None)))
+        return int(self.conn.execute(q).scalar_one())
+
+    def ledger_total(self) -> int:
+        return int(self.conn.execute(
+            select(func.coalesce(func.sum(t.journal_lines.c.amount_minor), 0))).scalar_one())
+
+    def journal_by_loan(self) -> dict[tuple[int, int], int]:
+        """Signed journal balance per (loan, account) for the sub-ledger accounts."""
+        jl = t.journal_lines.c
+        q = (select(jl.loan_id, jl.account, func.sum(jl.amount_minor))
+             .where(jl.loan_id.is_not(None),
+                    jl.account.in_([int(a) for a in _RECEIVABLE_ACCOUNTS]))
+             .group_by(jl.loan_id, jl.account))
+        return {(int(lid), int(acc)): int(v) for lid, acc, v in self.conn.execute(q).all()}
+
+    def subledger(self) -> list[SubLedgerRow]:
+        """Every loan's servicing state summed by component, with its status."""
+        i = t.installments.c
+        sums = (select(
+            i.loan_id,
+            func.sum(i.principal_minor - i.paid_principal_minor).label("principal"),
+            func.sum(i.interest_accrued_minor - i.paid_interest_minor).label("interest"),
+            func.sum(i.penalty_minor - i.paid_penalty_minor).label("penalty"),
+            func.sum(i.fee_minor - i.paid_fee_minor).label("fee"))
+            .group_by(i.loan_id).subquery())
+        ln = t.loans.c
+        q = (select(ln.loan_id, ln.status, ln.suspense_minor,
+                    func.coalesce(sums.c.principal, 0), func.coalesce(sums.c.interest, 0),
+                    func.coalesce(sums.c.penalty, 0), func.coalesce(sums.c.fee, 0))
+             .select_from(t.loans.outerjoin(sums, sums.c.loan_id == ln.loan_id))
+             .order_by(ln.loan_id))
+        return [SubLedgerRow(int(lid), LoanStatus(int(st)), int(susp), int(p), int(it),
+                             int(pe), int(f))
+                for lid, st, susp, p, it, pe, f in self.conn.execute(q).all()]
+
+    def payments_without_matching_entry(self) -> list[tuple[int, str]]:
+        """Payments whose entry is missing or whose cash line differs from the amount:
+        (payment id, what is wrong)."""
+        p = t.payments.c
+        jl = t.journal_lines.c
+        cash = (select(jl.entry_id, func.sum(jl.amount_minor).label("cash"))
+                .where(jl.account == int(Account.CASH)).group_by(jl.entry_id).subquery())
+        q = (select(p.payment_id, p.amount_minor, t.journal_entries.c.entry_id, cash.c.cash)
+             .select_from(t.payments
+                          .outerjoin(t.journal_entries, t.journal_entries.c.entry_id == p.entry_id)
+                          .outerjoin(cash, cash.c.entry_id == p.entry_id))
+             .where(case((t.journal_entries.c.entry_id.is_(None), literal(True)),
+                         else_=func.coalesce(cash.c.cash, 0) != p.amount_minor))
+             .order_by(p.payment_id).limit(OFFENDING_MAX))
+        out = []
+        for pid, amount, entry_id, cash_minor in self.conn.execute(q).all():
+            why = ("no journal entry" if entry_id is None
+                   else f"cash {int(cash_minor or 0)} != amount {int(amount)}")
+            out.append((int(pid), why))
+        return out
+
+    def entries_shared_by_payments(self) -> list[str]:
+        """Journal entries claimed by more than one payment."""
+        p = t.payments.c
+        q = (select(p.entry_id).group_by(p.entry_id).having(func.count() > 1)
+             .order_by(p.entry_id).limit(OFFENDING_MAX))
+        return [str(r[0]) for r in self.conn.execute(q).all()]
+
+    def repeated_keys(self) -> list[str]:
+        p = t.payments.c
+        q = (select(p.idempotency_key).group_by(p.idempotency_key)
+             .having(func.count() > 1).order_by(p.idempotency_key).limit(OFFENDING_MAX))
+        return [str(r[0]) for r in self.conn.execute(q).all()]
+
+    def loans_closed_beyond(self, last_day: int) -> list[tuple[int, int]]:
+        """Loans closed (by COB) through a day later than ``last_day``."""
+        ln = t.loans.c
+        q = (select(ln.loan_id, ln.last_cob_day).where(ln.last_cob_day > last_day)
+             .order_by(ln.loan_id).limit(OFFENDING_MAX))
+        return [(int(a), int(b)) for a, b in self.conn.execute(q).all()]
+
+    def open_loans_behind(self, first_day: int) -> list[tuple[int, int]]:
+        """Open loans whose last closed day is before ``first_day``: COB missed them."""
+        ln = t.loans.c
+        q = (select(ln.loan_id, ln.last_cob_day)
+             .where(ln.status.in_([int(s) for s in LoanStatus if s.is_open]),
+                    ln.last_cob_day < first_day, ln.disbursed_day <= first_day)
+             .order_by(ln.loan_id).limit(OFFENDING_MAX))
+        return [(int(a), int(b)) for a, b in self.conn.execute(q).all()]
+
+    def partitions_closed_on(self, business_date: dt.date) -> int:
+        q = (select(func.count()).select_from(t.cob_runs)
+             .where(t.cob_runs.c.business_date == business_date))
+        return int(self.conn.execute(q).scalar_one())
+
