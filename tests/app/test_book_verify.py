@@ -64,7 +64,7 @@ def test_an_instalment_changed_behind_the_ledger_names_the_loan(app: Dunwell) ->
 
 
 def test_an_unbalanced_line_fails_the_entry_and_the_ledger_total(app: Dunwell) -> None:
-    first, _ = small_book(app)
+    small_book(app)
     with app.engine.begin() as conn:
         entry_id = conn.execute(sa.select(t.payments.c.entry_id)).scalar_one()
         conn.execute(sa.insert(t.journal_lines).values(entry_id=entry_id, account=1,

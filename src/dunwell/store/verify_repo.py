@@ -8,6 +8,7 @@ seconds. The comparison itself is pure and lives in :mod:`dunwell.lending.reconc
 from __future__ import annotations
 
 import datetime as dt
+
 from sqlalchemy import Connection, case, func, literal, select
 
 from dunwell.ledger.model import Account
