@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Final
 
 from dunwell.core.errors import InvalidInput
+from dunwell.core.limits import AMOUNT_MINOR_MAX, INT64_MAX
 
 #: ISO 4217 minor-unit exponents for the currencies Dunwell books.
 CURRENCY_EXPONENTS: Final[dict[str, int]] = {
@@ -91,10 +92,23 @@ def to_minor(amount: str | int | Decimal, currency: str, *, field: str = "amount
     """Convert a major-unit decimal (``"1234.50"``) to exact minor units.
 
     Amounts with more decimals than the currency has are rejected rather than
-    silently rounded: money must be exact.
+    silently rounded: money must be exact. So is an amount beyond
+    :data:`~dunwell.core.limits.AMOUNT_MINOR_MAX` minor units either way, before any
+    arithmetic is done with it.
+
+    >>> to_minor("1234.50", "CNY")
+    123450
     """
     value = parse_decimal(amount, field=field)
     exp = exponent_of(currency)
+    largest = Decimal(AMOUNT_MINOR_MAX).scaleb(-exp)
+    if abs(value) > largest:
+        raise InvalidInput(
+            f"{field} {amount} is beyond the largest amount Dunwell books, "
+            f"{format_minor(AMOUNT_MINOR_MAX, currency)} {currency}; check the amount",
+            code="amount_must_be_within_limits",
+            field=field,
+        )
     scaled = value.scaleb(exp)
     if scaled != scaled.to_integral_value():
         raise InvalidInput(
@@ -125,6 +139,9 @@ class Money:
     def __post_init__(self) -> None:
         if isinstance(self.minor, bool) or not isinstance(self.minor, int):
             raise TypeError(f"Money.minor must be int, got {type(self.minor).__name__}")
+        if not -INT64_MAX <= self.minor <= INT64_MAX:
+            raise InvalidInput(f"{self.minor} minor units do not fit a 64-bit amount",
+                               code="amount_must_be_within_limits")
         exponent_of(self.currency)
 
     @classmethod

@@ -29,6 +29,14 @@ from pydantic_core import PydanticCustomError
 
 from dunwell.core.dates import DayCount
 from dunwell.core.errors import DomainError, InvalidInput
+from dunwell.core.limits import (
+    ANNUAL_RATE_MAX,
+    CHARGE_RATE_MAX,
+    LOAN_PRINCIPAL_MINOR_MAX,
+    LOAN_TERM_MONTHS_MAX,
+    PERIODS_MAX,
+    check_amount_minor,
+)
 from dunwell.core.money import CURRENCY_EXPONENTS, Rounding, to_minor
 from dunwell.lending.model import (
     DEFAULT_ALLOCATION_ORDER,
@@ -38,7 +46,6 @@ from dunwell.lending.model import (
     Product,
     RepaymentMethod,
 )
-from dunwell.lending.schedules.common import ANNUAL_RATE_MAX, PERIODS_MAX
 
 PRODUCTS_PACKAGE: Final = "dunwell.lending"
 PRODUCTS_DIR: Final = "products"
@@ -68,7 +75,11 @@ def _decimal_text(value: object) -> Decimal:
 
 
 DecimalText = Annotated[Decimal, BeforeValidator(_decimal_text)]
+#: Rates and terms are bounded by :mod:`dunwell.core.limits`: penalty rate and cost cap
+#: by what COB's integer arithmetic is sized for, so a product COB would refuse is
+#: refused here, when it is loaded.
 Rate = Annotated[DecimalText, Field(ge=0, le=ANNUAL_RATE_MAX)]
+ChargeRate = Annotated[DecimalText, Field(ge=0, le=CHARGE_RATE_MAX)]
 Months = Annotated[int, Field(ge=1, le=PERIODS_MAX)]
 
 
@@ -92,8 +103,8 @@ class ProductSpec(BaseModel):
     method: Annotated[RepaymentMethod, Strict(False)]
     annual_rate: Rate
     day_count: Annotated[DayCount, Strict(False)]
-    penalty_rate: Rate
-    cost_cap_annual: Annotated[DecimalText, Field(gt=0, le=ANNUAL_RATE_MAX)]
+    penalty_rate: ChargeRate
+    cost_cap_annual: Annotated[DecimalText, Field(gt=0, le=CHARGE_RATE_MAX)]
     grace_days: Annotated[int, Field(ge=0, le=GRACE_DAYS_MAX)] = 0
     fees: FeesSpec = FeesSpec()
     allocation_order: list[Annotated[Component, Strict(False)]] = Field(
@@ -146,6 +157,11 @@ class ProductSpec(BaseModel):
                 f"annual_rate {self.annual_rate} must not exceed cost_cap_annual "
                 f"{self.cost_cap_annual}"
             )
+        if self.term_months_max > LOAN_TERM_MONTHS_MAX:
+            problems.append(
+                f"term_months_max {self.term_months_max} must not exceed "
+                f"{LOAN_TERM_MONTHS_MAX} months, the longest loan COB is sized for"
+            )
         if self.term_months_min > self.term_months_max:
             problems.append(
                 f"term_months_min {self.term_months_min} must not exceed term_months_max "
@@ -153,7 +169,10 @@ class ProductSpec(BaseModel):
             )
         for field in ("origination", "late_fee"):
             try:
-                to_minor(getattr(self.fees, field), self.currency, field=f"fees.{field}")
+                check_amount_minor(
+                    to_minor(getattr(self.fees, field), self.currency, field=f"fees.{field}"),
+                    field=f"fees.{field}", currency=self.currency,
+                    high=LOAN_PRINCIPAL_MINOR_MAX)
             except DomainError as exc:
                 problems.append(exc.message)
         if problems:

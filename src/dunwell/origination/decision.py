@@ -20,8 +20,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from dunwell.core.errors import NotFound
+from dunwell.core.limits import LOAN_PRINCIPAL_MINOR_MAX as MAX_LOAN_PRINCIPAL_MINOR
 from dunwell.core.money import format_minor, to_minor
-from dunwell.lending.loans import MAX_LOAN_PRINCIPAL_MINOR
 from dunwell.lending.model import Product
 from dunwell.origination.affordability import (
     dsr_bps,
@@ -35,6 +35,7 @@ from dunwell.origination.features import (
     BPS,
     ConsumerFeatures,
     MerchantFeatures,
+    check_transaction_dates,
     consumer_features,
     merchant_features,
 )
@@ -122,8 +123,10 @@ def decide(application: Application, *, summaries: Sequence[MonthSummary], model
            policy: Policy, products: Mapping[str, Product], start: dt.date) -> Decision:
     """Decide ``application`` for loans starting on ``start`` (see the module doc)."""
     check_application(application, policy)
+    check_transaction_dates(application.transactions, business_date=start)
     kind, currency = application.applicant.kind, application.currency
-    merchant = merchant_features(summaries) if kind is ApplicantKind.MERCHANT else None
+    merchant = (merchant_features(summaries, through=start)
+                if kind is ApplicantKind.MERCHANT else None)
     consumer = (consumer_features(application.income_history_minor)
                 if kind is ApplicantKind.CONSUMER else None)
     cash_flow = monthly_cash_flow_minor(application, merchant, consumer)

@@ -26,6 +26,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from dunwell.core.errors import InvalidInput
+from dunwell.core.limits import (
+    AMOUNT_MINOR_MAX,
+    DATE_MIN,
+    FUTURE_SLACK_DAYS,
+    check_date,
+    latest_record_date,
+)
 from dunwell.origination.model import MonthSummary, Transaction, TransactionKind
 
 #: The months of recent history turnover, trend, volatility and seasonality look at.
@@ -64,6 +71,20 @@ def next_month(month: dt.date) -> dt.date:
     return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def check_transaction_dates(transactions: Iterable[Transaction], *,
+                            business_date: dt.date) -> None:
+    """Every record must be dated from :data:`~dunwell.core.limits.DATE_MIN` to the
+    business date (plus a day's slack for time zones): a record from the future would
+    stretch the merchant's history and change every later decision. The first record
+    out of range is named by its field."""
+    latest = latest_record_date(business_date)
+    for k, tx in enumerate(transactions):
+        if not DATE_MIN <= tx.on <= latest:
+            check_date(tx.on, field=f"transactions.{k}.date", latest=latest)
+        if k >= TRANSACTIONS_MAX:
+            break
+
+
 def summarise(transactions: Iterable[Transaction]) -> tuple[MonthSummary, ...]:
     """Sum records per calendar month, oldest month first."""
     months: dict[tuple[int, int], list[int]] = {}
@@ -79,6 +100,13 @@ def summarise(transactions: Iterable[Transaction]) -> tuple[MonthSummary, ...]:
                                "sales and refunds as positive amounts with their kind",
                                code="transaction_amount_must_be_positive",
                                field=f"transactions.{k}.amount")
+        if tx.amount_minor > AMOUNT_MINOR_MAX:
+            raise InvalidInput(f"transaction {k + 1} has amount {tx.amount_minor} minor units, "
+                               f"more than {AMOUNT_MINOR_MAX}; check the amount",
+                               code="amount_must_be_within_limits",
+                               field=f"transactions.{k}.amount")
+        if tx.on < DATE_MIN:
+            check_date(tx.on, field=f"transactions.{k}.date")
         on = tx.on
         acc = months.get((on.year, on.month))
         if acc is None:
@@ -129,7 +157,13 @@ def coefficient_of_variation_bps(values: Sequence[int], cap_bps: int) -> int:
     return min(cap_bps, math.isqrt(spread * BPS * BPS) // total)
 
 
-def merchant_features(summaries: Sequence[MonthSummary]) -> MerchantFeatures:
+def merchant_features(summaries: Sequence[MonthSummary], *,
+                      through: dt.date | None = None) -> MerchantFeatures:
+    """The features of the months in ``summaries``; with ``through`` (the business
+    date), months after it are not evidence and are left out."""
+    if through is not None:
+        last = through + dt.timedelta(days=FUTURE_SLACK_DAYS)
+        summaries = [s for s in summaries if s.month <= last]
     series = monthly_series(summaries)
     if not series:
         return NO_RECORDS
