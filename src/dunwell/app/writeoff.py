@@ -1,0 +1,124 @@
+"""The write-off command: charge an open loan off through the ledger.
+
+One command, one transaction (the caller commits). Idempotent on its key without a
+table of its own: the write-off entry's id is derived from the key, so a replay finds
+the entry and returns the first result; the same key for another loan or another
+reason is rejected as ``idempotency_key_must_match_original_request``. The loan is
+saved version-checked, so a payment or COB that changed it meanwhile makes this
+command fail and change nothing (retry it). See :mod:`dunwell.lending.writeoff` for
+the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dunwell.app.audit import record
+from dunwell.app.uow import UnitOfWork
+from dunwell.core.errors import Conflict, InvalidInput, NotFound
+from dunwell.core.ids import check_idempotency_key, fingerprint
+from dunwell.ledger.model import Account, JournalEntry
+from dunwell.ledger.rules import entry
+from dunwell.lending.loans import LoanState
+from dunwell.lending.writeoff import WrittenOff, written_off_from_lines
+from dunwell.lending.writeoff import write_off as write_off_rule
+
+#: The longest reason kept in the journal memo and the audit log.
+REASON_MAX_LEN = 500
+
+
+class WriteOffStatus(StrEnum):
+    POSTED = "posted"
+    REPLAYED = "replayed"  # the same key and data were seen before: nothing new posted
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffResult:
+    status: WriteOffStatus
+    loan_id: int
+    entry_id: str
+    written_off: WrittenOff
+    suspense_applied_minor: int
+    interest_recognised_minor: int
+    business_date: dt.date
+    loan: LoanState
+
+
+def entry_ids(key: str) -> tuple[str, str, str]:
+    """The write-off, suspense and recognition entry ids a key stands for."""
+    digest = fingerprint({"write_off": key})[:40]
+    return f"wo:{digest}", f"wos:{digest}", f"woa:{digest}"
+
+
+def _memo(loan_id: int, reason: str) -> str:
+    return f"write-off of loan {loan_id}: {reason}"
+
+
+def _find(uow: UnitOfWork, entry_id: str) -> JournalEntry | None:
+    try:
+        return uow.ledger.get(entry_id)
+    except NotFound:
+        return None
+
+
+def _amount(found: JournalEntry | None, account: Account) -> int:
+    if found is None:
+        return 0
+    return sum(ln.amount_minor for ln in found.lines if ln.account is account)
+
+
+def write_off(uow: UnitOfWork, *, loan_id: int, reason: str, idempotency_key: str,
+              now: dt.datetime) -> WriteOffResult:
+    """Charge ``loan_id`` off on the open business date, for ``reason``.
+
+    ``now`` (an aware timestamp) stamps the audit record."""
+    key = check_idempotency_key(idempotency_key)
+    why = reason.strip()
+    if not why or len(why) > REASON_MAX_LEN:
+        raise InvalidInput(f"a write-off needs a reason of 1 to {REASON_MAX_LEN} characters",
+                           code="write_off_reason_must_be_given", field="reason")
+    main_id, suspense_id, recognition_id = entry_ids(key)
+    seen = _find(uow, main_id)
+    if seen is not None:
+        seen_loan = next(ln.loan_id for ln in seen.lines if ln.loan_id is not None)
+        if seen_loan != loan_id or seen.memo != _memo(loan_id, why):
+            raise Conflict(
+                f"idempotency key {key!r} was used for another write-off ({seen.memo!r}); "
+                "use a new key", code="idempotency_key_must_match_original_request")
+        return WriteOffResult(
+            WriteOffStatus.REPLAYED, loan_id, main_id, written_off_from_lines(seen.lines),
+            _amount(_find(uow, suspense_id), Account.SUSPENSE),
+            -_amount(_find(uow, recognition_id), Account.INTEREST_INCOME),
+            seen.business_date, uow.loans.get(loan_id))
+    info = uow.book.require()
+    loan = uow.loans.get(loan_id)
+    product = uow.products.get(loan.product_code)
+    done = write_off_rule(loan, product)
+    memo = _memo(loan_id, why)
+    posted = []
+    if done.recognition_lines:
+        posted.append(entry(entry_id=recognition_id, business_date=info.business_date,
+                            kind="accrual", currency=loan.currency, lines=done.recognition_lines,
+                            memo=f"interest paid ahead, recognised by {main_id}"))
+    if done.suspense_lines:
+        posted.append(entry(entry_id=suspense_id, business_date=info.business_date,
+                            kind="write_off:suspense", currency=loan.currency,
+                            lines=done.suspense_lines,
+                            memo=f"suspense applied before {main_id}"))
+    posted.append(entry(entry_id=main_id, business_date=info.business_date, kind="write_off",
+                        currency=loan.currency, lines=done.write_off_lines, memo=memo))
+    uow.ledger.post_many(posted)
+    saved = uow.loans.save(done.loan)
+    lost = done.written_off
+    record(uow, at=now, entries=[("loan_written_off", f"loan:{loan_id}", {
+        "loan_id": loan_id, "entry_id": main_id, "reason": why,
+        "business_date": info.business_date.isoformat(),
+        "principal_minor": lost.principal_minor, "interest_minor": lost.interest_minor,
+        "penalty_minor": lost.penalty_minor, "fee_minor": lost.fee_minor,
+        "suspense_applied_minor": done.suspense_applied_minor,
+        "suspense_left_minor": done.loan.suspense_minor})])
+    return WriteOffResult(WriteOffStatus.POSTED, loan_id, main_id, lost,
+                          done.suspense_applied_minor, done.interest_recognised_minor,
+                          info.business_date, saved)
