@@ -1,25 +1,48 @@
-"""What every command shares: the app from settings, errors as one clear line."""
+"""What every command shares: the app from settings, errors as one clear line.
+
+Exit codes (docs/reliability.md, "Limits and bad input"):
+
+- ``0`` done; ``1`` a check ran and found something (``book verify``);
+- ``2`` invalid input: a rejection, a bad option, an unreadable or non-UTF-8 file, an
+  invalid database URL, a number beyond the limits — fix the input, do not retry;
+- ``75`` temporary failure (``EX_TEMPFAIL``): the database is unreachable or busy, or
+  something else held what the command needs — nothing was changed; run the same
+  command again later.
+
+Every such failure prints one line on standard error, ``error: what and what to do
+[code]``, never a traceback.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy import exc as db_errors
 
 from dunwell.app.bootstrap import Dunwell, bootstrap
+from dunwell.core import errors
 from dunwell.core.errors import DomainError, InvalidInput
 
+#: Invalid input: fix it and run again.
 EXIT_BAD_INPUT = 2
+#: A temporary failure (sysexits' EX_TEMPFAIL): nothing changed; run it again later.
+EXIT_RETRY_LATER = 75
+#: The longest message printed from an underlying library's error.
+CAUSE_CHARS_MAX = 300
+#: Words of a database's refusal that retrying will not cure.
+LOGIN_REFUSED = ("authentication failed", "does not exist", "no password supplied")
 
 DbOption = Annotated[
     str | None,
     typer.Option("--db", metavar="URL", help="Database URL (default: DUNWELL_DB_URL or "
                  "the embedded SQLite file var/dunwell.sqlite)."),
 ]
+
 
 console = Console()
 
@@ -43,14 +66,72 @@ def parse_aware(text: str, field: str) -> dt.datetime:
 
 
 def app_for(db: str | None) -> Dunwell:
-    return bootstrap(db_url=db)
+    """The wired book at ``db`` (or the configured one). An invalid URL exits 2 and an
+    unreachable database 75, each with one line, wherever this is called."""
+    with clear_errors():
+        return bootstrap(db_url=db)
+
+
+def _cause(exc: BaseException) -> str:
+    """The first line of an underlying error, short enough for one line."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first[:CAUSE_CHARS_MAX]
+
+
+def _fail(message: str, code: str, exit_code: int) -> NoReturn:
+    typer.echo(f"error: {message} [{code}]", err=True)
+    raise typer.Exit(exit_code)
+
+
+def _is_retry_later(exc: DomainError) -> bool:
+    retry = getattr(errors, "RetryLater", None)
+    return retry is not None and isinstance(exc, retry)
 
 
 @contextmanager
 def clear_errors() -> Iterator[None]:
-    """Turn an expected rejection into ``error: what and what to do [code]``, exit 2."""
+    """Turn an expected rejection into ``error: what and what to do [code]`` (exit 2),
+    and the failures of files, numbers and the database into one such line too: exit 2
+    for what the caller must fix, 75 for what will pass when retried later."""
     try:
         yield
     except DomainError as exc:
-        typer.echo(f"error: {exc.message} [{exc.code}]", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _fail(exc.message, exc.code,
+              EXIT_RETRY_LATER if _is_retry_later(exc) else EXIT_BAD_INPUT)
+    except UnicodeDecodeError as exc:
+        _fail(f"a file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+              f"{exc.start}); save it as UTF-8 and run again", "file_must_be_utf8",
+              EXIT_BAD_INPUT)
+    except OverflowError:
+        _fail("a number is beyond what Dunwell stores (ids are 1 to 9223372036854775807; "
+              "amounts see docs/reliability.md); check the number",
+              "number_must_be_within_limits", EXIT_BAD_INPUT)
+    except (db_errors.ArgumentError, db_errors.NoSuchModuleError) as exc:
+        _fail(f"the database URL is not valid ({_cause(exc)}); pass --db like "
+              "sqlite:///var/dunwell.sqlite or postgresql+psycopg://user@host/db",
+              "db_url_must_be_valid", EXIT_BAD_INPUT)
+    except db_errors.DataError as exc:
+        _fail(f"the database refused a value: {_cause(exc)}; check the numbers given",
+              "value_must_fit_database", EXIT_BAD_INPUT)
+    except (db_errors.OperationalError, db_errors.InterfaceError,
+            db_errors.TimeoutError) as exc:
+        cause = _cause(exc)
+        if "unable to open database file" in cause:
+            _fail(f"the SQLite file cannot be opened ({cause}); check the path in --db",
+                  "db_url_must_be_valid", EXIT_BAD_INPUT)
+        if any(hint in cause for hint in LOGIN_REFUSED):
+            _fail(f"the database refused the login ({cause}); check the user, password and "
+                  "database name in --db", "db_url_must_be_valid", EXIT_BAD_INPUT)
+        _fail(f"the database is unreachable or busy ({cause}); nothing was changed, run "
+              "the command again later", "database_must_be_reachable", EXIT_RETRY_LATER)
+    except ImportError as exc:
+        _fail(f"a module this needs is not installed ({_cause(exc)}); install it, or for "
+              "--db use sqlite:/// or postgresql+psycopg://", "module_must_be_installed",
+              EXIT_BAD_INPUT)
+    except OSError as exc:
+        if exc.filename is not None:
+            _fail(f"cannot read {exc.filename}: {exc.strerror or exc}; check the path and "
+                  "its permissions", "file_must_be_readable", EXIT_BAD_INPUT)
+        _fail(f"a system resource is unavailable ({exc}); run the command again later",
+              "system_must_be_available", EXIT_RETRY_LATER)
