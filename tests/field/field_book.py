@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.field import add_agent, add_certificate
+from dunwell.app.training import add_staff, import_certificate
 from dunwell.channels.document import Document, Paragraph, document_json, document_sha256
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.channels.verification import letter_no, verification_code
@@ -96,12 +97,33 @@ def offset(km_north: float, km_east: float) -> tuple[float, float]:
             round(CENTRE[1] + km_east / (111.32 * math.cos(math.radians(CENTRE[0]))), 6))
 
 
+TRAINER = "t-1"
+#: The visit subjects beyond the field's three: every test agent has them, so the
+#: tests below speak about communication skills, legal knowledge and privacy.
+HOUSE_SUBJECTS = ("vulnerability", "visit_safety")
+
+
+def trainer(app: Dunwell) -> str:
+    """The trainer who signs the test agents' certificates."""
+    add_staff(app, staff_id=TRAINER, name="Trainer", role="trainer", lead_id=None, now=NOW)
+    return TRAINER
+
+
 def certify(app: Dunwell, agent_id: str, *, expires: dt.date = dt.date(2027, 6, 30),
             subjects: tuple[str, ...] = ("communication_skills", "legal_knowledge",
                                          "privacy")) -> None:
+    """Certificates in ``subjects`` valid for a year through ``expires`` (and in the
+    house subjects through mid-2027), imported with a passing score and signed by the
+    trainer."""
+    trainer(app)
     for s in subjects:
         add_certificate(app, agent_id=agent_id, subject=s, expires_on=expires,
-                        issued_on=dt.date(2026, 1, 1), now=NOW)
+                        issued_on=expires - dt.timedelta(days=364), signed_by=TRAINER,
+                        score_pct=90, evidence="field course", now=NOW)
+    for s in HOUSE_SUBJECTS:
+        import_certificate(app, staff_id=agent_id, subject=s, signer_id=TRAINER, score_pct=90,
+                           evidence="field course", issued_on=dt.date(2026, 7, 1),
+                           expires_on=dt.date(2027, 6, 30), now=NOW)
 
 
 def agent(app: Dunwell, agent_id: str, *, at: tuple[float, float] = CENTRE,

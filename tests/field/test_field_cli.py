@@ -39,9 +39,18 @@ def test_agents_certificates_addresses_and_a_printed_plan(db: str, tmp_path: Pat
     listed = json.loads(out)
     assert [(a["agent_id"], a["certified"]) for a in listed] == [("f-01", False)]
     assert "legal_knowledge (missing)" in listed[0]["gaps"]
-    for subject in ("communication_skills", "legal_knowledge", "privacy"):
-        code, out = run("cert", "add", "f-01", subject, "--expires", "2027-06-30", "--issued",
-                        "2026-01-01", "--db", db)
+    code, out = run("cert", "add", "f-01", "privacy", "--expires", "2026-12-31", "--issued",
+                    "2026-01-01", "--signer", "f-01", "--score", "95", "--evidence", "x",
+                    "--db", db)
+    assert code == 2 and "certificate_must_be_signed_by_someone_else" in out
+    result = runner.invoke(cli, ["training", "staff", "add", "t-1", "--name", "Trainer",
+                                 "--role", "trainer", "--db", db])
+    assert result.exit_code == 0, result.output
+    for subject in ("communication_skills", "legal_knowledge", "privacy", "vulnerability",
+                    "visit_safety"):
+        code, out = run("cert", "add", "f-01", subject, "--expires", "2026-12-31", "--issued",
+                        "2026-01-01", "--signer", "t-1", "--score", "90", "--evidence",
+                        "city college course 2025-114", "--db", db)
         assert code == 0, out
     for k, (n, e) in {1: (1, 0), 2: (0, 2)}.items():
         lat, lon = offset(n, e)

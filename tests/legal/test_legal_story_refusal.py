@@ -46,6 +46,7 @@ from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
 from dunwell.app.letters import issue_letters_for_day, record_letter_event
 from dunwell.app.negotiation import accept_offer, assess_hardship, make_offers
+from dunwell.app.training import add_staff
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import LegalState, ReferralStatus
 from dunwell.store import collection_tables as c
@@ -73,9 +74,12 @@ def field_agent(app: Dunwell) -> None:
               territory_name="Huangpu", latitude=HOME[0], longitude=HOME[1], radius_m=15_000,
               shift_start=dt.time(9), shift_end=dt.time(17, 30), visits_per_day_max=8,
               hourly_cost_minor=6_000, cost_per_km_minor=150, now=now)
-    for subject in ("communication_skills", "legal_knowledge", "privacy"):
-        add_certificate(app, agent_id="fa-03", subject=subject, issued_on=dt.date(2024, 6, 1),
-                        expires_on=dt.date(2026, 6, 1), now=now)
+    add_staff(app, staff_id="t-01", name="Trainer", role="trainer", lead_id=None, now=now)
+    for subject in ("communication_skills", "legal_knowledge", "privacy", "vulnerability",
+                    "visit_safety"):
+        add_certificate(app, agent_id="fa-03", subject=subject, issued_on=dt.date(2024, 12, 1),
+                        expires_on=dt.date(2025, 11, 30), signed_by="t-01", score_pct=90,
+                        evidence="onboarding course", now=now)
 
 
 def borrower_side(app: Dunwell, day: dt.date) -> None:

@@ -37,6 +37,7 @@ from dunwell.app.negotiation import (
     plans,
 )
 from dunwell.app.payments import receive_payment
+from dunwell.app.training import add_staff
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
@@ -60,9 +61,12 @@ def field_agent(app: Dunwell) -> None:
               territory_name="Wuhou", latitude=HOME[0], longitude=HOME[1], radius_m=15_000,
               shift_start=dt.time(9), shift_end=dt.time(17, 30), visits_per_day_max=8,
               hourly_cost_minor=6_000, cost_per_km_minor=150, now=now)
-    for subject in ("communication_skills", "legal_knowledge", "privacy"):
-        add_certificate(app, agent_id="fa-07", subject=subject, issued_on=dt.date(2024, 6, 1),
-                        expires_on=dt.date(2026, 6, 1), now=now)
+    add_staff(app, staff_id="t-01", name="Trainer", role="trainer", lead_id=None, now=now)
+    for subject in ("communication_skills", "legal_knowledge", "privacy", "vulnerability",
+                    "visit_safety"):
+        add_certificate(app, agent_id="fa-07", subject=subject, issued_on=dt.date(2024, 12, 1),
+                        expires_on=dt.date(2025, 11, 30), signed_by="t-01", score_pct=90,
+                        evidence="onboarding course", now=now)
 
 
 def actions_after(app: Dunwell, day: dt.date) -> list[dict[str, object]]:

@@ -24,6 +24,7 @@ from dunwell.app.legal import queue_legal_reviews
 from dunwell.app.letters import issue_letters_for_day
 from dunwell.app.negotiation import monitor_plans
 from dunwell.app.outbox import enqueue_for_step
+from dunwell.app.training_gate import qualified_callers
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
 from dunwell.collections.engine import choose_strategy, propose
 from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
@@ -294,11 +295,13 @@ def _call_task(step: ProposedStep, verdict: Verdict, loans: Sequence[CaseLoan],
 
 def _queue_calls(actions: ActionRepository, cases: CaseRepository,
                  calls: list[tuple[CallTask, int]], day: dt.date, report: CollectReport) -> None:
-    """Book allowed calls into collectors' queues; a case's owner is its caller."""
+    """Book allowed calls into the queues of the collectors the training gate lets
+    call today; a case's owner is its caller."""
     if not calls:
         return
     by_task = {task.task_id: action_id for task, action_id in calls}
-    plan = build_queues([task for task, _ in calls], actions.collectors())
+    plan = build_queues([task for task, _ in calls],
+                        qualified_callers(actions.conn, on=day, callers=actions.collectors()))
     rows: list[dict[str, object]] = []
     for collector_id, queued in plan.queues.items():
         for pos, q in enumerate(queued):

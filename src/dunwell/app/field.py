@@ -29,6 +29,8 @@ from dunwell.app.field_plan import (
     notice_refusal,
     plan_visits,
 )
+from dunwell.app.training import import_certificate
+from dunwell.app.training_gate import require_visit_qualified
 from dunwell.compliance.model import Channel, zone_of
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.field.model import (
@@ -38,7 +40,6 @@ from dunwell.field.model import (
     CertificateGap,
     GeoPoint,
     Shift,
-    Subject,
     Territory,
     VisitOutcome,
     VisitRecord,
@@ -49,10 +50,10 @@ from dunwell.field.rules import (
     certification_gaps,
     far_from_address,
     outcome_effects,
-    require_certified,
 )
 from dunwell.store.collections_repo import BorrowerRepository, CaseRepository
 from dunwell.store.field_repo import FieldRepository
+from dunwell.training.model import Certificate as TrainingCertificate
 
 #: How many days after a visit a borrower's payments count towards its return.
 ROI_DAYS = 30
@@ -124,27 +125,17 @@ def list_agents(app: Dunwell, *, on: dt.date) -> list[AgentStatus]:
 
 
 def add_certificate(app: Dunwell, *, agent_id: str, subject: str, expires_on: dt.date,
-                    issued_on: dt.date, number: str | None = None,
-                    now: dt.datetime) -> Certificate:
-    """Record a training certificate (idempotent on its number, which defaults to
-    ``AGENT-SUBJECT-ISSUED``)."""
-    try:
-        subj = Subject(subject)
-    except ValueError:
-        raise InvalidInput(f"unknown subject {subject!r}; use one of "
-                           f"{', '.join(s.value for s in Subject)}",
-                           code="certificate_subject_must_be_known") from None
-    cert = Certificate(agent_id, subj, number or f"{agent_id}-{subj.value}-{issued_on:%Y%m%d}",
-                       issued_on, expires_on)
+                    issued_on: dt.date, signed_by: str, score_pct: int, evidence: str,
+                    number: str | None = None, now: dt.datetime) -> TrainingCertificate:
+    """Import a certificate the agent earned on an outside course: it goes through
+    :func:`dunwell.app.training.import_certificate`, so it needs the assessment's
+    passing score, its evidence and a trainer or compliance officer other than the
+    agent as signer (``dunwell training`` runs the course in Dunwell itself)."""
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
-        repo.agent(agent_id)
-        if repo.add_certificate(cert):
-            record(uow, at=now, entries=[("field_certificate_added", f"agent:{agent_id}", {
-                "subject": subj.value, "number": cert.number,
-                "issued_on": issued_on.isoformat(), "expires_on": expires_on.isoformat()})])
-        uow.commit()
-    return cert
+        FieldRepository(uow.conn).agent(agent_id)
+    return import_certificate(app, staff_id=agent_id, subject=subject, signer_id=signed_by,
+                              score_pct=score_pct, evidence=evidence, issued_on=issued_on,
+                              expires_on=expires_on, number=number, now=now)
 
 
 def set_address(app: Dunwell, *, borrower_id: int, text: str, latitude: float | None,
@@ -171,9 +162,10 @@ def set_address(app: Dunwell, *, borrower_id: int, text: str, latitude: float | 
 
 def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime) -> VisitRecord:
     """Give a visit to ``agent_id`` by hand; refused (``agent_must_hold_valid_certificates``)
-    unless the agent holds valid certificates in every required subject on the visit
-    date, and refused (``visit_must_have_prior_notice``) when the borrower's visit notice
-    does not allow a visit on that date. The next plan of that date routes it on that
+    unless the training gate lets the agent visit on the visit date (every subject the
+    curriculum requires for a visit, none suspended), and refused
+    (``visit_must_have_prior_notice``) when the borrower's visit notice does not allow a
+    visit on that date. The next plan of that date routes it on that
     agent's itinerary."""
     with app.uow() as uow:
         repo = FieldRepository(uow.conn)
@@ -182,8 +174,7 @@ def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime
         if visit.status is VisitStatus.DONE:
             raise Conflict(f"visit {visit_id} already has an outcome; it cannot be reassigned",
                            code="visit_must_be_open_to_assign")
-        require_certified(agent_id, repo.certificates([agent_id]).get(agent_id, ()),
-                          visit.plan_date)
+        require_visit_qualified(uow, agent_id=agent_id, on=visit.plan_date)
         unnoticed = notice_refusal(uow, borrower_id=visit.borrower_id, on=visit.plan_date)
         if unnoticed is not None:
             raise Conflict(f"visit {visit_id} on {visit.plan_date} cannot be assigned: "

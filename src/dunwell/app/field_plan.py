@@ -18,6 +18,7 @@ from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.contacts import judge_contact
 from dunwell.app.letters import earliest_visit_date, earliest_visit_dates
+from dunwell.app.training_gate import visit_certificates
 from dunwell.app.uow import UnitOfWork
 from dunwell.compliance.model import Channel, ContactEvent
 from dunwell.field.assignment import Assignment, VisitToAssign, assign
@@ -130,8 +131,9 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
                    {int(a["action_id"]): list(json.loads(a["tags_json"])) for a in actions},
                    earliest_visit_dates(uow, borrower_ids=bids, since=notice_since))
         rows, to_assign, windows, unnoticed = _candidates(day, actions, existing)
-        assignment = assign(to_assign, list(day.agents.values()), repo.certificates(),
-                            plan_date)
+        assignment = assign(to_assign, list(day.agents.values()),
+                            visit_certificates(uow, on=plan_date,
+                                               certificates=repo.certificates()), plan_date)
         for aid, why in assignment.unassigned.items():
             if aid not in assignment.eligible:
                 rows[aid]["reason"] = why

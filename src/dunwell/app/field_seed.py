@@ -14,10 +14,8 @@ from dunwell.app.uow import UnitOfWork
 from dunwell.field.model import (
     Address,
     Agent,
-    Certificate,
     GeoPoint,
     Shift,
-    Subject,
     Territory,
 )
 from dunwell.store.field_repo import FieldRepository
@@ -56,8 +54,7 @@ def sample_agents(count: int = SAMPLE_AGENTS) -> list[Agent]:
 
 def seed_field(uow: UnitOfWork, *, borrower_ids: Sequence[int], start: dt.date, seed: int) -> None:
     """Inside the seeding transaction: addresses for ``borrower_ids`` and the sample
-    agents with certificates valid from half a year before ``start`` for a year and a
-    half. Uses its own generator, so the book's other seeded draws do not change."""
+    agents. Uses its own generator, so the book's other seeded draws do not change."""
     rng = random.Random(seed * 7_919 + 8)
     repo = FieldRepository(uow.conn)
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
@@ -73,7 +70,3 @@ def seed_field(uow: UnitOfWork, *, borrower_ids: Sequence[int], start: dt.date, 
         if repo.has_agent(agent.agent_id):
             continue
         repo.put_agent(agent)
-        for subject in Subject:
-            repo.add_certificate(Certificate(
-                agent.agent_id, subject, f"{agent.agent_id}-{subject.value}-{start:%Y}",
-                start - dt.timedelta(days=180), start + dt.timedelta(days=540)))

@@ -16,8 +16,9 @@ from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_day
 from dunwell.app.collect import Experiment, collect_day
 from dunwell.app.contacts import record_contact, record_promise
-from dunwell.app.field_seed import seed_field
+from dunwell.app.field_seed import sample_agents, seed_field
 from dunwell.app.payments import receive_payment
+from dunwell.app.training_seed import seed_staff
 from dunwell.app.uow import UnitOfWork
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.core.dates import to_day
@@ -90,6 +91,8 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
         for cid, name, calls in SAMPLE_COLLECTORS:
             desk.put_collector(cid, name, calls, "09:00", "18:00")
         seed_field(uow, borrower_ids=[r.borrower_id for r in requests], start=start, seed=seed)
+        seed_staff(uow, collectors=[(cid, name) for cid, name, _ in SAMPLE_COLLECTORS],
+                   agents=[(a.agent_id, a.name) for a in sample_agents()], start=start)
         uow.commit()
     return [ln.loan_id for ln in booked]
 

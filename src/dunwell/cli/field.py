@@ -84,8 +84,8 @@ def agent_add(
             hourly_cost_minor=to_minor(hourly_cost, currency, field="--hourly-cost"),
             cost_per_km_minor=to_minor(cost_per_km, currency, field="--cost-per-km"), now=now())
     console.print(f"agent {agent.agent_id} ({agent.name}): {agent.territory.name}, radius "
-                  f"{agent.territory.radius_m} m, shift {shift}, {capacity} visits/day; add "
-                  "certificates with `dunwell field cert add`")
+                  f"{agent.territory.radius_m} m, shift {shift}, {capacity} visits/day; train "
+                  "and certify them with `dunwell training`")
 
 
 @agent_app.command("list")
@@ -124,21 +124,31 @@ def cert_add(
     agent_id: Annotated[str, typer.Argument(help="Agent id.")],
     subject: Annotated[str, typer.Argument(help="communication_skills, legal_knowledge or "
                                                 "privacy.")],
-    expires: Annotated[str, typer.Option(help="Last valid day, YYYY-MM-DD.")],
+    expires: Annotated[str, typer.Option(help="Last valid day, YYYY-MM-DD (at most the "
+                                              "course's validity after --issued).")],
+    signer: Annotated[str, typer.Option(help="The trainer or compliance officer who signs "
+                                             "(never the agent).")],
+    score: Annotated[int, typer.Option(help="The outside assessment's score, percent (at "
+                                            "least the course's passing score).")],
+    evidence: Annotated[str, typer.Option(help="The outside course: provider and "
+                                               "reference.")],
     issued: Annotated[str | None, typer.Option(help="First valid day (default: the book's "
                                                     "date).")] = None,
     number: Annotated[str | None, typer.Option(help="Certificate number.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Record a training certificate, valid from --issued through --expires."""
+    """Import a certificate earned on an outside course (an admin import: the passed
+    score, its evidence and a signer other than the agent are recorded). Courses taken
+    in Dunwell are certified with `dunwell training certify`."""
     with clear_errors():
         app = app_for(db)
         cert = svc.add_certificate(app, agent_id=agent_id, subject=subject,
                                    expires_on=parse_date(expires, field="--expires"),
-                                   issued_on=_day(issued, app, "--issued"), number=number,
+                                   issued_on=_day(issued, app, "--issued"), signed_by=signer,
+                                   score_pct=score, evidence=evidence, number=number,
                                    now=now())
     console.print(f"certificate {cert.number}: {agent_id} in {cert.subject.value}, valid "
-                  f"{cert.issued_on} to {cert.expires_on}")
+                  f"{cert.issued_on} to {cert.expires_on}, signed by {signer}")
 
 
 @field_app.command("address")

@@ -17,6 +17,7 @@ from dunwell.cli.origination import apply, credit_line_app, serve
 from dunwell.cli.risk import risk_app
 from dunwell.cli.schedule import schedule
 from dunwell.cli.strategy import strategy_app
+from dunwell.cli.training import training_app
 from dunwell.cli.writeoff import write_off
 
 app = typer.Typer(
@@ -67,6 +68,7 @@ app.command("offers")(offers)
 app.add_typer(plan_app, name="plan")
 app.add_typer(field_app, name="field")
 app.add_typer(legal_app, name="legal")
+app.add_typer(training_app, name="training")
 # --- End of command registrations -------------------------------------------------
 
 

@@ -75,7 +75,8 @@ def require_certified(agent_id: str, certificates: Iterable[Certificate], day: d
         raise AgentNotCertified(
             f"agent {agent_id} cannot be assigned a visit on {day}: no valid certificate in "
             + ", ".join(g.describe() for g in gaps)
-            + "; add one with `dunwell field cert add AGENT SUBJECT --expires YYYY-MM-DD`",
+            + "; see `dunwell training status AGENT` (certificates come from `dunwell "
+            "training certify`)",
             agent_id=agent_id, subjects=[g.subject.value for g in gaps],
             statuses={g.subject.value: g.status for g in gaps})
 

@@ -1,4 +1,4 @@
-"""Repository for the field operation: addresses, agents, certificates, the
+"""Repository for the field operation: addresses, agents, their certificates, the
 guard-allowed visit actions of a date, visits and plans, and what ROI reads."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from dunwell.core.errors import Conflict, NotFound
+from dunwell.core.errors import NotFound
 from dunwell.field.model import (
     Address,
     Agent,
@@ -27,6 +27,7 @@ from dunwell.field.model import (
 from dunwell.store import collection_tables as c
 from dunwell.store import field_tables as f
 from dunwell.store import tables as t
+from dunwell.store import training_tables as tr
 from dunwell.store.collections_repo import chunks
 
 
@@ -87,33 +88,18 @@ class FieldRepository:
         return self.conn.execute(select(f.field_agents.c.agent_id)
                                  .where(f.field_agents.c.agent_id == agent_id)).first() is not None
 
-    def add_certificate(self, cert: Certificate) -> bool:
-        """Store ``cert``; False when the same certificate is already stored (a
-        replay); a different certificate under the same number is a conflict."""
-        table = f.agent_certificates
-        row = self.conn.execute(select(table).where(table.c.certificate_no == cert.number)).first()
-        if row is not None:
-            m = row._mapping
-            same = (m["agent_id"] == cert.agent_id and m["subject"] == cert.subject.value
-                    and m["issued_on"] == cert.issued_on and m["expires_on"] == cert.expires_on)
-            if same:
-                return False
-            raise Conflict(f"certificate number {cert.number} is already on record with other "
-                           "details; use a new number", code="certificate_number_must_be_unique")
-        self.conn.execute(insert(table).values(
-            agent_id=cert.agent_id, subject=cert.subject.value, certificate_no=cert.number,
-            issued_on=cert.issued_on, expires_on=cert.expires_on))
-        return True
-
     def certificates(self, agent_ids: Sequence[str] | None = None) -> dict[str, list[Certificate]]:
-        table = f.agent_certificates
-        q = select(table).order_by(table.c.certificate_id)
+        """The agents' training certificates in the field's subjects (issued through
+        ``dunwell training``; the field id is the staff id)."""
+        table = tr.training_certificates
+        q = (select(table).where(table.c.subject.in_([s.value for s in Subject]))
+             .order_by(table.c.certificate_id))
         if agent_ids is not None:
-            q = q.where(table.c.agent_id.in_(list(agent_ids)))
+            q = q.where(table.c.staff_id.in_(list(agent_ids)))
         out: dict[str, list[Certificate]] = defaultdict(list)
         for r in self.conn.execute(q):
             m = r._mapping
-            out[m["agent_id"]].append(Certificate(m["agent_id"], Subject(m["subject"]),
+            out[m["staff_id"]].append(Certificate(m["staff_id"], Subject(m["subject"]),
                                                   m["certificate_no"], m["issued_on"],
                                                   m["expires_on"]))
         return dict(out)

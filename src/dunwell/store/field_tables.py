@@ -1,6 +1,7 @@
 """Field tables (migration 0008), on the shared metadata: borrowers' addresses with
-stored coordinates, field agents, their training certificates, visit plans and
-visits with their itinerary position, outcome and cost."""
+stored coordinates, field agents, visit plans and visits with their itinerary
+position, outcome and cost. The agents' certificates are training certificates
+(``training_tables``, migration 0011)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from sqlalchemy import (
     Column,
     Date,
     Float,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -50,17 +50,6 @@ field_agents = Table(
     Column("cost_per_km_minor", BigInteger, nullable=False),
     Column("active", Boolean, nullable=False, server_default=true()),
 )
-
-agent_certificates = Table(
-    "agent_certificates", metadata,
-    Column("certificate_id", BIG_ID, primary_key=True, autoincrement=True),
-    Column("agent_id", String(64), ForeignKey("field_agents.agent_id"), nullable=False),
-    Column("subject", String(32), nullable=False),
-    Column("certificate_no", String(64), nullable=False, unique=True),
-    Column("issued_on", Date, nullable=False),
-    Column("expires_on", Date, nullable=False),
-)
-Index("ix_agent_certificates_agent", agent_certificates.c.agent_id)
 
 visit_plans = Table(
     "visit_plans", metadata,

@@ -1,0 +1,162 @@
+"""The training gate inside the other workflows: one call refuses a call, a visit, a
+plan negotiation or a legal step by staff without the valid certificates for that
+action on that day, naming what is missing; planning and queues keep only qualified
+staff.
+
+Who is gated: everybody in the staff register, and every field agent (a field
+agent's id is their staff id; an agent not in the register counts as a
+``field_agent``). A person named in an approval who is not in the register is
+refused only once ``dunwell training enforce on`` has been set (the register is then
+required); until then such names pass as before, so books that predate the register
+keep working."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
+
+from sqlalchemy import Connection
+
+from dunwell.app.audit import record
+from dunwell.app.uow import UnitOfWork
+from dunwell.core.errors import NotFound
+from dunwell.field.errors import AgentNotCertified
+from dunwell.field.model import Certificate as FieldCertificate
+from dunwell.store.training_repo import TrainingRepository
+from dunwell.training.curriculum import builtin_curriculum
+from dunwell.training.model import Action, Curriculum, Eligibility, Role, Staff
+from dunwell.training.rules import eligibility, require_eligible
+
+REGISTER_REQUIRED = "register_required"
+
+T = TypeVar("T")
+
+
+def register_required(repo: TrainingRepository) -> bool:
+    return repo.setting(REGISTER_REQUIRED) == "on"
+
+
+def gated_staff(repo: TrainingRepository, staff_id: str) -> Staff | None:
+    """The person the gate judges: the register's record, else a field agent as a
+    ``field_agent``, else None (not registered)."""
+    found = repo.find_staff(staff_id)
+    if found is not None:
+        return found
+    if repo.is_field_agent(staff_id):
+        return Staff(staff_id, staff_id, Role.FIELD_AGENT)
+    return None
+
+
+def eligibility_of(repo: TrainingRepository, staff: Staff, action: Action, on: dt.date,
+                   curriculum: Curriculum | None = None) -> Eligibility:
+    sid = staff.staff_id
+    return eligibility(staff, action,
+                       certificates=repo.certificates([sid]).get(sid, ()),
+                       suspensions=repo.suspensions([sid]).get(sid, ()),
+                       curriculum=curriculum or builtin_curriculum(), day=on)
+
+
+def require_qualified(uow: UnitOfWork, *, staff_id: str, action: Action,
+                      on: dt.date) -> Eligibility | None:
+    """Refuse (``staff_must_hold_valid_certificates`` or ``staff_role_must_perform_action``
+    as ``staff_must_hold_valid_certificates``) when ``staff_id`` may not take ``action``
+    on ``on``; when the register is required, an unregistered person is refused
+    (``staff_must_exist``). Returns the verdict (None for an unregistered person the
+    register does not yet require)."""
+    repo = TrainingRepository(uow.conn)
+    staff = gated_staff(repo, staff_id)
+    if staff is None:
+        if register_required(repo):
+            repo.staff(staff_id)  # raises staff_must_exist
+        return None
+    verdict = eligibility_of(repo, staff, action, on)
+    require_eligible(verdict)
+    return verdict
+
+
+def require_visit_qualified(uow: UnitOfWork, *, agent_id: str, on: dt.date) -> None:
+    """The visit gate for a hand assignment, with the field's stable code
+    ``agent_must_hold_valid_certificates``, naming every subject the curriculum
+    requires for a visit that the agent lacks on ``on``."""
+    repo = TrainingRepository(uow.conn)
+    staff = gated_staff(repo, agent_id) or Staff(agent_id, agent_id, Role.FIELD_AGENT)
+    verdict = eligibility_of(repo, staff, Action.VISIT, on)
+    if verdict.allowed:
+        return
+    raise AgentNotCertified(
+        f"agent {agent_id} cannot be assigned a visit on {on}: {verdict.describe()}; see "
+        f"`dunwell training status {agent_id}` (certificates come from `dunwell training "
+        "certify`)", agent_id=agent_id, subjects=[g.subject.value for g in verdict.gaps],
+        statuses={g.subject.value: g.status.value for g in verdict.gaps},
+        role=verdict.role_refused.value if verdict.role_refused else None)
+
+
+def visit_certificates(uow: UnitOfWork, *, on: dt.date,
+                       certificates: Mapping[str, Sequence[FieldCertificate]],
+                       ) -> dict[str, Sequence[FieldCertificate]]:
+    """The field agents' certificates for planning ``on``, keeping only the agents
+    the training gate allows to visit that day (the others plan as uncertified)."""
+    repo = TrainingRepository(uow.conn)
+    curriculum = builtin_curriculum()
+    out: dict[str, Sequence[FieldCertificate]] = {}
+    for agent_id, certs in certificates.items():
+        staff = gated_staff(repo, agent_id) or Staff(agent_id, agent_id, Role.FIELD_AGENT)
+        if eligibility_of(repo, staff, Action.VISIT, on, curriculum).allowed:
+            out[agent_id] = certs
+    return out
+
+
+def qualified_callers(conn: Connection, *, on: dt.date, callers: Sequence[T],
+                      id_of: str = "collector_id") -> list[T]:
+    """The collectors who may call on ``on``: those in the register who hold the
+    certificates for a call, and (until the register is required) those not in it."""
+    repo = TrainingRepository(conn)
+    required = register_required(repo)
+    curriculum = builtin_curriculum()
+    out = []
+    for caller in callers:
+        sid = str(getattr(caller, id_of))
+        staff = repo.find_staff(sid)
+        if staff is None:
+            if not required:
+                out.append(caller)
+            continue
+        if eligibility_of(repo, staff, Action.CALL, on, curriculum).allowed:
+            out.append(caller)
+    return out
+
+
+def record_staff_contact(uow: UnitOfWork, *, staff_id: str, borrower_id: int, at: dt.datetime,
+                         channel: str, outcome: str, now: dt.datetime) -> None:
+    """Gate a call or visit recorded by ``staff_id`` (on the contact's local date) and
+    link the contact to them for the quality loop. Other channels are not gated
+    (nobody speaks to the borrower), only linked."""
+    action = {"call": Action.CALL, "third_party_call": Action.CALL,
+              "visit": Action.VISIT}.get(channel)
+    repo = TrainingRepository(uow.conn)
+    if action is not None:
+        if gated_staff(repo, staff_id) is None:
+            repo.staff(staff_id)  # a named staff member must be in the register
+        require_qualified(uow, staff_id=staff_id, action=action, on=at.date())
+    elif gated_staff(repo, staff_id) is None:
+        raise NotFound(f"staff member {staff_id} is not in the staff register",
+                       code="staff_must_exist")
+    repo.add_staff_contact(staff_id=staff_id, borrower_id=borrower_id, at=at, channel=channel,
+                           outcome=outcome)
+    record(uow, at=now, entries=[("staff_contact", f"staff:{staff_id}", {
+        "borrower_id": borrower_id, "ts": at.isoformat(), "channel": channel,
+        "outcome": outcome})])
+
+
+__all__ = [
+    "REGISTER_REQUIRED",
+    "eligibility_of",
+    "gated_staff",
+    "qualified_callers",
+    "record_staff_contact",
+    "register_required",
+    "require_qualified",
+    "require_visit_qualified",
+    "visit_certificates",
+]
