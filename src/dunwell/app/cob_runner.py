@@ -1,10 +1,14 @@
 """The local COB runner: partitions in, one transaction per partition out.
 
-For each business date it loads each partition's open loans, runs the pure kernel,
-and writes the new columns, the postings, the events and a completion record in one
-transaction. Completed partitions are skipped, so a second run of the same date
-changes nothing and a run killed half-way resumes to the same books. When every
-partition of a date is closed the book moves to the next date.
+For each business date it locks a partition, loads its open loans, runs the pure
+kernel, has the ledger build and check the day's entry loan by loan, and writes the
+new columns, the entry, the events and a completion record in one transaction.
+Completed partitions are skipped, so a second run of the same date changes nothing
+and a run killed half-way resumes to the same books. When every partition of a date
+is closed the book moves to the next date.
+
+Payments and other writers wait while their loan's partition is being closed, and
+only one COB runs on a book at a time: see :mod:`dunwell.store.locks`.
 """
 
 from __future__ import annotations
@@ -17,11 +21,18 @@ from sqlalchemy import Engine
 
 from dunwell.app import logs
 from dunwell.app.uow import UnitOfWork
-from dunwell.cob.kernel import cob_day
+from dunwell.cob.kernel import CobResult, cob_day
 from dunwell.cob.model import CobParams
 from dunwell.core.dates import to_day
 from dunwell.core.errors import InvalidInput
-from dunwell.store.cob_io import completed_partitions, load_partition, write_partition
+from dunwell.ledger.columnar import ColumnarEntry, columnar_entry
+from dunwell.store.cob_io import (
+    completed_partitions,
+    load_partition,
+    partition_closed,
+    write_partition,
+)
+from dunwell.store.locks import cob_run_lock, lock_partitions
 
 log = logs.get(__name__)
 
@@ -43,7 +54,15 @@ class CobDayReport:
 
 def close_day(engine: Engine, business_date: dt.date,
               progress: Progress | None = None) -> CobDayReport:
-    """Close ``business_date`` (the book's open date, or one already closed)."""
+    """Close ``business_date`` (the book's open date, or one already closed).
+
+    Refuses with :class:`~dunwell.core.errors.RetryLater` while another COB runs."""
+    with cob_run_lock(engine):
+        return _close_day(engine, business_date, progress)
+
+
+def _close_day(engine: Engine, business_date: dt.date,
+               progress: Progress | None = None) -> CobDayReport:
     with UnitOfWork(engine) as uow:
         info = uow.book.require()
         params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
@@ -56,16 +75,24 @@ def close_day(engine: Engine, business_date: dt.date,
         done = completed_partitions(conn, business_date)
     run = skipped = loans = postings = events = 0
     for p in range(info.partitions):
-        if p in done:
+        closed = None
+        if p not in done:
+            with engine.begin() as conn:
+                lock_partitions(conn, (p,), exclusive=True)
+                if not partition_closed(conn, business_date, p):
+                    part = load_partition(conn, p, day, params)
+                    result = cob_day(part.batch, day)
+                    entry = day_entry(result, business_date=business_date, partition=p,
+                                      currency=info.currency)
+                    postings += write_partition(conn, business_date=business_date,
+                                                partition=p, before=part, result=result,
+                                                entry=entry)
+                    closed = result
+        if closed is None:
             skipped += 1
         else:
-            with engine.begin() as conn:
-                part = load_partition(conn, p, day, params)
-                result = cob_day(part.batch, day)
-                postings += write_partition(conn, business_date=business_date, partition=p,
-                                            currency=info.currency, before=part, result=result)
-            loans += result.loans_closed
-            events += len(result.events)
+            loans += closed.loans_closed
+            events += len(closed.events)
             run += 1
         if progress is not None:
             progress(business_date, p + 1, info.partitions)
@@ -79,14 +106,29 @@ def close_day(engine: Engine, business_date: dt.date,
     return report
 
 
+def day_entry(result: CobResult, *, business_date: dt.date, partition: int,
+              currency: str) -> ColumnarEntry | None:
+    """The partition's accrual, penalty and fee lines as one entry, built and checked
+    loan by loan by the ledger (None when the day charged nothing)."""
+    posts = result.postings
+    if not len(posts):
+        return None
+    return columnar_entry(
+        entry_id=f"cob:{business_date.isoformat()}:p{partition}", business_date=business_date,
+        kind="cob_accrual", currency=currency,
+        memo=f"accrual, penalty and fees for {business_date}, partition {partition}",
+        loan_id=posts.loan_id, account=posts.account, amount_minor=posts.amount_minor)
+
+
 def close_until(engine: Engine, until: dt.date,
                 progress: Progress | None = None) -> list[CobDayReport]:
     """Close every day from the book's open date through ``until``."""
-    with UnitOfWork(engine) as uow:
-        start = uow.book.require().business_date
-    days = (until - start).days + 1
-    if days > MAX_CATCH_UP_DAYS:
-        raise InvalidInput(f"{days} days to close is more than {MAX_CATCH_UP_DAYS}; "
-                           "catch up in smaller steps", code="cob_catch_up_must_be_bounded")
-    return [close_day(engine, start + dt.timedelta(days=k), progress)
-            for k in range(max(days, 0))]
+    with cob_run_lock(engine):
+        with UnitOfWork(engine) as uow:
+            start = uow.book.require().business_date
+        days = (until - start).days + 1
+        if days > MAX_CATCH_UP_DAYS:
+            raise InvalidInput(f"{days} days to close is more than {MAX_CATCH_UP_DAYS}; "
+                               "catch up in smaller steps", code="cob_catch_up_must_be_bounded")
+        return [_close_day(engine, start + dt.timedelta(days=k), progress)
+                for k in range(max(days, 0))]

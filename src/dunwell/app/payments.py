@@ -42,6 +42,12 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
     fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
                       "kind": kind.value, "mode": mode.value if mode else None})
     seen = uow.payments.by_key(key)
+    if seen is None:
+        # lock the loan first (this waits while COB closes its partition), then look
+        # at the key again: a request with the same key that held the lock before us
+        # has committed by now, and this one becomes its replay
+        loan = uow.loans.get_for_update(loan_id)
+        seen = uow.payments.by_key(key)
     if seen is not None:
         if seen.fingerprint != fp:
             raise Conflict(
@@ -50,7 +56,6 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
                 code="idempotency_key_must_match_original_request")
         return Receipt(ReceiptStatus.REPLAYED, seen, uow.loans.get(seen.loan_id))
     info = uow.book.require()
-    loan = uow.loans.get(loan_id)
     product = uow.products.get(loan.product_code)
     day = to_day(info.business_date)
     outcome: PaymentOutcome
@@ -89,6 +94,8 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
 def reverse_payment(uow: UnitOfWork, *, payment_id: int, reason: str = "") -> Receipt:
     """Reverse a regular payment with a mirror entry; a repeat is acknowledged."""
     record = uow.payments.get(payment_id)
+    uow.loans.get_for_update(record.loan_id)
+    record = uow.payments.get(payment_id)  # as it stands now that the loan is ours
     if record.reversal_entry_id is not None:
         return Receipt(ReceiptStatus.REPLAYED, record, uow.loans.get(record.loan_id))
     if record.kind != PaymentKind.REGULAR.value:
@@ -96,7 +103,7 @@ def reverse_payment(uow: UnitOfWork, *, payment_id: int, reason: str = "") -> Re
             f"payment {payment_id} is a {record.kind}, which restructured the loan; only "
             "regular payments can be reversed", code="reversal_must_target_regular_payment")
     info = uow.book.require()
-    loan = uow.loans.get(record.loan_id)
+    loan = uow.loans.get_for_update(record.loan_id)
     product = uow.products.get(loan.product_code)
     new_loan = pay_rules.reverse(loan, product, allocation=record.allocation,
                                  suspense_minor=record.suspense_minor,

@@ -14,6 +14,7 @@ from rich.table import Table
 from dunwell.app.book import open_book, register_product
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_day, close_until
+from dunwell.app.commands import run_command
 from dunwell.app.payments import quote_payoff, receive_payment, reverse_payment
 from dunwell.app.verify import BookCheck, verify_book
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
@@ -25,6 +26,9 @@ from dunwell.lending.model import Bucket
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
 from dunwell.lending.products import builtin_product_texts
+
+#: ``book verify`` (and ``cob --verify``) exit 1 when any check fails.
+EXIT_BOOK_UNSOUND = 1
 
 
 def init(
@@ -54,9 +58,14 @@ def cob(
     date: Annotated[str | None, typer.Option("--date", help="Close this business date.")] = None,
     until: Annotated[str | None, typer.Option("--until",
                                                help="Close every day through this date.")] = None,
+    verify_after: Annotated[bool, typer.Option(
+        "--verify", help="Reconcile the book afterwards (as `dunwell book verify`); "
+        "exit 1 if it is not sound.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Close business days: accrue, age, penalise (capped) and move the book on."""
+    """Close business days: accrue, age, penalise (capped) and move the book on.
+
+    Only one COB runs on a book at a time: a second one exits 75 at once."""
     with clear_errors():
         if (date is None) == (until is None):
             raise InvalidInput("give exactly one of --date D or --until D",
@@ -82,11 +91,17 @@ def cob(
     if len(reports) > 15:
         table.caption = f"last 15 of {len(reports)} days"
     console.print(table)
+    if verify_after:
+        report = verify_book(app.engine)
+        console.print(verify_table(report))
+        if not report.ok:
+            raise typer.Exit(EXIT_BOOK_UNSOUND)
 
 
 def pay(
     loan_id: Annotated[int, typer.Argument(help="Loan id.")],
-    amount: Annotated[str, typer.Argument(help="Amount in major units, e.g. 916.80.")],
+    amount: Annotated[str, typer.Argument(help="Amount in major units, e.g. 916.80.",
+                                          metavar="AMOUNT")],
     key: Annotated[str, typer.Option("--key", help="Idempotency key (unique per payment).")],
     kind: Annotated[str, typer.Option(help="regular, payoff or prepayment.")] = "regular",
     mode: Annotated[str | None, typer.Option(
@@ -103,11 +118,11 @@ def pay(
             raise InvalidInput(f"unknown --kind {kind!r} or --mode {mode!r}",
                                code="payment_kind_must_be_known") from None
         app = app_for(db)
-        with app.uow() as uow:
-            receipt = receive_payment(uow, loan_id=loan_id, amount=amount,
-                                      currency=currency.upper(), idempotency_key=key,
-                                      kind=pkind, mode=pmode)
-            uow.commit()
+        receipt = run_command(
+            app.engine, lambda uow: receive_payment(
+                uow, loan_id=loan_id, amount=amount, currency=currency.upper(),
+                idempotency_key=key, kind=pkind, mode=pmode),
+            what=f"payment {key!r}")
     p = receipt.payment
     table = Table(title=f"payment {p.payment_id} on loan {p.loan_id}: {receipt.status.value}")
     for col in ("instalment", "component", "amount"):
@@ -128,9 +143,9 @@ def reverse(
     """Reverse a regular payment with a mirror journal entry."""
     with clear_errors():
         app = app_for(db)
-        with app.uow() as uow:
-            receipt = reverse_payment(uow, payment_id=payment_id, reason=reason)
-            uow.commit()
+        receipt = run_command(
+            app.engine, lambda uow: reverse_payment(uow, payment_id=payment_id, reason=reason),
+            what=f"reversal of payment {payment_id}")
     console.print(f"payment {payment_id}: {receipt.status.value}; reversal entry "
                   f"{receipt.payment.reversal_entry_id}")
 
@@ -223,9 +238,6 @@ def balances_table(app: Dunwell, *, loan_id: int | None = None,
 
 
 book_app = typer.Typer(help="The book as a whole: its reconciliation.", no_args_is_help=True)
-
-#: ``book verify`` exits 1 when any check fails (0 when all hold; 2 for bad input).
-EXIT_BOOK_UNSOUND = 1
 
 
 @book_app.command("verify")

@@ -40,7 +40,7 @@ def _root() -> None:
 app.command("schedule")(schedule)
 app.command("init")(book.init)
 app.command("cob")(book.cob)
-app.command("pay")(book.pay)
+app.command("pay", context_settings={"ignore_unknown_options": True})(book.pay)
 app.command("reverse")(book.reverse)
 app.command("loan")(book.loan)
 app.command("portfolio")(book.portfolio)

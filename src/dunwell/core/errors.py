@@ -44,3 +44,12 @@ class Conflict(DomainError):
     """The request conflicts with the current state (e.g. a closed loan)."""
 
     code = "state_must_allow_operation"
+
+
+class RetryLater(DomainError):
+    """Nothing was changed because something else held what the command needs (the
+    loan, the book's close of business); the same command, sent again later with the
+    same idempotency key, will go through. The CLI exits 75, the API answers 503 with
+    ``Retry-After``."""
+
+    code = "command_must_be_retried_later"

@@ -24,6 +24,7 @@ from sqlalchemy import text as sa_text
 from dunwell.cob.batch import INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch, from_columns
 from dunwell.cob.kernel import CobResult
 from dunwell.cob.model import CobParams, EventKind
+from dunwell.ledger.columnar import ColumnarEntry
 from dunwell.lending.model import LoanStatus
 from dunwell.store import tables as t
 
@@ -41,6 +42,12 @@ class Partition:
 def completed_partitions(conn: Connection, business_date: dt.date) -> set[int]:
     q = select(t.cob_runs.c.partition).where(t.cob_runs.c.business_date == business_date)
     return {int(r[0]) for r in conn.execute(q).all()}
+
+
+def partition_closed(conn: Connection, business_date: dt.date, partition: int) -> bool:
+    q = select(t.cob_runs.c.partition).where(t.cob_runs.c.business_date == business_date,
+                                             t.cob_runs.c.partition == partition)
+    return conn.execute(q).first() is not None
 
 
 def _loan_filter(partition: int, day: int) -> Any:
@@ -103,8 +110,12 @@ def load_partition(conn: Connection, partition: int, day: int,
 
 
 def write_partition(conn: Connection, *, business_date: dt.date, partition: int,
-                    currency: str, before: Partition, result: CobResult) -> int:
-    """Persist a closed partition and its completion record; returns postings written."""
+                    before: Partition, result: CobResult,
+                    entry: ColumnarEntry | None) -> int:
+    """Persist a closed partition, its entry (built and checked by the ledger) and its
+    completion record; returns the lines written. Every loan written has its
+    ``version`` bumped, as any other writer's save does, so a command that read a loan
+    before COB closed it cannot save over COB's day."""
     after = result.batch
     changed_loans = np.flatnonzero(after.last_cob_day != before.batch.last_cob_day)
     loan_rows = {"loan_id": after.loan_id[changed_loans],
@@ -116,22 +127,18 @@ def write_partition(conn: Connection, *, business_date: dt.date, partition: int,
     owner = np.searchsorted(after.offsets, changed_inst, side="right") - 1
     inst_rows = {"loan_id": after.loan_id[owner], "n": before.inst_n[changed_inst],
                  **{n: getattr(after, n)[changed_inst] for n in INST_OUTPUTS}}
-    _bulk_update(conn, t.loans, ("loan_id",), loan_rows)
+    _bulk_update(conn, t.loans, ("loan_id",), loan_rows, bump_version=True)
     _bulk_update(conn, t.installments, ("loan_id", "n"), inst_rows)
 
-    posts = result.postings
-    if len(posts):
-        total = int(posts.amount_minor.sum())
-        assert total == 0, f"COB postings do not balance: {total}"
-        entry_id = f"cob:{business_date.isoformat()}:p{partition}"
+    lines = 0 if entry is None else len(entry)
+    if entry is not None:
         conn.execute(insert(t.journal_entries).values(
-            entry_id=entry_id, business_date=business_date, kind="cob_accrual",
-            currency=currency, reverses=None,
-            memo=f"accrual, penalty and fees for {business_date}, partition {partition}"))
+            entry_id=entry.entry_id, business_date=entry.business_date, kind=entry.kind,
+            currency=entry.currency, reverses=None, memo=entry.memo))
         _bulk_insert(conn, t.journal_lines, {
-            "entry_id": np.full(len(posts), entry_id, dtype=object),
-            "account": posts.account, "loan_id": posts.loan_id,
-            "amount_minor": posts.amount_minor})
+            "entry_id": np.full(lines, entry.entry_id, dtype=object),
+            "account": entry.account, "loan_id": entry.loan_id,
+            "amount_minor": entry.amount_minor})
     ev = result.events
     if len(ev):
         kinds = np.asarray([EventKind(int(k)).name.lower() for k in ev.kind], dtype=object)
@@ -140,8 +147,8 @@ def write_partition(conn: Connection, *, business_date: dt.date, partition: int,
             "kind": kinds, "before": ev.before, "after": ev.after})
     conn.execute(insert(t.cob_runs).values(business_date=business_date, partition=partition,
                                            loans_closed=result.loans_closed,
-                                           postings=len(posts), events=len(ev)))
-    return len(posts)
+                                           postings=lines, events=len(ev)))
+    return lines
 
 
 def _records(cols: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -177,7 +184,7 @@ def _bulk_insert(conn: Connection, table: Any, cols: Mapping[str, Any]) -> None:
 
 
 def _bulk_update(conn: Connection, table: Any, keys: Sequence[str],
-                 cols: Mapping[str, Any]) -> None:
+                 cols: Mapping[str, Any], *, bump_version: bool = False) -> None:
     if not len(cols[keys[0]]):
         return
     values = [n for n in cols if n not in keys]
@@ -186,12 +193,16 @@ def _bulk_update(conn: Connection, table: Any, keys: Sequence[str],
         col_types = ", ".join(f"{n} bigint" for n in cols)
         conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} ({col_types}) ON COMMIT DROP")
         _copy_in(conn, tmp, list(cols), _csv(cols))
-        sets = ", ".join(f"{n} = s.{n}" for n in values)
+        sets = ", ".join([f"{n} = s.{n}" for n in values]
+                         + (["version = d.version + 1"] if bump_version else []))
         match = " AND ".join(f"d.{k} = s.{k}" for k in keys)
         conn.exec_driver_sql(f"UPDATE {table.name} AS d SET {sets} FROM {tmp} AS s WHERE {match}")
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
         return
+    assign: dict[str, Any] = {n: bindparam(f"v_{n}") for n in values}
+    if bump_version:
+        assign["version"] = table.c.version + 1
     stmt = (update(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)))
-            .values({n: bindparam(f"v_{n}") for n in values}))
+            .values(assign))
     recs = _records({**{f"k_{k}": cols[k] for k in keys}, **{f"v_{n}": cols[n] for n in values}})
     conn.execute(stmt, recs)

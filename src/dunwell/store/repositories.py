@@ -18,6 +18,11 @@ from dunwell.lending.model import Bucket, Component, LoanStatus, Product
 from dunwell.lending.payments import AllocationLine
 from dunwell.lending.products import load_product
 from dunwell.store import tables as t
+from dunwell.store.locks import lock_partitions
+
+#: The code of a save refused because another writer changed the loan meanwhile: the
+#: command is run again from the start (:mod:`dunwell.app.commands`).
+LOAN_CHANGED = "loan_must_not_change_concurrently"
 
 INST_FIELDS = tuple(f.name for f in fields(InstallmentState))
 LOAN_SCALARS = ("borrower_id", "product_code", "currency", "principal_minor", "disbursed_day",
@@ -100,6 +105,7 @@ class LoanRepository:
     def add_many(self, loans: Sequence[LoanState], partitions: int) -> None:
         if not loans:
             return
+        lock_partitions(self.conn, {ln.loan_id % partitions for ln in loans}, exclusive=False)
         self.conn.execute(insert(t.loans), [_loan_row(ln, partitions) for ln in loans])
         self.conn.execute(insert(t.installments), [
             {"loan_id": ln.loan_id, "partition": ln.loan_id % partitions,
@@ -111,10 +117,27 @@ class LoanRepository:
                    .scalar_one()) + 1
 
     def get(self, loan_id: int) -> LoanState:
-        row = self.conn.execute(select(t.loans).where(t.loans.c.loan_id == loan_id)).first()
+        """The loan as it is now, for reading (see :meth:`get_for_update` to change it)."""
+        return self._get(loan_id, for_update=False)
+
+    def get_for_update(self, loan_id: int) -> LoanState:
+        """The loan, locked for change until the transaction ends: waits while COB
+        closes its partition and while another command changes it
+        (:mod:`dunwell.store.locks`)."""
+        part = self.conn.execute(select(t.loans.c.partition)
+                                 .where(t.loans.c.loan_id == loan_id)).scalar_one_or_none()
+        if part is None:
+            raise _no_loan(loan_id)
+        lock_partitions(self.conn, (int(part),), exclusive=False)
+        return self._get(loan_id, for_update=True)
+
+    def _get(self, loan_id: int, *, for_update: bool) -> LoanState:
+        q = select(t.loans).where(t.loans.c.loan_id == loan_id)
+        if for_update and self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
         if row is None:
-            raise NotFound(f"loan {loan_id} does not exist; check the loan id",
-                           code="loan_must_exist", loan_id=loan_id)
+            raise _no_loan(loan_id)
         inst_rows = self.conn.execute(
             select(t.installments).where(t.installments.c.loan_id == loan_id)
             .order_by(t.installments.c.n)).all()
@@ -125,13 +148,16 @@ class LoanRepository:
         values = {k: getattr(loan, k) for k in LOAN_SCALARS}
         values.update(status=int(loan.status), bucket=int(loan.bucket),
                       version=loan.version + 1)
+        part = self.conn.execute(select(t.loans.c.partition)
+                                 .where(t.loans.c.loan_id == loan.loan_id)).scalar_one_or_none()
+        if part is None:
+            raise _no_loan(loan.loan_id)
+        lock_partitions(self.conn, (int(part),), exclusive=False)
         done = self.conn.execute(update(t.loans).where(t.loans.c.loan_id == loan.loan_id)
                                  .where(t.loans.c.version == loan.version).values(**values))
         if done.rowcount != 1:
             raise Conflict(f"loan {loan.loan_id} changed while this command ran; retry it",
-                           code="loan_must_not_change_concurrently")
-        part = self.conn.execute(select(t.loans.c.partition)
-                                 .where(t.loans.c.loan_id == loan.loan_id)).scalar_one()
+                           code=LOAN_CHANGED)
         self.conn.execute(delete(t.installments).where(t.installments.c.loan_id == loan.loan_id))
         self.conn.execute(insert(t.installments), [
             {"loan_id": loan.loan_id, "partition": part,
@@ -169,6 +195,11 @@ class LoanRepository:
     def count_by_status(self) -> dict[LoanStatus, int]:
         q = select(t.loans.c.status, func.count()).group_by(t.loans.c.status)
         return {LoanStatus(int(s)): int(n) for s, n in self.conn.execute(q).all()}
+
+
+def _no_loan(loan_id: int) -> NotFound:
+    return NotFound(f"loan {loan_id} does not exist; check the loan id",
+                    code="loan_must_exist", loan_id=loan_id)
 
 
 def _loan_row(loan: LoanState, partitions: int) -> dict[str, Any]:
