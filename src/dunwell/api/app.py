@@ -18,6 +18,7 @@ from dunwell.api.field import router as field_router
 from dunwell.api.legal import router as legal_router
 from dunwell.api.letters import router as letters_router
 from dunwell.api.negotiation import router as negotiation_router
+from dunwell.api.payments import router as payments_router
 from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
 from dunwell.api.sqlite import WalCheckpointer
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
                               "strings in major units.")
     api.state.services = Services(dunwell, origination, Runner(inline=sqlite))
     api.include_router(router)
+    api.include_router(payments_router)
     api.include_router(letters_router)
     api.include_router(negotiation_router)
     api.include_router(channels_router)

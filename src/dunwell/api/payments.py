@@ -1,0 +1,139 @@
+"""Payments over HTTP, with the rules of ``dunwell pay`` (DESIGN.md §4).
+
+``POST /v1/loans/{loan_id}/payments`` with an ``Idempotency-Key`` header answers 201
+when it posted, 200 (``Idempotent-Replayed: true``) for a replay of the same request,
+409 when the key was used for a different request, 422 for an invalid one, and 503
+with ``Retry-After`` when the loan stayed busy (send the same request again). A
+payment waits while COB closes its loan's partition (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dunwell.api.deps import IdPath, ServicesDep
+from dunwell.api.routes import ERRORS, REPLAYED_HEADER
+from dunwell.api.schemas import Amount
+from dunwell.app.commands import run_command
+from dunwell.app.payments import Receipt, ReceiptStatus, receive_payment, reverse_payment
+from dunwell.core.errors import DomainError, InvalidInput
+from dunwell.core.money import format_minor
+from dunwell.lending.payments import PaymentKind
+from dunwell.lending.prepayment import PrepaymentMode
+from dunwell.store.repositories import PaymentRecord
+
+router = APIRouter(prefix="/v1", tags=["payments"])
+PAYMENT_ERRORS = {**ERRORS, 503: ERRORS[409]}
+
+KeyHeader = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128,
+                                  description="Unique per payment; a retry sends the same.")]
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    amount: Amount
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])
+    kind: Literal["regular", "prepayment", "payoff"] = "regular"
+    mode: Literal["shorten_term", "lower_installment"] | None = Field(
+        default=None, description="For a prepayment: shorten_term or lower_installment.")
+
+
+class ReversalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: str = Field(default="", max_length=500)
+
+
+class AllocationOut(BaseModel):
+    n: int
+    component: str
+    amount: str
+
+
+class PaymentOut(BaseModel):
+    payment_id: int
+    loan_id: int
+    status: Literal["posted", "replayed"]
+    kind: str
+    amount: str
+    currency: str
+    business_date: dt.date
+    allocation: list[AllocationOut]
+    suspense: str
+    reversed: bool
+    loan_status: str
+
+
+def payment_out(receipt: Receipt) -> PaymentOut:
+    p: PaymentRecord = receipt.payment
+    return PaymentOut(
+        payment_id=p.payment_id, loan_id=p.loan_id, status=receipt.status.value, kind=p.kind,
+        amount=format_minor(p.amount_minor, p.currency), currency=p.currency,
+        business_date=p.business_date,
+        allocation=[AllocationOut(n=a.n, component=a.component.value,
+                                  amount=format_minor(a.amount_minor, p.currency))
+                    for a in p.allocation],
+        suspense=format_minor(p.suspense_minor, p.currency),
+        reversed=p.reversal_entry_id is not None,
+        loan_status=receipt.loan.status.name.lower())
+
+
+def _reply(receipt: Receipt) -> Response:
+    replayed = receipt.status is ReceiptStatus.REPLAYED
+    return Response(payment_out(receipt).model_dump_json(), media_type="application/json",
+                    status_code=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+                    headers={REPLAYED_HEADER: "true"} if replayed else None)
+
+
+def _invalid_is_422(exc: InvalidInput) -> DomainError:
+    """The payment contract answers 422 for every invalid request."""
+    return DomainError(exc.message, code=exc.code, **exc.details)
+
+
+@router.post("/loans/{loan_id}/payments", status_code=status.HTTP_201_CREATED,
+             response_model=PaymentOut, responses=PAYMENT_ERRORS)
+async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
+                       svc: ServicesDep) -> Response:
+    """Receive a payment: the waterfall settles the oldest instalments first (a
+    prepayment or payoff restructures or closes the loan)."""
+    kind = PaymentKind(body.kind)
+    mode = PrepaymentMode(body.mode) if body.mode else None
+
+    def command() -> Receipt:
+        try:
+            return run_command(svc.dunwell.engine, lambda uow: receive_payment(
+                uow, loan_id=loan_id, amount=body.amount, currency=body.currency,
+                idempotency_key=key, kind=kind, mode=mode), what=f"payment {key!r}")
+        except InvalidInput as exc:
+            raise _invalid_is_422(exc) from None
+
+    return _reply(await svc.run(command))
+
+
+@router.post("/payments/{payment_id}/reversal", status_code=status.HTTP_201_CREATED,
+             response_model=PaymentOut, responses=PAYMENT_ERRORS)
+async def post_reversal(payment_id: IdPath, body: ReversalIn, svc: ServicesDep) -> Response:
+    """Reverse a regular payment with a mirror entry; a repeat answers 200."""
+    def command() -> Receipt:
+        return run_command(svc.dunwell.engine, lambda uow: reverse_payment(
+            uow, payment_id=payment_id, reason=body.reason),
+            what=f"reversal of payment {payment_id}")
+
+    return _reply(await svc.run(command))
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentOut, responses=ERRORS)
+async def get_payment(payment_id: IdPath, svc: ServicesDep) -> PaymentOut:
+    """A payment as posted: its allocation and whether it was reversed."""
+    def query() -> PaymentOut:
+        with svc.dunwell.uow() as uow:
+            record = uow.payments.get(payment_id)
+            loan = uow.loans.get(record.loan_id)
+        return payment_out(Receipt(ReceiptStatus.POSTED, record, loan))
+
+    return await svc.run(query)
