@@ -90,3 +90,21 @@ def test_demo_books_loans_runs_cob_and_prints_the_book_by_bucket(tmp_path: Path)
     assert "M0" in proc.stdout and "M1" in proc.stdout
     assert "by the guard's decision" in proc.stdout
     assert (tmp_path / "var" / "models" / "early_warning" / "v1" / "model.json").exists()
+
+
+def test_a_second_cob_while_one_runs_exits_75_with_one_line(tmp_path: Path) -> None:
+    from dunwell.app.bootstrap import bootstrap
+    from dunwell.store.locks import cob_run_lock
+
+    url = f"sqlite:///{tmp_path / 'two-cobs.sqlite'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--date", "2025-01-15", "--db", url]).exit_code == 0
+    engine = bootstrap(db_url=url).engine
+    with cob_run_lock(engine):
+        second = runner.invoke(app, ["cob", "--date", "2025-01-15", "--db", url])
+    assert second.exit_code == 75
+    assert "another close of business is running" in second.stderr
+    assert "Traceback" not in second.output
+    after = runner.invoke(app, ["cob", "--date", "2025-01-15", "--verify", "--db", url])
+    assert after.exit_code == 0, after.output
+    assert "sound" in after.stdout
