@@ -22,6 +22,7 @@ from dunwell.api.payments import router as payments_router
 from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
 from dunwell.api.sqlite import WalCheckpointer
+from dunwell.api.training import router as training_router
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.origination import KEY_CONFLICT, Origination, origination_for
 from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.include_router(legal_router)
     api.include_router(field_router)
     api.include_router(portal_router)
+    api.include_router(training_router)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     return api

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from dunwell.app.audit import record
+from dunwell.app.training_gate import require_qualified
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import change_status
 from dunwell.collections.model import CaseStatus, TimelineKind
@@ -48,6 +49,7 @@ from dunwell.store.legal_repo import (
     LegalRepository,
     SiblingEvidence,
 )
+from dunwell.training.model import Action
 
 #: Contact outcomes that mean nobody was reached (a visit with one of these did not
 #: meet the borrower; a letter with one of these was not delivered).
@@ -211,6 +213,7 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
     target = ReferralStatus.APPROVED if approve else ReferralStatus.REJECTED
     if ref.status is target and ref.decided_by == who:
         return ref  # the same decision again: nothing to do
+    require_qualified(uow, staff_id=who, action=Action.LEGAL, on=business_date)
     if ref.status is not ReferralStatus.PROPOSED:
         raise ReferralStateRejected(
             f"referral {referral_id} is {ref.status.value}; only a proposed referral can be "

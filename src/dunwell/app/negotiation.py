@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.training_gate import require_qualified
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import change_status
 from dunwell.collections.model import CaseStatus, TimelineKind
@@ -49,6 +50,7 @@ from dunwell.store.negotiation_repo import (
     OfferRecord,
     PlanRecord,
 )
+from dunwell.training.model import Action
 
 E = TypeVar("E", bound=StrEnum)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -287,6 +289,7 @@ def approve_offer(app: Dunwell, *, offer_id: int, approver_id: str, role: str,
             raise OfferRejected(f"offer {offer_id} is already approved by {offer.approved_by}",
                                 code="offer_must_be_approved_once")
         authorise(approvals, role=who, offer=offer.offer)
+        require_qualified(uow, staff_id=approver_id, action=Action.NEGOTIATE, on=today)
         repo.approve(offer_id, by=approver_id, role=who, at=now.isoformat())
         record(uow, at=now, entries=[("offer_approved", f"case:{offer.case_id}", {
             "offer_id": offer_id, "by": approver_id, "role": who.value,

@@ -13,6 +13,7 @@ from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.training_gate import eligibility_of
 from dunwell.core.errors import InvalidInput
+from dunwell.store.field_repo import FieldRepository
 from dunwell.store.training_repo import TrainingRepository
 from dunwell.training.curriculum import builtin_checklist, builtin_curriculum
 from dunwell.training.model import (
@@ -214,5 +215,24 @@ def quality(app: Dunwell, *, start: dt.date, end: dt.date) -> list[QualityRow]:
     return rows
 
 
-__all__ = ["Cell", "QualityRow", "StaffStatus", "Warning", "add_review", "quality", "status",
-           "warnings"]
+def planned_visits(app: Dunwell, *, on: dt.date) -> dict[str, int]:
+    """Visits on ``on``'s field plan per agent (planned, assigned or done)."""
+    out: dict[str, int] = {}
+    with app.uow() as uow:
+        for v in FieldRepository(uow.conn).visits_on(on):
+            if v.agent_id is not None:
+                out[v.agent_id] = out.get(v.agent_id, 0) + 1
+    return out
+
+
+__all__ = [
+    "Cell",
+    "QualityRow",
+    "StaffStatus",
+    "Warning",
+    "add_review",
+    "planned_visits",
+    "quality",
+    "status",
+    "warnings",
+]

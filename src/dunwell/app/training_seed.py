@@ -11,8 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dunwell.app.audit import record
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.field_seed import CITY, sample_agents
 from dunwell.app.uow import UnitOfWork
+from dunwell.field.model import Agent, Shift, Territory
 from dunwell.store.collections_repo import ActionRepository
+from dunwell.store.field_repo import FieldRepository
 from dunwell.store.training_repo import TrainingRepository
 from dunwell.training.curriculum import builtin_curriculum
 from dunwell.training.model import Action, AttemptScore, CertificateSource, Role, Staff, Subject
@@ -108,18 +112,26 @@ def seed_demo_mix(uow: UnitOfWork, *, agents: Sequence[tuple[str, str]], collect
     register) and ``collector`` an extra desk collector; one agent's safety
     certificate expires half-way through the run (warned a month ahead, then
     refused), one never took the safety course, one is suspended after an upheld
-    complaint a third of the way in, and the collector's vulnerability certificate
+    complaint a third of the way in, one's law certificate expires ten days after the
+    run (warned on its last days), and the collector's vulnerability certificate
     expires before the run starts."""
     repo = TrainingRepository(uow.conn)
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
     curriculum = builtin_curriculum()
     visit = sorted(set(curriculum.requirement(Action.VISIT).subjects))
     issued, full = start - dt.timedelta(days=30), None
-    (exp_id, exp_name), (miss_id, miss_name), (sus_id, sus_name) = agents[:3]
+    (exp_id, exp_name), (miss_id, miss_name), (sus_id, sus_name), (warn_id, warn_name) = (
+        agents[:4])
     half = start + dt.timedelta(days=max(1, days // 2))
     third = start + dt.timedelta(days=max(1, days // 3))
-    for sid, name in agents[:3]:
+    for sid, name in agents[:4]:
         _put(repo, Staff(sid, name, Role.FIELD_AGENT, FIELD_LEAD), at)
+    last = start + dt.timedelta(days=days + 10)
+    certify_seeded(uow, staff_id=warn_id, subjects=[s for s in visit
+                                                    if s is not Subject.LEGAL_KNOWLEDGE],
+                   issued_on=issued, expires_on=full, at=at)
+    certify_seeded(uow, staff_id=warn_id, subjects=[Subject.LEGAL_KNOWLEDGE],
+                   issued_on=last - dt.timedelta(days=364), expires_on=last, at=at)
     certify_seeded(uow, staff_id=exp_id, subjects=[s for s in visit
                                                    if s is not Subject.VISIT_SAFETY],
                    issued_on=issued, expires_on=full, at=at)
@@ -152,5 +164,23 @@ def seed_demo_mix(uow: UnitOfWork, *, agents: Sequence[tuple[str, str]], collect
     return [DemoPerson(exp_id, exp_name, f"visit_safety expires {half}"),
             DemoPerson(miss_id, miss_name, "never took visit_safety"),
             DemoPerson(sus_id, sus_name, f"suspended from {third} (upheld complaint)"),
+            DemoPerson(warn_id, warn_name, f"legal_knowledge expires {last}"),
             DemoPerson(collector, "吴新人",
                        f"vulnerability expired {start - dt.timedelta(days=1)}")]
+
+
+def seed_demo_staff(app: Dunwell, *, start: dt.date, days: int) -> list[DemoPerson]:
+    """Add the demo's mixed staff to a seeded book: four more field agents around the
+    city centre and one more collector (see :func:`seed_demo_mix`)."""
+    agents = [("f-11", "外勤11"), ("f-12", "外勤12"), ("f-13", "外勤13"), ("f-14", "外勤14")]
+    with app.uow() as uow:
+        repo = FieldRepository(uow.conn)
+        for k, (aid, name) in enumerate(agents):
+            if not repo.has_agent(aid):
+                centre = sample_agents()[1 + 2 * k].territory.centre
+                repo.put_agent(Agent(aid, name, "Asia/Shanghai",
+                                     Territory(f"{CITY} sector {1 + 2 * k}", centre, 9_000),
+                                     Shift(dt.time(9), dt.time(17, 30)), 12, 6_000, 150))
+        people = seed_demo_mix(uow, agents=agents, collector="c-04", start=start, days=days)
+        uow.commit()
+    return people

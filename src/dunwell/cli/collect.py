@@ -10,6 +10,7 @@ from rich.table import Table
 
 from dunwell.app.collect import CollectReport, Experiment, collect_day
 from dunwell.app.contacts import record_contact, record_promise
+from dunwell.app.training_gate import record_staff_contact
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.cli.strategy import resolve
 from dunwell.core.dates import parse_date
@@ -133,12 +134,19 @@ def contact(
     outcome: Annotated[str, typer.Option(help="conversation, no_answer, promise_to_pay, ...")],
     at: Annotated[str, typer.Option(help="When, with offset: 2025-03-01T10:00:00+08:00.")],
     direction: Annotated[str, typer.Option(help="outbound or inbound.")] = "outbound",
+    staff: Annotated[str | None, typer.Option(
+        "--staff", help="Who made the contact; a call or visit by staff without valid "
+        "certificates for it that day is refused (docs/training.md).")] = None,
     db: DbOption = None,
 ) -> None:
     """Record what happened on a contact; the guard counts it from now on."""
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
+            if staff is not None:
+                record_staff_contact(uow, staff_id=staff, borrower_id=borrower_id,
+                                     at=parse_aware(at, "--at"), channel=channel,
+                                     outcome=outcome, now=now())
             record_contact(uow, borrower_id=borrower_id, at=parse_aware(at, "--at"),
                            channel=channel, outcome=outcome, direction=direction, now=now())
             uow.commit()

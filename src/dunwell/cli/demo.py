@@ -20,8 +20,10 @@ from dunwell.app.field import router_for
 from dunwell.app.negotiation import plans
 from dunwell.app.seed import run_days, seed_book
 from dunwell.app.seed_operations import OperationsReport, operate_day
+from dunwell.app.training_seed import seed_demo_staff
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
+from dunwell.cli.training import gate_day_table
 from dunwell.core.dates import parse_date
 from dunwell.risk import load_model, read_report
 from dunwell.settings import Settings
@@ -143,6 +145,7 @@ def demo(
         if early_warning:
             after_cob = _early_warning(app, first, seed)
         seed_book(app, loans=loans, start=first, seed=seed)
+        mixed = seed_demo_staff(app, start=first, days=days)
         with Progress(TextColumn("closing {task.fields[day]}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
                       console=console) as bar:
@@ -165,6 +168,8 @@ def demo(
     console.print(balances_table(app))
     console.print(decisions_table(app))
     console.print(operations_table(app, ops))
+    last_day = ops.last_plan_date or first + dt.timedelta(days=days - 1)
+    console.print(gate_day_table(app, last_day, [p.staff_id for p in mixed] + ["f-01"]))
     if ops.last_plan_date is not None:
         console.print(f"the last field plan: `dunwell field plan --date {ops.last_plan_date} "
                       f"--db {db}`; letters: `dunwell letters list --db {db}`")

@@ -535,3 +535,34 @@ def quality(
                       "[yellow]yes[/]: " + "; ".join(r.verdict.reasons) if r.verdict.refresher
                       else "no")
     console.print(table)
+
+
+def gate_day_table(app: Dunwell, day: dt.date, staff_ids: list[str]) -> Table:
+    """For the demo: on ``day``, each named person's main action (a visit for field
+    agents, a call for collectors), refused or warned for certificate reasons, with
+    the visits the day's plan gave them; the warnings are sent to them and their
+    lead."""
+    rows = {r.staff.staff_id: r for r in report.status(app, on=day)}
+    sent = {(w.staff_id, w.subject) for w in report.warnings(app, on=day, days=30, now=now())}
+    planned = report.planned_visits(app, on=day)
+    table = Table(title=f"the gate on {day}: assignments refused or warned for certificates")
+    for col in ("staff", "role", "action", "gate", "visits planned"):
+        table.add_column(col)
+    for sid in staff_ids:
+        r = rows.get(sid)
+        if r is None:
+            continue
+        action = Action.VISIT if r.staff.role.value == "field_agent" else Action.CALL
+        v = r.verdicts[action]
+        if not v.allowed:
+            gate = f"[red]refused[/]: {v.describe()}"
+        elif v.expiring:
+            gate = "[yellow]warned[/]: " + ", ".join(
+                f"{e.subject.value} expires {e.expires_on} ({e.days_left} d)"
+                + (", warning sent to them and their lead" if (sid, e.subject) in sent else "")
+                for e in v.expiring)
+        else:
+            gate = "[green]qualified[/]"
+        table.add_row(sid, r.staff.role.value, action.value, gate,
+                      str(planned.get(sid, 0)) if action is Action.VISIT else "-")
+    return table

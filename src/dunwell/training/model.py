@@ -288,7 +288,16 @@ class Eligibility:
     def describe(self) -> str:
         if self.role_refused is not None:
             return f"role {self.role_refused.value} does not perform {self.action.value}s"
-        return "no valid certificate in " + ", ".join(g.describe() for g in self.gaps)
+        parts: list[str] = []
+        suspended = [g for g in self.gaps if g.status is GapStatus.SUSPENDED]
+        for g in self.gaps:
+            if g.status is not GapStatus.SUSPENDED:
+                parts.append(g.describe())
+            elif g is suspended[-1]:
+                since = min(x.date for x in suspended if x.date is not None)
+                parts.append(", ".join(x.subject.value for x in suspended)
+                             + f" (suspended since {since})")
+        return "no valid certificate in " + ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

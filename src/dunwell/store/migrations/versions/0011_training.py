@@ -156,8 +156,9 @@ def upgrade() -> None:
     # the field register's certificates carry over, marked legacy (no assessment or
     # signer was recorded for them); they count until they expire
     conn = op.get_bind()
-    old = sa.table("agent_certificates", sa.column("agent_id"), sa.column("subject"),
-                   sa.column("certificate_no"), sa.column("issued_on"), sa.column("expires_on"))
+    old = sa.table("agent_certificates", sa.column("agent_id", sa.String),
+                   sa.column("subject", sa.String), sa.column("certificate_no", sa.String),
+                   sa.column("issued_on", sa.Date), sa.column("expires_on", sa.Date))
     rows = [dict(r._mapping) for r in conn.execute(sa.select(old))]
     if rows:
         op.bulk_insert(certificates, [

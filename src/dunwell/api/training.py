@@ -1,0 +1,224 @@
+"""Training routes under ``/v1/training``: the staff register, courses, enrolment,
+modules, attempts (scored), certificates (signed by someone other than the trainee;
+409 ``certificate_must_be_signed_by_someone_else``), suspension and reinstatement,
+the status of staff × subject on a date, expiry warnings and the quality figures.
+Errors use the API's shape ``{"error", "message"}``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from dunwell.api.deps import ServicesDep, utc_now
+from dunwell.app import training as svc
+from dunwell.app import training_report as report
+from dunwell.training.curriculum import builtin_curriculum
+from dunwell.training.model import Certificate
+
+router = APIRouter(prefix="/v1/training", tags=["training"])
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"description": "error"}
+                                           for code in (400, 404, 409, 422)}
+
+
+class StaffIn(BaseModel):
+    staff_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(description="collector, field_agent, team_lead, manager, risk_analyst, "
+                      "compliance_officer, legal_counsel, trainer or admin.")
+    lead_id: str | None = Field(default=None, max_length=64)
+
+
+class EnrolIn(BaseModel):
+    course_id: str = Field(max_length=32)
+    on: dt.date
+    refresher: bool = False
+
+
+class ModuleIn(BaseModel):
+    module_id: str = Field(max_length=32)
+
+
+class AttemptIn(BaseModel):
+    answers: dict[str, str] = Field(description="Question id -> choice key.")
+    started_at: dt.datetime
+    submitted_at: dt.datetime
+
+
+class CertifyIn(BaseModel):
+    signer_id: str = Field(max_length=64)
+    issued_on: dt.date
+
+
+class SuspendIn(BaseModel):
+    by: str = Field(max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)
+    on: dt.date
+    subjects: list[str] = Field(default_factory=list)
+    complaint_ref: str | None = Field(default=None, max_length=64)
+
+
+class ReinstateIn(BaseModel):
+    by: str = Field(max_length=64)
+    note: str = Field(min_length=1, max_length=2000)
+    on: dt.date
+
+
+def cert_out(c: Certificate) -> dict[str, Any]:
+    return {"number": c.number, "staff_id": c.staff_id, "subject": c.subject.value,
+            "course_id": c.course_id, "issued_on": c.issued_on.isoformat(),
+            "expires_on": c.expires_on.isoformat(), "signed_by": c.signed_by,
+            "source": c.source.value, "score_pct": c.score_pct}
+
+
+@router.get("/courses")
+async def get_courses(lang: str = Query("en", pattern=r"^(en|zh-CN)$")) -> dict[str, Any]:
+    """The curriculum: courses and what each action requires."""
+    cur = builtin_curriculum()
+    return {"courses": [{
+        "course_id": c.course_id, "subject": c.subject.value, "title": c.title[lang],
+        "modules": [{"module_id": m.module_id, "title": m.title[lang], "minutes": m.minutes}
+                    for m in c.modules],
+        "questions": len(c.questions), "pass_score_pct": c.pass_score_pct,
+        "time_limit_min": c.time_limit_min, "validity_days": c.validity_days,
+        "refresher_days_before": c.refresher_days_before} for c in cur.courses],
+        "requirements": [{"action": r.action.value, "roles": sorted(x.value for x in r.roles),
+                          "subjects": [s.value for s in r.subjects]}
+                         for r in cur.requirements]}
+
+
+@router.post("/staff", responses=ERRORS, status_code=201)
+async def post_staff(body: StaffIn, svc_: ServicesDep) -> dict[str, Any]:
+    def command() -> dict[str, Any]:
+        s = svc.add_staff(svc_.dunwell, staff_id=body.staff_id, name=body.name, role=body.role,
+                          lead_id=body.lead_id, now=utc_now())
+        return {"staff_id": s.staff_id, "name": s.name, "role": s.role.value,
+                "lead_id": s.lead_id}
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/enrolments", responses=ERRORS, status_code=201)
+async def post_enrol(staff_id: str, body: EnrolIn, svc_: ServicesDep) -> dict[str, Any]:
+    def command() -> dict[str, Any]:
+        e = svc.enrol(svc_.dunwell, staff_id=staff_id, course_id=body.course_id, on=body.on,
+                      refresher=body.refresher, now=utc_now())
+        return {"enrolment_id": e.enrolment_id, "course_id": e.course_id,
+                "status": e.status.value, "modules_left": svc.modules_left(e)}
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/courses/{course_id}/modules", responses=ERRORS)
+async def post_module(staff_id: str, course_id: str, body: ModuleIn,
+                      svc_: ServicesDep) -> dict[str, Any]:
+    def command() -> dict[str, Any]:
+        e = svc.complete_module(svc_.dunwell, staff_id=staff_id, course_id=course_id,
+                                module_id=body.module_id, now=utc_now())
+        return {"enrolment_id": e.enrolment_id, "modules_done": list(e.modules_done),
+                "modules_left": svc.modules_left(e)}
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/courses/{course_id}/attempts", responses=ERRORS,
+             status_code=201)
+async def post_attempt(staff_id: str, course_id: str, body: AttemptIn,
+                       svc_: ServicesDep) -> dict[str, Any]:
+    def command() -> dict[str, Any]:
+        a = svc.submit_attempt(svc_.dunwell, staff_id=staff_id, course_id=course_id,
+                               answers=body.answers, started_at=body.started_at,
+                               submitted_at=body.submitted_at, now=utc_now())
+        s = a.score
+        return {"attempt_id": a.attempt_id, "correct": s.correct, "total": s.total,
+                "score_pct": s.score_pct, "passed": s.passed, "over_time": s.over_time,
+                "wrong": list(s.wrong)}
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/courses/{course_id}/certificate", responses=ERRORS,
+             status_code=201)
+async def post_certify(staff_id: str, course_id: str, body: CertifyIn,
+                       svc_: ServicesDep) -> dict[str, Any]:
+    def command() -> dict[str, Any]:
+        return cert_out(svc.certify(svc_.dunwell, staff_id=staff_id, course_id=course_id,
+                                    signer_id=body.signer_id, issued_on=body.issued_on,
+                                    now=utc_now()))
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/suspensions", responses=ERRORS, status_code=201)
+async def post_suspend(staff_id: str, body: SuspendIn, svc_: ServicesDep) -> dict[str, Any]:
+    def command() -> dict[str, Any]:
+        sid = svc.suspend(svc_.dunwell, staff_id=staff_id, by=body.by, reason=body.reason,
+                          on=body.on, subjects=body.subjects, complaint_ref=body.complaint_ref,
+                          now=utc_now())
+        return {"suspension_id": sid}
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/reinstatement", responses=ERRORS)
+async def post_reinstate(staff_id: str, body: ReinstateIn,
+                         svc_: ServicesDep) -> dict[str, Any]:
+    def command() -> dict[str, Any]:
+        return {"reinstated": svc.reinstate(svc_.dunwell, staff_id=staff_id, by=body.by,
+                                            note=body.note, on=body.on, now=utc_now())}
+
+    return await svc_.run(command)
+
+
+@router.get("/status", responses=ERRORS)
+async def get_status(svc_: ServicesDep, on: dt.date,
+                     staff_id: str | None = None) -> dict[str, Any]:
+    """Staff × subject on a date, and why each action would be refused."""
+
+    def command() -> dict[str, Any]:
+        rows = report.status(svc_.dunwell, on=on, staff_id=staff_id)
+        return {"on": on.isoformat(), "staff": [{
+            "staff_id": r.staff.staff_id, "role": r.staff.role.value,
+            "subjects": {s.value: {"status": c.status,
+                                   "expires_on": c.expires_on.isoformat()
+                                   if c.expires_on else None} for s, c in r.cells.items()},
+            "actions": {a.value: {"allowed": v.allowed,
+                                  "refused": None if v.allowed else v.describe()}
+                        for a, v in r.verdicts.items()}} for r in rows]}
+
+    return await svc_.run(command)
+
+
+@router.get("/warnings", responses=ERRORS)
+async def get_warnings(svc_: ServicesDep, on: dt.date,
+                       days: int = Query(30, ge=0, le=365)) -> dict[str, Any]:
+    """Certificates expiring within ``days`` (read only: nothing is recorded)."""
+
+    def command() -> dict[str, Any]:
+        rows = report.warnings(svc_.dunwell, on=on, days=days, now=utc_now(), send=False)
+        return {"warnings": [{"staff_id": w.staff_id, "lead_id": w.lead_id,
+                              "subject": w.subject.value, "expires_on": w.expires_on.isoformat(),
+                              "days_left": w.days_left, "refresher_course": w.refresher_course}
+                             for w in rows]}
+
+    return await svc_.run(command)
+
+
+@router.get("/quality", responses=ERRORS)
+async def get_quality(svc_: ServicesDep, date_from: Annotated[dt.date, Query(alias="from")],
+                      date_to: Annotated[dt.date, Query(alias="to")]) -> dict[str, Any]:
+    """Per staff member: review score, upheld complaints, guard denials, contacts and
+    whether a refresher is recommended."""
+
+    def command() -> dict[str, Any]:
+        rows = report.quality(svc_.dunwell, start=date_from, end=date_to)
+        return {"staff": [{
+            "staff_id": r.figures.staff_id, "role": r.role, "contacts": r.contacts,
+            "reviews": r.figures.reviews, "review_score_pct": r.figures.review_score_pct,
+            "complaints": r.figures.complaints, "denials": r.figures.denials,
+            "refresher": r.verdict.refresher, "reasons": list(r.verdict.reasons)}
+            for r in rows]}
+
+    return await svc_.run(command)
