@@ -117,9 +117,8 @@ def test_an_import_needs_a_passing_score_evidence_and_another_signer(app: Dunwel
 def test_the_call_gate_names_what_is_missing_then_suspension_then_reinstatement(
         app: Dunwell) -> None:
     people(app)
-    with app.uow() as uow:
-        with pytest.raises(DomainError) as err:
-            require_qualified(uow, staff_id="c-1", action=Action.CALL, on=DAY)
+    with app.uow() as uow, pytest.raises(DomainError) as err:
+        require_qualified(uow, staff_id="c-1", action=Action.CALL, on=DAY)
     assert err.value.code == "staff_must_hold_valid_certificates"
     assert err.value.details["subjects"] == ["communication_skills", "legal_knowledge",
                                              "privacy", "vulnerability"]
@@ -185,9 +184,8 @@ def test_an_unregistered_name_passes_until_the_register_is_required(app: Dunwell
     assert code_of(svc.set_register_required, app, required=True, by="t-1", now=NOW) == (
         "register_rule_must_be_set_by_manager")
     svc.set_register_required(app, required=True, by="co-1", now=NOW)
-    with app.uow() as uow:
-        with pytest.raises(DomainError) as err:
-            require_qualified(uow, staff_id="Zhao Min", action=Action.LEGAL, on=DAY)
+    with app.uow() as uow, pytest.raises(DomainError) as err:
+        require_qualified(uow, staff_id="Zhao Min", action=Action.LEGAL, on=DAY)
     assert err.value.code == "staff_must_exist"
 
 
