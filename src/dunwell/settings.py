@@ -57,3 +57,14 @@ class Settings(BaseSettings):
     #: Messages: the lender's name and how borrowers reach a person, as templates say.
     lender_name: str = "Dunwell Microfinance"
     support_contact: str = "400-800-1234"
+    #: HTTP: the largest request body the API reads (bytes); larger is 413.
+    request_body_bytes_max: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    #: HTTP: the largest evidence bundle ZIP ``POST /v1/legal/bundles/verify`` takes; it
+    #: is streamed to a temporary file, never held whole in memory while it arrives.
+    bundle_upload_bytes_max: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024**3)
+    #: Bundles: what a ZIP may hold before anything is extracted (members, bytes when
+    #: extracted, and how many times a member larger than 1 MiB may expand).
+    bundle_members_max: int = Field(default=10_000, ge=1, le=100_000)
+    bundle_uncompressed_bytes_max: int = Field(default=256 * 1024 * 1024, ge=1024,
+                                               le=4 * 1024**3)
+    bundle_compression_ratio_max: int = Field(default=200, ge=1, le=10_000)

@@ -15,24 +15,28 @@ import datetime as dt
 import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from dunwell.api.deps import ServicesDep, utc_now
-from dunwell.api.schemas import ErrorOut
+from dunwell.api.schemas import ERROR_RESPONSES, IsoDateTime, StrictIn
 from dunwell.app.outbox import record_delivery
+from dunwell.core.limits import check_date, latest_record_date
 
-router = APIRouter(prefix="/v1/channels", tags=["channels"])
+router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=ERROR_RESPONSES)
+ProviderPath = Annotated[str, Path(min_length=1, max_length=64,
+                                   description="The provider's name, e.g. sms_http.")]
 
 
-class StatusIn(BaseModel):
+class StatusIn(StrictIn):
     id: str | None = Field(default=None, max_length=128,
                            description="The provider's message id.")
     client_ref: str | None = Field(default=None, max_length=128,
                                    description="Our idempotency key, sent with the message.")
     status: Literal["delivered", "undelivered"]
-    at: dt.datetime | None = Field(default=None, description="When it happened (ISO 8601).")
+    at: IsoDateTime | None = Field(default=None, description="When it happened (ISO 8601); "
+                                   "not in the future.")
     error: str | None = Field(default=None, max_length=500)
 
 
@@ -42,9 +46,8 @@ class StatusOut(BaseModel):
     changed: bool
 
 
-@router.post("/{provider}/status", response_model=StatusOut,
-             responses={code: {"model": ErrorOut} for code in (400, 401, 404, 409, 422)})
-async def post_status(provider: str, body: StatusIn, svc: ServicesDep,
+@router.post("/{provider}/status", response_model=StatusOut)
+async def post_status(provider: ProviderPath, body: StatusIn, svc: ServicesDep,
                       authorization: Annotated[str | None, Header()] = None,
                       ) -> StatusOut | JSONResponse:
     """Apply a delivery report once; repeats change nothing."""
@@ -58,6 +61,7 @@ async def post_status(provider: str, body: StatusIn, svc: ServicesDep,
     at = body.at or now
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
+    check_date(at, field="at", latest=latest_record_date(now.date()))
 
     def command() -> StatusOut:
         outcome = record_delivery(svc.dunwell, provider=provider, status=body.status, at=at,

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.origination import Origination
 from dunwell.core.errors import InvalidInput
+from dunwell.core.limits import ID_MAX, ID_MIN
 
 T = TypeVar("T")
 
@@ -52,6 +53,9 @@ def utc_now() -> dt.datetime:
     """The wall clock, in UTC: routes read it here and pass it to the commands."""
     return dt.datetime.now(dt.UTC)
 
+#: An id in a path: 1 to 2^63-1 (``dunwell.core.limits``); anything else is 422, so no
+#: number beyond the database's 64-bit integers ever reaches a query.
+IdPath = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description="An id, 1 to 2^63-1.")]
 IdempotencyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=128,
     description="The command's idempotency key (or idempotency_key in the body).")]

@@ -7,13 +7,13 @@ decimal strings in major units."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
 
-from dunwell.api.deps import ServicesDep, utc_now
+from dunwell.api.deps import IdPath, ServicesDep, utc_now
+from dunwell.api.schemas import ERROR_RESPONSES, AmountText, IsoDate, IsoDateTime, StrictIn
 from dunwell.app.field import (
     assign_visit,
     book_currency,
@@ -21,29 +21,33 @@ from dunwell.app.field import (
     record_visit_outcome,
 )
 from dunwell.core.errors import InvalidInput
+from dunwell.core.limits import check_date, latest_record_date
 from dunwell.core.money import format_minor, to_minor
 from dunwell.field.model import VisitRecord
 
-router = APIRouter(prefix="/v1/field", tags=["field"])
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"description": "error"}
-                                           for code in (400, 404, 409, 422)}
+router = APIRouter(prefix="/v1/field", tags=["field"], responses=ERROR_RESPONSES)
+ERRORS: dict[int | str, dict[str, Any]] = ERROR_RESPONSES
+PlanDate = Annotated[IsoDate, Path(description="The plan's date, YYYY-MM-DD.")]
+AgentQuery = Annotated[str | None, Query(min_length=1, max_length=64,
+                                         description="One agent's itinerary, with names.")]
 
 
-class AssignIn(BaseModel):
+class AssignIn(StrictIn):
     agent_id: str = Field(min_length=1, max_length=64)
 
 
-class OutcomeIn(BaseModel):
-    outcome: str = Field(description="delivered_in_person, not_at_home, moved, refused, "
+class OutcomeIn(StrictIn):
+    outcome: str = Field(max_length=64,
+                         description="delivered_in_person, not_at_home, moved, refused, "
                          "promise_to_pay, plan_requested or hardship_reported.")
-    at: dt.datetime = Field(description="When, with its UTC offset.")
+    at: IsoDateTime = Field(description="When, with its UTC offset; not in the future.")
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     note: str = Field(default="", max_length=2000)
     letter_no: str | None = Field(default=None, max_length=64)
     proof: str | None = Field(default=None, max_length=500)
-    promise_amount: str | None = Field(default=None, examples=["500.00"])
-    promise_due: dt.date | None = None
+    promise_amount: AmountText | None = None
+    promise_due: IsoDate | None = None
 
 
 def visit_out(v: VisitRecord, currency: str) -> dict[str, Any]:
@@ -59,7 +63,7 @@ def visit_out(v: VisitRecord, currency: str) -> dict[str, Any]:
 
 
 @router.post("/visits/{visit_id}/assign", responses=ERRORS)
-async def post_assign(visit_id: int, body: AssignIn, svc: ServicesDep) -> dict[str, Any]:
+async def post_assign(visit_id: IdPath, body: AssignIn, svc: ServicesDep) -> dict[str, Any]:
     """Give a visit to an agent by hand (only a certified agent)."""
 
     def command() -> dict[str, Any]:
@@ -70,7 +74,7 @@ async def post_assign(visit_id: int, body: AssignIn, svc: ServicesDep) -> dict[s
 
 
 @router.post("/visits/{visit_id}/outcome", responses=ERRORS)
-async def post_outcome(visit_id: int, body: OutcomeIn, svc: ServicesDep) -> dict[str, Any]:
+async def post_outcome(visit_id: IdPath, body: OutcomeIn, svc: ServicesDep) -> dict[str, Any]:
     """Record a visit's outcome; it feeds the case, the guard's contact history,
     promises and the letter register."""
 
@@ -79,6 +83,7 @@ async def post_outcome(visit_id: int, body: OutcomeIn, svc: ServicesDep) -> dict
         if body.at.tzinfo is None:
             raise InvalidInput("at must carry a UTC offset, like +08:00",
                                code="timestamp_must_carry_offset", field="at")
+        check_date(body.at, field="at", latest=latest_record_date(utc_now().date()))
         rec = record_visit_outcome(
             svc.dunwell, visit_id=visit_id, outcome=body.outcome, at=body.at,
             latitude=body.latitude, longitude=body.longitude, note=body.note,
@@ -91,8 +96,8 @@ async def post_outcome(visit_id: int, body: OutcomeIn, svc: ServicesDep) -> dict
 
 
 @router.get("/plans/{plan_date}", responses=ERRORS)
-async def get_plan(plan_date: dt.date, svc: ServicesDep,
-                   agent_id: str | None = None) -> dict[str, Any]:
+async def get_plan(plan_date: PlanDate, svc: ServicesDep,
+                   agent_id: AgentQuery = None) -> dict[str, Any]:
     """The day's itineraries (with borrower names only for the one ``agent_id`` asked
     for) and the visits left off with their reasons."""
 

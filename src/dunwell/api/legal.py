@@ -9,24 +9,29 @@ the common error shape with the legal codes (e.g.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from dunwell.api.deps import ServicesDep, utc_now
+from dunwell.api.schemas import ERROR_RESPONSES, IsoDate, StrictIn
 from dunwell.app.legal import approve_referral, propose_referral, reject_referral, review_queue
 from dunwell.app.legal_case import LegalCaseView, legal_case, record_legal_event
+from dunwell.app.legal_evidence import ZipBounds, verify_bundle_upload
 from dunwell.core.errors import InvalidInput
+from dunwell.core.limits import ID_MAX, check_date, latest_record_date
 from dunwell.core.money import format_minor, to_minor
-from dunwell.legal.bundle import verify_bundle
+from dunwell.legal.bundle import BundleCheck
 from dunwell.legal.model import Referral, ReferralStatus
+from dunwell.settings import Settings
 from dunwell.store.legal_repo import LegalRepository
 
-router = APIRouter(prefix="/v1/legal", tags=["legal"])
-ReferralPath = Annotated[int, Path(ge=1, description="Referral id.")]
-#: The largest bundle the API reads.
-BUNDLE_BYTES_MAX = 64 * 1024 * 1024
+router = APIRouter(prefix="/v1/legal", tags=["legal"], responses=ERROR_RESPONSES)
+ReferralPath = Annotated[int, Path(ge=1, le=ID_MAX, description="Referral id.")]
 
 
 class FailureOut(BaseModel):
@@ -72,24 +77,28 @@ class LegalCaseOut(BaseModel):
     events: list[LegalEventOut]
 
 
-class ProposalIn(BaseModel):
+class ProposalIn(StrictIn):
     case_id: str = Field(max_length=64)
     proposed_by: str = Field(min_length=1, max_length=128)
     note: str = Field(default="", max_length=4000)
-    business_date: dt.date | None = Field(default=None, description="Default: the open date.")
+    business_date: IsoDate | None = Field(
+        default=None, description="Default: the open date; not after it (plus a day).")
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(StrictIn):
     approver: str = Field(min_length=1, max_length=128)
     role: str = Field(min_length=1, max_length=64,
                       description="legal_counsel, collections_manager or compliance_officer")
     note: str = Field(min_length=1, max_length=4000)
-    business_date: dt.date | None = None
+    business_date: IsoDate | None = Field(
+        default=None, description="Default: the open date; not after it (plus a day).")
 
 
-class EventIn(BaseModel):
-    event: str = Field(description="filed, hearing, judgment, enforcement, settled, closed")
-    on: dt.date | None = Field(default=None, description="Default: the open date.")
+class EventIn(StrictIn):
+    event: str = Field(max_length=32,
+                       description="filed, hearing, judgment, enforcement, settled, closed")
+    on: IsoDate | None = Field(
+        default=None, description="Default: the open date; not after it (plus a day).")
     cost: str = Field(default="0", max_length=24, description="Decimal string, e.g. 500.00")
     court: str = Field(default="", max_length=500)
     reference: str = Field(default="", max_length=128)
@@ -104,6 +113,14 @@ class BundleCheckOut(BaseModel):
     manifest_sha256: str
     registered: bool = Field(description="This book exported a bundle with this manifest.")
     problems: list[str]
+
+
+def _day(given: dt.date | None, business_date: dt.date, field: str) -> dt.date:
+    """The day a step happened: ``given`` (not after the business date, plus a day's
+    slack, nor before 2000) or the business date."""
+    if given is None:
+        return business_date
+    return check_date(given, field=field, latest=latest_record_date(business_date))
 
 
 def _money(minor: int, currency: str) -> str:
@@ -173,7 +190,7 @@ async def post_referral(body: ProposalIn, svc: ServicesDep) -> ReferralOut:
     referral returns that referral."""
     def command() -> ReferralOut:
         with svc.dunwell.uow() as uow:
-            day = body.business_date or uow.book.require().business_date
+            day = _day(body.business_date, uow.book.require().business_date, "business_date")
             ref = propose_referral(uow, case_id=body.case_id, business_date=day,
                                    proposed_by=body.proposed_by, now=utc_now(), note=body.note)
             uow.commit()
@@ -188,7 +205,7 @@ async def _decide(referral_id: int, body: DecisionIn, svc: ServicesDep,
 
     def command() -> ReferralOut:
         with svc.dunwell.uow() as uow:
-            day = body.business_date or uow.book.require().business_date
+            day = _day(body.business_date, uow.book.require().business_date, "business_date")
             ref = fn(uow, referral_id=referral_id, approver=body.approver, role=body.role,
                      note=body.note, business_date=day, now=utc_now())
             uow.commit()
@@ -216,7 +233,7 @@ async def post_event(referral_id: ReferralPath, body: EventIn, svc: ServicesDep)
     """Record a step of the legal case with its cost (a repeat is acknowledged once)."""
     def command() -> LegalCaseOut:
         with svc.dunwell.uow() as uow:
-            day = body.on or uow.book.require().business_date
+            day = _day(body.on, uow.book.require().business_date, "on")
             currency = LegalRepository(uow.conn).get(referral_id).currency
             view = record_legal_event(
                 uow, referral_id=referral_id, event=body.event, on=day,
@@ -233,18 +250,45 @@ async def post_event(referral_id: ReferralPath, body: EventIn, svc: ServicesDep)
 @router.post("/bundles/verify", response_model=BundleCheckOut)
 async def post_bundle_verify(request: Request, svc: ServicesDep) -> BundleCheckOut:
     """Check an evidence bundle: send the ZIP as the request body
-    (``Content-Type: application/zip``)."""
-    data = await request.body()
-    if len(data) > BUNDLE_BYTES_MAX:
-        raise InvalidInput(f"the bundle is larger than {BUNDLE_BYTES_MAX} bytes",
-                           code="bundle_must_be_bounded")
-    check = verify_bundle(data)
+    (``Content-Type: application/zip``), at most ``DUNWELL_BUNDLE_UPLOAD_BYTES_MAX``
+    bytes (64 MiB by default; larger is 413). The body is spooled to a temporary file;
+    the ZIP's directory is checked (members, bytes when extracted, compression ratio)
+    before anything is extracted, and the checksums run off the event loop."""
+    settings = svc.dunwell.settings
+    with tempfile.TemporaryDirectory(prefix="dunwell-bundle-") as folder:
+        path = FilePath(folder) / "bundle.zip"
+        await _spool(request, path, settings.bundle_upload_bytes_max)
+        check = await run_in_threadpool(verify_bundle_upload, path,
+                                        bounds=zip_bounds(settings))
 
     def command() -> bool:
         with svc.dunwell.uow() as uow:
             return LegalRepository(uow.conn).bundle_by_manifest(check.manifest_sha256) is not None
 
     registered = await svc.run(command)
+    return _bundle_out(check, registered)
+
+
+def zip_bounds(settings: Settings) -> ZipBounds:
+    return ZipBounds(members_max=settings.bundle_members_max,
+                     uncompressed_bytes_max=settings.bundle_uncompressed_bytes_max,
+                     ratio_max=settings.bundle_compression_ratio_max)
+
+
+async def _spool(request: Request, path: FilePath, bytes_max: int) -> None:
+    """Write the request body to ``path`` as it arrives, refusing it past ``bytes_max``
+    (the body-size middleware holds the same limit; this keeps the route safe alone)."""
+    size = 0
+    with path.open("wb") as out:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > bytes_max:
+                raise InvalidInput(f"the bundle is larger than {bytes_max} bytes",
+                                   code="bundle_must_be_bounded")
+            out.write(chunk)
+
+
+def _bundle_out(check: BundleCheck, registered: bool) -> BundleCheckOut:
     return BundleCheckOut(intact=check.intact and registered, files_checked=check.files_checked,
                           manifest_sha256=check.manifest_sha256, registered=registered,
                           problems=list(check.problems))

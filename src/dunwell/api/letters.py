@@ -19,10 +19,11 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from dunwell.api.deps import ServicesDep
+from dunwell.api.schemas import ERROR_RESPONSES
 from dunwell.app.letters import verify_letter
 from dunwell.channels.letters import LetterVerification
 
-router = APIRouter(tags=["letters"])
+router = APIRouter(tags=["letters"], responses=ERROR_RESPONSES)
 
 CodePath = Annotated[str, Path(
     max_length=64, description="The code printed on the letter, e.g. 7K3Q-MX9A-T2HC-RW4P")]

@@ -5,12 +5,13 @@ Amounts are decimal strings in major units."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, status
+from pydantic import Field
 
-from dunwell.api.deps import ServicesDep, utc_now
+from dunwell.api.deps import IdPath, ServicesDep, utc_now
+from dunwell.api.schemas import ERROR_RESPONSES, AmountText, Id, StrictIn
 from dunwell.app.negotiation import (
     OfferBook,
     accept_offer,
@@ -22,29 +23,29 @@ from dunwell.app.negotiation import (
 from dunwell.core.money import format_minor, to_minor
 from dunwell.store.negotiation_repo import OfferRecord, PlanRecord
 
-router = APIRouter(prefix="/v1", tags=["negotiation"])
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"description": "error"}
-                                           for code in (400, 404, 409, 422)}
+router = APIRouter(prefix="/v1", tags=["negotiation"], responses=ERROR_RESPONSES)
+ERRORS: dict[int | str, dict[str, Any]] = ERROR_RESPONSES
+CasePath = Annotated[str, Path(min_length=1, max_length=64, description="The case id.")]
 
 
-class EvidenceIn(BaseModel):
+class EvidenceIn(StrictIn):
     reference: str = Field(min_length=1, max_length=200, description="File name or scan id.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex digest of the document.")
 
 
-class HardshipIn(BaseModel):
+class HardshipIn(StrictIn):
     case_id: str = Field(max_length=64)
     reason: Literal["illness", "family_emergency", "business_downturn", "job_loss", "other"]
-    monthly_income: str = Field(examples=["6000.00"])
-    essential_expenses: str = Field(examples=["3500.00"])
-    other_debt_payments: str = Field(default="0", examples=["500.00"])
+    monthly_income: AmountText
+    essential_expenses: AmountText
+    other_debt_payments: AmountText = "0"
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
     vulnerable: bool = False
     source: Literal["portal", "collector", "field_agent"] = "portal"
-    loan_id: int | None = None
+    loan_id: Id | None = None
 
 
-class ApprovalIn(BaseModel):
+class ApprovalIn(StrictIn):
     by: str = Field(min_length=1, max_length=64, description="The approver's staff id.")
     role: Literal["collector", "field_agent", "team_lead", "manager", "risk_committee"]
 
@@ -107,7 +108,7 @@ async def post_hardship(body: HardshipIn, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/cases/{case_id}/offers", responses=ERRORS)
-async def get_offers(case_id: str, svc: ServicesDep) -> dict[str, Any]:
+async def get_offers(case_id: CasePath, svc: ServicesDep) -> dict[str, Any]:
     """The case's offers still open or approved, best first."""
 
     def query() -> dict[str, Any]:
@@ -120,7 +121,7 @@ async def get_offers(case_id: str, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/offers/{offer_id}/approve", responses=ERRORS)
-async def post_approve(offer_id: int, body: ApprovalIn, svc: ServicesDep) -> dict[str, Any]:
+async def post_approve(offer_id: IdPath, body: ApprovalIn, svc: ServicesDep) -> dict[str, Any]:
     """Approve an offer within the approver's authority (staff)."""
 
     def command() -> dict[str, Any]:
@@ -135,7 +136,7 @@ async def post_approve(offer_id: int, body: ApprovalIn, svc: ServicesDep) -> dic
 
 @router.post("/offers/{offer_id}/accept", status_code=status.HTTP_201_CREATED,
              responses=ERRORS)
-async def post_accept(offer_id: int, svc: ServicesDep) -> dict[str, Any]:
+async def post_accept(offer_id: IdPath, svc: ServicesDep) -> dict[str, Any]:
     """The borrower accepts an approved offer: the loan is restructured."""
 
     def command() -> dict[str, Any]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel
 
-from dunwell.api.deps import IdempotencyHeader, LangQuery, ServicesDep, idempotency_key
+from dunwell.api.deps import IdempotencyHeader, IdPath, LangQuery, ServicesDep, idempotency_key
 from dunwell.api.schemas import (
+    ERROR_RESPONSES,
     ApplicationIn,
     CreditLineOut,
     DecisionOut,
@@ -31,11 +32,14 @@ from dunwell.app.origination import (
     submit_application,
 )
 from dunwell.core.errors import InvalidInput
+from dunwell.origination.features import check_transaction_dates
 from dunwell.origination.model import Applicant, ApplicantKind, Transaction
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 404, 409, 422)}
+MerchantPath = Annotated[str, Path(min_length=1, max_length=128,
+                                   description="The merchant's id (its reference).")]
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
@@ -70,7 +74,7 @@ def _json(out: BaseModel, outcome: Status) -> Response:
 
 
 @router.get("/applications/{application_id}", responses=ERRORS, tags=["applications"])
-async def get_application(application_id: int, svc: ServicesDep,
+async def get_application(application_id: IdPath, svc: ServicesDep,
                           lang: LangQuery = None) -> DecisionOut:
     """A stored decision, its reasons in ``lang`` (default: the applicant's language)."""
     def query() -> DecisionOut:
@@ -82,13 +86,17 @@ async def get_application(application_id: int, svc: ServicesDep,
 
 
 @router.put("/merchants/{merchant_id}", responses=ERRORS, tags=["merchants"])
-async def put_merchant(merchant_id: str, body: MerchantIn, svc: ServicesDep) -> MerchantOut:
-    """Register a merchant's transaction records (a month sent again is replaced)."""
+async def put_merchant(merchant_id: MerchantPath, body: MerchantIn,
+                       svc: ServicesDep) -> MerchantOut:
+    """Register a merchant's transaction records (a month sent again is replaced).
+    Records dated after the book's business date (plus a day) or before 2000 are
+    refused, naming the record."""
     applicant = Applicant(ApplicantKind.MERCHANT, merchant_id, body.name, body.language)
     records = _records(body.transactions, body.currency)
 
     def command() -> MerchantOut:
         with svc.dunwell.uow() as uow:
+            check_transaction_dates(records, business_date=uow.book.require().business_date)
             applicant_id, features = register_merchant(uow, applicant=applicant,
                                                        transactions=records)
             uow.commit()
@@ -105,7 +113,7 @@ def _records(items: list[TransactionIn], currency: str) -> tuple[Transaction, ..
 
 
 @router.get("/credit-lines/{line_id}", responses=ERRORS, tags=["credit lines"])
-async def get_credit_line(line_id: int, svc: ServicesDep) -> CreditLineOut:
+async def get_credit_line(line_id: IdPath, svc: ServicesDep) -> CreditLineOut:
     """A credit line: limit, what is available, its drawdowns."""
     def query() -> CreditLineOut:
         with svc.dunwell.uow() as uow:
@@ -116,7 +124,7 @@ async def get_credit_line(line_id: int, svc: ServicesDep) -> CreditLineOut:
 
 @router.post("/credit-lines/{line_id}/drawdowns", status_code=status.HTTP_201_CREATED,
              responses=ERRORS, response_model=DrawdownOut, tags=["credit lines"])
-async def post_drawdown(line_id: int, body: DrawdownIn, svc: ServicesDep,
+async def post_drawdown(line_id: IdPath, body: DrawdownIn, svc: ServicesDep,
                         key_header: IdempotencyHeader = None) -> Response:
     """Draw from a line: a loan on the term's product, disbursed and posted to the
     ledger. Refused beyond what is available or affordable."""
@@ -136,7 +144,7 @@ async def post_drawdown(line_id: int, body: DrawdownIn, svc: ServicesDep,
 
 
 @router.get("/loans/{loan_id}", responses=ERRORS, tags=["loans"])
-async def get_loan(loan_id: int, svc: ServicesDep) -> LoanOut:
+async def get_loan(loan_id: IdPath, svc: ServicesDep) -> LoanOut:
     """A loan as serviced: instalments, what is paid and owed, ledger balances."""
     def query() -> LoanOut:
         with svc.dunwell.uow() as uow:

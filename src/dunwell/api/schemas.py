@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Strict as StrictType
+from pydantic_core import PydanticCustomError
 
 from dunwell.core.errors import DomainError, InvalidInput
+from dunwell.core.limits import DATE_MAX, DATE_MIN, ID_MAX, ID_MIN, check_amount_minor
 from dunwell.core.money import exponent_of, to_minor
 from dunwell.origination.model import (
     Applicant,
@@ -23,16 +27,74 @@ from dunwell.origination.model import (
 
 Amount = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,8})?$", examples=["50000.00"],
                               description="A non-negative decimal string in major units.")]
+#: An amount field without a pattern (domain code parses it): bounded in length.
+AmountText = Annotated[str, Field(min_length=1, max_length=32, examples=["500.00"],
+                                  description="A decimal string in major units.")]
 Language = Literal["en", "zh-CN"]
 IdempotencyKey = Annotated[str, Field(min_length=1, max_length=128)]
+#: An id in a body: 1 to 2^63-1 (``dunwell.core.limits``).
+Id = Annotated[int, Field(ge=ID_MIN, le=ID_MAX)]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                           r"(Z|[+-]\d{2}:\d{2})?", re.ASCII)
+
+
+def _iso_date(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` text (or a date) is a date: ``0`` is not 1970-01-01."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_iso", "send a date as YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date_iso", "{value} is not a calendar date",
+                                  {"value": value}) from None
+
+
+def _iso_datetime(value: Any) -> Any:
+    """Only ISO 8601 text (or a datetime) is a timestamp: ``0`` is not 1970."""
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.fullmatch(value):
+        raise PydanticCustomError("datetime_iso",
+                                  "send a timestamp like 2025-03-01T10:00:00+08:00")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("datetime_iso", "{value} is not a valid timestamp",
+                                  {"value": value}) from None
+
+
+def _within_dates(value: Any) -> Any:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise PydanticCustomError("date_range", "send a date from {low} to {high}",
+                                  {"low": DATE_MIN.isoformat(), "high": DATE_MAX.isoformat()})
+    return value
+
+
+#: A date in a body, path or query: ``YYYY-MM-DD`` only, from 2000-01-01 to 2199-12-31.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_within_dates)]
+#: A timestamp: ISO 8601 text only, in the same years.
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime),
+                        AfterValidator(_within_dates)]
+
+
+class StrictIn(BaseModel):
+    """A request body: JSON types as the schema says (``"12"`` is not 12, ``0`` is not a
+    date); enums take their string values."""
+
+    model_config = ConfigDict(strict=True)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ApplicantIn(Strict):
-    kind: ApplicantKind
+    kind: Annotated[ApplicantKind, StrictType(False)]
     reference: str = Field(min_length=1, max_length=128,
                            description="The merchant id, or the customer's reference.")
     name: str = Field(min_length=1, max_length=200)
@@ -40,9 +102,9 @@ class ApplicantIn(Strict):
 
 
 class TransactionIn(Strict):
-    date: dt.date
+    date: IsoDate
     amount: Amount
-    kind: TransactionKind
+    kind: Annotated[TransactionKind, StrictType(False)]
 
 
 class ApplicationIn(Strict):
@@ -55,7 +117,7 @@ class ApplicationIn(Strict):
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])
     requested_amount: Amount
     term_months: int = Field(ge=1, le=36)
-    purpose: Purpose
+    purpose: Annotated[Purpose, StrictType(False)]
     monthly_income: Amount = "0"
     monthly_expenses: Amount = "0"
     existing_debt_payments: Amount = "0"
@@ -97,7 +159,8 @@ def minor_units(text: str, currency: str, exponent: int, field: str) -> int:
     whole, _, frac = text.partition(".")
     if len(frac) > exponent:
         return to_minor(text, currency, field=field)
-    return int(whole + frac.ljust(exponent, "0"))
+    return check_amount_minor(int(whole + frac.ljust(exponent, "0")), field=field,
+                              currency=currency)
 
 
 def records(items: list[TransactionIn], currency: str) -> tuple[Transaction, ...]:
@@ -132,7 +195,7 @@ class ReasonOut(BaseModel):
 
 
 class ApplicantOut(BaseModel):
-    kind: ApplicantKind
+    kind: Annotated[ApplicantKind, StrictType(False)]
     reference: str
     name: str
 
@@ -223,7 +286,25 @@ class LoanOut(BaseModel):
     balances: dict[str, str]
 
 
+class ProblemOut(BaseModel):
+    field: str
+    message: str
+
+
 class ErrorOut(BaseModel):
-    error: str
+    """Every error the API returns: a stable code, what was wrong and what to do, and
+    the field it concerns (``problems`` lists each bad field of an invalid request)."""
+
+    error: str = Field(description="A stable code, e.g. request_must_be_valid.")
     message: str
     field: str | None = None
+    problems: list[ProblemOut] | None = None
+
+
+#: Error responses documented on every route.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text} for code, text in (
+        (400, "Invalid input (a rule of the domain)"), (401, "Not authorised"),
+        (404, "Not found"), (405, "Method not allowed"), (409, "Conflict with the state"),
+        (413, "Request body too large"), (422, "Invalid request"),
+        (503, "Temporarily unavailable; retry later"))}

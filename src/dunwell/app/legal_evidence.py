@@ -28,6 +28,7 @@ from dunwell.channels.locale import language_for
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
 from dunwell.legal.bundle import BundleCheck, BundleFile, PackedBundle, pack_bundle, verify_bundle
+from dunwell.legal.errors import BundleInvalid
 from dunwell.legal.evidence import (
     Evidence,
     Section,
@@ -45,6 +46,54 @@ from dunwell.store.legal_repo import EvidenceRepository, LegalRepository, Siblin
 LETTER_PDFS_MAX = 200
 #: The largest bundle file :func:`verify_bundle_file` reads.
 BUNDLE_BYTES_MAX = 512 * 1024 * 1024
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ZipBounds:
+    """What a bundle ZIP may hold, checked from its directory before anything is
+    extracted: a small ZIP that expands to gigabytes (a ZIP bomb) is refused at once.
+    ``zipfile`` never inflates a member beyond its declared size, so bounding the
+    declared sizes bounds the work."""
+
+    members_max: int = 10_000
+    uncompressed_bytes_max: int = 256 * MIB
+    #: A member larger than ``ratio_from_bytes`` may expand at most this many times.
+    ratio_max: int = 200
+    ratio_from_bytes: int = MIB
+
+
+def check_zip_bounds(path: Path, bounds: ZipBounds) -> None:
+    """Refuse (``bundle_must_be_bounded``) a ZIP with too many members, too many bytes
+    when extracted, or a member compressed beyond ``bounds.ratio_max``."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile:
+        raise BundleInvalid("the file is not a ZIP archive; pass the bundle's .zip file",
+                            code="bundle_must_be_a_zip") from None
+    if len(infos) > bounds.members_max:
+        raise BundleInvalid(f"the ZIP holds {len(infos)} files, more than "
+                            f"{bounds.members_max}; it is not an evidence bundle",
+                            code="bundle_must_be_bounded")
+    total = sum(i.file_size for i in infos)
+    if total > bounds.uncompressed_bytes_max:
+        raise BundleInvalid(f"the ZIP expands to {total} bytes, more than "
+                            f"{bounds.uncompressed_bytes_max}; it is not an evidence bundle",
+                            code="bundle_must_be_bounded")
+    for info in infos:
+        if (info.file_size > bounds.ratio_from_bytes
+                and info.file_size > bounds.ratio_max * max(info.compress_size, 1)):
+            raise BundleInvalid(f"{info.filename} expands {info.file_size} bytes from "
+                                f"{info.compress_size}, more than {bounds.ratio_max} times: "
+                                "refused unread", code="bundle_must_be_bounded")
+
+
+def verify_bundle_upload(path: Path, *, bounds: ZipBounds) -> BundleCheck:
+    """Check a bundle ZIP saved to ``path``: its bounds from the directory first, then
+    every checksum (CPU-bound: call it off the event loop)."""
+    check_zip_bounds(path, bounds)
+    return verify_bundle(path.read_bytes())
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,16 +345,18 @@ class BundleVerification:
         return self.check.intact and self.registered is not False
 
 
-def verify_bundle_file(path: Path, *, app: Dunwell | None = None) -> BundleVerification:
-    """Re-check a bundle ZIP's checksums; with ``app``, also that this book exported a
-    bundle with exactly this manifest (so a rebuilt manifest is caught too)."""
+def verify_bundle_file(path: Path, *, app: Dunwell | None = None,
+                       bounds: ZipBounds | None = None) -> BundleVerification:
+    """Re-check a bundle ZIP's checksums (within ``bounds``); with ``app``, also that this
+    book exported a bundle with exactly this manifest (so a rebuilt manifest is caught
+    too)."""
     if not path.is_file():
         raise InvalidInput(f"{path} is not a file; pass the bundle's .zip",
                            code="bundle_file_must_exist")
     if path.stat().st_size > BUNDLE_BYTES_MAX:
         raise InvalidInput(f"{path} is larger than {BUNDLE_BYTES_MAX} bytes",
                            code="bundle_must_be_bounded")
-    check = verify_bundle(path.read_bytes())
+    check = verify_bundle_upload(path, bounds=bounds or ZipBounds())
     if app is None:
         return BundleVerification(check, None)
     with app.uow() as uow:
