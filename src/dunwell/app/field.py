@@ -30,7 +30,7 @@ from dunwell.app.field_plan import (
     plan_visits,
 )
 from dunwell.app.training import import_certificate
-from dunwell.app.training_gate import require_visit_qualified
+from dunwell.app.training_gate import require_visit_qualified, visit_refusals
 from dunwell.compliance.model import Channel, zone_of
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.field.model import (
@@ -108,11 +108,17 @@ def add_agent(app: Dunwell, *, agent_id: str, name: str, timezone: str, territor
 class AgentStatus:
     agent: Agent
     certificates: tuple[Certificate, ...]
-    gaps: tuple[CertificateGap, ...]  # empty: certified on the date asked
+    gaps: tuple[CertificateGap, ...]  # the field subjects without a valid certificate
+    #: what else the training gate names (other visit subjects, suspensions, role)
+    training_gaps: tuple[str, ...] = ()
 
     @property
     def certified(self) -> bool:
-        return not self.gaps
+        """May visit on the date asked."""
+        return not self.gaps and not self.training_gaps
+
+    def describe_gaps(self) -> list[str]:
+        return [g.describe() for g in self.gaps] + list(self.training_gaps)
 
 
 def list_agents(app: Dunwell, *, on: dt.date) -> list[AgentStatus]:
@@ -120,8 +126,11 @@ def list_agents(app: Dunwell, *, on: dt.date) -> list[AgentStatus]:
         repo = FieldRepository(uow.conn)
         agents = repo.agents()
         certs = repo.certificates()
-    return [AgentStatus(a, tuple(certs.get(a.agent_id, ())),
-                        certification_gaps(certs.get(a.agent_id, ()), on)) for a in agents]
+        gaps = {a.agent_id: certification_gaps(certs.get(a.agent_id, ()), on) for a in agents}
+        more = visit_refusals(uow, agent_ids=[a.agent_id for a in agents], on=on,
+                              beyond={k: {g.subject.value for g in v} for k, v in gaps.items()})
+    return [AgentStatus(a, tuple(certs.get(a.agent_id, ())), gaps[a.agent_id],
+                        more.get(a.agent_id, ())) for a in agents]
 
 
 def add_certificate(app: Dunwell, *, agent_id: str, subject: str, expires_on: dt.date,

@@ -92,6 +92,25 @@ def require_visit_qualified(uow: UnitOfWork, *, agent_id: str, on: dt.date) -> N
         role=verdict.role_refused.value if verdict.role_refused else None)
 
 
+def visit_refusals(uow: UnitOfWork, *, agent_ids: Sequence[str], on: dt.date,
+                   beyond: Mapping[str, set[str]]) -> dict[str, tuple[str, ...]]:
+    """Why each agent may not visit on ``on`` beyond the subjects already named in
+    ``beyond`` (agent id -> subject names): the other subjects the curriculum
+    requires, suspensions, or a role that does not visit."""
+    repo = TrainingRepository(uow.conn)
+    curriculum = builtin_curriculum()
+    out: dict[str, tuple[str, ...]] = {}
+    for agent_id in agent_ids:
+        staff = gated_staff(repo, agent_id) or Staff(agent_id, agent_id, Role.FIELD_AGENT)
+        verdict = eligibility_of(repo, staff, Action.VISIT, on, curriculum)
+        named = beyond.get(agent_id, set())
+        why = [g.describe() for g in verdict.gaps if g.subject.value not in named]
+        if verdict.role_refused is not None:
+            why.insert(0, f"role {verdict.role_refused.value} does not visit")
+        out[agent_id] = tuple(why)
+    return out
+
+
 def visit_certificates(uow: UnitOfWork, *, on: dt.date,
                        certificates: Mapping[str, Sequence[FieldCertificate]],
                        ) -> dict[str, Sequence[FieldCertificate]]:
@@ -159,4 +178,5 @@ __all__ = [
     "require_qualified",
     "require_visit_qualified",
     "visit_certificates",
+    "visit_refusals",
 ]

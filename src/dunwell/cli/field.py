@@ -104,7 +104,7 @@ def agent_list(
         typer.echo(json.dumps([{"agent_id": s.agent.agent_id, "name": s.agent.name,
                                 "territory": s.agent.territory.name,
                                 "certified": s.certified,
-                                "gaps": [g.describe() for g in s.gaps]} for s in rows],
+                                "gaps": s.describe_gaps()} for s in rows],
                               ensure_ascii=False))
         return
     table = Table(title=f"field agents on {day}")
@@ -115,7 +115,7 @@ def agent_list(
         table.add_row(a.agent_id, a.name, a.territory.name, str(a.territory.radius_m),
                       f"{a.shift.start:%H:%M}-{a.shift.end:%H:%M}", str(a.visits_per_day_max),
                       "[green]yes[/]" if s.certified else
-                      "[red]no[/]: " + ", ".join(g.describe() for g in s.gaps))
+                      "[red]no[/]: " + ", ".join(s.describe_gaps()))
     console.print(table)
 
 
