@@ -4,8 +4,9 @@ One command, one transaction (the caller commits). Idempotent on its key without
 table of its own: the write-off entry's id is derived from the key, so a replay finds
 the entry and returns the first result; the same key for another loan or another
 reason is rejected as ``idempotency_key_must_match_original_request``. The loan is
-saved version-checked, so a payment or COB that changed it meanwhile makes this
-command fail and change nothing (retry it). See :mod:`dunwell.lending.writeoff` for
+locked for change first (it waits while COB closes the loan's partition) and saved
+version-checked; run it with :func:`dunwell.app.commands.run_command` to have a lost
+race run again. See :mod:`dunwell.lending.writeoff` for
 the rule.
 """
 
@@ -81,6 +82,12 @@ def write_off(uow: UnitOfWork, *, loan_id: int, reason: str, idempotency_key: st
                            code="write_off_reason_must_be_given", field="reason")
     main_id, suspense_id, recognition_id = entry_ids(key)
     seen = _find(uow, main_id)
+    if seen is None:
+        # lock the loan first (this waits while COB closes its partition), then look at
+        # the key again: a write-off with the same key that held the lock before us has
+        # committed by now, and this one becomes its replay
+        loan = uow.loans.get_for_update(loan_id)
+        seen = _find(uow, main_id)
     if seen is not None:
         seen_loan = next(ln.loan_id for ln in seen.lines if ln.loan_id is not None)
         if seen_loan != loan_id or seen.memo != _memo(loan_id, why):
@@ -93,7 +100,6 @@ def write_off(uow: UnitOfWork, *, loan_id: int, reason: str, idempotency_key: st
             -_amount(_find(uow, recognition_id), Account.INTEREST_INCOME),
             seen.business_date, uow.loans.get(loan_id))
     info = uow.book.require()
-    loan = uow.loans.get(loan_id)
     product = uow.products.get(loan.product_code)
     done = write_off_rule(loan, product)
     memo = _memo(loan_id, why)

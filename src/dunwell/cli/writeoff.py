@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from dunwell.app.commands import run_command
 from dunwell.app.writeoff import write_off as write_off_loan
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.money import format_minor
@@ -22,10 +23,11 @@ def write_off(
     """Write an open loan off: suspense first, the rest to the write-off account."""
     with clear_errors():
         app = app_for(db)
-        with app.uow() as uow:
-            result = write_off_loan(uow, loan_id=loan_id, reason=reason, idempotency_key=key,
-                                    now=now())
-            uow.commit()
+        at = now()
+        result = run_command(
+            app.engine, lambda uow: write_off_loan(uow, loan_id=loan_id, reason=reason,
+                                                   idempotency_key=key, now=at),
+            what=f"write-off {key!r}")
     cur = result.loan.currency
     lost = result.written_off
     table = Table(title=f"loan {loan_id} written off on {result.business_date}: "
