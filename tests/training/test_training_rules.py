@@ -311,3 +311,11 @@ def test_a_refresher_is_recommended_by_low_scores_complaints_or_denials(
     v = quality_verdict(figures, CUR)
     assert v.refresher is refresher
     assert (v.reasons[0] if v.reasons else None) == reason
+
+
+def test_the_worked_examples_in_the_rules_docstrings_hold() -> None:
+    import doctest
+
+    from dunwell.training import rules
+
+    assert doctest.testmod(rules).failed == 0

@@ -23,6 +23,7 @@ from dunwell.store.collections_repo import BorrowerRepository
 from dunwell.store.db import alembic_config, make_engine
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.training_tables import staff_contacts, training_certificates
+from dunwell.training.curriculum import builtin_checklist
 from dunwell.training.model import Action, CertificateSource
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -254,3 +255,28 @@ def test_the_field_register_certificates_carry_over_as_legacy(db_url: str) -> No
         assert (cert.number, cert.expires_on) == ("P-1", dt.date(2026, 12, 31))
         assert not sa.inspect(conn).has_table("agent_certificates")
     engine.dispose()
+
+
+def test_the_review_sample_draws_unreviewed_calls_per_person(app: Dunwell) -> None:
+    people(app)
+    with app.uow() as uow:
+        BorrowerRepository(uow.conn).put(borrower_id=1, name="借款人00001",
+                                         jurisdiction=Jurisdiction.CN_NIFA,
+                                         timezone="Asia/Shanghai", language="zh-CN", flags=[])
+        uow.commit()
+    for course in ("COM-101", "LAW-101", "PRV-101", "VUL-101"):
+        pass_course(app, "c-1", course)
+    with app.uow() as uow:
+        for hour in (10, 11, 14):
+            at = dt.datetime(2026, 3, 2, hour, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+            record_staff_contact(uow, staff_id="c-1", borrower_id=1, at=at, channel="call",
+                                 outcome="no_answer", now=NOW)
+        uow.commit()
+    first = report.sample_for_review(app, start=DAY, end=DAY, per_staff=2, seed=5)
+    assert len(first) == 2 and {r["staff_id"] for r in first} == {"c-1"}
+    assert report.sample_for_review(app, start=DAY, end=DAY, per_staff=2, seed=5) == first
+    items = [i.item_id for i in builtin_checklist()]
+    report.add_review(app, staff_id="c-1", kind="call", reference=str(first[0]["reference"]),
+                      reviewer="tl-1", passed=items, failed=[], on=DAY, note="", now=NOW)
+    left = report.sample_for_review(app, start=DAY, end=DAY, per_staff=5, seed=5)
+    assert len(left) == 2 and first[0]["reference"] not in {r["reference"] for r in left}

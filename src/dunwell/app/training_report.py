@@ -6,6 +6,7 @@ refresher training."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +27,13 @@ from dunwell.training.model import (
     Staff,
     Subject,
 )
-from dunwell.training.rules import expiring, quality_verdict, review_score_pct, subject_gaps
+from dunwell.training.rules import (
+    expiring,
+    quality_verdict,
+    review_sample,
+    review_score_pct,
+    subject_gaps,
+)
 
 #: Rows a status or quality table shows at most.
 STAFF_MAX = 5_000
@@ -213,6 +220,24 @@ def quality(app: Dunwell, *, start: dt.date, end: dt.date) -> list[QualityRow]:
         rows.append(QualityRow(figures, quality_verdict(figures, curriculum),
                                contacts.get(sid, 0) + visits.get(sid, 0), role))
     return rows
+
+
+def sample_for_review(app: Dunwell, *, start: dt.date, end: dt.date, per_staff: int,
+                      seed: int) -> list[dict[str, object]]:
+    """Up to ``per_staff`` unreviewed calls and visits per person in [start, end],
+    drawn with ``seed`` (the same seed draws the same sample), for reviewers to score
+    with :func:`add_review`."""
+    if not 1 <= per_staff <= 100:
+        raise InvalidInput("--per-staff must be from 1 to 100",
+                           code="sample_size_must_be_in_range")
+    with app.uow() as uow:
+        rows = TrainingRepository(uow.conn).review_candidates(start, end)
+    by_ref = {str(r["reference"]): r for r in rows}
+    refs: dict[str, list[str]] = {}
+    for r in rows:
+        refs.setdefault(str(r["staff_id"]), []).append(str(r["reference"]))
+    drawn = review_sample(refs, per_staff=per_staff, rng=random.Random(seed))
+    return [by_ref[ref] for staff_id in sorted(drawn) for ref in drawn[staff_id]]
 
 
 def planned_visits(app: Dunwell, *, on: dt.date) -> dict[str, int]:

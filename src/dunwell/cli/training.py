@@ -487,6 +487,32 @@ def review_add(
     console.print(f"review of {kind} {reference} by {staff_id}: {score}%")
 
 
+@review_app.command("sample")
+def review_sample(
+    date_from: Annotated[str, typer.Option("--from", help="First day.")],
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (default: the book's "
+                                                             "date).")] = None,
+    per_staff: Annotated[int, typer.Option(help="Calls and visits per person.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the draw (the same seed, the same "
+                                           "sample).")] = 1,
+    db: DbOption = None,
+) -> None:
+    """Draw unreviewed calls and visits per person for the reviewers."""
+    with clear_errors():
+        app = app_for(db)
+        start = parse_date(date_from, field="--from")
+        end = _day(date_to, app, "--to")
+        rows = report.sample_for_review(app, start=start, end=end, per_staff=per_staff,
+                                        seed=seed)
+    table = Table(title=f"to review, {start} to {end}")
+    for col in ("staff", "kind", "reference", "when", "borrower", "outcome"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["staff_id"]), str(r["kind"]), str(r["reference"]), str(r["when"]),
+                      str(r["borrower_id"]), str(r["outcome"] or "-"))
+    console.print(table)
+
+
 @review_app.command("checklist")
 def review_checklist(lang: LangOption = "en") -> None:
     """The quality checklist."""

@@ -334,6 +334,37 @@ class TrainingRepository:
             v.c.agent_id.is_not(None)).group_by(v.c.agent_id))
         return {str(s): int(n) for s, n in self.conn.execute(q)}
 
+    def review_candidates(self, start: dt.date, end: dt.date, *, limit: int = 100_000,
+                          ) -> list[dict[str, Any]]:
+        """The calls and visits recorded by staff in [start, end] that nobody has
+        reviewed yet: ``reference`` is ``contact-ID`` or ``visit-ID``."""
+        t, v, r = tr.staff_contacts, f.visits, tr.quality_reviews
+        done = {(str(k), str(ref)) for k, ref in self.conn.execute(
+            select(r.c.kind, r.c.reference))}
+        out: list[dict[str, Any]] = []
+        q = (select(t).where(t.c.ts >= start.isoformat(),
+                             t.c.ts < (end + dt.timedelta(days=1)).isoformat())
+             .order_by(t.c.staff_contact_id).limit(limit))
+        for row in self.conn.execute(q):
+            m = row._mapping
+            kind = "visit" if m["channel"] == "visit" else "call"
+            ref = f"contact-{m['staff_contact_id']}"
+            if (kind, ref) not in done:
+                out.append({"staff_id": m["staff_id"], "kind": kind, "reference": ref,
+                            "when": m["ts"], "borrower_id": int(m["borrower_id"]),
+                            "outcome": m["outcome"]})
+        q2 = (select(v).where(v.c.status == "done", v.c.plan_date >= start,
+                              v.c.plan_date <= end, v.c.agent_id.is_not(None))
+              .order_by(v.c.visit_id).limit(limit))
+        for row in self.conn.execute(q2):
+            m = row._mapping
+            ref = f"visit-{m['visit_id']}"
+            if ("visit", ref) not in done:
+                out.append({"staff_id": m["agent_id"], "kind": "visit", "reference": ref,
+                            "when": m["outcome_at"] or str(m["plan_date"]),
+                            "borrower_id": int(m["borrower_id"]), "outcome": m["outcome"]})
+        return out
+
     # --- warnings and settings ----------------------------------------------------
 
     def add_warning(self, *, staff_id: str, lead_id: str | None, subject: Subject,

@@ -7,6 +7,7 @@ Every date and time comes in as an argument."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Iterable, Mapping, Sequence
 
 from dunwell.training.errors import (
@@ -226,3 +227,20 @@ def quality_verdict(figures: QualityFigures, curriculum: Curriculum) -> QualityV
     if figures.denials > curriculum.denials_max:
         reasons.append(f"{figures.denials} guard denials > {curriculum.denials_max}")
     return QualityVerdict(figures.staff_id, bool(reasons), tuple(reasons))
+
+
+def review_sample(items: Mapping[str, Sequence[str]], *, per_staff: int,
+                  rng: random.Random) -> dict[str, list[str]]:
+    """Up to ``per_staff`` references drawn (without repeats) from each person's
+    recorded calls and visits, in the order given within the draw; the same generator
+    state draws the same sample.
+
+    >>> review_sample({"c-1": ["a", "b", "c"], "c-2": ["d"]}, per_staff=2,
+    ...               rng=random.Random(7))
+    {'c-1': ['b', 'a'], 'c-2': ['d']}
+    """
+    out = {}
+    for staff_id in sorted(items):
+        refs = list(items[staff_id])
+        out[staff_id] = rng.sample(refs, min(per_staff, len(refs)))
+    return out
