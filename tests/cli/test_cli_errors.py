@@ -129,6 +129,8 @@ CASES = [
     (db_errors.OperationalError("connect", {}, orig('password authentication failed for '
                                                     'user "x"')),
      EXIT_BAD_INPUT, "db_url_must_be_valid"),
+    (db_errors.OperationalError("SELECT", {}, orig("integer overflow")), EXIT_BAD_INPUT,
+     "stored_amounts_must_fit_int64"),
     (ConnectionResetError(104, "Connection reset by peer"), EXIT_RETRY_LATER,
      "system_must_be_available"),
 ]

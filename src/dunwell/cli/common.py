@@ -120,6 +120,10 @@ def clear_errors() -> Iterator[None]:
         if "unable to open database file" in cause:
             _fail(f"the SQLite file cannot be opened ({cause}); check the path in --db",
                   "db_url_must_be_valid", EXIT_BAD_INPUT)
+        if "integer overflow" in cause:
+            _fail("a sum in the book is beyond 64-bit integers: amounts beyond the limits "
+                  "were stored before they were checked; see docs/reliability.md, \"Limits "
+                  "and bad input\"", "stored_amounts_must_fit_int64", EXIT_BAD_INPUT)
         if any(hint in cause for hint in LOGIN_REFUSED):
             _fail(f"the database refused the login ({cause}); check the user, password and "
                   "database name in --db", "db_url_must_be_valid", EXIT_BAD_INPUT)
