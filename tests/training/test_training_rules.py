@@ -189,7 +189,7 @@ def test_a_collector_does_not_visit_whatever_certificates_they_hold() -> None:
     assert v.role_refused is Role.COLLECTOR
     with pytest.raises(StaffNotQualified) as err:
         require_eligible(v)
-    assert err.value.code == "staff_must_hold_valid_certificates"
+    assert err.value.code == "staff_role_must_perform_action"
     assert "role collector does not perform visits" in err.value.message
 
 

@@ -123,8 +123,11 @@ def _trainee(repo: TrainingRepository, staff_id: str) -> Staff:
     """A trainee is a registered staff member; a field agent not yet registered is
     registered as a field agent on first enrolment."""
     found = repo.find_staff(staff_id)
-    if found is None and repo.is_field_agent(staff_id):
-        return Staff(staff_id, staff_id, Role.FIELD_AGENT)
+    if found is not None:
+        return found
+    name = repo.field_agent_name(staff_id)
+    if name is not None:
+        return Staff(staff_id, name, Role.FIELD_AGENT)
     return repo.staff(staff_id)
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import Connection
 
 from dunwell.app.audit import record
 from dunwell.app.uow import UnitOfWork
-from dunwell.core.errors import NotFound
 from dunwell.field.errors import AgentNotCertified
 from dunwell.field.model import Certificate as FieldCertificate
 from dunwell.store.training_repo import TrainingRepository
@@ -44,7 +43,7 @@ def gated_staff(repo: TrainingRepository, staff_id: str) -> Staff | None:
     if found is not None:
         return found
     if repo.is_field_agent(staff_id):
-        return Staff(staff_id, staff_id, Role.FIELD_AGENT)
+        return Staff(staff_id, repo.field_agent_name(staff_id) or staff_id, Role.FIELD_AGENT)
     return None
 
 
@@ -59,8 +58,8 @@ def eligibility_of(repo: TrainingRepository, staff: Staff, action: Action, on: d
 
 def require_qualified(uow: UnitOfWork, *, staff_id: str, action: Action,
                       on: dt.date) -> Eligibility | None:
-    """Refuse (``staff_must_hold_valid_certificates`` or ``staff_role_must_perform_action``
-    as ``staff_must_hold_valid_certificates``) when ``staff_id`` may not take ``action``
+    """Refuse (``staff_must_hold_valid_certificates``, or ``staff_role_must_perform_action``
+    for a role that does not take ``action``) when ``staff_id`` may not take ``action``
     on ``on``; when the register is required, an unregistered person is refused
     (``staff_must_exist``). Returns the verdict (None for an unregistered person the
     register does not yet require)."""
@@ -154,13 +153,10 @@ def record_staff_contact(uow: UnitOfWork, *, staff_id: str, borrower_id: int, at
     action = {"call": Action.CALL, "third_party_call": Action.CALL,
               "visit": Action.VISIT}.get(channel)
     repo = TrainingRepository(uow.conn)
+    if gated_staff(repo, staff_id) is None:
+        repo.staff(staff_id)  # raises staff_must_exist: a named person is registered
     if action is not None:
-        if gated_staff(repo, staff_id) is None:
-            repo.staff(staff_id)  # a named staff member must be in the register
         require_qualified(uow, staff_id=staff_id, action=action, on=at.date())
-    elif gated_staff(repo, staff_id) is None:
-        raise NotFound(f"staff member {staff_id} is not in the staff register",
-                       code="staff_must_exist")
     repo.add_staff_contact(staff_id=staff_id, borrower_id=borrower_id, at=at, channel=channel,
                            outcome=outcome)
     record(uow, at=now, entries=[("staff_contact", f"staff:{staff_id}", {

@@ -64,7 +64,9 @@ class StaffStatus:
 def _people(repo: TrainingRepository, staff_id: str | None) -> list[Staff]:
     people = {s.staff_id: s for s in repo.all_staff()}
     for agent_id in repo.field_agent_ids():
-        people.setdefault(agent_id, Staff(agent_id, agent_id, Role.FIELD_AGENT))
+        if agent_id not in people:
+            people[agent_id] = Staff(agent_id, repo.field_agent_name(agent_id) or agent_id,
+                                     Role.FIELD_AGENT)
     if staff_id is not None:
         if staff_id not in people:
             repo.staff(staff_id)

@@ -81,11 +81,9 @@ def seed_staff(uow: UnitOfWork, *, collectors: Sequence[tuple[str, str]],
     call = set(curriculum.requirement(Action.CALL).subjects)
     talk = set(curriculum.requirement(Action.NEGOTIATE).subjects)
     visit = set(curriculum.requirement(Action.VISIT).subjects)
-    for manager_subjects in ((MANAGER, call | talk | set(curriculum.requirement(
-            Action.LEGAL).subjects)),):
-        sid, subjects = manager_subjects
-        certify_seeded(uow, staff_id=sid, subjects=sorted(subjects), issued_on=issued,
-                       expires_on=expires, at=at)
+    legal = set(curriculum.requirement(Action.LEGAL).subjects)
+    certify_seeded(uow, staff_id=MANAGER, subjects=sorted(call | talk | legal),
+                   issued_on=issued, expires_on=expires, at=at)
     for lead in (FIELD_LEAD, DESK_LEAD):
         certify_seeded(uow, staff_id=lead, subjects=sorted(call | talk | visit),
                        issued_on=issued, expires_on=expires, at=at)

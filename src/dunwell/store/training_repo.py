@@ -75,6 +75,11 @@ class TrainingRepository:
         q = select(f.field_agents.c.agent_id).where(f.field_agents.c.agent_id == agent_id)
         return self.conn.execute(q).first() is not None
 
+    def field_agent_name(self, agent_id: str) -> str | None:
+        q = select(f.field_agents.c.name).where(f.field_agents.c.agent_id == agent_id)
+        row = self.conn.execute(q).first()
+        return None if row is None else str(row[0])
+
     # --- enrolments ---------------------------------------------------------------
 
     def add_enrolment(self, *, staff_id: str, course_id: str, course_version: int,

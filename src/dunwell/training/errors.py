@@ -17,8 +17,9 @@ class StaffNotQualified(Conflict):
     code = "staff_must_hold_valid_certificates"
 
 
-class RoleNotAllowed(Conflict):
-    """The staff member's role does not perform the action at all."""
+class RoleNotAllowed(StaffNotQualified):
+    """The staff member's role does not perform the action at all (whatever their
+    certificates)."""
 
     code = "staff_role_must_perform_action"
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dunwell.training.errors import (
     AssessmentNotPassed,
     ModulesNotCompleted,
+    RoleNotAllowed,
     SignerIsTrainee,
     SignerRoleNotAllowed,
     StaffNotQualified,
@@ -100,11 +101,13 @@ def eligibility(staff: Staff, action: Action, *, certificates: Iterable[Certific
 
 
 def require_eligible(verdict: Eligibility) -> None:
-    """Refuse (``staff_must_hold_valid_certificates``) a verdict that does not allow
-    the action, naming each subject and why; a refused role is named too."""
+    """Refuse a verdict that does not allow the action: ``staff_role_must_perform_action``
+    for a role that does not take it, else ``staff_must_hold_valid_certificates``
+    naming each subject and why."""
     if verdict.allowed:
         return
-    raise StaffNotQualified(
+    kind = StaffNotQualified if verdict.role_refused is None else RoleNotAllowed
+    raise kind(
         f"{verdict.staff_id} may not take a {verdict.action.value} on {verdict.day}: "
         f"{verdict.describe()}; see `dunwell training status {verdict.staff_id}`",
         staff_id=verdict.staff_id, action=verdict.action.value,
