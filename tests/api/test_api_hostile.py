@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from dunwell.api import routes
 from dunwell.api.app import create_app
 from dunwell.app.bootstrap import Dunwell
+from dunwell.core.errors import RetryLater
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -195,3 +198,21 @@ def test_the_body_limit_is_a_setting(app: Dunwell) -> None:
         r = http.post("/v1/hardship", content=b"{" + b" " * 4096 + b"}",
                       headers={"Content-Type": "application/json"})
     shaped(r, 413, "request_body_must_be_bounded")
+
+
+@pytest.mark.parametrize(("exc", "code"), [
+    (RetryLater("the loan stayed busy; send it again", code="loan_must_be_free"),
+     "loan_must_be_free"),
+    (OperationalError("SELECT", {}, Exception("database is locked")),
+     "database_must_be_reachable"),
+])
+def test_a_temporary_failure_is_503_with_retry_after(client: TestClient,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     exc: Exception, code: str) -> None:
+    def busy(*_: Any, **__: Any) -> Any:
+        raise exc
+
+    monkeypatch.setattr(routes, "application_view", busy)
+    r = client.get("/v1/applications/1")
+    shaped(r, 503, code)
+    assert int(r.headers["retry-after"]) > 0

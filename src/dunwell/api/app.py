@@ -37,8 +37,7 @@ from dunwell.api.sqlite import WalCheckpointer
 from dunwell.api.training import router as training_router
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.origination import KEY_CONFLICT, Origination, origination_for
-from dunwell.core import errors
-from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound, RetryLater
 from dunwell.settings import Settings
 
 #: Codes whose status is not their class's.
@@ -59,8 +58,7 @@ PARSE_FAILED = "There was an error parsing the body"
 def status_for(exc: DomainError) -> int:
     if exc.code in STATUS_BY_CODE:
         return STATUS_BY_CODE[exc.code]
-    retry = getattr(errors, "RetryLater", None)
-    if retry is not None and isinstance(exc, retry):
+    if isinstance(exc, RetryLater):
         return 503
     if isinstance(exc, NotFound):
         return 404

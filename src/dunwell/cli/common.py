@@ -25,8 +25,7 @@ from rich.console import Console
 from sqlalchemy import exc as db_errors
 
 from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.core import errors
-from dunwell.core.errors import DomainError, InvalidInput
+from dunwell.core.errors import DomainError, InvalidInput, RetryLater
 
 #: Invalid input: fix it and run again.
 EXIT_BAD_INPUT = 2
@@ -84,11 +83,6 @@ def _fail(message: str, code: str, exit_code: int) -> NoReturn:
     raise typer.Exit(exit_code)
 
 
-def _is_retry_later(exc: DomainError) -> bool:
-    retry = getattr(errors, "RetryLater", None)
-    return retry is not None and isinstance(exc, retry)
-
-
 @contextmanager
 def clear_errors() -> Iterator[None]:
     """Turn an expected rejection into ``error: what and what to do [code]`` (exit 2),
@@ -98,7 +92,7 @@ def clear_errors() -> Iterator[None]:
         yield
     except DomainError as exc:
         _fail(exc.message, exc.code,
-              EXIT_RETRY_LATER if _is_retry_later(exc) else EXIT_BAD_INPUT)
+              EXIT_RETRY_LATER if isinstance(exc, RetryLater) else EXIT_BAD_INPUT)
     except UnicodeDecodeError as exc:
         _fail(f"a file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
               f"{exc.start}); save it as UTF-8 and run again", "file_must_be_utf8",
