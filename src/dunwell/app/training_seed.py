@@ -110,8 +110,8 @@ def seed_demo_mix(uow: UnitOfWork, *, agents: Sequence[tuple[str, str]], collect
     register) and ``collector`` an extra desk collector; one agent's safety
     certificate expires half-way through the run (warned a month ahead, then
     refused), one never took the safety course, one is suspended after an upheld
-    complaint a third of the way in, one's law certificate expires ten days after the
-    run (warned on its last days), and the collector's vulnerability certificate
+    complaint a third of the way in, one's law certificate expires five days before the
+    run ends (warned a month ahead), and the collector's vulnerability certificate
     expires before the run starts."""
     repo = TrainingRepository(uow.conn)
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
@@ -124,7 +124,7 @@ def seed_demo_mix(uow: UnitOfWork, *, agents: Sequence[tuple[str, str]], collect
     third = start + dt.timedelta(days=max(1, days // 3))
     for sid, name in agents[:4]:
         _put(repo, Staff(sid, name, Role.FIELD_AGENT, FIELD_LEAD), at)
-    last = start + dt.timedelta(days=days + 10)
+    last = start + dt.timedelta(days=max(1, days - 5))
     certify_seeded(uow, staff_id=warn_id, subjects=[s for s in visit
                                                     if s is not Subject.LEGAL_KNOWLEDGE],
                    issued_on=issued, expires_on=full, at=at)

@@ -591,4 +591,8 @@ def gate_day_table(app: Dunwell, day: dt.date, staff_ids: list[str]) -> Table:
             gate = "[green]qualified[/]"
         table.add_row(sid, r.staff.role.value, action.value, gate,
                       str(planned.get(sid, 0)) if action is Action.VISIT else "-")
+    others = [k for k in planned if k not in staff_ids]
+    if others:
+        table.add_row(f"{len(others)} others", "field_agent", "visit", "[green]qualified[/]",
+                      str(sum(planned[k] for k in others)))
     return table
