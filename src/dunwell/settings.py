@@ -57,6 +57,31 @@ class Settings(BaseSettings):
     #: Messages: the lender's name and how borrowers reach a person, as templates say.
     lender_name: str = "Dunwell Microfinance"
     support_contact: str = "400-800-1234"
+    #: Letters and messages: who the lender is, as every letter and message names it,
+    #: in English and Chinese (one name everywhere: reminder, visit notice, demand
+    #: letter, messages). An empty legal name falls back to ``lender_name``; an empty
+    #: Chinese value falls back to the English one.
+    lender_legal_name: str = "Dunwell Microfinance Ltd."
+    lender_legal_name_zh: str = "敦维小额贷款有限公司"
+    #: Letters: where borrowers write to, in each language (lines separated by ``;``).
+    lender_postal_address: str = ("Customer Care, Dunwell Microfinance Ltd.; 18/F, 1000 "
+                                  "Century Avenue, Pudong New Area; Shanghai 200120, China")
+    lender_postal_address_zh: str = ("上海市浦东新区世纪大道1000号18楼; "
+                                     "敦维小额贷款有限公司 客户关怀部; 邮编 200120")
+    #: Letters: the phone number borrowers call (empty: ``support_contact``), the
+    #: e-mail address and the service hours in each language.
+    lender_phone: str = ""
+    lender_email: str = "care@dunwell.example"
+    lender_hours: str = "Monday to Friday, 09:00-18:00 (China Standard Time)"
+    lender_hours_zh: str = "周一至周五 9:00-18:00（北京时间）"
+    #: Letters: the public address of the borrower portal printed on letters (the
+    #: verification page ``{public_base_url}/letters/verify``, the plan and learning
+    #: pages). Empty: ``portal_base_url``. A loopback address (127.0.0.1, localhost)
+    #: is never printed on a letter unless ``public_url_loopback_allowed`` is set for
+    #: development; without it the letter shows no web address and sends the reader
+    #: to the phone line instead.
+    public_base_url: str = ""
+    public_url_loopback_allowed: bool = False
     #: HTTP: the largest request body the API reads (bytes); larger is 413.
     request_body_bytes_max: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
     #: HTTP: the largest evidence bundle ZIP ``POST /v1/legal/bundles/verify`` takes; it
