@@ -18,6 +18,19 @@ class RepaymentMethod(StrEnum):
     BULLET = "bullet"  # 到期一次还本付息
 
 
+class EmiCalculation(StrEnum):
+    """How the level payment of an equal-instalment (等额本息) loan is found.
+
+    ``flat_rate_factor``: from the monthly rate ``annual_rate / 12`` whatever the day
+    count; under act/365 and act/360 the last instalment absorbs the difference.
+    ``progressive``: from each period's own rate factor (``annual_rate * days / year``),
+    as Apache Fineract's progressive EMI calculator does. See docs/schedules.md.
+    """
+
+    FLAT_RATE_FACTOR = "flat_rate_factor"
+    PROGRESSIVE = "progressive"
+
+
 class Component(StrEnum):
     """What part of an instalment a payment can settle."""
 
@@ -113,6 +126,7 @@ class Product:
     rounding: Rounding = Rounding.HALF_UP
     term_months_min: int = 1
     term_months_max: int = 36
+    emi_calculation: EmiCalculation = EmiCalculation.FLAT_RATE_FACTOR
 
 
 @dataclass(frozen=True, slots=True)
