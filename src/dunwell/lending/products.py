@@ -37,11 +37,13 @@ from dunwell.core.limits import (
     PERIODS_MAX,
     check_amount_minor,
 )
-from dunwell.core.money import CURRENCY_EXPONENTS, Rounding, to_minor
+from dunwell.core.money import CURRENCY_EXPONENTS, Rounding, format_minor, to_minor
+from dunwell.lending.cost import JurisdictionCap, fee_room_minor, parse_caps, rate_ceiling
 from dunwell.lending.model import (
     DEFAULT_ALLOCATION_ORDER,
     AllocationScope,
     Component,
+    EmiCalculation,
     Fees,
     Product,
     RepaymentMethod,
@@ -49,6 +51,7 @@ from dunwell.lending.model import (
 
 PRODUCTS_PACKAGE: Final = "dunwell.lending"
 PRODUCTS_DIR: Final = "products"
+CAPS_FILE: Final = "caps.toml"
 GRACE_DAYS_MAX: Final = 30
 _CODE_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -114,6 +117,9 @@ class ProductSpec(BaseModel):
     rounding: Annotated[Rounding, Strict(False)] = Rounding.HALF_UP
     term_months_min: Months = 1
     term_months_max: Months = 36
+    emi_calculation: Annotated[EmiCalculation, Strict(False)] = EmiCalculation.FLAT_RATE_FACTOR
+    #: The legal ceiling the cap is held under (``lending/caps.toml``); none by default.
+    jurisdiction: str | None = None
 
     @field_validator("code")
     @classmethod
@@ -136,6 +142,16 @@ class ProductSpec(BaseModel):
                 "unknown currency {got}; use one of {known}",
                 {"got": repr(value), "known": ", ".join(sorted(CURRENCY_EXPONENTS))},
             )
+        return value
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _jurisdiction_is_known(cls, value: str | None) -> str | None:
+        known = jurisdiction_caps()
+        if value is not None and value not in known:
+            raise PydanticCustomError(
+                "jurisdiction_known", "unknown jurisdiction {got}; use one of {known}",
+                {"got": repr(value), "known": ", ".join(sorted(known))})
         return value
 
     @field_validator("allocation_order")
@@ -167,6 +183,11 @@ class ProductSpec(BaseModel):
                 f"term_months_min {self.term_months_min} must not exceed term_months_max "
                 f"{self.term_months_max}"
             )
+        if (self.emi_calculation is EmiCalculation.PROGRESSIVE
+                and self.method is not RepaymentMethod.EQUAL_INSTALLMENT):
+            problems.append(
+                f"emi_calculation progressive applies to equal_installment, not "
+                f"{self.method.value}; remove emi_calculation or change the method")
         for field in ("origination", "late_fee"):
             try:
                 check_amount_minor(
@@ -178,6 +199,45 @@ class ProductSpec(BaseModel):
         if problems:
             raise PydanticCustomError("product_rules", "; ".join(problems))
         return self
+
+    def check_cost_cap(self) -> None:
+        """The all-in cost cap rules (docs/loan-book.md, "The all-in cost cap"), each
+        refused with its own code once every field is valid:
+
+        - ``product_cap_must_not_exceed_jurisdiction``: the cap is at most the legal
+          ceiling of the product's jurisdiction;
+        - ``product_rate_must_fit_cost_cap``: the contractual rate's interest fits the
+          cap on any schedule under the product's day count;
+        - ``product_fees_must_fit_cost_cap``: the origination fee fits the cap on the
+          largest loan at the shortest term, so some loan can carry it.
+        """
+        where = f"product {self.code!r}"
+        if self.jurisdiction is not None:
+            legal = jurisdiction_caps()[self.jurisdiction]
+            if self.cost_cap_annual > legal.cost_cap_annual:
+                raise InvalidInput(
+                    f"{where} sets cost_cap_annual {self.cost_cap_annual} above the "
+                    f"{legal.cost_cap_annual} that {legal.name} allows ({legal.source}); "
+                    "lower the cap", code="product_cap_must_not_exceed_jurisdiction",
+                    jurisdiction=self.jurisdiction)
+        ceiling = rate_ceiling(self.cost_cap_annual, self.day_count)
+        if self.annual_rate > ceiling:
+            raise InvalidInput(
+                f"{where}: annual_rate {self.annual_rate} under {self.day_count.value} can "
+                f"charge more in a period than the cost cap {self.cost_cap_annual} allows "
+                f"for its days; use a rate of at most {ceiling.quantize(Decimal('0.0001'))}"
+                " or another day count", code="product_rate_must_fit_cost_cap")
+        fee = to_minor(self.fees.origination, self.currency)
+        room = fee_room_minor(principal_minor=LOAN_PRINCIPAL_MINOR_MAX,
+                              term_months=self.term_months_min,
+                              annual_rate=self.annual_rate, cap=self.cost_cap_annual)
+        if fee > room:
+            raise InvalidInput(
+                f"{where}: the origination fee {self.fees.origination} exceeds what the "
+                f"cost cap {self.cost_cap_annual} leaves after interest even on the "
+                f"largest loan at the shortest term ({self.term_months_min} months; "
+                f"{format_minor(room, self.currency)} at most); lower the fee or the rate",
+                code="product_fees_must_fit_cost_cap")
 
     def to_product(self) -> Product:
         return Product(
@@ -199,6 +259,7 @@ class ProductSpec(BaseModel):
             rounding=self.rounding,
             term_months_min=self.term_months_min,
             term_months_max=self.term_months_max,
+            emi_calculation=self.emi_calculation,
         )
 
 
@@ -239,7 +300,21 @@ def load_product(text: str) -> Product:
             code="product_must_be_valid",
             problems=problems,
         ) from None
+    spec.check_cost_cap()
     return spec.to_product()
+
+
+def jurisdiction_caps() -> dict[str, JurisdictionCap]:
+    """The legal ceilings on the all-in cost shipped in ``dunwell/lending/caps.toml``."""
+    return dict(_CAPS)
+
+
+def _read_caps() -> dict[str, JurisdictionCap]:
+    text = resources.files(PRODUCTS_PACKAGE).joinpath(CAPS_FILE).read_text(encoding="utf-8")
+    return parse_caps(text)
+
+
+_CAPS: Final = _read_caps()
 
 
 def builtin_product_texts() -> list[str]:
