@@ -93,3 +93,9 @@ class Settings(BaseSettings):
     bundle_uncompressed_bytes_max: int = Field(default=256 * 1024 * 1024, ge=1024,
                                                le=4 * 1024**3)
     bundle_compression_ratio_max: int = Field(default=200, ge=1, le=10_000)
+    #: The day loop (``dunwell day run``): where the early-warning model is registered
+    #: (the latest version scores the book after each close; none there: the step is
+    #: skipped with its reason), which router plans the field visits and for how long.
+    early_warning_model_dir: Path = Path("var/models/early_warning")
+    day_router: str = "ortools"
+    day_routing_seconds: int = Field(default=2, ge=1, le=600)

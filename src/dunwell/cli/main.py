@@ -8,6 +8,7 @@ from dunwell.cli import book, collect
 from dunwell.cli.audit import audit_app
 from dunwell.cli.channels import outbox_app, templates_app
 from dunwell.cli.compliance import compliance_app
+from dunwell.cli.day import day_app
 from dunwell.cli.demo import demo
 from dunwell.cli.field import field_app
 from dunwell.cli.legal import legal_app
@@ -47,6 +48,7 @@ app.command("portfolio")(book.portfolio)
 app.command("balances")(book.balances)
 app.command("write-off")(write_off)
 app.add_typer(book.book_app, name="book")
+app.add_typer(day_app, name="day")
 app.command("demo")(demo)
 app.add_typer(audit_app, name="audit")
 app.command("collect")(collect.collect)
