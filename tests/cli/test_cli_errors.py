@@ -15,7 +15,12 @@ import typer
 from sqlalchemy import exc as db_errors
 from typer.testing import CliRunner
 
-from dunwell.cli.common import EXIT_BAD_INPUT, EXIT_RETRY_LATER, clear_errors
+from dunwell.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_RETRY_LATER,
+    clear_errors,
+    with_connect_timeout,
+)
 from dunwell.cli.main import app
 from dunwell.core.errors import InvalidInput, RetryLater
 
@@ -72,6 +77,20 @@ def test_an_unreachable_database_is_one_line_exit_75() -> None:
     assert result.exit_code == EXIT_RETRY_LATER
     assert "run the command again later" in one_line_error(result,
                                                             "database_must_be_reachable")
+
+
+def test_an_invalid_setting_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUNWELL_PARTITIONS", "many")
+    result = runner.invoke(app, ["credit-line", "show", "1", "--db", "notaurl"])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "partitions" in one_line_error(result, "settings_must_be_valid")
+
+
+def test_a_postgres_url_gets_a_connect_timeout_unless_it_has_one() -> None:
+    assert with_connect_timeout("postgresql+psycopg://u@h/db") == (
+        "postgresql+psycopg://u@h/db?connect_timeout=10")
+    assert with_connect_timeout("postgresql+psycopg://u@h/db?connect_timeout=3").endswith("=3")
+    assert with_connect_timeout("sqlite:///var/book.sqlite") == "sqlite:///var/book.sqlite"
 
 
 def test_a_loan_id_beyond_int64_is_one_line_exit_2(book: str) -> None:

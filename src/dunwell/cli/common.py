@@ -21,16 +21,21 @@ from contextlib import contextmanager
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import exc as db_errors
+from sqlalchemy.engine import make_url
 
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.core.errors import DomainError, InvalidInput, RetryLater
+from dunwell.settings import Settings
 
 #: Invalid input: fix it and run again.
 EXIT_BAD_INPUT = 2
 #: A temporary failure (sysexits' EX_TEMPFAIL): nothing changed; run it again later.
 EXIT_RETRY_LATER = 75
+#: Seconds to wait for a PostgreSQL server to answer before exiting 75.
+CONNECT_TIMEOUT_SECONDS = 10
 #: The longest message printed from an underlying library's error.
 CAUSE_CHARS_MAX = 300
 #: Words of a database's refusal that retrying will not cure.
@@ -66,9 +71,20 @@ def parse_aware(text: str, field: str) -> dt.datetime:
 
 def app_for(db: str | None) -> Dunwell:
     """The wired book at ``db`` (or the configured one). An invalid URL exits 2 and an
-    unreachable database 75, each with one line, wherever this is called."""
+    unreachable database 75, each with one line, wherever this is called; a PostgreSQL
+    server that does not answer is given up after :data:`CONNECT_TIMEOUT_SECONDS`."""
     with clear_errors():
-        return bootstrap(db_url=db)
+        settings = Settings()
+        return bootstrap(settings, db_url=with_connect_timeout(db or settings.db_url))
+
+
+def with_connect_timeout(url: str) -> str:
+    """``url`` with a connection timeout when it names PostgreSQL and has none."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql") or "connect_timeout" in parsed.query:
+        return url
+    return parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)}
+                                    ).render_as_string(hide_password=False)
 
 
 def _cause(exc: BaseException) -> str:
@@ -93,6 +109,11 @@ def clear_errors() -> Iterator[None]:
     except DomainError as exc:
         _fail(exc.message, exc.code,
               EXIT_RETRY_LATER if isinstance(exc, RetryLater) else EXIT_BAD_INPUT)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0] if exc.error_count() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())) or exc.title
+        _fail(f"{where}: {first.get('msg', 'is invalid')} (check the DUNWELL_ settings "
+              "and the options given)", "settings_must_be_valid", EXIT_BAD_INPUT)
     except UnicodeDecodeError as exc:
         _fail(f"a file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
               f"{exc.start}); save it as UTF-8 and run again", "file_must_be_utf8",
