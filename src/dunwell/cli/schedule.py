@@ -18,17 +18,18 @@ from rich.table import Table
 from dunwell.core.dates import DayCount, parse_date
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.money import Rounding, format_minor, to_minor
-from dunwell.lending.model import RepaymentMethod, Schedule
+from dunwell.lending.model import EmiCalculation, RepaymentMethod, Schedule
 from dunwell.lending.schedules import build_schedule, parse_annual_rate, schedule_to_json
 
 EXIT_BAD_INPUT = 2
 
 _METHODS = ", ".join(m.value for m in RepaymentMethod)
 _ROUNDINGS = ", ".join(r.value for r in Rounding)
+_EMI_CALCULATIONS = "|".join(e.value for e in EmiCalculation)
 _DAY_COUNTS = "|".join(d.value for d in DayCount)
 
 
-_E = TypeVar("_E", RepaymentMethod, Rounding)
+_E = TypeVar("_E", RepaymentMethod, Rounding, EmiCalculation)
 
 
 def _choice(kind: type[_E], text: str, option: str) -> _E:
@@ -121,6 +122,17 @@ def schedule(
             "--rounding", metavar="MODE", help=f"Rounding to the minor unit: {_ROUNDINGS}."
         ),
     ] = Rounding.HALF_UP.value,
+    emi: Annotated[
+        str,
+        typer.Option(
+            "--emi",
+            metavar="EMI",
+            help=(
+                f"How an equal_installment payment is found: {_EMI_CALCULATIONS}. "
+                "progressive uses each period's own rate factor (actual days)."
+            ),
+        ),
+    ] = EmiCalculation.FLAT_RATE_FACTOR.value,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON document.")] = False,
 ) -> None:
     """Print the repayment schedule of a loan, one row per monthly instalment."""
@@ -129,6 +141,7 @@ def schedule(
         rate = parse_annual_rate(annual_rate)
         chosen_method = _choice(RepaymentMethod, method, "--method")
         chosen_day_count = DayCount.parse(day_count)
+        chosen_emi = _choice(EmiCalculation, emi, "--emi")
         result = build_schedule(
             principal_minor=to_minor(principal, currency_code, field="--principal"),
             currency=currency_code,
@@ -138,6 +151,7 @@ def schedule(
             start=parse_date(start.strip(), field="--start"),
             day_count=chosen_day_count,
             rounding=_choice(Rounding, rounding, "--rounding"),
+            emi_calculation=chosen_emi,
         )
     except DomainError as exc:
         typer.echo(f"error: {exc.message} [{exc.code}]", err=True)
@@ -149,5 +163,6 @@ def schedule(
         f"{chosen_method.value}: {format_minor(result.principal_minor, result.currency)} "
         f"{result.currency} at {rate.scaleb(2).normalize():f}% a year, "
         f"{chosen_day_count.value}"
+        + (", progressive EMI" if chosen_emi is EmiCalculation.PROGRESSIVE else "")
     )
     Console().print(_table(result, title))
