@@ -1,6 +1,6 @@
-"""A registered approver decides a legal referral only with the certificates legal
-work needs on the day; once the staff register is required, an unregistered name is
-refused too."""
+"""A registered approver decides a legal referral, and records a legal step, only
+with the certificates legal work needs on the day; once the staff register is
+required, an unregistered name is refused too."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from legal_book import FIRST_DUE, NOW, reach_out
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.legal import approve_referral, propose_referral
+from dunwell.app.legal_case import record_legal_event
 from dunwell.app.training import add_staff, import_certificate, set_register_required
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import ReferralStatus
@@ -50,3 +51,14 @@ def test_legal_decisions_need_the_legal_certificates(
                            score_pct=95, evidence="bar course", issued_on=DAY, expires_on=None,
                            now=NOW)
     assert decide(app, rid, "lc-1") is ReferralStatus.APPROVED
+    add_staff(app, staff_id="c-7", name="Collector", role="collector", lead_id=None, now=NOW)
+    with app.uow() as uow, pytest.raises(DomainError) as err:
+        record_legal_event(uow, referral_id=rid, event="filed", on=DAY, cost_minor=50_000,
+                           recorded_by="c-7", now=NOW, court="c", reference="r")
+    assert err.value.code == "staff_role_must_perform_action"
+    with app.uow() as uow:
+        view = record_legal_event(uow, referral_id=rid, event="filed", on=DAY,
+                                  cost_minor=50_000, recorded_by="lc-1", now=NOW, court="c",
+                                  reference="r")
+        uow.commit()
+    assert [(e.event.event.value, e.recorded_by) for e in view.events] == [("filed", "lc-1")]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from dunwell.app.legal import audit_entry, money_text, move_case, person_named, require_approved
 from dunwell.app.letters import issue_letter, letter_verdict
+from dunwell.app.training_gate import require_qualified
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.letters import LetterRecord
 from dunwell.collections.model import CaseStatus, TimelineKind
@@ -24,6 +25,7 @@ from dunwell.store.collections_repo import (
 )
 from dunwell.store.legal_repo import LegalRepository, StoredEvent
 from dunwell.store.letters_repo import LetterRepository
+from dunwell.training.model import Action
 
 #: Length limits on what people type.
 NAME_MAX, REFERENCE_MAX, NOTE_MAX = 128, 128, 4000
@@ -78,6 +80,7 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
                            "use a new key for a new event",
                            code="legal_event_key_must_match_its_event")
         return legal_case(uow, referral_id=referral_id)
+    require_qualified(uow, staff_id=who, action=Action.LEGAL, on=on)
     current = replay(tuple(s.event for s in repo.events(referral_id)))
     after = apply_event(current, item)
     repo.add_event(referral_id, item, currency=ref.currency, recorded_by=who,
