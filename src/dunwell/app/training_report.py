@@ -242,6 +242,12 @@ def sample_for_review(app: Dunwell, *, start: dt.date, end: dt.date, per_staff: 
     return [by_ref[ref] for staff_id in sorted(drawn) for ref in drawn[staff_id]]
 
 
+def busiest_plan_day(app: Dunwell) -> dt.date | None:
+    """The plan date with the most visits given to agents (None before any plan)."""
+    with app.uow() as uow:
+        return FieldRepository(uow.conn).busiest_plan_day()
+
+
 def planned_visits(app: Dunwell, *, on: dt.date) -> dict[str, int]:
     """Visits on ``on``'s field plan per agent (planned, assigned or done)."""
     out: dict[str, int] = {}

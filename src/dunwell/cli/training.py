@@ -563,11 +563,12 @@ def quality(
     console.print(table)
 
 
-def gate_day_table(app: Dunwell, day: dt.date, staff_ids: list[str]) -> Table:
-    """For the demo: on ``day``, each named person's main action (a visit for field
-    agents, a call for collectors), refused or warned for certificate reasons, with
-    the visits the day's plan gave them; the warnings are sent to them and their
-    lead."""
+def gate_day_table(app: Dunwell, default_day: dt.date, staff_ids: list[str]) -> Table:
+    """For the demo: on its busiest plan day (else ``default_day``), each named
+    person's main action (a visit for field agents, a call for collectors), refused
+    or warned for certificate reasons, with the visits the day's plan gave them; the
+    warnings are sent to them and their lead."""
+    day = report.busiest_plan_day(app) or default_day
     rows = {r.staff.staff_id: r for r in report.status(app, on=day)}
     sent = {(w.staff_id, w.subject) for w in report.warnings(app, on=day, days=30, now=now())}
     planned = report.planned_visits(app, on=day)

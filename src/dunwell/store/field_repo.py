@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from dunwell.core.errors import NotFound
 from dunwell.field.model import (
@@ -166,6 +166,15 @@ class FieldRepository:
                               .values(**values))
         else:
             self.conn.execute(insert(f.visit_plans).values(plan_date=day, **values))
+
+    def busiest_plan_day(self) -> dt.date | None:
+        """The plan date with the most visits given to agents (the latest on a tie)."""
+        v = f.visits
+        row = self.conn.execute(
+            select(v.c.plan_date, func.count().label("n")).where(v.c.agent_id.is_not(None))
+            .group_by(v.c.plan_date).order_by(func.count().desc(), v.c.plan_date.desc())
+            .limit(1)).first()
+        return None if row is None else row[0]
 
     # --- ROI ------------------------------------------------------------------------
 
