@@ -96,8 +96,9 @@ def test_a_year_at_18_percent_act_365_leaves_the_last_two_fen_over_not_4_69_shor
     assert progressive.total_interest_minor == 997_30
 
 
-def test_under_30_360_both_methods_agree() -> None:
-    # Every month's factor is r / 12, so the progressive payment is the textbook annuity.
+def test_under_30_360_both_methods_agree_on_ordinary_terms() -> None:
+    # Every month's factor is r / 12, so the progressive payment starts as the textbook
+    # annuity; only the last-instalment adjustment could move it, and here it need not.
     for periods in (3, 12, 36):
         assert table(ten_thousand(EmiCalculation.PROGRESSIVE, day_count=DayCount.THIRTY_360,
                                   periods=periods)) == table(
