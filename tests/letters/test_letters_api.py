@@ -54,9 +54,11 @@ def test_typos_and_fake_codes_get_a_clear_not_genuine(portal: tuple[TestClient, 
 def test_the_qr_code_opens_a_page_that_says_genuine(
         portal: tuple[TestClient, str], overdue_book: Dunwell) -> None:
     client, code = portal
-    url = verify_url(overdue_book.settings, code)
-    assert url == f"http://127.0.0.1:8000/letters/verify/{grouped(code)}"
-    page = client.get(url.removeprefix("http://127.0.0.1:8000"))
+    assert verify_url(overdue_book.settings, code) is None  # loopback: never printed
+    public = overdue_book.settings.model_copy(update={"public_base_url": "https://portal.example"})
+    url = verify_url(public, code)
+    assert url == f"https://portal.example/letters/verify/{grouped(code)}"
+    page = client.get(url.removeprefix("https://portal.example"))
     assert page.status_code == 200 and "Genuine" in page.text
     assert "DW-20250302-000001" in page.text
     forged = client.get("/letters/verify/ABCD-EFGH-JKMN-PQRS")

@@ -10,7 +10,7 @@ from letters_book import LETTER_DAY, NOW
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.letter_content import LETTER_KINDS
-from dunwell.app.letters import SENDER, earliest_visit_date, issue_letter
+from dunwell.app.letters import earliest_visit_date, issue_letter, sender_for
 from dunwell.channels.document import Heading, KeyValues, Paragraph, document_text
 from dunwell.channels.letters import LetterFacts, document_from_markup, loan_arrears
 from dunwell.core.dates import to_day
@@ -18,6 +18,7 @@ from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import LoanStatus
 from dunwell.providers.templating import builtin_templates
+from dunwell.settings import Settings
 
 TODAY = dt.date(2025, 3, 2)
 
@@ -72,7 +73,8 @@ def _facts(kind: str, language: str, jurisdiction: str, arrears: bool = True) ->
     return LetterFacts(letter_no="DW-20250302-000001", kind=kind, language=language,
                        jurisdiction=jurisdiction, business_date=TODAY, borrower_id=1,
                        borrower_name="Li Wei", case_id="c-1",
-                       arrears=(loan_arrears(loan, TODAY),), sender=SENDER,
+                       arrears=(loan_arrears(loan, TODAY),),
+                       sender=sender_for(Settings(), language),
                        portal_base_url="https://portal.example")
 
 

@@ -16,7 +16,9 @@ is computed from the body's hash and appended by :mod:`dunwell.app.letters`.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
 from dunwell.channels.document import (
     Block,
@@ -27,10 +29,11 @@ from dunwell.channels.document import (
     Qr,
     Table,
 )
-from dunwell.channels.letters import LetterFacts, document_from_markup
+from dunwell.channels.letters import LetterFacts, Sender, document_from_markup
 from dunwell.channels.verification import grouped
 from dunwell.core.errors import Conflict
 from dunwell.providers.templating import TemplateBook, format_day, format_money
+from dunwell.settings import Settings
 
 LetterBuilder = Callable[[LetterFacts, TemplateBook], Document]
 
@@ -40,12 +43,17 @@ _LABELS: dict[str, dict[str, str]] = {
         "loan": "借款编号", "principal": "本金", "interest": "利息", "penalty": "罚息",
         "fee": "费用", "total": "合计", "due_since": "最早应还日", "phone": "客服电话",
         "email": "电子邮件", "address": "通信地址", "hours": "服务时间",
+        "no_address": "（地址未登记：本函以电子方式或当面送达）",
         "portal": "在线服务", "code": "核验码", "verify_url": "核验网址",
         "verify_heading": "如何核实本函真伪",
-        "verify_text": "本函由{lender}出具。请扫描二维码，或访问核验网址并输入核验码，即可确认"
-                       "本函是否真实。核验页面只显示函件编号、类型、日期和您的姓名缩写，不会显示"
-                       "任何欠款信息。如核验失败，请不要向任何人付款，并直接联系我们。",
+        "verify_text": "本函由{lender}出具。请扫描二维码，或打开核验网址{page}，"
+                       "在页面上输入核验码，即可确认本函是否真实。核验页面只显示函件编号、类型、日期和您的姓名缩写，"
+                       "不会显示任何欠款信息。如核验失败，请不要向任何人付款，并直接联系我们。",
+        "verify_text_phone": "本函由{lender}出具。如需确认本函是否真实，请拨打{phone}（{hours}），"
+                             "向客服报出函件编号和核验码。请只拨打本函所列或您合同上的号码。"
+                             "如核验失败，请不要向任何人付款。",
         "qr_caption": "扫码核验本函：{url}",
+        "verify_page": "核验页面",
         "confidential": "私密 · 仅限收件人本人",
         "reminder_title": "逾期还款提醒函", "visit_notice_title": "上门拜访预先告知函",
     },
@@ -55,19 +63,80 @@ _LABELS: dict[str, dict[str, str]] = {
         "penalty": "Penalty interest", "fee": "Fees", "total": "Total",
         "due_since": "Oldest due date", "phone": "Phone", "email": "E-mail",
         "address": "Address", "hours": "Opening hours", "portal": "Online",
+        "no_address": "(no postal address on file: delivered electronically or by hand)",
         "code": "Verification code", "verify_url": "Check at",
         "verify_heading": "How to check this letter is genuine",
-        "verify_text": "This letter was issued by {lender}. Scan the QR code, or visit the "
-                       "address below and enter the verification code, to confirm it is "
-                       "genuine. The check shows only the letter's number, kind, date and "
-                       "your initials, never any details of the debt. If the check fails, "
-                       "do not pay anyone: contact us directly.",
+        "verify_text": "This letter was issued by {lender}. Scan the QR code, or open {page} "
+                       "and type in the verification code, to confirm it is genuine. The "
+                       "check shows only the letter's number, kind, date and your initials, "
+                       "never any details of the debt. If the check fails, do not pay "
+                       "anyone: contact us directly.",
+        "verify_text_phone": "This letter was issued by {lender}. To confirm it is genuine, "
+                             "call {phone} ({hours}) and read out the letter number and the "
+                             "verification code. Only call the number in this letter or in "
+                             "your agreement. If the check fails, do not pay anyone.",
         "qr_caption": "Scan to check this letter: {url}",
+        "verify_page": "Verification page",
         "confidential": "Private and confidential",
         "reminder_title": "Reminder: overdue payment", "visit_notice_title":
             "Notice of a possible visit",
     },
 }
+
+
+#: Host names a letter never prints as its web address (unless allowed for development).
+LOOPBACK_HOSTS = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when ``url`` points at this machine (127.0.0.0/8, ::1, localhost): a
+    borrower who types it reaches nothing.
+
+    >>> is_loopback_url("http://127.0.0.1:8000"), is_loopback_url("https://dunwell.cn")
+    (True, False)
+    """
+    host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").lower()
+    if host in LOOPBACK_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def public_base_url(settings: Settings) -> str:
+    """The portal address letters print (no trailing slash), or ``""`` when there is
+    none a borrower could open: ``public_base_url`` (else ``portal_base_url``), unless
+    it is a loopback address and ``public_url_loopback_allowed`` is not set."""
+    base = (settings.public_base_url or settings.portal_base_url).strip().rstrip("/")
+    if not base or (is_loopback_url(base) and not settings.public_url_loopback_allowed):
+        return ""
+    return base
+
+
+def lender_name(settings: Settings, language: str) -> str:
+    """The lender's one name in ``language``: the legal name (Chinese for ``zh*``)."""
+    english = settings.lender_legal_name.strip() or settings.lender_name
+    if language.lower().startswith("zh"):
+        return settings.lender_legal_name_zh.strip() or english
+    return english
+
+
+def sender_for(settings: Settings, language: str) -> Sender:
+    """Who signs letters and how borrowers reach them, in ``language``, from the
+    settings (legal name, postal address, phone, e-mail, service hours)."""
+    zh = language.lower().startswith("zh")
+    address = (settings.lender_postal_address_zh if zh else "") or settings.lender_postal_address
+    hours = (settings.lender_hours_zh if zh else "") or settings.lender_hours
+    return Sender(name=lender_name(settings, language), address=postal_lines(address),
+                  phone=settings.lender_phone.strip() or settings.support_contact,
+                  email=settings.lender_email, hours=hours)
+
+
+def postal_lines(text: str) -> str:
+    """An address written with ``;`` (or line breaks) between its lines, one per line."""
+    parts = text.replace("\n", ";").split(";")
+    return "\n".join(part.strip() for part in parts if part.strip())
 
 
 def labels(language: str) -> dict[str, str]:
@@ -102,7 +171,10 @@ def letter_context(facts: LetterFacts) -> dict[str, object]:
         "sender_name": facts.sender.name,
         "contact_phone": facts.sender.phone,
         "contact_email": facts.sender.email,
+        "contact_hours": facts.sender.hours,
         "portal_url": facts.portal_base_url,
+        "plan_url": f"{facts.portal_base_url}/portal/hardship" if facts.portal_base_url else "",
+        "learn_url": f"{facts.portal_base_url}/portal/learn" if facts.portal_base_url else "",
         **dict(facts.extra),
     }
 
@@ -136,14 +208,16 @@ def standard_inserts(facts: LetterFacts, book: TemplateBook) -> dict[str, tuple[
     arrears = Table((words["loan"], words["due_since"], words["principal"], words["interest"],
                      words["penalty"], words["fee"], words["total"]), tuple(rows))
     s = facts.sender
-    contacts = KeyValues(((words["phone"], s.phone), (words["email"], s.email),
-                          (words["address"], s.address), (words["hours"], s.hours),
-                          (words["portal"], facts.portal_base_url)))
+    contacts = KeyValues(tuple(row for row in (
+        (words["phone"], s.phone), (words["email"], s.email), (words["address"], s.address),
+        (words["hours"], s.hours), (words["portal"], facts.portal_base_url)) if row[1]))
+    recipient = Paragraph("\n".join((facts.borrower_name,
+                                     facts.recipient_address or words["no_address"])))
     context = letter_context(facts)
     rights_text = book.render("letter_rights", lang, _pick(context, book, "letter_rights", lang))
     rights = document_from_markup(title="", language=lang, text=rights_text, inserts={}).blocks
     return {"reference": (reference,), "arrears": (arrears,), "contacts": (contacts,),
-            "rights": rights}
+            "rights": rights, "address": (recipient,)}
 
 
 def template_letter(facts: LetterFacts, book: TemplateBook, *, template: str, title: str,
@@ -182,15 +256,27 @@ def build_visit_notice(facts: LetterFacts, book: TemplateBook) -> Document:
                            title=labels(facts.language)["visit_notice_title"])
 
 
-def verification_blocks(*, language: str, lender: str, code: str,
-                        letter_no: str, url: str) -> tuple[Block, ...]:
-    """The section every letter ends with: how to check it, the code and a QR code."""
+def verification_blocks(*, language: str, sender: Sender, code: str, letter_no: str,
+                        base_url: str) -> tuple[Block, ...]:
+    """The section every letter ends with: how to check it, the code and a QR code of
+    ``{base_url}/letters/verify/{code}``. Without a public ``base_url`` the letter
+    names the phone line instead and carries no web address."""
     words = labels(language)
+    if not base_url:
+        return (
+            Heading(words["verify_heading"], 2),
+            Paragraph(words["verify_text_phone"].format(lender=sender.name, phone=sender.phone,
+                                                        hours=sender.hours)),
+            KeyValues(((words["code"], grouped(code)), (words["letter_no"], letter_no),
+                       (words["phone"], sender.phone))),
+        )
+    page = f"{base_url}/letters/verify"
+    url = f"{page}/{grouped(code)}"
     return (
         Heading(words["verify_heading"], 2),
-        Paragraph(words["verify_text"].format(lender=lender)),
+        Paragraph(words["verify_text"].format(lender=sender.name, page=page)),
         KeyValues(((words["code"], grouped(code)), (words["letter_no"], letter_no),
-                   (words["verify_url"], url))),
+                   (words["verify_page"], page))),
         Qr(url, words["qr_caption"].format(url=url)),
     )
 
@@ -200,6 +286,7 @@ LETTER_KINDS: dict[str, LetterBuilder] = {
     "visit_notice": build_visit_notice,
 }
 
-__all__ = ["LETTER_KINDS", "LetterBuilder", "build_reminder",
-                      "build_visit_notice", "labels", "letter_context", "standard_inserts",
-                      "template_letter", "verification_blocks"]
+__all__ = ["LETTER_KINDS", "LetterBuilder", "build_reminder", "build_visit_notice",
+           "is_loopback_url", "labels", "lender_name", "letter_context", "postal_lines",
+           "public_base_url",
+           "sender_for", "standard_inserts", "template_letter", "verification_blocks"]

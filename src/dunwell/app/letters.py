@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +22,9 @@ from dunwell.app.letter_content import (
     LETTER_KINDS,
     LetterBuilder,
     labels,
+    postal_lines,
+    public_base_url,
+    sender_for,
     verification_blocks,
 )
 from dunwell.app.uow import UnitOfWork
@@ -37,7 +39,6 @@ from dunwell.channels.letters import (
     LetterStatus,
     LetterVerification,
     LoanArrears,
-    Sender,
     jurisdiction_region,
     loan_arrears,
 )
@@ -58,18 +59,9 @@ from dunwell.providers.pdf import render_pdf
 from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
+from dunwell.store.field_repo import FieldRepository
 from dunwell.store.letters_repo import LetterRepository
 
-#: Who signs the letters and how borrowers reach them. The name and phone come from
-#: the settings (``DUNWELL_LENDER_NAME``, ``DUNWELL_SUPPORT_CONTACT``); a deployment
-#: replaces the rest with its own details (``dunwell.app.letters.SENDER = Sender(...)``).
-SENDER = Sender(
-    name="Dunwell Microfinance",
-    address="Customer Care, Dunwell Microfinance (postal address set by the lender)",
-    phone="400-800-1234",
-    email="care@dunwell.example",
-    hours="Mon-Fri 09:00-18:00",
-)
 #: Kinds other parts build: the legal department's demand letter (催告函).
 LETTER_KINDS["demand"] = build_demand
 #: Letters one daily run issues at the most.
@@ -77,13 +69,11 @@ LETTERS_PER_DAY_MAX = 200_000
 #: A step whose content includes this tag announces a visit.
 VISIT_TAG = "prior_notice"
 
-def sender_for(settings: Settings) -> Sender:
-    """:data:`SENDER` with the lender's name and support line from the settings."""
-    return replace(SENDER, name=settings.lender_name, phone=settings.support_contact)
-
-
-def verify_url(settings: Settings, code: str) -> str:
-    return f"{settings.portal_base_url.rstrip('/')}/letters/verify/{grouped(code)}"
+def verify_url(settings: Settings, code: str) -> str | None:
+    """Where a letter's QR code points, or None when the settings give no public
+    address a borrower could open (see :func:`public_base_url`)."""
+    base = public_base_url(settings)
+    return f"{base}/letters/verify/{grouped(code)}" if base else None
 
 
 def letter_facts(uow: UnitOfWork, *, letter_no: str, kind: str, borrower_id: int,
@@ -92,6 +82,8 @@ def letter_facts(uow: UnitOfWork, *, letter_no: str, kind: str, borrower_id: int
     """What a letter to ``borrower_id`` can say on ``business_date``: name, language,
     jurisdiction and the arrears of each open loan, straight from the loan book."""
     profile = BorrowerRepository(uow.conn).get(borrower_id)
+    language = language_for(profile.borrower.language or "en")
+    address = FieldRepository(uow.conn).addresses([borrower_id]).get(borrower_id)
     repo = LetterRepository(uow.conn)
     arrears: list[LoanArrears] = []
     for loan_id in repo.open_loan_ids(borrower_id):
@@ -99,11 +91,12 @@ def letter_facts(uow: UnitOfWork, *, letter_no: str, kind: str, borrower_id: int
         if owed.total_minor > 0:
             arrears.append(owed)
     return LetterFacts(
-        letter_no=letter_no, kind=kind, language=language_for(profile.borrower.language or "en"),
+        letter_no=letter_no, kind=kind, language=language,
         jurisdiction=profile.jurisdiction.value, business_date=business_date,
         borrower_id=borrower_id, borrower_name=profile.name, case_id=case_id,
-        arrears=tuple(arrears), sender=sender_for(settings),
-        portal_base_url=settings.portal_base_url.rstrip("/"), extra=dict(extra or {}))
+        arrears=tuple(arrears), sender=sender_for(settings, language),
+        portal_base_url=public_base_url(settings), extra=dict(extra or {}),
+        recipient_address=postal_lines(address.text) if address is not None else None)
 
 
 def issue_letter(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
@@ -209,12 +202,11 @@ def letter_document(uow: UnitOfWork, letter_no: str, settings: Settings) -> Docu
     repo = LetterRepository(uow.conn)
     letter = repo.get(letter_no)
     body, _ = repo.document(letter_no)
-    url = verify_url(settings, letter.verification_code)
-    lender = sender_for(settings).name
     return Document(title=body.title, language=body.language, footer=body.footer,
                     blocks=body.blocks + verification_blocks(
-                        language=body.language, lender=lender,
-                        code=letter.verification_code, letter_no=letter_no, url=url))
+                        language=body.language, sender=sender_for(settings, body.language),
+                        code=letter.verification_code, letter_no=letter_no,
+                        base_url=public_base_url(settings)))
 
 
 def letter_pdf(app: Dunwell, letter_no: str) -> bytes:
@@ -402,7 +394,7 @@ def print_letters(app: Dunwell, *, business_date: dt.date, out_dir: Path, now: d
     return written
 
 
-__all__ = ["LETTER_KINDS", "SENDER", "LetterBuilder", "earliest_visit_date", "issue_for_case",
+__all__ = ["LETTER_KINDS", "LetterBuilder", "earliest_visit_date", "issue_for_case",
            "issue_letter", "issue_letters_for_day", "labels", "letter_document", "letter_pdf",
            "list_letters", "print_letters", "record_event", "record_letter_event",
-           "verify_letter"]
+           "sender_for", "verify_letter"]

@@ -138,8 +138,9 @@ class LetterFacts:
     case_id: str | None
     arrears: tuple[LoanArrears, ...]
     sender: Sender
-    portal_base_url: str
+    portal_base_url: str  # "" when the letter prints no web address
     extra: Mapping[str, object] = field(default_factory=dict)
+    recipient_address: str | None = None  # the borrower's postal address, lines by "\n"
 
     @property
     def region(self) -> str:
