@@ -98,7 +98,7 @@ def test_an_e_mail_goes_out_with_its_rendered_subject(book: Dunwell,
     write(book, "email_reminder", MessageChannel.EMAIL, key="msg-mail", language="zh")
     assert dispatch(book, T0) == ["sent"]
     [sent] = fake_provider.sent
-    assert sent["subject"] == "【Dunwell Microfinance】还款提醒"
+    assert sent["subject"] == "【敦维小额贷款有限公司】还款提醒"  # the Chinese legal name
     assert "¥520.00" in sent["text"] and "2026年11月20日" in sent["text"]
 
 

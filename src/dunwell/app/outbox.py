@@ -27,8 +27,10 @@ from zoneinfo import ZoneInfo
 
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.contacts import record_contact
+from dunwell.app.letter_content import lender_name, public_base_url
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.errors import MESSAGE_UNKNOWN, PermanentFailure, SendFailure
+from dunwell.channels.letters import jurisdiction_region
 from dunwell.channels.locale import language_for
 from dunwell.channels.model import (
     Attempt,
@@ -40,7 +42,15 @@ from dunwell.channels.model import (
 )
 from dunwell.channels.outbox import after_failure, after_report, expired
 from dunwell.channels.ports import ChannelProvider
-from dunwell.channels.rules import content_problems, message_for_step, message_key, split_subject
+from dunwell.channels.rules import (
+    EDUCATION_TITLES,
+    content_problems,
+    education_topic,
+    message_for_step,
+    message_key,
+    split_subject,
+    template_for_step,
+)
 from dunwell.collections.model import ProposedStep
 from dunwell.compliance.model import Verdict
 from dunwell.core.errors import InvalidInput, NotFound
@@ -74,11 +84,13 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, borrower_id: int, ki
     """Render template ``kind`` in the borrower's ``language`` (a tag like ``zh`` or
     ``en-GB``) and write the message as pending, inside ``uow``. ``key`` is the
     message's idempotency key: the same key and content again returns the first
-    message; the lender's name and support contact come from ``settings`` unless
-    ``context`` gives them."""
+    message; the lender's name (its legal name in the message's language, the same
+    name letters carry) and support phone come from ``settings`` unless ``context``
+    gives them."""
     book = templates or builtin_templates()
     lang = language_for(language)
-    full = {"lender_name": settings.lender_name, "support_contact": settings.support_contact,
+    full = {"lender_name": lender_name(settings, lang),
+            "support_contact": settings.lender_phone.strip() or settings.support_contact,
             **context}
     template = book.template(kind, lang)
     text = template.render(full)
@@ -113,10 +125,17 @@ def enqueue_for_step(uow: UnitOfWork, settings: Settings, *, step: ProposedStep,
     channel = message_for_step(step.kind.value, step.channel)
     if channel is None or step.recipient != "borrower":
         return None
-    due = ChannelFactsRepository(uow.conn).amount_due(profile.borrower_id, step.due_date)
-    if due is None:
-        return None
-    amount_minor, currency = due
+    template = template_for_step(step.kind.value, channel, step.occurrence)
+    context: dict[str, object]
+    if step.kind.value == "education":
+        context = education_context(settings, profile, topic=education_topic(step.occurrence))
+    else:
+        due = ChannelFactsRepository(uow.conn).amount_due(profile.borrower_id, step.due_date)
+        if due is None:
+            return None
+        amount_minor, currency = due
+        context = {"borrower_name": profile.name, "amount_minor": amount_minor,
+                   "currency": currency, "due_date": step.due_date}
     zone = ZoneInfo(profile.borrower.timezone)
     planned = dt.datetime.combine(business_date, step.planned_time, tzinfo=zone)
     window = verdict.window
@@ -125,12 +144,23 @@ def enqueue_for_step(uow: UnitOfWork, settings: Settings, *, step: ProposedStep,
     key = message_key("collect", step.case_id, step.step_id, step.due_date.isoformat(),
                       step.occurrence, business_date.isoformat(), channel.value)
     return enqueue_message(
-        uow, settings=settings, borrower_id=profile.borrower_id, kind=step.kind.value,
-        channel=channel, language=profile.borrower.language or "en",
-        context={"borrower_name": profile.name, "amount_minor": amount_minor,
-                 "currency": currency, "due_date": step.due_date},
+        uow, settings=settings, borrower_id=profile.borrower_id, kind=template,
+        channel=channel, language=profile.borrower.language or "en", context=context,
         key=key, now=now, case_id=None if step.case_id.startswith("pre-") else step.case_id,
         action_id=action_id, not_before=not_before, not_after=not_after)
+
+
+def education_context(settings: Settings, profile: BorrowerProfile, *,
+                      topic: str) -> dict[str, object]:
+    """What the education templates read: the borrower's name, the topic's title (for
+    the SMS), the jurisdiction's region (for the rights guide), and the public pages
+    that check a letter and hold the guides (empty when there is no public address)."""
+    base = public_base_url(settings)
+    lang = language_for(profile.borrower.language or "en")
+    return {"borrower_name": profile.name, "topic_title": EDUCATION_TITLES[topic][lang],
+            "region": jurisdiction_region(profile.jurisdiction.value),
+            "verify_page": f"{base}/letters/verify" if base else "",
+            "learn_url": f"{base}/portal/learn/{topic}" if base else ""}
 
 
 @dataclass(frozen=True)
@@ -338,5 +368,6 @@ def due_count(app: Dunwell, *, now: dt.datetime) -> int:
 
 
 __all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult",
-           "dispatch_outbox", "due_count", "enqueue_for_step", "enqueue_message",
+           "dispatch_outbox", "due_count", "education_context", "enqueue_for_step",
+           "enqueue_message",
            "list_messages", "record_delivery", "retry_policy", "set_channel_address"]

@@ -13,8 +13,20 @@ from dunwell.core.errors import InvalidInput
 
 #: Step kinds of the collection ladder that become outbox messages, by template name.
 MESSAGE_STEP_KINDS: Final[frozenset[str]] = frozenset(
-    {"sms_reminder", "email_reminder", "in_app_reminder", "hardship_outreach"}
+    {"sms_reminder", "email_reminder", "in_app_reminder", "hardship_outreach", "education"}
 )
+#: The ``education`` step's topics, in the order its occurrences send them (the first
+#: occurrence the first topic, and so on round): template ``education_<topic>``.
+EDUCATION_TOPICS: Final[tuple[str, ...]] = (
+    "penalty_interest", "budgeting", "rights", "fake_collectors")
+#: Each topic's title, as the short SMS (``education_sms``) names it.
+EDUCATION_TITLES: Final[dict[str, dict[str, str]]] = {
+    "penalty_interest": {"en": "how penalty interest grows", "zh-CN": "罚息是怎样累积的"},
+    "budgeting": {"en": "budgeting for a repayment", "zh-CN": "如何为还款做预算"},
+    "rights": {"en": "your rights in collection", "zh-CN": "催收过程中您的权利"},
+    "fake_collectors": {"en": "how to recognise a fake collector",
+                        "zh-CN": "如何识别假冒催收"},
+}
 #: Channels the outbox sends on (letters, visits and calls go elsewhere).
 OUTBOX_CHANNELS: Final[frozenset[MessageChannel]] = frozenset(
     {MessageChannel.SMS, MessageChannel.EMAIL, MessageChannel.IN_APP}
@@ -28,6 +40,9 @@ TEMPLATE_CHANNELS: Final[dict[str, frozenset[MessageChannel]]] = {
         {MessageChannel.SMS, MessageChannel.EMAIL, MessageChannel.IN_APP}),
     "payment_received": frozenset({MessageChannel.EMAIL, MessageChannel.IN_APP}),
     "plan_confirmation": frozenset({MessageChannel.EMAIL, MessageChannel.IN_APP}),
+    **{f"education_{topic}": frozenset({MessageChannel.EMAIL, MessageChannel.IN_APP})
+       for topic in EDUCATION_TOPICS},
+    "education_sms": frozenset({MessageChannel.SMS}),
 }
 #: Channels whose texts must tell the reader how to stop them (US Reg F §1006.6(e)).
 OPT_OUT_CHANNELS: Final[frozenset[MessageChannel]] = frozenset(
@@ -64,6 +79,31 @@ def message_for_step(kind: str, channel: str | None) -> MessageChannel | None:
     except ValueError:
         return None
     return found if found in OUTBOX_CHANNELS else None
+
+
+def education_topic(occurrence: int) -> str:
+    """The topic the ``education`` step's ``occurrence`` (0 for the first) sends.
+
+    >>> education_topic(0), education_topic(3), education_topic(4)
+    ('penalty_interest', 'fake_collectors', 'penalty_interest')
+    """
+    return EDUCATION_TOPICS[occurrence % len(EDUCATION_TOPICS)]
+
+
+def template_for_step(kind: str, channel: MessageChannel, occurrence: int) -> str:
+    """The template a step's message renders: its kind, except the ``education`` step,
+    whose in-app or e-mail message is the topic's guide and whose SMS only names it.
+
+    >>> template_for_step("education", MessageChannel.IN_APP, 1)
+    'education_budgeting'
+    >>> template_for_step("education", MessageChannel.SMS, 1)
+    'education_sms'
+    """
+    if kind != "education":
+        return kind
+    if channel is MessageChannel.SMS:
+        return "education_sms"
+    return f"education_{education_topic(occurrence)}"
 
 
 def split_subject(text: str) -> tuple[str, str]:
