@@ -70,3 +70,34 @@ def test_an_unknown_staff_member_is_404_and_a_bad_role_422(client: TestClient) -
     assert r.status_code == 404 and r.json()["error"] == "staff_must_exist"
     r = client.post("/v1/training/staff", json={"staff_id": "x", "name": "X", "role": "boss"})
     assert r.status_code in (400, 422) and r.json()["error"] == "staff_role_must_be_known"
+
+
+def test_imports_complaints_reviews_and_records(client: TestClient) -> None:
+    for body in ({"staff_id": "co-1", "name": "Compliance", "role": "compliance_officer"},
+                 {"staff_id": "c-1", "name": "Collector", "role": "collector"}):
+        client.post("/v1/training/staff", json=body)
+    r = client.post("/v1/training/staff/c-1/imports", json={
+        "subject": "privacy", "signer_id": "co-1", "score_pct": 91,
+        "evidence": "city college PR-7", "issued_on": "2026-01-05"})
+    assert r.status_code == 201 and r.json()["source"] == "import"
+    r = client.post("/v1/training/staff/c-1/imports", json={
+        "subject": "privacy", "signer_id": "co-1", "score_pct": 50,
+        "evidence": "retake", "issued_on": "2026-01-06"})
+    assert r.status_code == 409
+    assert r.json()["error"] == "certificate_must_follow_a_passed_assessment"
+    r = client.post("/v1/training/staff/c-1/complaints", json={
+        "reference": "CMP-1", "received_on": "2026-03-01", "upheld": True, "by": "co-1"})
+    assert r.status_code == 201 and r.json()["recorded"] is True
+    items = ["introduced_self", "verified_identity", "no_pressure", "listened_for_hardship",
+             "offered_options", "recorded_accurately"]
+    r = client.post("/v1/training/reviews", json={
+        "staff_id": "c-1", "kind": "call", "reference": "contact-3", "reviewer": "co-1",
+        "passed": items, "failed": [], "on": "2026-03-02"})
+    assert r.status_code == 201 and r.json()["score_pct"] == 100
+    records = client.get("/v1/training/staff/c-1/records").json()
+    assert [c["subject"] for c in records["certificates"]] == ["privacy"]
+    assert [s["staff_id"] for s in client.get("/v1/training/staff").json()["staff"]] == [
+        "c-1", "co-1"]
+    sample = client.get("/v1/training/reviews/sample", params={"from": "2026-03-01",
+                                                               "to": "2026-03-31"})
+    assert sample.status_code == 200 and sample.json()["sample"] == []

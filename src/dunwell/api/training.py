@@ -1,7 +1,8 @@
 """Training routes under ``/v1/training``: the staff register, courses, enrolment,
 modules, attempts (scored), certificates (signed by someone other than the trainee;
-409 ``certificate_must_be_signed_by_someone_else``), suspension and reinstatement,
-the status of staff × subject on a date, expiry warnings and the quality figures.
+409 ``certificate_must_be_signed_by_someone_else``) and imports, suspension and
+reinstatement, conduct complaints, quality reviews and their sample, the status of
+staff × subject on a date, expiry warnings and the quality figures.
 Errors use the API's shape ``{"error", "message"}``."""
 
 from __future__ import annotations
@@ -66,6 +67,34 @@ class ReinstateIn(BaseModel):
     on: dt.date
 
 
+class ImportIn(BaseModel):
+    subject: str = Field(max_length=32)
+    signer_id: str = Field(max_length=64)
+    score_pct: int = Field(ge=0, le=100)
+    evidence: str = Field(min_length=1, max_length=2000)
+    issued_on: dt.date
+    expires_on: dt.date | None = None
+
+
+class ComplaintIn(BaseModel):
+    reference: str = Field(min_length=1, max_length=64)
+    received_on: dt.date
+    upheld: bool
+    note: str = Field(default="", max_length=2000)
+    by: str = Field(max_length=64)
+
+
+class ReviewIn(BaseModel):
+    staff_id: str = Field(max_length=64)
+    kind: str = Field(description="call or visit.")
+    reference: str = Field(max_length=64)
+    reviewer: str = Field(max_length=64)
+    passed: list[str] = Field(default_factory=list)
+    failed: list[str] = Field(default_factory=list)
+    on: dt.date
+    note: str = Field(default="", max_length=2000)
+
+
 def cert_out(c: Certificate) -> dict[str, Any]:
     return {"number": c.number, "staff_id": c.staff_id, "subject": c.subject.value,
             "course_id": c.course_id, "issued_on": c.issued_on.isoformat(),
@@ -96,6 +125,96 @@ async def post_staff(body: StaffIn, svc_: ServicesDep) -> dict[str, Any]:
                           lead_id=body.lead_id, now=utc_now())
         return {"staff_id": s.staff_id, "name": s.name, "role": s.role.value,
                 "lead_id": s.lead_id}
+
+    return await svc_.run(command)
+
+
+@router.get("/staff")
+async def get_staff(svc_: ServicesDep) -> dict[str, Any]:
+    """The staff register."""
+
+    def command() -> dict[str, Any]:
+        return {"staff": [{"staff_id": s.staff_id, "name": s.name, "role": s.role.value,
+                           "lead_id": s.lead_id, "active": s.active}
+                          for s in svc.list_staff(svc_.dunwell)]}
+
+    return await svc_.run(command)
+
+
+@router.get("/staff/{staff_id}/records", responses=ERRORS)
+async def get_records(staff_id: str, svc_: ServicesDep) -> dict[str, Any]:
+    """A person's enrolments, attempts and certificates."""
+
+    def command() -> dict[str, Any]:
+        app = svc_.dunwell
+        return {
+            "enrolments": [{"enrolment_id": e.enrolment_id, "course_id": e.course_id,
+                            "enrolled_on": e.enrolled_on.isoformat(), "status": e.status.value,
+                            "modules_done": list(e.modules_done), "refresher": e.refresher}
+                           for e in svc.enrolments(app, staff_id=staff_id)],
+            "attempts": [{"attempt_id": a.attempt_id, "course_id": a.course_id,
+                          "started_at": a.started_at.isoformat(),
+                          "submitted_at": a.submitted_at.isoformat(),
+                          "score_pct": a.score.score_pct, "passed": a.score.passed,
+                          "over_time": a.score.over_time}
+                         for a in svc.attempts(app, staff_id=staff_id)],
+            "certificates": [cert_out(c) for c in svc.certificates(app, staff_id=staff_id)]}
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/imports", responses=ERRORS, status_code=201)
+async def post_import(staff_id: str, body: ImportIn, svc_: ServicesDep) -> dict[str, Any]:
+    """A certificate from an outside course's passed assessment, with its evidence."""
+
+    def command() -> dict[str, Any]:
+        return cert_out(svc.import_certificate(
+            svc_.dunwell, staff_id=staff_id, subject=body.subject, signer_id=body.signer_id,
+            score_pct=body.score_pct, evidence=body.evidence, issued_on=body.issued_on,
+            expires_on=body.expires_on, now=utc_now()))
+
+    return await svc_.run(command)
+
+
+@router.post("/staff/{staff_id}/complaints", responses=ERRORS, status_code=201)
+async def post_complaint(staff_id: str, body: ComplaintIn,
+                         svc_: ServicesDep) -> dict[str, Any]:
+    """A complaint about the person's conduct, upheld or not (idempotent on its
+    reference)."""
+
+    def command() -> dict[str, Any]:
+        new = svc.record_complaint(svc_.dunwell, reference=body.reference, staff_id=staff_id,
+                                   received_on=body.received_on, upheld=body.upheld,
+                                   note=body.note, by=body.by, now=utc_now())
+        return {"reference": body.reference, "recorded": new}
+
+    return await svc_.run(command)
+
+
+@router.post("/reviews", responses=ERRORS, status_code=201)
+async def post_review(body: ReviewIn, svc_: ServicesDep) -> dict[str, Any]:
+    """A quality review of a recorded call or visit against the checklist."""
+
+    def command() -> dict[str, Any]:
+        score = report.add_review(svc_.dunwell, staff_id=body.staff_id, kind=body.kind,
+                                  reference=body.reference, reviewer=body.reviewer,
+                                  passed=body.passed, failed=body.failed, on=body.on,
+                                  note=body.note, now=utc_now())
+        return {"staff_id": body.staff_id, "reference": body.reference, "score_pct": score}
+
+    return await svc_.run(command)
+
+
+@router.get("/reviews/sample", responses=ERRORS)
+async def get_review_sample(svc_: ServicesDep, date_from: Annotated[dt.date, Query(alias="from")],
+                            date_to: Annotated[dt.date, Query(alias="to")],
+                            per_staff: Annotated[int, Query(ge=1, le=100)] = 2,
+                            seed: int = 1) -> dict[str, Any]:
+    """Unreviewed calls and visits drawn per person for the reviewers."""
+
+    def command() -> dict[str, Any]:
+        return {"sample": report.sample_for_review(svc_.dunwell, start=date_from, end=date_to,
+                                                   per_staff=per_staff, seed=seed)}
 
     return await svc_.run(command)
 
