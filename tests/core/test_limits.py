@@ -119,6 +119,7 @@ def test_a_late_fee_larger_than_the_largest_loan_is_refused() -> None:
 def test_the_largest_product_the_loader_takes_is_one_cob_takes() -> None:
     edge = load_product(product_text(penalty_rate='penalty_rate = "1"',
                                      cost_cap_annual='cost_cap_annual = "1"',
+                                     jurisdiction="# held to no jurisdiction's ceiling",
                                      term_months_max=f"term_months_max = "
                                                      f"{limits.LOAN_TERM_MONTHS_MAX}"))
     assert cob_model.CobParams.of(edge).penalty_rate_ppm == limits.PPM

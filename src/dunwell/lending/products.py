@@ -217,8 +217,8 @@ class ProductSpec(BaseModel):
             if self.cost_cap_annual > legal.cost_cap_annual:
                 raise InvalidInput(
                     f"{where} sets cost_cap_annual {self.cost_cap_annual} above the "
-                    f"{legal.cost_cap_annual} that {legal.name} allows ({legal.source}); "
-                    "lower the cap", code="product_cap_must_not_exceed_jurisdiction",
+                    f"{legal.cost_cap_annual} that {legal.name} allows; lower the cap or name "
+                    "another jurisdiction", code="product_cap_must_not_exceed_jurisdiction",
                     jurisdiction=self.jurisdiction)
         ceiling = rate_ceiling(self.cost_cap_annual, self.day_count)
         if self.annual_rate > ceiling:
