@@ -131,6 +131,11 @@ def test_an_unknown_emi_calculation_is_refused() -> None:
     assert caught.value.code == "emi_calculation_must_be_known"
 
 
+def test_the_emi_calculation_may_be_given_as_its_text() -> None:
+    as_text = ten_thousand("progressive")  # type: ignore[arg-type]
+    assert as_text == ten_thousand(EmiCalculation.PROGRESSIVE)
+
+
 def test_progressive_terms_out_of_range_are_refused_like_any_schedule() -> None:
     with pytest.raises(InvalidInput) as caught:
         ten_thousand(EmiCalculation.PROGRESSIVE, periods=0)

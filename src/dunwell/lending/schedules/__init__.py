@@ -84,17 +84,19 @@ def build_schedule(
             f"unknown repayment method {method!r}; use one of {known}",
             code="method_must_be_known",
         )
-    if emi_calculation not in tuple(EmiCalculation):
+    try:
+        emi = EmiCalculation(emi_calculation)
+    except ValueError:
         known = ", ".join(e.value for e in EmiCalculation)
         raise InvalidInput(
             f"unknown EMI calculation {emi_calculation!r}; use one of {known}",
             code="emi_calculation_must_be_known",
-        )
-    if emi_calculation is EmiCalculation.PROGRESSIVE:
-        if method is not RepaymentMethod.EQUAL_INSTALLMENT:
+        ) from None
+    if emi is EmiCalculation.PROGRESSIVE:
+        if RepaymentMethod(method) is not RepaymentMethod.EQUAL_INSTALLMENT:
             raise InvalidInput(
                 f"the progressive EMI calculation applies to equal_installment loans, "
-                f"not {method.value}; drop it or choose equal_installment",
+                f"not {RepaymentMethod(method).value}; drop it or choose equal_installment",
                 code="progressive_emi_must_use_equal_installment",
             )
         builder = progressive.build
