@@ -67,9 +67,8 @@ def test_act_365_at_15_678_percent_pays_17_43_and_the_last_absorbs_four_cents() 
         (16_97, 46),
         (17_25, 22),
     ]
-    assert [r.outstanding_minor for r in schedule.installments] == [
-        83_90, 67_52, 50_99, 34_22, 17_25, 0,
-    ]
+    outstanding = [83_90, 67_52, 50_99, 34_22, 17_25, 0]
+    assert [r.outstanding_minor for r in schedule.installments] == outstanding
     assert [r.total_minor for r in schedule.installments] == [17_43] * 5 + [17_47]
 
 
@@ -152,28 +151,38 @@ def test_30_360_at_7_percent_over_a_year_pays_8_65() -> None:
     ("days", "year_days", "first_payment", "payment", "splits"),
     [
         # test_disbursedAmt100_dayInYears364_daysInMonthActual_repayEvery1Week
-        (7, 364, 16_77, 16_77, [(16_59, 18), (16_62, 15), (16_65, 12), (16_68, 9), (16_71, 6),
-                         (16_75, 3)]),
+        (
+            7,
+            364,
+            16_77,
+            16_77,
+            [(16_59, 18), (16_62, 15), (16_65, 12), (16_68, 9), (16_71, 6), (16_75, 3)],
+        ),
         # test_disbursedAmt100_dayInYears364_daysInMonthActual_repayEvery2Week: the
         # formula gives 33.5768 -> 33.58, which leaves the last 33.56 (2 cents short,
         # more than 3 // 2); 33.58 + round(-2 / 3) = 33.57 leaves it 33.58 (1 cent over).
         (14, 364, 33_58, 33_57, [(33_21, 36), (33_33, 24), (33_46, 12)]),
         # test_disbursedAmt100_dayInYears360_daysInMonthDoesntMatter_repayEvery15Days
         # (days in month ACTUAL in the current revision): act/360 over 15-day periods.
-        (15, 360, 16_90, 16_90, [(16_50, 40), (16_57, 33), (16_64, 26), (16_70, 20), (16_77, 13),
-                          (16_82, 7)]),
+        (
+            15,
+            360,
+            16_90,
+            16_90,
+            [(16_50, 40), (16_57, 33), (16_64, 26), (16_70, 20), (16_77, 13), (16_82, 7)],
+        ),
     ],
 )
 def test_periods_of_a_fixed_number_of_days_split_as_published(
     days: int, year_days: int, first_payment: int, payment: int, splits: Rows
 ) -> None:
     # 100 at 9.4822 %; the factor of every period is r * days / year_days.
-    factors = [
-        rate_factor(annual_rate=Decimal("0.094822"), days=days, year_days=year_days)
-    ] * len(splits)
-    assert level_payment_minor(
+    factor = rate_factor(annual_rate=Decimal("0.094822"), days=days, year_days=year_days)
+    factors = [factor] * len(splits)
+    unadjusted = level_payment_minor(
         principal_minor=100_00, rate_factors=factors, rounding=Rounding.HALF_EVEN
-    ) == first_payment
+    )
+    assert unadjusted == first_payment
     plan = progressive_amortization(
         principal_minor=100_00, rate_factors=factors, rounding=Rounding.HALF_EVEN
     )

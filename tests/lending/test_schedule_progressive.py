@@ -36,8 +36,9 @@ term_months_max = 12
 def table(schedule: Schedule) -> list[Row]:
     rows = schedule_to_json(schedule)["installments"]
     assert isinstance(rows, list)
-    return [(r["due_date"], r["principal"], r["interest"], r["total"], r["outstanding"])
-            for r in rows]
+    return [
+        (r["due_date"], r["principal"], r["interest"], r["total"], r["outstanding"]) for r in rows
+    ]
 
 
 def ten_thousand(
@@ -80,9 +81,14 @@ def test_the_flat_method_is_unchanged_and_stays_the_default() -> None:
     ]
     assert table(ten_thousand(EmiCalculation.FLAT_RATE_FACTOR)) == flat
     default = build_schedule(
-        principal_minor=1_000_000, currency="CNY", annual_rate=Decimal("0.12"), periods=3,
-        method=RepaymentMethod.EQUAL_INSTALLMENT, start=dt.date(2024, 1, 31),
-        day_count=DayCount.ACT_365)
+        principal_minor=1_000_000,
+        currency="CNY",
+        annual_rate=Decimal("0.12"),
+        periods=3,
+        method=RepaymentMethod.EQUAL_INSTALLMENT,
+        start=dt.date(2024, 1, 31),
+        day_count=DayCount.ACT_365,
+    )
     assert table(default) == flat
 
 
@@ -100,10 +106,13 @@ def test_under_30_360_both_methods_agree_on_ordinary_terms() -> None:
     # Every month's factor is r / 12, so the progressive payment starts as the textbook
     # annuity; only the last-instalment adjustment could move it, and here it need not.
     for periods in (3, 12, 36):
-        assert table(ten_thousand(EmiCalculation.PROGRESSIVE, day_count=DayCount.THIRTY_360,
-                                  periods=periods)) == table(
-            ten_thousand(EmiCalculation.FLAT_RATE_FACTOR, day_count=DayCount.THIRTY_360,
-                         periods=periods))
+        assert table(
+            ten_thousand(EmiCalculation.PROGRESSIVE, day_count=DayCount.THIRTY_360, periods=periods)
+        ) == table(
+            ten_thousand(
+                EmiCalculation.FLAT_RATE_FACTOR, day_count=DayCount.THIRTY_360, periods=periods
+            )
+        )
 
 
 def test_an_interest_free_progressive_loan_splits_the_principal_into_thirds() -> None:
@@ -145,8 +154,9 @@ def test_progressive_terms_out_of_range_are_refused_like_any_schedule() -> None:
 def test_a_product_chooses_progressive_in_its_toml() -> None:
     product = load_product(ANNUITY_TOML + 'emi_calculation = "progressive"\n')
     assert product.emi_calculation is EmiCalculation.PROGRESSIVE
-    schedule = product_schedule(product, principal_minor=1_000_000, periods=12,
-                                start=dt.date(2025, 1, 15))
+    schedule = product_schedule(
+        product, principal_minor=1_000_000, periods=12, start=dt.date(2025, 1, 15)
+    )
     assert [r.total_minor for r in schedule.installments] == [916_44] * 11 + [916_46]
 
 
@@ -156,8 +166,9 @@ def test_a_product_without_the_field_keeps_the_flat_method() -> None:
     assert {p.emi_calculation for p in builtin_products().values()} == {
         EmiCalculation.FLAT_RATE_FACTOR
     }
-    schedule = product_schedule(product, principal_minor=1_000_000, periods=12,
-                                start=dt.date(2025, 1, 15))
+    schedule = product_schedule(
+        product, principal_minor=1_000_000, periods=12, start=dt.date(2025, 1, 15)
+    )
     assert schedule.installments[-1].total_minor == 912_11
 
 

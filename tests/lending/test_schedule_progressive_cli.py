@@ -38,12 +38,30 @@ def test_emi_progressive_prints_the_contract_document_with_level_totals(
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {
         "installments": [
-            {"n": 1, "due_date": "2024-02-29", "principal": "3303.59", "interest": "95.34",
-             "total": "3398.93", "outstanding": "6696.41"},
-            {"n": 2, "due_date": "2024-03-31", "principal": "3330.68", "interest": "68.25",
-             "total": "3398.93", "outstanding": "3365.73"},
-            {"n": 3, "due_date": "2024-04-30", "principal": "3365.73", "interest": "33.20",
-             "total": "3398.93", "outstanding": "0.00"},
+            {
+                "n": 1,
+                "due_date": "2024-02-29",
+                "principal": "3303.59",
+                "interest": "95.34",
+                "total": "3398.93",
+                "outstanding": "6696.41",
+            },
+            {
+                "n": 2,
+                "due_date": "2024-03-31",
+                "principal": "3330.68",
+                "interest": "68.25",
+                "total": "3398.93",
+                "outstanding": "3365.73",
+            },
+            {
+                "n": 3,
+                "due_date": "2024-04-30",
+                "principal": "3365.73",
+                "interest": "33.20",
+                "total": "3398.93",
+                "outstanding": "0.00",
+            },
         ],
         "total_interest": "196.79",
         "total_paid": "10196.79",
@@ -52,8 +70,7 @@ def test_emi_progressive_prints_the_contract_document_with_level_totals(
 
 def test_without_emi_the_flat_method_is_used(runner: CliRunner) -> None:
     flat = runner.invoke(app, [*TEN_THOUSAND_AT_12_ACT_365, "--json"])
-    named = runner.invoke(app, [*TEN_THOUSAND_AT_12_ACT_365, "--emi", "flat-rate-factor",
-                                "--json"])
+    named = runner.invoke(app, [*TEN_THOUSAND_AT_12_ACT_365, "--emi", "flat-rate-factor", "--json"])
     assert flat.exit_code == named.exit_code == 0
     assert json.loads(flat.stdout) == json.loads(named.stdout)
     assert json.loads(flat.stdout)["total_paid"] == "10196.75"
