@@ -300,6 +300,11 @@ def test_a_review_scores_the_share_of_checklist_items_passed() -> None:
     assert review_score_pct(["a", "b"], []) == 0
 
 
+def test_each_reason_names_its_refresher_courses_once() -> None:
+    v = quality_verdict(QualityFigures("c-01", 4, 60, 2, 9), CUR)
+    assert v.courses == ("COM-101", "VUL-101", "LAW-101", "PRC-101")
+
+
 @pytest.mark.parametrize(("figures", "refresher", "reason"), [
     (QualityFigures("c-01", 3, 92, 0, 2), False, None),
     (QualityFigures("c-01", 3, 70, 0, 2), True, "review score 70% < 80%"),

@@ -228,6 +228,11 @@ def test_reviews_and_an_upheld_complaint_recommend_a_refresher(app: Dunwell) -> 
             c1.verdict.refresher) == (1, 50, 1, True)
     assert c1.verdict.reasons == ("review score 50% < 80%", "1 upheld complaint(s)")
     assert rows["t-1"].verdict.refresher is False
+    enrolled = report.enrol_refreshers(app, start=DAY, end=DAY, on=DAY, now=NOW)
+    assert [(sid, course) for sid, course, _ in enrolled] == [
+        ("c-1", "COM-101"), ("c-1", "VUL-101"), ("c-1", "LAW-101")]
+    [com] = [e for e in svc.enrolments(app, staff_id="c-1") if e.course_id == "COM-101"]
+    assert com.refresher and svc.modules_left(com) == ["com-2"]
 
 
 def test_the_field_register_certificates_carry_over_as_legacy(db_url: str) -> None:

@@ -337,7 +337,8 @@ async def get_quality(svc_: ServicesDep, date_from: Annotated[dt.date, Query(ali
             "staff_id": r.figures.staff_id, "role": r.role, "contacts": r.contacts,
             "reviews": r.figures.reviews, "review_score_pct": r.figures.review_score_pct,
             "complaints": r.figures.complaints, "denials": r.figures.denials,
-            "refresher": r.verdict.refresher, "reasons": list(r.verdict.reasons)}
+            "refresher": r.verdict.refresher, "reasons": list(r.verdict.reasons),
+            "courses": list(r.verdict.courses)}
             for r in rows]}
 
     return await svc_.run(command)

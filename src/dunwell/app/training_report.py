@@ -224,6 +224,24 @@ def quality(app: Dunwell, *, start: dt.date, end: dt.date) -> list[QualityRow]:
     return rows
 
 
+def enrol_refreshers(app: Dunwell, *, start: dt.date, end: dt.date, on: dt.date,
+                     now: dt.datetime) -> list[tuple[str, str, int]]:
+    """Enrol everyone the quality figures for [start, end] recommend a refresher for
+    in each recommended course's refresher (an open enrolment in it is kept);
+    returns (staff id, course id, enrolment id)."""
+    from dunwell.app.training import enrol
+
+    out = []
+    for row in quality(app, start=start, end=end):
+        if not row.verdict.refresher or row.role == "unregistered":
+            continue
+        for course_id in row.verdict.courses:
+            e = enrol(app, staff_id=row.figures.staff_id, course_id=course_id, on=on,
+                      refresher=True, now=now)
+            out.append((row.figures.staff_id, course_id, e.enrolment_id))
+    return out
+
+
 def sample_for_review(app: Dunwell, *, start: dt.date, end: dt.date, per_staff: int,
                       seed: int) -> list[dict[str, object]]:
     """Up to ``per_staff`` unreviewed calls and visits per person in [start, end],

@@ -532,22 +532,27 @@ def quality(
     date_to: Annotated[str | None, typer.Option("--to", help="Last day (default: the book's "
                                                              "date).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    enrol: Annotated[bool, typer.Option("--enrol", help="Enrol everyone a refresher is "
+                                                        "recommended for.")] = False,
     db: DbOption = None,
 ) -> None:
     """Per staff member: review score, upheld complaints, guard denials, contacts, and
-    whether a refresher is recommended."""
+    whether a refresher is recommended (and which courses)."""
     with clear_errors():
         app = app_for(db)
         start = parse_date(date_from, field="--from")
         end = _day(date_to, app, "--to")
         rows = report.quality(app, start=start, end=end)
+        enrolled = (report.enrol_refreshers(app, start=start, end=end, on=end, now=now())
+                    if enrol else [])
     if as_json:
         typer.echo(json.dumps([{
             "staff_id": r.figures.staff_id, "role": r.role, "reviews": r.figures.reviews,
             "review_score_pct": r.figures.review_score_pct,
             "complaints": r.figures.complaints, "denials": r.figures.denials,
             "contacts": r.contacts, "refresher": r.verdict.refresher,
-            "reasons": list(r.verdict.reasons)} for r in rows]))
+            "reasons": list(r.verdict.reasons), "courses": list(r.verdict.courses)}
+            for r in rows]))
         return
     table = Table(title=f"quality {start} to {end}")
     for col in ("staff", "role", "contacts", "reviews", "review score", "complaints",
@@ -558,9 +563,11 @@ def quality(
         table.add_row(f.staff_id, r.role, str(r.contacts), str(f.reviews),
                       "-" if f.review_score_pct is None else f"{f.review_score_pct}%",
                       str(f.complaints), str(f.denials),
-                      "[yellow]yes[/]: " + "; ".join(r.verdict.reasons) if r.verdict.refresher
-                      else "no")
+                      f"[yellow]{', '.join(r.verdict.courses)}[/]: "
+                      + "; ".join(r.verdict.reasons) if r.verdict.refresher else "no")
     console.print(table)
+    for staff_id, course_id, eid in enrolled:
+        console.print(f"enrolment {eid}: {staff_id} in the {course_id} refresher")
 
 
 def gate_day_table(app: Dunwell, default_day: dt.date, staff_ids: list[str]) -> Table:

@@ -30,6 +30,8 @@ from dunwell.training.model import (
 MODULES_MAX = 20
 QUESTIONS_MAX = 100
 VALIDITY_DAYS_MAX = 3 * 366
+#: What the quality loop can recommend a refresher for.
+REFRESHER_REASONS = ("review_score", "complaints", "denials")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +144,19 @@ def parse_requirements(text: str, courses: Sequence[Course]) -> tuple[
                   for i in quality.get("checklist", []))
     if not items:
         raise _bad("the quality checklist needs at least one item")
+    ids = {c.course_id for c in courses}
+    refreshers: dict[str, tuple[str, ...]] = {}
+    for reason in REFRESHER_REASONS:
+        named = quality.get("refreshers", {}).get(reason, [])
+        if not isinstance(named, list) or not named or set(named) - ids:
+            raise _bad(f"quality.refreshers.{reason} must name one or more courses")
+        refreshers[reason] = tuple(str(x) for x in named)
     curriculum = Curriculum(
         tuple(sorted(courses, key=lambda c: list(Subject).index(c.subject))), tuple(reqs),
         _int(data, "warn_days", "requirements", low=0, high=365),
         _int(quality, "score_min_pct", "quality", low=0, high=100),
         _int(quality, "complaints_max", "quality", low=0, high=1000),
-        _int(quality, "denials_max", "quality", low=0, high=100_000))
+        _int(quality, "denials_max", "quality", low=0, high=100_000), refreshers)
     return curriculum, items
 
 

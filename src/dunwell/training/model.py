@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dunwell.core.errors import InvalidInput
@@ -144,6 +144,8 @@ class Curriculum:
     quality_score_min_pct: int  # a review average below this recommends a refresher
     complaints_max: int  # upheld complaints above this recommend a refresher
     denials_max: int  # guard denials above this recommend a refresher
+    #: reason (review_score, complaints, denials) -> the refresher courses it recommends
+    refreshers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def course(self, course_id: str) -> Course:
         for c in self.courses:
@@ -316,3 +318,4 @@ class QualityVerdict:
     staff_id: str
     refresher: bool
     reasons: tuple[str, ...]
+    courses: tuple[str, ...] = ()  # the refresher courses recommended

@@ -219,17 +219,24 @@ def review_score_pct(items: Sequence[str], passed: Iterable[str]) -> int:
 
 def quality_verdict(figures: QualityFigures, curriculum: Curriculum) -> QualityVerdict:
     """A refresher is recommended when the mean review score is below the minimum,
-    upheld complaints exceed the maximum, or guard denials exceed theirs."""
-    reasons = []
+    upheld complaints exceed the maximum, or guard denials exceed theirs; each reason
+    names its refresher courses (``[quality.refreshers]``), in that order, once."""
+    reasons: list[str] = []
+    courses: list[str] = []
+
+    def because(reason: str, text: str) -> None:
+        reasons.append(text)
+        courses.extend(c for c in curriculum.refreshers.get(reason, ()) if c not in courses)
+
     if (figures.review_score_pct is not None
             and figures.review_score_pct < curriculum.quality_score_min_pct):
-        reasons.append(f"review score {figures.review_score_pct}% < "
-                       f"{curriculum.quality_score_min_pct}%")
+        because("review_score", f"review score {figures.review_score_pct}% < "
+                                f"{curriculum.quality_score_min_pct}%")
     if figures.complaints > curriculum.complaints_max:
-        reasons.append(f"{figures.complaints} upheld complaint(s)")
+        because("complaints", f"{figures.complaints} upheld complaint(s)")
     if figures.denials > curriculum.denials_max:
-        reasons.append(f"{figures.denials} guard denials > {curriculum.denials_max}")
-    return QualityVerdict(figures.staff_id, bool(reasons), tuple(reasons))
+        because("denials", f"{figures.denials} guard denials > {curriculum.denials_max}")
+    return QualityVerdict(figures.staff_id, bool(reasons), tuple(reasons), tuple(courses))
 
 
 def review_sample(items: Mapping[str, Sequence[str]], *, per_staff: int,
