@@ -1,29 +1,38 @@
 """Letter verification: anyone holding a letter can check it is genuine.
 
-``GET /v1/letters/verify/{code}`` answers in JSON; ``GET /letters/verify/{code}`` is
-the page a letter's QR code opens. Both say whether the code belongs to a letter the
-lender issued and that letter is unaltered, with its number, kind, issue date, the
-addressee's masked name and register status — never anything about the debt. A
+``GET /v1/letters/verify/{code}`` answers in JSON; ``GET /letters/verify`` is the page
+a letter names, where the code is typed in (``?code=`` shows the answer), and
+``GET /letters/verify/{code}`` the page its QR code opens. Each says whether the code
+belongs to a letter the lender issued and that letter is unaltered, with its number,
+kind, issue date, the addressee's masked name and register status — never anything
+about the debt. A
 mistyped, unknown or altered code is a clear "not genuine" answer with the reason,
-not an error.
+not an error. The education guides the reminder letter points to are pages here too:
+``GET /portal/learn`` and ``GET /portal/learn/{topic}``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field
 
-from dunwell.api.deps import ServicesDep
+from dunwell.api.deps import Services, ServicesDep
 from dunwell.api.schemas import ERROR_RESPONSES
+from dunwell.app.letter_content import lender_name
 from dunwell.app.letters import verify_letter
+from dunwell.app.notices import education_guide
 from dunwell.channels.letters import LetterVerification
+from dunwell.channels.rules import EDUCATION_TITLES, EDUCATION_TOPICS
+from dunwell.settings import Settings
 
 router = APIRouter(tags=["letters"], responses=ERROR_RESPONSES)
+pages = Environment(loader=PackageLoader("dunwell.api", "templates"),
+                    autoescape=select_autoescape(["html"]), auto_reload=False)
 
 CodePath = Annotated[str, Path(
     max_length=64, description="The code printed on the letter, e.g. 7K3Q-MX9A-T2HC-RW4P")]
@@ -56,23 +65,59 @@ async def get_letter_verification(code: CodePath, svc: ServicesDep) -> LetterVer
     return _out(await svc.run(lambda: verify_letter(svc.dunwell, code)))
 
 
+KIND_LABELS = {"reminder": "逾期还款提醒函 · Reminder", "visit_notice":
+               "上门拜访预先告知函 · Notice of a possible visit",
+               "demand": "还款催告函 · Formal demand for payment"}
+TOPIC_LABELS = tuple((topic, EDUCATION_TITLES[topic]["zh-CN"], EDUCATION_TITLES[topic]["en"])
+                     for topic in EDUCATION_TOPICS)
+CodeQuery = Annotated[str | None, Query(max_length=64, description="The code on the letter.")]
+
+
+def _page(name: str, settings: Settings, **context: Any) -> HTMLResponse:
+    common = {"lender_zh": lender_name(settings, "zh-CN"), "lender_en": lender_name(settings, "en"),
+              "phone": settings.lender_phone.strip() or settings.support_contact}
+    return HTMLResponse(pages.get_template(name).render(**common, **context), status_code=200)
+
+
+async def _verification_page(svc: Services, code: str | None) -> HTMLResponse:
+    result = None
+    if code is not None:
+        result = await svc.run(lambda: verify_letter(svc.dunwell, code))
+    kind = result.kind if result is not None and result.kind else ""
+    return _page("letters_verify.html", svc.dunwell.settings,
+                 title="核实信函 · Check a letter", result=result, code=code or "",
+                 kind_label=KIND_LABELS.get(kind, kind))
+
+
+@router.get("/letters/verify", response_class=HTMLResponse, include_in_schema=False)
+async def letter_verification_form(svc: ServicesDep, code: CodeQuery = None) -> HTMLResponse:
+    """The page a letter names: a form to type the code in (Chinese and English); with
+    ``?code=`` it shows the answer above the form."""
+    return await _verification_page(svc, code)
+
+
 @router.get("/letters/verify/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def letter_verification_page(code: CodePath, svc: ServicesDep) -> HTMLResponse:
-    """The page a letter's QR code opens (Chinese and English)."""
-    v = await svc.run(lambda: verify_letter(svc.dunwell, code))
-    if v.genuine:
-        verdict = "真实有效 · Genuine"
-        rows = [("函件编号 · Letter", v.letter_no), ("类型 · Kind", v.kind),
-                ("日期 · Issued", v.issued_on.isoformat() if v.issued_on else None),
-                ("收件人 · To", v.borrower), ("状态 · Status", v.status)]
-    else:
-        verdict = "无法核实 · Not genuine"
-        rows = [("原因 · Reason", v.message)]
-    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(val))}</td></tr>"
-                    for k, val in rows if val)
-    body = (f"<!doctype html><html><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width'>"
-            f"<title>Dunwell letter check</title></head><body>"
-            f"<h1>{escape(verdict)}</h1><p>{escape(v.message)}</p><table>{table}</table>"
-            f"</body></html>")
-    return HTMLResponse(body, status_code=200)
+    """The page a letter's QR code opens: the answer, and the form to check another."""
+    return await _verification_page(svc, code)
+
+
+@router.get("/portal/learn", response_class=HTMLResponse, include_in_schema=False)
+async def learn_index(svc: ServicesDep) -> HTMLResponse:
+    """The education guides the reminder letter points to."""
+    return _page("portal_learn.html", svc.dunwell.settings,
+                 title="帮助与知识 · Help and information", guides=[], topics=TOPIC_LABELS)
+
+
+@router.get("/portal/learn/{topic}", response_class=HTMLResponse, include_in_schema=False)
+async def learn_topic(topic: Annotated[str, Path(max_length=40)], svc: ServicesDep,
+                      lang: Annotated[str | None, Query(max_length=16)] = None,
+                      region: Annotated[str, Query(max_length=4)] = "CN") -> HTMLResponse:
+    """One guide, in Chinese then English (or only ``lang``); the rights guide names the
+    complaint routes of ``region`` (CN, US or UK)."""
+    settings = svc.dunwell.settings
+    languages = [lang] if lang else ["zh-CN", "en"]
+    guides = [education_guide(settings, topic=topic, language=x, region=region.upper())
+              for x in languages]
+    return _page("portal_learn.html", settings, title=guides[0].title, guides=guides,
+                 topics=TOPIC_LABELS, lang=guides[0].language)
