@@ -78,7 +78,12 @@ def test_a_certificate_follows_modules_a_passed_attempt_and_another_persons_sign
     certify = {"staff_id": "c-1", "course_id": "LAW-101", "issued_on": DAY, "now": NOW}
     assert code_of(svc.certify, app, signer_id="t-1", **certify) == (
         "certificate_must_follow_a_passed_assessment")
+    assert code_of(svc.submit_attempt, app, answers=LAW_RIGHT, **attempt) == (
+        "attempt_must_be_submitted_once")  # the failed attempt started at that time
+    attempt["started_at"] = NOW + dt.timedelta(hours=1)
+    attempt["submitted_at"] = NOW + dt.timedelta(hours=1, minutes=20)
     passed = svc.submit_attempt(app, answers=LAW_RIGHT, **attempt)
+    assert svc.submit_attempt(app, answers=LAW_RIGHT, **attempt) == passed
     assert (passed.score.correct, passed.score.score_pct, passed.score.passed) == (5, 100, True)
     assert code_of(svc.certify, app, signer_id="c-1", **certify) == (
         "certificate_must_be_signed_by_someone_else")
@@ -131,8 +136,10 @@ def test_the_call_gate_names_what_is_missing_then_suspension_then_reinstatement(
                          note="threatened to call the employer", by="co-1", now=NOW)
     assert code_of(svc.suspend, app, staff_id="c-1", by="c-1", reason="x", on=DAY, now=NOW) == (
         "suspension_must_be_decided_by_someone_else_with_authority")
-    svc.suspend(app, staff_id="c-1", by="co-1", reason="upheld complaint CMP-1",
-                on=DAY + dt.timedelta(days=1), complaint_ref="CMP-1", now=NOW)
+    first = svc.suspend(app, staff_id="c-1", by="co-1", reason="upheld complaint CMP-1",
+                        on=DAY + dt.timedelta(days=1), complaint_ref="CMP-1", now=NOW)
+    assert svc.suspend(app, staff_id="c-1", by="co-1", reason="upheld complaint CMP-1",
+                       on=DAY + dt.timedelta(days=1), complaint_ref="CMP-1", now=NOW) == first
     with app.uow() as uow:
         require_qualified(uow, staff_id="c-1", action=Action.CALL, on=DAY)  # the day before
         with pytest.raises(DomainError) as err:

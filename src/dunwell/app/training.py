@@ -186,7 +186,8 @@ def submit_attempt(app: Dunwell, *, staff_id: str, course_id: str, answers: Mapp
                    started_at: dt.datetime, submitted_at: dt.datetime,
                    now: dt.datetime) -> Attempt:
     """Score an assessment attempt over the course's question bank and record it,
-    pass or fail, with its time; a pass lets a trainer sign the certificate."""
+    pass or fail, with its time; a pass lets a trainer sign the certificate. The same
+    attempt (same start, same answers) sent again is returned as recorded."""
     _aware(started_at, "the start time")
     _aware(submitted_at, "the submission time")
     if submitted_at < started_at:
@@ -196,6 +197,16 @@ def submit_attempt(app: Dunwell, *, staff_id: str, course_id: str, answers: Mapp
     with app.uow() as uow:
         repo = TrainingRepository(uow.conn)
         enrolment = _open(repo, staff_id, course_id)
+        seen = repo.attempt_started(enrolment.enrolment_id, started_at)
+        if seen is not None:
+            if seen[1] != dict(answers):
+                raise Conflict(f"an attempt of {staff_id} at {course_id} that started at "
+                               f"{started_at.isoformat()} is already recorded with other "
+                               "answers; a new attempt starts at a new time",
+                               code="attempt_must_be_submitted_once")
+            [again] = [a for a in repo.attempts(enrolment_id=enrolment.enrolment_id)
+                       if a.attempt_id == seen[0]]
+            return again
         require_modules_done(enrolment, course)
         score = score_attempt(course, answers, started_at=started_at, submitted_at=submitted_at)
         aid = repo.add_attempt(enrolment=enrolment, started_at=started_at,
@@ -349,6 +360,10 @@ def suspend(app: Dunwell, *, staff_id: str, by: str, reason: str, on: dt.date,
         if complaint_ref is not None and repo.complaint_staff(complaint_ref) != staff_id:
             raise InvalidInput(f"complaint {complaint_ref} is not recorded against {staff_id}",
                                code="complaint_must_concern_the_staff_member")
+        for prior in repo.suspensions([staff_id]).get(staff_id, []):
+            if (prior.reinstated_on is None and prior.suspended_on == on
+                    and prior.subjects == frozenset(chosen) and prior.reason == reason):
+                return prior.suspension_id  # the same suspension again
         sid = repo.add_suspension(staff_id=staff_id, subjects=chosen, on=on, reason=reason,
                                   complaint_ref=complaint_ref, by=by)
         record(uow, at=now, entries=[("training_suspended", f"staff:{staff_id}", {

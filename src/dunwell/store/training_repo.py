@@ -154,6 +154,14 @@ class TrainingRepository:
         assert pk is not None
         return int(pk[0])
 
+    def attempt_started(self, enrolment_id: int, started_at: dt.datetime,
+                        ) -> tuple[int, dict[str, str]] | None:
+        """The attempt of the enrolment that started at ``started_at`` and its answers."""
+        t = tr.training_attempts
+        row = self.conn.execute(select(t.c.attempt_id, t.c.answers_json).where(
+            t.c.enrolment_id == enrolment_id, t.c.started_at == started_at.isoformat())).first()
+        return None if row is None else (int(row[0]), dict(json.loads(row[1])))
+
     def attempts(self, *, enrolment_id: int | None = None,
                  staff_id: str | None = None) -> list[Attempt]:
         t = tr.training_attempts
