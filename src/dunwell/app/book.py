@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dunwell.app.uow import UnitOfWork
+from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.money import exponent_of
 from dunwell.ledger.model import Account, JournalEntry, Line
 from dunwell.ledger.rules import entry
+from dunwell.lending.cost import origination_fee, rate_ppm
 from dunwell.lending.loans import LoanState, book_loan
 from dunwell.lending.model import Product
 from dunwell.lending.products import load_product
@@ -47,7 +49,12 @@ class LoanRequest:
 
 
 def disburse(uow: UnitOfWork, requests: Sequence[LoanRequest]) -> list[LoanState]:
-    """Book and disburse loans on the open business date, posting each to the ledger."""
+    """Book and disburse loans on the open business date, posting each to the ledger.
+
+    The origination fee is the product's, reduced to what the all-in cost cap leaves
+    after the schedule's interest (``lending.cost.origination_fee``); a schedule whose
+    interest alone would exceed the cap is refused (``loan_cost_must_fit_cap``).
+    """
     info = uow.book.require()
     uow.book.lock()  # concurrent disbursements must not pick the same loan ids
     products = uow.products.all()
@@ -67,7 +74,12 @@ def disburse(uow: UnitOfWork, requests: Sequence[LoanRequest]) -> list[LoanState
             principal_minor=req.principal_minor, currency=product.currency,
             annual_rate=product.annual_rate, periods=req.periods, method=product.method,
             start=info.business_date, day_count=product.day_count, rounding=product.rounding)
-        loan = book_loan(loan_id=next_id + k, borrower_id=req.borrower_id, product=product,
+        fee = origination_fee(schedule, start_day=to_day(info.business_date),
+                              product_fee_minor=product.fees.origination_minor,
+                              cap_ppm=rate_ppm(product.cost_cap_annual),
+                              product_code=product.code)
+        charged = replace(product, fees=replace(product.fees, origination_minor=fee.fee_minor))
+        loan = book_loan(loan_id=next_id + k, borrower_id=req.borrower_id, product=charged,
                          schedule=schedule, disbursed_on=info.business_date)
         loans.append(loan)
         entries.append(disbursement_entry(loan, product, info.business_date))
@@ -77,7 +89,9 @@ def disburse(uow: UnitOfWork, requests: Sequence[LoanRequest]) -> list[LoanState
 
 
 def disbursement_entry(loan: LoanState, product: Product, day: dt.date) -> JournalEntry:
-    fee = product.fees.origination_minor
+    """Principal out; the origination fee charged on instalment 1 (what the cap left of
+    the product's fee)."""
+    fee = sum(i.fee_minor for i in loan.installments)
     return entry(
         entry_id=f"disb:{loan.loan_id}", business_date=day, kind="disbursement",
         currency=loan.currency, memo=f"disburse loan {loan.loan_id}",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dunwell.cob.batch import I8, I64, INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch
-from dunwell.cob.model import CAP_YEAR_DAYS, PPM, EventKind
+from dunwell.cob.model import CAP_DENOMINATOR, PPM, EventKind
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
 
@@ -206,7 +206,8 @@ def _close_block(batch: LoanBatch, day: int, out: dict[str, Any]) -> int:
         pen_want = new_basis * rate // den - old_basis * rate // den
         fee_want = np.where((late_days == 1) & unsettled[pos], batch.late_fee_minor[owner], 0)
         want = fee_want + pen_want
-        allowance = exposure * batch.cost_cap_ppm // (CAP_YEAR_DAYS * PPM)
+        # lending.cost.allowance_minor, over the columns
+        allowance = exposure * batch.cost_cap_ppm // CAP_DENOMINATOR
         headroom = np.maximum(allowance - batch.charged_minor - interest_today, 0)
         starts = _segment_starts(owner)
         run = np.cumsum(want)

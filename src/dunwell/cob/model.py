@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from enum import IntEnum
 
 from dunwell.core.errors import InvalidInput
+from dunwell.lending.cost import CAP_DENOMINATOR, CAP_YEAR_DAYS, PPM, rate_ppm
 from dunwell.lending.model import Product
 
-PPM = 1_000_000
-#: Penalty interest and the cost cap are annual rates applied per calendar day.
-CAP_YEAR_DAYS = 365
+__all__ = ["CAP_DENOMINATOR", "CAP_YEAR_DAYS", "MAX_ANNUAL_RATE", "PPM", "CobEvent",
+           "CobParams", "EventKind", "rate_to_ppm"]
+
 #: Limits that keep every product of COB's integer arithmetic inside int64:
 #: with loans capped at ``MAX_LOAN_PRINCIPAL_MINOR``, principal x days x rate-in-ppm
 #: stays below 2**63 for ten years of days.
@@ -22,7 +23,7 @@ def rate_to_ppm(rate: Decimal, *, field: str) -> int:
     """An annual rate as integer parts per million, rounded down (in the borrower's favour)."""
     if rate < 0:
         raise InvalidInput(f"{field} must not be negative", code="rate_must_not_be_negative")
-    return int((rate * PPM).to_integral_value(rounding=ROUND_DOWN))
+    return rate_ppm(rate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ the baseline it is benchmarked against. Steps, in order:
 3. on each instalment past its due date plus grace with unpaid principal, grow the
    penalty basis and compute today's penalty; charge the late fee on the first
    overdue day;
-4. cap penalty and fees so that charges never exceed ``cap x exposure / 365``,
-   oldest instalment first, fee before penalty;
+4. cap penalty and fees so that charges never exceed ``cap x exposure / 365``
+   (``lending.cost.allowance_minor``, the all-in cost cap's one formula), oldest
+   instalment first, fee before penalty;
 5. days past due, bucket and status; events for every change.
 """
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dunwell.cob.model import CAP_YEAR_DAYS, PPM, CobEvent, CobParams, EventKind
+from dunwell.cob.model import PPM, CobEvent, CobParams, EventKind
 from dunwell.ledger.model import Account
+from dunwell.lending.cost import allowance_minor
 from dunwell.lending.delinquency import days_past_due, next_status
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import bucket_for
@@ -31,7 +33,8 @@ def penalty_through(basis_minor_days: int, params: CobParams) -> int:
 
 
 def cap_allowance(exposure_minor_days: int, params: CobParams) -> int:
-    return exposure_minor_days * params.cost_cap_ppm // (CAP_YEAR_DAYS * PPM)
+    """What the all-in cost cap allows a loan to have charged over its exposure so far."""
+    return allowance_minor(exposure_minor_days, params.cost_cap_ppm)
 
 
 def cob_loan_day(

@@ -5,10 +5,11 @@ journal lines the ledger will post."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from dunwell.ledger.model import Account, Line
+from dunwell.lending.cost import Rebate, allowance_minor, close_out, rate_ppm
 from dunwell.lending.delinquency import days_past_due, next_status
 from dunwell.lending.errors import PaymentRejected, ReversalRejected
 from dunwell.lending.loans import InstallmentState, LoanState
@@ -54,6 +55,8 @@ class PaymentOutcome:
     suspense_minor: int
     lines: tuple[Line, ...]  # the payment entry: cash in, receivables and suspense out
     accrual_minor: int = 0  # interest recognised by this command (payoff, prepayment, close)
+    #: charges above the cost cap given back when the loan closed (to suspense)
+    rebate: Rebate = field(default_factory=Rebate)
 
 
 def unpaid(inst: InstallmentState, component: Component) -> int:
@@ -142,22 +145,29 @@ def payment_lines(loan_id: int, cash_minor: int, allocation: list[AllocationLine
     return tuple(lines)
 
 
-def settle_state(loan: LoanState, product: Product, day: int) -> tuple[LoanState, int]:
+def settle_state(loan: LoanState, product: Product, day: int) -> tuple[LoanState, int, Rebate]:
     """Recompute delinquency after a change; close the loan when nothing is owed.
 
-    Closing recognises any interest paid ahead of its accrual; that amount is returned
-    so the caller posts it.
+    Closing recognises any interest paid ahead of its accrual (returned so the caller
+    posts it), then brings the loan within the all-in cost cap: charges above the
+    allowance for the principal-days it had out are given back into suspense
+    (``lending.cost.close_out``; the caller adds ``rebate.lines``).
     """
     insts = loan.installments
     settled = all(i.unpaid_total_minor <= 0 for i in insts)
     true_up = 0
+    rebate = Rebate()
     if settled:
         true_up = sum(i.interest_minor - i.interest_accrued_minor for i in insts)
         insts = tuple(replace(i, interest_accrued_minor=i.interest_minor) for i in insts)
+        loan, rebate = close_out(replace(loan, installments=insts,
+                                         charged_minor=loan.charged_minor + true_up),
+                                 rate_ppm(product.cost_cap_annual))
+        insts = loan.installments
     dpd = days_past_due(insts, day)
     status = next_status(loan.status, settled=settled, dpd=dpd, grace_days=product.grace_days)
     return replace(loan, installments=insts, status=status, days_past_due=dpd,
-                   bucket=bucket_for(dpd), charged_minor=loan.charged_minor + true_up), true_up
+                   bucket=bucket_for(dpd)), true_up, rebate
 
 
 def pay(loan: LoanState, product: Product, *, amount_minor: int, currency: str,
@@ -169,9 +179,10 @@ def pay(loan: LoanState, product: Product, *, amount_minor: int, currency: str,
     allocation, left = allocate(loan, product, amount_minor, due, ahead)
     insts = apply_allocation(loan.installments, allocation)
     moved = replace(loan, installments=insts, suspense_minor=loan.suspense_minor + left)
-    new_loan, true_up = settle_state(moved, product, day)
+    new_loan, true_up, rebate = settle_state(moved, product, day)
     lines = payment_lines(loan.loan_id, amount_minor, allocation, left, source=source)
-    return PaymentOutcome(new_loan, tuple(allocation), left, lines, true_up)
+    return PaymentOutcome(new_loan, tuple(allocation), left, lines + rebate.lines(loan.loan_id),
+                          true_up, rebate)
 
 
 def apply_suspense(loan: LoanState, product: Product, *, day: int) -> PaymentOutcome:
@@ -194,6 +205,13 @@ def reverse(loan: LoanState, product: Product, *, allocation: tuple[AllocationLi
             "is still there; reverse what used it first",
             code="reversal_suspense_must_be_available",
         )
+    if loan.status is LoanStatus.PAID_OFF and loan.charged_minor > 0 and (
+            loan.charged_minor == allowance_minor(loan.exposure_minor_days,
+                                                  rate_ppm(product.cost_cap_annual))):
+        raise ReversalRejected(
+            f"loan {loan.loan_id} was closed with its charges cut to the cost cap; a "
+            "reversal would not undo that cut — post a correcting payment instead",
+            code="reversal_must_not_follow_cost_cap_rebate")
     insts = apply_allocation(loan.installments, list(allocation), sign=-1)
     for i in insts:
         if min(i.paid_principal_minor, i.paid_interest_minor, i.paid_fee_minor,
@@ -204,4 +222,4 @@ def reverse(loan: LoanState, product: Product, *, allocation: tuple[AllocationLi
     status = LoanStatus.CURRENT if loan.status is LoanStatus.PAID_OFF else loan.status
     reopened = replace(loan, installments=insts, status=status,
                        suspense_minor=loan.suspense_minor - suspense_minor)
-    return settle_state(reopened, product, day)[0]
+    return settle_state(reopened, product, day)[0]  # reopened: owes again, nothing rebated

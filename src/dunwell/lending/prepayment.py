@@ -97,9 +97,10 @@ def payoff(loan: LoanState, product: Product, *, amount_minor: int, currency: st
     insts = apply_allocation(cut.installments, allocation)
     moved = replace(loan, installments=insts, suspense_minor=loan.suspense_minor + left,
                     charged_minor=loan.charged_minor + cut.accrual_minor)
-    new_loan, true_up = settle_state(moved, product, day)
+    new_loan, true_up, rebate = settle_state(moved, product, day)
     lines = _with_reclass(loan.loan_id, amount_minor, allocation, left, cut.excess_interest_minor)
-    return PaymentOutcome(new_loan, tuple(allocation), left, lines, cut.accrual_minor + true_up)
+    return PaymentOutcome(new_loan, tuple(allocation), left, lines + rebate.lines(loan.loan_id),
+                          cut.accrual_minor + true_up, rebate)
 
 
 def prepay(loan: LoanState, product: Product, *, amount_minor: int, currency: str, day: int,
@@ -161,9 +162,10 @@ def prepay(loan: LoanState, product: Product, *, amount_minor: int, currency: st
     allocation.append(AllocationLine(first_n, Component.PRINCIPAL, left))
     moved = replace(loan, installments=tuple(insts[:k0] + rebuilt),
                     charged_minor=loan.charged_minor + cut.accrual_minor)
-    new_loan, true_up = settle_state(moved, product, day)
+    new_loan, true_up, rebate = settle_state(moved, product, day)
     lines = _with_reclass(loan.loan_id, amount_minor, allocation, 0, cut.excess_interest_minor)
-    return PaymentOutcome(new_loan, tuple(allocation), 0, lines, cut.accrual_minor + true_up)
+    return PaymentOutcome(new_loan, tuple(allocation), 0, lines + rebate.lines(loan.loan_id),
+                          cut.accrual_minor + true_up, rebate)
 
 
 def _periods(loan: LoanState, product: Product, current: list[InstallmentState],

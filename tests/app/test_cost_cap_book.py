@@ -1,0 +1,70 @@
+"""The all-in cost cap through the book: the origination fee is cut to what the cap
+leaves at disbursement, and a loan repaid early gives back what the days it ran do
+not allow — and the books still reconcile."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dunwell.app.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.bootstrap import Dunwell
+from dunwell.app.cob_runner import close_until
+from dunwell.app.payments import quote_payoff, receive_payment
+from dunwell.app.verify import verify_book
+from dunwell.ledger.model import Account
+from dunwell.lending.cost import allowance_minor, projected_cost
+from dunwell.lending.model import LoanStatus
+from dunwell.lending.payments import PaymentKind
+from dunwell.lending.products import builtin_product_texts
+
+START = dt.date(2025, 1, 15)
+CONSUMER = "consumer_equal_principal_6m"  # origination fee 50.00, cap 24 %
+CAP_PPM = 240_000
+
+
+def open_book_with(app: Dunwell, *requests: LoanRequest) -> list[int]:
+    with app.uow() as uow:
+        open_book(uow, business_date=START, partitions=3, currency="CNY")
+        for text in builtin_product_texts():
+            register_product(uow, text)
+        loans = disburse(uow, list(requests))
+        uow.commit()
+    return [ln.loan_id for ln in loans]
+
+
+def test_a_small_loan_is_charged_only_the_fee_its_cap_leaves_room_for(app: Dunwell) -> None:
+    # 1000.00 over 6 months at 15.6 %: the cap allows 69.26, the interest takes 45.02
+    small, large = open_book_with(app, LoanRequest(1, CONSUMER, 100_000, 6),
+                                  LoanRequest(2, CONSUMER, 2_000_000, 6))
+    with app.uow() as uow:
+        loan = uow.loans.get(small)
+        big = uow.loans.get(large)
+        fee_income = uow.ledger.balances(loan_id=small)[Account.FEE_INCOME]
+    assert loan.installments[0].fee_minor == 2_424
+    assert -fee_income == 2_424 == loan.charged_minor
+    assert big.installments[0].fee_minor == 5_000  # a large loan carries the whole fee
+    contract = projected_cost(loan)
+    assert contract.charges_minor == contract.allowance(CAP_PPM)
+
+
+def test_a_loan_repaid_three_days_in_gives_back_the_fee_the_days_do_not_cover(
+        app: Dunwell) -> None:
+    (loan_id,) = open_book_with(app, LoanRequest(1, CONSUMER, 2_000_000, 6))
+    close_until(app.engine, START + dt.timedelta(days=2))
+    with app.uow() as uow:
+        quote = quote_payoff(uow, loan_id=loan_id)
+        receive_payment(uow, loan_id=loan_id, amount=f"{quote / 100:.2f}",
+                                  currency="CNY", idempotency_key="early-payoff",
+                                  kind=PaymentKind.PAYOFF)
+        uow.commit()
+    with app.uow() as uow:
+        loan = uow.loans.get(loan_id)
+        balances = uow.ledger.balances(loan_id=loan_id)
+    assert loan.status is LoanStatus.PAID_OFF
+    allowance = allowance_minor(loan.exposure_minor_days, CAP_PPM)
+    assert loan.exposure_minor_days == 3 * 2_000_000
+    assert loan.charged_minor == allowance == 3_945  # 3 days of 20000.00 at 24 %
+    assert loan.suspense_minor == quote - 2_000_000 - allowance  # owed back to the borrower
+    assert -balances[Account.SUSPENSE] == loan.suspense_minor
+    report = verify_book(app.engine)
+    assert report.ok, report.as_json()
