@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.notices import notify_plan
 from dunwell.app.training_gate import require_qualified
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import change_status
@@ -359,6 +360,7 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
             "waiver_minor": waiver.total_minor, "accrued_since_offer_minor": held_minor,
             "entry_id": plan.entry_id,
             "approved_by": rec.approved_by})])
+        notify_plan(uow, plan=plan, loan=done.loan, settings=app.settings, now=now)
         uow.commit()
         return plan
 
