@@ -8,12 +8,15 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help venv demo test bench lint fmt clean
+.PHONY: help venv demo test stress bench lint fmt clean
 
 help:
 	@echo "make venv   create .venv and install dunwell with its dev extras"
 	@echo "make demo   simulate a portfolio and serve the web app"
 	@echo "make test   run the tests (SQLite; PostgreSQL too when DUNWELL_TEST_POSTGRES_URL is set)"
+	@echo "make stress the integrity tests at full size: 10,000 HTTP payments with server kills,"
+	@echo "            COB killed at 100 points, the stateful book test with a bigger budget"
+	@echo "            (PostgreSQL at DUNWELL_STRESS_POSTGRES_URL, fresh schemas it drops)"
 	@echo "make bench  run the benchmarks in bench/"
 	@echo "make lint   ruff, mypy, import-linter contracts and the domain checks"
 	@echo "make fmt    format the code with ruff"
@@ -34,6 +37,16 @@ demo: venv
 
 test: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n auto
+
+DUNWELL_STRESS_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+stress: venv
+	mkdir -p bench/out
+	DUNWELL_STRESS=1 DUNWELL_TEST_POSTGRES_URL=$(DUNWELL_STRESS_POSTGRES_URL) \
+		$(BIN)/pytest -q -p no:cacheprovider -rA tests/integrity \
+		--deselect tests/integrity/test_http_payments_stress.py \
+		--junitxml=bench/out/stress_integrity.xml
+	$(BIN)/python bench/stress_payments.py --db $(DUNWELL_STRESS_POSTGRES_URL)
 
 bench: venv
 	$(BIN)/python bench/run_all.py

@@ -20,6 +20,7 @@ stress``) gives it a bigger budget. PostgreSQL too when DUNWELL_TEST_POSTGRES_UR
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ START = dt.date(2025, 1, 15)
 NOW = dt.datetime(2025, 1, 15, 9, 0, tzinfo=dt.UTC)
 PRODUCTS = {p.code: p for p in (load_product(text) for text in builtin_product_texts())}
 #: Codes a command may answer with on a sound book; anything else is a failure.
+DISBURSE_CODES = {"loan_cost_must_fit_cap"}  # a tiny loan whose rounded interest tops the cap
 PAY_CODES = {"loan_must_be_open"}
 PAYOFF_CODES = {"loan_must_be_open"}
 PREPAY_CODES = {"loan_must_be_open", "prepayment_amount_must_be_partial",
@@ -86,13 +88,16 @@ class LoanBook(RuleBasedStateMachine):
     """One book per example, in the database the test hands over (emptied first)."""
 
     shared: Dunwell
+    examples = 0
+    steps = 0
 
     def __init__(self) -> None:
         super().__init__()
         self.app = self.shared
+        type(self).examples += 1
         empty_book(self.app)
         with self.app.uow() as uow:
-            open_book(uow, business_date=START, partitions=3, currency="CNY")
+            open_book(uow, business_date=START, partitions=1, currency="CNY")
             for text in builtin_product_texts():
                 register_product(uow, text)
             uow.commit()
@@ -141,9 +146,13 @@ class LoanBook(RuleBasedStateMachine):
           principal_minor=st.integers(min_value=100, max_value=5_000_000))
     def disburse_a_loan(self, code: str, principal_minor: int) -> None:
         periods = PRODUCTS[code].term_months_min
-        with self.app.uow() as uow:
-            (loan,) = disburse(uow, [LoanRequest(1, code, principal_minor, periods)])
-            uow.commit()
+        try:
+            with self.app.uow() as uow:
+                (loan,) = disburse(uow, [LoanRequest(1, code, principal_minor, periods)])
+                uow.commit()
+        except DomainError as err:
+            refused(err, DISBURSE_CODES, "disbursement")
+            return
         self.loan_ids.append(loan.loan_id)
 
     @precondition(lambda self: self.loan_ids)
@@ -217,7 +226,7 @@ class LoanBook(RuleBasedStateMachine):
             return
         note("reversal posted")
 
-    @rule(days=st.integers(min_value=1, max_value=35))
+    @rule(days=st.sampled_from([1, 1, 2, 3, 7, 16, 31]))
     def close_business_days(self, days: int) -> None:
         close_until(self.app.engine, book_date(self.app) + dt.timedelta(days=days - 1))
 
@@ -271,11 +280,13 @@ class LoanBook(RuleBasedStateMachine):
     def the_book_is_sound(self) -> None:
         problems = book_problems(self.app)
         assert not problems, "\n".join(problems)
+        type(self).steps += 1
         self.open_ids = open_loans(self.app)
 
 
 @pytest.mark.parametrize("backend", backends())
-def test_random_lives_of_a_loan_book_keep_it_sound(backend: str, tmp_path: Path) -> None:
+def test_random_lives_of_a_loan_book_keep_it_sound(
+        backend: str, tmp_path: Path, record_property: Callable[[str, object], None]) -> None:
     with fresh_url(backend, tmp_path) as url:
         app = app_at(url)
         machine = type(f"LoanBook_{backend}", (LoanBook,), {"shared": app})
@@ -286,3 +297,5 @@ def test_random_lives_of_a_loan_book_keep_it_sound(backend: str, tmp_path: Path)
             run_state_machine_as_test(machine, settings=budget)
         finally:
             app.engine.dispose()
+        record_property("examples", machine.examples)  # figures for `make stress`
+        record_property("checked_steps", machine.steps)

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -50,6 +51,7 @@ UNTIL = dt.date(2025, 3, 31)
 LOANS = 300
 PARTITIONS = 8
 KILLS = 100 if STRESS else 4
+CLI_KILLS = 10
 #: A run that is never killed must finish within this many seconds.
 RUN_SECONDS_MAX = 600
 
@@ -145,7 +147,8 @@ def kill_and_resume(victim: Dunwell, url: str, *, kills: int, seed: int,
 
 
 def run_kill_test(backend: str, tmp_path: Path, *, kills: int, seed: int,
-                  cli: bool = False) -> None:
+                  cli: bool = False) -> int:
+    """The whole comparison; returns how many kills landed mid-run."""
     with ExitStack() as stack:
         reference = app_at(stack.enter_context(fresh_url("sqlite", tmp_path)), PARTITIONS)
         url = stack.enter_context(fresh_url(backend, tmp_path))
@@ -167,17 +170,22 @@ def run_kill_test(backend: str, tmp_path: Path, *, kills: int, seed: int,
         assert dump(victim.engine) == dump(reference.engine)
         assert partitions_closed(victim) == PARTITIONS * ((UNTIL - START).days + 1)
         assert not book_problems(victim)
+        return landed
 
 
 @pytest.mark.parametrize("backend", backends())
 def test_a_cob_killed_at_random_moments_resumes_to_the_same_books(
-        backend: str, tmp_path: Path) -> None:
-    run_kill_test(backend, tmp_path, kills=KILLS, seed=2025)
+        backend: str, tmp_path: Path, record_property: Callable[[str, object], None]) -> None:
+    landed = run_kill_test(backend, tmp_path, kills=KILLS, seed=2025)
+    record_property("kills_landed", landed)  # figures for `make stress` (--junitxml)
+    record_property("kills_planned", KILLS)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not STRESS, reason="the command-line variant runs in `make stress`")
 @pytest.mark.parametrize("backend", backends())
 def test_the_cob_command_killed_at_random_moments_resumes_to_the_same_books(
-        backend: str, tmp_path: Path) -> None:
-    run_kill_test(backend, tmp_path, kills=10, seed=75, cli=True)
+        backend: str, tmp_path: Path, record_property: Callable[[str, object], None]) -> None:
+    landed = run_kill_test(backend, tmp_path, kills=CLI_KILLS, seed=75, cli=True)
+    record_property("kills_landed", landed)
+    record_property("kills_planned", CLI_KILLS)
