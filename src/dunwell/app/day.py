@@ -121,6 +121,7 @@ class DayOptions:
     router: Router | None = None
     model: ScoringModel | None = None
     model_missing_reason: str = "no early-warning model is registered"
+    dispatch: bool = True
     rng: random.Random | None = None
     after_collect: Hook | None = None
     after_field_plan: Hook | None = None
@@ -246,6 +247,8 @@ def _run_step(app: Dunwell, day: dt.date, step: DayStep,
             "deferred_or_denied": sum(n for (_, d), n in rep.decisions.items()
                                       if d in ("defer", "deny"))}
     if step is DayStep.DISPATCH:
+        if not options.dispatch:
+            return StepStatus.SKIPPED, {"reason": "dispatch is turned off for this run"}
         return _dispatch(app, now, options.rng)
     if step is DayStep.FIELD_PLAN:
         if options.router is None:

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from dunwell.app.book import LoanRequest, disburse, open_book, register_product
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_day
-from dunwell.app.collect import Experiment, collect_day
+from dunwell.app.collect import Experiment
 from dunwell.app.contacts import record_contact, record_promise
+from dunwell.app.day import DayOptions, ScoringModel, open_date, run_until
 from dunwell.app.field_seed import sample_agents, seed_field
 from dunwell.app.payments import receive_payment
 from dunwell.app.training_seed import seed_staff
@@ -24,6 +24,7 @@ from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
+from dunwell.field.routing import Router
 from dunwell.lending.products import builtin_product_texts
 from dunwell.store.collections_repo import (
     ActionRepository,
@@ -100,28 +101,30 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
 def run_days(app: Dunwell, *, days: int, seed: int,
              on_day: Callable[[dt.date], None] | None = None,
              experiment: Experiment | None = None,
-             after_cob: Callable[[dt.date], None] | None = None,
+             model: ScoringModel | None = None,
+             router: Router | None = None,
+             dispatch: bool = False,
              during_day: Callable[[dt.date], None] | None = None) -> None:
-    """Run ``days`` business days: each morning the collection run plans the day and
-    the sample borrowers answer; during the day they pay by their behaviour (and
-    ``during_day`` runs, e.g. messages and field visits); at night COB closes the day
-    (then ``after_cob`` runs, e.g. scoring)."""
+    """Run ``days`` business days through the day loop (:mod:`dunwell.app.day`), with
+    the sample borrowers in it: after the morning's collection run they answer the
+    day's contacts and pay by their behaviour; after the field plan ``during_day``
+    runs (e.g. the agents' visits); after the close and scoring, ``on_day``.
+
+    ``dispatch`` sends the outbox, ``router`` plans visits and ``model`` scores the
+    book; each left out is recorded as a skipped step."""
     rng = random.Random(seed + 1)
     behaviours: dict[int, Behaviour] = {}
-    for _ in range(days):
-        with app.uow() as uow:
-            today = uow.book.require().business_date
-        now = dt.datetime.combine(today, dt.time(7, 0), tzinfo=dt.UTC)
-        collect_day(app, today, now=now, experiment=experiment)
+
+    def morning(today: dt.date) -> None:
         answer_contacts(app, today, rng)
         pay_today(app, today, rng, behaviours)
-        if during_day is not None:
-            during_day(today)
-        close_day(app.engine, today)
-        if after_cob is not None:  # e.g. early-warning scoring of the new open date
-            after_cob(today + dt.timedelta(days=1))
-        if on_day is not None:
-            on_day(today)
+
+    options = DayOptions(experiment=experiment, router=router, model=model,
+                         model_missing_reason="the run scores with no model",
+                         dispatch=dispatch, after_collect=morning,
+                         after_field_plan=during_day, after_day=on_day)
+    start = open_date(app)
+    run_until(app, start + dt.timedelta(days=days - 1), options)
 
 
 def answer_contacts(app: Dunwell, today: dt.date, rng: random.Random) -> None:

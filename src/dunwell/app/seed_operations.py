@@ -1,7 +1,7 @@
-"""The sample book's working day beyond calls, as `dunwell demo` runs it: the day's
-messages sent through the outbox, the field visits the guard allowed planned and
-routed, the agents' recorded outcomes, and borrowers in hardship met with an
-affordable, approved repayment plan.
+"""The sample book's working day beyond calls, as `dunwell demo` runs it inside the
+day loop: the agents work the visits the loop's field plan routed, their outcomes
+are recorded, and borrowers in hardship are met with an affordable, approved
+repayment plan; the loop's dispatch and field plan are counted for the summary.
 
 Outcomes are drawn from a seeded generator, so a run replays exactly.
 """
@@ -14,12 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.field import plan_visits, record_visit_outcome
+from dunwell.app.day import status
+from dunwell.app.field import record_visit_outcome
 from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship, make_offers
-from dunwell.app.outbox import dispatch_outbox
 from dunwell.app.seed import overdue_of
 from dunwell.field.model import Address, VisitRecord, VisitStatus
-from dunwell.field.routing import Router
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.letters_repo import LetterRepository
 
@@ -27,10 +26,6 @@ from dunwell.store.letters_repo import LetterRepository
 VISIT_OUTCOMES: tuple[tuple[str, int], ...] = (
     ("delivered_in_person", 300), ("not_at_home", 250), ("promise_to_pay", 150),
     ("hardship_reported", 200), ("refused", 100))
-#: Messages one day sends at the most (the outbox is drained in batches of this size).
-MESSAGES_PER_BATCH = 1_000
-#: Batches one day dispatches at the most: a bound on the loop.
-BATCHES_PER_DAY_MAX = 100
 HARDSHIP_REASONS = ("illness", "family_emergency", "business_downturn", "job_loss")
 
 
@@ -46,41 +41,35 @@ class OperationsReport:
     last_plan_date: dt.date | None = None
 
 
-def operate_day(app: Dunwell, day: dt.date, rng: random.Random, *, router: Router,
+def work_visits(app: Dunwell, day: dt.date, rng: random.Random, *,
                 report: OperationsReport) -> None:
-    """Run ``day``'s field and outbox work on the open book (before its COB)."""
-    _send_messages(app, day, rng, report)
-    with app.uow() as uow:
-        allowed = FieldRepository(uow.conn).allowed_visit_actions(day)
-    if not allowed:
-        return
-    now = dt.datetime.combine(day, dt.time(0, 30), tzinfo=dt.UTC)
-    plan = plan_visits(app, plan_date=day, router=router, now=now)
-    report.visit_days += 1
-    report.visits_planned += plan.planned
-    report.visits_unplanned += plan.candidates - plan.planned
-    report.last_plan_date = day
+    """The agents work the visits the day loop's field plan routed for ``day``: each
+    outcome is drawn, recorded, and hardship is met with an affordable plan."""
     with app.uow() as uow:
         repo = FieldRepository(uow.conn)
         planned = [v for v in repo.visits_on(day) if v.status is VisitStatus.PLANNED]
+        if not planned:
+            return
         addresses = repo.addresses([v.borrower_id for v in planned])
         letters = LetterRepository(uow.conn)
         notices = {v.borrower_id: _notice(letters, v.borrower_id) for v in planned}
+    report.last_plan_date = day
     for visit in planned:
         _work_visit(app, visit, addresses, notices.get(visit.borrower_id), day, rng, report)
 
 
-def _send_messages(app: Dunwell, day: dt.date, rng: random.Random,
-                   report: OperationsReport) -> None:
-    """Dispatch the day's messages an hour after the collection run (which the sample
-    day holds at 07:00 UTC), inside the windows the guard gave them."""
-    now = dt.datetime.combine(day, dt.time(8, 0), tzinfo=dt.UTC)
-    for _ in range(BATCHES_PER_DAY_MAX):
-        sent = dispatch_outbox(app, now=now, limit=MESSAGES_PER_BATCH, rng=rng)
-        for result in sent.results:
-            report.messages[result.outcome] += 1
-        if sent.claimed < MESSAGES_PER_BATCH:
-            return
+def count_day_steps(app: Dunwell, days: int, report: OperationsReport) -> None:
+    """What the day loop's dispatch and field plan did over the last ``days`` dates."""
+    for record in status(app, days=days):
+        if record.step == "dispatch":
+            for outcome, n in record.detail.get("messages", {}).items():
+                report.messages[outcome] += int(n)
+        elif record.step == "field_plan" and record.status == "done":
+            candidates = int(record.detail.get("candidates", 0))
+            if candidates:
+                report.visit_days += 1
+            report.visits_planned += int(record.detail.get("planned", 0))
+            report.visits_unplanned += candidates - int(record.detail.get("planned", 0))
 
 
 def _notice(letters: LetterRepository, borrower_id: int) -> str | None:

@@ -15,11 +15,12 @@ from rich.table import Table
 
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.collect import Experiment
-from dunwell.app.early_warning import build_training_csv, score_book, train_from_csv
+from dunwell.app.day import ScoringModel
+from dunwell.app.early_warning import build_training_csv, train_from_csv
 from dunwell.app.field import router_for
 from dunwell.app.negotiation import plans
 from dunwell.app.seed import run_days, seed_book
-from dunwell.app.seed_operations import OperationsReport, operate_day
+from dunwell.app.seed_operations import OperationsReport, count_day_steps, work_visits
 from dunwell.app.training_seed import seed_demo_staff
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
@@ -78,9 +79,9 @@ EW_TRAINING_LOANS = 300
 EW_TRAINING_DAYS = 120
 
 
-def _early_warning(app: Dunwell, first: dt.date, seed: int) -> Callable[[dt.date], None]:
-    """Train the early-warning model on its own simulated book (another seed), then
-    return the step that scores the demo book after each close."""
+def _early_warning(first: dt.date, seed: int) -> ScoringModel:
+    """Train the early-warning model on its own simulated book (another seed) and
+    register it where the day loop finds it (``early_warning_model_dir``)."""
     train_seed = seed + 1_000
     csv_path = EW_DIR.parent / "early_warning_training.csv"
     csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,12 +106,7 @@ def _early_warning(app: Dunwell, first: dt.date, seed: int) -> Callable[[dt.date
     auc = report.get("metrics", {}).get("auc")
     console.print(f"early-warning model {version} trained on {rows} snapshots of current "
                   f"loans" + (f", test AUC {auc:.3f}" if isinstance(auc, float) else ""))
-    name = f"early_warning@{version}"
-
-    def score(day: dt.date) -> None:
-        score_book(app, day, model, model_name=name)
-
-    return score
+    return ScoringModel(model, f"early_warning@{version}")
 
 
 def demo(
@@ -141,9 +137,7 @@ def demo(
             db = f"sqlite:///{DEMO_DB}"
         app = bootstrap(Settings(db_url=db, log_level="WARNING"))
         first = parse_date(start, field="--start")
-        after_cob = None
-        if early_warning:
-            after_cob = _early_warning(app, first, seed)
+        model = _early_warning(first, seed) if early_warning else None
         seed_book(app, loans=loans, start=first, seed=seed)
         mixed = seed_demo_staff(app, start=first, days=days)
         with Progress(TextColumn("closing {task.fields[day]}"), BarColumn(),
@@ -156,14 +150,15 @@ def demo(
 
             ops = OperationsReport()
             ops_rng = random.Random(seed + 2)
-            router = router_for("ortools", time_limit_s=ROUTING_SECONDS)
 
-            def operate(day: dt.date) -> None:
-                operate_day(app, day, ops_rng, router=router, report=ops)
+            def visits(day: dt.date) -> None:
+                work_visits(app, day, ops_rng, report=ops)
 
-            run_days(app, days=days, seed=seed, on_day=tick, after_cob=after_cob,
-                     during_day=operate,
+            run_days(app, days=days, seed=seed, on_day=tick, model=model,
+                     router=router_for("ortools", time_limit_s=ROUTING_SECONDS),
+                     dispatch=True, during_day=visits,
                      experiment=Experiment(challenger=challenger, share_pct=share, seed=seed))
+        count_day_steps(app, days, ops)
     console.print(portfolio_table(app))
     console.print(balances_table(app))
     console.print(decisions_table(app))
