@@ -172,16 +172,35 @@ def _conduct_sections(ev: EvidenceRepository, ref: Referral, opened_on: dt.date,
     ]
 
 
+def _proof(events: list[dict[str, Any]], *kinds: str) -> str:
+    """The latest of ``kinds`` among a letter's register events, as evidence: the
+    event, when, how it went (post, e-letter, by hand) and its proof; "none recorded"
+    when the register has none."""
+    found = [e for e in events if e["event"] in kinds]
+    if not found:
+        return "none recorded"
+    e = found[-1]
+    parts = [str(e["event"]), str(e["at"])]
+    if e["method"]:
+        parts.append(f"by {e['method']}")
+    if e["proof"]:
+        parts.append(f"proof: {e['proof']}")
+    return ", ".join(parts)
+
+
 def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
                       letters: list[dict[str, Any]]) -> list[Section]:
     """Letters with their delivery proof, field visits, offers and plans."""
     lrows = []
     for letter in letters:
+        events = letter["events"]
         trail = "; ".join(
             f"{e['event']} {e['at']}" + (f" {e['method']}" if e["method"] else "")
-            + (f" proof: {e['proof']}" if e["proof"] else "") for e in letter["events"])
+            + (f" proof: {e['proof']}" if e["proof"] else "") for e in events)
         lrows.append((letter["letter_no"], letter["kind"], letter["business_date"],
-                      letter["status"], letter["content_sha256"][:16], trail))
+                      letter["status"], letter["content_sha256"][:16],
+                      _proof(events, "dispatched"), _proof(events, "delivered", "returned"),
+                      trail))
     vrows = [(v["visit_id"], v["plan_date"], v["agent_id"], v["status"], v["outcome"],
               v["outcome_at"], v["proof"], v["note"]) for v in sib.visits(ref.borrower_id)]
     orows: list[tuple[object, ...]] = [
@@ -192,9 +211,11 @@ def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
                p["status"]) for p in sib.plans(ref.case_id)]
     return [
         Section("letters", ("Letter", "Kind", "Date", "Status", "Content SHA-256 (start)",
-                            "Events and proof"),
-                rows_of(lrows), "Letters issued with their register events and proof of "
-                "delivery", merge=((0, 1), (2, 3), (4,), (5,))),
+                            "Proof of dispatch", "Proof of delivery (or return)",
+                            "Register events"),
+                rows_of(lrows), "Letters issued with their proof of dispatch (how and when) "
+                "and of delivery (when, with the tracking reference or receipt), and every "
+                "register event", merge=((0, 1), (2, 3), (4,), (5, 6), (7,))),
         Section("visits", ("Visit", "Date", "Agent", "Status", "Outcome", "At", "Proof",
                            "Note"),
                 rows_of(vrows), "Field visits and their recorded outcomes",

@@ -97,7 +97,9 @@ def next_state(*, status: LetterStatus, method_on_record: DispatchMethod | None,
             return Transition(S.DISPATCHED, method)
         if status is S.GENERATED:
             raise _refuse(status, event, f"a letter sent by {method.value} must be printed "
-                          "first", code="letter_must_be_printed_before_dispatch")
+                          "first: record `dunwell letters event LETTER printed` (or print the "
+                          "day's letters with `dunwell letters print`), then dispatch it",
+                          code="letter_must_be_printed_before_dispatch")
         raise _refuse(status, event, "only a printed, generated (e-letter) or returned letter "
                       "can be dispatched")
     if event is E.DELIVERED:

@@ -229,11 +229,16 @@ def verify_bundle(path: Annotated[Path, typer.Argument(help="The bundle's .zip f
     with clear_errors():
         result = verify_bundle_file(path, app=None if no_book else app_for(db))
     check = result.check
+    problems = list(check.problems)
+    if result.registered is False:
+        problems.append("this book has no export with this manifest: name the book that "
+                        "exported the bundle with --db (or DUNWELL_DB_URL), or check the "
+                        "checksums alone with --no-book")
     if as_json:
         typer.echo(json.dumps({"intact": result.intact, "files_checked": check.files_checked,
                                "manifest_sha256": check.manifest_sha256,
                                "registered": result.registered,
-                               "problems": list(check.problems)}))
+                               "problems": problems}))
     else:
         table = Table(title=f"{path.name}: " + ("intact" if result.intact else "NOT intact"))
         table.add_column("check")
@@ -242,7 +247,7 @@ def verify_bundle(path: Annotated[Path, typer.Argument(help="The bundle's .zip f
         table.add_row("manifest SHA-256", check.manifest_sha256)
         table.add_row("exported by this book", {True: "yes", False: "no",
                                                 None: "not checked"}[result.registered])
-        for p in check.problems:
+        for p in problems:
             table.add_row("problem", p)
         console.print(table)
     if not result.intact:
