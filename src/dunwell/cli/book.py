@@ -22,6 +22,7 @@ from dunwell.core.dates import from_day, parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
+from dunwell.lending.delinquency import bucket_on, dpd_on
 from dunwell.lending.model import Bucket
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
@@ -159,6 +160,7 @@ def loan(
         app = app_for(db)
         with app.uow() as uow:
             state = uow.loans.get(loan_id)
+            today = uow.book.require().business_date
             quote = quote_payoff(uow, loan_id=loan_id) if state.status.is_open else 0
     cur = state.currency
 
@@ -166,7 +168,7 @@ def loan(
         return format_minor(v, cur)
 
     table = Table(title=f"loan {loan_id} ({state.product_code}): {state.status.name.lower()}, "
-                  f"DPD {state.days_past_due}, {state.bucket.label}")
+                  f"DPD {dpd_on(state, today)}, {bucket_on(state, today).label} on {today}")
     for col in ("n", "due", "principal", "interest", "fee", "penalty", "paid", "unpaid"):
         table.add_column(col, justify="right")
     for i in state.installments:
