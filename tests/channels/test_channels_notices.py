@@ -15,6 +15,7 @@ from dunwell.app.book import LoanRequest, disburse, open_book, register_product
 from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.cob_runner import close_until
 from dunwell.app.collect import collect_day
+from dunwell.app.contacts import record_promise
 from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship, offer_book
 from dunwell.app.notices import notify_payment
 from dunwell.app.outbox import dispatch_outbox
@@ -23,6 +24,7 @@ from dunwell.channels.model import MessageChannel
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.lending.products import builtin_product_texts
 from dunwell.negotiation.model import OfferKind
+from dunwell.providers.templating import builtin_templates, sample_context
 from dunwell.settings import Settings
 from dunwell.store import channel_tables as ch
 from dunwell.store.collections_repo import BorrowerRepository
@@ -177,3 +179,28 @@ def test_an_accepted_plan_is_confirmed_in_the_same_transaction(book: Dunwell) ->
     body = str(rows[0]["body"])
     assert f"分{plain.offer.months}期还款" in body and "¥" in body and "首期还款日" in body
     assert plan.case_id == case_id
+
+
+def test_templates_show_money_in_major_units_with_the_currency() -> None:
+    book = builtin_templates()
+    for name, language in book.names():
+        template = book.template(name, language)
+        text = template.render(sample_context(template.requires))
+        assert "minor unit" not in text.lower(), (name, language)
+        if any(v.endswith("_minor") for v in template.requires):
+            assert ("¥1,234.50" if language == "zh-CN" else "CN¥1,234.50") in text, name
+
+
+def test_a_promise_on_the_timeline_reads_in_major_units_with_the_currency(
+        book: Dunwell) -> None:
+    run_days(book, DUE + dt.timedelta(days=1), DUE + dt.timedelta(days=1))
+    day = DUE + dt.timedelta(days=1)
+    with book.uow() as uow:
+        record_promise(uow, case_id=f"case-3-{day:%Y%m%d}", amount_minor=50_000,
+                       due_date=day + dt.timedelta(days=7), today=day,
+                       now=dt.datetime(2025, 2, 16, 2, 0, tzinfo=dt.UTC))
+        uow.commit()
+    with book.engine.connect() as conn:
+        texts = conn.execute(sa.text("select text from case_timeline where kind = "
+                                     "'promise_made'")).scalars().all()
+    assert texts == ["promise to pay 500.00 CNY by 2025-02-23"]

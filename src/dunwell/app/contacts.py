@@ -64,7 +64,7 @@ def record_promise(uow: UnitOfWork, *, case_id: str, amount_minor: int, due_date
     cases = CaseRepository(uow.conn)
     case = cases.get(case_id)
     ptp = make_promise(amount_minor, due_date, today)
-    change = apply_promise(case, ptp, today)
+    change = apply_promise(case, ptp, today, currency=uow.book.require().currency)
     assert change.case is not None
     cases.add_promise(case_id, ptp)
     cases.save(change.case, today)

@@ -31,6 +31,7 @@ from dunwell.collections.model import (
     TimelineKind,
 )
 from dunwell.core.errors import InvalidInput
+from dunwell.core.money import format_minor
 from dunwell.lending.model import LoanStatus
 
 S = CaseStatus
@@ -123,10 +124,17 @@ def _closed(
     return CaseChange(replace(case, status=status, open_promise=None), (entry,))
 
 
-def apply_promise(case: CaseView, ptp: PromiseToPay, today: dt.date) -> CaseChange:
+def apply_promise(case: CaseView, ptp: PromiseToPay, today: dt.date, *,
+                  currency: str | None = None) -> CaseChange:
     """Record a new pending promise (status ``promise``), or its outcome once
     evaluated: kept or broken returns the case to ``open`` and a broken one is
-    counted. Applying an outcome twice changes nothing the second time."""
+    counted. Applying an outcome twice changes nothing the second time. The timeline
+    states amounts in ``currency``'s major units (``500.00 CNY``); without a currency
+    it can only count minor units."""
+
+    def money(minor: int) -> str:
+        return str(minor) if currency is None else f"{format_minor(minor, currency)} {currency}"
+
     if ptp.status is PromiseStatus.PENDING:
         if case.status not in (CaseStatus.OPEN, CaseStatus.PROMISE):
             raise CaseTransitionRejected(
@@ -134,7 +142,8 @@ def apply_promise(case: CaseView, ptp: PromiseToPay, today: dt.date) -> CaseChan
             )
         if case.open_promise == ptp:
             return CaseChange(case)
-        text = f"promise to pay {ptp.amount_minor} (minor units) by {ptp.due_date}"
+        unit = " (minor units)" if currency is None else ""
+        text = f"promise to pay {money(ptp.amount_minor)}{unit} by {ptp.due_date}"
         entry = TimelineEntry(today, case.case_id, TimelineKind.PROMISE_MADE, text)
         return CaseChange(replace(case, status=CaseStatus.PROMISE, open_promise=ptp), (entry,))
     current = case.open_promise
@@ -153,8 +162,8 @@ def apply_promise(case: CaseView, ptp: PromiseToPay, today: dt.date) -> CaseChan
     )
     kind = TimelineKind.PROMISE_KEPT if kept else TimelineKind.PROMISE_BROKEN
     text = (
-        f"promise of {ptp.amount_minor} due {ptp.due_date} {ptp.status.value} "
-        f"(paid {ptp.paid_minor})"
+        f"promise of {money(ptp.amount_minor)} due {ptp.due_date} {ptp.status.value} "
+        f"(paid {money(ptp.paid_minor)})"
     )
     return CaseChange(updated, (TimelineEntry(today, case.case_id, kind, text),))
 
