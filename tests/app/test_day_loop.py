@@ -4,6 +4,7 @@ changes nothing, an interrupted run resumes, and an unsound book stops it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,31 @@ def test_the_commands_run_the_days_and_show_them(
         assert day in shown.stdout
     assert "book open on 2025-02-03" in shown.stdout
     assert "no early-warning model" in shown.stdout
+
+
+def test_outbox_dispatch_judges_windows_on_the_books_clock(tmp_path: Path) -> None:
+    """A message planned for the book's open date, with that day's window, is sent by
+    `outbox dispatch` run days later without --now: the wall clock would expire it."""
+    from dunwell.app.bootstrap import bootstrap
+    from dunwell.app.outbox import enqueue_message
+    from dunwell.channels.model import MessageChannel
+    from dunwell.settings import Settings
+
+    db = f"sqlite:///{tmp_path / 'clock.sqlite'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--date", "2025-03-03", "--db", db]).exit_code == 0
+    app = bootstrap(Settings(db_url=db, log_level="WARNING"))
+    day = dt.date(2025, 3, 3)
+    with app.uow() as uow:
+        enqueue_message(uow, settings=app.settings, borrower_id=9, kind="hardship_outreach",
+                        channel=MessageChannel.IN_APP, language="en",
+                        context={"borrower_name": "Sam"}, key="clock-1",
+                        now=dt.datetime.combine(day, dt.time(7, 0), tzinfo=dt.UTC),
+                        not_before=dt.datetime.combine(day, dt.time(1, 0), tzinfo=dt.UTC),
+                        not_after=dt.datetime.combine(day, dt.time(12, 0), tzinfo=dt.UTC))
+        uow.commit()
+    app.engine.dispose()
+    sent = runner.invoke(cli, ["outbox", "dispatch", "--json", "--db", db],
+                         env={"DUNWELL_OUTBOX_DIR": str(tmp_path / "out")})
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["sent"] == 1

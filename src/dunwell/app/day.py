@@ -156,6 +156,24 @@ def open_date(app: Dunwell) -> dt.date:
         return uow.book.require().business_date
 
 
+def book_now(app: Dunwell, step: DayStep, clock: BookClock | None = None) -> dt.datetime:
+    """"Now" on the book's clock: its open date at the time of day ``step`` happens.
+    Commands use it unless told another time, so a book worked days after its date
+    judges windows as it would have on the day."""
+    return (clock or BookClock()).at(open_date(app), step)
+
+
+def parse_now(app: Dunwell, text: str | None, step: DayStep,
+              parse: Callable[[str], dt.datetime]) -> dt.datetime:
+    """A command's ``--now``: absent, the book's clock; ``wall``, the wall clock; else
+    the ISO timestamp given (parsed by ``parse``)."""
+    if text is None:
+        return book_now(app, step)
+    if text == "wall":
+        return dt.datetime.now(dt.UTC)
+    return parse(text)
+
+
 def run_until(app: Dunwell, until: dt.date, options: DayOptions | None = None,
               progress: Callable[[dt.date, str, int, int], None] | None = None,
               ) -> list[DayReport]:

@@ -3,7 +3,6 @@ check|render``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dunwell.app.day import DayStep, parse_now
 from dunwell.app.outbox import (
     DispatchReport,
     dispatch_outbox,
@@ -22,7 +22,7 @@ from dunwell.app.outbox import (
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.model import Message
 from dunwell.channels.rules import template_problems
-from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
+from dunwell.cli.common import DbOption, app_for, clear_errors, console, parse_aware
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.providers.templating import (
     BUILTIN_DIRECTORY,
@@ -38,10 +38,6 @@ templates_app = typer.Typer(help="Message and letter templates: check and render
                             no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-
-
-def _now(text: str | None) -> dt.datetime:
-    return now() if text is None else parse_aware(text, "--now")
 
 
 def _message_json(m: Message) -> dict[str, object]:
@@ -86,14 +82,16 @@ def outbox_dispatch(
     limit: Annotated[int, typer.Option(min=1, max=10_000,
                                        help="Send at most N due messages.")] = 100,
     now: Annotated[str | None, typer.Option(
-        "--now", help="Act as if it were this time (ISO with offset); default: now.")] = None,
+        "--now", help="Act as if it were this time (ISO with offset), or `wall` for the "
+        "wall clock; default: the book's clock (its open date at 08:00 UTC).")] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Send the due messages through their providers, retrying failures later."""
+    """Send the due messages through their providers, retrying failures later. Windows
+    are judged on the book's clock unless --now says otherwise."""
     with clear_errors():
         app = app_for(db)
-        moment = _now(now)
+        moment = parse_now(app, now, DayStep.DISPATCH, lambda t: parse_aware(t, "--now"))
         due = min(limit, due_count(app, now=moment))
         with Progress(TextColumn("dispatch"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("messages"), TimeElapsedColumn(), console=console,
