@@ -20,9 +20,16 @@ def configure(*, fmt: str = "console", level: str = "INFO") -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_current_stderr,
         cache_logger_on_first_use=False,
     )
+
+
+def _current_stderr(*_: object) -> structlog.PrintLogger:
+    """A logger writing to ``sys.stderr`` as it is when the line is written: a progress
+    bar that redirects the stream while it runs prints log lines above itself instead
+    of being broken by them."""
+    return structlog.PrintLogger(file=sys.stderr)
 
 
 def get(name: str) -> structlog.stdlib.BoundLogger:
