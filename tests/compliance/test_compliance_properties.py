@@ -141,6 +141,8 @@ def violations(
         found.add("US-RegF-OPTOUT")
     if F.VULNERABLE in flags and channel is C.VISIT:
         found.add(pick(j, "UNIVERSAL-VULNERABLE", "UNIVERSAL-VULNERABLE", "UK-CONC-7.9-VISIT"))
+    if F.VULNERABLE in flags and tags & hardship_no:
+        found.add("UNIVERSAL-VULNERABLE")
     if j is CN:
         spoken = channel in {C.CALL, C.THIRD_PARTY_CALL, C.VISIT}
         if (T.NO_RECORDING in tags and spoken) or (

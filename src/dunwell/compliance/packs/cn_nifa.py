@@ -189,6 +189,12 @@ RULES: tuple[Rule[CNParams], ...] = (
         u.vulnerable_visit,
     ),
     _rule(
+        "UNIVERSAL-VULNERABLE",
+        Stage.MEDIUM,
+        "no payment demands on a vulnerable borrower",
+        u.vulnerable_pressure,
+    ),
+    _rule(
         "CN-RECORD", Stage.MEDIUM, "visits recorded in audio and video; calls recorded", recording
     ),
     _rule("CN-VISIT-STAFF", Stage.MEDIUM, "visits by certified staff", certified_staff),

@@ -134,6 +134,12 @@ RULES: tuple[Rule[UKParams], ...] = (
         "UK-CONC-7.9-VISIT", Stage.MEDIUM, "no visit to a vulnerable customer", u.vulnerable_visit
     ),
     _rule(
+        "UNIVERSAL-VULNERABLE",
+        Stage.MEDIUM,
+        "no payment demands on a vulnerable customer",
+        u.vulnerable_pressure,
+    ),
+    _rule(
         "UK-CONC-7.9-VISIT", Stage.MEDIUM, "notice before an initial visit", initial_visit_notice
     ),
     _rule(

@@ -53,6 +53,10 @@ HARDSHIP_DENIED_TAGS = frozenset({
     ContentTag.PAYMENT_REQUEST, ContentTag.DEMAND_FULL_BALANCE_48H,
     ContentTag.FEE_ADDED, ContentTag.THREAT_OF_SUIT,
 })  # fmt: skip
+#: What a vulnerable borrower is never pressed with, in every pack: a demand for
+#: payment, a short deadline, a fee or a threat of suit. Reminders, plan offers,
+#: confirmations and signposts to free advice still reach them.
+VULNERABLE_DENIED_TAGS = HARDSHIP_DENIED_TAGS
 OPT_OUT_FLAGS = {
     Channel.SMS: Flag.OPT_OUT_SMS,
     Channel.EMAIL: Flag.OPT_OUT_EMAIL,
@@ -191,6 +195,17 @@ def opt_out(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Object
 def vulnerable_visit(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Objection | None:
     if b.has(Flag.VULNERABLE) and a.channel is Channel.VISIT:
         return deny("the borrower is known to be vulnerable: no field visit")
+    return None
+
+
+def vulnerable_pressure(a: ProposedAction, h: History, b: Borrower,
+                        p: PackParams) -> Objection | None:
+    found = sorted(a.content_tags & VULNERABLE_DENIED_TAGS)
+    if b.has(Flag.VULNERABLE) and found:
+        return deny(
+            "the borrower is known to be vulnerable: no demand for payment, fee or threat "
+            f"of suit; remind, offer a plan or signpost free advice (content: {', '.join(found)})"
+        )
     return None
 
 

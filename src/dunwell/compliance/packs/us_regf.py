@@ -162,6 +162,12 @@ RULES: tuple[Rule[USParams], ...] = (
         u.vulnerable_visit,
     ),
     _rule(
+        "UNIVERSAL-VULNERABLE",
+        Stage.MEDIUM,
+        "no payment demands on a vulnerable borrower",
+        u.vulnerable_pressure,
+    ),
+    _rule(
         "US-RegF-TIME",
         Stage.TIME,
         "08:00-21:00 local and the borrower's own hours",
