@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
@@ -26,7 +26,7 @@ from dunwell.app.negotiation import monitor_plans
 from dunwell.app.outbox import enqueue_for_step
 from dunwell.app.training_gate import qualified_callers
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
-from dunwell.collections.engine import choose_strategy, propose
+from dunwell.collections.engine import choose_strategy, missed_steps, propose
 from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
 from dunwell.collections.promises import evaluate_promise
 from dunwell.collections.queues import CallTask, build_queues
@@ -83,6 +83,7 @@ class CollectReport:
     calls_unassigned: int = 0
     letters_issued: int = 0
     referrals_proposed: int = 0  # for a person to approve or reject
+    steps_missed: int = 0  # whole window fell in days without a run: recorded as skipped
 
     def to_json(self) -> dict[str, object]:
         return {"cases_open": self.cases_open, "cases_opened": self.cases_opened,
@@ -90,6 +91,7 @@ class CollectReport:
                 "calls_unassigned": self.calls_unassigned,
                 "letters_issued": self.letters_issued,
                 "referrals_proposed": self.referrals_proposed,
+                "steps_missed": self.steps_missed,
                 "decisions": [[k, d, n] for (k, d), n in sorted(self.decisions.items())],
                 "rules": sorted(self.rules.items())}
 
@@ -99,7 +101,7 @@ class CollectReport:
         for key in ("cases_open", "cases_opened", "cases_closed", "calls_queued",
                     "calls_unassigned"):
             setattr(rep, key, data[key])
-        for key in ("letters_issued", "referrals_proposed"):
+        for key in ("letters_issued", "referrals_proposed", "steps_missed"):
             setattr(rep, key, int(data.get(key, 0)))  # type: ignore[call-overload]
         rep.decisions = Counter({(k, d): n for k, d, n in data["decisions"]})  # type: ignore[attr-defined]
         rep.rules = Counter(dict(data["rules"]))  # type: ignore[call-overload]
@@ -128,6 +130,9 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                                 .where(c.collect_runs.c.business_date == business_date)).first()
         if done is not None:
             return CollectReport.from_json(business_date, json.loads(done[0]))
+        last_run = uow.conn.execute(select(func.max(c.collect_runs.c.business_date))
+                                    .where(c.collect_runs.c.business_date < business_date)
+                                    ).scalar_one()
         monitor_plans(uow, business_date=business_date, now=now)  # plans kept, broken, done
         cases, facts_repo = CaseRepository(uow.conn), LoanFactsRepository(uow.conn)
         actions, borrowers = ActionRepository(uow.conn), BorrowerRepository(uow.conn)
@@ -175,6 +180,11 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 report.cases_open += 1
                 strategy = champion if case.variant != "challenger" else challenger
                 steps = propose(case, strategy, business_date, history.get(bid, []))
+                if last_run is not None:
+                    for gone in missed_steps(case, strategy, business_date, last_run,
+                                             history.get(bid, [])):
+                        actions.add(_skipped_row(gone, bid, business_date, case.variant))
+                        report.steps_missed += 1
             elif bid in next_due and (next_due[bid] - business_date).days <= PRE_DUE_DAYS:
                 view = pre_due_view(str(bid), facts[bid], next_due[bid], flags=_flags(profile),
                                     risk_score=score)
@@ -276,6 +286,13 @@ def _action_row(step: ProposedStep, verdict: Verdict | None, bid: int, day: dt.d
         "status": "planned" if verdict is None or verdict.decision is Decision.ALLOW
         else verdict.decision.value,
     }
+
+
+def _skipped_row(step: ProposedStep, bid: int, day: dt.date,
+                 variant: str) -> dict[str, object]:
+    """A step that can no longer be done because no run happened while it was due."""
+    return {**_action_row(step, None, bid, day, variant), "decision": "skipped",
+            "status": "skipped", "reason": step.reason}
 
 
 def _call_task(step: ProposedStep, verdict: Verdict, loans: Sequence[CaseLoan],

@@ -206,3 +206,64 @@ def choose_strategy(
     stays in its arm when the share changes; otherwise it is assigned by case id."""
     variant = case.variant or assign_variant(case.case_id, experiment, challenger_share_pct, seed)
     return (challenger if variant == "challenger" else champion), variant
+
+
+def missed_steps(
+    case: CaseView,
+    strategy: Strategy,
+    today: dt.date,
+    last_run: dt.date,
+    history: Sequence[PastAction],
+) -> list[ProposedStep]:
+    """Steps whose whole window fell between the last collection run and ``today``.
+
+    The engine catches up a step whose window is still open (it is done late); a step
+    whose window opened after ``last_run`` and closed before ``today`` can no longer be
+    done, and is returned so the run records it as skipped, with the days it was due,
+    instead of letting it vanish. Steps already done, and steps that press for payment
+    while a promise is pending, are not missed."""
+    if not case.status.is_active or case.status.pauses_ladder or last_run >= today:
+        return []
+    anchor = ladder_anchor(case, today)
+    if anchor is None:
+        return []
+    day, last_day = (today - anchor).days, (last_run - anchor).days
+    segment = strategy.segment_for(
+        day=day, score=case.risk_score, balance_minor=case.total_outstanding_minor,
+        flags=case.flags,
+    )  # fmt: skip
+    if segment is None:
+        return []
+    done = {(a.step_id, a.occurrence) for a in history
+            if a.due_date == anchor and a.step_id is not None}
+    promise = case.open_promise
+    waiting = promise is not None and promise.status is PromiseStatus.PENDING
+    missed: list[ProposedStep] = []
+    for step in segment.ladder:
+        if waiting and presses_for_payment(step):
+            continue
+        for occurrence, start, end in _windows(step, segment.ladder):
+            if (step.id, occurrence) in done or start <= last_day or end > day:
+                continue
+            first, last = anchor + dt.timedelta(days=start), anchor + dt.timedelta(days=end - 1)
+            missed.append(ProposedStep(
+                case_id=case.case_id, borrower_id=case.borrower_id, kind=step.kind,
+                channel=step.channel, content_tags=step.content_tags,
+                recipient=RECIPIENT_BORROWER if step.channel is not None else None,
+                planned_time=step.at, priority=step.priority,
+                reason=(f"skipped: {strategy.label}, step {step.id} was due {first} to {last}; "
+                        f"no collection run between {last_run} and {today}"),
+                strategy_name=strategy.name, strategy_version=strategy.version,
+                segment_id=segment.id, step_id=step.id, due_date=anchor,
+                occurrence=occurrence))
+    return missed
+
+
+def _windows(step: Step, ladder: tuple[Step, ...]) -> list[tuple[int, int, int]]:
+    """(occurrence, first day, first day no longer due) of each of ``step``'s windows
+    that closes; a window open until done never closes."""
+    if step.repeat_every_days is None:
+        end = _window_end(step, ladder)
+        return [] if end is None else [(0, step.day, end)]
+    every = step.repeat_every_days
+    return [(n, step.day + n * every, step.day + (n + 1) * every) for n in range(step.times)]
