@@ -139,12 +139,17 @@ def _qr(block: Qr, styles: dict[str, ParagraphStyle]) -> Flowable:
 def _column_widths(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...],
                    width: float) -> list[float]:
     """Share the width by each column's longest cell (CJK characters count double),
-    within bounds so no column is squeezed to nothing."""
+    within bounds so no column is squeezed to nothing. A heading may wrap between its
+    words, so only its longest word counts: an amount is never broken to make room for
+    a heading like "Penalty interest"."""
 
     def size(text: str) -> int:
         return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
-    weights = [min(max(size(h), *(size(r[k]) for r in rows), 4), 28)
+    def heading(text: str) -> int:
+        return max((size(word) for word in text.split()), default=0)
+
+    weights = [min(max(heading(h), *(size(r[k]) for r in rows), 4), 28)
                for k, h in enumerate(header)] if rows else [1] * len(header)
     total = sum(weights)
     return [width * w / total for w in weights]
