@@ -71,13 +71,9 @@ def empty_book(app: Dunwell) -> None:
         _TABLES[key] = [tb for tb in reversed(reflected.sorted_tables)
                         if tb.name != "alembic_version"]
     tables = _TABLES[key]
-    with app.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(tb.name for tb in tables)
-            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+    with app.engine.begin() as conn:  # DELETE: on a small book far cheaper than TRUNCATE
+        for table in tables:
+            conn.execute(table.delete())
 
 
 def book_problems(app: Dunwell) -> list[str]:
