@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from dunwell.app.audit import record
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.training_gate import eligibility_of
 from dunwell.core.errors import InvalidInput
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.training_repo import TrainingRepository
@@ -28,6 +27,7 @@ from dunwell.training.model import (
     Subject,
 )
 from dunwell.training.rules import (
+    eligibility,
     expiring,
     quality_verdict,
     review_sample,
@@ -102,7 +102,9 @@ def status(app: Dunwell, *, on: dt.date, staff_id: str | None = None,
                     last = max(c.expires_on for c in mine
                                if c.subject is subject and c.valid_on(on))
                     cells[subject] = Cell("expiring" if subject in soon else "valid", last)
-            verdicts = {a: eligibility_of(repo, person, a, on, curriculum) for a in Action}
+            verdicts = {a: eligibility(person, a, certificates=mine,
+                                       suspensions=stops.get(person.staff_id, []),
+                                       curriculum=curriculum, day=on) for a in Action}
             out.append(StaffStatus(person, cells, verdicts))
     return out
 
