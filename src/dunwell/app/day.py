@@ -42,6 +42,7 @@ from typing import Any
 
 from dunwell.app import logs
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.clock import BookClock, DayStep
 from dunwell.app.cob_runner import close_day
 from dunwell.app.collect import Experiment, collect_day
 from dunwell.app.early_warning import score_book
@@ -62,15 +63,6 @@ DISPATCH_BATCH = 1_000
 DISPATCH_BATCHES_MAX = 100
 
 
-class DayStep(StrEnum):
-    COLLECT = "collect"
-    DISPATCH = "dispatch"
-    FIELD_PLAN = "field_plan"
-    COB = "cob"
-    VERIFY = "verify"
-    SCORE = "score"
-
-
 STEPS: tuple[DayStep, ...] = tuple(DayStep)
 
 
@@ -78,26 +70,6 @@ class StepStatus(StrEnum):
     DONE = "done"
     SKIPPED = "skipped"  # nothing to do, or not configured: the reason is recorded
     FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class BookClock:
-    """The time of day (UTC) at which each step of a business date happens.
-
-    The collection run plans the day in the morning (07:00 UTC, 15:00 in Shanghai:
-    every contact window of the day is still ahead of its planned time or open), the
-    outbox sends an hour later, and the field plan is drawn before the day's first
-    visit. ``at(D, step)`` is the "now" a step of D is judged by."""
-
-    collect: dt.time = dt.time(7, 0)
-    dispatch: dt.time = dt.time(8, 0)
-    field_plan: dt.time = dt.time(0, 30)
-    close: dt.time = dt.time(16, 0)
-
-    def at(self, business_date: dt.date, step: DayStep) -> dt.datetime:
-        when = {DayStep.COLLECT: self.collect, DayStep.DISPATCH: self.dispatch,
-                DayStep.FIELD_PLAN: self.field_plan}.get(step, self.close)
-        return dt.datetime.combine(business_date, when, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

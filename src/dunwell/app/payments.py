@@ -4,9 +4,12 @@ result; the same key with different data is rejected."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dunwell.app.clock import BookClock, DayStep
+from dunwell.app.notices import notify_payment
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict
@@ -19,6 +22,7 @@ from dunwell.lending.errors import PaymentRejected, ReversalRejected
 from dunwell.lending.loans import LoanState
 from dunwell.lending.payments import PaymentKind, PaymentOutcome
 from dunwell.lending.prepayment import PrepaymentMode, payoff, payoff_quote, prepay
+from dunwell.settings import Settings
 from dunwell.store.repositories import PaymentRecord
 
 
@@ -36,7 +40,11 @@ class Receipt:
 
 def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str,
                     idempotency_key: str, kind: PaymentKind = PaymentKind.REGULAR,
-                    mode: PrepaymentMode | None = None) -> Receipt:
+                    mode: PrepaymentMode | None = None, settings: Settings | None = None,
+                    now: dt.datetime | None = None) -> Receipt:
+    """Post a payment and queue its receipt in the same transaction (the receipt is
+    judged by the guard as of ``now``, default the book's clock for the day's
+    dispatch, so it goes out with the day's messages)."""
     key = check_idempotency_key(idempotency_key)
     amount_minor = to_minor(amount, currency)
     fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
@@ -88,7 +96,10 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
                            amount_minor=amount_minor, currency=currency,
                            business_date=info.business_date, entry_id=entry_id,
                            allocation=outcome.allocation, suspense_minor=outcome.suspense_minor)
-    return Receipt(ReceiptStatus.POSTED, uow.payments.get(pid), saved)
+    record = uow.payments.get(pid)
+    notify_payment(uow, payment=record, borrower_id=loan.borrower_id, settings=settings,
+                   now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
+    return Receipt(ReceiptStatus.POSTED, record, saved)
 
 
 def reverse_payment(uow: UnitOfWork, *, payment_id: int, reason: str = "") -> Receipt:
