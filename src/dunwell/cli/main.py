@@ -8,6 +8,7 @@ from dunwell.cli import book, collect
 from dunwell.cli.audit import audit_app
 from dunwell.cli.channels import outbox_app, templates_app
 from dunwell.cli.compliance import compliance_app
+from dunwell.cli.cost import cost_cap
 from dunwell.cli.day import day_app
 from dunwell.cli.demo import demo
 from dunwell.cli.field import field_app
@@ -71,6 +72,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(field_app, name="field")
 app.add_typer(legal_app, name="legal")
 app.add_typer(training_app, name="training")
+app.command("cost-cap")(cost_cap)
 # --- End of command registrations -------------------------------------------------
 
 
