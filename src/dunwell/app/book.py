@@ -16,7 +16,7 @@ from dunwell.lending.cost import origination_fee, rate_ppm
 from dunwell.lending.loans import LoanState, book_loan
 from dunwell.lending.model import Product
 from dunwell.lending.products import load_product
-from dunwell.lending.schedules import build_schedule
+from dunwell.lending.schedules import product_schedule
 
 
 def open_book(uow: UnitOfWork, *, business_date: dt.date, partitions: int,
@@ -70,10 +70,8 @@ def disburse(uow: UnitOfWork, requests: Sequence[LoanRequest]) -> list[LoanState
             raise InvalidInput(
                 f"{product.code} lends for {product.term_months_min}-{product.term_months_max}"
                 f" months, not {req.periods}", code="term_must_suit_product")
-        schedule = build_schedule(
-            principal_minor=req.principal_minor, currency=product.currency,
-            annual_rate=product.annual_rate, periods=req.periods, method=product.method,
-            start=info.business_date, day_count=product.day_count, rounding=product.rounding)
+        schedule = product_schedule(product, principal_minor=req.principal_minor,
+                                    periods=req.periods, start=info.business_date)
         fee = origination_fee(schedule, start_day=to_day(info.business_date),
                               product_fee_minor=product.fees.origination_minor,
                               cap_ppm=rate_ppm(product.cost_cap_annual),

@@ -20,7 +20,7 @@ from dunwell.lending.payments import (
     payment_lines,
     settle_state,
 )
-from dunwell.lending.schedules import build_schedule
+from dunwell.lending.schedules import product_schedule
 
 MAX_TERM_SEARCH = 600
 _NOT_PRINCIPAL = (Component.PENALTY, Component.FEE, Component.INTEREST)
@@ -142,10 +142,8 @@ def prepay(loan: LoanState, product: Product, *, amount_minor: int, currency: st
             "full repayment", code="prepayment_amount_must_be_partial")
     insts = list(apply_allocation(cut.installments, allocation))
     periods = _periods(loan, product, current, remaining, mode)
-    fresh = build_schedule(principal_minor=remaining, currency=loan.currency,
-                           annual_rate=product.annual_rate, periods=periods,
-                           method=product.method, start=from_day(original.accrual_start_day),
-                           day_count=product.day_count, rounding=product.rounding)
+    fresh = product_schedule(product, principal_minor=remaining, periods=periods,
+                             start=from_day(original.accrual_start_day))
     rebuilt = []
     for j, row in enumerate(fresh.installments):
         old = insts[k0 + j]
@@ -182,10 +180,7 @@ def _periods(loan: LoanState, product: Product, current: list[InstallmentState],
     target = regular.principal_minor + regular.interest_minor
     start = from_day(current[0].accrual_start_day)
     for n in range(1, min(count, MAX_TERM_SEARCH) + 1):
-        trial = build_schedule(principal_minor=remaining, currency=loan.currency,
-                               annual_rate=product.annual_rate, periods=n,
-                               method=product.method, start=start,
-                               day_count=product.day_count, rounding=product.rounding)
+        trial = product_schedule(product, principal_minor=remaining, periods=n, start=start)
         if trial.installments[0].total_minor <= target:
             return n
     return count

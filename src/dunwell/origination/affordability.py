@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dunwell.lending.model import Product, RepaymentMethod
-from dunwell.lending.schedules import build_schedule
+from dunwell.lending.schedules import product_schedule
 from dunwell.origination.features import ConsumerFeatures, MerchantFeatures
 from dunwell.origination.model import ApplicantKind, Application
 
@@ -87,10 +87,8 @@ def monthly_repayment_minor(product: Product, principal_minor: int, term_months:
                             start: dt.date) -> int:
     """What ``principal_minor`` lent on ``product`` from ``start`` costs a month (see the
     module doc)."""
-    schedule = build_schedule(
-        principal_minor=principal_minor, currency=product.currency,
-        annual_rate=product.annual_rate, periods=term_months, method=product.method,
-        start=start, day_count=product.day_count, rounding=product.rounding)
+    schedule = product_schedule(product, principal_minor=principal_minor,
+                                periods=term_months, start=start)
     if product.method in BALLOON_METHODS:
         return -(-schedule.total_paid_minor // term_months)
     return max(i.total_minor for i in schedule.installments)
