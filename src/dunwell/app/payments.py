@@ -14,7 +14,7 @@ from dunwell.app.uow import UnitOfWork
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict
 from dunwell.core.ids import check_idempotency_key, fingerprint
-from dunwell.core.money import to_minor
+from dunwell.core.money import format_minor, to_minor
 from dunwell.ledger.model import Account, Line
 from dunwell.ledger.rules import entry, reversal
 from dunwell.lending import payments as pay_rules
@@ -60,7 +60,8 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
         if seen.fingerprint != fp:
             raise Conflict(
                 f"idempotency key {key!r} was used for a different payment "
-                f"(loan {seen.loan_id}, {seen.amount_minor} minor units); use a new key",
+                f"(loan {seen.loan_id}, {format_minor(seen.amount_minor, seen.currency)} "
+                f"{seen.currency}); use a new key",
                 code="idempotency_key_must_match_original_request")
         return Receipt(ReceiptStatus.REPLAYED, seen, uow.loans.get(seen.loan_id))
     info = uow.book.require()

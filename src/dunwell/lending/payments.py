@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account, Line
 from dunwell.lending.cost import Rebate, allowance_minor, close_out, rate_ppm
 from dunwell.lending.delinquency import days_past_due, next_status
@@ -73,7 +74,8 @@ def check_amount(loan: LoanState, amount_minor: int, currency: str) -> None:
         )
     if amount_minor <= 0:
         raise PaymentRejected(
-            f"payment amount must be positive, got {amount_minor} minor units",
+            f"payment amount must be positive, got {format_minor(amount_minor, currency)} "
+            f"{currency}",
             code="payment_amount_must_be_positive",
         )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from dunwell.core.dates import from_day
+from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account, Line
 from dunwell.lending.errors import PaymentRejected
 from dunwell.lending.loans import InstallmentState, LoanState
@@ -86,8 +87,9 @@ def payoff(loan: LoanState, product: Product, *, amount_minor: int, currency: st
     quote = payoff_quote(loan, day=day)
     if amount_minor < quote:
         raise PaymentRejected(
-            f"early repayment of loan {loan.loan_id} needs {quote} minor units today, "
-            f"got {amount_minor}; pay the full quote or make a regular payment",
+            f"early repayment of loan {loan.loan_id} needs {format_minor(quote, currency)} "
+            f"{currency} today, got {format_minor(amount_minor, currency)}; pay the full "
+            "quote or make a regular payment",
             code="payoff_amount_must_cover_quote", quote_minor=quote)
     cut = cut_interest_to(loan, day)
     cut_loan = replace(loan, installments=cut.installments)
