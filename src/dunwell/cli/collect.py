@@ -9,8 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dunwell.app.collect import CollectReport, Experiment, collect_day
-from dunwell.app.contacts import record_contact, record_promise
-from dunwell.app.training_gate import record_staff_contact
+from dunwell.app.contacts import Override, log_contact, log_promise
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.cli.strategy import resolve
 from dunwell.core.dates import parse_date
@@ -128,35 +127,66 @@ def queue(
     console.print(table)
 
 
+KeyOption = Annotated[str | None, typer.Option(
+    "--key", help="Idempotency key: the same command with the same key is recorded once "
+    "(without one, the same content is recognised).")]
+
+
+def _tags(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
 def contact(
     borrower_id: Annotated[int, typer.Argument(help="Borrower id.")],
     channel: Annotated[str, typer.Option(help="call, sms, email, letter, visit, in_app.")],
     outcome: Annotated[str, typer.Option(help="conversation, no_answer, promise_to_pay, ...")],
     at: Annotated[str, typer.Option(help="When, with offset: 2025-03-01T10:00:00+08:00.")],
-    direction: Annotated[str, typer.Option(help="outbound or inbound.")] = "outbound",
+    direction: Annotated[str, typer.Option(
+        help="outbound (we contacted them: the guard must allow it) or inbound (they "
+        "contacted us: always recorded).")] = "outbound",
+    tags: Annotated[str | None, typer.Option(
+        "--tags", help="What the contact did, comma-separated content tags "
+        "(payment_reminder, payment_request, instalment_plan, ...).")] = None,
     staff: Annotated[str | None, typer.Option(
         "--staff", help="Who made the contact; a call or visit by staff without valid "
         "certificates for it that day is refused (docs/training.md).")] = None,
+    override_by: Annotated[str | None, typer.Option(
+        "--override-by", help="Supervisor who lets a contact the guard refused be "
+        "recorded (needs --reason; audited with the rule overridden).")] = None,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="Why the supervisor overrides the guard.")] = None,
+    key: KeyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Record what happened on a contact; the guard counts it from now on."""
+    """Record what happened on a contact; the guard counts it from now on. An outbound
+    contact the guard does not allow at that moment is refused with its rule."""
     with clear_errors():
+        if (override_by is None) != (reason is None):
+            raise InvalidInput("an override needs both --override-by NAME and --reason TEXT",
+                               code="override_must_name_supervisor_and_reason")
+        override = None if override_by is None or reason is None else Override(override_by,
+                                                                                 reason)
         app = app_for(db)
         with app.uow() as uow:
-            if staff is not None:
-                record_staff_contact(uow, staff_id=staff, borrower_id=borrower_id,
-                                     at=parse_aware(at, "--at"), channel=channel,
-                                     outcome=outcome, now=now())
-            record_contact(uow, borrower_id=borrower_id, at=parse_aware(at, "--at"),
-                           channel=channel, outcome=outcome, direction=direction, now=now())
+            done = log_contact(uow, borrower_id=borrower_id, at=parse_aware(at, "--at"),
+                               channel=channel, outcome=outcome, direction=direction,
+                               content_tags=_tags(tags), staff=staff, override=override,
+                               key=key, now=now())
             uow.commit()
-    console.print(f"recorded {direction} {channel} for borrower {borrower_id}: {outcome}")
+    if done.replayed:
+        console.print(f"already recorded: {direction} {channel} for borrower {borrower_id} "
+                      f"at {at}: {outcome}")
+        return
+    console.print(f"recorded {direction} {channel} for borrower {borrower_id}: {outcome}"
+                  + (f" (guard rule {done.overridden_rule} overridden by {override_by})"
+                     if done.overridden_rule else ""))
 
 
 def promise(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
     amount: Annotated[str, typer.Option(help="Amount promised, e.g. 500.00.")],
     by: Annotated[str, typer.Option(help="Date promised, YYYY-MM-DD.")],
+    key: KeyOption = None,
     db: DbOption = None,
 ) -> None:
     """Record a promise to pay; payment requests pause while it is pending."""
@@ -164,8 +194,13 @@ def promise(
         app = app_for(db)
         with app.uow() as uow:
             info = uow.book.require()
-            record_promise(uow, case_id=case_id, amount_minor=to_minor(amount, info.currency),
-                           due_date=parse_date(by, field="--by"), today=info.business_date,
-                           now=now())
+            made = log_promise(uow, case_id=case_id,
+                               amount_minor=to_minor(amount, info.currency),
+                               due_date=parse_date(by, field="--by"), today=info.business_date,
+                               key=key, now=now())
             uow.commit()
+    if not made:
+        console.print(f"already recorded: promise on {case_id}: {amount} {info.currency} "
+                      f"by {by}")
+        return
     console.print(f"promise recorded on {case_id}: {amount} {info.currency} by {by}")

@@ -39,6 +39,7 @@ from dunwell.core.errors import NotFound
 from dunwell.lending.model import LoanStatus
 from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
+from dunwell.store.channel_tables import channel_addresses
 
 ACTIVE = [s.value for s in CaseStatus if s.is_active]
 
@@ -102,6 +103,26 @@ class BorrowerRepository:
         self.conn.execute(update(c.borrowers).where(c.borrowers.c.borrower_id == borrower_id)
                           .values(flags_json=json.dumps(sorted(flags))))
         return True
+
+    def set_contact_preferences(self, borrower_id: int, *, preferences: ContactPreferences,
+                                channels: Sequence[Channel], language: str) -> None:
+        """Replace what the borrower asked about hours, channels and language."""
+        self.get(borrower_id)
+        self.conn.execute(update(c.borrowers).where(c.borrowers.c.borrower_id == borrower_id)
+                          .values(language=language,
+                                  channels_json=json.dumps([ch.value for ch in channels]),
+                                  preferences_json=json.dumps({
+                                      "no_contact_before": _hhmm(preferences.no_contact_before),
+                                      "no_contact_after": _hhmm(preferences.no_contact_after),
+                                      "reason": preferences.reason})))
+
+    def by_address(self, channel: str, address: str) -> int | None:
+        """The borrower a channel address (phone number, e-mail) belongs to, if one
+        borrower alone has it."""
+        a = channel_addresses
+        rows = self.conn.execute(select(a.c.borrower_id).where(
+            a.c.channel == channel, a.c.address == address).limit(2)).all()
+        return int(rows[0][0]) if len(rows) == 1 else None
 
     def get(self, borrower_id: int) -> BorrowerProfile:
         found = self.many([borrower_id])
@@ -399,6 +420,14 @@ class ActionRepository:
                     dt.datetime.fromisoformat(m["ts"]), Channel(m["channel"]),
                     Direction(m["direction"]), Outcome(m["outcome"])))
         return out
+
+    def has_contact(self, borrower_id: int, event: ContactEvent) -> bool:
+        """Whether the same contact (moment, channel, direction, outcome) is stored."""
+        q = select(c.contacts.c.ts).where(
+            c.contacts.c.borrower_id == borrower_id, c.contacts.c.channel == event.channel.value,
+            c.contacts.c.direction == event.direction.value,
+            c.contacts.c.outcome == event.outcome.value)
+        return any(dt.datetime.fromisoformat(ts) == event.ts for (ts,) in self.conn.execute(q))
 
     def add_contact(self, borrower_id: int, event: ContactEvent,
                     action_id: int | None = None) -> None:
