@@ -6,6 +6,7 @@ import typer
 
 from dunwell.cli import book, collect
 from dunwell.cli.audit import audit_app
+from dunwell.cli.borrower import borrower_app
 from dunwell.cli.channels import outbox_app, templates_app
 from dunwell.cli.compliance import compliance_app
 from dunwell.cli.cost import cost_cap
@@ -57,6 +58,7 @@ app.command("case")(collect.case)
 app.command("queue")(collect.queue)
 app.command("contact")(collect.contact)
 app.command("promise")(collect.promise)
+app.add_typer(borrower_app, name="borrower")
 app.add_typer(strategy_app, name="strategy")
 app.add_typer(compliance_app, name="compliance")
 app.command("apply")(apply)
