@@ -7,6 +7,12 @@ now). The first report settles the message and becomes a contact in the borrower
 history; the same report again answers 200 with ``"changed": false``; a report that
 contradicts a settled one is 409. When ``DUNWELL_CHANNELS_CALLBACK_TOKEN`` is set the
 request must carry ``Authorization: Bearer <token>``.
+
+``POST /v1/channels/inbound`` with ``{"channel": "sms", "from": "+8613800000001"
+(or "borrower_id": 26), "text": "退订", "at": "<ISO time>"}``: a message from the
+borrower, recorded as an inbound contact. A text that is only STOP, 退订 or TD sets the
+borrower's opt-out flag for the channel, which the guard obeys from then on; the
+same message again answers ``"changed": false``. The same token applies.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDateTime, StrictIn
+from dunwell.app.contacts import receive_message
 from dunwell.app.outbox import record_delivery
 from dunwell.core.limits import check_date, latest_record_date
 
@@ -46,17 +53,67 @@ class StatusOut(BaseModel):
     changed: bool
 
 
-@router.post("/{provider}/status", response_model=StatusOut)
-async def post_status(provider: ProviderPath, body: StatusIn, svc: ServicesDep,
-                      authorization: Annotated[str | None, Header()] = None,
-                      ) -> StatusOut | JSONResponse:
-    """Apply a delivery report once; repeats change nothing."""
-    token = svc.dunwell.settings.channels_callback_token
+class InboundIn(StrictIn):
+    model_config = ConfigDict(strict=True, populate_by_name=True)
+
+    channel: Literal["sms", "email", "in_app", "social_media"]
+    sender: str | None = Field(default=None, alias="from", max_length=320,
+                               description="The sender's address as stored for the "
+                               "channel (an E.164 number for SMS).")
+    borrower_id: int | None = Field(default=None, ge=1, description="The borrower, when "
+                                    "the provider already knows them.")
+    text: str = Field(max_length=2_000)
+    at: IsoDateTime | None = Field(default=None, description="When it was received (ISO "
+                                   "8601); not in the future.")
+
+
+class InboundOut(BaseModel):
+    borrower_id: int
+    outcome: str
+    opted_out: bool
+    changed: bool
+
+
+def _refused(authorization: str | None, token: str | None) -> JSONResponse | None:
     if token and not hmac.compare_digest(authorization or "", f"Bearer {token}"):
         return JSONResponse({"error": "callback_token_must_match",
                              "message": "send Authorization: Bearer <the configured "
                                         "callback token>", "field": "authorization"},
                             status_code=401)
+    return None
+
+
+@router.post("/inbound", response_model=InboundOut)
+async def post_inbound(body: InboundIn, svc: ServicesDep,
+                       authorization: Annotated[str | None, Header()] = None,
+                       ) -> InboundOut | JSONResponse:
+    """Record a borrower's message once; STOP, 退订 or TD opts them out of the channel."""
+    refused = _refused(authorization, svc.dunwell.settings.channels_callback_token)
+    if refused is not None:
+        return refused
+    now = utc_now()
+    at = body.at or now
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    check_date(at, field="at", latest=latest_record_date(now.date()))
+
+    def command() -> InboundOut:
+        got = receive_message(svc.dunwell, channel=body.channel, text=body.text, at=at,
+                              now=now, borrower_id=body.borrower_id, sender=body.sender)
+        return InboundOut(borrower_id=got.borrower_id, outcome=got.outcome.value,
+                          opted_out=got.opted_out, changed=not got.replayed)
+
+    return await svc.run(command)
+
+
+@router.post("/{provider}/status", response_model=StatusOut)
+async def post_status(provider: ProviderPath, body: StatusIn, svc: ServicesDep,
+                      authorization: Annotated[str | None, Header()] = None,
+                      ) -> StatusOut | JSONResponse:
+    """Apply a delivery report once; repeats change nothing."""
+    refused = _refused(authorization, svc.dunwell.settings.channels_callback_token)
+    if refused is not None:
+        return refused
     now = utc_now()
     at = body.at or now
     if at.tzinfo is None:
