@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dunwell.app.clock import BookClock, DayStep
 from dunwell.app.collect import CollectReport, Experiment, collect_day
 from dunwell.app.contacts import Override, log_contact, log_promise
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.cli.strategy import resolve
+from dunwell.collections.model import CaseStatus
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
+from dunwell.store.case_views_repo import ArmRow, CaseRow, CaseViewRepository
 from dunwell.store.collections_repo import ActionRepository, CaseRepository
 
 
@@ -43,10 +47,26 @@ def collect(
                       TextColumn("borrowers"), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("collect", total=None)
-            report = collect_day(app, day, now=now(), experiment=exp, strategies=chosen,
+            report = collect_day(app, day, now=BookClock().at(day, DayStep.COLLECT),
+                                 experiment=exp, strategies=chosen,
                                  progress=lambda done, total: bar.update(
                                      task, completed=done, total=total))
+        with app.uow() as uow:
+            arms = CaseViewRepository(uow.conn).arms(day)
     console.print(summary_table(report))
+    console.print(arms_table(arms, day))
+
+
+def arms_table(arms: list[ArmRow], day: dt.date) -> Table:
+    """The champion/challenger split: cases per strategy and arm."""
+    table = Table(title=f"champion and challenger on {day}")
+    table.add_column("arm")
+    table.add_column("strategy", no_wrap=True)
+    for col in ("active cases", "opened today", "closed"):
+        table.add_column(col, justify="right")
+    for a in arms:
+        table.add_row(a.variant, a.strategy, str(a.active), str(a.opened_today), str(a.closed))
+    return table
 
 
 def summary_table(report: CollectReport) -> Table:
@@ -71,11 +91,31 @@ def summary_table(report: CollectReport) -> Table:
 
 
 def case(
-    borrower_id: Annotated[int, typer.Argument(help="Borrower id.")],
+    borrower: Annotated[str, typer.Argument(
+        help="Borrower id, or `list` for the case list.", metavar="BORROWER|list")],
+    status: Annotated[str | None, typer.Option(
+        help="With `list`: only cases in this status (open, promise, plan, legal, cured, "
+        "paid_off, written_off, closed).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000,
+                                       help="With `list`: at most N cases.")] = 50,
     db: DbOption = None,
 ) -> None:
-    """A borrower's cases: status, strategy, timeline and every decision on them."""
+    """A borrower's cases: status, strategy, timeline and every decision on them; or,
+    with `list`, the cases most overdue first."""
     with clear_errors():
+        if borrower == "list":
+            if status is not None and status not in {s.value for s in CaseStatus}:
+                raise InvalidInput(f"unknown case status {status!r}; use one of "
+                                   f"{', '.join(s.value for s in CaseStatus)}",
+                                   code="case_status_must_be_known")
+            with app_for(db).uow() as uow:
+                rows = CaseViewRepository(uow.conn).listing(status=status, limit=limit)
+            console.print(case_list_table(rows, status))
+            return
+        if not borrower.isdigit():
+            raise InvalidInput(f"{borrower!r} is neither a borrower id nor `list`",
+                               code="borrower_id_must_be_a_number")
+        borrower_id = int(borrower)
         app = app_for(db)
         with app.uow() as uow:
             repo = CaseRepository(uow.conn)
@@ -106,6 +146,20 @@ def case(
     console.print(acts)
 
 
+def case_list_table(rows: list[CaseRow], status: str | None) -> Table:
+    table = Table(title=f"cases{' (' + status + ')' if status else ''}: {len(rows)} shown, "
+                  "most overdue first")
+    for col in ("case", "borrower", "status", "DPD", "opened", "strategy", "arm", "owner",
+                "broken promises"):
+        table.add_column(col, no_wrap=col in ("case", "borrower"),
+                         justify="right" if col in ("DPD", "broken promises") else "left")
+    for r in rows:
+        table.add_row(r.case_id, str(r.borrower_id), r.status, str(r.days_past_due),
+                      r.opened_on.isoformat(), r.strategy, r.variant, r.owner or "-",
+                      str(r.broken_promises))
+    return table
+
+
 def queue(
     date: Annotated[str | None, typer.Option("--date", help="Business date.")] = None,
     db: DbOption = None,
@@ -118,8 +172,14 @@ def queue(
             day = parse_date(date, field="--date") if date else info.business_date
             rows = ActionRepository(uow.conn).call_tasks(day)
     table = Table(title=f"call queues {day}")
+    ids = {"collector": [r["collector_id"] or "unassigned" for r in rows],
+           "borrower": [str(r["borrower_id"]) for r in rows],
+           "case": [r["case_id"] for r in rows]}
     for col in ("collector", "#", "slot", "borrower", "case", "step", "expected recovery"):
-        table.add_column(col)
+        # ids are never cut: their columns keep the width of the longest id
+        width = max((len(v) for v in ids.get(col, [])), default=0)
+        table.add_column(col, no_wrap=col in ids, min_width=width or None,
+                         overflow="fold", justify="right" if col.startswith("exp") else "left")
     for r in rows:
         table.add_row(r["collector_id"] or "unassigned", str(r["position"] or ""), r["note"],
                       str(r["borrower_id"]), r["case_id"], r["kind"],
