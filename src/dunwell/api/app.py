@@ -91,11 +91,13 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
                                        "JSON in UTF-8; send the JSON the route describes",
                                        "body"), status_code=422)
     code = CODE_BY_STATUS.get(exc.status_code, "request_must_be_valid")
-    if exc.status_code == 404 and exc.detail not in (None, "Not Found"):
+    message = str(exc.detail)
+    if exc.status_code == 404 and exc.detail in (None, "Not Found"):
+        message = "no such route; see /openapi.json for the API's paths"
+    elif exc.status_code == 404:
         code = "referenced_object_must_exist"
-    message = {404: "no such route; see /openapi.json for the API's paths",
-               405: "this method is not allowed here; see /openapi.json"}.get(
-                   exc.status_code, str(exc.detail))
+    elif exc.status_code == 405:
+        message = "this method is not allowed here; see /openapi.json"
     return JSONResponse(error_body(code, message, "body" if exc.status_code in (400, 413)
                                    else None),
                         status_code=exc.status_code, headers=exc.headers)
@@ -103,6 +105,11 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     """The database could not be reached or was busy: nothing changed; retry later."""
+    if "integer overflow" in str(exc):
+        return JSONResponse(error_body("stored_amounts_must_fit_int64", "a sum in the book is "
+                                       "beyond 64-bit integers: amounts beyond the limits "
+                                       "were stored before they were checked", None),
+                            status_code=500)
     return JSONResponse(error_body("database_must_be_reachable", "the book's database is "
                                    "unavailable or busy; nothing was changed, retry later",
                                    None), status_code=503,
