@@ -44,7 +44,7 @@ def test_hardship_offers_approve_accept_and_show_the_plan(
     accepted = runner.invoke(cli, ["plan", "accept", oid, "--db", db_url])
     assert accepted.exit_code == 0 and "plan 1 active" in accepted.output
     again = runner.invoke(cli, ["plan", "accept", oid, "--db", db_url])
-    assert again.exit_code == 2 and "offer_must_be_unused" in again.output
+    assert again.exit_code == 0 and "already recorded" in again.output
     plans = json.loads(runner.invoke(cli, ["plan", "list", "--json", "--db", db_url]).output)
     assert [(p["plan_id"], p["status"]) for p in plans] == [(1, "active")]
     shown = runner.invoke(cli, ["plan", "show", "1", "--db", db_url])

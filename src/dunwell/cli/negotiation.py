@@ -11,13 +11,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app.negotiation import (
-    accept_offer,
-    approve_offer,
-    assess_hardship,
-    offer_book,
-    plan_view,
-    plans,
+from dunwell.app.negotiation import offer_book, plan_view, plans
+from dunwell.app.negotiation_replays import (
+    accept_offer_once,
+    approve_offer_once,
+    assess_hardship_once,
 )
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.errors import InvalidInput
@@ -26,6 +24,9 @@ from dunwell.core.money import format_minor, to_minor
 plan_app = typer.Typer(help="Repayment plans: approve and accept offers, list and show plans.",
                        no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+KeyOption = Annotated[str | None, typer.Option(
+    "--key", help="Idempotency key: the same command with the same key is recorded once "
+    "(without one, the same content is recognised).")]
 
 
 
@@ -56,21 +57,24 @@ def hardship(
         "--source", help="portal, collector or field_agent.")] = "collector",
     loan_id: Annotated[int | None, typer.Option("--loan", help="The loan (default: the "
                                                 "case's most overdue one).")] = None,
+    key: KeyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Record a borrower's hardship on a case: reason, monthly budget, evidence."""
+    """Record a borrower's hardship on a case: reason, monthly budget, evidence. The
+    same assessment again the same day (or with the same --key) is already recorded."""
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
             cur = uow.book.require().currency
-        rec = assess_hardship(
+        rec, replayed = assess_hardship_once(
             app, case_id=case_id, reason=reason,
             monthly_income_minor=to_minor(income, cur, field="--income"),
             essential_expenses_minor=to_minor(expenses, cur, field="--expenses"),
             other_debt_payments_minor=to_minor(other_debts, cur, field="--other-debts"),
             evidence=_evidence(evidence or []), vulnerable=vulnerable, source=source,
-            now=now(), loan_id=loan_id)
-    console.print(f"hardship assessment {rec.assessment_id} on {case_id} (loan {rec.loan_id}): "
+            now=now(), loan_id=loan_id, key=key)
+    console.print(("already recorded: " if replayed else "")
+                  + f"hardship assessment {rec.assessment_id} on {case_id} (loan {rec.loan_id}): "
                   f"disposable income {format_minor(rec.disposable_income_minor, cur)} a month"
                   + ("; vulnerable flag set" if rec.assessment.vulnerable else ""))
     console.print(f"next: dunwell offers {case_id}")
@@ -130,23 +134,31 @@ def approve(
     by: Annotated[str, typer.Option("--by", help="The approver's staff id.")],
     role: Annotated[str, typer.Option(
         "--role", help="collector, field_agent, team_lead, manager or risk_committee.")],
+    key: KeyOption = None,
     db: DbOption = None,
 ) -> None:
     """Approve an offer within your authority (see approvals.toml)."""
     with clear_errors():
-        rec = approve_offer(app_for(db), offer_id=offer_id, approver_id=by, role=role,
-                            now=now())
-    console.print(f"offer {rec.offer_id} ({rec.offer.label}) approved by {by} as {role}")
+        rec, replayed = approve_offer_once(app_for(db), offer_id=offer_id, approver_id=by,
+                                           role=role, now=now(), key=key)
+    console.print(("already recorded: " if replayed else "")
+                  + f"offer {rec.offer_id} ({rec.offer.label}) approved by {by} as {role}")
 
 
 @plan_app.command("accept")
 def accept(
     offer_id: Annotated[int, typer.Argument(help="Offer id.")],
+    key: KeyOption = None,
     db: DbOption = None,
 ) -> None:
-    """The borrower accepts an approved offer: the loan is restructured."""
+    """The borrower accepts an approved offer: the loan is restructured (once: an offer
+    already accepted shows its plan)."""
     with clear_errors():
-        plan = accept_offer(app_for(db), offer_id=offer_id, now=now())
+        plan, replayed = accept_offer_once(app_for(db), offer_id=offer_id, now=now(), key=key)
+    if replayed:
+        console.print(f"already recorded: offer {offer_id} was accepted as plan "
+                      f"{plan.plan_id} on case {plan.case_id} ({plan.status.value})")
+        return
     console.print(f"plan {plan.plan_id} active on case {plan.case_id}: loan {plan.loan_id} "
                   f"restructured ({plan.kind.value}); see `dunwell plan show {plan.plan_id}`")
 
