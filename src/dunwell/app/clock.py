@@ -36,3 +36,17 @@ class BookClock:
         when = {DayStep.COLLECT: self.collect, DayStep.DISPATCH: self.dispatch,
                 DayStep.FIELD_PLAN: self.field_plan}.get(step, self.close)
         return dt.datetime.combine(business_date, when, tzinfo=dt.UTC)
+
+
+def on_book_date(business_date: dt.date, wall: dt.datetime | None = None) -> dt.datetime:
+    """A command run by hand: the book's date at the wall clock's time of day (UTC). On
+    a live book the two agree; on a book behind the calendar (a catch-up, a replay, a
+    simulation) the command acts on the book's day."""
+    now = (wall or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return dt.datetime.combine(business_date, now.timetz())
+
+
+def book_date_or_today(business_date: dt.date | None) -> dt.datetime:
+    """:func:`on_book_date` when there is a book, else the wall clock (a field team or
+    a staff register kept without a loan book)."""
+    return dt.datetime.now(dt.UTC) if business_date is None else on_book_date(business_date)

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from dunwell.app import field as svc
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.clock import BookClock, DayStep, book_date_or_today
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
@@ -190,7 +191,8 @@ def plan(
         with Progress(TextColumn("plan {task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task(str(day), total=3)
-            report = svc.plan_visits(app, plan_date=day, router=router, now=now(),
+            report = svc.plan_visits(app, plan_date=day, router=router,
+                                     now=BookClock().at(day, DayStep.FIELD_PLAN),
                                      time_limit_s=time_limit,
                                      progress=lambda stage, done, total: bar.update(
                                          task, completed=done, total=total,
@@ -280,7 +282,11 @@ def assign(
     """Give a visit to an agent by hand; refused unless the agent holds valid
     certificates in every required subject on the visit date."""
     with clear_errors():
-        visit = svc.assign_visit(app_for(db), visit_id=visit_id, agent_id=agent_id, now=now())
+        app = app_for(db)
+        with app.uow() as uow:
+            book = uow.book.get()
+        visit = svc.assign_visit(app, visit_id=visit_id, agent_id=agent_id,
+                                 now=book_date_or_today(book.business_date if book else None))
     console.print(f"visit {visit.visit_id} assigned to {agent_id}; re-run `dunwell field plan "
                   f"--date {visit.plan_date}` to route it")
 

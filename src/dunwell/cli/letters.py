@@ -10,6 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dunwell.app.clock import on_book_date
+from dunwell.app.day import open_date
 from dunwell.app.letters import (
     issue_for_case,
     letter_pdf,
@@ -86,7 +88,8 @@ def issue(
     with clear_errors():
         app = app_for(db)
         day = parse_date(date, field="--date") if date else None
-        letter = issue_for_case(app, case_id=case, kind=kind, now=now(), business_date=day)
+        letter = issue_for_case(app, case_id=case, kind=kind,
+                                now=on_book_date(day or open_date(app)), business_date=day)
     console.print(f"letter {letter.letter_no} ({letter.kind}, {letter.language}) is "
                   f"{letter.status.value}; verification code "
                   f"{grouped(letter.verification_code)}")
