@@ -23,6 +23,7 @@ from dunwell.app.contacts import judge_contact
 from dunwell.app.legal import queue_legal_reviews
 from dunwell.app.letters import issue_letters_for_day
 from dunwell.app.negotiation import monitor_plans
+from dunwell.app.offer_step import offer_for_step
 from dunwell.app.outbox import enqueue_for_step
 from dunwell.app.training_gate import qualified_callers
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
@@ -207,6 +208,8 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                     "business_date": business_date.isoformat()}))
                 enqueue_for_step(uow, app.settings, step=step, verdict=verdict, action_id=action_id,
                                  profile=profile, business_date=business_date, now=now)
+                offer_for_step(uow, step=step, verdict=verdict, business_date=business_date,
+                               now=now)  # plan offers for an allowed negotiation_offer
                 if verdict is not None and verdict.allowed and step.kind.value in CALL_KINDS:
                     calls.append((_call_task(step, verdict, facts[bid], case), action_id))
             if progress is not None:

@@ -61,6 +61,8 @@ EVIDENCE_MAX = 20
 PLANS_PER_RUN_MAX = 1_000_000
 #: One monthly figure's upper bound (100,000,000.00 in a two-decimal currency).
 AMOUNT_MAX_MINOR = 10**10
+#: Length of a refusal note kept with the audit record.
+NOTE_MAX = 2000
 LIVE = (OfferStatus.OPEN, OfferStatus.APPROVED)
 
 
@@ -73,6 +75,12 @@ class OfferBook:
     offers: list[OfferRecord]
     unaffordable: int
     referral: str | None
+    #: Set when the offers were proposed without an assessment: the book's estimate.
+    basis: str | None = None
+
+    @property
+    def without_assessment(self) -> bool:
+        return not self.assessment.source.is_person
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,10 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
     A repeat of the same assessment on the same day returns the first record."""
     why = _enum(HardshipReason, reason, "reason")
     src = _enum(AssessmentSource, source, "source")
+    if not src.is_person:
+        raise InvalidInput("source 'book' is the plan-offer step's own estimate; a person "
+                           "records hardship as portal, collector or field_agent",
+                           code="source_must_be_known", field="source")
     assessment = Assessment(
         why, _amount(monthly_income_minor, "monthly_income"),
         _amount(essential_expenses_minor, "essential_expenses"),
@@ -200,16 +212,14 @@ def _aware(now: dt.datetime) -> None:
 def offer_book(app: Dunwell, *, case_id: str, business_date: dt.date,
                policy: Policy | None = None, approvals: ApprovalMatrix | None = None) -> OfferBook:
     """Make (or, the same day, return) the ranked offers for the case's latest
-    assessment. Offers made earlier and still open are superseded."""
-    policy = policy or builtin_policy()
-    approvals = approvals or builtin_approvals()
+    assessment a person took. Offers made earlier and still open are superseded."""
     with app.uow() as uow:
         repo = NegotiationRepository(uow.conn)
         info = uow.book.require()
         if business_date != info.business_date:
             raise InvalidInput(f"offers are made on the open business date {info.business_date}"
                                f", not {business_date}", code="offer_date_must_be_open_date")
-        assessment = repo.latest_assessment(case_id)
+        assessment = repo.latest_assessment(case_id, people_only=True)
         if assessment is None:
             CaseRepository(uow.conn).get(case_id)
             raise Conflict(f"case {case_id} has no hardship assessment; record one first "
@@ -217,34 +227,50 @@ def offer_book(app: Dunwell, *, case_id: str, business_date: dt.date,
         if repo.plans(status=PlanStatus.ACTIVE, case_id=case_id):
             raise Conflict(f"case {case_id} already has an active plan",
                            code="case_must_not_have_active_plan")
-        loan = uow.loans.get(assessment.loan_id)
-        debt, _ = current_debt(loan)
-        if not loan.status.is_open or debt.total_minor <= 0:
-            raise Conflict(f"loan {loan.loan_id} is {loan.status.name.lower()} and owes "
-                           "nothing; there is nothing to negotiate",
-                           code="offer_needs_outstanding_debt")
-        made = [o for o in repo.offers_made(assessment.assessment_id, business_date)
-                if o.status in LIVE]
-        product = uow.products.get(loan.product_code)
-        sheet: OfferSheet = generate_offers(
-            assessment=assessment.assessment, debt=debt,
-            terms=LoanTerms(loan.currency, product.annual_rate, product.day_count,
-                            product.rounding),
-            business_date=business_date, policy=policy, approvals=approvals)
-        if made and made[0].offer.debt == debt:
-            return OfferBook(case_id, assessment, made, sheet.unaffordable, sheet.referral)
-        stale = [o.offer_id for o in repo.offers_for_case(case_id, statuses=LIVE)]
-        repo.set_offer_status(stale, OfferStatus.SUPERSEDED)
-        records = repo.add_offers(assessment_id=assessment.assessment_id, case_id=case_id,
-                                  loan_id=loan.loan_id, business_date=business_date,
-                                  expires_on=offers_valid_until(business_date, policy),
-                                  offers=sheet.offers)
-        cases = CaseRepository(uow.conn)
-        advice = TimelineKind.DEBT_ADVICE_REFERRAL
-        if sheet.referral is not None and not cases.has_note(case_id, business_date, advice):
-            cases.note(case_id, business_date, advice, sheet.referral)
+        book = offers_in(uow, assessment=assessment, business_date=business_date,
+                         policy=policy or builtin_policy(),
+                         approvals=approvals or builtin_approvals())
         uow.commit()
-        return OfferBook(case_id, assessment, records, sheet.unaffordable, sheet.referral)
+        return book
+
+
+def offers_in(uow: UnitOfWork, *, assessment: HardshipRecord, business_date: dt.date,
+              policy: Policy, approvals: ApprovalMatrix,
+              referral: str | None = None) -> OfferBook:
+    """Inside the caller's transaction: the ranked offers on ``assessment`` (the same
+    ones again when made today for the same debt), superseding the case's older open
+    offers. When none is affordable the case timeline gets the referral to free debt
+    advice (``referral`` replaces the standard wording)."""
+    repo = NegotiationRepository(uow.conn)
+    case_id = assessment.case_id
+    loan = uow.loans.get(assessment.loan_id)
+    debt, _ = current_debt(loan)
+    if not loan.status.is_open or debt.total_minor <= 0:
+        raise Conflict(f"loan {loan.loan_id} is {loan.status.name.lower()} and owes "
+                       "nothing; there is nothing to negotiate",
+                       code="offer_needs_outstanding_debt")
+    made = [o for o in repo.offers_made(assessment.assessment_id, business_date)
+            if o.status in LIVE]
+    product = uow.products.get(loan.product_code)
+    sheet: OfferSheet = generate_offers(
+        assessment=assessment.assessment, debt=debt,
+        terms=LoanTerms(loan.currency, product.annual_rate, product.day_count,
+                        product.rounding),
+        business_date=business_date, policy=policy, approvals=approvals)
+    advice = None if sheet.referral is None else (referral or sheet.referral)
+    if made and made[0].offer.debt == debt:
+        return OfferBook(case_id, assessment, made, sheet.unaffordable, advice)
+    stale = [o.offer_id for o in repo.offers_for_case(case_id, statuses=LIVE)]
+    repo.set_offer_status(stale, OfferStatus.SUPERSEDED)
+    records = repo.add_offers(assessment_id=assessment.assessment_id, case_id=case_id,
+                              loan_id=loan.loan_id, business_date=business_date,
+                              expires_on=offers_valid_until(business_date, policy),
+                              offers=sheet.offers)
+    cases = CaseRepository(uow.conn)
+    kind = TimelineKind.DEBT_ADVICE_REFERRAL
+    if advice is not None and not cases.has_note(case_id, business_date, kind):
+        cases.note(case_id, business_date, kind, advice)
+    return OfferBook(case_id, assessment, records, sheet.unaffordable, advice)
 
 
 def make_offers(app: Dunwell, *, case_id: str, business_date: dt.date) -> list[OfferRecord]:
@@ -260,8 +286,31 @@ def current_offers(app: Dunwell, *, case_id: str) -> list[OfferRecord]:
         return NegotiationRepository(uow.conn).offers_for_case(case_id, statuses=LIVE)
 
 
+def decline_offers(app: Dunwell, *, case_id: str, now: dt.datetime,
+                   note: str = "") -> list[OfferRecord]:
+    """The borrower refuses the case's open offers: each is marked ``refused`` (the
+    referral rules read it as an offer that ended) and the refusal is audited."""
+    _aware(now)
+    with app.uow() as uow:
+        repo = NegotiationRepository(uow.conn)
+        today = uow.book.require().business_date
+        CaseRepository(uow.conn).get(case_id)
+        live = [o for o in repo.offers_for_case(case_id, statuses=LIVE)
+                if today <= o.expires_on]
+        if not live:
+            raise OfferRejected(f"case {case_id} has no open offer to refuse; make offers "
+                                "first (`dunwell offers CASE`)", code="offers_must_be_open")
+        ids = [o.offer_id for o in live]
+        repo.set_offer_status(ids, OfferStatus.REFUSED)
+        record(uow, at=now, entries=[("offers_refused", f"case:{case_id}", {
+            "offer_ids": ids, "business_date": today.isoformat(),
+            "note": note.strip()[:NOTE_MAX]})])
+        uow.commit()
+        return [repo.offer(i) for i in ids]
+
+
 def _usable(offer: OfferRecord, today: dt.date) -> None:
-    if offer.status in (OfferStatus.ACCEPTED, OfferStatus.SUPERSEDED):
+    if not offer.status.is_live:
         raise OfferRejected(f"offer {offer.offer_id} is {offer.status.value}; it cannot be "
                             "used again — make new offers", code="offer_must_be_unused",
                             offer_id=offer.offer_id)

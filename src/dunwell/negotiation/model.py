@@ -25,6 +25,14 @@ class AssessmentSource(StrEnum):
     PORTAL = "portal"
     COLLECTOR = "collector"
     FIELD_AGENT = "field_agent"
+    #: Not a person's assessment: the plan-offer step's estimate from the loan book
+    #: (``book_basis``), used when nobody has heard the borrower's budget yet. Offers
+    #: made on it are "proposed without an assessment" until a collector confirms them.
+    BOOK = "book"
+
+    @property
+    def is_person(self) -> bool:
+        return self is not AssessmentSource.BOOK
 
 
 class Role(StrEnum):
@@ -51,6 +59,12 @@ class OfferStatus(StrEnum):
     APPROVED = "approved"
     ACCEPTED = "accepted"
     SUPERSEDED = "superseded"  # another offer of the case was accepted, or newer offers made
+    REFUSED = "refused"  # the borrower declined it
+
+    @property
+    def is_live(self) -> bool:
+        """Still open to the borrower (until its expiry date)."""
+        return self in (OfferStatus.OPEN, OfferStatus.APPROVED)
 
 
 class PlanStatus(StrEnum):

@@ -38,6 +38,11 @@ class Policy:
     offer_valid_days: int
     plan_grace_days: int
     keep: KeepModel
+    #: The book basis (offers proposed without an assessment): this share of the loan's
+    #: average scheduled monthly payment, or what the borrower paid a month over the
+    #: last ``book_payment_months`` months if more, is assumed affordable.
+    book_share: Decimal = Decimal("0.50")
+    book_payment_months: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,9 @@ def parse_policy(text: str) -> Policy:
         raise _bad("[keep_probability] with a [keep_probability.base] table is required")
     one, zero = Decimal(1), Decimal(0)
     base = {r: _dec(keep["base"], r.value, low=zero, high=one) for r in HardshipReason}
+    book = data.get("book_basis", {"share": "0.50", "payment_months": 3})
+    if not isinstance(book, dict):
+        raise _bad("[book_basis] must be a table with share and payment_months")
     discounts = data.get("settlement_discounts")
     if not isinstance(discounts, list) or not discounts:
         raise _bad("settlement_discounts must be a list of decimal strings")
@@ -130,6 +138,8 @@ def parse_policy(text: str) -> Policy:
         keep=KeepModel(base=base, slope=_dec(keep, "slope", low=zero, high=one),
                        floor=_dec(keep, "floor", low=zero, high=one),
                        ceiling=_dec(keep, "ceiling", low=zero, high=one)),
+        book_share=_dec(book, "share", low=zero, high=one),
+        book_payment_months=_int(book, "payment_months", low=1, high=24),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from dunwell.core.errors import NotFound
 from dunwell.lending.model import LoanStatus
@@ -170,11 +170,23 @@ class NegotiationRepository:
                            code="hardship_assessment_must_exist")
         return _assessment_from(row._mapping)
 
-    def latest_assessment(self, case_id: str) -> HardshipRecord | None:
+    def latest_assessment(self, case_id: str, *,
+                          people_only: bool = False) -> HardshipRecord | None:
+        """The case's newest assessment; with ``people_only``, the newest one a person
+        took (not the plan-offer step's estimate from the book)."""
+        q = select(n.hardship_assessments).where(n.hardship_assessments.c.case_id == case_id)
+        if people_only:
+            q = q.where(n.hardship_assessments.c.source != AssessmentSource.BOOK.value)
         row = self.conn.execute(
-            select(n.hardship_assessments).where(n.hardship_assessments.c.case_id == case_id)
-            .order_by(n.hardship_assessments.c.assessment_id.desc()).limit(1)).first()
+            q.order_by(n.hardship_assessments.c.assessment_id.desc()).limit(1)).first()
         return None if row is None else _assessment_from(row._mapping)
+
+    def paid_since(self, loan_id: int, since: dt.date) -> int:
+        """What was paid on the loan from ``since`` on, reversed payments left out."""
+        q = select(func.coalesce(func.sum(t.payments.c.amount_minor), 0)).where(
+            t.payments.c.loan_id == loan_id, t.payments.c.business_date >= since,
+            t.payments.c.reversal_entry_id.is_(None))
+        return int(self.conn.execute(q).scalar_one())
 
     # --- offers ------------------------------------------------------------------
     def add_offers(self, *, assessment_id: int, case_id: str, loan_id: int,
