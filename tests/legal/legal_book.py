@@ -15,13 +15,18 @@ from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_until
 from dunwell.app.collect import collect_day
 from dunwell.app.contacts import record_contact
+from dunwell.app.negotiation import decline_offers
+from dunwell.app.offer_step import offers_for_case
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.lending.products import builtin_product_texts
-from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
+from dunwell.store.collections_repo import ActionRepository, BorrowerRepository, CaseRepository
+from dunwell.store.legal_repo import SiblingEvidence
 
 START = dt.date(2025, 1, 15)
 FIRST_DUE = dt.date(2025, 2, 15)
 NOW = dt.datetime(2025, 6, 1, 1, 0, tzinfo=dt.UTC)
+#: Days past due from which the referral rules allow a referral (referral.toml).
+REFERRAL_DPD = 90
 #: Tables a refused command must leave exactly as they were.
 WATCHED = ("legal_referrals", "legal_events", "legal_bundles", "cases", "case_timeline",
            "audit_log", "letters", "letter_events")
@@ -67,6 +72,24 @@ def reach_out(app: Dunwell, borrower_id: int, day: dt.date, *, calls: int = 6,
         uow.commit()
 
 
+def offers_refused(app: Dunwell, day: dt.date) -> None:
+    """Cases that reached the referral age without any repayment offer (they opened
+    late, past the strategy's plan-offer step) get offers today, which the borrower
+    refuses: the referral rules ask for offers that lapsed or were refused."""
+    made = []
+    with app.uow() as uow:
+        for stored in CaseRepository(uow.conn).active().values():
+            case_id = stored.view.case_id
+            if SiblingEvidence(uow.conn).offer_states(case_id):
+                continue
+            book = offers_for_case(uow, case_id=case_id, business_date=day, now=NOW)
+            if book is not None and book.offers:
+                made.append(case_id)
+        uow.commit()
+    for case_id in made:
+        decline_offers(app, case_id=case_id, now=NOW, note="the borrower refused every plan")
+
+
 def snapshot(app: Dunwell) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     with app.engine.connect() as conn:
@@ -86,6 +109,8 @@ def overdue_book(app: Dunwell) -> Callable[[dt.date], dt.date]:
     def to(day: dt.date) -> dt.date:
         close_until(app.engine, day - dt.timedelta(days=1))
         collect_day(app, day, now=NOW)
+        if day >= FIRST_DUE + dt.timedelta(days=REFERRAL_DPD):
+            offers_refused(app, day)
         return day
 
     return to

@@ -16,11 +16,12 @@ from dunwell.legal.rules import builtin_rules, check_eligibility, load_rules
 RULES = builtin_rules()
 
 #: 120 days past due, 8,000.00 outstanding, 9 attempts, one visit where the borrower
-#: refused, no plan, no promise, no flags: every rule holds.
+#: refused, three repayment offers that lapsed, no plan, no promise, no flags: every
+#: rule holds.
 READY = ReferralFacts(case_id="case-7-20250216", case_status="open", days_past_due=120,
                       outstanding_minor=800_000, currency="CNY", contact_attempts=9,
                       in_person_visits=1, letters_delivered=0, plan_in_good_standing=False,
-                      promise_pending=False)
+                      promise_pending=False, offers_made=3)
 
 
 def failed(facts: ReferralFacts) -> list[Criterion]:

@@ -7,16 +7,19 @@ every night COB closes it. The reminders are delivered, the calls go unanswered,
 D+15 letter is delivered by post. At D+30 nobody has been reached for 14 days, so the
 run sends a visit notice letter, delivered by post; at D+37, once the 7 days the
 notice promised have run, the run proposes the visit, the field plan routes it, and a
-certified agent visits; the borrower refuses to discuss the debt. At D+45 a
-collector reaches him, takes his figures and makes plan offers; he declines and they
-expire. At D+90 the strategy's legal review becomes a referral proposal; a legal
-counsel approves it by name with a note. The demand letter is issued and delivered,
+certified agent visits; the borrower refuses to discuss the debt. At D+45 the run's
+plan-offer step makes affordable offers on the book's estimate (proposed without an
+assessment); the collector reaches him, takes his figures and makes offers on them,
+which supersede the first; he takes none and they lapse two weeks later. At D+90
+the strategy's legal review becomes a referral proposal; a legal counsel approves it
+by name with a note. The demand letter is issued and delivered,
 the evidence bundle is exported and verifies; the claim is filed, heard and decided,
 and the legal case closes with its costs on record.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import zipfile
@@ -174,6 +177,19 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
         assert steps[step] == "allow", step
     assert visit_outcomes == ["refused"]
     assert offers, "plan offers were made"
+    with app.engine.connect() as conn:
+        made = conn.execute(sa.text(
+            "SELECT o.business_date, o.status, o.expires_on, a.source FROM offers o JOIN "
+            "hardship_assessments a ON a.assessment_id = o.assessment_id "
+            "ORDER BY o.offer_id")).all()
+    lapse = OFFER_DAY + dt.timedelta(days=14)
+    # the morning's step offered first, on the book's estimate; the collector's offers
+    # on his own figures replaced them the same day, and were open for two weeks
+    book = [(str(d), st, str(e)) for d, st, e, src in made if src == "book"]
+    mine = [(str(d), st, str(e)) for d, st, e, src in made if src == "collector"]
+    assert book and set(book) == {(str(OFFER_DAY), "superseded", str(lapse))}
+    assert len(mine) == len(offers)
+    assert set(mine) == {(str(OFFER_DAY), "open", str(lapse))}
     # the plan offers lapsed: two weeks later none can be taken up any more
     with pytest.raises(DomainError) as err:
         accept_offer(app, offer_id=offers[0], now=at(REVIEW_DAY, 9))
@@ -194,6 +210,8 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
     assert facts.contact_attempts >= 6 and facts.in_person_visits == 1
     assert facts.letters_delivered >= 1
     assert not (facts.plan_in_good_standing or facts.promise_pending or facts.flags)
+    # offers were made and every one had lapsed or been replaced before the referral
+    assert facts.offers_made == len(made) and facts.offers_open == 0
     with app.engine.connect() as conn:
         assert conn.execute(sa.select(c.cases.c.status)).scalar_one() == "open"
 
@@ -233,6 +251,18 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
     for words in ("张伟", "赵敏", "refused", "field_visit", "Contact log", "还款方案",
                   *offer_kinds, demand.letter_no, "EA998877665CN", "intact"):
         assert words in text, words
+    assert "proposed without an assessment" in text
+    # the bundle lists each offer's terms and how it ended, as of the referral
+    table = list(csv.reader(io.StringIO(
+        zipfile.ZipFile(out.zip_path).read("sections/08_offers.csv").decode())))
+    assert table[0][2:] == ["Terms", "Basis", "Monthly payment", "Total paid / waived",
+                            "Expires", "How it ended"]
+    endings = [r[-1] for r in table[1:]]
+    assert endings.count(f"lapsed: not taken up by {lapse}") == len(mine)
+    assert endings.count("superseded: newer offers were made, or another offer was "
+                         "accepted") == len(book)
+    assert sum(r[3] == "proposed without an assessment (the book's estimate)"
+               for r in table[1:]) == len(book)
     names = zipfile.ZipFile(out.zip_path).namelist()
     assert sum(1 for n in names if n.startswith("letters/")) >= 3  # reminder, notice, demand
 

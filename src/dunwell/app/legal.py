@@ -39,6 +39,8 @@ from dunwell.legal.model import (
     ReferralStatus,
 )
 from dunwell.legal.rules import builtin_rules, check_eligibility
+from dunwell.negotiation.model import OfferStatus
+from dunwell.negotiation.outcome import is_open
 from dunwell.store.collections_repo import (
     BorrowerRepository,
     CaseRepository,
@@ -89,6 +91,10 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
     flags = frozenset(f.value for f in profile.borrower.flags)
     plan_ok = (case.status is CaseStatus.PLAN or "hardship_plan" in flags
                or siblings.plan_in_good_standing(case_id))
+    offers = siblings.offer_states(case_id)
+    still_open = [until for status, until in offers
+                  if is_open(OfferStatus(status), until, business_date)]
+    reasons = siblings.no_offer_reasons(case_id)
     return ReferralFacts(
         case_id=case_id, case_status=case.status.value,
         days_past_due=max((ln.days_past_due for ln in loans if ln.is_overdue), default=0),
@@ -100,7 +106,9 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
         letters_delivered=max(letters_ok, siblings.letters_delivered(bid, opened)),
         plan_in_good_standing=plan_ok,
         promise_pending=case.open_promise is not None,
-        flags=flags)
+        flags=flags, offers_made=len(offers), offers_open=len(still_open),
+        offers_open_until=max(still_open, default=None),
+        no_offer_reason=reasons[-1][1] if reasons else None)
 
 
 def _refuse_if_blocked(case_id: str, verdict: Eligibility) -> None:

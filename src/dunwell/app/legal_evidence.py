@@ -38,6 +38,8 @@ from dunwell.legal.evidence import (
     section_file_name,
 )
 from dunwell.legal.model import Referral
+from dunwell.negotiation.model import AssessmentSource, OfferStatus, PlanStatus
+from dunwell.negotiation.outcome import PlanEnd, offer_ending
 from dunwell.providers.pdf import render_pdf
 from dunwell.store.collections_repo import BorrowerRepository
 from dunwell.store.legal_repo import EvidenceRepository, LegalRepository, SiblingEvidence
@@ -188,6 +190,33 @@ def _proof(events: list[dict[str, Any]], *kinds: str) -> str:
     return ", ".join(parts)
 
 
+def _offer_rows(sib: SiblingEvidence, ref: Referral, cur: str) -> list[tuple[object, ...]]:
+    """Each offer with its terms, the basis it was made on and how it ended as of the
+    referral's date; each plan; each recorded reason why no offer was possible."""
+    plans = sib.plans(ref.case_id)
+    ends = {int(p["offer_id"]): PlanEnd(int(p["plan_id"]), PlanStatus(p["status"]),
+                                        p["resolved_on"]) for p in plans}
+    rows: list[tuple[object, ...]] = []
+    for o in sib.offers(ref.case_id):
+        kind, months, reduced = o["kind"], o["months"], o["reduced_months"]
+        terms = (f"{kind} ({reduced} reduced, {months} in all)" if reduced
+                 else f"{kind} over {months} months")
+        basis = ("proposed without an assessment (the book's estimate)"
+                 if o["basis_source"] == AssessmentSource.BOOK.value
+                 else f"hardship assessment ({o['basis_source']})")
+        ending = offer_ending(status=OfferStatus(o["status"]), expires_on=o["expires_on"],
+                              on=ref.proposed_on, plan=ends.get(int(o["offer_id"])))
+        rows.append((o["offer_id"], o["business_date"], terms, basis,
+                     _m(o["monthly_payment_minor"], cur),
+                     f"{_m(o['total_cost_minor'], cur)} / {_m(o['waiver_minor'], cur)}",
+                     o["expires_on"], ending))
+    rows += [(f"plan {p['plan_id']}", p["accepted_on"], p["kind"], f"offer {p['offer_id']}",
+              "", "", p["resolved_on"] or "", p["status"]) for p in plans]
+    rows += [("no offer", on, "none possible", "", "", "", "", why)
+             for on, why in sib.no_offer_reasons(ref.case_id)]
+    return rows
+
+
 def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
                       letters: list[dict[str, Any]]) -> list[Section]:
     """Letters with their delivery proof, field visits, offers and plans."""
@@ -203,12 +232,7 @@ def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
                       trail))
     vrows = [(v["visit_id"], v["plan_date"], v["agent_id"], v["status"], v["outcome"],
               v["outcome_at"], v["proof"], v["note"]) for v in sib.visits(ref.borrower_id)]
-    orows: list[tuple[object, ...]] = [
-        (o["offer_id"], o["business_date"], o["kind"], o["months"],
-         _m(o["monthly_payment_minor"], cur), o["expires_on"], o["status"])
-        for o in sib.offers(ref.case_id)]
-    orows += [(f"plan {p['plan_id']}", p["accepted_on"], p["kind"], "", "", p["resolved_on"],
-               p["status"]) for p in sib.plans(ref.case_id)]
+    orows = _offer_rows(sib, ref, cur)
     return [
         Section("letters", ("Letter", "Kind", "Date", "Status", "Content SHA-256 (start)",
                             "Proof of dispatch", "Proof of delivery (or return)",
@@ -220,10 +244,11 @@ def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
                            "Note"),
                 rows_of(vrows), "Field visits and their recorded outcomes",
                 merge=((0, 1), (2, 3), (4, 5), (6, 7))),
-        Section("offers", ("Offer", "Made", "Kind", "Months", "Monthly payment",
-                           "Expires / resolved", "Status"),
-                rows_of(orows), "Repayment offers made and plans agreed",
-                merge=((0, 1), (2, 3), (4,), (5, 6))),
+        Section("offers", ("Offer", "Made", "Terms", "Basis", "Monthly payment",
+                           "Total paid / waived", "Expires", "How it ended"),
+                rows_of(orows), "Repayment offers made (terms, basis, how each ended, as "
+                "judged on the referral date), plans agreed, and why no offer was possible",
+                merge=((0, 1), (2, 3), (4, 5), (6, 7))),
     ]
 
 

@@ -39,6 +39,7 @@ class Criterion(StrEnum):
     AMOUNT = "amount_must_reach_threshold"
     CONTACT_ATTEMPTS = "contact_attempts_must_be_exhausted"
     IN_PERSON_OR_LETTER = "visit_or_letter_must_be_delivered"
+    OFFERS = "repayment_offers_must_be_exhausted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,9 @@ class ReferralRules:
     approver_roles: frozenset[str]
     amount_min_minor: dict[str, int]  # per currency
     demand: DemandSettings
+    #: Repayment offers must have been made and have lapsed or been refused (or none
+    #: was possible, with the reason recorded) before a referral.
+    offers_required: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,10 @@ class ReferralFacts:
     plan_in_good_standing: bool
     promise_pending: bool
     flags: frozenset[str] = frozenset()
+    offers_made: int = 0  # repayment offers made on the case, however they ended
+    offers_open: int = 0  # of those, still open to the borrower on the business date
+    offers_open_until: dt.date | None = None  # the last open offer's expiry date
+    no_offer_reason: str | None = None  # why no offer was possible, when recorded
 
 
 @dataclass(frozen=True, slots=True)

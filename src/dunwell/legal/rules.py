@@ -1,8 +1,9 @@
 """Referral rules as data and the pure eligibility check.
 
 ``referral.toml`` holds the thresholds (days past due, amount per currency, contact
-attempts, an in-person visit or delivered letter), the protected borrower flags and
-the roles that may approve. :func:`check_eligibility` judges one case's facts and
+attempts, an in-person visit or delivered letter), whether repayment offers must have
+been made and have ended first, the protected borrower flags and the roles that may
+approve. :func:`check_eligibility` judges one case's facts and
 returns *every* criterion that fails, each with a reason a reviewer can read.
 """
 
@@ -89,10 +90,15 @@ def load_rules(text: str) -> ReferralRules:
     if demand.response_days < 7:
         raise ReferralRulesInvalid("demand.response_days must give the borrower at least 7 days",
                                    field="demand.response_days")
+    offers = data.get("repayment_offers_required", True)
+    if not isinstance(offers, bool):
+        raise ReferralRulesInvalid("repayment_offers_required must be true or false",
+                                   field="repayment_offers_required")
     return ReferralRules(
         days_past_due_min=dpd, contact_attempts_min=attempts,
         in_person_or_letter_required=_get(data, "in_person_or_letter_required", bool),
-        protected_flags=flags, approver_roles=roles, amount_min_minor=amounts, demand=demand)
+        protected_flags=flags, approver_roles=roles, amount_min_minor=amounts, demand=demand,
+        offers_required=offers)
 
 
 @cache
@@ -143,7 +149,27 @@ def check_eligibility(facts: ReferralFacts, rules: ReferralRules) -> Eligibility
         out.append(Failure(Criterion.IN_PERSON_OR_LETTER,
                            "no in-person visit and no delivered letter: the borrower must "
                            "have been reached in person or in writing first"))
+    if rules.offers_required:
+        offers = _offers_failure(facts)
+        if offers is not None:
+            out.append(Failure(Criterion.OFFERS, offers))
     return Eligibility(tuple(out))
+
+
+def _offers_failure(facts: ReferralFacts) -> str | None:
+    """Why the repayment-offer criterion fails (None: it holds). It holds when offers
+    were made and none is still open (each lapsed, was refused, superseded or accepted
+    into a plan since broken), or when none was possible and the reason is recorded."""
+    if facts.offers_open:
+        return (f"{facts.offers_open} repayment offer(s) still open until "
+                f"{facts.offers_open_until}: wait until they lapse or the borrower refuses "
+                "them")
+    if facts.offers_made or facts.no_offer_reason:
+        return None
+    return ("no repayment offer was made on the case and none is recorded as impossible: "
+            "make affordable offers first (the strategy's plan-offer step, or `dunwell "
+            "offers CASE` after a hardship assessment) and refer only once they have lapsed "
+            "or been refused")
 
 
 def _money(minor: int, currency: str) -> str:

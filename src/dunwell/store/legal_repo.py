@@ -283,9 +283,29 @@ class SiblingEvidence:
         return [dict(r._mapping) for r in self.conn.execute(q)]
 
     def offers(self, case_id: str) -> list[dict[str, Any]]:
-        q = (select(n.offers).where(n.offers.c.case_id == case_id)
+        """The case's offers, oldest first, each with ``basis_source``: the source of
+        the assessment it was made on (``book``: proposed without an assessment)."""
+        q = (select(n.offers, n.hardship_assessments.c.source.label("basis_source"))
+             .join(n.hardship_assessments, n.hardship_assessments.c.assessment_id
+                   == n.offers.c.assessment_id)
+             .where(n.offers.c.case_id == case_id)
              .order_by(n.offers.c.offer_id))
         return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def offer_states(self, case_id: str) -> list[tuple[str, dt.date]]:
+        """(status, expiry date) of each offer made on the case."""
+        q = (select(n.offers.c.status, n.offers.c.expires_on)
+             .where(n.offers.c.case_id == case_id).order_by(n.offers.c.offer_id))
+        return [(str(a), b) for a, b in self.conn.execute(q)]
+
+    def no_offer_reasons(self, case_id: str) -> list[tuple[dt.date, str]]:
+        """When and why no offer was possible on the case (the referrals to free debt
+        advice on its timeline), oldest first."""
+        q = (select(c.case_timeline.c.on_date, c.case_timeline.c.text)
+             .where(c.case_timeline.c.case_id == case_id,
+                    c.case_timeline.c.kind == "debt_advice_referral")
+             .order_by(c.case_timeline.c.entry_id))
+        return [(a, str(b)) for a, b in self.conn.execute(q)]
 
     def plans(self, case_id: str) -> list[dict[str, Any]]:
         q = (select(n.plans).where(n.plans.c.case_id == case_id).order_by(n.plans.c.plan_id))
