@@ -207,7 +207,9 @@ def reverse(loan: LoanState, product: Product, *, allocation: tuple[AllocationLi
             "is still there; reverse what used it first",
             code="reversal_suspense_must_be_available",
         )
-    if loan.status is LoanStatus.PAID_OFF and loan.charged_minor > 0 and (
+    # a closing rebate leaves the loan exactly at its allowance with the rebate held in
+    # suspense beyond what this payment left there; that cut cannot be undone here
+    if loan.status is LoanStatus.PAID_OFF and loan.suspense_minor > suspense_minor and (
             loan.charged_minor == allowance_minor(loan.exposure_minor_days,
                                                   rate_ppm(product.cost_cap_annual))):
         raise ReversalRejected(
