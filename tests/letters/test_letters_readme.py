@@ -19,6 +19,8 @@ from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_until
 from dunwell.app.collect import collect_day
 from dunwell.app.contacts import record_contact
+from dunwell.app.negotiation import decline_offers
+from dunwell.app.offer_step import offers_for_case
 from dunwell.cli.main import app as cli
 from dunwell.store.legal_repo import LegalRepository
 from dunwell.store.letters_repo import LetterRepository
@@ -84,6 +86,10 @@ def test_the_readme_legal_commands_run_as_written_and_the_bundle_proves_delivery
         uow.commit()
     db = app.settings.db_url
     case_id = f"case-1-{LEGAL_DAY:%Y%m%d}"
+    with app.uow() as uow:  # the rules want repayment offers made and refused first
+        offers_for_case(uow, case_id=case_id, business_date=LEGAL_DAY, now=NOW)
+        uow.commit()
+    decline_offers(app, case_id=case_id, now=NOW, note="the borrower refused every plan")
     code, out = run_as_written(f"dunwell legal propose {case_id} --by clerk --note "
                                "unreachable --db ...", {}, db)
     assert code == 0, out
