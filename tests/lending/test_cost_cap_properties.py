@@ -1,10 +1,10 @@
 """No loan ever costs more than its cap, all in (Hypothesis).
 
-Across the built-in products and random products that pass registration (method, day
-count, rate, cap, origination and late fee, penalty rate, grace days), random
-principals and terms, and random payment paths — on time, late, partly, a partial
-prepayment, an early full repayment, paying everything ahead, stopping and paying
-only when pursued — the loan is booked as the book books it (the origination fee
+Across the built-in products and random products that pass registration (method, EMI
+calculation, day count, rate, cap, origination and late fee, penalty rate, grace
+days), random principals and terms, and random payment paths — on time, late,
+partly, a partial prepayment, an early full repayment, paying everything ahead,
+stopping and paying only when pursued — the loan is booked as the book books it (the origination fee
 cut to what the cap leaves, ``lending.cost.origination_fee``) and closed day by day
 by the row reference (``cob.rules.cob_loan_day``) until it is repaid. Then:
 
@@ -42,7 +42,7 @@ from dunwell.lending.model import LoanStatus, Product
 from dunwell.lending.payments import pay
 from dunwell.lending.prepayment import PrepaymentMode, payoff, payoff_quote, prepay
 from dunwell.lending.products import builtin_products, load_product
-from dunwell.lending.schedules import build_schedule
+from dunwell.lending.schedules import product_schedule
 
 PATHS = ("on_time", "late", "partial", "prepay", "payoff", "ahead", "stop")
 #: How long after maturity a loan that stopped paying is pursued before it pays.
@@ -58,6 +58,8 @@ def random_products(draw: st.DrawFn) -> Product:
     cap_pct = draw(st.sampled_from([12, 15, 24, 36]))
     rate_pct = draw(st.integers(min_value=0, max_value=cap_pct))
     low = draw(st.integers(min_value=1, max_value=12))
+    emi = "progressive" if method == "equal_installment" and draw(st.booleans()) else (
+        "flat_rate_factor")
     text = f"""
 code = "random"
 name = "random"
@@ -70,6 +72,7 @@ cost_cap_annual = "{cap_pct / 100}"
 grace_days = {draw(st.integers(min_value=0, max_value=5))}
 term_months_min = {low}
 term_months_max = {low + draw(st.integers(min_value=0, max_value=6))}
+emi_calculation = "{emi}"
 
 [fees]
 origination = "{draw(st.sampled_from(["0", "5.00", "50.00", "85.03", "500.00"]))}"
@@ -103,10 +106,8 @@ paths = st.builds(Path, kind=st.sampled_from(PATHS),
 
 def book(product: Product, principal_minor: int, periods: int, start: dt.date) -> LoanState:
     """As ``app.book.disburse`` books a loan: the fee cut to what the cap leaves."""
-    schedule = build_schedule(
-        principal_minor=principal_minor, currency="CNY", annual_rate=product.annual_rate,
-        periods=periods, method=product.method, start=start, day_count=product.day_count,
-        rounding=product.rounding)
+    schedule = product_schedule(product, principal_minor=principal_minor, periods=periods,
+                                start=start)
     fee = origination_fee(schedule, start_day=to_day(start),
                           product_fee_minor=product.fees.origination_minor,
                           cap_ppm=rate_ppm(product.cost_cap_annual))
