@@ -14,7 +14,7 @@ from contact_book import NOW, at, contact_book
 
 from dunwell.api.app import create_app
 from dunwell.app.bootstrap import Dunwell
-from dunwell.app.contacts import judge_contact, receive_message
+from dunwell.app.contacts import judge_contact, record_inbound_message
 from dunwell.app.outbox import set_channel_address
 from dunwell.compliance.model import Channel, Decision, Flag
 from dunwell.compliance.replies import asks_to_stop
@@ -86,7 +86,8 @@ def test_an_unknown_sender_is_named(client: TestClient) -> None:
 
 def test_stop_reply_in_the_us_pack_is_a_medium_opt_out(app: Dunwell) -> None:
     contact_book(app)
-    got = receive_message(app, channel="sms", text="STOP", at=at(12), now=NOW, borrower_id=28)
+    got = record_inbound_message(app, channel="sms", text="STOP", at=at(12), now=NOW,
+                                 borrower_id=28)
     assert got.opted_out and got.flag_changed
     with app.uow() as uow:
         profile = BorrowerRepository(uow.conn).get(28)

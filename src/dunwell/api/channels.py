@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDateTime, StrictIn
-from dunwell.app.contacts import receive_message
+from dunwell.app.contacts import record_inbound_message
 from dunwell.app.outbox import record_delivery
 from dunwell.core.limits import check_date, latest_record_date
 
@@ -98,7 +98,7 @@ async def post_inbound(body: InboundIn, svc: ServicesDep,
     check_date(at, field="at", latest=latest_record_date(now.date()))
 
     def command() -> InboundOut:
-        got = receive_message(svc.dunwell, channel=body.channel, text=body.text, at=at,
+        got = record_inbound_message(svc.dunwell, channel=body.channel, text=body.text, at=at,
                               now=now, borrower_id=body.borrower_id, sender=body.sender)
         return InboundOut(borrower_id=got.borrower_id, outcome=got.outcome.value,
                           opted_out=got.opted_out, changed=not got.replayed)

@@ -256,7 +256,7 @@ class InboundResult:
     replayed: bool
 
 
-def receive_message(app: Dunwell, *, channel: str, text: str, at: dt.datetime,
+def record_inbound_message(app: Dunwell, *, channel: str, text: str, at: dt.datetime,
                     now: dt.datetime, borrower_id: int | None = None,
                     sender: str | None = None) -> InboundResult:
     """A message from the borrower (``borrower_id``, or the ``sender`` address stored
