@@ -33,7 +33,7 @@ RECEIVABLES = (Account.PRINCIPAL_RECEIVABLE, Account.INTEREST_RECEIVABLE,
 
 def overdue_loan(app: Dunwell) -> int:
     with app.uow() as uow:
-        open_book(uow, business_date=START, partitions=3, currency="CNY")
+        open_book(uow, business_date=START, partitions=1, currency="CNY")
         for text in builtin_product_texts():
             register_product(uow, text)
         (loan,) = disburse(uow, [LoanRequest(7, "merchant_annuity_12m", 1_200_000, 12)])

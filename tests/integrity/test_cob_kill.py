@@ -2,7 +2,7 @@
 
 A book of 300 loans on the four built-in products, disbursed on 2025-01-15 and closed
 through 2025-02-20 with a seeded mix of payments (short, exact, over, early full
-repayment), is built twice. One copy is closed through 2025-03-31 without
+repayment), is built twice. One copy is closed through 2025-03-20 without
 interruption. The other is closed by a child process that is SIGKILLed at seeded
 random moments and started again, until one run finishes; after every kill the book
 must still verify. Then every table — book, loans, instalments, journal entries and
@@ -47,9 +47,9 @@ from dunwell.store import tables as t
 
 START = dt.date(2025, 1, 15)
 PAID_THROUGH = dt.date(2025, 2, 20)
-UNTIL = dt.date(2025, 3, 31)
+UNTIL = dt.date(2025, 3, 20)
 LOANS = 300
-PARTITIONS = 8
+PARTITIONS = 4
 KILLS = 100 if STRESS else 4
 CLI_KILLS = 10
 #: A run that is never killed must finish within this many seconds.
