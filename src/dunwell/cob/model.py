@@ -7,16 +7,17 @@ from decimal import Decimal
 from enum import IntEnum
 
 from dunwell.core.errors import InvalidInput
-from dunwell.lending.cost import CAP_DENOMINATOR, CAP_YEAR_DAYS, PPM, rate_ppm
+from dunwell.core.limits import CHARGE_RATE_MAX, PPM
+from dunwell.lending.cost import CAP_DENOMINATOR, CAP_YEAR_DAYS, rate_ppm
 from dunwell.lending.model import Product
 
 __all__ = ["CAP_DENOMINATOR", "CAP_YEAR_DAYS", "MAX_ANNUAL_RATE", "PPM", "CobEvent",
            "CobParams", "EventKind", "rate_to_ppm"]
 
 #: Limits that keep every product of COB's integer arithmetic inside int64:
-#: with loans capped at ``MAX_LOAN_PRINCIPAL_MINOR``, principal x days x rate-in-ppm
-#: stays below 2**63 for ten years of days.
-MAX_ANNUAL_RATE = Decimal(1)
+#: with loans capped at ``LOAN_PRINCIPAL_MINOR_MAX``, principal x days x rate-in-ppm
+#: stays below 2**63 for ``LOAN_LIFE_DAYS_MAX`` days (``dunwell.core.limits``).
+MAX_ANNUAL_RATE = CHARGE_RATE_MAX
 
 
 def rate_to_ppm(rate: Decimal, *, field: str) -> int:

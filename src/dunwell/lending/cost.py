@@ -36,13 +36,13 @@ from typing import Final
 
 from dunwell.core.dates import DayCount, to_day
 from dunwell.core.errors import InvalidInput
+from dunwell.core.limits import PPM
 from dunwell.ledger.model import Account, Line
 from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Schedule
 
 #: The cap is an annual rate applied per calendar day.
 CAP_YEAR_DAYS: Final = 365
-PPM: Final = 1_000_000
 #: The allowance's divisor: a cap in ppm applied per day of a 365-day year.
 CAP_DENOMINATOR: Final = CAP_YEAR_DAYS * PPM
 #: The shortest month a schedule's period can be (a 30/360 month may last 28 days).

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.limits import LOAN_PRINCIPAL_MINOR_MAX
 from dunwell.lending.model import Bucket, LoanStatus, Product, Schedule
 
 #: The largest loan the book takes (10,000,000.00 in a two-decimal currency); keeps
-#: COB's integer arithmetic (principal x days x rate) far inside int64.
-MAX_LOAN_PRINCIPAL_MINOR = 10**9
+#: COB's integer arithmetic (principal x days x rate) far inside int64. One definition,
+#: in the limits module.
+MAX_LOAN_PRINCIPAL_MINOR = LOAN_PRINCIPAL_MINOR_MAX
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Final
 
 from dunwell.core.dates import DayCount, add_months
 from dunwell.core.errors import InvalidInput
+from dunwell.core.limits import AMOUNT_MINOR_MAX, ANNUAL_RATE_MAX, PERIODS_MAX
 from dunwell.core.money import Rounding, exponent_of, parse_decimal, round_to_int
 
 #: High-precision context for schedule arithmetic; rounding to minor units is explicit.
@@ -25,10 +26,8 @@ SCHEDULE_CONTEXT: Final = decimal.Context(
 )
 
 PERIODS_MIN: Final = 1
-PERIODS_MAX: Final = 600
-ANNUAL_RATE_MAX: Final = Decimal(10)
-#: 10**15 minor units (10 trillion CNY): far above any loan, far below precision limits.
-PRINCIPAL_MINOR_MAX: Final = 10**15
+#: The bounds come from the one limits module (ADR 0002).
+PRINCIPAL_MINOR_MAX: Final = AMOUNT_MINOR_MAX
 MONTHS_PER_YEAR: Final = 12
 
 
