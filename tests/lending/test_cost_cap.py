@@ -72,6 +72,7 @@ def test_the_fee_is_cut_to_what_the_cap_leaves_after_interest() -> None:
     fee = origination_fee(schedule, start_day=to_day(start), product_fee_minor=5_000,
                           cap_ppm=CAP_24)
     assert (fee.allowance_minor, fee.interest_minor, fee.fee_minor) == (6_926, 4_502, 2_424)
+    assert (fee.room_minor, fee.reduced_by_minor) == (2_424, 2_576)
     whole = origination_fee(schedule, start_day=to_day(start), product_fee_minor=2_000,
                             cap_ppm=CAP_24)
     assert whole.fee_minor == 2_000  # a fee within the room is charged whole

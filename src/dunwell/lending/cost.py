@@ -31,7 +31,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Final
 
 from dunwell.core.dates import DayCount, to_day
@@ -85,11 +85,6 @@ def annual_cost_ppm(charges_minor: int, exposure_minor_days: int) -> int | None:
     if exposure_minor_days <= 0:
         return None
     return -(-charges_minor * CAP_YEAR_DAYS * PPM // exposure_minor_days)
-
-
-def as_rate(cost_ppm: int) -> Decimal:
-    """Parts per million as a fraction (``240000`` -> ``0.24``)."""
-    return Decimal(cost_ppm).scaleb(-6).normalize()
 
 
 # --- the loan's figures -------------------------------------------------------------
@@ -149,12 +144,17 @@ class FeeDecision:
     leaves less room (``reduced_by_minor``)."""
 
     fee_minor: int
+    product_fee_minor: int
     allowance_minor: int
     interest_minor: int
 
     @property
     def room_minor(self) -> int:
         return self.allowance_minor - self.interest_minor
+
+    @property
+    def reduced_by_minor(self) -> int:
+        return self.product_fee_minor - self.fee_minor
 
 
 def origination_fee(schedule: Schedule, *, start_day: int, product_fee_minor: int,
@@ -175,7 +175,8 @@ def origination_fee(schedule: Schedule, *, start_day: int, product_fee_minor: in
             f"cost cap of {which} allows on this schedule; lend at a lower rate or for a "
             "longer term", code="loan_cost_must_fit_cap", interest_minor=interest,
             allowance_minor=allowance)
-    return FeeDecision(min(product_fee_minor, allowance - interest), allowance, interest)
+    return FeeDecision(min(product_fee_minor, allowance - interest), product_fee_minor,
+                       allowance, interest)
 
 
 # --- registration: the product's terms leave room for its fee -------------------------
@@ -302,8 +303,3 @@ def parse_caps(text: str) -> dict[str, JurisdictionCap]:
         caps[code] = JurisdictionCap(code, str(row.get("name", code)), cap,
                                      str(row.get("basis", "")), str(row.get("source", "")))
     return caps
-
-
-def cost_ppm_ceiling(cost_ppm: int) -> Decimal:
-    """A ppm figure as a percentage with two decimals, rounded up (for reports)."""
-    return (Decimal(cost_ppm) / 10_000).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
