@@ -16,8 +16,9 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from conftest import FIRST_DUE, days, open_demo_book
 from dunwell.app.bootstrap import Dunwell
+from dunwell.app.cob_runner import close_until
+from dunwell.app.collect import collect_day
 from dunwell.app.negotiation import accept_offer, assess_hardship, decline_offers
 from dunwell.app.offer_step import offers_for_case
 from dunwell.core.errors import DomainError
@@ -27,6 +28,7 @@ from dunwell.negotiation.outcome import PlanEnd, offer_ending
 from dunwell.negotiation.policy import builtin_policy, parse_policy
 from dunwell.store import collection_tables as c
 
+FIRST_DUE = dt.date(2025, 2, 15)  # the demo loan's first due date (conftest.py)
 OFFER_DAY = FIRST_DUE + dt.timedelta(days=45)
 CASE = f"case-1-{FIRST_DUE + dt.timedelta(days=1):%Y%m%d}"
 SCHEDULE = [103_000, 102_000, 101_000]
@@ -34,6 +36,12 @@ SCHEDULE = [103_000, 102_000, 101_000]
 
 def at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(1, 0), tzinfo=dt.UTC)
+
+
+def run(app: Dunwell, day: dt.date) -> None:
+    """COB of the day before, then the day's collection run."""
+    close_until(app.engine, day - dt.timedelta(days=1))
+    collect_day(app, day, now=at(day))
 
 
 # --- the book's estimate, as worked examples -------------------------------------------
@@ -83,9 +91,8 @@ def test_how_an_offer_ended(status: OfferStatus, plan: PlanEnd | None, ending: s
 # --- the collection run at D+45 --------------------------------------------------------
 
 def test_a_case_reaching_d45_gets_affordable_offers_proposed_without_an_assessment(
-        app: Dunwell) -> None:
-    open_demo_book(app)
-    days(app, FIRST_DUE - dt.timedelta(days=1), OFFER_DAY)
+        overdue: Callable[..., list[int]], app: Dunwell) -> None:
+    overdue(until=OFFER_DAY)  # every day's run from the day before the first due date
     with app.engine.connect() as conn:
         step = conn.execute(sa.select(c.case_actions.c.decision).where(
             c.case_actions.c.step_id == "d45_negotiation_offer")).scalar_one()
@@ -109,14 +116,14 @@ def test_a_case_reaching_d45_gets_affordable_offers_proposed_without_an_assessme
     assert len(entry["offer_ids"]) == len(offers) and entry["referral"] is None
 
 
-def test_a_persons_assessment_comes_before_the_books_estimate(app: Dunwell) -> None:
-    open_demo_book(app)
-    days(app, FIRST_DUE - dt.timedelta(days=1), OFFER_DAY - dt.timedelta(days=1))
+def test_a_persons_assessment_comes_before_the_books_estimate(
+        overdue: Callable[..., list[int]], app: Dunwell) -> None:
+    overdue(until=OFFER_DAY - dt.timedelta(days=1))
     assess_hardship(app, case_id=CASE, reason="illness", monthly_income_minor=500_000,
                     essential_expenses_minor=300_000, other_debt_payments_minor=0,
                     evidence=[], vulnerable=False, source="collector",
                     now=at(OFFER_DAY - dt.timedelta(days=1)))
-    days(app, OFFER_DAY, OFFER_DAY)
+    run(app, OFFER_DAY)
     with app.engine.connect() as conn:
         sources = {r[0] for r in conn.execute(sa.text(
             "SELECT a.source FROM offers o JOIN hardship_assessments a "
