@@ -202,3 +202,15 @@ def test_roi_counts_what_the_visited_borrower_paid_within_the_days_after(
     assert total.collected_minor == 30_000
     assert str(row.ratio) == str((Decimal(30_000) / Decimal(planned[1].cost_minor)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def test_an_outcome_dated_in_the_future_is_refused_and_changes_nothing(
+        book: Book, planned: dict[int, VisitRecord]) -> None:
+    lat, lon = address_of(book, 2)
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    with pytest.raises(InvalidInput) as err:
+        record_visit_outcome(book.app, visit_id=planned[2].visit_id, outcome="not_at_home",
+                             at=future, latitude=lat, longitude=lon)
+    assert err.value.code == "date_must_be_within_limits"
+    assert err.value.details["field"] == "at"
+    assert contacts(book, 2) == []

@@ -21,7 +21,7 @@ from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
 from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
 from dunwell.app.letters import letter_pdf, record_letter_event
 from dunwell.channels.letters import loan_arrears
-from dunwell.core.errors import DomainError
+from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.legal.bundle import BundleFile, pack_bundle
 from dunwell.providers.templating import format_day, format_money
 
@@ -190,17 +190,19 @@ def test_legal_events_costs_add_up_and_bad_events_change_nothing(
     with app.uow() as uow:
         record_legal_event(uow, referral_id=rid, event="judgment",
                            on=DAY + dt.timedelta(days=40), cost_minor=12_000,
-                           recorded_by="Zhao Min", now=NOW, note="judgment for the lender")
+                           recorded_by="Zhao Min", now=NOW + dt.timedelta(days=40),
+                           note="judgment for the lender")
         # the same event again is acknowledged, not recorded twice
         record_legal_event(uow, referral_id=rid, event="judgment",
                            on=DAY + dt.timedelta(days=40), cost_minor=12_000,
-                           recorded_by="Zhao Min", now=NOW, note="judgment for the lender")
+                           recorded_by="Zhao Min", now=NOW + dt.timedelta(days=40),
+                           note="judgment for the lender")
         view = legal_case(uow, referral_id=rid)
         uow.commit()
     # the filing's key reused for another event is refused, not taken as a repeat
     with pytest.raises(DomainError) as err, app.uow() as uow:
         record_legal_event(uow, referral_id=rid, event="closed", on=DAY + dt.timedelta(days=50),
-                           cost_minor=0, recorded_by="Zhao Min", now=NOW,
+                           cost_minor=0, recorded_by="Zhao Min", now=NOW + dt.timedelta(days=50),
                            idempotency_key=_key_of(app, rid))
     assert err.value.code == "legal_event_key_must_match_its_event"
     assert [s.event.event.value for s in view.events] == ["filed", "judgment"]
@@ -214,3 +216,15 @@ def _key_of(app: Dunwell, referral_id: int) -> str:
         return str(conn.exec_driver_sql(
             "SELECT idempotency_key FROM legal_events WHERE referral_id = "
             f"{int(referral_id)} ORDER BY event_id").first()[0])
+
+
+def test_a_legal_event_dated_in_the_future_is_refused(app: Dunwell, overdue_book: Book) -> None:
+    overdue_book(DAY)
+    reach_out(app, 1, DAY)
+    rid = approved(app, 1)
+    later = NOW.date() + dt.timedelta(days=400)
+    with app.uow() as uow, pytest.raises(InvalidInput) as err:
+        record_legal_event(uow, referral_id=rid, event="filed", on=later, cost_minor=0,
+                           recorded_by="Zhao Min", now=NOW)
+    assert err.value.code == "date_must_be_within_limits"
+    assert err.value.details["field"] == "on"

@@ -33,6 +33,7 @@ from dunwell.app.training import import_certificate
 from dunwell.app.training_gate import require_visit_qualified, visit_refusals
 from dunwell.compliance.model import Channel, zone_of
 from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.limits import check_date, latest_record_date
 from dunwell.field.model import (
     Address,
     Agent,
@@ -220,6 +221,10 @@ def record_visit_outcome(app: Dunwell, *, visit_id: int, outcome: str, at: dt.da
     if at.tzinfo is None:
         raise InvalidInput("the outcome time must carry an offset, like +08:00",
                            code="timestamp_must_carry_offset")
+    with app.uow() as uow:
+        book = uow.book.get()
+    check_date(at.astimezone(dt.UTC).date(), field="at", latest=latest_record_date(
+        dt.datetime.now(dt.UTC).date(), *([book.business_date] if book else [])))
     place = GeoPoint(latitude, longitude)
     if letter_no is not None and not result.met_borrower:
         raise InvalidInput(f"letter {letter_no} can be delivered only into the borrower's hands; "

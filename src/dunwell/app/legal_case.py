@@ -15,6 +15,7 @@ from dunwell.app.uow import UnitOfWork
 from dunwell.channels.letters import LetterRecord
 from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.limits import check_date, latest_record_date
 from dunwell.legal.demand import KIND as DEMAND_KIND
 from dunwell.legal.errors import ReferralStateRejected
 from dunwell.legal.model import LegalCase, LegalEvent, LegalState, Referral, ReferralStatus
@@ -70,6 +71,9 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
                            code="legal_cost_must_be_minor_units")
     ref = repo.get(referral_id)
     require_approved(ref)
+    book = uow.book.get()
+    check_date(on, field="on", latest=latest_record_date(
+        now.date(), *([book.business_date] if book else [])))
     item = LegalEvent(state, on, cost_minor, court.strip()[:NOTE_MAX],
                       reference.strip()[:REFERENCE_MAX], note.strip()[:NOTE_MAX])
     key = idempotency_key or _event_key(referral_id, item)
