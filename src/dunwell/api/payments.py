@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dunwell.api.deps import IdPath, ServicesDep
 from dunwell.api.routes import ERRORS, REPLAYED_HEADER
-from dunwell.api.schemas import Amount
+from dunwell.api.schemas import ERROR_RESPONSES, Amount
 from dunwell.app.commands import run_command
 from dunwell.app.payments import Receipt, ReceiptStatus, receive_payment, reverse_payment
 from dunwell.core.errors import DomainError, InvalidInput
@@ -26,7 +26,7 @@ from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
 from dunwell.store.repositories import PaymentRecord
 
-router = APIRouter(prefix="/v1", tags=["payments"])
+router = APIRouter(prefix="/v1", tags=["payments"], responses=ERROR_RESPONSES)
 PAYMENT_ERRORS = {**ERRORS, 503: ERRORS[409]}
 
 KeyHeader = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128,
