@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from dunwell.cli import book, collect
@@ -78,8 +81,29 @@ app.command("cost-cap")(cost_cap)
 # --- End of command registrations -------------------------------------------------
 
 
+#: Exit code of a failure nobody expected (sysexits' EX_SOFTWARE): a bug to report.
+EXIT_INTERNAL = 70
+
+
 def main() -> None:
-    app()
+    """The console script: every command, and a last line of defence for failures no
+    command expected — one line on stderr (the traceback with DUNWELL_DEBUG=1), exit 70."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted; nothing half-done is kept (each command is one "
+                   "transaction) [interrupted]", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last resort: say it in one line, then exit
+        if os.environ.get("DUNWELL_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        typer.echo(f"error: unexpected {type(exc).__name__}: {first}; this is a bug — run "
+                   "again with DUNWELL_DEBUG=1 for the traceback and report it "
+                   "[internal_error]", err=True)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":
