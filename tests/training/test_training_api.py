@@ -101,3 +101,12 @@ def test_imports_complaints_reviews_and_records(client: TestClient) -> None:
     sample = client.get("/v1/training/reviews/sample", params={"from": "2026-03-01",
                                                                "to": "2026-03-31"})
     assert sample.status_code == 200 and sample.json()["sample"] == []
+
+
+def test_training_dates_are_iso_text_and_ids_are_bounded(client: TestClient) -> None:
+    for body in ({"course_id": "SAF-101", "on": 0}, {"course_id": "SAF-101", "on": "03/02/26"}):
+        r = client.post("/v1/training/staff/fa-1/enrolments", json=body)
+        assert r.status_code == 422 and r.json()["field"] == "on", r.text
+    assert client.get("/v1/training/status", params={"on": "0"}).status_code == 422
+    r = client.get(f"/v1/training/staff/{'x' * 65}/records")
+    assert r.status_code == 422

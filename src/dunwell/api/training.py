@@ -7,24 +7,26 @@ Errors use the API's shape ``{"error", "message"}``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
 
 from dunwell.api.deps import ServicesDep, utc_now
+from dunwell.api.schemas import ERROR_RESPONSES, IsoDate, IsoDateTime, StrictIn
 from dunwell.app import training as svc
 from dunwell.app import training_report as report
 from dunwell.training.curriculum import builtin_curriculum
 from dunwell.training.model import Certificate
 
-router = APIRouter(prefix="/v1/training", tags=["training"])
+router = APIRouter(prefix="/v1/training", tags=["training"], responses=ERROR_RESPONSES)
+StaffPath = Annotated[str, Path(min_length=1, max_length=64, description="A staff id.")]
+CoursePath = Annotated[str, Path(min_length=1, max_length=32, description="A course id.")]
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"description": "error"}
                                            for code in (400, 404, 409, 422)}
 
 
-class StaffIn(BaseModel):
+class StaffIn(StrictIn):
     staff_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(description="collector, field_agent, team_lead, manager, risk_analyst, "
@@ -32,66 +34,66 @@ class StaffIn(BaseModel):
     lead_id: str | None = Field(default=None, max_length=64)
 
 
-class EnrolIn(BaseModel):
+class EnrolIn(StrictIn):
     course_id: str = Field(max_length=32)
-    on: dt.date
+    on: IsoDate
     refresher: bool = False
 
 
-class ModuleIn(BaseModel):
+class ModuleIn(StrictIn):
     module_id: str = Field(max_length=32)
 
 
-class AttemptIn(BaseModel):
+class AttemptIn(StrictIn):
     answers: dict[str, str] = Field(description="Question id -> choice key.")
-    started_at: dt.datetime
-    submitted_at: dt.datetime
+    started_at: IsoDateTime
+    submitted_at: IsoDateTime
 
 
-class CertifyIn(BaseModel):
+class CertifyIn(StrictIn):
     signer_id: str = Field(max_length=64)
-    issued_on: dt.date
+    issued_on: IsoDate
 
 
-class SuspendIn(BaseModel):
+class SuspendIn(StrictIn):
     by: str = Field(max_length=64)
     reason: str = Field(min_length=1, max_length=2000)
-    on: dt.date
+    on: IsoDate
     subjects: list[str] = Field(default_factory=list)
     complaint_ref: str | None = Field(default=None, max_length=64)
 
 
-class ReinstateIn(BaseModel):
+class ReinstateIn(StrictIn):
     by: str = Field(max_length=64)
     note: str = Field(min_length=1, max_length=2000)
-    on: dt.date
+    on: IsoDate
 
 
-class ImportIn(BaseModel):
+class ImportIn(StrictIn):
     subject: str = Field(max_length=32)
     signer_id: str = Field(max_length=64)
     score_pct: int = Field(ge=0, le=100)
     evidence: str = Field(min_length=1, max_length=2000)
-    issued_on: dt.date
-    expires_on: dt.date | None = None
+    issued_on: IsoDate
+    expires_on: IsoDate | None = None
 
 
-class ComplaintIn(BaseModel):
+class ComplaintIn(StrictIn):
     reference: str = Field(min_length=1, max_length=64)
-    received_on: dt.date
+    received_on: IsoDate
     upheld: bool
     note: str = Field(default="", max_length=2000)
     by: str = Field(max_length=64)
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(StrictIn):
     staff_id: str = Field(max_length=64)
     kind: str = Field(description="call or visit.")
     reference: str = Field(max_length=64)
     reviewer: str = Field(max_length=64)
     passed: list[str] = Field(default_factory=list)
     failed: list[str] = Field(default_factory=list)
-    on: dt.date
+    on: IsoDate
     note: str = Field(default="", max_length=2000)
 
 
@@ -142,7 +144,7 @@ async def get_staff(svc_: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/staff/{staff_id}/records", responses=ERRORS)
-async def get_records(staff_id: str, svc_: ServicesDep) -> dict[str, Any]:
+async def get_records(staff_id: StaffPath, svc_: ServicesDep) -> dict[str, Any]:
     """A person's enrolments, attempts and certificates."""
 
     def command() -> dict[str, Any]:
@@ -164,7 +166,7 @@ async def get_records(staff_id: str, svc_: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/staff/{staff_id}/imports", responses=ERRORS, status_code=201)
-async def post_import(staff_id: str, body: ImportIn, svc_: ServicesDep) -> dict[str, Any]:
+async def post_import(staff_id: StaffPath, body: ImportIn, svc_: ServicesDep) -> dict[str, Any]:
     """A certificate from an outside course's passed assessment, with its evidence."""
 
     def command() -> dict[str, Any]:
@@ -177,7 +179,7 @@ async def post_import(staff_id: str, body: ImportIn, svc_: ServicesDep) -> dict[
 
 
 @router.post("/staff/{staff_id}/complaints", responses=ERRORS, status_code=201)
-async def post_complaint(staff_id: str, body: ComplaintIn,
+async def post_complaint(staff_id: StaffPath, body: ComplaintIn,
                          svc_: ServicesDep) -> dict[str, Any]:
     """A complaint about the person's conduct, upheld or not (idempotent on its
     reference)."""
@@ -206,8 +208,8 @@ async def post_review(body: ReviewIn, svc_: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/reviews/sample", responses=ERRORS)
-async def get_review_sample(svc_: ServicesDep, date_from: Annotated[dt.date, Query(alias="from")],
-                            date_to: Annotated[dt.date, Query(alias="to")],
+async def get_review_sample(svc_: ServicesDep, date_from: Annotated[IsoDate, Query(alias="from")],
+                            date_to: Annotated[IsoDate, Query(alias="to")],
                             per_staff: Annotated[int, Query(ge=1, le=100)] = 2,
                             seed: int = 1) -> dict[str, Any]:
     """Unreviewed calls and visits drawn per person for the reviewers."""
@@ -220,7 +222,7 @@ async def get_review_sample(svc_: ServicesDep, date_from: Annotated[dt.date, Que
 
 
 @router.post("/staff/{staff_id}/enrolments", responses=ERRORS, status_code=201)
-async def post_enrol(staff_id: str, body: EnrolIn, svc_: ServicesDep) -> dict[str, Any]:
+async def post_enrol(staff_id: StaffPath, body: EnrolIn, svc_: ServicesDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
         e = svc.enrol(svc_.dunwell, staff_id=staff_id, course_id=body.course_id, on=body.on,
                       refresher=body.refresher, now=utc_now())
@@ -231,7 +233,7 @@ async def post_enrol(staff_id: str, body: EnrolIn, svc_: ServicesDep) -> dict[st
 
 
 @router.post("/staff/{staff_id}/courses/{course_id}/modules", responses=ERRORS)
-async def post_module(staff_id: str, course_id: str, body: ModuleIn,
+async def post_module(staff_id: StaffPath, course_id: CoursePath, body: ModuleIn,
                       svc_: ServicesDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
         e = svc.complete_module(svc_.dunwell, staff_id=staff_id, course_id=course_id,
@@ -244,7 +246,7 @@ async def post_module(staff_id: str, course_id: str, body: ModuleIn,
 
 @router.post("/staff/{staff_id}/courses/{course_id}/attempts", responses=ERRORS,
              status_code=201)
-async def post_attempt(staff_id: str, course_id: str, body: AttemptIn,
+async def post_attempt(staff_id: StaffPath, course_id: CoursePath, body: AttemptIn,
                        svc_: ServicesDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
         a = svc.submit_attempt(svc_.dunwell, staff_id=staff_id, course_id=course_id,
@@ -260,7 +262,7 @@ async def post_attempt(staff_id: str, course_id: str, body: AttemptIn,
 
 @router.post("/staff/{staff_id}/courses/{course_id}/certificate", responses=ERRORS,
              status_code=201)
-async def post_certify(staff_id: str, course_id: str, body: CertifyIn,
+async def post_certify(staff_id: StaffPath, course_id: CoursePath, body: CertifyIn,
                        svc_: ServicesDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
         return cert_out(svc.certify(svc_.dunwell, staff_id=staff_id, course_id=course_id,
@@ -271,7 +273,7 @@ async def post_certify(staff_id: str, course_id: str, body: CertifyIn,
 
 
 @router.post("/staff/{staff_id}/suspensions", responses=ERRORS, status_code=201)
-async def post_suspend(staff_id: str, body: SuspendIn, svc_: ServicesDep) -> dict[str, Any]:
+async def post_suspend(staff_id: StaffPath, body: SuspendIn, svc_: ServicesDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
         sid = svc.suspend(svc_.dunwell, staff_id=staff_id, by=body.by, reason=body.reason,
                           on=body.on, subjects=body.subjects, complaint_ref=body.complaint_ref,
@@ -282,7 +284,7 @@ async def post_suspend(staff_id: str, body: SuspendIn, svc_: ServicesDep) -> dic
 
 
 @router.post("/staff/{staff_id}/reinstatement", responses=ERRORS)
-async def post_reinstate(staff_id: str, body: ReinstateIn,
+async def post_reinstate(staff_id: StaffPath, body: ReinstateIn,
                          svc_: ServicesDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
         return {"reinstated": svc.reinstate(svc_.dunwell, staff_id=staff_id, by=body.by,
@@ -292,7 +294,7 @@ async def post_reinstate(staff_id: str, body: ReinstateIn,
 
 
 @router.get("/status", responses=ERRORS)
-async def get_status(svc_: ServicesDep, on: dt.date,
+async def get_status(svc_: ServicesDep, on: Annotated[IsoDate, Query()],
                      staff_id: str | None = None) -> dict[str, Any]:
     """Staff × subject on a date, and why each action would be refused."""
 
@@ -311,7 +313,7 @@ async def get_status(svc_: ServicesDep, on: dt.date,
 
 
 @router.get("/warnings", responses=ERRORS)
-async def get_warnings(svc_: ServicesDep, on: dt.date,
+async def get_warnings(svc_: ServicesDep, on: Annotated[IsoDate, Query()],
                        days: int = Query(30, ge=0, le=365)) -> dict[str, Any]:
     """Certificates expiring within ``days`` (read only: nothing is recorded)."""
 
@@ -326,8 +328,8 @@ async def get_warnings(svc_: ServicesDep, on: dt.date,
 
 
 @router.get("/quality", responses=ERRORS)
-async def get_quality(svc_: ServicesDep, date_from: Annotated[dt.date, Query(alias="from")],
-                      date_to: Annotated[dt.date, Query(alias="to")]) -> dict[str, Any]:
+async def get_quality(svc_: ServicesDep, date_from: Annotated[IsoDate, Query(alias="from")],
+                      date_to: Annotated[IsoDate, Query(alias="to")]) -> dict[str, Any]:
     """Per staff member: review score, upheld complaints, guard denials, contacts and
     whether a refresher is recommended."""
 
