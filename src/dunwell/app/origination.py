@@ -259,7 +259,7 @@ def register_merchant(uow: UnitOfWork, *, applicant: Applicant,
     today = uow.book.require().business_date
     applicant_id, months = _merchant_records(OriginationRepository(uow.conn), applicant,
                                              transactions, today)
-    return applicant_id, merchant_features(months)
+    return applicant_id, merchant_features(months, through=today)
 
 
 @dataclass(frozen=True)
