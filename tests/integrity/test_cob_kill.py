@@ -104,14 +104,21 @@ def partitions_closed(app: Dunwell) -> int:
 
 def kill_and_resume(victim: Dunwell, url: str, *, kills: int, seed: int,
                     run_seconds: float, cli: bool = False) -> int:
-    """Start the close, SIGKILL it at a random moment, ``kills`` times, then let one
-    run finish. Returns how many kills landed before the close was done."""
+    """Start the close and SIGKILL it at a random moment, ``kills`` times, then let one
+    run finish. A moment is drawn as a number of partitions still to close (so the
+    kills spread over what is left of the run, each landing while the close works)
+    plus a random fraction of one partition's time. Returns how many kills landed
+    while the close was running."""
     rng = random.Random(seed)
+    total = PARTITIONS * ((UNTIL - START).days + 1)
+    partition_seconds = run_seconds / total
     landed = 0
     ctx = multiprocessing.get_context("fork")
     for k in range(kills + 1):
-        victim.engine.dispose()  # nothing of the parent's pool crosses the fork
         last = k == kills
+        done = partitions_closed(victim)
+        target = done + rng.randint(0, max(1, (total - done) // (kills - k + 1)))
+        victim.engine.dispose()  # nothing of the parent's pool crosses the fork
         if cli:
             env = {**os.environ, "DUNWELL_DB_URL": url, "DUNWELL_PARTITIONS": str(PARTITIONS),
                    "DUNWELL_LOG_LEVEL": "WARNING"}
@@ -128,14 +135,16 @@ def kill_and_resume(victim: Dunwell, url: str, *, kills: int, seed: int,
 
             def alive(c: multiprocessing.process.BaseProcess = child) -> int | None:
                 return None if c.is_alive() else 0
-        deadline = time.monotonic() + (RUN_SECONDS_MAX if last else rng.uniform(0, run_seconds))
-        while time.monotonic() < deadline and alive() is None:
+        deadline = time.monotonic() + RUN_SECONDS_MAX
+        while (time.monotonic() < deadline and alive() is None
+               and (last or partitions_closed(victim) < target)):
             time.sleep(0.005)
+        if not last:
+            time.sleep(rng.uniform(0, partition_seconds))
         if alive() is None:
-            if last:
-                os.kill(pid, signal.SIGKILL)
-                raise AssertionError(f"the close did not finish within {RUN_SECONDS_MAX} s")
             os.kill(pid, signal.SIGKILL)
+            if last:
+                raise AssertionError(f"the close did not finish within {RUN_SECONDS_MAX} s")
             landed += 1
         if cli:
             proc.wait(timeout=60)
