@@ -290,14 +290,14 @@ def record_inbound_message(app: Dunwell, *, channel: str, text: str, at: dt.date
         changed = False
         if stop and flag is not None:
             changed = people.set_flag(borrower_id, flag, on=True)
-        record_ = log_contact(uow, borrower_id=borrower_id, at=at, channel=chosen.value,
+        logged = log_contact(uow, borrower_id=borrower_id, at=at, channel=chosen.value,
                               outcome=outcome.value, direction=Direction.INBOUND.value, now=now)
         if changed:
             record(uow, at=now, entries=[("opt_out", f"borrower:{borrower_id}", {
                 "channel": chosen.value, "flag": flag.value if flag else None,
                 "ts": at.isoformat(), "text": text[:64]})])
         uow.commit()
-    return InboundResult(borrower_id, outcome, stop, changed, record_.replayed and not changed)
+    return InboundResult(borrower_id, outcome, stop, changed, logged.replayed and not changed)
 
 
 def set_contact_preferences(app: Dunwell, *, borrower_id: int,
