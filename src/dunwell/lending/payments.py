@@ -200,7 +200,17 @@ def apply_suspense(loan: LoanState, product: Product, *, day: int) -> PaymentOut
 
 def reverse(loan: LoanState, product: Product, *, allocation: tuple[AllocationLine, ...],
             suspense_minor: int, day: int) -> LoanState:
-    """Undo a regular payment's allocation (the ledger posts the mirror entry)."""
+    """Undo a regular payment's allocation (the ledger posts the mirror entry).
+
+    A paid-off loan the reversal leaves owing again reopens **on the book's date**: it
+    resumes where COB stands (``day - 1`` closed), so the days it spent closed charge
+    nothing. A charged-off loan is not reopened: its receivables went to the write-off,
+    and a payment bouncing after that is a recovery matter, refused here."""
+    if loan.status is LoanStatus.CHARGED_OFF:
+        raise ReversalRejected(
+            f"loan {loan.loan_id} was charged off after this payment; a bounced payment on a "
+            "written-off loan is a recovery matter, not a reversal — record it against the "
+            "write-off", code="reversal_loan_must_not_be_charged_off")
     if suspense_minor > loan.suspense_minor:
         raise ReversalRejected(
             f"the payment left {suspense_minor} in suspense but only {loan.suspense_minor} "
@@ -223,7 +233,10 @@ def reverse(loan: LoanState, product: Product, *, allocation: tuple[AllocationLi
             raise ReversalRejected(
                 f"instalment {i.n} no longer holds what this payment paid; a later "
                 "restructure used it", code="reversal_must_match_current_allocation")
-    status = LoanStatus.CURRENT if loan.status is LoanStatus.PAID_OFF else loan.status
-    reopened = replace(loan, installments=insts, status=status,
-                       suspense_minor=loan.suspense_minor - suspense_minor)
+    closed = loan.status is LoanStatus.PAID_OFF
+    reopened = replace(loan, installments=insts,
+                       status=LoanStatus.CURRENT if closed else loan.status,
+                       suspense_minor=loan.suspense_minor - suspense_minor,
+                       last_cob_day=max(loan.last_cob_day, day - 1) if closed
+                       else loan.last_cob_day)
     return settle_state(reopened, product, day)[0]  # reopened: owes again, nothing rebated
