@@ -19,7 +19,13 @@ import sqlalchemy as sa
 from dunwell.app.bootstrap import Dunwell
 from dunwell.app.cob_runner import close_until
 from dunwell.app.collect import collect_day
-from dunwell.app.negotiation import accept_offer, assess_hardship, decline_offers
+from dunwell.app.negotiation import (
+    accept_offer,
+    assess_hardship,
+    current_offers,
+    decline_offers,
+    make_offers,
+)
 from dunwell.app.offer_step import offers_for_case
 from dunwell.core.errors import DomainError
 from dunwell.negotiation.book_basis import book_basis
@@ -129,6 +135,22 @@ def test_a_persons_assessment_comes_before_the_books_estimate(
             "SELECT a.source FROM offers o JOIN hardship_assessments a "
             "ON a.assessment_id = o.assessment_id"))}
     assert sources == {"collector"}
+
+
+def test_offers_a_person_made_that_are_still_open_are_kept_not_replaced(
+        overdue: Callable[..., list[int]], app: Dunwell) -> None:
+    overdue()
+    assess_hardship(app, case_id=CASE, reason="job_loss", monthly_income_minor=400_000,
+                    essential_expenses_minor=250_000, other_debt_payments_minor=0,
+                    evidence=[], vulnerable=False, source="field_agent",
+                    now=at(dt.date(2025, 3, 1)))
+    mine = make_offers(app, case_id=CASE, business_date=dt.date(2025, 3, 1))
+    with app.uow() as uow:
+        assert offers_for_case(uow, case_id=CASE, business_date=dt.date(2025, 3, 1),
+                               now=at(dt.date(2025, 3, 1))) is None
+        uow.commit()
+    assert [o.status for o in current_offers(app, case_id=CASE)] == [
+        OfferStatus.OPEN] * len(mine)
 
 
 def test_when_nothing_is_affordable_the_reason_is_recorded_for_the_referral_rules(

@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import replace
 
 from dunwell.app.audit import record
-from dunwell.app.negotiation import OfferBook, offers_in
+from dunwell.app.negotiation import LIVE, OfferBook, offers_in
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.model import ActionKind, CaseStatus, ProposedStep
 from dunwell.compliance.model import Verdict
@@ -53,7 +53,8 @@ def offers_for_case(uow: UnitOfWork, *, case_id: str, business_date: dt.date,
                     now: dt.datetime, why: str = "", policy: Policy | None = None,
                     approvals: ApprovalMatrix | None = None) -> OfferBook | None:
     """Inside the caller's transaction: offers for an active case without a plan, on a
-    person's assessment or else on the book's estimate; audited as ``offers_made``."""
+    person's assessment or else on the book's estimate; audited as ``offers_made``.
+    A case whose offers are still open (or approved) keeps them: None."""
     policy = policy or builtin_policy()
     approvals = approvals or builtin_approvals()
     repo = NegotiationRepository(uow.conn)
@@ -62,6 +63,8 @@ def offers_for_case(uow: UnitOfWork, *, case_id: str, business_date: dt.date,
         return None
     if repo.plans(status=PlanStatus.ACTIVE, case_id=case_id):
         return None
+    if any(business_date <= o.expires_on for o in repo.offers_for_case(case_id, statuses=LIVE)):
+        return None  # offers still open (perhaps approved): the borrower has them already
     basis: BookBasis | None = None
     assessment = repo.latest_assessment(case_id, people_only=True)
     if assessment is None:
