@@ -13,6 +13,7 @@ class DayStep(StrEnum):
     COLLECT = "collect"
     DISPATCH = "dispatch"
     FIELD_PLAN = "field_plan"
+    LATE_DISPATCH = "late_dispatch"
     COB = "cob"
     VERIFY = "verify"
     SCORE = "score"
@@ -25,16 +26,20 @@ class BookClock:
     The collection run plans the day in the morning (07:00 UTC, 15:00 in Shanghai:
     every contact window of the day is still ahead of its planned time or open), the
     outbox sends an hour later, and the field plan is drawn before the day's first
-    visit. ``at(D, step)`` is the "now" a step of D is judged by."""
+    visit. A late dispatch (11:30 UTC, 19:30 in Shanghai, inside the evening's contact
+    hours) sends what the day's work queued after the first: receipts, plan
+    confirmations. ``at(D, step)`` is the "now" a step of D is judged by."""
 
     collect: dt.time = dt.time(7, 0)
     dispatch: dt.time = dt.time(8, 0)
     field_plan: dt.time = dt.time(0, 30)
+    late_dispatch: dt.time = dt.time(11, 30)
     close: dt.time = dt.time(16, 0)
 
     def at(self, business_date: dt.date, step: DayStep) -> dt.datetime:
         when = {DayStep.COLLECT: self.collect, DayStep.DISPATCH: self.dispatch,
-                DayStep.FIELD_PLAN: self.field_plan}.get(step, self.close)
+                DayStep.FIELD_PLAN: self.field_plan,
+                DayStep.LATE_DISPATCH: self.late_dispatch}.get(step, self.close)
         return dt.datetime.combine(business_date, when, tzinfo=dt.UTC)
 
 

@@ -12,6 +12,8 @@ way resumes at the first step not done:
    clock (``app.outbox.dispatch_outbox``);
 3. ``field_plan`` — the visits the guard allowed, assigned to certified agents and
    routed (``app.field_plan.plan_visits``);
+3b. ``late_dispatch`` — the outbox again in the evening, for what the day's work
+   queued after the first dispatch (receipts, plan confirmations after visits);
 4. ``cob`` — close of business for D (``app.cob_runner.close_day``); the book moves to
    D+1;
 5. ``verify`` — the reconciliation (``app.verify.verify_book``); an unsound book stops
@@ -186,7 +188,8 @@ def run_day(app: Dunwell, business_date: dt.date, options: DayOptions,
             if tick is not None:
                 tick(step.value, k + 1)
             continue
-        if closed and step in (DayStep.COLLECT, DayStep.DISPATCH, DayStep.FIELD_PLAN):
+        if closed and step in (DayStep.COLLECT, DayStep.DISPATCH, DayStep.FIELD_PLAN,
+                               DayStep.LATE_DISPATCH):
             status, detail = StepStatus.SKIPPED, {
                 "reason": f"the book had already moved past {business_date}"}
         else:
@@ -236,7 +239,7 @@ def _run_step(app: Dunwell, day: dt.date, step: DayStep,
             "allowed": sum(n for (_, d), n in rep.decisions.items() if d == "allow"),
             "deferred_or_denied": sum(n for (_, d), n in rep.decisions.items()
                                       if d in ("defer", "deny"))}
-    if step is DayStep.DISPATCH:
+    if step in (DayStep.DISPATCH, DayStep.LATE_DISPATCH):
         if not options.dispatch:
             return StepStatus.SKIPPED, {"reason": "dispatch is turned off for this run"}
         return _dispatch(app, now, options.rng)

@@ -61,7 +61,7 @@ def work_visits(app: Dunwell, day: dt.date, rng: random.Random, *,
 def count_day_steps(app: Dunwell, days: int, report: OperationsReport) -> None:
     """What the day loop's dispatch and field plan did over the last ``days`` dates."""
     for record in status(app, days=days):
-        if record.step == "dispatch":
+        if record.step in ("dispatch", "late_dispatch"):
             for outcome, n in record.detail.get("messages", {}).items():
                 report.messages[outcome] += int(n)
         elif record.step == "field_plan" and record.status == "done":

@@ -119,10 +119,11 @@ def _notes(steps: dict[str, StepRecord]) -> str:
         notes.append(f"{d.get('cases_open', 0)} cases, {d.get('allowed', 0)} steps allowed, "
                      f"{d.get('letters_issued', 0)} letters, "
                      f"{d.get('referrals_proposed', 0)} referrals")
-    sent = steps.get("dispatch")
-    if sent is not None and sent.detail.get("messages"):
-        notes.append("messages " + ", ".join(f"{k} {v}" for k, v in
-                                             sorted(sent.detail["messages"].items())))
+    for name in ("dispatch", "late_dispatch"):
+        sent = steps.get(name)
+        if sent is not None and sent.detail.get("messages"):
+            notes.append(f"{name} " + ", ".join(f"{k} {v}" for k, v in
+                                                sorted(sent.detail["messages"].items())))
     plan = steps.get("field_plan")
     if plan is not None and plan.status == "done":
         notes.append(f"{plan.detail.get('planned', 0)}/{plan.detail.get('candidates', 0)} "
