@@ -26,6 +26,7 @@ from dunwell.app.negotiation import (
     plans,
 )
 from dunwell.app.payments import receive_payment
+from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
 from dunwell.negotiation.model import OfferKind, PlanStatus
@@ -208,4 +209,4 @@ def test_an_offer_holds_its_quote_when_accepted_days_later(
     with app.engine.connect() as conn:
         text = conn.execute(sa.select(c.case_timeline.c.text)
                             .where(c.case_timeline.c.kind == "plan_accepted")).scalar_one()
-    assert f"of which {accrued} accrued since the offer" in text
+    assert f"of which {format_minor(accrued, 'CNY')} CNY accrued since the offer" in text

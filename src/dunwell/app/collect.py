@@ -160,7 +160,8 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
             score = scores.get(bid)
             if stored is not None:
                 existing = replace(stored.view, flags=_flags(profile), risk_score=score)
-                existing = _settle_promise(existing, facts_repo, cases, bid, business_date)
+                existing = _settle_promise(existing, facts_repo, cases, bid, business_date,
+                                           info.currency)
             change = open_or_update(existing, str(bid), facts[bid], business_date)
             case = change.case
             if case is not None and existing is None and case.status.is_active:
@@ -239,7 +240,7 @@ def _flags(profile: BorrowerProfile) -> frozenset[str]:
 
 
 def _settle_promise(case: CaseView, facts: LoanFactsRepository, cases: CaseRepository,
-                    bid: int, today: dt.date) -> CaseView:
+                    bid: int, today: dt.date, currency: str) -> CaseView:
     ptp = case.open_promise
     if ptp is None:
         return case
@@ -248,7 +249,7 @@ def _settle_promise(case: CaseView, facts: LoanFactsRepository, cases: CaseRepos
     if judged.status is ptp.status:
         return case
     cases.resolve_promise(case.case_id, judged)
-    change = apply_promise(case, judged, today)
+    change = apply_promise(case, judged, today, currency=currency)
     cases.add_timeline(change.timeline)
     return change.case or case
 

@@ -24,6 +24,7 @@ from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.compliance.model import Flag
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.ids import fingerprint
+from dunwell.core.money import format_minor
 from dunwell.negotiation.approvals import authorise
 from dunwell.negotiation.errors import HardshipRejected, OfferRejected, RestructureRejected
 from dunwell.negotiation.model import (
@@ -399,10 +400,10 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
         cases.add_timeline(moved.timeline)
         cases.note(rec.case_id, today, TimelineKind.PLAN_ACCEPTED,
                    f"plan {plan.plan_id} ({rec.offer.label}): {rec.offer.months} payments"
-                   f" of up to {rec.offer.monthly_payment_minor}, waived "
-                   f"{waiver.total_minor}"
-                   + (f" (of which {held_minor} accrued since the offer, which holds "
-                      "its quote)" if held_minor else ""))
+                   f" of up to {_money(rec.offer.monthly_payment_minor, loan.currency)}, "
+                   f"waived {_money(waiver.total_minor, loan.currency)}"
+                   + (f" (of which {_money(held_minor, loan.currency)} accrued since the "
+                      "offer, which holds its quote)" if held_minor else ""))
         record(uow, at=now, entries=[("plan_accepted", f"case:{rec.case_id}", {
             "plan_id": plan.plan_id, "offer_id": offer_id, "loan_id": loan.loan_id,
             "kind": rec.offer.kind.value, "months": rec.offer.months,
@@ -489,3 +490,8 @@ def plan_view(app: Dunwell, *, plan_id: int) -> PlanView:
                      + i.paid_penalty_minor for i in loan.installments
                      if plan.first_n <= i.n <= plan.last_n)
         return PlanView(plan, offer, loan.currency, paid)
+
+
+def _money(minor: int, currency: str) -> str:
+    """An amount as staff read it on a timeline: major units and the currency."""
+    return f"{format_minor(minor, currency)} {currency}"
