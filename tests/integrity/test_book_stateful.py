@@ -72,15 +72,15 @@ DISBURSE_CODES = {"loan_cost_must_fit_cap"}  # a tiny loan whose rounded interes
 PAY_CODES = {"loan_must_be_open"}
 PAYOFF_CODES = {"loan_must_be_open"}
 PREPAY_CODES = {"loan_must_be_open", "prepayment_amount_must_be_partial",
-                "prepayment_mode_must_suit_method", "prepayment_needs_future_installments"}
+                "prepayment_mode_must_suit_method", "prepayment_needs_future_installments",
+                "prepayment_loan_must_follow_its_original_schedule"}
 REVERSE_CODES = {"reversal_must_target_regular_payment", "reversal_suspense_must_be_available",
                  "reversal_must_match_current_allocation", "reversal_loan_must_not_be_charged_off",
                  "reversal_must_not_follow_cost_cap_rebate"}
 RESTRUCTURE_CODES = {"loan_must_be_open", "offer_needs_outstanding_debt"}
-#: A partial prepayment on a restructured loan is held to its own worked examples
-#: (test_prepayment_after_restructure.py); the machine leaves that path alone until
-#: they pass.
-PREPAY_RESTRUCTURED_LOANS = False
+#: A partial prepayment on a restructured loan is refused (its worked examples are in
+#: test_prepayment_after_restructure.py); the machine tries it all the same.
+PREPAY_RESTRUCTURED_LOANS = True
 WRITE_OFF_CODES = {"loan_must_be_open", "write_off_needs_outstanding_debt"}
 
 

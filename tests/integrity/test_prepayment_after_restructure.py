@@ -33,10 +33,6 @@ from dunwell.negotiation.restructure import current_debt, restructure
 START = dt.date(2025, 1, 15)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "prepay takes the first instalment due after today as the current one; after a "
-    "restructure the old instalments keep later due dates than the plan's, so the "
-    "rebuilt schedule drops the plan's last payment (loans_match_journal fails)"))
 @pytest.mark.parametrize("backend", backends())
 @pytest.mark.parametrize("mode", list(PrepaymentMode))
 def test_a_prepayment_on_a_restructured_loan_leaves_the_book_sound(

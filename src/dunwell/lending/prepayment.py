@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from itertools import pairwise
 
 from dunwell.core.dates import from_day
 from dunwell.core.money import format_minor
@@ -121,6 +122,15 @@ def prepay(loan: LoanState, product: Product, *, amount_minor: int, currency: st
             f"{product.method.value} loans repay principal at maturity; use "
             "lower_installment to cut the interest instead",
             code="prepayment_mode_must_suit_method")
+    dues = [i.due_day for i in loan.installments]
+    if any(a > b for a, b in pairwise(dues)):
+        # a restructure put the plan's payments ahead of the old instalments, which keep
+        # their later dates: re-scheduling the "rest" here would rebuild the old ones
+        raise PaymentRejected(
+            f"loan {loan.loan_id} is repaid under a restructured plan; a partial "
+            "prepayment cannot re-schedule it — pay more under the plan (it settles the "
+            "next plan payments) or repay in full (--kind payoff)",
+            code="prepayment_loan_must_follow_its_original_schedule")
     current = [i for i in loan.installments if i.due_day > day]
     if not current:
         raise PaymentRejected("the loan has no instalment left to prepay; pay what is due",
