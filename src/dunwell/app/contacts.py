@@ -208,7 +208,8 @@ def record_promise(uow: UnitOfWork, *, case_id: str, amount_minor: int, due_date
                                                                             due_date):
         return False
     ptp = make_promise(amount_minor, due_date, today)
-    change = apply_promise(case, ptp, today, currency=uow.book.require().currency)
+    book = uow.book.get()  # a promise taken where no loan book is kept counts minor units
+    change = apply_promise(case, ptp, today, currency=book.currency if book else None)
     assert change.case is not None
     cases.add_promise(case_id, ptp)
     cases.save(change.case, today)
