@@ -2,10 +2,10 @@
 
 A fresh schema is created for the run and dropped at the end. The synthetic
 portfolio (``portfolio.py``) is seeded in bulk: the book is opened and the products
-registered through ``dunwell.app.book``, then loans and instalments go in by
+registered through ``dunwell.app.lending.book``, then loans and instalments go in by
 ``COPY`` (``disburse`` would book every loan new on one day, with nothing overdue,
 and insert row by row). One day is closed as a warm-up, then
-``dunwell.app.cob_runner.close_until`` closes the following days, timed. No
+``dunwell.app.cob.close_until`` closes the following days, timed. No
 payments arrive during the run, so delinquency only grows.
 """
 
@@ -27,11 +27,11 @@ import pyarrow.csv as pacsv
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Connection
 
-import dunwell.app.cob_runner as cob_runner
+import dunwell.app.cob as cob_runner
 import dunwell.store.cob_io as cob_io
-from dunwell.app.book import open_book, register_product
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.cob_runner import close_day, close_until
+from dunwell.app.cob import close_day, close_until
+from dunwell.app.lending.book import open_book, register_product
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.cob.batch import INST_COLUMNS
 from dunwell.core.dates import from_day
 from dunwell.lending.products import builtin_product_texts
@@ -184,7 +184,7 @@ def run(sizes: PgSizes, tick: Tick | None = None) -> dict[str, Any]:
         if tick is not None:
             tick("pg_seed", 1)
 
-        close_day(app.engine, from_day(p.day))  # warm-up day, not timed
+        close_day(app, from_day(p.day))  # warm-up day, not timed
         day_ends: list[float] = []
 
         def on_partition(_date: Any, done: int, total: int) -> None:
@@ -195,7 +195,7 @@ def run(sizes: PgSizes, tick: Tick | None = None) -> dict[str, Any]:
 
         with phase_timers() as phases:
             t0 = time.perf_counter()
-            reports = close_until(app.engine, from_day(p.day + sizes.days), on_partition)
+            reports = close_until(app, from_day(p.day + sizes.days), on_partition)
             elapsed = time.perf_counter() - t0
         per_day = np.diff([t0, *day_ends])
         loan_days = sum(r.loans_closed for r in reports)

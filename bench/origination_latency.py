@@ -52,8 +52,8 @@ QUICK = Sizes(rate=100, seconds=2.0, warmup_seconds=1.0, connections=8)
 
 
 def prepare_book(db_url: str) -> None:
-    from dunwell.app.book import open_book, register_product
-    from dunwell.app.bootstrap import bootstrap
+    from dunwell.app.lending.book import open_book, register_product
+    from dunwell.bootstrap import bootstrap
     from dunwell.lending.products import builtin_product_texts
     from dunwell.settings import Settings
 

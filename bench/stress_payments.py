@@ -121,9 +121,9 @@ def plan(sizes: Sizes) -> list[Job]:
 def prepare_book(db_url: str, loans: int) -> None:
     """Open the book, disburse ``loans`` loans of 500,000.00 (far more than the run
     pays, so no loan closes) and close the first 35 days."""
-    from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-    from dunwell.app.bootstrap import bootstrap
-    from dunwell.app.cob_runner import close_until
+    from dunwell.app.cob import close_until
+    from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+    from dunwell.bootstrap import bootstrap
     from dunwell.lending.products import builtin_product_texts
     from dunwell.settings import Settings
 
@@ -135,7 +135,7 @@ def prepare_book(db_url: str, loans: int) -> None:
         disburse(uow, [LoanRequest(k + 1, "merchant_annuity_12m", 50_000_000, 12)
                        for k in range(loans)])
         uow.commit()
-    close_until(app.engine, START + dt.timedelta(days=34))
+    close_until(app, START + dt.timedelta(days=34))
     app.engine.dispose()
 
 

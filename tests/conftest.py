@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from dunwell.app.bootstrap import Dunwell, bootstrap
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.settings import Settings
 
 PG_ENV = "DUNWELL_TEST_POSTGRES_URL"

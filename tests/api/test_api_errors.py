@@ -99,7 +99,7 @@ def test_an_unsupported_language_is_422_naming_the_parameter(client: TestClient)
 
 
 def test_the_service_is_unavailable_until_the_book_is_open(db_url: str) -> None:
-    from dunwell.app.bootstrap import bootstrap
+    from dunwell.bootstrap import bootstrap
     from dunwell.settings import Settings
 
     closed = bootstrap(Settings(db_url=db_url, log_level="WARNING"))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from dunwell.api import routes
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import RetryLater
 
 with warnings.catch_warnings():

@@ -19,8 +19,8 @@ import pytest
 
 from dunwell.api import legal as legal_api
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.legal_evidence import ZipBounds, check_zip_bounds, verify_bundle_file
+from dunwell.app.legal.evidence import ZipBounds, check_zip_bounds, verify_bundle_file
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import InvalidInput
 from dunwell.legal.bundle import BundleFile, pack_bundle
 

@@ -7,17 +7,17 @@ import datetime as dt
 
 from fastapi.testclient import TestClient
 
-from dunwell.app.book import LoanRequest, disburse
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.verify import verify_book
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse
+from dunwell.app.lending.verify import verify_book
+from dunwell.bootstrap import Dunwell
 
 
 def a_loan(app: Dunwell) -> int:
     with app.uow() as uow:
         (loan,) = disburse(uow, [LoanRequest(7, "merchant_annuity_12m", 1_200_000, 12)])
         uow.commit()
-    close_until(app.engine, dt.date(2025, 2, 17))
+    close_until(app, dt.date(2025, 2, 17))
     return loan.loan_id
 
 
@@ -38,7 +38,7 @@ def test_a_payment_posts_with_its_allocation_and_a_replay_answers_200(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["payment_id"] == out["payment_id"]
     assert again.json()["status"] == "replayed"
-    assert verify_book(app.engine).ok
+    assert verify_book(app).ok
 
 
 def test_the_same_key_for_another_amount_is_a_conflict(client: TestClient,
@@ -95,4 +95,4 @@ def test_a_reversal_posts_once_and_a_repeat_answers_200(client: TestClient,
     assert client.post(url, json={"reason": "bounced"}).status_code == 200
     shown = client.get(f"/v1/payments/{paid['payment_id']}")
     assert shown.status_code == 200 and shown.json()["reversed"] is True
-    assert verify_book(app.engine).ok
+    assert verify_book(app).ok

@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from dunwell.api.app import create_app
-from dunwell.app.book import open_book, register_product
-from dunwell.app.bootstrap import Dunwell
+from dunwell.app.lending.book import open_book, register_product
+from dunwell.bootstrap import Dunwell
 from dunwell.lending.products import builtin_product_texts
 
 with warnings.catch_warnings():

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from dunwell.app.audit import record, verify
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.store import tables as t
 
@@ -28,7 +28,7 @@ def write_ten(app: Dunwell) -> None:
 
 def test_an_untouched_log_verifies(app: Dunwell) -> None:
     write_ten(app)
-    report = verify(app.engine)
+    report = verify(app)
     assert report.intact and report.records == 10 and report.head_seq == 10
 
 
@@ -36,7 +36,7 @@ def test_a_record_that_is_not_committed_leaves_no_trace(app: Dunwell) -> None:
     write_ten(app)
     with app.uow() as uow:
         record(uow, at=AT, entries=[("guard_decision", "borrower:9", {"x": 1})])
-    assert verify(app.engine).records == 10
+    assert verify(app).records == 10
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_edits_and_deletions_are_found(app: Dunwell, tamper: sa.Executable, prob
     write_ten(app)
     with app.engine.begin() as conn:
         conn.execute(tamper)
-    report = verify(app.engine)
+    report = verify(app)
     assert not report.intact
     assert (seq, problem) in [(p.seq, p.problem) for p in report.problems]
 

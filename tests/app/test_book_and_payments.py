@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import ReceiptStatus, receive_payment, reverse_payment
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import ReceiptStatus, receive_payment, reverse_payment
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
@@ -57,7 +57,7 @@ def test_disbursement_posts_principal_against_cash(app: Dunwell) -> None:
 
 def test_a_payment_replayed_with_its_key_posts_once(app: Dunwell) -> None:
     loan_id = open_with_loan(app)
-    close_until(app.engine, dt.date(2025, 2, 14))
+    close_until(app, dt.date(2025, 2, 14))
     with app.uow() as uow:
         first = receive_payment(uow, loan_id=loan_id, amount="1100.16", currency="CNY",
                                 idempotency_key="bank-ref-1")
@@ -139,7 +139,7 @@ def test_early_full_repayment_on_day_one_costs_principal_only(app: Dunwell) -> N
 
 def test_reversing_a_payment_restores_the_loan_and_nets_the_ledger(app: Dunwell) -> None:
     loan_id = open_with_loan(app)
-    close_until(app.engine, dt.date(2025, 2, 20))
+    close_until(app, dt.date(2025, 2, 20))
     before_state = snapshot(app, loan_id)
     with app.uow() as uow:
         before_bal = uow.ledger.balances(loan_id=loan_id)

@@ -9,11 +9,11 @@ import json
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import receive_payment
-from dunwell.app.verify import verify_book
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import receive_payment
+from dunwell.app.lending.verify import verify_book
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.core.dates import to_day
 from dunwell.lending.products import builtin_product_texts
@@ -30,7 +30,7 @@ def small_book(app: Dunwell) -> list[int]:
         loans = disburse(uow, [LoanRequest(7, "merchant_annuity_12m", 1_200_000, 12),
                                LoanRequest(8, "merchant_annuity_12m", 600_000, 12)])
         uow.commit()
-    close_until(app.engine, dt.date(2025, 3, 20))
+    close_until(app, dt.date(2025, 3, 20))
     with app.uow() as uow:
         receive_payment(uow, loan_id=loans[0].loan_id, amount="500.00", currency="CNY",
                         idempotency_key="verify-pay-1")
@@ -39,13 +39,13 @@ def small_book(app: Dunwell) -> list[int]:
 
 
 def failed(app: Dunwell) -> dict[str, list[object]]:
-    report = verify_book(app.engine)
+    report = verify_book(app)
     return {c.name: c.offending for c in report.checks if not c.ok}
 
 
 def test_a_sound_book_passes_every_check(app: Dunwell) -> None:
     small_book(app)
-    report = verify_book(app.engine)
+    report = verify_book(app)
     assert report.ok, report.as_json()
     assert [c.name for c in report.checks] == [
         "entries_balance", "ledger_sums_to_zero", "loans_match_journal",

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.cob_runner import close_day, close_until
-from dunwell.app.seed import run_days, seed_book
+from dunwell.app.cob import close_day, close_until
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.core.errors import DomainError
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
 from dunwell.settings import Settings
+from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.store import tables as t
 
 START = dt.date(2025, 1, 31)
@@ -75,9 +75,9 @@ def test_ninety_days_of_cob_keep_the_ledger_equal_to_the_loans(app: Dunwell) -> 
 
 def test_closing_a_day_twice_changes_nothing(app: Dunwell) -> None:
     seed_book(app, loans=30, start=START, seed=5)
-    close_until(app.engine, START + dt.timedelta(days=40))
+    close_until(app, START + dt.timedelta(days=40))
     before = dump(app.engine)
-    report = close_day(app.engine, START + dt.timedelta(days=40))
+    report = close_day(app, START + dt.timedelta(days=40))
     assert report.partitions_run == 0
     assert report.partitions_skipped == app.settings.partitions
     assert dump(app.engine) == before
@@ -86,7 +86,7 @@ def test_closing_a_day_twice_changes_nothing(app: Dunwell) -> None:
 def test_a_day_after_the_open_date_is_refused_with_what_to_do(app: Dunwell) -> None:
     seed_book(app, loans=5, start=START, seed=5)
     with pytest.raises(DomainError) as err:
-        close_day(app.engine, START + dt.timedelta(days=2))
+        close_day(app, START + dt.timedelta(days=2))
     assert err.value.code == "cob_date_must_be_open_date"
     assert "--until" in err.value.message
 
@@ -99,7 +99,7 @@ def test_a_cob_killed_half_way_resumes_to_the_same_books(db_url: str, tmp_path: 
     victim = bootstrap(Settings(db_url=db_url, **settings))
     for app in (reference, victim):
         seed_book(app, loans=240, start=START, seed=11)
-    close_until(reference.engine, until)
+    close_until(reference, until)
 
     env = {**os.environ, "DUNWELL_DB_URL": db_url, "DUNWELL_PARTITIONS": "16",
            "DUNWELL_LOG_LEVEL": "WARNING"}
@@ -122,7 +122,7 @@ def test_a_cob_killed_half_way_resumes_to_the_same_books(db_url: str, tmp_path: 
         done = conn.execute(sa.select(sa.func.count()).select_from(t.cob_runs)).scalar_one()
     assert 0 < done < total
 
-    close_until(victim.engine, until)
+    close_until(victim, until)
     assert dump(victim.engine) == dump(reference.engine)
     assert_ledger_matches_loans(victim)
     reference.engine.dispose()

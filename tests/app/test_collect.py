@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from dunwell.app.audit import verify
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import Experiment, collect_day
-from dunwell.app.contacts import record_promise
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import Experiment, collect_day
+from dunwell.app.collections.contacts import record_promise
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.core.errors import DomainError
 from dunwell.lending.products import builtin_product_texts
@@ -43,7 +43,7 @@ def book(app: Dunwell) -> None:
 def run(app: Dunwell, first: dt.date, last: dt.date, **kw: object) -> None:
     day = first
     while day <= last:
-        close_until(app.engine, day - dt.timedelta(days=1))
+        close_until(app, day - dt.timedelta(days=1))
         collect_day(app, day, now=NOW, **kw)  # type: ignore[arg-type]
         day += dt.timedelta(days=1)
 
@@ -82,7 +82,7 @@ def test_the_humane_ladder_runs_through_the_guard_from_d_minus_3_to_d_plus_3(
     assert set(cases) == {1, 2, 3, 4}
     assert cases[1].opened_on == DUE + dt.timedelta(days=1)
     assert len(tasks) == 2  # the D+3 calls to borrowers 1 and 4
-    report = verify(app.engine)
+    report = verify(app)
     assert report.intact and report.records == len(rows)
 
 

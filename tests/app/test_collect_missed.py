@@ -7,11 +7,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.day import DayOptions, open_date, run_until
-from dunwell.app.seed import seed_book
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.day.loop import DayOptions, open_date, run_until
+from dunwell.bootstrap import Dunwell
+from dunwell.simulation.portfolio import seed_book
 from dunwell.store import collection_tables as c
 
 START = dt.date(2025, 1, 31)
@@ -34,7 +34,7 @@ def test_a_gap_in_collection_runs_records_the_steps_it_missed(app: Dunwell) -> N
         day += dt.timedelta(days=1)
         assert day < START + dt.timedelta(days=90), "no case opened"
     gap_end = open_date(app) + dt.timedelta(days=4)
-    close_until(app.engine, gap_end)  # four days closed without a collection run
+    close_until(app, gap_end)  # four days closed without a collection run
     report = collect_day(app, open_date(app), now=morning(open_date(app)))
     assert report.steps_missed > 0
     with app.engine.connect() as conn:

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_day, close_until
+from dunwell.app.cob import close_day, close_until
 from dunwell.app.commands import run_command
-from dunwell.app.payments import Receipt, ReceiptStatus, receive_payment
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import Receipt, ReceiptStatus, receive_payment
+from dunwell.app.lending.verify import verify_book
 from dunwell.app.uow import UnitOfWork
-from dunwell.app.verify import verify_book
+from dunwell.bootstrap import Dunwell
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, RetryLater
 from dunwell.lending import payments as pay_rules
@@ -39,7 +39,7 @@ def book_with_loans(app: Dunwell, n: int = 3) -> list[int]:
         loans = disburse(uow, [LoanRequest(7 + k, "merchant_annuity_12m", 1_200_000, 12)
                                for k in range(n)])
         uow.commit()
-    close_until(app.engine, dt.date(2025, 2, 17))  # the first instalment is overdue
+    close_until(app, dt.date(2025, 2, 17))  # the first instalment is overdue
     return [ln.loan_id for ln in loans]
 
 
@@ -84,7 +84,7 @@ def in_thread(fn: Callable[[], Any]) -> Iterator[dict[str, Any]]:
 
 
 def pay(app: Dunwell, loan_id: int, key: str, amount: str = "300.00") -> Receipt:
-    return run_command(app.engine, lambda uow: receive_payment(
+    return run_command(app, lambda uow: receive_payment(
         uow, loan_id=loan_id, amount=amount, currency="CNY", idempotency_key=key))
 
 
@@ -102,13 +102,13 @@ def test_a_payment_held_while_cob_closes_its_loan_keeps_both(
         assert gate.reached.wait(WAIT_S)
         # the payment has read its loan and holds it; COB of the book's date runs in
         # another thread and must wait for it, not save over it
-        with in_thread(lambda: close_day(app.engine, dt.date(2025, 2, 18))) as cob:
+        with in_thread(lambda: close_day(app, dt.date(2025, 2, 18))) as cob:
             gate.release.set()
     assert "error" not in payment and "error" not in cob, (payment, cob)
     assert payment["result"].status is ReceiptStatus.POSTED
     row = loan_row(app, loan_id)
     assert row.last_cob_day == to_day(dt.date(2025, 2, 18))
-    report = verify_book(app.engine)
+    report = verify_book(app)
     assert report.ok, report.as_json()
 
 
@@ -130,9 +130,9 @@ def test_a_writer_that_read_before_cob_is_refused_and_run_again(
         outcome = pay_rules.pay(loan, product, amount_minor=10_00, currency="CNY", day=day)
         return uow.loans.save(outcome.loan).version
 
-    with in_thread(lambda: run_command(app.engine, careless)) as command:
+    with in_thread(lambda: run_command(app, careless)) as command:
         assert gate.reached.wait(WAIT_S)
-        close_day(app.engine, dt.date(2025, 2, 18))
+        close_day(app, dt.date(2025, 2, 18))
         gate.release.set()
     assert "error" not in command, command
     assert len(runs) == 2 and runs[1] == runs[0] + 1  # COB bumped the version once
@@ -143,7 +143,7 @@ def test_a_save_over_a_changed_loan_is_refused(app: Dunwell) -> None:
     loan_id, *_ = book_with_loans(app)
     with app.uow() as uow:
         stale = uow.loans.get(loan_id)
-    close_day(app.engine, dt.date(2025, 2, 18))
+    close_day(app, dt.date(2025, 2, 18))
     with app.uow() as uow, pytest.raises(Conflict) as err:
         uow.loans.save(stale)
     assert err.value.code == "loan_must_not_change_concurrently"
@@ -164,15 +164,15 @@ def test_the_same_key_in_flight_twice_posts_once_and_replays_once(
     with app.engine.connect() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(t.payments)).scalar_one()
     assert n == 1
-    assert verify_book(app.engine).ok
+    assert verify_book(app).ok
 
 
 def test_a_second_cob_while_one_runs_is_told_to_retry_later(app: Dunwell) -> None:
     book_with_loans(app)
     with cob_run_lock(app.engine), pytest.raises(RetryLater) as err:
-        close_day(app.engine, dt.date(2025, 2, 18))
+        close_day(app, dt.date(2025, 2, 18))
     assert err.value.code == "cob_must_run_alone"
-    close_day(app.engine, dt.date(2025, 2, 18))  # free again once the first has ended
+    close_day(app, dt.date(2025, 2, 18))  # free again once the first has ended
 
 
 def test_a_command_that_keeps_losing_gives_up_with_retry_later(app: Dunwell) -> None:
@@ -183,7 +183,7 @@ def test_a_command_that_keeps_losing_gives_up_with_retry_later(app: Dunwell) -> 
         raise Conflict("changed", code="loan_must_not_change_concurrently")
 
     with pytest.raises(RetryLater):
-        run_command(app.engine, always_conflicts, attempts=4, sleep=pauses.append,
+        run_command(app, always_conflicts, attempts=4, sleep=pauses.append,
                     jitter=lambda: 0.5)
     assert pauses == [0.01, 0.02, 0.04]
 
@@ -197,6 +197,6 @@ def test_other_rejections_are_not_retried(app: Dunwell) -> None:
         raise Conflict("the loan is closed", code="loan_must_be_open")
 
     with pytest.raises(Conflict):
-        run_command(app.engine, closed_loan, sleep=lambda _: None)
+        run_command(app, closed_loan, sleep=lambda _: None)
     assert calls == [1]
     assert loan_id

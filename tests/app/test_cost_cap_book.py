@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import quote_payoff, receive_payment, reverse_payment
-from dunwell.app.verify import verify_book
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import quote_payoff, receive_payment, reverse_payment
+from dunwell.app.lending.verify import verify_book
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.ledger.model import Account
 from dunwell.lending.cost import allowance_minor, projected_cost
@@ -53,7 +53,7 @@ def test_a_small_loan_is_charged_only_the_fee_its_cap_leaves_room_for(app: Dunwe
 def test_a_loan_repaid_three_days_in_gives_back_the_fee_the_days_do_not_cover(
         app: Dunwell) -> None:
     (loan_id,) = open_book_with(app, LoanRequest(1, CONSUMER, 2_000_000, 6))
-    close_until(app.engine, START + dt.timedelta(days=2))
+    close_until(app, START + dt.timedelta(days=2))
     with app.uow() as uow:
         quote = quote_payoff(uow, loan_id=loan_id)
         receive_payment(uow, loan_id=loan_id, amount=f"{quote / 100:.2f}",
@@ -69,13 +69,13 @@ def test_a_loan_repaid_three_days_in_gives_back_the_fee_the_days_do_not_cover(
     assert loan.charged_minor == allowance == 3_945  # 3 days of 20000.00 at 24 %
     assert loan.suspense_minor == quote - 2_000_000 - allowance  # owed back to the borrower
     assert -balances[Account.SUSPENSE] == loan.suspense_minor
-    report = verify_book(app.engine)
+    report = verify_book(app)
     assert report.ok, report.as_json()
 
 
 def test_a_bullet_repaid_two_days_in_keeps_two_days_of_interest(app: Dunwell) -> None:
     (loan_id,) = open_book_with(app, LoanRequest(1, "shortterm_bullet_1m", 2_000_000, 1))
-    close_until(app.engine, START + dt.timedelta(days=1))
+    close_until(app, START + dt.timedelta(days=1))
     with app.uow() as uow:
         owed = uow.loans.get(loan_id).unpaid_total_minor  # principal and a month's interest
         receipt = receive_payment(uow, loan_id=loan_id, amount=f"{owed / 100:.2f}",
@@ -86,7 +86,7 @@ def test_a_bullet_repaid_two_days_in_keeps_two_days_of_interest(app: Dunwell) ->
     assert loan.status is LoanStatus.PAID_OFF
     assert loan.charged_minor == allowance_minor(2 * 2_000_000, CAP_PPM) == 2_630
     assert loan.suspense_minor == owed - 2_000_000 - 2_630
-    assert verify_book(app.engine).ok
+    assert verify_book(app).ok
     with app.uow() as uow, pytest.raises(DomainError) as caught:
         reverse_payment(uow, payment_id=receipt.payment.payment_id, reason="bounced")
     assert caught.value.code == "reversal_must_not_follow_cost_cap_rebate"

@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.day import STEPS, BookNotSound, DayOptions, open_date, run_day, run_until
-from dunwell.app.field import router_for
-from dunwell.app.seed import seed_book
+from dunwell.app.day.loop import STEPS, BookNotSound, DayOptions, open_date, run_day, run_until
+from dunwell.app.field.visits import router_for
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
+from dunwell.simulation.portfolio import seed_book
 from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
 from dunwell.store.day_tables import day_steps
@@ -112,8 +112,8 @@ def test_the_commands_run_the_days_and_show_them(
 def test_outbox_dispatch_judges_windows_on_the_books_clock(tmp_path: Path) -> None:
     """A message planned for the book's open date, with that day's window, is sent by
     `outbox dispatch` run days later without --now: the wall clock would expire it."""
-    from dunwell.app.bootstrap import bootstrap
-    from dunwell.app.outbox import enqueue_message
+    from dunwell.app.channels.outbox import enqueue_message
+    from dunwell.bootstrap import bootstrap
     from dunwell.channels.model import MessageChannel
     from dunwell.settings import Settings
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.early_warning import LABEL, build_training_csv, score_book, train_from_csv
-from dunwell.app.seed import run_days, seed_book
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.risk import LABEL, build_training_csv, score_book, train_from_csv
+from dunwell.bootstrap import Dunwell
 from dunwell.risk import load_model
 from dunwell.risk.early_warning import FEATURES
+from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.store import collection_tables as c
 
 START = dt.date(2025, 1, 31)
@@ -42,7 +42,7 @@ def test_a_model_trained_on_a_simulated_book_scores_the_current_loans(
     model = load_model(tmp_path / "model", version)
 
     seed_book(app, loans=30, start=START, seed=9)
-    close_until(app.engine, START + dt.timedelta(days=20))
+    close_until(app, START + dt.timedelta(days=20))
     scored = score_book(app, START + dt.timedelta(days=21), model, model_name="ew")
     with app.engine.connect() as conn:
         stored = conn.execute(sa.select(c.loan_scores.c.score_bps)).scalars().all()
@@ -54,7 +54,7 @@ def test_a_high_early_warning_score_sends_the_borrower_to_the_high_risk_segment(
         app: Dunwell) -> None:
     seed_book(app, loans=8, start=START, seed=9)
     due = dt.date(2025, 2, 28)
-    close_until(app.engine, due - dt.timedelta(days=6))
+    close_until(app, due - dt.timedelta(days=6))
     with app.engine.begin() as conn:
         conn.execute(sa.insert(c.loan_scores), [
             {"loan_id": k, "business_date": due, "score_bps": 9_000 if k == 1 else 500,

@@ -8,11 +8,11 @@ import re
 
 from typer.testing import CliRunner
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
+from dunwell.app.cob import close_until
 from dunwell.app.commands import run_command
-from dunwell.app.payments import receive_payment, reverse_payment
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import receive_payment, reverse_payment
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.lending.delinquency import dpd_on
 from dunwell.lending.products import builtin_product_texts
@@ -44,16 +44,16 @@ def test_the_loan_the_case_facts_and_a_reversal_agree(app: Dunwell, db_url: str,
                                for k in range(3)])
         uow.commit()
     ids = [ln.loan_id for ln in loans]
-    close_until(app.engine, dt.date(2025, 3, 20))  # two due dates passed, nothing paid
+    close_until(app, dt.date(2025, 3, 20))  # two due dates passed, nothing paid
     assert facts_dpd(app) == views_dpd(app, ids)
     assert set(views_dpd(app, ids).values()) == {dt.date(2025, 3, 21).toordinal()
                                                  - dt.date(2025, 2, 15).toordinal()}
-    paid = run_command(app.engine, lambda uow: receive_payment(
+    paid = run_command(app, lambda uow: receive_payment(
         uow, loan_id=ids[0], amount="1200.00", currency="CNY", idempotency_key="dpd-1"))
     assert facts_dpd(app) == views_dpd(app, ids)
-    run_command(app.engine, lambda uow: reverse_payment(
+    run_command(app, lambda uow: reverse_payment(
         uow, payment_id=paid.payment.payment_id, reason="bounced"))
-    close_until(app.engine, dt.date(2025, 3, 22))
+    close_until(app, dt.date(2025, 3, 22))
     assert facts_dpd(app) == views_dpd(app, ids)
     shown = CliRunner().invoke(cli, ["loan", str(ids[0]), "--db", db_url])
     assert shown.exit_code == 0, shown.output

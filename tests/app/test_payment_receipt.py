@@ -6,10 +6,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from dunwell.app.bootstrap import Dunwell
 from dunwell.app.commands import run_command
-from dunwell.app.payments import receive_payment
-from dunwell.app.seed import seed_book
+from dunwell.app.lending.payments import receive_payment
+from dunwell.bootstrap import Dunwell
+from dunwell.simulation.portfolio import seed_book
 from dunwell.store import channel_tables as ch
 
 START = dt.date(2025, 1, 31)
@@ -26,7 +26,7 @@ def test_payments_queue_receipts_once(app: Dunwell) -> None:
 
     def pay_all() -> None:
         for loan_id in ids:
-            run_command(app.engine, lambda uow, loan_id=loan_id: receive_payment(
+            run_command(app, lambda uow, loan_id=loan_id: receive_payment(
                 uow, loan_id=loan_id, amount="100.00", currency="CNY",
                 idempotency_key=f"receipt-{loan_id}", settings=app.settings))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.bootstrap import Dunwell
 from dunwell.lending.model import EmiCalculation
 from dunwell.lending.products import builtin_product_texts
 from dunwell.lending.schedules import product_schedule

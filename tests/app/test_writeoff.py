@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import receive_payment
-from dunwell.app.writeoff import WriteOffStatus, entry_ids, write_off
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import receive_payment
+from dunwell.app.lending.writeoff import WriteOffStatus, entry_ids, write_off
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.core.errors import DomainError
 from dunwell.ledger.model import Account
@@ -38,7 +38,7 @@ def overdue_loan(app: Dunwell) -> int:
             register_product(uow, text)
         (loan,) = disburse(uow, [LoanRequest(7, "merchant_annuity_12m", 1_200_000, 12)])
         uow.commit()
-    close_until(app.engine, dt.date(2025, 5, 1))
+    close_until(app, dt.date(2025, 5, 1))
     return loan.loan_id
 
 
@@ -121,7 +121,7 @@ def test_cob_leaves_a_charged_off_loan_alone(app: Dunwell) -> None:
         uow.commit()
     with app.uow() as uow:
         before = (uow.loans.get(loan_id), uow.ledger.balances(loan_id=loan_id))
-    close_until(app.engine, dt.date(2025, 6, 30))
+    close_until(app, dt.date(2025, 6, 30))
     with app.uow() as uow:
         assert (uow.loans.get(loan_id), uow.ledger.balances(loan_id=loan_id)) == before
 

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.outbox import dispatch_outbox, enqueue_message
+from dunwell.app.channels.outbox import dispatch_outbox, enqueue_message
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.channels.model import MessageChannel, MessageStatus
 from dunwell.compliance.model import Jurisdiction
 from dunwell.settings import Settings

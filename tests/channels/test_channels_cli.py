@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import bootstrap
-from dunwell.app.outbox import enqueue_message
+from dunwell.app.channels.outbox import enqueue_message
+from dunwell.bootstrap import bootstrap
 from dunwell.channels.model import MessageChannel
 from dunwell.cli.main import app as cli
 from dunwell.settings import Settings

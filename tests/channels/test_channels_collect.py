@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.lending.products import builtin_product_texts
 from dunwell.settings import Settings
@@ -51,7 +51,7 @@ def book(db_url: str, tmp_path: Path) -> Iterator[Dunwell]:
 
 
 def run(app: Dunwell, day: dt.date) -> None:
-    close_until(app.engine, day - dt.timedelta(days=1))
+    close_until(app, day - dt.timedelta(days=1))
     collect_day(app, day, now=NOW)
 
 
@@ -113,7 +113,7 @@ def test_running_a_day_again_writes_no_second_message(book: Dunwell) -> None:
 
 
 def test_a_run_that_fails_leaves_no_message_behind(book: Dunwell) -> None:
-    close_until(book.engine, DUE - dt.timedelta(days=4))
+    close_until(book, DUE - dt.timedelta(days=4))
 
     def crash_after_first_borrower(done: int, total: int) -> None:
         if done == 2:

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from channels_fake_provider import HANG, TOKEN, FakeProvider
 
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.outbox import dispatch_outbox, enqueue_message
+from dunwell.app.channels.outbox import dispatch_outbox, enqueue_message
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.channels.model import (
     MessageChannel,
     MessageStatus,

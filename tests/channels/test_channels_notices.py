@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.contacts import record_promise
-from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship, offer_book
-from dunwell.app.notices import notify_payment
-from dunwell.app.outbox import dispatch_outbox
-from dunwell.app.payments import receive_payment
+from dunwell.app.channels.notices import notify_payment
+from dunwell.app.channels.outbox import dispatch_outbox
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.collections.contacts import record_promise
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import receive_payment
+from dunwell.app.negotiation.service import accept_offer, approve_offer, assess_hardship, offer_book
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.channels.model import MessageChannel
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.lending.products import builtin_product_texts
@@ -67,7 +67,7 @@ def book(db_url: str, tmp_path: Path) -> Iterator[Dunwell]:
 def run_days(app: Dunwell, first: dt.date, last: dt.date) -> None:
     day = first
     while day <= last:
-        close_until(app.engine, day - dt.timedelta(days=1))
+        close_until(app, day - dt.timedelta(days=1))
         collect_day(app, day, now=dt.datetime.combine(day, dt.time(1, 0), tzinfo=dt.UTC))
         day += dt.timedelta(days=1)
 

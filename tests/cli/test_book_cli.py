@@ -25,8 +25,8 @@ def db(tmp_path: Path) -> str:
 
 
 def booked(db: str) -> None:
-    from dunwell.app.book import LoanRequest, disburse
-    from dunwell.app.bootstrap import bootstrap
+    from dunwell.app.lending.book import LoanRequest, disburse
+    from dunwell.bootstrap import bootstrap
 
     app_ = bootstrap(db_url=db)
     with app_.uow() as uow:
@@ -94,7 +94,7 @@ def test_demo_books_loans_runs_cob_and_prints_the_book_by_bucket(tmp_path: Path)
 
 
 def test_a_second_cob_while_one_runs_exits_75_with_one_line(tmp_path: Path) -> None:
-    from dunwell.app.bootstrap import bootstrap
+    from dunwell.bootstrap import bootstrap
     from dunwell.store.locks import cob_run_lock
 
     url = f"sqlite:///{tmp_path / 'two-cobs.sqlite'}"

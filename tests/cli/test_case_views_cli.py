@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.collect import Experiment
-from dunwell.app.day import DayOptions, run_until
-from dunwell.app.seed import seed_book
+from dunwell.app.collections.collect import Experiment
+from dunwell.app.day.loop import DayOptions, run_until
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.common import console
 from dunwell.cli.main import app as cli
+from dunwell.simulation.portfolio import seed_book
 from dunwell.store import collection_tables as c
 
 START = dt.date(2025, 1, 31)

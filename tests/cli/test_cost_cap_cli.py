@@ -6,10 +6,10 @@ import datetime as dt
 
 from typer.testing import CliRunner
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.cost_report import cost_report
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.cost_report import cost_report
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.cost import percent
 from dunwell.cli.main import app as cli
 from dunwell.lending.products import builtin_product_texts
@@ -24,7 +24,7 @@ def small_book(app: Dunwell) -> None:
                        LoanRequest(2, "consumer_equal_principal_6m", 2_000_000, 6),
                        LoanRequest(3, "merchant_annuity_12m", 1_200_000, 12)])
         uow.commit()
-    close_until(app.engine, dt.date(2025, 1, 24))
+    close_until(app, dt.date(2025, 1, 24))
 
 
 def test_the_report_names_the_costliest_loan_of_each_product(app: Dunwell) -> None:

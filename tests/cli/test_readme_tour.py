@@ -35,16 +35,16 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from dunwell.app import training as training_svc
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.field import router_for
-from dunwell.app.payments import quote_payoff
-from dunwell.app.seed import run_days, seed_book
+from dunwell.app.field.visits import router_for
+from dunwell.app.lending.payments import quote_payoff
+from dunwell.app.training import service as training_svc
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.cli.main import app as cli
 from dunwell.core.dates import to_day
 from dunwell.lending.delinquency import dpd_on
 from dunwell.lending.model import RepaymentMethod
 from dunwell.settings import Settings
+from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.store.collections_repo import CaseRepository
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.negotiation_repo import NegotiationRepository

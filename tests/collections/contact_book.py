@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dunwell.app.book import open_book
-from dunwell.app.bootstrap import Dunwell
+from dunwell.app.lending.book import open_book
+from dunwell.bootstrap import Dunwell
 from dunwell.collections.model import CaseLoan, CaseStatus, CaseView
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.store.collections_repo import BorrowerRepository, CaseRepository

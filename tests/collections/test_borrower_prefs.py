@@ -10,8 +10,8 @@ import pytest
 from contact_book import NOW, at, contact_book
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.contacts import judge_contact, log_contact, set_contact_preferences
+from dunwell.app.collections.contacts import judge_contact, log_contact, set_contact_preferences
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.collections.errors import ContactRefused
 from dunwell.compliance.model import Channel, Decision

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from contact_book import NOW, at, contact_book
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.contacts import judge_contact, record_inbound_message
-from dunwell.app.outbox import set_channel_address
+from dunwell.app.channels.outbox import set_channel_address
+from dunwell.app.collections.contacts import judge_contact, record_inbound_message
+from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Channel, Decision, Flag
 from dunwell.compliance.replies import asks_to_stop
 from dunwell.store import collection_tables as c

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from contact_book import CASE, contact_book
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.store import collection_tables as c
 

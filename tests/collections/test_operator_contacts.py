@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from contact_book import CASE, NOW, TODAY, at, contact_book
 
 from dunwell.app.audit import verify
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.contacts import ContactRecord, Override, log_contact, log_promise
+from dunwell.app.collections.contacts import ContactRecord, Override, log_contact, log_promise
+from dunwell.bootstrap import Dunwell
 from dunwell.collections.errors import ContactRefused, PromiseConflict
 from dunwell.compliance.model import Direction, Outcome
 from dunwell.core.errors import Conflict, InvalidInput
@@ -107,7 +107,7 @@ def test_a_supervisor_override_is_recorded_with_the_rule_it_overrode(app: Dunwel
         "ts": "2025-05-01T21:00:00+08:00", "channel": "call", "outcome": "conversation",
         "content_tags": []}]
     assert len(contacts(app)) == 1
-    assert verify(app.engine).intact
+    assert verify(app).intact
 
 
 def test_an_override_needs_a_name_and_a_reason() -> None:
@@ -133,7 +133,7 @@ def test_a_key_replays_and_refuses_other_content(app: Dunwell) -> None:
         call(app, at(11), key="k-1")
     assert reused.value.code == "idempotency_key_must_match_request"
     assert len(contacts(app)) == 1
-    assert verify(app.engine).intact
+    assert verify(app).intact
 
 
 def promise(app: Dunwell, amount_minor: int, due: dt.date, key: str | None = None) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from field_book import NOW, Book, agent, offset, put_visit_case
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.field import set_address
+from dunwell.app.field.visits import set_address
+from dunwell.bootstrap import Dunwell
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.field import add_agent, add_certificate
-from dunwell.app.training import add_staff, import_certificate
+from dunwell.app.field.visits import add_agent, add_certificate
+from dunwell.app.training.service import add_staff, import_certificate
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.document import Document, Paragraph, document_json, document_sha256
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.channels.verification import letter_no, verification_code

@@ -9,7 +9,7 @@ import pytest
 from field_book import DAY, offset, put_visit_case
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import bootstrap
+from dunwell.bootstrap import bootstrap
 from dunwell.cli.main import app as cli
 from dunwell.settings import Settings
 

@@ -10,8 +10,7 @@ import datetime as dt
 import pytest
 from field_book import DAY, NOW, Book, give_visit_notice, offset, put_visit_case
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.field import (
+from dunwell.app.field.visits import (
     NO_NOTICE,
     VISIT_NOTICE_VALID_DAYS,
     assign_visit,
@@ -20,7 +19,8 @@ from dunwell.app.field import (
     router_for,
     set_address,
 )
-from dunwell.app.letters import earliest_visit_date, earliest_visit_dates
+from dunwell.app.letters.service import earliest_visit_date, earliest_visit_dates
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.core.errors import Conflict
 from dunwell.field.model import VisitRecord, VisitStatus

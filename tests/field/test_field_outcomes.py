@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from field_book import DAY, NOW, Book
 
-from dunwell.app.field import plan_visits, record_visit_outcome, router_for, visit_roi
+from dunwell.app.field.visits import plan_visits, record_visit_outcome, router_for, visit_roi
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.field.model import VisitOutcome, VisitRecord, VisitStatus
 from dunwell.store.collections_repo import ActionRepository, CaseRepository
@@ -147,8 +147,8 @@ def test_visit_costs_show_in_the_roi_table(book: Book, planned: dict[int, VisitR
 
 def test_a_letter_handed_over_is_delivered_in_person_in_the_register(
         book: Book, planned: dict[int, VisitRecord], monkeypatch: pytest.MonkeyPatch) -> None:
-    letters = pytest.importorskip("dunwell.app.letters")
-    from dunwell.app.book import open_book
+    letters = pytest.importorskip("dunwell.app.letters.service")
+    from dunwell.app.lending.book import open_book
     from dunwell.channels.document import Document, Paragraph
     from dunwell.store.letters_repo import LetterRepository
 
@@ -180,8 +180,8 @@ def test_a_letter_handed_over_is_delivered_in_person_in_the_register(
 
 def test_roi_counts_what_the_visited_borrower_paid_within_the_days_after(
         book: Book, planned: dict[int, VisitRecord]) -> None:
-    from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-    from dunwell.app.payments import receive_payment
+    from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+    from dunwell.app.lending.payments import receive_payment
     from dunwell.lending.products import builtin_product_texts
 
     with book.app.uow() as uow:

@@ -10,7 +10,7 @@ import pytest
 from field_book import DAY, NOW, Book, agent, offset, put_visit_case
 from sqlalchemy import select
 
-from dunwell.app.field import (
+from dunwell.app.field.visits import (
     NO_ADDRESS,
     NO_COORDINATES,
     assign_visit,

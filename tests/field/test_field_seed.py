@@ -9,13 +9,13 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.field import list_agents, plan_visits, router_for
-from dunwell.app.field_seed import CITY_CENTRE, CITY_RADIUS_KM
-from dunwell.app.seed import run_days, seed_book
+from dunwell.app.field.visits import list_agents, plan_visits, router_for
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.field.model import VisitStatus
 from dunwell.field.rules import haversine_m
+from dunwell.simulation.field import CITY_CENTRE, CITY_RADIUS_KM
+from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.store import collection_tables as c
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.letters_repo import LetterRepository

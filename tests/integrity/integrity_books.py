@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.verify import verify_book
+from dunwell.app.lending.verify import verify_book
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
 from dunwell.settings import Settings
@@ -89,7 +89,7 @@ def book_problems(app: Dunwell) -> list[str]:
       paid, waived and written off.
     """
     problems: list[str] = []
-    report = verify_book(app.engine)
+    report = verify_book(app)
     problems += [f"verify {c.name}: {c.offending[:3]}" for c in report.checks if not c.ok]
     with app.uow() as uow:
         conn = uow.conn

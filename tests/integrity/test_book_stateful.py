@@ -45,11 +45,16 @@ from integrity_books import (
     open_loans,
 )
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import ReceiptStatus, quote_payoff, receive_payment, reverse_payment
-from dunwell.app.writeoff import write_off
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import (
+    ReceiptStatus,
+    quote_payoff,
+    receive_payment,
+    reverse_payment,
+)
+from dunwell.app.lending.writeoff import write_off
+from dunwell.bootstrap import Dunwell
 from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
@@ -234,7 +239,7 @@ class LoanBook(RuleBasedStateMachine):
 
     @rule(days=st.sampled_from([1, 1, 2, 3, 7, 16, 31]))
     def close_business_days(self, days: int) -> None:
-        close_until(self.app.engine, book_date(self.app) + dt.timedelta(days=days - 1))
+        close_until(self.app, book_date(self.app) + dt.timedelta(days=days - 1))
 
     @precondition(lambda self: self.loan_ids)
     @rule(data=st.data(), months=st.integers(min_value=1, max_value=4),

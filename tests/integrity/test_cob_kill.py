@@ -33,11 +33,11 @@ import pytest
 import sqlalchemy as sa
 from integrity_books import STRESS, app_at, backends, book_problems, dump, fresh_url
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import quote_payoff, receive_payment
-from dunwell.app.verify import verify_book
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import quote_payoff, receive_payment
+from dunwell.app.lending.verify import verify_book
+from dunwell.bootstrap import Dunwell
 from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
@@ -68,7 +68,7 @@ def build_book(app: Dunwell, *, seed: int = 7) -> None:
         disburse(uow, requests)
         uow.commit()
     for stop in (dt.date(2025, 2, 15), PAID_THROUGH):
-        close_until(app.engine, stop - dt.timedelta(days=1))
+        close_until(app, stop - dt.timedelta(days=1))
         with app.uow() as uow:
             due = uow.loans.due_for_payment(to_day(stop))
         for loan_id, n, _, owed in due:
@@ -87,12 +87,12 @@ def build_book(app: Dunwell, *, seed: int = 7) -> None:
                     uow.commit()
             except DomainError:
                 continue
-    close_until(app.engine, PAID_THROUGH)
+    close_until(app, PAID_THROUGH)
 
 
 def _close_in_child(url: str) -> None:
     app = app_at(url, PARTITIONS)
-    close_until(app.engine, UNTIL)
+    close_until(app, UNTIL)
     app.engine.dispose()
 
 
@@ -150,7 +150,7 @@ def kill_and_resume(victim: Dunwell, url: str, *, kills: int, seed: int,
             proc.wait(timeout=60)
         else:
             child.join(timeout=60)
-        report = verify_book(victim.engine)
+        report = verify_book(victim)
         assert report.ok, [c for c in report.checks if not c.ok]
     return landed
 
@@ -171,7 +171,7 @@ def run_kill_test(backend: str, tmp_path: Path, *, kills: int, seed: int,
         else:
             build_book(victim)
         began = time.monotonic()
-        close_until(reference.engine, UNTIL)
+        close_until(reference, UNTIL)
         run_seconds = time.monotonic() - began
         landed = kill_and_resume(victim, url, kills=kills, seed=seed,
                                  run_seconds=run_seconds * (3 if cli else 1), cli=cli)

@@ -25,12 +25,12 @@ import pytest
 import sqlalchemy as sa
 from integrity_books import app_at, backends, book_problems, fresh_url
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
+from dunwell.app.cob import close_until
 from dunwell.app.commands import run_command
-from dunwell.app.payments import receive_payment
-from dunwell.app.verify import verify_book
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import receive_payment
+from dunwell.app.lending.verify import verify_book
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError, RetryLater
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.products import builtin_product_texts
@@ -55,14 +55,14 @@ def build_book(app: Dunwell) -> None:
                                    products[k % len(products)].term_months_min)
                        for k in range(LOANS)])
         uow.commit()
-    close_until(app.engine, dt.date(2025, 2, 10))
+    close_until(app, dt.date(2025, 2, 10))
 
 
 def post(app: Dunwell, loan_id: int, amount: str, kind: PaymentKind, key: str) -> str:
     """Send one payment until it is answered: "posted", "replayed" or a refusal code."""
     for _ in range(SENDS_MAX):
         try:
-            receipt = run_command(app.engine, lambda uow: receive_payment(
+            receipt = run_command(app, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=amount, currency="CNY", idempotency_key=key,
                 kind=kind), what=f"payment {key}")
         except RetryLater:
@@ -106,13 +106,13 @@ def test_payments_posted_while_cob_runs_land_once_and_keep_the_book_sound(
             for th in threads:
                 th.start()
             go.set()
-            close_until(app.engine, dt.date(2025, 3, 20))
+            close_until(app, dt.date(2025, 3, 20))
             for th in threads:
                 th.join(timeout=120)
             assert not any(th.is_alive() for th in threads), "a payer never finished"
             assert not failures, failures
 
-            report = verify_book(app.engine)
+            report = verify_book(app)
             assert report.ok, [c for c in report.checks if not c.ok]
             assert book_problems(app) == []
             with app.engine.connect() as conn:

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from integrity_books import app_at, backends, book_problems, fresh_url
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import receive_payment
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import receive_payment
 from dunwell.core.errors import DomainError
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
@@ -46,7 +46,7 @@ def test_a_prepayment_on_a_restructured_loan_leaves_the_book_sound(
                     register_product(uow, text)
                 disburse(uow, [LoanRequest(1, "consumer_equal_principal_6m", 100, 6)])
                 uow.commit()
-            close_until(app.engine, START)
+            close_until(app, START)
             on = START + dt.timedelta(days=1)
             with app.uow() as uow:
                 loan = uow.loans.get_for_update(1)
@@ -60,7 +60,7 @@ def test_a_prepayment_on_a_restructured_loan_leaves_the_book_sound(
                     uow.ledger.post(done.entry)
                 uow.loans.save(done.loan)
                 uow.commit()
-            close_until(app.engine, dt.date(2025, 2, 17))
+            close_until(app, dt.date(2025, 2, 17))
             try:
                 with app.uow() as uow:
                     receive_payment(uow, loan_id=1, amount="0.92", currency="CNY",

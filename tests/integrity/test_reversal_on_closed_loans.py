@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from integrity_books import app_at, backends, book_problems, fresh_url
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.cob_runner import close_until
-from dunwell.app.payments import receive_payment, reverse_payment
-from dunwell.app.writeoff import write_off
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.lending.payments import receive_payment, reverse_payment
+from dunwell.app.lending.writeoff import write_off
 from dunwell.core.errors import DomainError
 from dunwell.lending.products import builtin_product_texts
 
@@ -45,14 +45,14 @@ def test_a_bounced_payment_on_a_closed_loan_leaves_the_book_sound(
                     register_product(uow, text)
                 disburse(uow, [LoanRequest(1, "shortterm_bullet_1m", 100_000, 1)])
                 uow.commit()
-            close_until(app.engine, dt.date(2025, 2, 14))
+            close_until(app, dt.date(2025, 2, 14))
             with app.uow() as uow:
                 receipt = receive_payment(uow, loan_id=1, amount=paid, currency="CNY",
                                           idempotency_key="p-1")
                 if then_write_off:
                     write_off(uow, loan_id=1, reason="fraud", idempotency_key="w-1", now=NOW)
                 uow.commit()
-            close_until(app.engine, dt.date(2025, 2, 24))
+            close_until(app, dt.date(2025, 2, 24))
             try:
                 with app.uow() as uow:
                     reverse_payment(uow, payment_id=receipt.payment.payment_id,

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.contacts import record_contact
-from dunwell.app.negotiation import decline_offers
-from dunwell.app.offer_step import offers_for_case
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.collections.contacts import record_contact
+from dunwell.app.collections.offers import offers_for_case
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.negotiation.service import decline_offers
+from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.lending.products import builtin_product_texts
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository, CaseRepository
@@ -107,7 +107,7 @@ def overdue_book(app: Dunwell) -> Callable[[dt.date], dt.date]:
     open_small_book(app)
 
     def to(day: dt.date) -> dt.date:
-        close_until(app.engine, day - dt.timedelta(days=1))
+        close_until(app, day - dt.timedelta(days=1))
         collect_day(app, day, now=NOW)
         if day >= FIRST_DUE + dt.timedelta(days=REFERRAL_DPD):
             offers_refused(app, day)

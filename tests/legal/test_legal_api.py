@@ -11,7 +11,7 @@ from decimal import Decimal
 from legal_book import FIRST_DUE, reach_out, set_flags, snapshot
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

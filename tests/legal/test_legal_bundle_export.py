@@ -15,11 +15,11 @@ import pytest
 from legal_book import FIRST_DUE, NOW, reach_out, snapshot
 from pypdf import PdfReader
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.legal import approve_referral, propose_referral
-from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
-from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
-from dunwell.app.letters import letter_pdf, record_letter_event
+from dunwell.app.legal.cases import issue_demand, legal_case, record_legal_event
+from dunwell.app.legal.evidence import export_bundle, verify_bundle_file
+from dunwell.app.legal.referrals import approve_referral, propose_referral
+from dunwell.app.letters.service import letter_pdf, record_letter_event
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.letters import loan_arrears
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.legal.bundle import BundleFile, pack_bundle

@@ -11,7 +11,7 @@ from pathlib import Path
 from legal_book import FIRST_DUE, reach_out, set_flags
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 
 runner = CliRunner()

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from legal_book import FIRST_DUE, NOW, open_small_book, reach_out, snapshot
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.legal import propose_referral
-from dunwell.app.legal_evidence import export_bundle
-from dunwell.app.negotiation import decline_offers
-from dunwell.app.offer_step import offers_for_case
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.collections.offers import offers_for_case
+from dunwell.app.legal.evidence import export_bundle
+from dunwell.app.legal.referrals import propose_referral
+from dunwell.app.negotiation.service import decline_offers
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import Criterion, ReferralFacts
 from dunwell.legal.rules import builtin_rules, check_eligibility, load_rules
@@ -83,7 +83,7 @@ def test_a_referral_without_offers_is_refused_with_the_criterion_named(
         app: Dunwell, tmp_path: Path) -> None:
     # the case opens at 100 days past due, long after the strategy's plan-offer step
     open_small_book(app, borrowers=(1,))
-    close_until(app.engine, DAY - dt.timedelta(days=1))
+    close_until(app, DAY - dt.timedelta(days=1))
     collect_day(app, DAY, now=NOW)
     reach_out(app, 1, DAY)
     before = snapshot(app)

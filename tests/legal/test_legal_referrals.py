@@ -11,16 +11,16 @@ import pytest
 import sqlalchemy as sa
 from legal_book import FIRST_DUE, NOW, reach_out, set_flags, snapshot
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.legal import (
+from dunwell.app.legal.cases import record_legal_event
+from dunwell.app.legal.referrals import (
     approve_referral,
     propose_referral,
     queue_legal_reviews,
     reject_referral,
     review_queue,
 )
-from dunwell.app.legal_case import record_legal_event
-from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship, offer_book
+from dunwell.app.negotiation.service import accept_offer, approve_offer, assess_hardship, offer_book
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import ReferralStatus
 from dunwell.store import collection_tables as c

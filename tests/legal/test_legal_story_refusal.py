@@ -32,11 +32,10 @@ from legal_book import FIRST_DUE, open_small_book
 from pypdf import PdfReader
 
 from dunwell.app.audit import verify
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.contacts import record_contact
-from dunwell.app.field import (
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.collections.contacts import record_contact
+from dunwell.app.field.visits import (
     add_agent,
     add_certificate,
     plan_visits,
@@ -44,12 +43,18 @@ from dunwell.app.field import (
     router_for,
     set_address,
 )
-from dunwell.app.legal import approve_referral, queue_legal_reviews, referral_facts, review_queue
-from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
-from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
-from dunwell.app.letters import issue_letters_for_day, record_letter_event
-from dunwell.app.negotiation import accept_offer, assess_hardship, make_offers
-from dunwell.app.training import add_staff
+from dunwell.app.legal.cases import issue_demand, legal_case, record_legal_event
+from dunwell.app.legal.evidence import export_bundle, verify_bundle_file
+from dunwell.app.legal.referrals import (
+    approve_referral,
+    queue_legal_reviews,
+    referral_facts,
+    review_queue,
+)
+from dunwell.app.letters.service import issue_letters_for_day, record_letter_event
+from dunwell.app.negotiation.service import accept_offer, assess_hardship, make_offers
+from dunwell.app.training.service import add_staff
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import LegalState, ReferralStatus
 from dunwell.store import collection_tables as c
@@ -121,7 +126,7 @@ def run_days(app: Dunwell, first: dt.date, last: dt.date,
              on_day: Callable[[dt.date], None] | None = None) -> None:
     day = first
     while day <= last:
-        close_until(app.engine, day - dt.timedelta(days=1))
+        close_until(app, day - dt.timedelta(days=1))
         collect_day(app, day, now=at(day, 7))
         borrower_side(app, day)
         if on_day is not None:
@@ -292,4 +297,4 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
     assert case.status == "closed"
     assert kinds.index("legal_demand") < kinds.index("legal_filed") < kinds.index(
         "legal_judgment") < kinds.index("legal_closed")
-    assert verify(app.engine).intact
+    assert verify(app).intact

@@ -10,10 +10,10 @@ from collections.abc import Callable
 import pytest
 from legal_book import FIRST_DUE, NOW, reach_out
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.legal import approve_referral, propose_referral
-from dunwell.app.legal_case import record_legal_event
-from dunwell.app.training import add_staff, import_certificate, set_register_required
+from dunwell.app.legal.cases import record_legal_event
+from dunwell.app.legal.referrals import approve_referral, propose_referral
+from dunwell.app.training.service import add_staff, import_certificate, set_register_required
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import ReferralStatus
 

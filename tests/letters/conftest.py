@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from letters_book import DUE, LETTER_DAY, open_small_book, run_collections
 
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 
 
 @pytest.fixture

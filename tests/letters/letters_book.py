@@ -9,10 +9,10 @@ import io
 
 import pypdf
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.lending.products import builtin_product_texts
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
@@ -49,7 +49,7 @@ def open_small_book(app: Dunwell) -> None:
 def run_collections(app: Dunwell, first: dt.date, last: dt.date) -> None:
     day = first
     while day <= last:
-        close_until(app.engine, day - dt.timedelta(days=1))
+        close_until(app, day - dt.timedelta(days=1))
         collect_day(app, day, now=NOW)
         day += dt.timedelta(days=1)
 

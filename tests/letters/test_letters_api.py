@@ -9,8 +9,8 @@ import pytest
 from letters_book import LETTER_DAY, NOW
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letters import issue_letters_for_day, verify_url
+from dunwell.app.letters.service import issue_letters_for_day, verify_url
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.verification import grouped
 from dunwell.store.letters_repo import LetterRepository
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from letters_book import LETTER_DAY, NOW
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letters import issue_letters_for_day
+from dunwell.app.letters.service import issue_letters_for_day
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.store import collection_tables as c
 

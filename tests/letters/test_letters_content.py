@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from letters_book import LETTER_DAY, NOW
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letter_content import LETTER_KINDS
-from dunwell.app.letters import earliest_visit_date, issue_letter, sender_for
+from dunwell.app.letters.content import LETTER_KINDS
+from dunwell.app.letters.service import earliest_visit_date, issue_letter, sender_for
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.document import Heading, KeyValues, Paragraph, document_text
 from dunwell.channels.letters import LetterFacts, document_from_markup, loan_arrears
 from dunwell.core.dates import to_day

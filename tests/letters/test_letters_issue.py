@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from letters_book import LETTER_DAY, NOW, cjk_text, open_small_book, run_collections
 
 from dunwell.app.audit import verify
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letters import (
+from dunwell.app.letters.service import (
     issue_for_case,
     issue_letter,
     issue_letters_for_day,
@@ -22,9 +21,10 @@ from dunwell.app.letters import (
     letter_pdf,
     print_letters,
 )
-from dunwell.app.seed import run_days, seed_book
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.letters import LetterStatus
 from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.store import collection_tables as c
 from dunwell.store.letters_repo import LetterRepository
 
@@ -50,7 +50,7 @@ def test_the_day_s_allowed_letter_steps_become_letters_once(overdue_book: Dunwel
     assert all(x.action_id is not None and x.status is LetterStatus.GENERATED
                for x in letters)
     assert len({x.verification_code for x in letters}) == 3
-    report = verify(overdue_book.engine)
+    report = verify(overdue_book)
     assert report.intact
     with overdue_book.engine.connect() as conn:
         kinds = [r[0] for r in conn.execute(sa.text(

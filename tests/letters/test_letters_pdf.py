@@ -10,8 +10,8 @@ import pypdf
 import pytest
 from letters_book import DUE, LETTER_DAY, NOW, cjk_text, pdf_text
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letters import issue_letters_for_day, letter_pdf
+from dunwell.app.letters.service import issue_letters_for_day, letter_pdf
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.document import Document, Heading, KeyValues, Paragraph, Qr, Table
 from dunwell.core.dates import to_day
 from dunwell.ledger.model import Account

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from letters_book import LETTER_DAY
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 from dunwell.store.letters_repo import LetterRepository
 from dunwell.store.negotiation_tables import hardship_assessments
 

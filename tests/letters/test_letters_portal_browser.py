@@ -16,7 +16,7 @@ import uvicorn
 from letters_book import LETTER_DAY
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 from dunwell.store.letters_repo import LetterRepository
 
 if TYPE_CHECKING:

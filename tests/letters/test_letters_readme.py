@@ -15,12 +15,12 @@ import pytest
 from letters_book import DUE, NOW, open_small_book
 from typer.testing import CliRunner
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.contacts import record_contact
-from dunwell.app.negotiation import decline_offers
-from dunwell.app.offer_step import offers_for_case
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.collections.contacts import record_contact
+from dunwell.app.collections.offers import offers_for_case
+from dunwell.app.negotiation.service import decline_offers
+from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.store.legal_repo import LegalRepository
 from dunwell.store.letters_repo import LetterRepository
@@ -73,7 +73,7 @@ def test_the_readme_legal_commands_run_as_written_and_the_bundle_proves_delivery
         app: Dunwell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # `--out var/bundles` lands here
     open_small_book(app)
-    close_until(app.engine, LEGAL_DAY - dt.timedelta(days=1))
+    close_until(app, LEGAL_DAY - dt.timedelta(days=1))
     collect_day(app, LEGAL_DAY, now=NOW)
     with app.uow() as uow:
         for k in range(6):

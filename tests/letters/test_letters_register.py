@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from letters_book import LETTER_DAY, NOW
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letters import issue_letter, record_letter_event
+from dunwell.app.letters.service import issue_letter, record_letter_event
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.letter_register import next_state, parse_event, parse_method
 from dunwell.channels.letters import (
     DispatchMethod,

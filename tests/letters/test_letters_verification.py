@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from letters_book import LETTER_DAY, NOW
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.letters import issue_letters_for_day, verify_letter
+from dunwell.app.letters.service import issue_letters_for_day, verify_letter
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.verification import (
     ALPHABET,
     CodeProblem,

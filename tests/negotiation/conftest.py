@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import pytest
 
-from dunwell.app.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Jurisdiction
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
 
@@ -61,7 +61,7 @@ def days(app: Dunwell, first: dt.date, last: dt.date) -> None:
     """COB of the day before, then the collection run, for each day first..last."""
     day = first
     while day <= last:
-        close_until(app.engine, day - dt.timedelta(days=1))
+        close_until(app, day - dt.timedelta(days=1))
         collect_day(app, day, now=dt.datetime.combine(day, dt.time(1, 0), tzinfo=dt.UTC))
         day += dt.timedelta(days=1)
 

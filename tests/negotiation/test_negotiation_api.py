@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Callable
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

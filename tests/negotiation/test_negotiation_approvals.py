@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.negotiation import accept_offer, approve_offer, assess_hardship, offer_book
+from dunwell.app.negotiation.service import accept_offer, approve_offer, assess_hardship, offer_book
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.negotiation.approvals import authorise
 from dunwell.negotiation.errors import ApprovalRejected

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.negotiation import (
+from dunwell.app.lending.payments import quote_payoff, receive_payment
+from dunwell.app.negotiation.service import (
     accept_offer,
     approve_offer,
     assess_hardship,
     make_offers,
     offer_book,
 )
-from dunwell.app.payments import quote_payoff, receive_payment
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
 from dunwell.lending.payments import PaymentKind

@@ -16,17 +16,17 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
-from dunwell.app.collect import collect_day
-from dunwell.app.negotiation import (
+from dunwell.app.cob import close_until
+from dunwell.app.collections.collect import collect_day
+from dunwell.app.collections.offers import offers_for_case
+from dunwell.app.negotiation.service import (
     accept_offer,
     assess_hardship,
     current_offers,
     decline_offers,
     make_offers,
 )
-from dunwell.app.offer_step import offers_for_case
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.negotiation.book_basis import book_basis
 from dunwell.negotiation.model import OfferStatus, PlanStatus
@@ -46,7 +46,7 @@ def at(day: dt.date) -> dt.datetime:
 
 def run(app: Dunwell, day: dt.date) -> None:
     """COB of the day before, then the day's collection run."""
-    close_until(app.engine, day - dt.timedelta(days=1))
+    close_until(app, day - dt.timedelta(days=1))
     collect_day(app, day, now=at(day))
 
 

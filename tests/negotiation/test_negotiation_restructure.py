@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.negotiation import (
+from dunwell.app.lending.payments import receive_payment
+from dunwell.app.negotiation.service import (
     accept_offer,
     approve_offer,
     assess_hardship,
@@ -25,7 +25,7 @@ from dunwell.app.negotiation import (
     offer_book,
     plans,
 )
-from dunwell.app.payments import receive_payment
+from dunwell.bootstrap import Dunwell
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus

@@ -20,8 +20,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.field import (
+from dunwell.app.field.visits import (
     add_agent,
     add_certificate,
     plan_visits,
@@ -29,15 +28,16 @@ from dunwell.app.field import (
     router_for,
     set_address,
 )
-from dunwell.app.negotiation import (
+from dunwell.app.lending.payments import receive_payment
+from dunwell.app.negotiation.service import (
     accept_offer,
     approve_offer,
     assess_hardship,
     offer_book,
     plans,
 )
-from dunwell.app.payments import receive_payment
-from dunwell.app.training import add_staff
+from dunwell.app.training.service import add_staff
+from dunwell.bootstrap import Dunwell
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus

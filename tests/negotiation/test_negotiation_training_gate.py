@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.negotiation import approve_offer, assess_hardship, offer_book
-from dunwell.app.training import add_staff, import_certificate
+from dunwell.app.negotiation.service import approve_offer, assess_hardship, offer_book
+from dunwell.app.training.service import add_staff, import_certificate
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import DomainError
 from dunwell.negotiation.model import OfferKind, OfferStatus
 

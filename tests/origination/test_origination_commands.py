@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.book import open_book, register_product
-from dunwell.app.bootstrap import Dunwell
+from dunwell.app.lending.book import open_book, register_product
 from dunwell.app.origination import (
     KEY_CONFLICT,
     CreditModelNotAvailable,
@@ -23,6 +22,7 @@ from dunwell.app.origination import (
     register_merchant,
     submit_application,
 )
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from dunwell.lending.products import builtin_product_texts
 from dunwell.origination.model import (

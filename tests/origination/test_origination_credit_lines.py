@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from dunwell.app.book import open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_until
+from dunwell.app.cob import close_until
+from dunwell.app.lending.book import open_book, register_product
+from dunwell.app.lending.payments import receive_payment
 from dunwell.app.origination import (
     KEY_CONFLICT,
     DrawdownResult,
@@ -20,7 +20,7 @@ from dunwell.app.origination import (
     review_limits,
     submit_application,
 )
-from dunwell.app.payments import receive_payment
+from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import Conflict
 from dunwell.ledger.model import Account
 from dunwell.lending.model import Bucket, LoanStatus
@@ -147,12 +147,12 @@ def test_an_unpaid_instalment_lowers_the_limit_and_a_month_late_freezes_it(
         app: Dunwell) -> None:
     line_id = approved_line(app)
     draw(app, line_id, "20000.00", 12, "dd-1")
-    close_until(app.engine, dt.date(2025, 2, 24))  # the first instalment was due 15 Feb
+    close_until(app, dt.date(2025, 2, 24))  # the first instalment was due 15 Feb
     (lowered,) = review(app)
     assert lowered.action is ReviewAction.LOWER
     assert lowered.limit_after_minor == 6_750_000
     assert review(app) == []  # reviewed today already
-    close_until(app.engine, dt.date(2025, 3, 20))
+    close_until(app, dt.date(2025, 3, 20))
     (frozen,) = review(app)
     assert frozen.action is ReviewAction.FREEZE
     with pytest.raises(Conflict) as caught:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from dunwell.api.app import create_app
-from dunwell.app.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell
 from dunwell.training.curriculum import builtin_curriculum
 
 with warnings.catch_warnings():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dunwell.app import training_report as report
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.seed import seed_book
-from dunwell.app.training_seed import seed_demo_staff
+from dunwell.app.training import report
+from dunwell.bootstrap import Dunwell
+from dunwell.simulation.portfolio import seed_book
+from dunwell.simulation.training import seed_demo_staff
 from dunwell.training.model import Action
 
 START = dt.date(2025, 1, 31)

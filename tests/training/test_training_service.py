@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from dunwell.app import training as svc
-from dunwell.app import training_report as report
 from dunwell.app.audit import verify
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.training_gate import record_staff_contact, require_qualified
+from dunwell.app.training.gate import record_staff_contact, require_qualified
+from dunwell.app.training import report
+from dunwell.app.training import service as svc
+from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Jurisdiction
 from dunwell.core.errors import DomainError
 from dunwell.store.collections_repo import BorrowerRepository
@@ -101,7 +101,7 @@ def test_a_certificate_follows_modules_a_passed_attempt_and_another_persons_sign
     for kind in ("staff_added", "training_enrolled", "training_module_done",
                  "training_attempt", "training_certificate"):
         assert kind in kinds
-    assert verify(app.engine).intact
+    assert verify(app).intact
 
 
 def test_an_import_needs_a_passing_score_evidence_and_another_signer(app: Dunwell) -> None:

@@ -33,10 +33,9 @@ from dunwell.api.negotiation import router as negotiation_router
 from dunwell.api.payments import router as payments_router
 from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
-from dunwell.api.sqlite import WalCheckpointer
 from dunwell.api.training import router as training_router
-from dunwell.app.bootstrap import Dunwell, bootstrap
 from dunwell.app.origination import KEY_CONFLICT, Origination, origination_for
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound, RetryLater
 from dunwell.settings import Settings
 
@@ -200,18 +199,12 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     """The API over the book in ``settings`` (or an already wired ``dunwell``)."""
     dunwell = dunwell or bootstrap(settings)
     origination = origination or origination_for(dunwell.settings)
-    sqlite = dunwell.engine.dialect.name == "sqlite"
-    checkpointer = WalCheckpointer(dunwell.engine) if sqlite else None
+    sqlite = dunwell.db.dialect == "sqlite"
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if checkpointer is not None:
-            checkpointer.start()
-        try:
+        with dunwell.db.serving():
             yield
-        finally:
-            if checkpointer is not None:
-                checkpointer.stop()
 
     api = FastAPI(title="Dunwell", version="1", lifespan=lifespan,
                   description="Origination: applications, decisions with reasons, credit "

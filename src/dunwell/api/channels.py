@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDateTime, StrictIn
-from dunwell.app.contacts import record_inbound_message
-from dunwell.app.outbox import record_delivery
+from dunwell.app.channels.outbox import record_delivery
+from dunwell.app.collections.contacts import record_inbound_message
 from dunwell.core.limits import check_date, latest_record_date
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=ERROR_RESPONSES)

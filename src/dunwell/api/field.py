@@ -14,7 +14,7 @@ from pydantic import Field
 
 from dunwell.api.deps import IdPath, ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, AmountText, IsoDate, IsoDateTime, StrictIn
-from dunwell.app.field import (
+from dunwell.app.field.visits import (
     assign_visit,
     book_currency,
     itineraries,

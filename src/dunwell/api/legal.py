@@ -19,9 +19,14 @@ from starlette.concurrency import run_in_threadpool
 
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDate, StrictIn
-from dunwell.app.legal import approve_referral, propose_referral, reject_referral, review_queue
-from dunwell.app.legal_case import LegalCaseView, legal_case, record_legal_event
-from dunwell.app.legal_evidence import ZipBounds, verify_bundle_upload
+from dunwell.app.legal.cases import LegalCaseView, legal_case, record_legal_event
+from dunwell.app.legal.evidence import ZipBounds, verify_bundle_upload
+from dunwell.app.legal.referrals import (
+    approve_referral,
+    propose_referral,
+    reject_referral,
+    review_queue,
+)
 from dunwell.core.errors import InvalidInput
 from dunwell.core.limits import ID_MAX, check_date, latest_record_date
 from dunwell.core.money import format_minor, to_minor

@@ -23,9 +23,9 @@ from pydantic import BaseModel, Field
 
 from dunwell.api.deps import Services, ServicesDep
 from dunwell.api.schemas import ERROR_RESPONSES
-from dunwell.app.letter_content import lender_name
-from dunwell.app.letters import verify_letter
-from dunwell.app.notices import education_guide
+from dunwell.app.channels.notices import education_guide
+from dunwell.app.letters.content import lender_name
+from dunwell.app.letters.service import verify_letter
 from dunwell.channels.letters import LetterVerification
 from dunwell.channels.rules import EDUCATION_TITLES, EDUCATION_TOPICS
 from dunwell.settings import Settings

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from dunwell.api.deps import IdPath, ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, AmountText, Id, StrictIn
-from dunwell.app.negotiation import (
+from dunwell.app.negotiation.service import (
     OfferBook,
     accept_offer,
     approve_offer,

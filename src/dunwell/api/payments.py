@@ -19,7 +19,7 @@ from dunwell.api.deps import IdPath, ServicesDep
 from dunwell.api.routes import ERRORS, REPLAYED_HEADER
 from dunwell.api.schemas import ERROR_RESPONSES, Amount
 from dunwell.app.commands import run_command
-from dunwell.app.payments import Receipt, ReceiptStatus, receive_payment, reverse_payment
+from dunwell.app.lending.payments import Receipt, ReceiptStatus, receive_payment, reverse_payment
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.money import format_minor
 from dunwell.lending.payments import PaymentKind
@@ -106,7 +106,7 @@ async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
 
     def command() -> Receipt:
         try:
-            return run_command(svc.dunwell.engine, lambda uow: receive_payment(
+            return run_command(svc.dunwell, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=body.amount, currency=body.currency,
                 idempotency_key=key, kind=kind, mode=mode, settings=svc.dunwell.settings),
                 what=f"payment {key!r}")
@@ -121,7 +121,7 @@ async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
 async def post_reversal(payment_id: IdPath, body: ReversalIn, svc: ServicesDep) -> Response:
     """Reverse a regular payment with a mirror entry; a repeat answers 200."""
     def command() -> Receipt:
-        return run_command(svc.dunwell.engine, lambda uow: reverse_payment(
+        return run_command(svc.dunwell, lambda uow: reverse_payment(
             uow, payment_id=payment_id, reason=body.reason),
             what=f"reversal of payment {payment_id}")
 

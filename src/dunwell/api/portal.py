@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dunwell.api.deps import ServicesDep, utc_now
-from dunwell.app.negotiation import OfferBook
-from dunwell.app.portal import hardship_from_portal
+from dunwell.app.negotiation.portal import hardship_from_portal
+from dunwell.app.negotiation.service import OfferBook
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
 from dunwell.negotiation.model import Offer

@@ -14,8 +14,8 @@ from pydantic import Field
 
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDate, IsoDateTime, StrictIn
-from dunwell.app import training as svc
-from dunwell.app import training_report as report
+from dunwell.app.training import report
+from dunwell.app.training import service as svc
 from dunwell.training.curriculum import builtin_curriculum
 from dunwell.training.model import Certificate
 

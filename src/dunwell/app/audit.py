@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-
+from dunwell.app.context import Dunwell
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.hashchain import ChainProblem, ChainRecord, verify_chain
 
@@ -34,8 +33,8 @@ class AuditReport:
         return not self.problems
 
 
-def verify(engine: Engine) -> AuditReport:
-    with UnitOfWork(engine) as uow:
+def verify(app: Dunwell) -> AuditReport:
+    with app.uow() as uow:
         head = uow.audit.head()
         count = 0
 

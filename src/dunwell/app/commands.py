@@ -23,13 +23,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-
 from dunwell.app import logs
+from dunwell.app.context import Dunwell
 from dunwell.app.uow import UnitOfWork
-from dunwell.core.errors import Conflict, RetryLater
-from dunwell.store.repositories import LOAN_CHANGED
+from dunwell.core.errors import RetryLater
 
 T = TypeVar("T")
 log = logs.get(__name__)
@@ -40,42 +37,24 @@ ATTEMPTS_MAX = 8
 BACKOFF_BASE_SECONDS = 0.01
 BACKOFF_CAP_SECONDS = 0.5
 
-_PG_RETRY_STATES = frozenset({"40001", "40P01", "55P03"})  # serialisation, deadlock, lock
-_PG_UNIQUE = "23505"
 
-
-def lost_race(exc: BaseException) -> bool:
-    """Whether ``exc`` means "another command got there first; run me again"."""
-    if isinstance(exc, Conflict):
-        return exc.code == LOAN_CHANGED
-    if not isinstance(exc, DBAPIError):
-        return False
-    orig = exc.orig
-    state = getattr(orig, "sqlstate", None)
-    if state is not None:
-        return state == _PG_UNIQUE if isinstance(exc, IntegrityError) else (
-            state in _PG_RETRY_STATES)
-    text = str(orig).lower()
-    if isinstance(exc, IntegrityError):
-        return "unique constraint failed" in text
-    return isinstance(exc, OperationalError) and "database is locked" in text
-
-
-def run_command(engine: Engine, command: Callable[[UnitOfWork], T], *,
+def run_command(app: Dunwell, command: Callable[[UnitOfWork], T], *,
                 attempts: int = ATTEMPTS_MAX, what: str = "the command",
                 sleep: Callable[[float], None] = time.sleep,
                 jitter: Callable[[], float] = random.random) -> T:
     """Run ``command`` in a unit of work and commit; run it again when it lost a race."""
     for attempt in range(1, attempts + 1):
-        try:
-            with UnitOfWork(engine) as uow:
+        with app.uow() as uow:
+            try:
                 result = command(uow)
                 uow.commit()
                 return result
-        except (Conflict, DBAPIError) as exc:
-            if not lost_race(exc):
-                raise
-            log.info("command.retry", what=what, attempt=attempt, reason=type(exc).__name__)
+            except Exception as exc:
+                if not uow.lost_race(exc):
+                    raise
+                failure: Exception = exc
+            log.info("command.retry", what=what, attempt=attempt,
+                     reason=type(failure).__name__)
             if attempt < attempts:
                 pause = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
                 sleep(pause * (0.5 + jitter()))

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dunwell.app.book import LoanRequest, disburse
+from dunwell.app.lending.book import LoanRequest, disburse
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import Conflict, InvalidInput, NotFound
 from dunwell.core.ids import check_idempotency_key, fingerprint

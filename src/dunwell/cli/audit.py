@@ -17,7 +17,7 @@ EXIT_TAMPERED = 1
 def verify_command(db: DbOption = None) -> None:
     """Recompute every hash; report edited, deleted or reordered records (exit 1)."""
     with clear_errors():
-        report = verify(app_for(db).engine)
+        report = verify(app_for(db))
     if report.intact:
         console.print(f"audit log intact: {report.records} records, head {report.head_seq}")
         return

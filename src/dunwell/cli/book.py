@@ -11,12 +11,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.book import open_book, register_product
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cob_runner import close_day, close_until
+from dunwell.app.cob import close_day, close_until
 from dunwell.app.commands import run_command
-from dunwell.app.payments import quote_payoff, receive_payment, reverse_payment
-from dunwell.app.verify import BookCheck, verify_book
+from dunwell.app.context import Dunwell
+from dunwell.app.lending.book import open_book, register_product
+from dunwell.app.lending.payments import quote_payoff, receive_payment, reverse_payment
+from dunwell.app.lending.verify import BookCheck, verify_book
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import from_day, parse_date
 from dunwell.core.errors import InvalidInput
@@ -79,9 +79,9 @@ def cob(
                 bar.update(task, completed=done, total=total, day=day.isoformat())
 
             if date is not None:
-                reports = [close_day(app.engine, parse_date(date, field="--date"), tick)]
+                reports = [close_day(app, parse_date(date, field="--date"), tick)]
             else:
-                reports = close_until(app.engine, parse_date(str(until), field="--until"), tick)
+                reports = close_until(app, parse_date(str(until), field="--until"), tick)
     table = Table(title="close of business")
     for col in ("date", "partitions run", "skipped", "loans", "postings", "events"):
         table.add_column(col, justify="right")
@@ -93,7 +93,7 @@ def cob(
         table.caption = f"last 15 of {len(reports)} days"
     console.print(table)
     if verify_after:
-        report = verify_book(app.engine)
+        report = verify_book(app)
         console.print(verify_table(report))
         if not report.ok:
             raise typer.Exit(EXIT_BOOK_UNSOUND)
@@ -120,7 +120,7 @@ def pay(
                                code="payment_kind_must_be_known") from None
         app = app_for(db)
         receipt = run_command(
-            app.engine, lambda uow: receive_payment(
+            app, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=amount, currency=currency.upper(),
                 idempotency_key=key, kind=pkind, mode=pmode, settings=app.settings),
             what=f"payment {key!r}")
@@ -145,7 +145,7 @@ def reverse(
     with clear_errors():
         app = app_for(db)
         receipt = run_command(
-            app.engine, lambda uow: reverse_payment(uow, payment_id=payment_id, reason=reason),
+            app, lambda uow: reverse_payment(uow, payment_id=payment_id, reason=reason),
             what=f"reversal of payment {payment_id}")
     console.print(f"payment {payment_id}: {receipt.status.value}; reversal entry "
                   f"{receipt.payment.reversal_entry_id}")
@@ -250,7 +250,7 @@ def verify(
     """Reconcile the book: entries balance, loans equal their journal lines, every
     payment posted once. Exit 0 when all hold, 1 otherwise."""
     with clear_errors():
-        report = verify_book(app_for(db).engine)
+        report = verify_book(app_for(db))
     if as_json:
         typer.echo(json.dumps(report.as_json()))
     else:

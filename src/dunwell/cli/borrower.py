@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dunwell.app.contacts import KEEP, Keep, set_contact_preferences
+from dunwell.app.collections.contacts import KEEP, Keep, set_contact_preferences
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.errors import InvalidInput
 

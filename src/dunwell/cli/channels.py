@@ -11,14 +11,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.day import DayStep, parse_now
-from dunwell.app.outbox import (
+from dunwell.app.channels.outbox import (
     DispatchReport,
     dispatch_outbox,
     due_count,
     list_messages,
     set_channel_address,
 )
+from dunwell.app.day.loop import DayStep, parse_now
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.model import Message
 from dunwell.channels.rules import template_problems

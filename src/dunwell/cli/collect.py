@@ -9,9 +9,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.clock import BookClock, DayStep
-from dunwell.app.collect import CollectReport, Experiment, collect_day
-from dunwell.app.contacts import Override, log_contact, log_promise
+from dunwell.app.collections.collect import CollectReport, Experiment, collect_day
+from dunwell.app.collections.contacts import Override, log_contact, log_promise
+from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.cli.strategy import resolve
 from dunwell.collections.model import CaseStatus

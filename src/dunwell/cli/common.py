@@ -26,7 +26,7 @@ from rich.console import Console
 from sqlalchemy import exc as db_errors
 from sqlalchemy.engine import make_url
 
-from dunwell.app.bootstrap import Dunwell, bootstrap
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.core.errors import DomainError, InvalidInput, RetryLater
 from dunwell.settings import Settings
 

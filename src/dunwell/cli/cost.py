@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.cost_report import ProductCostRow, cost_report
+from dunwell.app.context import Dunwell
+from dunwell.app.lending.cost_report import ProductCostRow, cost_report
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.money import format_minor
 

@@ -10,10 +10,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.collect import Experiment
-from dunwell.app.day import STEPS, DayOptions, open_date, registered_model, run_until, status
-from dunwell.app.field import router_for
+from dunwell.app.collections.collect import Experiment
+from dunwell.app.context import Dunwell
+from dunwell.app.day.loop import STEPS, DayOptions, open_date, registered_model, run_until, status
+from dunwell.app.field.visits import router_for
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
 from dunwell.store.day_repo import StepRecord

@@ -13,21 +13,21 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.bootstrap import Dunwell, bootstrap
-from dunwell.app.collect import Experiment
-from dunwell.app.day import ScoringModel
-from dunwell.app.early_warning import build_training_csv, train_from_csv
-from dunwell.app.field import router_for
-from dunwell.app.negotiation import plans
-from dunwell.app.seed import run_days, seed_book
-from dunwell.app.seed_operations import OperationsReport, count_day_steps, work_visits
-from dunwell.app.training_seed import seed_demo_staff
+from dunwell.app.collections.collect import Experiment
+from dunwell.app.day.loop import ScoringModel
+from dunwell.app.field.visits import router_for
+from dunwell.app.negotiation.service import plans
+from dunwell.app.risk import build_training_csv, train_from_csv
+from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
 from dunwell.cli.training import gate_day_table
 from dunwell.core.dates import parse_date
 from dunwell.risk import load_model, read_report
 from dunwell.settings import Settings
+from dunwell.simulation.operations import OperationsReport, count_day_steps, work_visits
+from dunwell.simulation.portfolio import run_days, seed_book
+from dunwell.simulation.training import seed_demo_staff
 from dunwell.store.collections_repo import ActionRepository
 from dunwell.store.letters_repo import LetterRepository
 

@@ -15,9 +15,9 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app import field as svc
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.clock import BookClock, DayStep, book_date_or_today
+from dunwell.app.context import Dunwell
+from dunwell.app.day.clock import BookClock, DayStep, book_date_or_today
+from dunwell.app.field import visits as svc
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput

@@ -13,8 +13,10 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.bootstrap import Dunwell
-from dunwell.app.legal import (
+from dunwell.app.context import Dunwell
+from dunwell.app.legal.cases import issue_demand, legal_case, record_legal_event
+from dunwell.app.legal.evidence import export_bundle, verify_bundle_file
+from dunwell.app.legal.referrals import (
     approve_referral,
     money_text,
     propose_referral,
@@ -22,8 +24,6 @@ from dunwell.app.legal import (
     reject_referral,
     review_queue,
 )
-from dunwell.app.legal_case import issue_demand, legal_case, record_legal_event
-from dunwell.app.legal_evidence import export_bundle, verify_bundle_file
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput

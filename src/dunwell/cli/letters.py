@@ -10,9 +10,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.clock import on_book_date
-from dunwell.app.day import open_date
-from dunwell.app.letters import (
+from dunwell.app.day.clock import on_book_date
+from dunwell.app.day.loop import open_date
+from dunwell.app.letters.service import (
     issue_for_case,
     letter_pdf,
     list_letters,

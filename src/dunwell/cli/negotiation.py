@@ -11,12 +11,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app.negotiation import offer_book, plan_view, plans
-from dunwell.app.negotiation_replays import (
+from dunwell.app.negotiation.replays import (
     accept_offer_once,
     approve_offer_once,
     assess_hardship_once,
 )
+from dunwell.app.negotiation.service import offer_book, plan_view, plans
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor

@@ -13,9 +13,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app import training as svc
-from dunwell.app import training_report as report
-from dunwell.app.bootstrap import Dunwell
+from dunwell.app.context import Dunwell
+from dunwell.app.training import report
+from dunwell.app.training import service as svc
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from dunwell.app.commands import run_command
-from dunwell.app.writeoff import write_off as write_off_loan
+from dunwell.app.lending.writeoff import write_off as write_off_loan
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.money import format_minor
 
@@ -25,7 +25,7 @@ def write_off(
         app = app_for(db)
         at = now()
         result = run_command(
-            app.engine, lambda uow: write_off_loan(uow, loan_id=loan_id, reason=reason,
+            app, lambda uow: write_off_loan(uow, loan_id=loan_id, reason=reason,
                                                    idempotency_key=key, now=at),
             what=f"write-off {key!r}")
     cur = result.loan.currency

@@ -206,3 +206,25 @@ def _bulk_update(conn: Connection, table: Any, keys: Sequence[str],
             .values(assign))
     recs = _records({**{f"k_{k}": cols[k] for k in keys}, **{f"v_{n}": cols[n] for n in values}})
     conn.execute(stmt, recs)
+
+
+class CobRepository:
+    """The unit of work's door to the COB partitions (the functions above)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def completed_partitions(self, business_date: dt.date) -> set[int]:
+        return completed_partitions(self._conn, business_date)
+
+    def partition_closed(self, business_date: dt.date, partition: int) -> bool:
+        return partition_closed(self._conn, business_date, partition)
+
+    def load_partition(self, partition: int, day: int,
+                       params: Mapping[str, CobParams]) -> Partition:
+        return load_partition(self._conn, partition, day, params)
+
+    def write_partition(self, *, business_date: dt.date, partition: int, before: Partition,
+                        result: CobResult, entry: ColumnarEntry | None) -> int:
+        return write_partition(self._conn, business_date=business_date, partition=partition,
+                               before=before, result=result, entry=entry)

@@ -100,3 +100,16 @@ def _sqlite_file(engine: Engine) -> Path | None:
     if not db or db == ":memory:" or db.startswith("file::memory:"):
         return None
     return Path(db)
+
+
+class LockRepository:
+    """The unit of work's door to the locks of its transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def partitions(self, partitions: Iterable[int], *, exclusive: bool) -> None:
+        lock_partitions(self._conn, partitions, exclusive=exclusive)
+
+    def write(self) -> None:
+        write_lock(self._conn)

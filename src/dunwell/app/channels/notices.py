@@ -1,0 +1,184 @@
+"""Notices a borrower gets because something happened on their account: a receipt
+when a payment posts, a confirmation when a repayment plan is agreed, and the
+education guides as the portal shows them.
+
+:func:`notify_payment` and :func:`notify_plan` write their messages inside the
+caller's unit of work (never committing), so a notice exists exactly when the change
+that caused it was committed. Each channel is judged by the compliance guard first,
+like every message: a receipt is transactional, not a request for payment, so it
+carries no payment tags, but it still respects a borrower's opt-outs, a request to
+cease contact, and the contact hours (a payment taken at night is acknowledged when
+the window opens). Receipts and confirmations go to the in-app inbox, and by e-mail
+when the borrower has an address on file; never by SMS, which may not show amounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from dunwell.app.channels.outbox import CONTACT_CHANNEL, enqueue_message
+from dunwell.app.collections.contacts import judge_contact
+from dunwell.app.letters.content import lender_name, public_base_url
+from dunwell.app.uow import UnitOfWork
+from dunwell.channels.locale import language_for
+from dunwell.channels.model import Message, MessageChannel
+from dunwell.channels.rules import (
+    EDUCATION_TITLES,
+    EDUCATION_TOPICS,
+    has_opt_out_notice,
+    message_key,
+    split_subject,
+)
+from dunwell.compliance.model import Channel, Decision, Verdict
+from dunwell.core.dates import from_day
+from dunwell.core.errors import InvalidInput, NotFound
+from dunwell.lending.loans import LoanState
+from dunwell.providers.templating import builtin_templates
+from dunwell.settings import Settings
+from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
+from dunwell.store.negotiation_repo import PlanRecord
+from dunwell.store.outbox_repo import ChannelFactsRepository
+from dunwell.store.repositories import PaymentRecord
+
+#: The channels a receipt or a plan confirmation goes on (e-mail only with an address).
+NOTICE_CHANNELS: tuple[MessageChannel, ...] = (MessageChannel.IN_APP, MessageChannel.EMAIL)
+#: What each notice does, in the compliance guard's vocabulary.
+NOTICE_TAGS: dict[str, tuple[str, ...]] = {
+    "payment_received": ("no_deadline_pressure",),
+    "plan_confirmation": ("plan_confirmation", "instalment_plan", "no_deadline_pressure"),
+}
+
+
+def notify_payment(uow: UnitOfWork, *, payment: PaymentRecord, borrower_id: int,
+                   settings: Settings | None = None,
+                   now: dt.datetime | None = None) -> list[Message]:
+    """Queue the ``payment_received`` receipt for a payment just posted, inside ``uow``.
+
+    Idempotent per payment and channel (a replayed payment queues nothing new); a
+    borrower without a profile, or every channel the guard denies, gets none."""
+    return queue_notice(
+        uow, settings=settings or Settings(), borrower_id=borrower_id, kind="payment_received",
+        context={"amount_minor": payment.amount_minor, "currency": payment.currency,
+                 "paid_on": payment.business_date},
+        key_parts=("payment", payment.payment_id), now=now or dt.datetime.now(dt.UTC))
+
+
+def notify_plan(uow: UnitOfWork, *, plan: PlanRecord, loan: LoanState,
+                settings: Settings | None = None,
+                now: dt.datetime | None = None) -> list[Message]:
+    """Queue the ``plan_confirmation`` for a plan just accepted, inside ``uow``: how many
+    instalments, the first one's amount and date, read from the restructured loan."""
+    planned = sorted((i for i in loan.installments if plan.first_n <= i.n <= plan.last_n),
+                     key=lambda i: i.n)
+    if not planned:
+        return []
+    first = planned[0]
+    return queue_notice(
+        uow, settings=settings or Settings(), borrower_id=plan.borrower_id,
+        kind="plan_confirmation", case_id=plan.case_id,
+        context={"instalment_minor": first.unpaid_total_minor, "currency": loan.currency,
+                 "instalments_count": len(planned), "first_due_date": from_day(first.due_day)},
+        key_parts=("plan", plan.plan_id), now=now or dt.datetime.now(dt.UTC))
+
+
+def queue_notice(uow: UnitOfWork, *, settings: Settings, borrower_id: int, kind: str,
+                 context: Mapping[str, object], key_parts: tuple[object, ...],
+                 now: dt.datetime, case_id: str | None = None) -> list[Message]:
+    """Write notice ``kind`` on each of :data:`NOTICE_CHANNELS` the guard does not deny,
+    due when the guard's window allows; the borrower's name and language come from
+    their profile."""
+    profile = BorrowerRepository(uow.conn).many([borrower_id]).get(borrower_id)
+    if profile is None:
+        return []
+    history = ActionRepository(uow.conn).contacts_for([borrower_id]).get(borrower_id, [])
+    facts = ChannelFactsRepository(uow.conn)
+    at = now.astimezone(ZoneInfo(profile.borrower.timezone))
+    written: list[Message] = []
+    for channel in NOTICE_CHANNELS:
+        if channel is MessageChannel.EMAIL and facts.address(borrower_id, channel) is None:
+            continue
+        verdict = judge_contact(profile, history, at=at,
+                                channel=Channel(CONTACT_CHANNEL[channel]),
+                                content_tags=NOTICE_TAGS[kind])
+        if verdict.decision is Decision.DENY:
+            continue
+        not_before, not_after = _due(verdict, now)
+        written.append(enqueue_message(
+            uow, settings=settings, borrower_id=borrower_id, kind=kind, channel=channel,
+            language=profile.borrower.language or "en",
+            context={"borrower_name": profile.name, **context},
+            key=message_key(*key_parts, channel.value), now=now, case_id=case_id,
+            not_before=not_before, not_after=not_after))
+    return written
+
+
+def _due(verdict: Verdict, now: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
+    """When a notice may go: now (until the window closes), or when the guard's
+    deferral ends."""
+    if verdict.decision is Decision.DEFER and verdict.defer_until is not None:
+        return verdict.defer_until, None
+    window = verdict.window
+    if window is None:
+        return now, None
+    return max(now, window.starts_at), window.ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class Guide:
+    """One education guide as a page shows it: title and blocks of lines, where a block
+    is ``("list", lines)`` for bullets or ``("text", lines)`` for a paragraph."""
+
+    topic: str
+    language: str
+    title: str
+    blocks: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+#: Regions the rights guide has complaint routes for.
+GUIDE_REGIONS = ("CN", "US", "UK")
+#: The greeting a guide opens with when it is not addressed to anyone by name.
+_GREETINGS = frozenset({"Hello,", "您好："})
+
+
+def education_guide(settings: Settings, *, topic: str, language: str,
+                    region: str = "CN") -> Guide:
+    """The guide ``topic`` in ``language`` as the portal shows it to anyone: the
+    in-app message without a greeting and without its opt-out line; the rights guide
+    names ``region``'s complaint routes."""
+    if topic not in EDUCATION_TOPICS:
+        raise NotFound(f"no guide {topic!r}; there are {', '.join(EDUCATION_TOPICS)}",
+                       code="education_topic_must_exist")
+    if region not in GUIDE_REGIONS:
+        raise InvalidInput(f"region must be one of {', '.join(GUIDE_REGIONS)}, not {region!r}",
+                           code="education_region_must_be_known", field="region")
+    lang = language_for(language)
+    base = public_base_url(settings)
+    phone = settings.lender_phone.strip() or settings.support_contact
+    context = {"borrower_name": "", "lender_name": lender_name(settings, lang),
+               "support_contact": phone, "region": region,
+               "verify_page": f"{base}/letters/verify" if base else "/letters/verify",
+               "topic_title": EDUCATION_TITLES[topic][lang]}
+    text = builtin_templates().render(f"education_{topic}", lang, context)
+    subject, body = split_subject(text)
+    blocks: list[tuple[str, tuple[str, ...]]] = []
+    for chunk in body.split("\n\n"):
+        lines = [ln.strip() for ln in chunk.splitlines() if ln.strip()]
+        if not lines or (lines == [lines[0]] and lines[0] in _GREETINGS):
+            continue
+        if has_opt_out_notice(" ".join(lines), lang):
+            continue
+        bullets = [ln[2:] for ln in lines if ln.startswith("- ")]
+        text_lines = [ln for ln in lines if not ln.startswith("- ")]
+        if text_lines:
+            blocks.append(("text", tuple(text_lines)))
+        if bullets:
+            blocks.append(("list", tuple(bullets)))
+    title = subject.split("】", 1)[-1].strip()
+    return Guide(topic, lang, title, tuple(blocks))
+
+
+__all__ = ["GUIDE_REGIONS", "NOTICE_CHANNELS", "NOTICE_TAGS", "Guide", "education_guide",
+           "notify_payment", "notify_plan", "queue_notice"]

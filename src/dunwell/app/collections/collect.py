@@ -1,0 +1,345 @@
+"""The daily collection run: cases from loan facts, the strategy's proposals, the
+compliance guard's verdicts, the audit trail and the collectors' call queues — one
+transaction for one business date.
+
+``collect_day(D)`` plans day D on the open book (after COB of D-1): days past due
+are counted as of D. Running it again for a date already planned changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select
+
+from dunwell.app.audit import record
+from dunwell.app.channels.outbox import enqueue_for_step
+from dunwell.app.collections.contacts import judge_contact
+from dunwell.app.collections.offers import offer_for_step
+from dunwell.app.context import Dunwell
+from dunwell.app.legal.referrals import queue_legal_reviews
+from dunwell.app.letters.service import issue_letters_for_day
+from dunwell.app.negotiation.service import monitor_plans
+from dunwell.app.training.gate import qualified_callers
+from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
+from dunwell.collections.engine import choose_strategy, missed_steps, propose
+from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
+from dunwell.collections.promises import evaluate_promise
+from dunwell.collections.queues import CallTask, build_queues
+from dunwell.collections.strategy import Strategy, builtin_strategies
+from dunwell.compliance.model import (
+    Channel,
+    ContactEvent,
+    Decision,
+    Recipient,
+    Verdict,
+)
+from dunwell.core.errors import InvalidInput
+from dunwell.store import collection_tables as c
+from dunwell.store.collections_repo import (
+    ActionRepository,
+    BorrowerProfile,
+    BorrowerRepository,
+    CaseRepository,
+    LoanFactsRepository,
+)
+
+#: Borrowers not yet overdue get the strategy's pre-due steps this many days ahead.
+PRE_DUE_DAYS = 5
+#: Days after a promise's date before an unpaid promise counts as broken.
+PROMISE_GRACE_DAYS = 1
+CALL_KINDS = frozenset({"call", "call_queue", "negotiation_offer"})
+#: Borrowers one run plans at the most: a bound on one transaction's work.
+BORROWERS_PER_RUN_MAX = 2_000_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Champion/challenger: ``challenger`` gets about ``share_pct`` % of new cases."""
+
+    champion: str = "humane"
+    challenger: str | None = None
+    share_pct: int = 0
+    name: str = "default"
+    seed: int = 0
+
+
+@dataclass
+class CollectReport:
+    business_date: dt.date
+    replayed: bool = False
+    cases_open: int = 0
+    cases_opened: int = 0
+    cases_closed: int = 0
+    decisions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, decision)
+    rules: Counter[str] = field(default_factory=Counter)  # rules that deferred or denied
+    calls_queued: int = 0
+    calls_unassigned: int = 0
+    letters_issued: int = 0
+    referrals_proposed: int = 0  # for a person to approve or reject
+    steps_missed: int = 0  # whole window fell in days without a run: recorded as skipped
+
+    def to_json(self) -> dict[str, object]:
+        return {"cases_open": self.cases_open, "cases_opened": self.cases_opened,
+                "cases_closed": self.cases_closed, "calls_queued": self.calls_queued,
+                "calls_unassigned": self.calls_unassigned,
+                "letters_issued": self.letters_issued,
+                "referrals_proposed": self.referrals_proposed,
+                "steps_missed": self.steps_missed,
+                "decisions": [[k, d, n] for (k, d), n in sorted(self.decisions.items())],
+                "rules": sorted(self.rules.items())}
+
+    @classmethod
+    def from_json(cls, day: dt.date, data: dict[str, object]) -> CollectReport:
+        rep = cls(day, replayed=True)
+        for key in ("cases_open", "cases_opened", "cases_closed", "calls_queued",
+                    "calls_unassigned"):
+            setattr(rep, key, data[key])
+        for key in ("letters_issued", "referrals_proposed", "steps_missed"):
+            setattr(rep, key, int(data.get(key, 0)))  # type: ignore[call-overload]
+        rep.decisions = Counter({(k, d): n for k, d, n in data["decisions"]})  # type: ignore[attr-defined]
+        rep.rules = Counter(dict(data["rules"]))  # type: ignore[call-overload]
+        return rep
+
+
+def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
+                experiment: Experiment | None = None,
+                strategies: dict[str, Strategy] | None = None,
+                progress: Progress | None = None) -> CollectReport:
+    """Plan ``business_date``; ``strategies`` adds to (or overrides) the built-in ones
+    by name, for the experiment's champion and challenger."""
+    exp = experiment or Experiment()
+    strategies = {**builtin_strategies(), **(strategies or {})}
+    champion = _strategy(strategies, exp.champion)
+    challenger = _strategy(strategies, exp.challenger) if exp.challenger else champion
+    report = CollectReport(business_date)
+    with app.uow() as uow:
+        info = uow.book.require()
+        if business_date > info.business_date:
+            raise InvalidInput(
+                f"the book is open on {info.business_date}; close the days before "
+                f"{business_date} first (`dunwell cob --until`)",
+                code="collect_date_must_not_be_after_open_date")
+        done = uow.conn.execute(select(c.collect_runs.c.summary_json)
+                                .where(c.collect_runs.c.business_date == business_date)).first()
+        if done is not None:
+            return CollectReport.from_json(business_date, json.loads(done[0]))
+        last_run = uow.conn.execute(select(func.max(c.collect_runs.c.business_date))
+                                    .where(c.collect_runs.c.business_date < business_date)
+                                    ).scalar_one()
+        monitor_plans(uow, business_date=business_date, now=now)  # plans kept, broken, done
+        cases, facts_repo = CaseRepository(uow.conn), LoanFactsRepository(uow.conn)
+        actions, borrowers = ActionRepository(uow.conn), BorrowerRepository(uow.conn)
+        active = cases.active()
+        facts, next_due = facts_repo.facts(business_date, list(active))
+        scores = facts_repo.risk_scores()
+        ids = sorted(facts)
+        if len(ids) > BORROWERS_PER_RUN_MAX:
+            raise InvalidInput(
+                f"{len(ids)} borrowers to plan is more than one run takes "
+                f"({BORROWERS_PER_RUN_MAX}); raise BORROWERS_PER_RUN_MAX knowingly",
+                code="collect_run_must_be_bounded")
+        profiles = borrowers.many(ids)
+        history = actions.done_for(ids)
+        contacts = actions.contacts_for(ids)
+        audit: list[tuple[str, str, dict[str, object]]] = []
+        calls: list[tuple[CallTask, int]] = []
+        for k, bid in enumerate(ids):
+            profile = profiles.get(bid)
+            if profile is None:
+                continue
+            stored = active.get(bid)
+            existing = None
+            score = scores.get(bid)
+            if stored is not None:
+                existing = replace(stored.view, flags=_flags(profile), risk_score=score)
+                existing = _settle_promise(existing, facts_repo, cases, bid, business_date,
+                                           info.currency)
+            change = open_or_update(existing, str(bid), facts[bid], business_date)
+            case = change.case
+            if case is not None and existing is None and case.status.is_active:
+                strategy, variant = choose_strategy(
+                    case, champion=champion, challenger=challenger, experiment=exp.name,
+                    challenger_share_pct=exp.share_pct if exp.challenger else 0, seed=exp.seed)
+                case = replace(case, strategy_name=strategy.name,
+                               strategy_version=strategy.version, variant=variant,
+                               flags=_flags(profile), risk_score=score)
+                report.cases_opened += 1
+            if case is not None and (existing is not None or case.status.is_active):
+                cases.save(case, business_date)
+                cases.add_timeline(change.timeline)
+                if existing is not None and not case.status.is_active:
+                    report.cases_closed += 1
+            steps: list[ProposedStep] = []
+            if case is not None and case.status.is_active:
+                report.cases_open += 1
+                strategy = champion if case.variant != "challenger" else challenger
+                steps = propose(case, strategy, business_date, history.get(bid, []))
+                if last_run is not None:
+                    for gone in missed_steps(case, strategy, business_date, last_run,
+                                             history.get(bid, [])):
+                        actions.add(_skipped_row(gone, bid, business_date, case.variant))
+                        report.steps_missed += 1
+            elif bid in next_due and (next_due[bid] - business_date).days <= PRE_DUE_DAYS:
+                view = pre_due_view(str(bid), facts[bid], next_due[bid], flags=_flags(profile),
+                                    risk_score=score)
+                steps = propose(view, champion, business_date, history.get(bid, []))
+            for step in steps:
+                verdict = _judge(step, profile, contacts.get(bid, []), business_date)
+                arm = case.variant if case is not None and case.status.is_active else None
+                action_id = actions.add(_action_row(step, verdict, bid, business_date,
+                                                    arm or "champion"))
+                decision = _decision(step, verdict)
+                report.decisions[(step.kind.value, decision)] += 1
+                if verdict is not None and verdict.rule and not verdict.allowed:
+                    report.rules[verdict.rule] += 1
+                audit.append(("guard_decision", f"borrower:{bid}", {
+                    "action_id": action_id, "case_id": step.case_id, "kind": step.kind.value,
+                    "channel": step.channel, "step_id": step.step_id, "decision": decision,
+                    "rule": verdict.rule if verdict else None,
+                    "reason": verdict.reason if verdict else "internal step",
+                    "strategy": f"{step.strategy_name}@{step.strategy_version}",
+                    "business_date": business_date.isoformat()}))
+                enqueue_for_step(uow, app.settings, step=step, verdict=verdict, action_id=action_id,
+                                 profile=profile, business_date=business_date, now=now)
+                offer_for_step(uow, step=step, verdict=verdict, business_date=business_date,
+                               now=now)  # plan offers for an allowed negotiation_offer
+                if verdict is not None and verdict.allowed and step.kind.value in CALL_KINDS:
+                    calls.append((_call_task(step, verdict, facts[bid], case), action_id))
+            if progress is not None:
+                progress(k + 1, len(ids))
+        _queue_calls(actions, cases, calls, business_date, report)
+        report.letters_issued = issue_letters_for_day(uow, business_date=business_date, now=now,
+                                                      settings=app.settings)
+        report.referrals_proposed = sum(
+            r.status.value == "proposed"
+            for r in queue_legal_reviews(uow, business_date=business_date, now=now))
+        record(uow, at=now, entries=audit)
+        uow.conn.execute(insert(c.collect_runs).values(
+            business_date=business_date, summary_json=json.dumps(report.to_json())))
+        uow.commit()
+    return report
+
+
+def _strategy(strategies: dict[str, Strategy], name: str) -> Strategy:
+    if name not in strategies:
+        raise InvalidInput(f"unknown strategy {name!r}; use one of {', '.join(strategies)}",
+                           code="strategy_must_exist")
+    return strategies[name]
+
+
+def _flags(profile: BorrowerProfile) -> frozenset[str]:
+    return frozenset(f.value for f in profile.borrower.flags)
+
+
+def _settle_promise(case: CaseView, facts: LoanFactsRepository, cases: CaseRepository,
+                    bid: int, today: dt.date, currency: str) -> CaseView:
+    ptp = case.open_promise
+    if ptp is None:
+        return case
+    judged = evaluate_promise(ptp, facts.payments_since(bid, ptp.created_on), today,
+                              PROMISE_GRACE_DAYS)
+    if judged.status is ptp.status:
+        return case
+    cases.resolve_promise(case.case_id, judged)
+    change = apply_promise(case, judged, today, currency=currency)
+    cases.add_timeline(change.timeline)
+    return change.case or case
+
+
+def _judge(step: ProposedStep, profile: BorrowerProfile, contacts: list[ContactEvent],
+           day: dt.date) -> Verdict | None:
+    """The guard's verdict on a step that reaches the borrower; None for internal steps."""
+    if step.channel is None or step.recipient is None:
+        return None
+    return judge_contact(
+        profile, contacts,
+        at=dt.datetime.combine(day, step.planned_time, tzinfo=ZoneInfo(profile.borrower.timezone)),
+        channel=Channel(step.channel), recipient=Recipient(step.recipient),
+        content_tags=step.content_tags)
+
+
+def _decision(step: ProposedStep, verdict: Verdict | None) -> str:
+    return "internal" if verdict is None else verdict.decision.value
+
+
+def _action_row(step: ProposedStep, verdict: Verdict | None, bid: int, day: dt.date,
+                variant: str) -> dict[str, object]:
+    window = verdict.window if verdict is not None else None
+    return {
+        "case_id": step.case_id, "borrower_id": bid, "business_date": day,
+        "kind": step.kind.value, "channel": step.channel, "recipient": step.recipient,
+        "tags_json": json.dumps(list(step.content_tags)),
+        "planned_at": f"{day.isoformat()}T{step.planned_time.isoformat('minutes')}",
+        "strategy": f"{step.strategy_name}@{step.strategy_version}", "variant": variant,
+        "segment_id": step.segment_id, "step_id": step.step_id, "due_date": step.due_date,
+        "occurrence": step.occurrence, "decision": _decision(step, verdict),
+        "rule": verdict.rule if verdict is not None else None,
+        "reason": verdict.reason if verdict is not None else step.reason,
+        "window_start": window.starts_at.isoformat() if window else None,
+        "window_end": window.ends_at.isoformat() if window else None,
+        "defer_until": verdict.defer_until.isoformat()
+        if verdict is not None and verdict.defer_until else None,
+        "status": "planned" if verdict is None or verdict.decision is Decision.ALLOW
+        else verdict.decision.value,
+    }
+
+
+def _skipped_row(step: ProposedStep, bid: int, day: dt.date,
+                 variant: str) -> dict[str, object]:
+    """A step that can no longer be done because no run happened while it was due."""
+    return {**_action_row(step, None, bid, day, variant), "decision": "skipped",
+            "status": "skipped", "reason": step.reason}
+
+
+def _call_task(step: ProposedStep, verdict: Verdict, loans: Sequence[CaseLoan],
+               case: CaseView | None) -> CallTask:
+    window = verdict.window
+    start = window.start if window else step.planned_time
+    end = window.end if window else dt.time(20, 0)
+    overdue = sum(loan.overdue_minor for loan in loans)
+    dpd = max((loan.days_past_due for loan in loans), default=0)
+    return CallTask(task_id=f"{step.case_id}:{step.step_id}:{step.occurrence}",
+                    case_id=step.case_id, balance_minor=overdue, days_past_due=dpd,
+                    risk_score=case.risk_score if case else None,
+                    broken_promises=case.broken_promises if case else 0,
+                    window_start=max(start, step.planned_time) if start < end else start,
+                    window_end=end if end != dt.time.max else dt.time(23, 59))
+
+
+def _queue_calls(actions: ActionRepository, cases: CaseRepository,
+                 calls: list[tuple[CallTask, int]], day: dt.date, report: CollectReport) -> None:
+    """Book allowed calls into the queues of the collectors the training gate lets
+    call today; a case's owner is its caller."""
+    if not calls:
+        return
+    by_task = {task.task_id: action_id for task, action_id in calls}
+    plan = build_queues([task for task, _ in calls],
+                        qualified_callers(actions.conn, on=day, callers=actions.collectors()))
+    rows: list[dict[str, object]] = []
+    for collector_id, queued in plan.queues.items():
+        for pos, q in enumerate(queued):
+            rows.append({"business_date": day, "action_id": by_task[q.task.task_id],
+                         "collector_id": collector_id, "position": pos + 1,
+                         "expected_recovery_minor": q.task.expected_recovery_minor,
+                         "note": f"{q.start.isoformat('minutes')}-{q.end.isoformat('minutes')}"})
+            if not q.task.case_id.startswith("pre-"):
+                cases.set_owner(q.task.case_id, collector_id)
+    for miss in plan.unassigned:
+        rows.append({"business_date": day, "action_id": by_task[miss.task.task_id],
+                     "collector_id": None, "position": None,
+                     "expected_recovery_minor": miss.task.expected_recovery_minor,
+                     "note": miss.reason})
+    actions.add_call_tasks(rows)
+    report.calls_queued = sum(len(q) for q in plan.queues.values())
+    report.calls_unassigned = len(plan.unassigned)
+
+
+__all__ = ["CollectReport", "Experiment", "PastAction", "collect_day"]

@@ -1,0 +1,134 @@
+"""Payment commands: receive (regular, early full repayment, partial prepayment) and
+reverse. Every command carries an idempotency key: a replay returns the first
+result; the same key with different data is rejected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dunwell.app.channels.notices import notify_payment
+from dunwell.app.day.clock import BookClock, DayStep
+from dunwell.app.uow import UnitOfWork
+from dunwell.core.dates import to_day
+from dunwell.core.errors import Conflict
+from dunwell.core.ids import check_idempotency_key, fingerprint
+from dunwell.core.money import format_minor, to_minor
+from dunwell.ledger.model import Account, Line
+from dunwell.ledger.rules import entry, reversal
+from dunwell.lending import payments as pay_rules
+from dunwell.lending.errors import PaymentRejected, ReversalRejected
+from dunwell.lending.loans import LoanState
+from dunwell.lending.payments import PaymentKind, PaymentOutcome
+from dunwell.lending.prepayment import PrepaymentMode, payoff, payoff_quote, prepay
+from dunwell.settings import Settings
+from dunwell.store.repositories import PaymentRecord
+
+
+class ReceiptStatus(StrEnum):
+    POSTED = "posted"
+    REPLAYED = "replayed"  # the same key and data were seen before: nothing new posted
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    status: ReceiptStatus
+    payment: PaymentRecord
+    loan: LoanState
+
+
+def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str,
+                    idempotency_key: str, kind: PaymentKind = PaymentKind.REGULAR,
+                    mode: PrepaymentMode | None = None, settings: Settings | None = None,
+                    now: dt.datetime | None = None) -> Receipt:
+    """Post a payment and queue its receipt in the same transaction (the receipt is
+    judged by the guard as of ``now``, default the book's clock for the day's
+    dispatch, so it goes out with the day's messages)."""
+    key = check_idempotency_key(idempotency_key)
+    amount_minor = to_minor(amount, currency)
+    fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
+                      "kind": kind.value, "mode": mode.value if mode else None})
+    seen = uow.payments.by_key(key)
+    if seen is None:
+        # lock the loan first (this waits while COB closes its partition), then look
+        # at the key again: a request with the same key that held the lock before us
+        # has committed by now, and this one becomes its replay
+        loan = uow.loans.get_for_update(loan_id)
+        seen = uow.payments.by_key(key)
+    if seen is not None:
+        if seen.fingerprint != fp:
+            raise Conflict(
+                f"idempotency key {key!r} was used for a different payment "
+                f"(loan {seen.loan_id}, {format_minor(seen.amount_minor, seen.currency)} "
+                f"{seen.currency}); use a new key",
+                code="idempotency_key_must_match_original_request")
+        return Receipt(ReceiptStatus.REPLAYED, seen, uow.loans.get(seen.loan_id))
+    info = uow.book.require()
+    product = uow.products.get(loan.product_code)
+    day = to_day(info.business_date)
+    outcome: PaymentOutcome
+    if kind is PaymentKind.REGULAR:
+        outcome = pay_rules.pay(loan, product, amount_minor=amount_minor, currency=currency,
+                                day=day)
+    elif kind is PaymentKind.PAYOFF:
+        outcome = payoff(loan, product, amount_minor=amount_minor, currency=currency, day=day)
+    else:
+        if mode is None:
+            raise PaymentRejected("a prepayment needs a mode: shorten_term or "
+                                  "lower_installment", code="prepayment_mode_must_be_given")
+        outcome = prepay(loan, product, amount_minor=amount_minor, currency=currency, day=day,
+                         mode=mode)
+    entry_id = f"pay:{loan_id}:{fp[:12]}:{fingerprint({'k': key})[:12]}"
+    posted = [entry(entry_id=entry_id, business_date=info.business_date,
+                    kind=f"payment:{kind.value}", currency=currency, lines=outcome.lines,
+                    memo=f"payment {key} on loan {loan_id}")]
+    if outcome.accrual_minor:
+        # interest recognised by this payment (to date, or paid ahead on closing) is an
+        # entry of its own: reversing the payment later leaves the accrual standing
+        posted.append(entry(
+            entry_id=f"acr:{entry_id[4:]}", business_date=info.business_date,
+            kind="accrual", currency=currency, memo=f"interest recognised by {entry_id}",
+            lines=(Line.debit(Account.INTEREST_RECEIVABLE, outcome.accrual_minor, loan_id),
+                   Line.credit(Account.INTEREST_INCOME, outcome.accrual_minor, loan_id))))
+    uow.ledger.post_many(posted)
+    saved = uow.loans.save(outcome.loan)
+    pid = uow.payments.add(key=key, fingerprint=fp, loan_id=loan_id, kind=kind.value,
+                           amount_minor=amount_minor, currency=currency,
+                           business_date=info.business_date, entry_id=entry_id,
+                           allocation=outcome.allocation, suspense_minor=outcome.suspense_minor)
+    record = uow.payments.get(pid)
+    notify_payment(uow, payment=record, borrower_id=loan.borrower_id, settings=settings,
+                   now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
+    return Receipt(ReceiptStatus.POSTED, record, saved)
+
+
+def reverse_payment(uow: UnitOfWork, *, payment_id: int, reason: str = "") -> Receipt:
+    """Reverse a regular payment with a mirror entry; a repeat is acknowledged."""
+    record = uow.payments.get(payment_id)
+    uow.loans.get_for_update(record.loan_id)
+    record = uow.payments.get(payment_id)  # as it stands now that the loan is ours
+    if record.reversal_entry_id is not None:
+        return Receipt(ReceiptStatus.REPLAYED, record, uow.loans.get(record.loan_id))
+    if record.kind != PaymentKind.REGULAR.value:
+        raise ReversalRejected(
+            f"payment {payment_id} is a {record.kind}, which restructured the loan; only "
+            "regular payments can be reversed", code="reversal_must_target_regular_payment")
+    info = uow.book.require()
+    loan = uow.loans.get_for_update(record.loan_id)
+    product = uow.products.get(loan.product_code)
+    new_loan = pay_rules.reverse(loan, product, allocation=record.allocation,
+                                 suspense_minor=record.suspense_minor,
+                                 day=to_day(info.business_date))
+    original = uow.ledger.get(record.entry_id)
+    rev = reversal(original, entry_id=f"rev:{record.entry_id}"[:96],
+                   business_date=info.business_date, memo=reason)
+    uow.ledger.post(rev)
+    saved = uow.loans.save(new_loan)
+    uow.payments.mark_reversed(payment_id, rev.entry_id)
+    return Receipt(ReceiptStatus.POSTED, uow.payments.get(payment_id), saved)
+
+
+def quote_payoff(uow: UnitOfWork, *, loan_id: int) -> int:
+    info = uow.book.require()
+    return payoff_quote(uow.loans.get(loan_id), day=to_day(info.business_date))

@@ -1,0 +1,62 @@
+"""The borrower portal's commands. A borrower proves who they are with the
+verification code of a letter we sent them (it is printed on every letter and is
+unguessable), so the portal needs no account: the code names the letter, the letter
+names the borrower and the case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dunwell.app.context import Dunwell
+from dunwell.app.letters.service import verify_letter
+from dunwell.app.negotiation.service import OfferBook, assess_hardship, offer_book
+from dunwell.channels.verification import normalise_code
+from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.money import to_minor
+from dunwell.store.collections_repo import ACTIVE, CaseRepository
+from dunwell.store.letters_repo import LetterRepository
+
+
+def case_for_letter_code(app: Dunwell, code: str) -> tuple[str, str]:
+    """The open case (and the book's currency) behind a genuine letter's code."""
+    verdict = verify_letter(app, code)
+    if not verdict.genuine:
+        raise InvalidInput(f"the letter code was not accepted: {verdict.message}",
+                           code="letter_code_must_be_genuine")
+    check = normalise_code(code)
+    assert check.code is not None, "a genuine code is well formed"
+    with app.uow() as uow:
+        letter = LetterRepository(uow.conn).by_code(check.code)
+        assert letter is not None, "a genuine code names a letter"
+        currency = uow.book.require().currency
+        cases = CaseRepository(uow.conn).for_borrower(letter.borrower_id)
+    open_cases = [row["case_id"] for row in cases if row["status"] in ACTIVE]
+    if not open_cases:
+        raise Conflict("there is no open collection case for this letter's account; if you "
+                       "still owe something, call us on the number in the letter",
+                       code="portal_case_must_be_open")
+    return str(open_cases[-1]), currency
+
+
+def hardship_from_portal(app: Dunwell, *, letter_code: str, reason: str, monthly_income: str,
+                         essential_expenses: str, other_debt_payments: str, vulnerable: bool,
+                         now: dt.datetime) -> OfferBook:
+    """Record the borrower's own account of their hardship and return today's offers,
+    best first (or the referral to free debt advice when none is affordable)."""
+    case_id, cur = case_for_letter_code(app, letter_code)
+    assess_hardship(
+        app, case_id=case_id, reason=reason,
+        monthly_income_minor=_amount(monthly_income, cur, "monthly income"),
+        essential_expenses_minor=_amount(essential_expenses, cur, "essential expenses"),
+        other_debt_payments_minor=_amount(other_debt_payments or "0", cur,
+                                          "other debt payments"),
+        evidence=(), vulnerable=vulnerable, source="portal", now=now)
+    with app.uow() as uow:
+        today = uow.book.require().business_date
+    return offer_book(app, case_id=case_id, business_date=today)
+
+
+def _amount(text: str, currency: str, field: str) -> int:
+    if not text.strip():
+        raise InvalidInput(f"{field} is required, e.g. 6000.00", code="portal_amount_required")
+    return to_minor(text.strip(), currency, field=field)

@@ -1,0 +1,1 @@
+"""Simulated portfolios and their operations, driven through the application layer."""
