@@ -9,12 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from dunwell.app import logs
-from dunwell.app.context import Dunwell
+from dunwell.app.context import Dunwell, Providers
+from dunwell.channels.document import Document
+from dunwell.providers.pdf import render_pdf
+from dunwell.providers.registry import build_providers, provider_name
+from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.db import make_engine, migrate
 from dunwell.store.uow import Database
 
-__all__ = ["Dunwell", "bootstrap"]
+__all__ = ["Dunwell", "bootstrap", "providers_for"]
 
 
 def bootstrap(settings: Settings | None = None, *, db_url: str | None = None) -> Dunwell:
@@ -27,4 +31,14 @@ def bootstrap(settings: Settings | None = None, *, db_url: str | None = None) ->
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     migrate(engine)
-    return Dunwell(settings, Database(engine))
+    return Dunwell(settings, Database(engine), providers_for(settings))
+
+
+def providers_for(settings: Settings) -> Providers:
+    """The adapters ``settings`` choose."""
+
+    def pdf(doc: Document) -> bytes:
+        return render_pdf(doc, font_path=settings.cjk_font)
+
+    return Providers(templates=builtin_templates, pdf=pdf, channels=build_providers,
+                     provider_name=provider_name)

@@ -5,6 +5,7 @@ bodies, unknown routes and wrong methods. Each is a 4xx in the one error shape
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Iterator
@@ -192,8 +193,8 @@ def test_a_streamed_body_beyond_the_limit_is_413_as_it_arrives(client: TestClien
 
 
 def test_the_body_limit_is_a_setting(app: Dunwell) -> None:
-    small = Dunwell(app.settings.model_copy(update={"request_body_bytes_max": 2048}),
-                    app.engine)
+    small = dataclasses.replace(
+        app, settings=app.settings.model_copy(update={"request_body_bytes_max": 2048}))
     with TestClient(create_app(dunwell=small)) as http:
         r = http.post("/v1/hardship", content=b"{" + b" " * 4096 + b"}",
                       headers={"Content-Type": "application/json"})

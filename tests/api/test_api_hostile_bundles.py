@@ -6,6 +6,7 @@ requests are answered while it works."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import random
 import time
@@ -71,15 +72,16 @@ def test_a_zip_bomb_is_refused_from_its_directory_at_once(client: TestClient) ->
 
 
 def test_a_zip_of_too_many_members_is_refused(app: Dunwell) -> None:
-    few = Dunwell(app.settings.model_copy(update={"bundle_members_max": 50}), app.engine)
+    few = dataclasses.replace(
+        app, settings=app.settings.model_copy(update={"bundle_members_max": 50}))
     with TestClient(create_app(dunwell=few)) as http:
         r = http.post("/v1/legal/bundles/verify", content=many_members(51), headers=ZIP)
     assert "51 files, more than 50" in shaped(r, 400, "bundle_must_be_bounded")["message"]
 
 
 def test_a_zip_expanding_beyond_the_total_is_refused(app: Dunwell) -> None:
-    tight = Dunwell(app.settings.model_copy(update={"bundle_uncompressed_bytes_max": 4096}),
-                    app.engine)
+    tight = dataclasses.replace(
+        app, settings=app.settings.model_copy(update={"bundle_uncompressed_bytes_max": 4096}))
     with TestClient(create_app(dunwell=tight)) as http:
         r = http.post("/v1/legal/bundles/verify", content=bomb(member_bytes=5000),
                       headers=ZIP)
@@ -87,8 +89,8 @@ def test_a_zip_expanding_beyond_the_total_is_refused(app: Dunwell) -> None:
 
 
 def test_an_upload_beyond_the_bundle_limit_is_413(app: Dunwell) -> None:
-    small = Dunwell(app.settings.model_copy(update={"bundle_upload_bytes_max": 4096}),
-                    app.engine)
+    small = dataclasses.replace(
+        app, settings=app.settings.model_copy(update={"bundle_upload_bytes_max": 4096}))
     with TestClient(create_app(dunwell=small)) as http:
         r = http.post("/v1/legal/bundles/verify", content=b"PK" + b"\0" * 5000, headers=ZIP)
         shaped(r, 413, "request_body_must_be_bounded")

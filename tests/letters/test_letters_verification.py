@@ -3,6 +3,7 @@ about a genuine letter, a typo, a forged code and a tampered register entry."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import sqlalchemy as sa
@@ -140,7 +141,8 @@ def test_tampering_with_a_stored_letter_makes_verification_fail(
 
 def test_a_different_secret_does_not_vouch_for_our_letters(overdue_book: Dunwell) -> None:
     code = _letters(overdue_book)[1]
-    other = Dunwell(overdue_book.settings.model_copy(update={"letter_secret": "stolen?"}),
-                    overdue_book.engine)
+    other = dataclasses.replace(
+        overdue_book,
+        settings=overdue_book.settings.model_copy(update={"letter_secret": "stolen?"}))
     assert verify_letter(overdue_book, code).genuine
     assert verify_letter(other, code).problem == "altered"

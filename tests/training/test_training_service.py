@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from alembic import command
 
 from dunwell.app.audit import verify
-from dunwell.app.training.gate import record_staff_contact, require_qualified
 from dunwell.app.training import report
 from dunwell.app.training import service as svc
+from dunwell.app.training.gate import record_staff_contact, require_qualified
 from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Jurisdiction
 from dunwell.core.errors import DomainError

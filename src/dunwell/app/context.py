@@ -7,12 +7,19 @@ provider or a connection themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dunwell.app.uow import UnitOfWork
+from dunwell.channels.document import Document
+from dunwell.channels.model import MessageChannel
+from dunwell.channels.ports import ChannelProvider
 from dunwell.settings import Settings
+
+if TYPE_CHECKING:  # the template book's interface, for the type checker
+    from dunwell.providers.templating import TemplateBook
 
 
 class Database(Protocol):
@@ -36,10 +43,25 @@ class Database(Protocol):
     def dispose(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Providers:
+    """The outside world's adapters, chosen by the composition root."""
+
+    #: The message and letter templates (built-in, merged with the lender's own).
+    templates: Callable[[], TemplateBook]
+    #: Renders a document to PDF bytes (the letter font chosen by the settings).
+    pdf: Callable[[Document], bytes]
+    #: The channel providers the settings choose, keyed by provider name.
+    channels: Callable[[Settings], dict[str, ChannelProvider]]
+    #: The provider name the settings choose for a channel.
+    provider_name: Callable[[Settings, MessageChannel], str]
+
+
 @dataclass
 class Dunwell:
     settings: Settings
     db: Database
+    providers: Providers
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()
