@@ -143,6 +143,38 @@ def test_randomness_is_injected_not_drawn_from_a_module(source: str, name: str) 
     ]
 
 
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("from pathlib import Path\nx = Path('m.json').read_text()\n", "pathlib.Path"),
+        ("import os\nos.replace('a', 'b')\n", "os.replace"),
+        ("import shutil\nshutil.rmtree('x')\n", "shutil.rmtree"),
+        ("import subprocess\nsubprocess.run(['ls'])\n", "subprocess.run"),
+        ("import urllib.request\nurllib.request.urlopen('http://x')\n",
+         "urllib.request.urlopen"),
+        ("import tempfile\nd = tempfile.mkdtemp()\n", "tempfile.mkdtemp"),
+    ],
+)
+def test_files_processes_and_the_network_are_not_reached_from_the_domain(
+        source: str, name: str) -> None:
+    (only,) = findings(source)
+    assert only.startswith(f"m.py:2: {name} reaches files, processes or the network")
+
+
+def test_open_is_refused_in_the_domain_and_allowed_in_the_shell() -> None:
+    source = "x = 1\nwith open('m.json') as fh:\n    data = fh.read()\n"
+    assert findings(source) == [
+        "m.py:2: open() reads or writes a file; do it in the store or a provider and pass "
+        "the data in"]
+    assert findings(source, domain=False) == []
+
+
+def test_packaged_data_read_through_importlib_resources_is_allowed() -> None:
+    source = ("from importlib import resources\n"
+              "text = resources.files('dunwell.lending').joinpath('caps.toml').read_text()\n")
+    assert findings(source) == []
+
+
 def test_a_local_name_that_shadows_no_import_is_not_confused_with_a_module() -> None:
     assert findings("def f(time: int) -> int:\n    return time.real\n") == []
 

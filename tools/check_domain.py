@@ -3,6 +3,11 @@
 no-float (core, ledger, lending, cob): no ``float(...)``, float annotation or literal;
 ``# float-ok: <reason>`` ending a line exempts it, alone in the file header the file.
 no-ambient (domain packages): no wall clock, ambient randomness or environment.
+no-io (domain packages): no files, processes or network: no ``open()``, nothing from
+``os``, ``pathlib``, ``shutil``, ``subprocess``, ``socket``, ``tempfile``, ``urllib``,
+``http`` or ``sqlite3``. Reading the package's own data files (products, policies,
+templates) through ``importlib.resources`` is allowed: they ship with the code and are
+as constant as it is.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ RANDOM_MODULES: dict[str, frozenset[str]] = {
     "random": frozenset({"Random"}), "numpy.random": frozenset({"Generator"}),
     "secrets": frozenset(), "uuid.uuid4": frozenset(),
 }  # fmt: skip
+#: Modules that reach files, processes or the network.
+IO_MODULES = frozenset({"os", "pathlib", "shutil", "subprocess", "socket", "tempfile", "urllib",
+                        "http", "sqlite3"})
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "src" / "dunwell"
 FLOAT_OK = re.compile(r"#\s*float-ok:\s*\S")
 
@@ -59,6 +67,24 @@ def ambient_use(dotted: str) -> str | None:
         if allowed is not None and not (following and following[0] in allowed):
             return f"{dotted} draws ambient randomness; take a seeded generator as an argument"
     return None
+
+
+def io_use(dotted: str) -> str | None:
+    """Why the resolved name ``dotted`` is input or output the domain may not do."""
+    top = dotted.split(".")[0]
+    if top in IO_MODULES:
+        return (f"{dotted} reaches files, processes or the network; do it in the store or a "
+                "provider and pass the data in")
+    return None
+
+
+def _open_calls(tree: ast.Module) -> Iterator[ast.Call]:
+    shadowed = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                for a in n.names}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "open" and "open" not in shadowed):
+            yield node
 
 
 def _float_problem(node: ast.AST) -> str | None:
@@ -118,8 +144,11 @@ def check_source(source: str, path: str, *, money: bool, domain: bool) -> list[F
         if problem and line not in ok_lines:
             findings.add(Finding(path, line, problem))
     for node, dotted in _ambient_names(tree) if domain else ():
-        if reason := ambient_use(dotted):
+        if reason := ambient_use(dotted) or io_use(dotted):
             findings.add(Finding(path, node.lineno, reason))
+    for call in _open_calls(tree) if domain else ():
+        findings.add(Finding(path, call.lineno, "open() reads or writes a file; do it in the "
+                             "store or a provider and pass the data in"))
     return sorted(findings)
 
 
