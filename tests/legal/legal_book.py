@@ -20,7 +20,6 @@ from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.lending.products import builtin_product_texts
 from dunwell.store.collections_repo import ActionRepository, BorrowerRepository, CaseRepository
-from dunwell.store.legal_repo import SiblingEvidence
 
 START = dt.date(2025, 1, 15)
 FIRST_DUE = dt.date(2025, 2, 15)
@@ -80,7 +79,7 @@ def offers_refused(app: Dunwell, day: dt.date) -> None:
     with app.uow() as uow:
         for stored in CaseRepository(uow.conn).active().values():
             case_id = stored.view.case_id
-            if SiblingEvidence(uow.conn).offer_states(case_id):
+            if uow.evidence.offer_states(case_id):
                 continue
             book = offers_for_case(uow, case_id=case_id, business_date=day, now=NOW)
             if book is not None and book.offers:

@@ -20,10 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDate, StrictIn
 from dunwell.app.legal.cases import LegalCaseView, legal_case, record_legal_event
-from dunwell.app.legal.evidence import ZipBounds, verify_bundle_upload
+from dunwell.app.legal.evidence import ZipBounds, bundle_registered, verify_bundle_upload
 from dunwell.app.legal.referrals import (
     approve_referral,
     propose_referral,
+    referral_record,
     reject_referral,
     review_queue,
 )
@@ -33,7 +34,6 @@ from dunwell.core.money import format_minor, to_minor
 from dunwell.legal.bundle import BundleCheck
 from dunwell.legal.model import Referral, ReferralStatus
 from dunwell.settings import Settings
-from dunwell.store.legal_repo import LegalRepository
 
 router = APIRouter(prefix="/v1/legal", tags=["legal"], responses=ERROR_RESPONSES)
 ReferralPath = Annotated[int, Path(ge=1, le=ID_MAX, description="Referral id.")]
@@ -239,7 +239,7 @@ async def post_event(referral_id: ReferralPath, body: EventIn, svc: ServicesDep)
     def command() -> LegalCaseOut:
         with svc.dunwell.uow() as uow:
             day = _day(body.on, uow.book.require().business_date, "on")
-            currency = LegalRepository(uow.conn).get(referral_id).currency
+            currency = referral_record(uow, referral_id=referral_id).currency
             view = record_legal_event(
                 uow, referral_id=referral_id, event=body.event, on=day,
                 cost_minor=to_minor(body.cost, currency, field="cost"),
@@ -267,8 +267,7 @@ async def post_bundle_verify(request: Request, svc: ServicesDep) -> BundleCheckO
                                         bounds=zip_bounds(settings))
 
     def command() -> bool:
-        with svc.dunwell.uow() as uow:
-            return LegalRepository(uow.conn).bundle_by_manifest(check.manifest_sha256) is not None
+        return bundle_registered(svc.dunwell, manifest_sha256=check.manifest_sha256)
 
     registered = await svc.run(command)
     return _bundle_out(check, registered)

@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dunwell.app.context import Dunwell
-from dunwell.app.legal.cases import issue_demand, legal_case, record_legal_event
+from dunwell.app.legal.cases import case_timeline, issue_demand, legal_case, record_legal_event
 from dunwell.app.legal.evidence import export_bundle, verify_bundle_file
 from dunwell.app.legal.referrals import (
     approve_referral,
@@ -29,7 +29,6 @@ from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
 from dunwell.legal.model import Referral, ReferralStatus
-from dunwell.store.collections_repo import CaseRepository
 
 legal_app = typer.Typer(help="Legal referrals (human-approved), demand letters, evidence "
                              "bundles and legal case tracking.", no_args_is_help=True)
@@ -310,7 +309,7 @@ def case(referral_id: ReferralArg, as_json: JsonOption = False, db: DbOption = N
         app = app_for(db)
         with app.uow() as uow:
             view = legal_case(uow, referral_id=referral_id)
-            timeline = CaseRepository(uow.conn).timeline(view.referral.case_id)
+            timeline = case_timeline(uow, case_id=view.referral.case_id)
     ref, cur = view.referral, view.referral.currency
     if as_json:
         typer.echo(json.dumps({

@@ -1,6 +1,6 @@
 """Repositories for legal: referrals with their decisions, legal case events, exported
 bundles, and the evidence queries (loan terms, schedule, payments, actions, contacts,
-letters, visits, offers) an evidence bundle and the referral check read."""
+letters, visits, offers, plans) an evidence bundle and the referral check read."""
 
 from __future__ import annotations
 
@@ -173,8 +173,14 @@ class LegalRepository:
         return None if row is None else dict(row._mapping)
 
 
+#: Visit outcomes that mean an agent met the borrower in person (a refusal included).
+VISIT_MET = ("delivered_in_person", "refused", "promise_to_pay", "plan_requested",
+             "hardship_reported")
+
+
 class EvidenceRepository:
-    """Read-only queries over the book and collections for one borrower's case."""
+    """Read-only queries over the book, collections, the letter register, field visits
+    and negotiation for one borrower's case."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -228,17 +234,9 @@ class EvidenceRepository:
         return dict(row._mapping)
 
 
-#: Visit outcomes that mean an agent met the borrower in person (a refusal included).
-VISIT_MET = ("delivered_in_person", "refused", "promise_to_pay", "plan_requested",
-             "hardship_reported")
-
-
-class SiblingEvidence:
-    """Queries over the letter register, field visits and negotiation: what a referral
-    check and an evidence bundle read from the other parts of collections."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    # --- the letter register, field visits and negotiation ---------------------------
+    # what a referral check and an evidence bundle read from the other parts of
+    # collections
 
     def visits_met(self, case_id: str, borrower_id: int) -> int:
         v = f.visits.c

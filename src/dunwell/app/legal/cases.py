@@ -27,11 +27,7 @@ from dunwell.legal.errors import ReferralStateRejected
 from dunwell.legal.model import LegalCase, LegalEvent, LegalState, Referral, ReferralStatus
 from dunwell.legal.tracking import allowed_after, apply_event, parse_state, replay
 from dunwell.settings import Settings
-from dunwell.store.collections_repo import (
-    CaseRepository,
-)
-from dunwell.store.legal_repo import LegalRepository, StoredEvent
-from dunwell.store.letters_repo import LetterRepository
+from dunwell.store.legal_repo import StoredEvent
 from dunwell.training.model import Action
 
 #: Length limits on what people type.
@@ -51,13 +47,18 @@ class LegalCaseView:
 
 
 def legal_case(uow: UnitOfWork, *, referral_id: int) -> LegalCaseView:
-    repo = LegalRepository(uow.conn)
+    repo = uow.legal
     ref = repo.get(referral_id)
     stored = tuple(repo.events(referral_id))
     case = replay(tuple(s.event for s in stored))
     nxt = tuple(sorted(s.value for s in allowed_after(case.state))) if (
         ref.status is ReferralStatus.APPROVED) else ()
     return LegalCaseView(ref, case, stored, nxt)
+
+
+def case_timeline(uow: UnitOfWork, *, case_id: str) -> list[tuple[dt.date, str, str]]:
+    """The collection case's timeline: (date, kind, text), oldest first."""
+    return uow.cases.timeline(case_id)
 
 
 def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.date,
@@ -69,7 +70,7 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
     nothing. A repeat with the same key (derived from the event's content when not
     given) is acknowledged without recording twice. Closing the legal case closes the
     collection case."""
-    repo = LegalRepository(uow.conn)
+    repo = uow.legal
     who = person_named(recorded_by, "recorded_by", NAME_MAX)
     state = parse_state(event)
     if isinstance(cost_minor, bool) or not isinstance(cost_minor, int):
@@ -100,8 +101,8 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
         f" ref {item.reference}" if item.reference else "") + (
         f", cost {money_text(cost_minor, ref.currency)}" if cost_minor else "") + (
         f": {item.note}" if item.note else "")
-    CaseRepository(uow.conn).note(ref.case_id, on, TimelineKind(f"legal_{state.value}"), text)
-    if state is LegalState.CLOSED and CaseRepository(uow.conn).get(
+    uow.cases.note(ref.case_id, on, TimelineKind(f"legal_{state.value}"), text)
+    if state is LegalState.CLOSED and uow.cases.get(
             ref.case_id).status is CaseStatus.LEGAL:
         # a case paid off or written off meanwhile keeps that outcome
         move_case(uow, ref.case_id, CaseStatus.CLOSED, on,
@@ -123,11 +124,11 @@ def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
     """Issue the demand letter (kind ``demand``) for an approved referral: numbered,
     verifiable and in the register like every letter. It passes the compliance guard
     like any contact; a referral that already has one gets the same letter back."""
-    repo = LegalRepository(uow.conn)
+    repo = uow.legal
     ref = repo.get(referral_id)
     require_approved(ref)
     if ref.demand_letter_no is not None:
-        return LetterRepository(uow.conn).get(ref.demand_letter_no)
+        return uow.letters.get(ref.demand_letter_no)
     if ref.legal_state in (LegalState.SETTLED, LegalState.CLOSED):
         raise ReferralStateRejected(
             f"the legal case of referral {referral_id} is {ref.legal_state.value}; no demand "
@@ -142,7 +143,7 @@ def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
                           kind=DEMAND_KIND, business_date=business_date, now=now,
                           settings=settings)
     repo.set_demand_letter(referral_id, letter.letter_no)
-    CaseRepository(uow.conn).note(
+    uow.cases.note(
         ref.case_id, business_date, TimelineKind.LEGAL_DEMAND,
         f"demand letter {letter.letter_no} issued for referral {referral_id}")
     audit_entry(uow, now, "demand_issued", ref.borrower_id, {

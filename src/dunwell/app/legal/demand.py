@@ -5,7 +5,9 @@ the referral rules name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Protocol
 
 from dunwell.app.letters.content import template_letter
 from dunwell.channels.document import Document
@@ -13,10 +15,17 @@ from dunwell.channels.letters import LetterFacts
 from dunwell.core.errors import Conflict
 from dunwell.legal.demand import TEMPLATE, demand_context, demand_title
 from dunwell.legal.rules import builtin_rules
-from dunwell.providers.templating import TemplateBook
 
 
-def build_demand(facts: LetterFacts, book: TemplateBook) -> Document:
+class Templates(Protocol):
+    """The letter templates a demand is rendered from (``app.providers.templates()``)."""
+
+    def requires(self, name: str, language: str) -> frozenset[str]: ...
+
+    def render(self, name: str, language: str, context: Mapping[str, object]) -> str: ...
+
+
+def build_demand(facts: LetterFacts, book: Templates) -> Document:
     """催告函 / formal demand: the debt by loan and component, the date to respond by,
     how to agree a plan, disputes and representation, rights and complaint routes."""
     if facts.total("total") <= 0:

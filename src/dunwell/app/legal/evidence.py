@@ -17,7 +17,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dunwell.app.audit import AuditReport, record, verify
 from dunwell.app.context import Dunwell
@@ -40,9 +40,9 @@ from dunwell.legal.evidence import (
 from dunwell.legal.model import Referral
 from dunwell.negotiation.model import AssessmentSource, OfferStatus, PlanStatus
 from dunwell.negotiation.outcome import PlanEnd, offer_ending
-from dunwell.providers.pdf import render_pdf
-from dunwell.store.collections_repo import BorrowerRepository
-from dunwell.store.legal_repo import EvidenceRepository, LegalRepository, SiblingEvidence
+
+if TYPE_CHECKING:  # the repository's interface, for the type checker
+    from dunwell.store.legal_repo import EvidenceRepository
 
 #: Letters a bundle carries as PDFs at the most (a case has a handful).
 LETTER_PDFS_MAX = 200
@@ -190,14 +190,14 @@ def _proof(events: list[dict[str, Any]], *kinds: str) -> str:
     return ", ".join(parts)
 
 
-def _offer_rows(sib: SiblingEvidence, ref: Referral, cur: str) -> list[tuple[object, ...]]:
+def _offer_rows(ev: EvidenceRepository, ref: Referral, cur: str) -> list[tuple[object, ...]]:
     """Each offer with its terms, the basis it was made on and how it ended as of the
     referral's date; each plan; each recorded reason why no offer was possible."""
-    plans = sib.plans(ref.case_id)
+    plans = ev.plans(ref.case_id)
     ends = {int(p["offer_id"]): PlanEnd(int(p["plan_id"]), PlanStatus(p["status"]),
                                         p["resolved_on"]) for p in plans}
     rows: list[tuple[object, ...]] = []
-    for o in sib.offers(ref.case_id):
+    for o in ev.offers(ref.case_id):
         kind, months, reduced = o["kind"], o["months"], o["reduced_months"]
         terms = (f"{kind} ({reduced} reduced, {months} in all)" if reduced
                  else f"{kind} over {months} months")
@@ -213,11 +213,11 @@ def _offer_rows(sib: SiblingEvidence, ref: Referral, cur: str) -> list[tuple[obj
     rows += [(f"plan {p['plan_id']}", p["accepted_on"], p["kind"], f"offer {p['offer_id']}",
               "", "", p["resolved_on"] or "", p["status"]) for p in plans]
     rows += [("no offer", on, "none possible", "", "", "", "", why)
-             for on, why in sib.no_offer_reasons(ref.case_id)]
+             for on, why in ev.no_offer_reasons(ref.case_id)]
     return rows
 
 
-def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
+def _sibling_sections(ev: EvidenceRepository, ref: Referral, cur: str,
                       letters: list[dict[str, Any]]) -> list[Section]:
     """Letters with their delivery proof, field visits, offers and plans."""
     lrows = []
@@ -231,8 +231,8 @@ def _sibling_sections(sib: SiblingEvidence, ref: Referral, cur: str,
                       _proof(events, "dispatched"), _proof(events, "delivered", "returned"),
                       trail))
     vrows = [(v["visit_id"], v["plan_date"], v["agent_id"], v["status"], v["outcome"],
-              v["outcome_at"], v["proof"], v["note"]) for v in sib.visits(ref.borrower_id)]
-    orows = _offer_rows(sib, ref, cur)
+              v["outcome_at"], v["proof"], v["note"]) for v in ev.visits(ref.borrower_id)]
+    orows = _offer_rows(ev, ref, cur)
     return [
         Section("letters", ("Letter", "Kind", "Date", "Status", "Content SHA-256 (start)",
                             "Proof of dispatch", "Proof of delivery (or return)",
@@ -285,20 +285,19 @@ def _legal_sections(uow: UnitOfWork, ref: Referral, cur: str) -> list[Section]:
 def gather_evidence(uow: UnitOfWork, *, referral_id: int, audit: AuditReport,
                     generated_at: dt.datetime) -> tuple[Evidence, list[str]]:
     """The bundle's sections from the book (and the letters the bundle must carry)."""
-    ref = LegalRepository(uow.conn).get(referral_id)
-    ev = EvidenceRepository(uow.conn)
-    sib = SiblingEvidence(uow.conn)
-    profile = BorrowerRepository(uow.conn).get(ref.borrower_id)
+    ref = uow.legal.get(referral_id)
+    ev = uow.evidence
+    profile = uow.borrowers.get(ref.borrower_id)
     case = ev.case_row(ref.case_id)
     cur = ref.currency if len(ref.currency) == 3 else "CNY"
     chain = ("intact" if audit.intact else f"{len(audit.problems)} problem(s): " + "; ".join(
         f"#{p.seq} {p.problem}" for p in audit.problems[:20]))
     audit_note = (f"Audit chain check at {generated_at.isoformat()}: {audit.records} records, "
                   f"head #{audit.head_seq}, {chain}.")
-    letters = sib.letters(ref.borrower_id)
+    letters = ev.letters(ref.borrower_id)
     sections = (_book_sections(uow, ev, ref, cur)
                 + _conduct_sections(ev, ref, case["opened_on"], audit_note)
-                + _sibling_sections(sib, ref, cur, letters)
+                + _sibling_sections(ev, ref, cur, letters)
                 + _legal_sections(uow, ref, cur))
     summary = (("Borrower", f"{profile.name} (#{ref.borrower_id})"),
                ("Case", f"{ref.case_id} ({case['status']}, opened {case['opened_on']})"),
@@ -325,12 +324,12 @@ def build_bundle(app: Dunwell, *, referral_id: int, now: dt.datetime) -> PackedB
     with app.uow() as uow:
         evidence, letter_nos = gather_evidence(uow, referral_id=referral_id, audit=audit,
                                                generated_at=now)
-        pdf = render_pdf(evidence_document(evidence), font_path=app.settings.cjk_font)
+        pdf = app.providers.pdf(evidence_document(evidence))
         files = [BundleFile("evidence.pdf", pdf, "The whole bundle as one PDF")]
         for number, section in enumerate(evidence.sections, start=1):
             files.append(BundleFile(section_file_name(number, section), section_csv(section),
                                     section.description))
-        ref = LegalRepository(uow.conn).get(referral_id)
+        ref = uow.legal.get(referral_id)
         referral_json = {
             "referral_id": ref.referral_id, "case_id": ref.case_id,
             "borrower_id": ref.borrower_id, "status": ref.status.value,
@@ -350,11 +349,11 @@ def build_bundle(app: Dunwell, *, referral_id: int, now: dt.datetime) -> PackedB
         for no in letter_nos:
             doc = letter_document(uow, no, app.settings)
             files.append(BundleFile(f"letters/{no}.pdf",
-                                    render_pdf(doc, font_path=app.settings.cjk_font),
+                                    app.providers.pdf(doc),
                                     f"Letter {no} as issued (with its verification code)"))
         bundle = pack_bundle(files, referral_id=referral_id, case_id=ref.case_id,
                              generated_at=now.isoformat())
-        LegalRepository(uow.conn).add_bundle(
+        uow.legal.add_bundle(
             referral_id=referral_id, created_at=now.isoformat(),
             manifest_sha256=bundle.manifest_sha256, zip_sha256=bundle.zip_sha256,
             files=len(files), size_bytes=len(bundle.zip_bytes))
@@ -405,6 +404,11 @@ def verify_bundle_file(path: Path, *, app: Dunwell | None = None,
     check = verify_bundle_upload(path, bounds=bounds or ZipBounds())
     if app is None:
         return BundleVerification(check, None)
+    return BundleVerification(check, bundle_registered(app,
+                                                       manifest_sha256=check.manifest_sha256))
+
+
+def bundle_registered(app: Dunwell, *, manifest_sha256: str) -> bool:
+    """Whether this book exported a bundle whose manifest has this digest."""
     with app.uow() as uow:
-        known = LegalRepository(uow.conn).bundle_by_manifest(check.manifest_sha256)
-    return BundleVerification(check, known is not None)
+        return uow.legal.bundle_by_manifest(manifest_sha256) is not None

@@ -41,16 +41,6 @@ from dunwell.legal.model import (
 from dunwell.legal.rules import builtin_rules, check_eligibility
 from dunwell.negotiation.model import OfferStatus
 from dunwell.negotiation.outcome import is_open
-from dunwell.store.collections_repo import (
-    BorrowerRepository,
-    CaseRepository,
-    LoanFactsRepository,
-)
-from dunwell.store.legal_repo import (
-    EvidenceRepository,
-    LegalRepository,
-    SiblingEvidence,
-)
 from dunwell.training.model import Action
 
 #: Contact outcomes that mean nobody was reached (a visit with one of these did not
@@ -68,13 +58,13 @@ def _rules(rules: ReferralRules | None) -> ReferralRules:
 
 def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> ReferralFacts:
     """What the eligibility check reads about ``case_id`` on ``business_date``."""
-    cases = CaseRepository(uow.conn)
+    cases = uow.cases
     case = cases.get(case_id)
     bid = int(case.borrower_id)
-    profile = BorrowerRepository(uow.conn).get(bid)
-    facts, _ = LoanFactsRepository(uow.conn).facts(business_date, [bid], only=True)
+    profile = uow.borrowers.get(bid)
+    facts, _ = uow.loan_facts.facts(business_date, [bid], only=True)
     loans = facts.get(bid, [])
-    evidence = EvidenceRepository(uow.conn)
+    evidence = uow.evidence
     currencies = {str(ln["currency"]) for ln in evidence.loans(bid)}
     opened = case.opened_on or business_date
     contacts = [m for m in evidence.contacts(bid)
@@ -87,14 +77,13 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
                       if m["channel"] == "visit" and m["outcome"] not in NOT_REACHED})
     letters_ok = len({m["ts"] for m in outbound
                       if m["channel"] == "letter" and m["outcome"] in LETTER_DELIVERED})
-    siblings = SiblingEvidence(uow.conn)
     flags = frozenset(f.value for f in profile.borrower.flags)
     plan_ok = (case.status is CaseStatus.PLAN or "hardship_plan" in flags
-               or siblings.plan_in_good_standing(case_id))
-    offers = siblings.offer_states(case_id)
+               or evidence.plan_in_good_standing(case_id))
+    offers = evidence.offer_states(case_id)
     still_open = [until for status, until in offers
                   if is_open(OfferStatus(status), until, business_date)]
-    reasons = siblings.no_offer_reasons(case_id)
+    reasons = evidence.no_offer_reasons(case_id)
     return ReferralFacts(
         case_id=case_id, case_status=case.status.value,
         days_past_due=max((ln.days_past_due for ln in loans if ln.is_overdue), default=0),
@@ -102,8 +91,8 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
         currency=currencies.pop() if len(currencies) == 1 else (
             "/".join(sorted(currencies)) or "CNY"),
         contact_attempts=len(attempts),
-        in_person_visits=max(visits_met, siblings.visits_met(case_id, bid)),
-        letters_delivered=max(letters_ok, siblings.letters_delivered(bid, opened)),
+        in_person_visits=max(visits_met, evidence.visits_met(case_id, bid)),
+        letters_delivered=max(letters_ok, evidence.letters_delivered(bid, opened)),
         plan_in_good_standing=plan_ok,
         promise_pending=case.open_promise is not None,
         flags=flags, offers_made=len(offers), offers_open=len(still_open),
@@ -143,7 +132,7 @@ def propose_referral(uow: UnitOfWork, *, case_id: str, business_date: dt.date,
     Refused with a coded error (nothing written) when the rules do not allow it: a
     protected borrower, a plan in good standing, or any other failed criterion. A case
     that already has an open referral gets that referral back (a repeat is harmless)."""
-    repo = LegalRepository(uow.conn)
+    repo = uow.legal
     who = person_named(proposed_by, "proposed_by", NAME_MAX)
     existing = repo.open_for_case(case_id)
     if existing is not None:
@@ -151,7 +140,7 @@ def propose_referral(uow: UnitOfWork, *, case_id: str, business_date: dt.date,
     facts = referral_facts(uow, case_id=case_id, business_date=business_date)
     verdict = check_eligibility(facts, _rules(rules))
     _refuse_if_blocked(case_id, verdict)
-    case = CaseRepository(uow.conn).get(case_id)
+    case = uow.cases.get(case_id)
     rid = repo.add_referral(
         case_id=case_id, borrower_id=int(case.borrower_id), source=ReferralSource.MANUAL,
         action_id=None, status=ReferralStatus.PROPOSED, proposed_on=business_date,
@@ -170,7 +159,7 @@ def queue_legal_reviews(uow: UnitOfWork, *, business_date: dt.date, now: dt.date
     review. A step whose case fails the rules is recorded as ``not_eligible`` with
     every failed criterion (so it is not proposed again); a case that already has an
     open referral is left as it is. Running it twice changes nothing."""
-    repo = LegalRepository(uow.conn)
+    repo = uow.legal
     made: list[Referral] = []
     for step in repo.legal_reviews_without_referral(business_date):
         case_id = str(step["case_id"])
@@ -195,11 +184,16 @@ def queue_legal_reviews(uow: UnitOfWork, *, business_date: dt.date, now: dt.date
     return made
 
 
+def referral_record(uow: UnitOfWork, *, referral_id: int) -> Referral:
+    """The referral ``referral_id`` (``referral_must_exist`` when there is none)."""
+    return uow.legal.get(referral_id)
+
+
 def review_queue(uow: UnitOfWork, *, include_closed: bool = False,
                  statuses: Sequence[ReferralStatus] | None = None) -> list[Referral]:
     """Referrals waiting for a person (all referrals with ``include_closed``, or those
     in ``statuses``)."""
-    repo = LegalRepository(uow.conn)
+    repo = uow.legal
     if statuses:
         return repo.listed(list(statuses))
     return repo.listed(None if include_closed else [ReferralStatus.PROPOSED])
@@ -209,7 +203,7 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
             note: str, business_date: dt.date, now: dt.datetime,
             rules: ReferralRules | None) -> Referral:
     rules = _rules(rules)
-    repo = LegalRepository(uow.conn)
+    repo = uow.legal
     who = person_named(person, "approver", NAME_MAX)
     role = person_named(role, "role", ROLE_MAX)
     note = person_named(note, "note", NOTE_MAX)
@@ -237,7 +231,7 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
         move_case(uow, ref.case_id, CaseStatus.LEGAL, business_date,
                    f"legal referral {referral_id} approved by {who} ({role}): {note}")
     else:
-        CaseRepository(uow.conn).note(
+        uow.cases.note(
             ref.case_id, business_date, TimelineKind.LEGAL_REFERRAL_REJECTED,
             f"legal referral {referral_id} rejected by {who} ({role}): {note}")
     kind = "referral_approved" if approve else "referral_rejected"
@@ -266,12 +260,12 @@ def reject_referral(uow: UnitOfWork, *, referral_id: int, approver: str, role: s
 
 def move_case(uow: UnitOfWork, case_id: str, status: CaseStatus, today: dt.date,
                reason: str) -> None:
-    cases = CaseRepository(uow.conn)
+    cases = uow.cases
     case = cases.get(case_id)
     if case.status is status:
         return
     bid = int(case.borrower_id)
-    facts, _ = LoanFactsRepository(uow.conn).facts(today, [bid], only=True)
+    facts, _ = uow.loan_facts.facts(today, [bid], only=True)
     change = change_status(replace(case, loans=tuple(facts.get(bid, ()))), status, today, reason)
     assert change.case is not None
     cases.save(change.case, today)
