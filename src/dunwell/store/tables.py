@@ -48,13 +48,13 @@ loans = Table(
     Column("disbursed_day", Integer, nullable=False),
     Column("partition", Integer, nullable=False),
     Column("status", SmallInteger, nullable=False),
-    Column("days_past_due", Integer, nullable=False, default=0),
-    Column("bucket", SmallInteger, nullable=False, default=0),
-    Column("charged_minor", BigInteger, nullable=False, default=0),
-    Column("exposure_minor_days", BigInteger, nullable=False, default=0),
-    Column("suspense_minor", BigInteger, nullable=False, default=0),
+    Column("days_past_due", Integer, nullable=False, default=0, server_default="0"),
+    Column("bucket", SmallInteger, nullable=False, default=0, server_default="0"),
+    Column("charged_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("exposure_minor_days", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("suspense_minor", BigInteger, nullable=False, default=0, server_default="0"),
     Column("last_cob_day", Integer, nullable=False),
-    Column("version", Integer, nullable=False, default=0),
+    Column("version", Integer, nullable=False, default=0, server_default="0"),
 )
 Index("ix_loans_partition_status", loans.c.partition, loans.c.status)
 Index("ix_loans_borrower", loans.c.borrower_id)
@@ -69,15 +69,15 @@ installments = Table(
     Column("accrual_start_day", Integer, nullable=False),
     Column("principal_minor", BigInteger, nullable=False),
     Column("interest_minor", BigInteger, nullable=False),
-    Column("interest_base_minor", BigInteger, nullable=False, default=0),
-    Column("interest_accrued_minor", BigInteger, nullable=False, default=0),
-    Column("fee_minor", BigInteger, nullable=False, default=0),
-    Column("penalty_minor", BigInteger, nullable=False, default=0),
-    Column("penalty_basis_minor_days", BigInteger, nullable=False, default=0),
-    Column("paid_principal_minor", BigInteger, nullable=False, default=0),
-    Column("paid_interest_minor", BigInteger, nullable=False, default=0),
-    Column("paid_fee_minor", BigInteger, nullable=False, default=0),
-    Column("paid_penalty_minor", BigInteger, nullable=False, default=0),
+    Column("interest_base_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("interest_accrued_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("fee_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("penalty_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("penalty_basis_minor_days", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("paid_principal_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("paid_interest_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("paid_fee_minor", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("paid_penalty_minor", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 Index("ix_installments_partition", installments.c.partition, installments.c.loan_id,
@@ -92,7 +92,7 @@ journal_entries = Table(
     Column("currency", String(3), nullable=False),
     Column("reverses", String(96), ForeignKey("journal_entries.entry_id"), nullable=True,
            unique=True),
-    Column("memo", Text, nullable=False, default=""),
+    Column("memo", Text, nullable=False, default="", server_default=""),
 )
 Index("ix_journal_entries_date", journal_entries.c.business_date)
 
