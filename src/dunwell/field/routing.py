@@ -10,6 +10,7 @@ router may leave visits unserved; each gets a reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from dunwell.field.model import (
@@ -124,6 +125,76 @@ class _Tour:
         return Route(self.vehicle.agent_id, tuple(self.stops), d, t, end)
 
 
+def leg_violations(rs: RouteStop, stop: Stop, *, agent_id: str, here: GeoPoint,
+                   free_min: int, speed_kmh: int) -> list[str]:
+    """What is wrong with one visit of a route, reached from ``here`` where the agent
+    is free from ``free_min``: eligibility, the leg's travel, arrival and the window."""
+    out: list[str] = []
+    if agent_id not in stop.allowed_agents:
+        out.append(f"stop {rs.stop_id}: agent {agent_id} is not allowed")
+    d, t = _leg(here, stop.location, speed_kmh)
+    if rs.travel_m != d or rs.travel_min != t:
+        out.append(f"stop {rs.stop_id}: leg {rs.travel_m} m/{rs.travel_min} min, "
+                   f"expected {d} m/{t} min")
+    if rs.arrival_min < free_min + t:
+        out.append(f"stop {rs.stop_id}: arrives at {rs.arrival_min} before it can "
+                   f"({free_min + t})")
+    if rs.start_min < max(rs.arrival_min, stop.window_start_min):
+        out.append(f"stop {rs.stop_id}: starts at {rs.start_min} before arrival or "
+                   f"window start {stop.window_start_min}")
+    if rs.start_min > stop.window_end_min:
+        out.append(f"stop {rs.stop_id}: starts at {rs.start_min} after window end "
+                   f"{stop.window_end_min}")
+    return out
+
+
+def return_violations(route: Route, vehicle: Vehicle, *, here: GeoPoint, free_min: int,
+                      speed_kmh: int) -> list[str]:
+    """What is wrong with the way back from the last visit (at ``here``, free from
+    ``free_min``) and the end of the day."""
+    out: list[str] = []
+    if route.stops:
+        d, t = _leg(here, vehicle.start, speed_kmh)
+        if route.return_m != d or route.end_min < free_min + t:
+            out.append(f"{route.agent_id}: return leg inconsistent")
+    if route.end_min > vehicle.shift_end_min:
+        out.append(f"{route.agent_id}: back at {route.end_min}, after shift end "
+                   f"{vehicle.shift_end_min}")
+    return out
+
+
+def route_violations(route: Route, vehicle: Vehicle, stops: Mapping[int, Stop], *,
+                     speed_kmh: int, seen: set[int]) -> list[str]:
+    """What is wrong with one agent's route, visit by visit; adds the visits served to
+    ``seen`` (a visit already there is served twice)."""
+    out: list[str] = []
+    if len(route.stops) > vehicle.capacity:
+        out.append(f"{route.agent_id}: {len(route.stops)} visits exceed capacity "
+                   f"{vehicle.capacity}")
+    here, free = vehicle.start, vehicle.shift_start_min
+    for rs in route.stops:
+        s = stops.get(rs.stop_id)
+        if s is None:
+            out.append(f"{route.agent_id}: unknown stop {rs.stop_id}")
+            continue
+        if rs.stop_id in seen:
+            out.append(f"stop {rs.stop_id} served twice")
+        seen.add(rs.stop_id)
+        out += leg_violations(rs, s, agent_id=route.agent_id, here=here, free_min=free,
+                              speed_kmh=speed_kmh)
+        here, free = s.location, rs.start_min + s.service_min
+    return out + return_violations(route, vehicle, here=here, free_min=free,
+                                   speed_kmh=speed_kmh)
+
+
+def coverage_violations(stop_ids: Iterable[int], served: set[int],
+                        unserved: Mapping[int, str]) -> list[str]:
+    """Every stop served or explained, and never both."""
+    out = [f"stop {sid} neither served nor explained"
+           for sid in stop_ids if sid not in served and sid not in unserved]
+    return out + [f"stop {sid} both served and unserved" for sid in unserved if sid in served]
+
+
 def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
     """Every way ``result`` breaks the model (empty: a valid plan): windows, shifts,
     capacity, eligibility, travel times, each stop served at most once and every
@@ -137,43 +208,5 @@ def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
         if v is None:
             out.append(f"route for unknown agent {r.agent_id}")
             continue
-        if len(r.stops) > v.capacity:
-            out.append(f"{r.agent_id}: {len(r.stops)} visits exceed capacity {v.capacity}")
-        here, free = v.start, v.shift_start_min
-        for rs in r.stops:
-            s = stops.get(rs.stop_id)
-            if s is None:
-                out.append(f"{r.agent_id}: unknown stop {rs.stop_id}")
-                continue
-            if rs.stop_id in seen:
-                out.append(f"stop {rs.stop_id} served twice")
-            seen.add(rs.stop_id)
-            if r.agent_id not in s.allowed_agents:
-                out.append(f"stop {rs.stop_id}: agent {r.agent_id} is not allowed")
-            d, t = _leg(here, s.location, problem.speed_kmh)
-            if rs.travel_m != d or rs.travel_min != t:
-                out.append(f"stop {rs.stop_id}: leg {rs.travel_m} m/{rs.travel_min} min, "
-                           f"expected {d} m/{t} min")
-            if rs.arrival_min < free + t:
-                out.append(f"stop {rs.stop_id}: arrives at {rs.arrival_min} before it can "
-                           f"({free + t})")
-            if rs.start_min < max(rs.arrival_min, s.window_start_min):
-                out.append(f"stop {rs.stop_id}: starts at {rs.start_min} before arrival or "
-                           f"window start {s.window_start_min}")
-            if rs.start_min > s.window_end_min:
-                out.append(f"stop {rs.stop_id}: starts at {rs.start_min} after window end "
-                           f"{s.window_end_min}")
-            here, free = s.location, rs.start_min + s.service_min
-        if r.stops:
-            d, t = _leg(here, v.start, problem.speed_kmh)
-            if r.return_m != d or r.end_min < free + t:
-                out.append(f"{r.agent_id}: return leg inconsistent")
-        if r.end_min > v.shift_end_min:
-            out.append(f"{r.agent_id}: back at {r.end_min}, after shift end {v.shift_end_min}")
-    for sid in stops:
-        if sid not in seen and sid not in result.unserved:
-            out.append(f"stop {sid} neither served nor explained")
-    for sid in result.unserved:
-        if sid in seen:
-            out.append(f"stop {sid} both served and unserved")
-    return out
+        out += route_violations(r, v, stops, speed_kmh=problem.speed_kmh, seen=seen)
+    return out + coverage_violations(stops, seen, result.unserved)

@@ -13,6 +13,10 @@ the time limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from dunwell.field.model import (
@@ -21,6 +25,8 @@ from dunwell.field.model import (
     RouteStop,
     RoutingProblem,
     RoutingResult,
+    Stop,
+    Vehicle,
 )
 from dunwell.field.routing import NO_ELIGIBLE, explain_unserved
 from dunwell.field.rules import haversine_m, travel_minutes
@@ -45,92 +51,172 @@ class OrToolsRouter:
         self.balance_m_per_visit = balance_m_per_visit
 
     def solve(self, problem: RoutingProblem) -> RoutingResult:
-        vehicles = list(problem.vehicles)
-        routable = [s for s in problem.stops
-                    if any(v.agent_id in s.allowed_agents for v in vehicles)]
-        unserved = {s.stop_id: NO_ELIGIBLE for s in problem.stops if s not in routable}
-        if not vehicles or not routable:
-            routes = tuple(Route(v.agent_id, (), 0, 0, v.shift_start_min) for v in vehicles)
-            unserved.update({s.stop_id: explain_unserved(problem, s) for s in routable})
-            return RoutingResult(routes, dict(sorted(unserved.items())))
-        places: list[GeoPoint] = [v.start for v in vehicles] + [s.location for s in routable]
-        n_v = len(vehicles)
-        n = len(places)
-        dist = [[haversine_m(a, b) for b in places] for a in places]
-        mins = [[travel_minutes(d, problem.speed_kmh) for d in row] for row in dist]
-        service = [0] * n_v + [s.service_min for s in routable]
-
-        manager = pywrapcp.RoutingIndexManager(n, n_v, list(range(n_v)), list(range(n_v)))
-        routing = pywrapcp.RoutingModel(manager)
-
-        def distance_cb(i: int, j: int) -> int:
-            return dist[int(manager.IndexToNode(i))][int(manager.IndexToNode(j))]
-
-        def time_cb(i: int, j: int) -> int:
-            a, b = int(manager.IndexToNode(i)), int(manager.IndexToNode(j))
-            return mins[a][b] + service[a]
-
-        def count_cb(i: int) -> int:
-            return 0 if manager.IndexToNode(i) < n_v else 1
-
-        dist_idx = routing.RegisterTransitCallback(distance_cb)
-        routing.SetArcCostEvaluatorOfAllVehicles(dist_idx)
-        time_idx = routing.RegisterTransitCallback(time_cb)
-        routing.AddDimension(time_idx, HORIZON_MIN, HORIZON_MIN, False, "time")
-        time_dim = routing.GetDimensionOrDie("time")
-        count_idx = routing.RegisterUnaryTransitCallback(count_cb)
-        routing.AddDimensionWithVehicleCapacity(count_idx, 0, [v.capacity for v in vehicles],
-                                                True, "visits")
-        routing.GetDimensionOrDie("visits").SetGlobalSpanCostCoefficient(
-            self.balance_m_per_visit)
-        agent_index = {v.agent_id: k for k, v in enumerate(vehicles)}
-        for k, s in enumerate(routable):
-            index = manager.NodeToIndex(n_v + k)
-            time_dim.CumulVar(index).SetRange(s.window_start_min, s.window_end_min)
-            allowed = sorted(agent_index[a] for a in s.allowed_agents if a in agent_index)
-            routing.VehicleVar(index).SetValues([-1, *allowed])
-            routing.AddDisjunction([index], self.drop_penalty_m)
-        for k, v in enumerate(vehicles):
-            time_dim.CumulVar(routing.Start(k)).SetRange(v.shift_start_min, v.shift_end_min)
-            time_dim.CumulVar(routing.End(k)).SetRange(v.shift_start_min, v.shift_end_min)
-            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
-
-        params = pywrapcp.DefaultRoutingSearchParameters()
-        params.first_solution_strategy = (
-            routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC)
-        params.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
-        params.time_limit.seconds = self.time_limit_s
-        solution = routing.SolveWithParameters(params)
+        network, unserved = routable_network(problem)
+        if network is None:
+            return unrouted(problem, (), unserved)
+        model = Model(network, drop_penalty_m=self.drop_penalty_m,
+                      balance_m_per_visit=self.balance_m_per_visit)
+        solution = model.routing.SolveWithParameters(search_parameters(self.time_limit_s))
         if solution is None:
-            routes = tuple(Route(v.agent_id, (), 0, 0, v.shift_start_min) for v in vehicles)
-            unserved.update({s.stop_id: explain_unserved(problem, s) for s in routable})
-            return RoutingResult(routes, dict(sorted(unserved.items())))
+            return unrouted(problem, network.stops, unserved)
+        routes = tuple(model.route(solution, k) for k in range(network.vehicle_count))
+        served = {rs.stop_id for r in routes for rs in r.stops}
+        unserved.update({s.stop_id: explain_unserved(problem, s)
+                         for s in network.stops if s.stop_id not in served})
+        return RoutingResult(routes, dict(sorted(unserved.items())))
 
-        served: set[int] = set()
-        out_routes: list[Route] = []
-        for k, v in enumerate(vehicles):
-            index = routing.Start(k)
-            prev_node = manager.IndexToNode(index)
-            free = solution.Value(time_dim.CumulVar(index))
-            legs: list[RouteStop] = []
-            index = solution.Value(routing.NextVar(index))
-            while not routing.IsEnd(index):
-                node = manager.IndexToNode(index)
-                s = routable[node - n_v]
-                start = solution.Value(time_dim.CumulVar(index))
-                d, t = dist[prev_node][node], mins[prev_node][node]
-                legs.append(RouteStop(s.stop_id, free + t, start, d, t))
-                served.add(s.stop_id)
-                free = start + s.service_min
-                prev_node = node
-                index = solution.Value(routing.NextVar(index))
-            back_d, back_t = (dist[prev_node][k], mins[prev_node][k]) if legs else (0, 0)
-            end = solution.Value(time_dim.CumulVar(index))
-            out_routes.append(Route(v.agent_id, tuple(legs), back_d, back_t,
-                                    max(end, free + back_t) if legs else v.shift_start_min))
-        for s in routable:
-            if s.stop_id not in served:
-                unserved[s.stop_id] = explain_unserved(problem, s)
-        return RoutingResult(tuple(out_routes), dict(sorted(unserved.items())))
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The nodes the solver sees, one start per agent then one per visit that some agent
+    may take, with the metres and minutes between every pair and the service time of
+    each node (none at a start)."""
+
+    vehicles: tuple[Vehicle, ...]
+    stops: tuple[Stop, ...]
+    distance_m: tuple[tuple[int, ...], ...]
+    travel_min: tuple[tuple[int, ...], ...]
+    service_min: tuple[int, ...]
+
+    @classmethod
+    def of(cls, vehicles: Sequence[Vehicle], stops: Sequence[Stop],
+           speed_kmh: int) -> Network:
+        places: list[GeoPoint] = [v.start for v in vehicles] + [s.location for s in stops]
+        distance = tuple(tuple(haversine_m(a, b) for b in places) for a in places)
+        minutes = tuple(tuple(travel_minutes(d, speed_kmh) for d in row) for row in distance)
+        service = (0,) * len(vehicles) + tuple(s.service_min for s in stops)
+        return cls(tuple(vehicles), tuple(stops), distance, minutes, service)
+
+    @property
+    def vehicle_count(self) -> int:
+        return len(self.vehicles)
+
+    @property
+    def node_count(self) -> int:
+        return len(self.vehicles) + len(self.stops)
+
+    def stop_node(self, k: int) -> int:
+        """The node of the ``k``-th visit."""
+        return self.vehicle_count + k
+
+    def stop_at(self, node: int) -> Stop:
+        return self.stops[node - self.vehicle_count]
+
+
+def routable_network(problem: RoutingProblem) -> tuple[Network | None, dict[int, str]]:
+    """The network of the visits some agent may take (None when there is nothing to
+    route), and the visits nobody may take, explained."""
+    vehicles = problem.vehicles
+    routable = [s for s in problem.stops if any(v.agent_id in s.allowed_agents for v in vehicles)]
+    unserved = {s.stop_id: NO_ELIGIBLE for s in problem.stops if s not in routable}
+    if not vehicles or not routable:
+        return None, unserved
+    return Network.of(vehicles, routable, problem.speed_kmh), unserved
+
+
+def unrouted(problem: RoutingProblem, stops: Sequence[Stop],
+             unserved: dict[int, str]) -> RoutingResult:
+    """Every agent stays home; each of ``stops`` is explained."""
+    routes = tuple(Route(v.agent_id, (), 0, 0, v.shift_start_min) for v in problem.vehicles)
+    unserved.update({s.stop_id: explain_unserved(problem, s) for s in stops})
+    return RoutingResult(routes, dict(sorted(unserved.items())))
+
+
+def search_parameters(time_limit_s: int) -> Any:
+    """Cheapest-arc first solution, improved by guided local search until the limit."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
+    params.time_limit.seconds = time_limit_s
+    return params
+
+
+class Model:
+    """The OR-Tools routing model of a :class:`Network` (see the module doc); it holds
+    the callbacks the solver calls for as long as the model lives."""
+
+    def __init__(self, network: Network, *, drop_penalty_m: int,
+                 balance_m_per_visit: int) -> None:
+        self.network = network
+        n_v = network.vehicle_count
+        self.manager = pywrapcp.RoutingIndexManager(network.node_count, n_v,
+                                                    list(range(n_v)), list(range(n_v)))
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self._callbacks = (self._distance_m, self._time_min, self._visits)
+        arc_cost = self.routing.RegisterTransitCallback(self._callbacks[0])
+        self.routing.SetArcCostEvaluatorOfAllVehicles(arc_cost)
+        self.time = self._time_dimension()
+        self._visit_count_dimension(balance_m_per_visit)
+        self._constrain_visits(drop_penalty_m)
+        self._constrain_shifts()
+
+    def _node(self, index: int) -> int:
+        return int(self.manager.IndexToNode(index))
+
+    def _distance_m(self, i: int, j: int) -> int:
+        return self.network.distance_m[self._node(i)][self._node(j)]
+
+    def _time_min(self, i: int, j: int) -> int:
+        a, b = self._node(i), self._node(j)
+        return self.network.travel_min[a][b] + self.network.service_min[a]
+
+    def _visits(self, i: int) -> int:
+        return 0 if self._node(i) < self.network.vehicle_count else 1
+
+    def _time_dimension(self) -> Any:
+        """Travel plus the service time of the place left; waiting allowed."""
+        transit = self.routing.RegisterTransitCallback(self._callbacks[1])
+        self.routing.AddDimension(transit, HORIZON_MIN, HORIZON_MIN, False, "time")
+        return self.routing.GetDimensionOrDie("time")
+
+    def _visit_count_dimension(self, balance_m_per_visit: int) -> None:
+        """Visits per agent within capacity; the busiest agent's count costs metres."""
+        transit = self.routing.RegisterUnaryTransitCallback(self._callbacks[2])
+        capacities = [v.capacity for v in self.network.vehicles]
+        self.routing.AddDimensionWithVehicleCapacity(transit, 0, capacities, True, "visits")
+        self.routing.GetDimensionOrDie("visits").SetGlobalSpanCostCoefficient(
+            balance_m_per_visit)
+
+    def _constrain_visits(self, drop_penalty_m: int) -> None:
+        """Each visit starts in its window, goes to an allowed agent, or is dropped."""
+        agent_index = {v.agent_id: k for k, v in enumerate(self.network.vehicles)}
+        for k, s in enumerate(self.network.stops):
+            index = self.manager.NodeToIndex(self.network.stop_node(k))
+            self.time.CumulVar(index).SetRange(s.window_start_min, s.window_end_min)
+            allowed = sorted(agent_index[a] for a in s.allowed_agents if a in agent_index)
+            self.routing.VehicleVar(index).SetValues([-1, *allowed])
+            self.routing.AddDisjunction([index], drop_penalty_m)
+
+    def _constrain_shifts(self) -> None:
+        """Each agent leaves and is back within the shift, leaving as late and coming
+        back as early as the route allows."""
+        for k, v in enumerate(self.network.vehicles):
+            start, end = self.time.CumulVar(self.routing.Start(k)), self.time.CumulVar(
+                self.routing.End(k))
+            start.SetRange(v.shift_start_min, v.shift_end_min)
+            end.SetRange(v.shift_start_min, v.shift_end_min)
+            self.routing.AddVariableMinimizedByFinalizer(end)
+            self.routing.AddVariableMaximizedByFinalizer(start)
+
+    def route(self, solution: Any, k: int) -> Route:
+        """The ``k``-th agent's route in ``solution``, leg by leg."""
+        network, vehicle = self.network, self.network.vehicles[k]
+        index = self.routing.Start(k)
+        prev_node = self._node(index)
+        free = solution.Value(self.time.CumulVar(index))
+        legs: list[RouteStop] = []
+        index = solution.Value(self.routing.NextVar(index))
+        while not self.routing.IsEnd(index):
+            node = self._node(index)
+            s = network.stop_at(node)
+            start = solution.Value(self.time.CumulVar(index))
+            d, t = network.distance_m[prev_node][node], network.travel_min[prev_node][node]
+            legs.append(RouteStop(s.stop_id, free + t, start, d, t))
+            free, prev_node = start + s.service_min, node
+            index = solution.Value(self.routing.NextVar(index))
+        if not legs:
+            return Route(vehicle.agent_id, (), 0, 0, vehicle.shift_start_min)
+        back_d, back_t = network.distance_m[prev_node][k], network.travel_min[prev_node][k]
+        end = solution.Value(self.time.CumulVar(index))
+        return Route(vehicle.agent_id, tuple(legs), back_d, back_t, max(end, free + back_t))
