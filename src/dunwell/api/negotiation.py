@@ -14,6 +14,8 @@ from dunwell.api.deps import IdPath, ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, AmountText, Id, StrictIn
 from dunwell.app.negotiation.service import (
     OfferBook,
+    OfferRecord,
+    PlanRecord,
     accept_offer,
     approve_offer,
     assess_hardship,
@@ -21,7 +23,6 @@ from dunwell.app.negotiation.service import (
     offer_book,
 )
 from dunwell.core.money import format_minor, to_minor
-from dunwell.store.negotiation_repo import OfferRecord, PlanRecord
 
 router = APIRouter(prefix="/v1", tags=["negotiation"], responses=ERROR_RESPONSES)
 ERRORS: dict[int | str, dict[str, Any]] = ERROR_RESPONSES

@@ -11,10 +11,9 @@ from dunwell.app.context import Dunwell
 from dunwell.app.letters.service import verify_letter
 from dunwell.app.negotiation.service import OfferBook, assess_hardship, offer_book
 from dunwell.channels.verification import normalise_code
+from dunwell.collections.model import CaseStatus
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.money import to_minor
-from dunwell.store.collections_repo import ACTIVE, CaseRepository
-from dunwell.store.letters_repo import LetterRepository
 
 
 def case_for_letter_code(app: Dunwell, code: str) -> tuple[str, str]:
@@ -26,11 +25,11 @@ def case_for_letter_code(app: Dunwell, code: str) -> tuple[str, str]:
     check = normalise_code(code)
     assert check.code is not None, "a genuine code is well formed"
     with app.uow() as uow:
-        letter = LetterRepository(uow.conn).by_code(check.code)
+        letter = uow.letters.by_code(check.code)
         assert letter is not None, "a genuine code names a letter"
         currency = uow.book.require().currency
-        cases = CaseRepository(uow.conn).for_borrower(letter.borrower_id)
-    open_cases = [row["case_id"] for row in cases if row["status"] in ACTIVE]
+        cases = uow.cases.for_borrower(letter.borrower_id)
+    open_cases = [row["case_id"] for row in cases if CaseStatus(row["status"]).is_active]
     if not open_cases:
         raise Conflict("there is no open collection case for this letter's account; if you "
                        "still owe something, call us on the number in the letter",

@@ -17,12 +17,7 @@ from dunwell.app import command_keys
 from dunwell.app.context import Dunwell
 from dunwell.app.negotiation.service import accept_offer, approve_offer, assess_hardship
 from dunwell.negotiation.model import OfferStatus
-from dunwell.store.negotiation_repo import (
-    HardshipRecord,
-    NegotiationRepository,
-    OfferRecord,
-    PlanRecord,
-)
+from dunwell.store.negotiation_repo import HardshipRecord, OfferRecord, PlanRecord
 
 
 def _seen(app: Dunwell, command: str, key: str | None,
@@ -59,7 +54,7 @@ def assess_hardship_once(app: Dunwell, *, case_id: str, reason: str,
     first = _seen(app, "hardship", key, content)
     if first is not None:
         with app.uow() as uow:
-            return NegotiationRepository(uow.conn).assessment(int(first["assessment_id"])), True
+            return uow.negotiation.assessment(int(first["assessment_id"])), True
     rec = assess_hardship(app, case_id=case_id, reason=reason,
                           monthly_income_minor=monthly_income_minor,
                           essential_expenses_minor=essential_expenses_minor,
@@ -76,7 +71,7 @@ def approve_offer_once(app: Dunwell, *, offer_id: int, approver_id: str, role: s
     content = {"offer_id": offer_id, "by": approver_id, "role": role}
     first = _seen(app, "plan_approve", key, content)
     with app.uow() as uow:
-        before = NegotiationRepository(uow.conn).offer(offer_id)
+        before = uow.negotiation.offer(offer_id)
     if first is not None:
         return before, True
     approved = approve_offer(app, offer_id=offer_id, approver_id=approver_id, role=role,
@@ -91,7 +86,7 @@ def accept_offer_once(app: Dunwell, *, offer_id: int, now: dt.datetime,
     content = {"offer_id": offer_id}
     _seen(app, "plan_accept", key, content)
     with app.uow() as uow:
-        repo = NegotiationRepository(uow.conn)
+        repo = uow.negotiation
         offer = repo.offer(offer_id)
         if offer.status is OfferStatus.ACCEPTED:
             plan = next((p for p in repo.plans(case_id=offer.case_id)

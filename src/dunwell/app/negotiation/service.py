@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from dunwell.app.audit import record
 from dunwell.app.channels.notices import notify_plan
@@ -45,14 +45,13 @@ from dunwell.negotiation.policy import (
     builtin_policy,
 )
 from dunwell.negotiation.restructure import current_debt, held_quote, plan_status, restructure
-from dunwell.store.collections_repo import BorrowerRepository, CaseRepository
-from dunwell.store.negotiation_repo import (
-    HardshipRecord,
-    NegotiationRepository,
-    OfferRecord,
-    PlanRecord,
-)
+from dunwell.store.negotiation_repo import HardshipRecord as HardshipRecord
+from dunwell.store.negotiation_repo import OfferRecord as OfferRecord
+from dunwell.store.negotiation_repo import PlanRecord as PlanRecord
 from dunwell.training.model import Action
+
+if TYPE_CHECKING:  # the repository's interface, for the type checker
+    from dunwell.store.negotiation_repo import NegotiationRepository
 
 E = TypeVar("E", bound=StrEnum)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -147,9 +146,9 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
         parse_evidence(evidence))
     _aware(now)
     with app.uow() as uow:
-        repo = NegotiationRepository(uow.conn)
+        repo = uow.negotiation
         info = uow.book.require()
-        case = CaseRepository(uow.conn).get(case_id)
+        case = uow.cases.get(case_id)
         if not case.status.is_active:
             raise Conflict(f"case {case_id} is {case.status.value}; hardship is assessed on "
                            "an active case", code="case_must_be_active")
@@ -172,8 +171,8 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
                                   recorded_at=now.isoformat(), source=src,
                                   assessment=assessment)
         if assessment.vulnerable:
-            BorrowerRepository(uow.conn).set_flag(borrower_id, Flag.VULNERABLE, on=True)
-        CaseRepository(uow.conn).note(
+            uow.borrowers.set_flag(borrower_id, Flag.VULNERABLE, on=True)
+        uow.cases.note(
             case_id, info.business_date, TimelineKind.HARDSHIP_ASSESSED,
             f"hardship ({why.value}) recorded by {src.value}: disposable income "
             f"{assessment.disposable_income_minor} a month"
@@ -215,14 +214,14 @@ def offer_book(app: Dunwell, *, case_id: str, business_date: dt.date,
     """Make (or, the same day, return) the ranked offers for the case's latest
     assessment a person took. Offers made earlier and still open are superseded."""
     with app.uow() as uow:
-        repo = NegotiationRepository(uow.conn)
+        repo = uow.negotiation
         info = uow.book.require()
         if business_date != info.business_date:
             raise InvalidInput(f"offers are made on the open business date {info.business_date}"
                                f", not {business_date}", code="offer_date_must_be_open_date")
         assessment = repo.latest_assessment(case_id, people_only=True)
         if assessment is None:
-            CaseRepository(uow.conn).get(case_id)
+            uow.cases.get(case_id)
             raise Conflict(f"case {case_id} has no hardship assessment; record one first "
                            "(`dunwell hardship CASE ...`)", code="hardship_assessment_must_exist")
         if repo.plans(status=PlanStatus.ACTIVE, case_id=case_id):
@@ -242,7 +241,7 @@ def offers_in(uow: UnitOfWork, *, assessment: HardshipRecord, business_date: dt.
     ones again when made today for the same debt), superseding the case's older open
     offers. When none is affordable the case timeline gets the referral to free debt
     advice (``referral`` replaces the standard wording)."""
-    repo = NegotiationRepository(uow.conn)
+    repo = uow.negotiation
     case_id = assessment.case_id
     loan = uow.loans.get(assessment.loan_id)
     debt, _ = current_debt(loan)
@@ -267,7 +266,7 @@ def offers_in(uow: UnitOfWork, *, assessment: HardshipRecord, business_date: dt.
                               loan_id=loan.loan_id, business_date=business_date,
                               expires_on=offers_valid_until(business_date, policy),
                               offers=sheet.offers)
-    cases = CaseRepository(uow.conn)
+    cases = uow.cases
     kind = TimelineKind.DEBT_ADVICE_REFERRAL
     if advice is not None and not cases.has_note(case_id, business_date, kind):
         cases.note(case_id, business_date, kind, advice)
@@ -283,8 +282,8 @@ def make_offers(app: Dunwell, *, case_id: str, business_date: dt.date) -> list[O
 def current_offers(app: Dunwell, *, case_id: str) -> list[OfferRecord]:
     """The case's offers still open or approved, best first (read only)."""
     with app.uow() as uow:
-        CaseRepository(uow.conn).get(case_id)
-        return NegotiationRepository(uow.conn).offers_for_case(case_id, statuses=LIVE)
+        uow.cases.get(case_id)
+        return uow.negotiation.offers_for_case(case_id, statuses=LIVE)
 
 
 def decline_offers(app: Dunwell, *, case_id: str, now: dt.datetime,
@@ -293,9 +292,9 @@ def decline_offers(app: Dunwell, *, case_id: str, now: dt.datetime,
     referral rules read it as an offer that ended) and the refusal is audited."""
     _aware(now)
     with app.uow() as uow:
-        repo = NegotiationRepository(uow.conn)
+        repo = uow.negotiation
         today = uow.book.require().business_date
-        CaseRepository(uow.conn).get(case_id)
+        uow.cases.get(case_id)
         live = [o for o in repo.offers_for_case(case_id, statuses=LIVE)
                 if today <= o.expires_on]
         if not live:
@@ -330,7 +329,7 @@ def approve_offer(app: Dunwell, *, offer_id: int, approver_id: str, role: str,
                            code="approver_must_be_named", field="by")
     _aware(now)
     with app.uow() as uow:
-        repo = NegotiationRepository(uow.conn)
+        repo = uow.negotiation
         today = uow.book.require().business_date
         offer = repo.offer(offer_id)
         _usable(offer, today)
@@ -356,8 +355,8 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
     policy = policy or builtin_policy()
     _aware(now)
     with app.uow() as uow:
-        repo = NegotiationRepository(uow.conn)
-        cases = CaseRepository(uow.conn)
+        repo = uow.negotiation
+        cases = uow.cases
         today = uow.book.require().business_date
         rec = repo.offer(offer_id)
         _usable(rec, today)
@@ -394,7 +393,7 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
         repo.set_offer_status([offer_id], OfferStatus.ACCEPTED)
         others = [o.offer_id for o in repo.offers_for_case(rec.case_id, statuses=LIVE)]
         repo.set_offer_status(others, OfferStatus.SUPERSEDED)
-        BorrowerRepository(uow.conn).set_flag(loan.borrower_id, Flag.HARDSHIP_PLAN, on=True)
+        uow.borrowers.set_flag(loan.borrower_id, Flag.HARDSHIP_PLAN, on=True)
         assert moved.case is not None
         cases.save(moved.case, today)
         cases.add_timeline(moved.timeline)
@@ -423,8 +422,8 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
     plan: the ``hardship_plan`` flag is removed, the case goes back to ``open``. A plan
     whose payments are all made is completed (the day's run then closes a paid-off
     case). Running it again for the same day changes nothing."""
-    repo = NegotiationRepository(uow.conn)
-    cases = CaseRepository(uow.conn)
+    repo = uow.negotiation
+    cases = uow.cases
     active = repo.plans(status=PlanStatus.ACTIVE)[:PLANS_PER_RUN_MAX]
     broken = completed = 0
     audit: list[tuple[str, str, dict[str, object]]] = []
@@ -435,7 +434,7 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
         if status is PlanStatus.ACTIVE:
             continue
         repo.resolve_plan(plan.plan_id, status=status, on=business_date)
-        BorrowerRepository(uow.conn).set_flag(plan.borrower_id, Flag.HARDSHIP_PLAN, on=False)
+        uow.borrowers.set_flag(plan.borrower_id, Flag.HARDSHIP_PLAN, on=False)
         case = cases.get(plan.case_id)
         if status is PlanStatus.BROKEN:
             broken += 1
@@ -469,7 +468,7 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
 def plans(app: Dunwell, *, status: str | None = None) -> list[PlanRecord]:
     with app.uow() as uow:
         which = None if status is None else _enum(PlanStatus, status, "status")
-        return NegotiationRepository(uow.conn).plans(status=which)
+        return uow.negotiation.plans(status=which)
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,7 +481,7 @@ class PlanView:
 
 def plan_view(app: Dunwell, *, plan_id: int) -> PlanView:
     with app.uow() as uow:
-        repo = NegotiationRepository(uow.conn)
+        repo = uow.negotiation
         plan = repo.plan(plan_id)
         offer = repo.offer(plan.offer_id)
         loan = uow.loans.get(plan.loan_id)
