@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, TypeVar
 
 from dunwell.app.audit import record
 from dunwell.app.uow import UnitOfWork
 from dunwell.field.errors import AgentNotCertified
 from dunwell.field.model import Certificate as FieldCertificate
-from dunwell.store.training_repo import TrainingRepository
 from dunwell.training.curriculum import builtin_curriculum
 from dunwell.training.model import Action, Curriculum, Eligibility, Role, Staff
 from dunwell.training.rules import eligibility, require_eligible
+
+if TYPE_CHECKING:  # the repository's interface, for the type checker
+    from dunwell.store.training_repo import TrainingRepository
 
 REGISTER_REQUIRED = "register_required"
 
@@ -63,7 +63,7 @@ def require_qualified(uow: UnitOfWork, *, staff_id: str, action: Action,
     on ``on``; when the register is required, an unregistered person is refused
     (``staff_must_exist``). Returns the verdict (None for an unregistered person the
     register does not yet require)."""
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     staff = gated_staff(repo, staff_id)
     if staff is None:
         if register_required(repo):
@@ -78,7 +78,7 @@ def require_visit_qualified(uow: UnitOfWork, *, agent_id: str, on: dt.date) -> N
     """The visit gate for a hand assignment, with the field's stable code
     ``agent_must_hold_valid_certificates``, naming every subject the curriculum
     requires for a visit that the agent lacks on ``on``."""
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     staff = gated_staff(repo, agent_id) or Staff(agent_id, agent_id, Role.FIELD_AGENT)
     verdict = eligibility_of(repo, staff, Action.VISIT, on)
     if verdict.allowed:
@@ -96,7 +96,7 @@ def visit_refusals(uow: UnitOfWork, *, agent_ids: Sequence[str], on: dt.date,
     """Why each agent may not visit on ``on`` beyond the subjects already named in
     ``beyond`` (agent id -> subject names): the other subjects the curriculum
     requires, suspensions, or a role that does not visit."""
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     curriculum = builtin_curriculum()
     out: dict[str, tuple[str, ...]] = {}
     for agent_id in agent_ids:
@@ -115,7 +115,7 @@ def visit_certificates(uow: UnitOfWork, *, on: dt.date,
                        ) -> dict[str, Sequence[FieldCertificate]]:
     """The field agents' certificates for planning ``on``, keeping only the agents
     the training gate allows to visit that day (the others plan as uncertified)."""
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     curriculum = builtin_curriculum()
     out: dict[str, Sequence[FieldCertificate]] = {}
     for agent_id, certs in certificates.items():
@@ -125,11 +125,11 @@ def visit_certificates(uow: UnitOfWork, *, on: dt.date,
     return out
 
 
-def qualified_callers(conn: Connection, *, on: dt.date, callers: Sequence[T],
+def qualified_callers(repo: TrainingRepository, *, on: dt.date, callers: Sequence[T],
                       id_of: str = "collector_id") -> list[T]:
     """The collectors who may call on ``on``: those in the register who hold the
-    certificates for a call, and (until the register is required) those not in it."""
-    repo = TrainingRepository(conn)
+    certificates for a call, and (until the register is required) those not in it.
+    ``repo`` is the unit of work's ``training`` repository."""
     required = register_required(repo)
     curriculum = builtin_curriculum()
     out = []
@@ -152,7 +152,7 @@ def record_staff_contact(uow: UnitOfWork, *, staff_id: str, borrower_id: int, at
     (nobody speaks to the borrower), only linked."""
     action = {"call": Action.CALL, "third_party_call": Action.CALL,
               "visit": Action.VISIT}.get(channel)
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     if gated_staff(repo, staff_id) is None:
         repo.staff(staff_id)  # raises staff_must_exist: a named person is registered
     if action is not None:

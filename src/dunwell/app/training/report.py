@@ -9,12 +9,11 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dunwell.app.audit import record
 from dunwell.app.context import Dunwell
 from dunwell.core.errors import InvalidInput
-from dunwell.store.field_repo import FieldRepository
-from dunwell.store.training_repo import TrainingRepository
 from dunwell.training.curriculum import builtin_checklist, builtin_curriculum
 from dunwell.training.model import (
     Action,
@@ -34,6 +33,9 @@ from dunwell.training.rules import (
     review_score_pct,
     subject_gaps,
 )
+
+if TYPE_CHECKING:  # the repository's interface, for the type checker
+    from dunwell.store.training_repo import TrainingRepository
 
 #: Rows a status or quality table shows at most.
 STAFF_MAX = 5_000
@@ -82,7 +84,7 @@ def status(app: Dunwell, *, on: dt.date, staff_id: str | None = None,
     days = curriculum.warn_days if warn_days is None else warn_days
     out = []
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         people = _people(repo, staff_id)
         ids = [p.staff_id for p in people]
         certs = repo.certificates(ids)
@@ -131,7 +133,7 @@ def warnings(app: Dunwell, *, on: dt.date, days: int, now: dt.datetime,
     curriculum = builtin_curriculum()
     out: list[Warning] = []
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         people = _people(repo, None)
         certs = repo.certificates([p.staff_id for p in people])
         for person in people:
@@ -174,7 +176,7 @@ def add_review(app: Dunwell, *, staff_id: str, kind: str, reference: str, review
                            f"{', '.join(items)}", code="review_must_cover_the_checklist")
     score = review_score_pct(items, passed)
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         repo.staff(reviewer)
         if reviewer == staff_id:
             raise InvalidInput("nobody reviews their own contacts",
@@ -207,7 +209,7 @@ def quality(app: Dunwell, *, start: dt.date, end: dt.date) -> list[QualityRow]:
         raise InvalidInput("--to must not be before --from", code="period_must_be_ordered")
     curriculum = builtin_curriculum()
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         people = {p.staff_id: p for p in _people(repo, None)}
         scores = repo.review_scores(start, end)
         complaints = repo.upheld_complaints(start, end)
@@ -253,7 +255,7 @@ def sample_for_review(app: Dunwell, *, start: dt.date, end: dt.date, per_staff: 
         raise InvalidInput("--per-staff must be from 1 to 100",
                            code="sample_size_must_be_in_range")
     with app.uow() as uow:
-        rows = TrainingRepository(uow.conn).review_candidates(start, end)
+        rows = uow.training.review_candidates(start, end)
     by_ref = {str(r["reference"]): r for r in rows}
     refs: dict[str, list[str]] = {}
     for r in rows:
@@ -265,14 +267,14 @@ def sample_for_review(app: Dunwell, *, start: dt.date, end: dt.date, per_staff: 
 def busiest_plan_day(app: Dunwell) -> dt.date | None:
     """The plan date with the most visits given to agents (None before any plan)."""
     with app.uow() as uow:
-        return FieldRepository(uow.conn).busiest_plan_day()
+        return uow.field.busiest_plan_day()
 
 
 def planned_visits(app: Dunwell, *, on: dt.date) -> dict[str, int]:
     """Visits on ``on``'s field plan per agent (planned, assigned or done)."""
     out: dict[str, int] = {}
     with app.uow() as uow:
-        for v in FieldRepository(uow.conn).visits_on(on):
+        for v in uow.field.visits_on(on):
             if v.agent_id is not None:
                 out[v.agent_id] = out.get(v.agent_id, 0) + 1
     return out

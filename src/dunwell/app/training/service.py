@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from dunwell.app.audit import record
 from dunwell.app.context import Dunwell
 from dunwell.app.training.gate import REGISTER_REQUIRED
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import Conflict, InvalidInput
-from dunwell.store.training_repo import TrainingRepository
 from dunwell.training.curriculum import builtin_curriculum
 from dunwell.training.errors import EnrolmentClosed, ModulesNotCompleted, SignerIsTrainee
 from dunwell.training.model import (
@@ -37,6 +37,9 @@ from dunwell.training.rules import (
     require_signer,
     score_attempt,
 )
+
+if TYPE_CHECKING:  # the repository's interface, for the type checker
+    from dunwell.store.training_repo import TrainingRepository
 
 NOTE_MAX = 2000
 
@@ -80,7 +83,7 @@ def add_staff(app: Dunwell, *, staff_id: str, name: str, role: str, lead_id: str
     with other details is refused. A field agent is registered under their agent id."""
     staff = Staff(staff_id.strip(), name.strip() or staff_id, _role(role), lead_id or None)
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         if staff.lead_id is not None:
             repo.staff(staff.lead_id)
         found = repo.find_staff(staff.staff_id)
@@ -98,14 +101,14 @@ def add_staff(app: Dunwell, *, staff_id: str, name: str, role: str, lead_id: str
 
 def list_staff(app: Dunwell) -> list[Staff]:
     with app.uow() as uow:
-        return TrainingRepository(uow.conn).all_staff()
+        return uow.training.all_staff()
 
 
 def set_register_required(app: Dunwell, *, required: bool, by: str, now: dt.datetime) -> None:
     """Require every person named on a call, plan approval or legal step to be in the
     staff register (and so gated), or stop requiring it."""
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         who = repo.staff(by)
         if who.role not in (Role.COMPLIANCE_OFFICER, Role.ADMIN, Role.MANAGER):
             raise Conflict(f"{by} is a {who.role.value}; a compliance officer, manager or admin "
@@ -137,7 +140,7 @@ def enrol(app: Dunwell, *, staff_id: str, course_id: str, on: dt.date, now: dt.d
     enrolment in the course is returned as it is."""
     course = builtin_curriculum().course(course_id)
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         trainee = _trainee(repo, staff_id)
         if repo.find_staff(staff_id) is None:
             repo.put_staff(trainee, at=now)
@@ -171,7 +174,7 @@ def complete_module(app: Dunwell, *, staff_id: str, course_id: str, module_id: s
         raise InvalidInput(f"{course_id} has no module {module_id!r}; its modules are "
                            f"{', '.join(course.module_ids)}", code="module_must_exist")
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         enrolment = _open(repo, staff_id, course_id)
         if repo.module_done(enrolment.enrolment_id, module_id, at=now):
             record(uow, at=now, entries=[("training_module_done", f"staff:{staff_id}", {
@@ -195,7 +198,7 @@ def submit_attempt(app: Dunwell, *, staff_id: str, course_id: str, answers: Mapp
                            code="attempt_must_end_after_it_starts")
     course = builtin_curriculum().course(course_id)
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         enrolment = _open(repo, staff_id, course_id)
         seen = repo.attempt_started(enrolment.enrolment_id, started_at)
         if seen is not None:
@@ -248,7 +251,7 @@ def certify(app: Dunwell, *, staff_id: str, course_id: str, signer_id: str, issu
     validity period counting the issue day."""
     course = builtin_curriculum().course(course_id)
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         signer = _signer(repo, signer_id, staff_id)
         enrolment = _open(repo, staff_id, course_id)
         passed = [a for a in repo.attempts(enrolment_id=enrolment.enrolment_id)
@@ -292,7 +295,7 @@ def import_certificate(app: Dunwell, *, staff_id: str, subject: str, signer_id: 
                            code="certificate_validity_must_not_exceed_course")
     score = AttemptScore(score_pct, 100, score_pct, score_pct >= course.pass_score_pct, ())
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         trainee = _trainee(repo, staff_id)
         signer = _signer(repo, signer_id, staff_id)
         cert = issue_certificate(course=course, staff_id=staff_id, score=score, signer=signer,
@@ -319,19 +322,19 @@ def _audit_certificate(uow: UnitOfWork, cert: Certificate, now: dt.datetime,
 
 def certificates(app: Dunwell, *, staff_id: str | None = None) -> list[Certificate]:
     with app.uow() as uow:
-        held = TrainingRepository(uow.conn).certificates(
+        held = uow.training.certificates(
             None if staff_id is None else [staff_id])
     return [c for sid in sorted(held) for c in held[sid]]
 
 
 def enrolments(app: Dunwell, *, staff_id: str | None = None) -> list[Enrolment]:
     with app.uow() as uow:
-        return TrainingRepository(uow.conn).enrolments(staff_id)
+        return uow.training.enrolments(staff_id)
 
 
 def attempts(app: Dunwell, *, staff_id: str | None = None) -> list[Attempt]:
     with app.uow() as uow:
-        return TrainingRepository(uow.conn).attempts(staff_id=staff_id)
+        return uow.training.attempts(staff_id=staff_id)
 
 
 # --- suspension, reinstatement, complaints ------------------------------------------
@@ -354,7 +357,7 @@ def suspend(app: Dunwell, *, staff_id: str, by: str, reason: str, on: dt.date,
     reason = _note(reason, "the reason")
     chosen = [_subject(s) for s in subjects] or list(Subject)
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         _trainee(repo, staff_id)
         _suspender(repo, by, staff_id)
         if complaint_ref is not None and repo.complaint_staff(complaint_ref) != staff_id:
@@ -378,7 +381,7 @@ def reinstate(app: Dunwell, *, staff_id: str, by: str, note: str, on: dt.date,
     """Lift every open suspension of ``staff_id`` from ``on``."""
     note = _note(note, "the note")
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         _suspender(repo, by, staff_id)
         open_ = [s for s in repo.suspensions([staff_id]).get(staff_id, [])
                  if s.reinstated_on is None]
@@ -406,7 +409,7 @@ def record_complaint(app: Dunwell, *, reference: str, staff_id: str, received_on
         raise InvalidInput("the complaint reference must be 1 to 64 characters",
                            code="complaint_reference_must_be_given")
     with app.uow() as uow:
-        repo = TrainingRepository(uow.conn)
+        repo = uow.training
         _trainee(repo, staff_id)
         repo.staff(by)
         new = repo.add_complaint(reference=reference, staff_id=staff_id,
