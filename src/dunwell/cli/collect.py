@@ -11,15 +11,20 @@ from rich.table import Table
 
 from dunwell.app.collections.collect import CollectReport, Experiment, collect_day
 from dunwell.app.collections.contacts import Override, log_contact, log_promise
+from dunwell.app.collections.views import (
+    ArmRow,
+    CaseRow,
+    arms,
+    borrower_cases,
+    call_queue,
+    case_list,
+)
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.cli.strategy import resolve
-from dunwell.collections.model import CaseStatus
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
-from dunwell.store.case_views_repo import ArmRow, CaseRow, CaseViewRepository
-from dunwell.store.collections_repo import ActionRepository, CaseRepository
 
 
 def collect(
@@ -51,10 +56,9 @@ def collect(
                                  experiment=exp, strategies=chosen,
                                  progress=lambda done, total: bar.update(
                                      task, completed=done, total=total))
-        with app.uow() as uow:
-            arms = CaseViewRepository(uow.conn).arms(day)
+        split = arms(app, today=day)
     console.print(summary_table(report))
-    console.print(arms_table(arms, day))
+    console.print(arms_table(split, day))
 
 
 def arms_table(arms: list[ArmRow], day: dt.date) -> Table:
@@ -104,27 +108,15 @@ def case(
     with `list`, the cases most overdue first."""
     with clear_errors():
         if borrower == "list":
-            if status is not None and status not in {s.value for s in CaseStatus}:
-                raise InvalidInput(f"unknown case status {status!r}; use one of "
-                                   f"{', '.join(s.value for s in CaseStatus)}",
-                                   code="case_status_must_be_known")
-            with app_for(db).uow() as uow:
-                rows = CaseViewRepository(uow.conn).listing(status=status, limit=limit)
+            rows = case_list(app_for(db), status=status, limit=limit)
             console.print(case_list_table(rows, status))
             return
         if not borrower.isdigit():
             raise InvalidInput(f"{borrower!r} is neither a borrower id nor `list`",
                                code="borrower_id_must_be_a_number")
         borrower_id = int(borrower)
-        app = app_for(db)
-        with app.uow() as uow:
-            repo = CaseRepository(uow.conn)
-            found = repo.for_borrower(borrower_id)
-            if not found:
-                raise InvalidInput(f"borrower {borrower_id} has no case",
-                                   code="case_must_exist")
-            timelines = {c["case_id"]: repo.timeline(c["case_id"]) for c in found}
-            decisions = [a for a in ActionRepository(uow.conn).for_borrower(borrower_id)]
+        mine = borrower_cases(app_for(db), borrower_id=borrower_id)
+    found, timelines, decisions = mine.cases, mine.timelines, mine.decisions
     for c in found:
         done = [a["step_id"] for a in decisions
                 if a["case_id"] == c["case_id"] and a["decision"] in ("allow", "internal")]
@@ -166,11 +158,9 @@ def queue(
 ) -> None:
     """Today's calls per collector, in order, with expected recovery."""
     with clear_errors():
-        app = app_for(db)
-        with app.uow() as uow:
-            info = uow.book.require()
-            day = parse_date(date, field="--date") if date else info.business_date
-            rows = ActionRepository(uow.conn).call_tasks(day)
+        calls = call_queue(app_for(db),
+                           business_date=parse_date(date, field="--date") if date else None)
+    day, rows = calls.business_date, calls.rows
     table = Table(title=f"call queues {day}")
     ids = {"collector": [r["collector_id"] or "unassigned" for r in rows],
            "borrower": [str(r["borrower_id"]) for r in rows],
@@ -183,7 +173,7 @@ def queue(
     for r in rows:
         table.add_row(r["collector_id"] or "unassigned", str(r["position"] or ""), r["note"],
                       str(r["borrower_id"]), r["case_id"], r["kind"],
-                      format_minor(int(r["expected_recovery_minor"]), info.currency))
+                      format_minor(int(r["expected_recovery_minor"]), calls.currency))
     console.print(table)
 
 

@@ -448,6 +448,25 @@ class ActionRepository:
             collector_id=collector_id, name=name, calls_per_day=calls_per_day,
             shift_start=shift_start, shift_end=shift_end))
 
+    def run_summary(self, business_date: dt.date) -> dict[str, Any] | None:
+        """What the collection run of ``business_date`` reported, or None if it has not
+        run."""
+        row = self.conn.execute(select(c.collect_runs.c.summary_json)
+                                .where(c.collect_runs.c.business_date == business_date)).first()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def last_run_before(self, business_date: dt.date) -> dt.date | None:
+        """The latest business date a collection run planned before ``business_date``."""
+        found = self.conn.execute(select(func.max(c.collect_runs.c.business_date))
+                                  .where(c.collect_runs.c.business_date < business_date)
+                                  ).scalar_one()
+        return found if isinstance(found, dt.date) else None
+
+    def add_run(self, business_date: dt.date, summary: dict[str, Any]) -> None:
+        """Record that ``business_date`` was planned, with the run's report."""
+        self.conn.execute(insert(c.collect_runs).values(
+            business_date=business_date, summary_json=json.dumps(summary)))
+
     def add_call_tasks(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.conn.execute(insert(c.call_tasks), list(rows))

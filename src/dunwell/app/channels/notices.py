@@ -38,9 +38,7 @@ from dunwell.core.errors import InvalidInput, NotFound
 from dunwell.lending.loans import LoanState
 from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
-from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
 from dunwell.store.negotiation_repo import PlanRecord
-from dunwell.store.outbox_repo import ChannelFactsRepository
 from dunwell.store.repositories import PaymentRecord
 
 #: The channels a receipt or a plan confirmation goes on (e-mail only with an address).
@@ -90,11 +88,11 @@ def queue_notice(uow: UnitOfWork, *, settings: Settings, borrower_id: int, kind:
     """Write notice ``kind`` on each of :data:`NOTICE_CHANNELS` the guard does not deny,
     due when the guard's window allows; the borrower's name and language come from
     their profile."""
-    profile = BorrowerRepository(uow.conn).many([borrower_id]).get(borrower_id)
+    profile = uow.borrowers.many([borrower_id]).get(borrower_id)
     if profile is None:
         return []
-    history = ActionRepository(uow.conn).contacts_for([borrower_id]).get(borrower_id, [])
-    facts = ChannelFactsRepository(uow.conn)
+    history = uow.actions.contacts_for([borrower_id]).get(borrower_id, [])
+    facts = uow.channel_facts
     at = now.astimezone(ZoneInfo(profile.borrower.timezone))
     written: list[Message] = []
     for channel in NOTICE_CHANNELS:

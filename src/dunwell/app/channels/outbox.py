@@ -58,7 +58,7 @@ from dunwell.providers.registry import build_providers, provider_name
 from dunwell.providers.templating import TemplateBook, builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import BorrowerProfile
-from dunwell.store.outbox_repo import ChannelFactsRepository, Draft, OutboxRepository
+from dunwell.store.outbox_repo import Draft, OutboxRepository
 
 #: Messages one dispatch sends at the most.
 DISPATCH_LIMIT_MAX = 10_000
@@ -100,7 +100,7 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, borrower_id: int, ki
                            f"{'; '.join(problems)}",
                            code="message_content_must_suit_channel", kind=kind)
     subject, body = split_subject(text)
-    facts = ChannelFactsRepository(uow.conn)
+    facts = uow.channel_facts
     address = facts.address(borrower_id, channel)
     if address is None and channel is MessageChannel.IN_APP:
         address = f"borrower:{borrower_id}"
@@ -109,7 +109,7 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, borrower_id: int, ki
                   to_address=address, kind=kind, language=template.language,
                   subject=subject, body=body, case_id=case_id, action_id=action_id,
                   not_before=not_before, not_after=not_after)
-    message, _ = OutboxRepository(uow.conn).add(draft, now=now)
+    message, _ = uow.outbox.add(draft, now=now)
     return message
 
 
@@ -130,7 +130,7 @@ def enqueue_for_step(uow: UnitOfWork, settings: Settings, *, step: ProposedStep,
     if step.kind.value == "education":
         context = education_context(settings, profile, topic=education_topic(step.occurrence))
     else:
-        due = ChannelFactsRepository(uow.conn).amount_due(profile.borrower_id, step.due_date)
+        due = uow.channel_facts.amount_due(profile.borrower_id, step.due_date)
         if due is None:
             return None
         amount_minor, currency = due
@@ -209,7 +209,7 @@ def dispatch_outbox(app: Dunwell, *, now: dt.datetime, limit: int = 100,
     policy = policy or retry_policy(settings)
     lease = dt.timedelta(seconds=settings.outbox_lease_seconds)
     with app.uow() as uow:
-        repo = OutboxRepository(uow.conn)
+        repo = uow.outbox
         claimed = repo.claim(now=now, limit=limit, lease=lease)
         for m in claimed:
             repo.add_attempt(Attempt(m.message_id, m.attempts, now, "started"))
@@ -251,7 +251,7 @@ def _send_one(app: Dunwell, message: Message, providers: Mapping[str, ChannelPro
                                           not_after=message.not_after)
             outcome = "retry" if status is MessageStatus.PENDING else "failed"
     with app.uow() as uow:
-        repo = OutboxRepository(uow.conn)
+        repo = uow.outbox
         kept = repo.finish_attempt(message, status=status, now=now, next_attempt_at=later,
                                    provider_message_id=receipt_id, error=error)
         repo.record_attempt_outcome(message.message_id, attempt, outcome=outcome, error=error,
@@ -289,7 +289,7 @@ def record_delivery(app: Dunwell, *, provider: str, status: str, at: dt.datetime
         raise InvalidInput("report times must carry a time zone",
                            code="delivery_time_must_be_aware", field="at")
     with app.uow() as uow:
-        repo = OutboxRepository(uow.conn)
+        repo = uow.outbox
         message = _find(repo, provider, provider_message_id, idempotency_key)
         target, changed = after_report(message.status, reported)
         if changed:
@@ -345,7 +345,7 @@ def set_channel_address(app: Dunwell, *, borrower_id: int, channel: str,
         raise InvalidInput(f"{address!r} is not a phone number in E.164 form "
                            "(+8613800000001)", code="address_must_be_valid", field="address")
     with app.uow() as uow:
-        ChannelFactsRepository(uow.conn).set_address(borrower_id, chosen, address)
+        uow.channel_facts.set_address(borrower_id, chosen, address)
         uow.commit()
 
 
@@ -359,12 +359,12 @@ def list_messages(app: Dunwell, *, status: str | None = None,
             raise InvalidInput(f"status must be one of {', '.join(s.value for s in MessageStatus)}",
                                code="message_status_must_be_known", field="status") from None
     with app.uow() as uow:
-        return OutboxRepository(uow.conn).recent(status=chosen, limit=limit)
+        return uow.outbox.recent(status=chosen, limit=limit)
 
 
 def due_count(app: Dunwell, *, now: dt.datetime) -> int:
     with app.uow() as uow:
-        return OutboxRepository(uow.conn).due_count(now)
+        return uow.outbox.due_count(now)
 
 
 __all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult",

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
-
 from dunwell.app.audit import record
 from dunwell.app.channels.outbox import enqueue_for_step
 from dunwell.app.collections.contacts import judge_contact
@@ -40,14 +38,13 @@ from dunwell.compliance.model import (
     Verdict,
 )
 from dunwell.core.errors import InvalidInput
-from dunwell.store import collection_tables as c
 from dunwell.store.collections_repo import (
     ActionRepository,
     BorrowerProfile,
-    BorrowerRepository,
     CaseRepository,
     LoanFactsRepository,
 )
+from dunwell.store.training_repo import TrainingRepository
 
 #: Borrowers not yet overdue get the strategy's pre-due steps this many days ahead.
 PRE_DUE_DAYS = 5
@@ -127,16 +124,12 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 f"the book is open on {info.business_date}; close the days before "
                 f"{business_date} first (`dunwell cob --until`)",
                 code="collect_date_must_not_be_after_open_date")
-        done = uow.conn.execute(select(c.collect_runs.c.summary_json)
-                                .where(c.collect_runs.c.business_date == business_date)).first()
+        done = uow.actions.run_summary(business_date)
         if done is not None:
-            return CollectReport.from_json(business_date, json.loads(done[0]))
-        last_run = uow.conn.execute(select(func.max(c.collect_runs.c.business_date))
-                                    .where(c.collect_runs.c.business_date < business_date)
-                                    ).scalar_one()
+            return CollectReport.from_json(business_date, done)
+        last_run = uow.actions.last_run_before(business_date)
         monitor_plans(uow, business_date=business_date, now=now)  # plans kept, broken, done
-        cases, facts_repo = CaseRepository(uow.conn), LoanFactsRepository(uow.conn)
-        actions, borrowers = ActionRepository(uow.conn), BorrowerRepository(uow.conn)
+        cases, facts_repo, actions = uow.cases, uow.loan_facts, uow.actions
         active = cases.active()
         facts, next_due = facts_repo.facts(business_date, list(active))
         scores = facts_repo.risk_scores()
@@ -146,7 +139,7 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 f"{len(ids)} borrowers to plan is more than one run takes "
                 f"({BORROWERS_PER_RUN_MAX}); raise BORROWERS_PER_RUN_MAX knowingly",
                 code="collect_run_must_be_bounded")
-        profiles = borrowers.many(ids)
+        profiles = uow.borrowers.many(ids)
         history = actions.done_for(ids)
         contacts = actions.contacts_for(ids)
         audit: list[tuple[str, str, dict[str, object]]] = []
@@ -215,15 +208,14 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                     calls.append((_call_task(step, verdict, facts[bid], case), action_id))
             if progress is not None:
                 progress(k + 1, len(ids))
-        _queue_calls(actions, cases, calls, business_date, report)
+        _queue_calls(uow.training, actions, cases, calls, business_date, report)
         report.letters_issued = issue_letters_for_day(uow, business_date=business_date, now=now,
                                                       settings=app.settings)
         report.referrals_proposed = sum(
             r.status.value == "proposed"
             for r in queue_legal_reviews(uow, business_date=business_date, now=now))
         record(uow, at=now, entries=audit)
-        uow.conn.execute(insert(c.collect_runs).values(
-            business_date=business_date, summary_json=json.dumps(report.to_json())))
+        uow.actions.add_run(business_date, report.to_json())
         uow.commit()
     return report
 
@@ -314,7 +306,8 @@ def _call_task(step: ProposedStep, verdict: Verdict, loans: Sequence[CaseLoan],
                     window_end=end if end != dt.time.max else dt.time(23, 59))
 
 
-def _queue_calls(actions: ActionRepository, cases: CaseRepository,
+def _queue_calls(training: TrainingRepository, actions: ActionRepository,
+                 cases: CaseRepository,
                  calls: list[tuple[CallTask, int]], day: dt.date, report: CollectReport) -> None:
     """Book allowed calls into the queues of the collectors the training gate lets
     call today; a case's owner is its caller."""
@@ -322,7 +315,7 @@ def _queue_calls(actions: ActionRepository, cases: CaseRepository,
         return
     by_task = {task.task_id: action_id for task, action_id in calls}
     plan = build_queues([task for task, _ in calls],
-                        qualified_callers(actions.conn, on=day, callers=actions.collectors()))
+                        qualified_callers(training, on=day, callers=actions.collectors()))
     rows: list[dict[str, object]] = []
     for collector_id, queued in plan.queues.items():
         for pos, q in enumerate(queued):

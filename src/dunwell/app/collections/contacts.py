@@ -44,10 +44,7 @@ from dunwell.compliance.packs.universal import OPT_OUT_FLAGS
 from dunwell.compliance.replies import asks_to_stop
 from dunwell.core.errors import InvalidInput, NotFound
 from dunwell.store.collections_repo import (
-    ActionRepository,
     BorrowerProfile,
-    BorrowerRepository,
-    CaseRepository,
 )
 
 #: The longest supervisor name and override reason kept in the audit log.
@@ -104,9 +101,9 @@ def record_contact(uow: UnitOfWork, *, borrower_id: int, at: dt.datetime, channe
     """What happened on a contact: the guard counts it from now on. This writes what
     is given; operators' contacts go through :func:`log_contact`, which asks the
     guard first."""
-    BorrowerRepository(uow.conn).get(borrower_id)
+    uow.borrowers.get(borrower_id)
     event = _event(at, channel, direction, outcome)
-    ActionRepository(uow.conn).add_contact(borrower_id, event, action_id)
+    uow.actions.add_contact(borrower_id, event, action_id)
     record(uow, at=now, entries=[("contact", f"borrower:{borrower_id}", {
         "ts": at.isoformat(), "channel": channel, "direction": direction, "outcome": outcome,
         "action_id": action_id, **(extra or {})})])
@@ -156,11 +153,11 @@ def log_contact(uow: UnitOfWork, *, borrower_id: int, at: dt.datetime, channel: 
     except ValueError as exc:
         raise InvalidInput(f"{exc}; see docs/compliance.md for the content tags",
                            code="contact_must_use_known_terms", field="tags") from None
-    profile = BorrowerRepository(uow.conn).get(borrower_id)
+    profile = uow.borrowers.get(borrower_id)
     command_keys.serialise(uow)
     content = {"borrower_id": borrower_id, "ts": at.astimezone(dt.UTC).isoformat(),
                "channel": channel, "direction": direction, "outcome": outcome}
-    contacts = ActionRepository(uow.conn)
+    contacts = uow.actions
     first = command_keys.seen(uow, command="contact", key=key, content=content)
     if first is not None or contacts.has_contact(borrower_id, event):
         return ContactRecord(event, replayed=True,
@@ -201,7 +198,7 @@ def record_promise(uow: UnitOfWork, *, case_id: str, amount_minor: int, due_date
                    today: dt.date, now: dt.datetime) -> bool:
     """The borrower promised to pay ``amount_minor`` by ``due_date``. The same promise
     while it is pending is already recorded: nothing changes and False is returned."""
-    cases = CaseRepository(uow.conn)
+    cases = uow.cases
     case = cases.get(case_id)
     current = case.open_promise
     if current is not None and (current.amount_minor, current.due_date) == (amount_minor,
@@ -230,7 +227,7 @@ def log_promise(uow: UnitOfWork, *, case_id: str, amount_minor: int, due_date: d
                "due_date": due_date.isoformat()}
     if command_keys.seen(uow, command="promise", key=key, content=content) is not None:
         return False
-    pending = CaseRepository(uow.conn).get(case_id).open_promise
+    pending = uow.cases.get(case_id).open_promise
     if pending is not None and (pending.amount_minor, pending.due_date) != (amount_minor,
                                                                             due_date):
         raise PromiseConflict(
@@ -277,7 +274,7 @@ def record_inbound_message(app: Dunwell, *, channel: str, text: str, at: dt.date
     stop = asks_to_stop(text[:INBOUND_TEXT_CHARS_MAX])
     outcome = Outcome.OPT_OUT_REQUEST if stop else Outcome.CONVERSATION
     with app.uow() as uow:
-        people = BorrowerRepository(uow.conn)
+        people = uow.borrowers
         if borrower_id is None:
             if not sender:
                 raise InvalidInput("name the borrower (borrower_id) or the sender's address "
@@ -319,7 +316,7 @@ def set_contact_preferences(app: Dunwell, *, borrower_id: int,
         raise InvalidInput(f"language {language!r} must be a tag like zh-CN or en-GB",
                            code="language_must_be_a_tag", field="language")
     with app.uow() as uow:
-        people = BorrowerRepository(uow.conn)
+        people = uow.borrowers
         current = people.get(borrower_id).borrower
         prefs = current.contact_preferences
         before = prefs.no_contact_before if isinstance(no_contact_before, Keep) else (

@@ -31,7 +31,6 @@ from dunwell.negotiation.policy import (
     builtin_policy,
 )
 from dunwell.negotiation.restructure import current_debt
-from dunwell.store.collections_repo import CaseRepository
 from dunwell.store.negotiation_repo import HardshipRecord, NegotiationRepository
 
 #: Days in one month of the payment window the book basis looks back over.
@@ -57,8 +56,8 @@ def offers_for_case(uow: UnitOfWork, *, case_id: str, business_date: dt.date,
     A case whose offers are still open (or approved) keeps them: None."""
     policy = policy or builtin_policy()
     approvals = approvals or builtin_approvals()
-    repo = NegotiationRepository(uow.conn)
-    case = CaseRepository(uow.conn).get(case_id)
+    repo = uow.negotiation
+    case = uow.cases.get(case_id)
     if not case.status.is_active or case.status in (CaseStatus.PLAN, CaseStatus.LEGAL):
         return None
     if repo.plans(status=PlanStatus.ACTIVE, case_id=case_id):

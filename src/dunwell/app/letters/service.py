@@ -58,9 +58,6 @@ from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.providers.pdf import render_pdf
 from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
-from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
-from dunwell.store.field_repo import FieldRepository
-from dunwell.store.letters_repo import LetterRepository
 
 #: Kinds other parts build: the legal department's demand letter (催告函).
 LETTER_KINDS["demand"] = build_demand
@@ -81,10 +78,10 @@ def letter_facts(uow: UnitOfWork, *, letter_no: str, kind: str, borrower_id: int
                  extra: Mapping[str, object] | None = None) -> LetterFacts:
     """What a letter to ``borrower_id`` can say on ``business_date``: name, language,
     jurisdiction and the arrears of each open loan, straight from the loan book."""
-    profile = BorrowerRepository(uow.conn).get(borrower_id)
+    profile = uow.borrowers.get(borrower_id)
     language = language_for(profile.borrower.language or "en")
-    address = FieldRepository(uow.conn).addresses([borrower_id]).get(borrower_id)
-    repo = LetterRepository(uow.conn)
+    address = uow.field.addresses([borrower_id]).get(borrower_id)
+    repo = uow.letters
     arrears: list[LoanArrears] = []
     for loan_id in repo.open_loan_ids(borrower_id):
         owed = loan_arrears(uow.loans.get(loan_id), business_date)
@@ -130,7 +127,7 @@ def _issue(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
     builder = _builder(kind)
     if now.tzinfo is None:
         raise InvalidInput("the issue time must carry a time zone", code="time_must_be_aware")
-    repo = LetterRepository(uow.conn)
+    repo = uow.letters
     key = idempotency_key(kind=kind, borrower_id=borrower_id, case_id=case_id,
                           action_id=action_id, business_date=business_date)
     existing = repo.by_key(key)
@@ -181,7 +178,7 @@ def record_letter_event(uow: UnitOfWork, *, letter_no: str, event: str, at: dt.d
         raise InvalidInput("the event time must carry a time zone", code="time_must_be_aware")
     kind, how = parse_event(event), parse_method(method)
     proof = proof.strip() if proof and proof.strip() else None
-    repo = LetterRepository(uow.conn)
+    repo = uow.letters
     letter = repo.get(letter_no)
     history = repo.events(letter_no)
     move = next_state(status=letter.status, method_on_record=letter.dispatch_method,
@@ -199,7 +196,7 @@ def record_letter_event(uow: UnitOfWork, *, letter_no: str, event: str, at: dt.d
 
 def letter_document(uow: UnitOfWork, letter_no: str, settings: Settings) -> Document:
     """The full letter: the stored body plus its verification section."""
-    repo = LetterRepository(uow.conn)
+    repo = uow.letters
     letter = repo.get(letter_no)
     body, _ = repo.document(letter_no)
     return Document(title=body.title, language=body.language, footer=body.footer,
@@ -223,7 +220,7 @@ def verify_letter(app: Dunwell, code: str) -> LetterVerification:
         return LetterVerification(genuine=False, message=check.message, code=code.strip(),
                                   problem=check.problem.value if check.problem else None)
     with app.uow() as uow:
-        repo = LetterRepository(uow.conn)
+        repo = uow.letters
         letter = repo.by_code(check.code)
         if letter is None:
             return LetterVerification(
@@ -240,7 +237,7 @@ def verify_letter(app: Dunwell, code: str) -> LetterVerification:
                 problem="altered",
                 message="this code belongs to a letter whose record no longer matches what "
                         "was issued; treat the letter as not genuine and contact us.")
-        profile = BorrowerRepository(uow.conn).many([letter.borrower_id])
+        profile = uow.borrowers.many([letter.borrower_id])
         name = profile[letter.borrower_id].name if letter.borrower_id in profile else ""
         return LetterVerification(
             genuine=True, code=grouped(check.code), letter_no=letter.letter_no,
@@ -255,7 +252,7 @@ def earliest_visit_date(uow: UnitOfWork, *, borrower_id: int,
     borrower was sent: the first visit notice's date plus the notice period (see
     :data:`dunwell.channels.letters.VISIT_NOTICE_DAYS`); None when no notice was
     issued (since ``since``), i.e. no visit may be planned yet."""
-    first = LetterRepository(uow.conn).first_issued(borrower_id=borrower_id,
+    first = uow.letters.first_issued(borrower_id=borrower_id,
                                                     kind="visit_notice", since=since)
     return None if first is None else first + dt.timedelta(days=VISIT_NOTICE_DAYS)
 
@@ -265,7 +262,7 @@ def earliest_visit_dates(uow: UnitOfWork, *, borrower_ids: list[int],
     """:func:`earliest_visit_date` for many borrowers at once (one read per thousand
     borrowers): borrower id -> the first day a visit may take place; borrowers sent no
     visit notice (since ``since``) are left out."""
-    firsts = LetterRepository(uow.conn).first_issued_many(borrower_ids=borrower_ids,
+    firsts = uow.letters.first_issued_many(borrower_ids=borrower_ids,
                                                           kind="visit_notice", since=since)
     return {b: first + dt.timedelta(days=VISIT_NOTICE_DAYS) for b, first in firsts.items()}
 
@@ -282,7 +279,7 @@ def issue_letters_for_day(uow: UnitOfWork, *, business_date: dt.date, now: dt.da
     (inside the caller's unit of work). Idempotent per action; returns how many letters
     were newly issued. A borrower who no longer owes anything overdue gets none."""
     chosen = settings or Settings()
-    actions = LetterRepository(uow.conn).allowed_letter_actions(business_date)
+    actions = uow.letters.allowed_letter_actions(business_date)
     if len(actions) > LETTERS_PER_DAY_MAX:
         raise InvalidInput(f"{len(actions)} letters for one day is more than a run issues "
                            f"({LETTERS_PER_DAY_MAX})", code="letter_run_must_be_bounded")
@@ -307,7 +304,7 @@ def list_letters(app: Dunwell, *, status: str | None = None,
                                f"{', '.join(s.value for s in LetterStatus)}",
                                code="letter_status_must_be_known") from None
     with app.uow() as uow:
-        return LetterRepository(uow.conn).listing(status=wanted, business_date=business_date,
+        return uow.letters.listing(status=wanted, business_date=business_date,
                                                limit=limit)
 
 
@@ -327,8 +324,8 @@ def letter_verdict(uow: UnitOfWork, *, borrower_id: int, business_date: dt.date,
                    content_tags: tuple[str, ...]) -> Verdict:
     """The compliance guard's verdict on sending ``borrower_id`` a letter that does
     ``content_tags`` on ``business_date`` (judged at 10:00 in the borrower's zone)."""
-    profile = BorrowerRepository(uow.conn).get(borrower_id)
-    history = ActionRepository(uow.conn).contacts_for([borrower_id]).get(borrower_id, [])
+    profile = uow.borrowers.get(borrower_id)
+    history = uow.actions.contacts_for([borrower_id]).get(borrower_id, [])
     return judge_contact(
         profile, history,
         at=dt.datetime.combine(business_date, LETTER_LOCAL_TIME,
@@ -344,7 +341,7 @@ def issue_for_case(app: Dunwell, *, case_id: str, kind: str, now: dt.datetime,
     returns the same letter."""
     with app.uow() as uow:
         day = business_date or uow.book.require().business_date
-        borrower_id = LetterRepository(uow.conn).case_borrower(case_id)
+        borrower_id = uow.letters.case_borrower(case_id)
         if kind in HAND_LETTER_TAGS:
             verdict = letter_verdict(uow, borrower_id=borrower_id, business_date=day,
                                      content_tags=HAND_LETTER_TAGS[kind])
@@ -378,7 +375,7 @@ def print_letters(app: Dunwell, *, business_date: dt.date, out_dir: Path, now: d
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with app.uow() as uow:
-        pending = LetterRepository(uow.conn).listing(
+        pending = uow.letters.listing(
             status=LetterStatus.GENERATED, business_date=business_date,
             limit=LETTERS_PER_DAY_MAX)
         for k, letter in enumerate(pending):
