@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dunwell.legal.errors import BundleInvalid
@@ -117,70 +117,139 @@ def pack_bundle(files: Sequence[BundleFile], *, referral_id: int, case_id: str,
     return PackedBundle(buf.getvalue(), manifest_json, digest, entries)
 
 
-def verify_bundle(zip_bytes: bytes) -> BundleCheck:
-    """Re-check a bundle ZIP; every problem found is listed (nothing stops at the first)."""
+def open_bundle(zip_bytes: bytes) -> zipfile.ZipFile:
+    """The ZIP archive, or a named refusal when the bytes are not one."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(zip_bytes))
+        return zipfile.ZipFile(io.BytesIO(zip_bytes))
     except zipfile.BadZipFile:
         raise BundleInvalid("the file is not a ZIP archive; pass the bundle's .zip file",
                             code="bundle_must_be_a_zip") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > FILES_MAX:
-            raise BundleInvalid(f"the bundle holds {len(infos)} files, more than {FILES_MAX}",
-                                code="bundle_must_be_bounded")
-        present = {i.filename: i for i in infos}
-        if MANIFEST not in present:
-            raise BundleInvalid("the ZIP has no manifest.json: it is not an evidence bundle",
-                                code="bundle_must_have_manifest")
-        problems: list[str] = []
 
-        def read(name: str) -> bytes | None:
-            info = present[name]
-            if info.file_size > FILE_BYTES_MAX:
-                problems.append(f"{name}: larger than {FILE_BYTES_MAX} bytes; not read")
-                return None
-            try:
-                return zf.read(name)
-            except (zipfile.BadZipFile, OSError) as exc:  # CRC mismatch and the like
-                problems.append(f"{name}: cannot be read ({exc})")
-                return None
 
-        manifest_json = read(MANIFEST) or b""
+def entries_by_name(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The ZIP's entries by name: at most :data:`FILES_MAX`, a manifest among them."""
+    infos = zf.infolist()
+    if len(infos) > FILES_MAX:
+        raise BundleInvalid(f"the bundle holds {len(infos)} files, more than {FILES_MAX}",
+                            code="bundle_must_be_bounded")
+    present = {i.filename: i for i in infos}
+    if MANIFEST not in present:
+        raise BundleInvalid("the ZIP has no manifest.json: it is not an evidence bundle",
+                            code="bundle_must_have_manifest")
+    return present
+
+
+def read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bytes | None, str | None]:
+    """An entry's bytes, or why it was not read (larger than :data:`FILE_BYTES_MAX`,
+    or unreadable): a problem to list, not a stop."""
+    if info.file_size > FILE_BYTES_MAX:
+        return None, f"{info.filename}: larger than {FILE_BYTES_MAX} bytes; not read"
+    try:
+        return zf.read(info), None
+    except (zipfile.BadZipFile, OSError) as exc:  # CRC mismatch and the like
+        return None, f"{info.filename}: cannot be read ({exc})"
+
+
+def read_manifest(zf: zipfile.ZipFile, present: Mapping[str, zipfile.ZipInfo]) -> bytes:
+    """manifest.json's bytes; a manifest that cannot be read is not a bundle to check."""
+    manifest_json, problem = read_entry(zf, present[MANIFEST])
+    if manifest_json is None:
+        raise BundleInvalid(f"manifest.json cannot be read: {problem}",
+                            code="bundle_must_have_manifest")
+    return manifest_json
+
+
+def manifest_sum_problems(zf: zipfile.ZipFile, present: Mapping[str, zipfile.ZipInfo],
+                          digest: str) -> list[str]:
+    """Whether manifest.sha256 is there and names ``digest``, the manifest's own."""
+    if MANIFEST_SUM not in present:
+        return ["manifest.sha256 is missing"]
+    data, problem = read_entry(zf, present[MANIFEST_SUM])
+    problems = [problem] if problem else []
+    line = (data or b"").decode("utf-8", "replace").split()
+    if not line or line[0] != digest:
+        problems.append("manifest.json does not match manifest.sha256: the manifest was "
+                        "changed")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """manifest.json as read: its format, referral and listed files (each a JSON object
+    with at least a name)."""
+
+    format: object
+    referral_id: object
+    files: tuple[Mapping[str, object], ...]
+
+    @property
+    def referral(self) -> int | None:
+        """The referral id when it is a whole number (anything else is a problem found)."""
+        value = self.referral_id
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_manifest(manifest_json: bytes) -> Manifest:
+    """The manifest, or a named refusal when it is not one: not JSON, not an object, or
+    ``files`` not a list of objects each with a name."""
+    not_a_manifest = BundleInvalid("manifest.json does not parse as a bundle manifest",
+                                   code="bundle_must_have_manifest")
+    try:
+        manifest = json.loads(manifest_json)
+    except ValueError:
+        raise not_a_manifest from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("name"), str) for f in files):
+        raise not_a_manifest
+    return Manifest(manifest.get("format"), manifest.get("referral_id"), tuple(files))
+
+
+def header_problems(manifest: Manifest) -> list[str]:
+    """The manifest's format, and a referral id that is a whole number."""
+    problems = []
+    if manifest.format != FORMAT:
+        problems.append(f"manifest format is {manifest.format!r}, expected {FORMAT}")
+    if manifest.referral is None:
+        problems.append(f"manifest referral_id is {manifest.referral_id!r}, expected a "
+                        "whole number")
+    return problems
+
+
+def file_problems(entry: Mapping[str, object], zf: zipfile.ZipFile,
+                  present: Mapping[str, zipfile.ZipInfo]) -> list[str]:
+    """Whether one listed file is in the ZIP with the size and digest listed."""
+    name = str(entry["name"])
+    if name not in present:
+        return [f"{name}: listed in the manifest but missing from the ZIP"]
+    data, problem = read_entry(zf, present[name])
+    if data is None:
+        return [str(problem)]
+    problems = []
+    if len(data) != entry.get("size"):
+        problems.append(f"{name}: size {len(data)} bytes, manifest says {entry.get('size')}")
+    if sha256_hex(data) != entry.get("sha256"):
+        problems.append(f"{name}: SHA-256 differs from the manifest: the file was changed")
+    return problems
+
+
+def unlisted_problems(present: Iterable[str], listed: Iterable[str]) -> list[str]:
+    """Files in the ZIP the manifest does not list."""
+    extra = set(present) - set(listed) - {MANIFEST, MANIFEST_SUM}
+    return [f"{name}: in the ZIP but not listed in the manifest" for name in sorted(extra)]
+
+
+def verify_bundle(zip_bytes: bytes) -> BundleCheck:
+    """Re-check a bundle ZIP; every problem found is listed (nothing stops at the first)."""
+    with open_bundle(zip_bytes) as zf:
+        present = entries_by_name(zf)
+        manifest_json = read_manifest(zf, present)
         digest = sha256_hex(manifest_json)
-        if MANIFEST_SUM not in present:
-            problems.append("manifest.sha256 is missing")
-        else:
-            line = (read(MANIFEST_SUM) or b"").decode("utf-8", "replace").split()
-            if not line or line[0] != digest:
-                problems.append("manifest.json does not match manifest.sha256: the manifest "
-                                "was changed")
-        try:
-            manifest = json.loads(manifest_json)
-            listed = manifest["files"]
-            referral_id = manifest.get("referral_id")
-        except (ValueError, KeyError, TypeError):
-            raise BundleInvalid("manifest.json does not parse as a bundle manifest",
-                                code="bundle_must_have_manifest") from None
-        if manifest.get("format") != FORMAT:
-            problems.append(f"manifest format is {manifest.get('format')!r}, expected {FORMAT}")
-        seen: set[str] = set()
-        for entry in listed:
-            name = str(entry.get("name"))
-            seen.add(name)
-            if name not in present:
-                problems.append(f"{name}: listed in the manifest but missing from the ZIP")
-                continue
-            data = read(name)
-            if data is None:
-                continue
-            if len(data) != entry.get("size"):
-                problems.append(f"{name}: size {len(data)} bytes, manifest says "
-                                f"{entry.get('size')}")
-            if sha256_hex(data) != entry.get("sha256"):
-                problems.append(f"{name}: SHA-256 differs from the manifest: the file was "
-                                "changed")
-        for name in sorted(set(present) - seen - {MANIFEST, MANIFEST_SUM}):
-            problems.append(f"{name}: in the ZIP but not listed in the manifest")
-    return BundleCheck(digest, referral_id if isinstance(referral_id, int) else None,
-                       len(seen), tuple(problems))
+        problems = manifest_sum_problems(zf, present, digest)
+        manifest = parse_manifest(manifest_json)
+        problems += header_problems(manifest)
+        for entry in manifest.files:
+            problems += file_problems(entry, zf, present)
+        listed = {str(entry["name"]) for entry in manifest.files}
+        problems += unlisted_problems(present, listed)
+    return BundleCheck(digest, manifest.referral, len(listed), tuple(problems))
