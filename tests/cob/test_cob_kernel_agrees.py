@@ -115,9 +115,13 @@ def portfolios(draw: st.DrawFn) -> Portfolio:
             start=start, day_count=product.day_count, rounding=product.rounding)
         loan = book_loan(loan_id=loan_id, borrower_id=loan_id, product=product,
                          schedule=schedule, disbursed_on=start)
-        # now and then a loan already restructured, or charged off (closed: left alone)
-        loan = replace(loan, status=draw(st.sampled_from(
-            [LoanStatus.DISBURSED] * 6 + [LoanStatus.RESTRUCTURED, LoanStatus.CHARGED_OFF])))
+        # now and then a loan already restructured (overdue since, or still on its plan),
+        # or charged off (closed: left alone)
+        status = draw(st.sampled_from([LoanStatus.DISBURSED] * 6 + [
+            LoanStatus.RESTRUCTURED, LoanStatus.OVERDUE, LoanStatus.CHARGED_OFF]))
+        restructured = status is LoanStatus.RESTRUCTURED or (
+            status is LoanStatus.OVERDUE and draw(st.booleans()))
+        loan = replace(loan, status=status, restructured=restructured)
         params = CobParams.of(product)
         for day in range(to_day(start), to_day(opens)):
             loan = cob_loan_day(loan, params, day)[0]

@@ -25,8 +25,12 @@ I8 = npt.NDArray[np.int8]
 LOAN_COLUMNS = (
     "loan_id", "status", "days_past_due", "bucket", "charged_minor", "exposure_minor_days",
     "last_cob_day", "penalty_rate_ppm", "cost_cap_ppm", "grace_days", "late_fee_minor",
-    "penalty_year_days",
+    "penalty_year_days", "restructured",
 )
+#: Loan columns a store that does not keep them yet may leave out: ``restructured``
+#: (whether the loan's terms were ever restructured) is then 0 for every loan, and a
+#: loan whose status is ``RESTRUCTURED`` is still treated as restructured.
+OPTIONAL_LOAN_COLUMNS = ("restructured",)
 INST_COLUMNS = (
     "due_day", "accrual_start_day", "principal_minor", "interest_minor", "interest_base_minor",
     "interest_accrued_minor", "fee_minor", "penalty_minor", "penalty_basis_minor_days",
@@ -39,7 +43,8 @@ INST_OUTPUTS = ("interest_accrued_minor", "fee_minor", "penalty_minor",
                 "penalty_basis_minor_days")
 
 _DTYPES: Mapping[str, Any] = {
-    "status": np.int8, "bucket": np.int8, "days_past_due": np.int32, "last_cob_day": np.int32,
+    "status": np.int8, "bucket": np.int8, "restructured": np.int8, "days_past_due": np.int32,
+    "last_cob_day": np.int32,
     "grace_days": np.int32, "penalty_year_days": np.int32, "due_day": np.int32,
     "accrual_start_day": np.int32,
 }
@@ -63,6 +68,7 @@ class LoanBatch:
     grace_days: I32
     late_fee_minor: I64
     penalty_year_days: I32
+    restructured: I8  # 1 when the loan's terms were ever restructured
     offsets: I64  # len = loans + 1; instalments of loan k are [offsets[k], offsets[k+1])
     due_day: I32
     accrual_start_day: I32
@@ -96,6 +102,9 @@ def from_columns(cols: Mapping[str, Any]) -> LoanBatch:
     """Build a batch from any mapping of array-likes, casting to the kernel's dtypes."""
     out: dict[str, Any] = {}
     for f in fields(LoanBatch):
+        if f.name in OPTIONAL_LOAN_COLUMNS and f.name not in cols:
+            out[f.name] = np.zeros(len(cols["loan_id"]), dtype=dtype_of(f.name))
+            continue
         out[f.name] = np.ascontiguousarray(cols[f.name], dtype=dtype_of(f.name))
     return LoanBatch(**out)
 
@@ -112,6 +121,7 @@ def from_rows(loans: Sequence[LoanState], params: Mapping[str, CobParams]) -> Lo
             "last_cob_day": loan.last_cob_day, "penalty_rate_ppm": p.penalty_rate_ppm,
             "cost_cap_ppm": p.cost_cap_ppm, "grace_days": p.grace_days,
             "late_fee_minor": p.late_fee_minor, "penalty_year_days": p.penalty_year_days,
+            "restructured": int(loan.restructured),
         }
         for name in LOAN_COLUMNS:
             cols[name].append(row[name])

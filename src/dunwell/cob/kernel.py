@@ -17,9 +17,19 @@ import numpy as np
 from dunwell.cob.batch import I8, I64, INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch
 from dunwell.cob.model import CAP_DENOMINATOR, PPM, EventKind
 from dunwell.ledger.model import Account
-from dunwell.lending.model import LoanStatus
+from dunwell.lending.lifecycle import STANDING_STATUS
+from dunwell.lending.model import BUCKET_FIRST_DAYS, LoanStatus, bucket_for
 
 _OPEN = np.array(sorted(int(s) for s in LoanStatus if s.is_open), dtype=np.int8)
+#: The lending package's standing rule (``lifecycle.STANDING_STATUS``) flattened: the
+#: status after the day of a loan is at ``status << 3 | settled << 2 | late << 1 |
+#: restructured``.
+_STANDING = np.array(STANDING_STATUS, dtype=np.int8).ravel()
+#: ``bucket_for`` tabulated for 0 .. the first day of the last bucket; later days clip
+#: to the last entry.
+_BUCKET_BY_DAY = np.array([bucket_for(d) for d in range(BUCKET_FIRST_DAYS[-1] + 1)],
+                          dtype=np.int8)
+assert _STANDING.shape == (len(LoanStatus) * 8,), "one cell per status and standing"
 _LOAN_FIELDS = tuple(f.name for f in fields(LoanBatch)
                      if f.name not in INST_COLUMNS and f.name != "offsets")
 
@@ -232,12 +242,8 @@ def _close_block(batch: LoanBatch, day: int, out: dict[str, Any]) -> int:
 
     # 5. days past due, bucket, status
     status = batch.status
-    new_status = np.where(
-        settled, LoanStatus.PAID_OFF,
-        np.where(dpd > batch.grace_days, LoanStatus.OVERDUE,
-                 np.where(status == LoanStatus.RESTRUCTURED, LoanStatus.RESTRUCTURED,
-                          LoanStatus.CURRENT)))
-    bucket = np.where(dpd > 0, np.minimum((dpd - 1) // 30 + 1, 7), 0)
+    new_status = _standing_status(status, settled, dpd > batch.grace_days, batch.restructured)
+    bucket = np.take(_BUCKET_BY_DAY, dpd, mode="clip")  # days beyond the table: M7+
     if all_active:
         out["status"][:] = new_status
         out["days_past_due"][:] = dpd
@@ -251,6 +257,16 @@ def _close_block(batch: LoanBatch, day: int, out: dict[str, Any]) -> int:
     out["charged_minor"][:] = batch.charged_minor + interest_today + charges_today
     out["exposure_minor_days"][:] = exposure
     return int(active.sum())
+
+
+def _standing_status(status: I8, settled: Any, late: Any, restructured: I8) -> I8:
+    """``lifecycle.standing_status`` over columns, read from the tabulated rule."""
+    cell = status << 3
+    cell |= settled.view(np.int8) << 2
+    cell |= late.view(np.int8) << 1
+    cell |= restructured
+    out: I8 = np.take(_STANDING, cell)
+    return out
 
 
 def _starts_of(offs: I64, loans: I64) -> I64:

@@ -86,7 +86,8 @@ def cob_loan_day(
         for k, inst in enumerate(insts):
             interest_today += inst.interest_minor - inst.interest_accrued_minor
             insts[k] = replace(inst, interest_accrued_minor=inst.interest_minor)
-    status = next_status(loan.status, settled=settled, dpd=dpd, grace_days=params.grace_days)
+    status = next_status(loan.status, settled=settled, dpd=dpd, grace_days=params.grace_days,
+                         restructured=loan.restructured)
     bucket = bucket_for(dpd)
     events: list[CobEvent] = []
     if status != loan.status:

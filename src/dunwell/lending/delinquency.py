@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from dunwell.core.dates import to_day
+from dunwell.lending.lifecycle import standing_status
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import Bucket, LoanStatus, bucket_for
 
@@ -33,12 +34,9 @@ def bucket_on(loan: LoanState, business_date: dt.date) -> Bucket:
     return bucket_for(dpd_on(loan, business_date))
 
 
-def next_status(status: LoanStatus, *, settled: bool, dpd: int, grace_days: int) -> LoanStatus:
-    """The state machine's answer after a day closes or a payment lands."""
-    if settled:
-        return LoanStatus.PAID_OFF
-    if dpd > grace_days:
-        return LoanStatus.OVERDUE
-    if status is LoanStatus.RESTRUCTURED:
-        return status
-    return LoanStatus.CURRENT
+def next_status(status: LoanStatus, *, settled: bool, dpd: int, grace_days: int,
+                restructured: bool = False) -> LoanStatus:
+    """The state machine's answer after a day closes or a payment lands: late when
+    more than ``grace_days`` past due (:func:`dunwell.lending.lifecycle.standing_status`)."""
+    return standing_status(status, settled=settled, late=dpd > grace_days,
+                           restructured=restructured)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.limits import LOAN_PRINCIPAL_MINOR_MAX
+from dunwell.lending.lifecycle import LoanEvent, transition
 from dunwell.lending.model import Bucket, LoanStatus, Product, Schedule
 
 #: The largest loan the book takes (10,000,000.00 in a two-decimal currency); keeps
@@ -101,6 +102,8 @@ class LoanState:
     suspense_minor: int = 0
     last_cob_day: int = -1
     version: int = 0
+    #: whether the loan's terms were ever restructured (kept through overdue spells)
+    restructured: bool = False
 
     @property
     def outstanding_principal_minor(self) -> int:
@@ -166,7 +169,7 @@ def book_loan(
         currency=product.currency,
         principal_minor=schedule.principal_minor,
         disbursed_day=day,
-        status=LoanStatus.DISBURSED,
+        status=transition(LoanStatus.APPROVED, LoanEvent.DISBURSE),
         installments=tuple(rows),
         charged_minor=product.fees.origination_minor,
         last_cob_day=day - 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -94,10 +95,16 @@ class Bucket(IntEnum):
         return "M7+" if self is Bucket.M7 else self.name
 
 
+#: The first day past due of each bucket after M0: M1 from day 1, M2 from day 31 ...
+#: M7+ from day 181. The one definition of the buckets: :func:`bucket_for` reads it
+#: one loan at a time, COB's kernel over columns (``numpy.searchsorted``).
+BUCKET_FIRST_DAYS: tuple[int, ...] = (1, 31, 61, 91, 121, 151, 181)
+
+
 def bucket_for(days_past_due: int) -> Bucket:
-    if days_past_due <= 0:
-        return Bucket.M0
-    return Bucket(min(7, (days_past_due - 1) // 30 + 1))
+    """The bucket of a loan ``days_past_due`` days late: how many of the buckets'
+    first days it has reached."""
+    return Bucket(bisect_right(BUCKET_FIRST_DAYS, days_past_due))
 
 
 @dataclass(frozen=True, slots=True)

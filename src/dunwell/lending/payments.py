@@ -13,6 +13,7 @@ from dunwell.ledger.model import Account, Line
 from dunwell.lending.cost import Rebate, allowance_minor, close_out, rate_ppm
 from dunwell.lending.delinquency import days_past_due, next_status
 from dunwell.lending.errors import PaymentRejected, ReversalRejected
+from dunwell.lending.lifecycle import LoanEvent, transition
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import AllocationScope, Component, LoanStatus, Product, bucket_for
 
@@ -167,7 +168,8 @@ def settle_state(loan: LoanState, product: Product, day: int) -> tuple[LoanState
                                  rate_ppm(product.cost_cap_annual))
         insts = loan.installments
     dpd = days_past_due(insts, day)
-    status = next_status(loan.status, settled=settled, dpd=dpd, grace_days=product.grace_days)
+    status = next_status(loan.status, settled=settled, dpd=dpd, grace_days=product.grace_days,
+                         restructured=loan.restructured)
     return replace(loan, installments=insts, status=status, days_past_due=dpd,
                    bucket=bucket_for(dpd)), true_up, rebate
 
@@ -235,7 +237,8 @@ def reverse(loan: LoanState, product: Product, *, allocation: tuple[AllocationLi
                 "restructure used it", code="reversal_must_match_current_allocation")
     closed = loan.status is LoanStatus.PAID_OFF
     reopened = replace(loan, installments=insts,
-                       status=LoanStatus.CURRENT if closed else loan.status,
+                       status=transition(loan.status, LoanEvent.REOPEN) if closed
+                       else loan.status,
                        suspense_minor=loan.suspense_minor - suspense_minor,
                        last_cob_day=max(loan.last_cob_day, day - 1) if closed
                        else loan.last_cob_day)

@@ -27,8 +27,9 @@ from dataclasses import dataclass, replace
 
 from dunwell.core.errors import Conflict
 from dunwell.ledger.model import Account, Line
+from dunwell.lending.lifecycle import LoanEvent, transition
 from dunwell.lending.loans import InstallmentState, LoanState
-from dunwell.lending.model import Component, LoanStatus, Product
+from dunwell.lending.model import Component, Product
 from dunwell.lending.payments import (
     RECEIVABLE,
     AllocationLine,
@@ -137,7 +138,7 @@ def write_off(loan: LoanState, product: Product) -> WriteOff:
                                 Line.credit(RECEIVABLE[component], amount, lid)]
     charged_off = replace(
         loan, installments=tuple(_closed_at_paid(i) for i in insts),
-        status=LoanStatus.CHARGED_OFF, suspense_minor=left,
+        status=transition(loan.status, LoanEvent.CHARGE_OFF), suspense_minor=left,
         charged_minor=loan.charged_minor + recognised)
     return WriteOff(charged_off, lost, recognised, used, tuple(allocation),
                     recognition_lines, suspense_lines, tuple(write_off_lines))

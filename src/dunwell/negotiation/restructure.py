@@ -24,8 +24,9 @@ from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.ledger.model import Account, JournalEntry, Line
 from dunwell.ledger.rules import entry
+from dunwell.lending.lifecycle import LoanEvent, after
 from dunwell.lending.loans import InstallmentState, LoanState
-from dunwell.lending.model import Bucket, LoanStatus
+from dunwell.lending.model import Bucket
 from dunwell.negotiation.errors import RestructureRejected
 from dunwell.negotiation.model import Debt, PlanInstalment, PlanStatus, Waiver
 
@@ -135,9 +136,10 @@ def restructure(loan: LoanState, *, debt: Debt, instalments: Sequence[PlanInstal
                               f"interest recognised {ahead}")
     insts = closed + tuple(fresh)
     settled = all(i.unpaid_total_minor <= 0 for i in insts)
-    new_loan = replace(loan, installments=insts, days_past_due=0, bucket=Bucket.M0,
-                       status=LoanStatus.PAID_OFF if settled else LoanStatus.RESTRUCTURED,
-                       charged_minor=loan.charged_minor + ahead)
+    new_loan = after(replace(loan, installments=insts, days_past_due=0, bucket=Bucket.M0,
+                             charged_minor=loan.charged_minor + ahead), LoanEvent.RESTRUCTURE)
+    if settled:
+        new_loan = after(new_loan, LoanEvent.SETTLED)
     return Restructure(new_loan, proposed,
                        last_old + 1, last_old + len(fresh))
 
