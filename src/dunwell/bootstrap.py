@@ -11,6 +11,8 @@ from pathlib import Path
 from dunwell.app import logs
 from dunwell.app.context import Dunwell, Providers
 from dunwell.channels.document import Document
+from dunwell.core.errors import InvalidInput
+from dunwell.field.routing import NearestNeighbourRouter, Router
 from dunwell.providers.pdf import render_pdf
 from dunwell.providers.registry import build_providers, provider_name
 from dunwell.providers.templating import builtin_templates
@@ -18,7 +20,7 @@ from dunwell.settings import Settings
 from dunwell.store.db import make_engine, migrate
 from dunwell.store.uow import Database
 
-__all__ = ["Dunwell", "bootstrap", "providers_for"]
+__all__ = ["Dunwell", "bootstrap", "providers_for", "router_for"]
 
 
 def bootstrap(settings: Settings | None = None, *, db_url: str | None = None) -> Dunwell:
@@ -42,3 +44,18 @@ def providers_for(settings: Settings) -> Providers:
 
     return Providers(templates=builtin_templates, pdf=pdf, channels=build_providers,
                      provider_name=provider_name)
+
+
+def router_for(solver: str, *, time_limit_s: int = 10) -> Router:
+    """The field visit router behind ``--solver``: ``ortools`` (default) or ``nearest``."""
+    if solver == "nearest":
+        return NearestNeighbourRouter()
+    if solver == "ortools":
+        from dunwell.providers.routing_ortools import OrToolsRouter
+
+        if time_limit_s <= 0:
+            raise InvalidInput("--time-limit must be at least 1 second",
+                               code="time_limit_must_be_positive")
+        return OrToolsRouter(time_limit_s=time_limit_s)
+    raise InvalidInput(f"unknown solver {solver!r}; use ortools or nearest",
+                       code="solver_must_be_known")

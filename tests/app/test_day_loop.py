@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from dunwell.app.day.loop import STEPS, BookNotSound, DayOptions, open_date, run_day, run_until
-from dunwell.app.field.visits import router_for
-from dunwell.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell, router_for
 from dunwell.cli.main import app as cli
 from dunwell.simulation.portfolio import seed_book
 from dunwell.store import collection_tables as c

@@ -35,10 +35,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from dunwell.app.field.visits import router_for
 from dunwell.app.lending.payments import quote_payoff
 from dunwell.app.training import service as training_svc
-from dunwell.bootstrap import Dunwell, bootstrap
+from dunwell.bootstrap import Dunwell, bootstrap, router_for
 from dunwell.cli.main import app as cli
 from dunwell.core.dates import to_day
 from dunwell.lending.delinquency import dpd_on

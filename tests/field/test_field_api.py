@@ -10,7 +10,8 @@ import pytest
 from field_book import DAY, NOW, Book, agent, certify
 
 from dunwell.api.app import create_app
-from dunwell.app.field.visits import plan_visits, router_for
+from dunwell.app.field.visits import plan_visits
+from dunwell.bootstrap import router_for
 from dunwell.store.collections_repo import ActionRepository
 from dunwell.store.field_repo import FieldRepository
 

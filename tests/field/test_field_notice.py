@@ -16,11 +16,10 @@ from dunwell.app.field.visits import (
     assign_visit,
     plan_visits,
     record_visit_outcome,
-    router_for,
     set_address,
 )
 from dunwell.app.letters.service import earliest_visit_date, earliest_visit_dates
-from dunwell.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell, router_for
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.core.errors import Conflict
 from dunwell.field.model import VisitRecord, VisitStatus

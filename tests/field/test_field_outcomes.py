@@ -10,7 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from field_book import DAY, NOW, Book
 
-from dunwell.app.field.visits import plan_visits, record_visit_outcome, router_for, visit_roi
+from dunwell.app.field.visits import plan_visits, record_visit_outcome, visit_roi
+from dunwell.bootstrap import router_for
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.field.model import VisitOutcome, VisitRecord, VisitStatus
 from dunwell.store.collections_repo import ActionRepository, CaseRepository

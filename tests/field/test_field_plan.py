@@ -16,9 +16,9 @@ from dunwell.app.field.visits import (
     assign_visit,
     itineraries,
     plan_visits,
-    router_for,
     set_address,
 )
+from dunwell.bootstrap import router_for
 from dunwell.compliance.model import Flag
 from dunwell.core.errors import InvalidInput
 from dunwell.field.errors import AgentNotCertified

@@ -9,8 +9,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from dunwell.app.field.visits import list_agents, plan_visits, router_for
-from dunwell.bootstrap import Dunwell
+from dunwell.app.field.visits import list_agents, plan_visits
+from dunwell.bootstrap import Dunwell, router_for
 from dunwell.channels.letters import VISIT_NOTICE_DAYS
 from dunwell.field.model import VisitStatus
 from dunwell.field.rules import haversine_m

@@ -40,7 +40,6 @@ from dunwell.app.field.visits import (
     add_certificate,
     plan_visits,
     record_visit_outcome,
-    router_for,
     set_address,
 )
 from dunwell.app.legal.cases import issue_demand, legal_case, record_legal_event
@@ -54,7 +53,7 @@ from dunwell.app.legal.referrals import (
 from dunwell.app.letters.service import issue_letters_for_day, record_letter_event
 from dunwell.app.negotiation.service import accept_offer, assess_hardship, make_offers
 from dunwell.app.training.service import add_staff
-from dunwell.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell, router_for
 from dunwell.core.errors import DomainError
 from dunwell.legal.model import LegalState, ReferralStatus
 from dunwell.store import collection_tables as c

@@ -25,7 +25,6 @@ from dunwell.app.field.visits import (
     add_certificate,
     plan_visits,
     record_visit_outcome,
-    router_for,
     set_address,
 )
 from dunwell.app.lending.payments import receive_payment
@@ -37,7 +36,7 @@ from dunwell.app.negotiation.service import (
     plans,
 )
 from dunwell.app.training.service import add_staff
-from dunwell.bootstrap import Dunwell
+from dunwell.bootstrap import Dunwell, router_for
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus

@@ -15,10 +15,9 @@ from rich.table import Table
 
 from dunwell.app.collections.collect import Experiment
 from dunwell.app.day.loop import ScoringModel
-from dunwell.app.field.visits import router_for
 from dunwell.app.negotiation.service import plans
 from dunwell.app.risk import build_training_csv, train_from_csv
-from dunwell.bootstrap import Dunwell, bootstrap
+from dunwell.bootstrap import Dunwell, bootstrap, router_for
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
 from dunwell.cli.training import gate_day_table

@@ -18,6 +18,7 @@ from rich.table import Table
 from dunwell.app.context import Dunwell
 from dunwell.app.day.clock import BookClock, DayStep, book_date_or_today
 from dunwell.app.field import visits as svc
+from dunwell.bootstrap import router_for
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
@@ -187,7 +188,7 @@ def plan(
     with clear_errors():
         app = app_for(db)
         day = _day(date, app, "--date")
-        router = svc.router_for(solver, time_limit_s=time_limit)
+        router = router_for(solver, time_limit_s=time_limit)
         with Progress(TextColumn("plan {task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task(str(day), total=3)

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
@@ -40,8 +40,9 @@ from dunwell.field.rules import (
     travel_minutes,
     visit_cost_minor,
 )
-from dunwell.store.collections_repo import ActionRepository, BorrowerProfile, BorrowerRepository
-from dunwell.store.field_repo import FieldRepository
+
+if TYPE_CHECKING:  # a record the collections repository returns, for the type checker
+    from dunwell.store.collections_repo import BorrowerProfile
 
 NO_COORDINATES = "address has no stored coordinates; add them with `dunwell field address`"
 NO_ADDRESS = "borrower has no stored address; add one with `dunwell field address`"
@@ -113,7 +114,7 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
     tick = progress or (lambda _stage, _done, _total: None)
     report = PlanReport(plan_date, router.name)
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         existing = {v.action_id: v for v in repo.visits_on(plan_date)}
         actions = [a for a in repo.allowed_visit_actions(plan_date)
                    if not (int(a["action_id"]) in existing
@@ -125,8 +126,8 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
         notice_since = plan_date - dt.timedelta(days=VISIT_NOTICE_VALID_DAYS)
         day = _Day(plan_date, dt.datetime.combine(plan_date, dt.time(0), tzinfo=dt.UTC),
                    service_min, speed_kmh, repo.addresses(bids),
-                   BorrowerRepository(uow.conn).many(bids),
-                   ActionRepository(uow.conn).contacts_for(bids),
+                   uow.borrowers.many(bids),
+                   uow.actions.contacts_for(bids),
                    {a.agent_id: a for a in repo.agents()},
                    {int(a["action_id"]): list(json.loads(a["tags_json"])) for a in actions},
                    earliest_visit_dates(uow, borrower_ids=bids, since=notice_since))
@@ -156,7 +157,7 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
         # strategy proposes it again tomorrow, until its ladder window closes
         waiting = {aid for aid, row in rows.items()
                    if row["status"] in (VisitStatus.UNASSIGNED.value, VisitStatus.DEFERRED.value)}
-        held = ActionRepository(uow.conn)
+        held = uow.actions
         held.hold(sorted(waiting))
         held.hold(sorted(set(rows) - waiting), held=False)
         report.planned = report.statuses.get(VisitStatus.PLANNED.value, 0)
@@ -349,13 +350,13 @@ def itineraries(app: Dunwell, *, plan_date: dt.date) -> tuple[list[Itinerary], l
     """Each agent's ordered visits of ``plan_date`` (borrower names are for that agent's
     eyes only), and the visits left off the itineraries with their reasons."""
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         visits = repo.visits_on(plan_date)
         agents = {a.agent_id: a for a in repo.agents(active_only=False)}
         certs = repo.certificates()
         bids = sorted({v.borrower_id for v in visits})
         addresses = repo.addresses(bids)
-        names = {b: p.name for b, p in BorrowerRepository(uow.conn).many(bids).items()}
+        names = {b: p.name for b, p in uow.borrowers.many(bids).items()}
     out: list[Itinerary] = []
     midnight = dt.datetime.combine(plan_date, dt.time(0), tzinfo=dt.UTC)
     planned = [v for v in visits if v.status is VisitStatus.PLANNED and v.agent_id]

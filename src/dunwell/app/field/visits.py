@@ -46,33 +46,15 @@ from dunwell.field.model import (
     VisitRecord,
     VisitStatus,
 )
-from dunwell.field.routing import NearestNeighbourRouter, Router
 from dunwell.field.rules import (
     certification_gaps,
     far_from_address,
     outcome_effects,
 )
-from dunwell.store.collections_repo import BorrowerRepository, CaseRepository
-from dunwell.store.field_repo import FieldRepository
 from dunwell.training.model import Certificate as TrainingCertificate
 
 #: How many days after a visit a borrower's payments count towards its return.
 ROI_DAYS = 30
-
-
-def router_for(solver: str, *, time_limit_s: int = 10) -> Router:
-    """The router behind ``--solver``: ``ortools`` (default) or ``nearest``."""
-    if solver == "nearest":
-        return NearestNeighbourRouter()
-    if solver == "ortools":
-        from dunwell.providers.routing_ortools import OrToolsRouter
-
-        if time_limit_s <= 0:
-            raise InvalidInput("--time-limit must be at least 1 second",
-                               code="time_limit_must_be_positive")
-        return OrToolsRouter(time_limit_s=time_limit_s)
-    raise InvalidInput(f"unknown solver {solver!r}; use ortools or nearest",
-                       code="solver_must_be_known")
 
 
 # --- agents, certificates, addresses ------------------------------------------------
@@ -90,7 +72,7 @@ def add_agent(app: Dunwell, *, agent_id: str, name: str, timezone: str, territor
                   Shift(shift_start, shift_end), visits_per_day_max, hourly_cost_minor,
                   cost_per_km_minor)
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         if repo.has_agent(agent_id):
             if repo.agent(agent_id) == agent:
                 return agent
@@ -124,7 +106,7 @@ class AgentStatus:
 
 def list_agents(app: Dunwell, *, on: dt.date) -> list[AgentStatus]:
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         agents = repo.agents()
         certs = repo.certificates()
         gaps = {a.agent_id: certification_gaps(certs.get(a.agent_id, ()), on) for a in agents}
@@ -142,7 +124,7 @@ def add_certificate(app: Dunwell, *, agent_id: str, subject: str, expires_on: dt
     passing score, its evidence and a trainer or compliance officer other than the
     agent as signer (``dunwell training`` runs the course in Dunwell itself)."""
     with app.uow() as uow:
-        FieldRepository(uow.conn).agent(agent_id)
+        uow.field.agent(agent_id)
     return import_certificate(app, staff_id=agent_id, subject=subject, signer_id=signed_by,
                               score_pct=score_pct, evidence=evidence, issued_on=issued_on,
                               expires_on=expires_on, number=number, now=now)
@@ -159,8 +141,8 @@ def set_address(app: Dunwell, *, borrower_id: int, text: str, latitude: float | 
     loc = GeoPoint(latitude, longitude) if latitude is not None and longitude is not None else None
     address = Address(borrower_id, text.strip(), loc)
     with app.uow() as uow:
-        BorrowerRepository(uow.conn).get(borrower_id)
-        FieldRepository(uow.conn).put_address(address, at=now)
+        uow.borrowers.get(borrower_id)
+        uow.field.put_address(address, at=now)
         record(uow, at=now, entries=[("field_address", f"borrower:{borrower_id}", {
             "has_coordinates": loc is not None})])
         uow.commit()
@@ -178,7 +160,7 @@ def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime
     visit on that date. The next plan of that date routes it on that
     agent's itinerary."""
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         visit = repo.visit(visit_id)
         repo.agent(agent_id)
         if visit.status is VisitStatus.DONE:
@@ -235,7 +217,7 @@ def record_visit_outcome(app: Dunwell, *, visit_id: int, outcome: str, at: dt.da
         raise InvalidInput("a promise to pay needs its amount and date (--promise-amount, "
                            "--promise-due)", code="promise_must_have_amount_and_date")
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         visit = repo.visit(visit_id)
         if visit.status is VisitStatus.DONE:
             if (visit.outcome is result and visit.outcome_at == at
@@ -256,14 +238,14 @@ def record_visit_outcome(app: Dunwell, *, visit_id: int, outcome: str, at: dt.da
         for contact in effects.contact_outcomes:
             record_contact(uow, borrower_id=visit.borrower_id, at=at, channel=Channel.VISIT.value,
                            outcome=contact, action_id=visit.action_id, now=at)
-        profile = BorrowerRepository(uow.conn).get(visit.borrower_id)
+        profile = uow.borrowers.get(visit.borrower_id)
         today = at.astimezone(profile.borrower.zone).date()
         is_case = repo.case_exists(visit.case_id)
         if is_case:
             text = effects.timeline_text + (
                 f"; recorded {distance} m from the stored address" if flagged and distance
                 else "; no stored coordinates to compare" if flagged else "")
-            CaseRepository(uow.conn).note(visit.case_id, today, effects.timeline_kind, text)
+            uow.cases.note(visit.case_id, today, effects.timeline_kind, text)
         if effects.promise:
             if not is_case:
                 raise InvalidInput(f"{visit.case_id} is not an open case; a promise needs one",
@@ -320,7 +302,7 @@ def visit_roi(app: Dunwell, *, date_from: dt.date | None = None, date_to: dt.dat
     if days_after < 0:
         raise InvalidInput("--days must not be negative", code="roi_days_must_not_be_negative")
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         done = repo.done_visits(date_from, date_to)
         paid = {}
         for v in done:
@@ -372,7 +354,6 @@ __all__ = [
     "list_agents",
     "plan_visits",
     "record_visit_outcome",
-    "router_for",
     "set_address",
     "visit_roi",
 ]
