@@ -4,8 +4,10 @@ outside them are named, and the older constants elsewhere agree with the module.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -125,13 +127,46 @@ def test_the_largest_product_the_loader_takes_is_one_cob_takes() -> None:
     assert cob_model.CobParams.of(edge).penalty_rate_ppm == limits.PPM
 
 
-def test_the_older_constants_agree_with_the_limits_module() -> None:
-    assert loans.MAX_LOAN_PRINCIPAL_MINOR == limits.LOAN_PRINCIPAL_MINOR_MAX
-    assert schedules.PRINCIPAL_MINOR_MAX == limits.AMOUNT_MINOR_MAX
-    assert schedules.ANNUAL_RATE_MAX == limits.ANNUAL_RATE_MAX
-    assert schedules.PERIODS_MAX == limits.PERIODS_MAX
-    assert cob_model.MAX_ANNUAL_RATE == limits.CHARGE_RATE_MAX
-    assert cob_model.PPM == limits.PPM
+def test_the_domain_checks_against_the_limits_modules_own_names() -> None:
+    assert cob_model.PPM is limits.PPM
+    for module, old in ((loans, "MAX_LOAN_PRINCIPAL_MINOR"), (schedules, "PRINCIPAL_MINOR_MAX"),
+                        (cob_model, "MAX_ANNUAL_RATE")):
+        assert not hasattr(module, old), f"{module.__name__}.{old} restates a limit"
+
+
+#: A module constant bounding money, a rate or a term is a limit: it belongs in
+#: ``dunwell.core.limits``.
+LIMIT_WORDS = frozenset({"MINOR", "AMOUNT", "PRINCIPAL", "RATE", "TERM", "PERIODS", "GRACE"})
+SOURCE = Path(limits.__file__).resolve().parents[1]
+#: Bounds still defined beside the rule they serve, each a rule of its own (not a copy
+#: of a limit above); to move into the limits module with their packages' next change.
+NOT_YET_IN_LIMITS = frozenset({
+    "app/negotiation/service.py:AMOUNT_MAX_MINOR",  # one monthly hardship figure, 10^10
+    "collections/promises.py:GRACE_DAYS_MAX",  # a promise to pay's grace, 10 days
+})
+
+
+def _constants_of(tree: ast.Module) -> list[str]:
+    names = []
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        names += [target.id for target in targets if isinstance(target, ast.Name)]
+    return names
+
+
+def _bounds_defined_in(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [name for name in _constants_of(tree)
+            if "MAX" in (words := set(name.strip("_").split("_"))) and words & LIMIT_WORDS]
+
+
+def test_no_module_but_limits_defines_a_money_rate_or_term_bound() -> None:
+    defined = {f"{path.relative_to(SOURCE).as_posix()}:{name}"
+               for path in SOURCE.rglob("*.py") if path.name != "limits.py"
+               for name in _bounds_defined_in(path)}
+    new = defined - NOT_YET_IN_LIMITS
+    assert new == set(), f"define these in dunwell.core.limits: {sorted(new)}"
 
 
 def test_a_transaction_from_the_future_is_named_by_its_field() -> None:

@@ -11,13 +11,8 @@ from dunwell.core.limits import CHARGE_RATE_MAX, PPM
 from dunwell.lending.cost import CAP_DENOMINATOR, CAP_YEAR_DAYS, rate_ppm
 from dunwell.lending.model import Product
 
-__all__ = ["CAP_DENOMINATOR", "CAP_YEAR_DAYS", "MAX_ANNUAL_RATE", "PPM", "CobEvent",
-           "CobParams", "EventKind", "rate_to_ppm"]
-
-#: Limits that keep every product of COB's integer arithmetic inside int64:
-#: with loans capped at ``LOAN_PRINCIPAL_MINOR_MAX``, principal x days x rate-in-ppm
-#: stays below 2**63 for ``LOAN_LIFE_DAYS_MAX`` days (``dunwell.core.limits``).
-MAX_ANNUAL_RATE = CHARGE_RATE_MAX
+__all__ = ["CAP_DENOMINATOR", "CAP_YEAR_DAYS", "PPM", "CobEvent", "CobParams", "EventKind",
+           "rate_to_ppm"]
 
 
 def rate_to_ppm(rate: Decimal, *, field: str) -> int:
@@ -41,9 +36,11 @@ class CobParams:
     def of(cls, product: Product) -> CobParams:
         for name, rate in (("penalty_rate", product.penalty_rate),
                            ("cost_cap_annual", product.cost_cap_annual)):
-            if rate > MAX_ANNUAL_RATE:
+            # with loans capped at LOAN_PRINCIPAL_MINOR_MAX, principal x days x rate in
+            # ppm stays inside int64 for LOAN_LIFE_DAYS_MAX days (dunwell.core.limits)
+            if rate > CHARGE_RATE_MAX:
                 raise InvalidInput(
-                    f"{name} {rate} is above {MAX_ANNUAL_RATE} (100 % a year), the most "
+                    f"{name} {rate} is above {CHARGE_RATE_MAX} (100 % a year), the most "
                     "COB's integer arithmetic is sized for", code="rate_must_fit_cob")
         return cls(
             penalty_rate_ppm=rate_to_ppm(product.penalty_rate, field="penalty_rate"),

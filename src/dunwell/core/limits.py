@@ -1,5 +1,19 @@
 """The limits every input is held to, in one place: amounts, rates, terms, ids, dates.
 
+This module is the only definition of each bound: other modules import the name they
+check against and define no bound of their own (``tests/core/test_limits.py`` scans
+the package for module constants that would). Where two bounds look alike they are
+two rules, each named for what it bounds:
+
+- a **principal**: the schedule calculator takes any amount (:data:`AMOUNT_MINOR_MAX`,
+  10^15 minor units); the loan book takes :data:`LOAN_PRINCIPAL_MINOR_MAX` (10^9),
+  which is what COB's arithmetic is sized for;
+- a **rate**: an interest rate a schedule is built on may reach
+  :data:`ANNUAL_RATE_MAX` (10, 1,000 % a year); a penalty rate or a cost cap, which
+  COB multiplies day by day, :data:`CHARGE_RATE_MAX` (1, 100 % a year);
+- a **term**: a schedule may run :data:`PERIODS_MAX` months; a product's loans
+  :data:`LOAN_TERM_MONTHS_MAX`.
+
 Amounts are integers counted in minor units, stored as ``int64`` in NumPy, Arrow and
 the database (``BIGINT``). The limits below are chosen so that every sum and product
 Dunwell computes stays inside ``int64`` (ADR 0002), and an input beyond them is
@@ -55,6 +69,8 @@ PPM: Final = 1_000_000
 PERIODS_MAX: Final = 600
 #: Months a product's loans may run.
 LOAN_TERM_MONTHS_MAX: Final = 120
+#: Days after a due date a product may leave before an instalment counts as late.
+GRACE_DAYS_MAX: Final = 30
 #: Days of a loan's life (term plus time overdue) COB's arithmetic is sized for.
 LOAN_LIFE_DAYS_MAX: Final = 9_000
 

@@ -16,11 +16,6 @@ from dunwell.core.limits import LOAN_PRINCIPAL_MINOR_MAX
 from dunwell.lending.lifecycle import LoanEvent, transition
 from dunwell.lending.model import Bucket, LoanStatus, Product, Schedule
 
-#: The largest loan the book takes (10,000,000.00 in a two-decimal currency); keeps
-#: COB's integer arithmetic (principal x days x rate) far inside int64. One definition,
-#: in the limits module.
-MAX_LOAN_PRINCIPAL_MINOR = LOAN_PRINCIPAL_MINOR_MAX
-
 
 @dataclass(frozen=True, slots=True)
 class InstallmentState:
@@ -141,9 +136,9 @@ def book_loan(
             f"{product.currency}",
             code="currency_must_match",
         )
-    if not 0 < schedule.principal_minor <= MAX_LOAN_PRINCIPAL_MINOR:
+    if not 0 < schedule.principal_minor <= LOAN_PRINCIPAL_MINOR_MAX:
         raise InvalidInput(
-            f"principal must be between 1 and {MAX_LOAN_PRINCIPAL_MINOR} minor units",
+            f"principal must be between 1 and {LOAN_PRINCIPAL_MINOR_MAX} minor units",
             code="principal_must_be_in_range")
     if not schedule.installments:
         raise InvalidInput("a loan needs at least one instalment",

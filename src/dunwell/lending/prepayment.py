@@ -8,6 +8,7 @@ from enum import StrEnum
 from itertools import pairwise
 
 from dunwell.core.dates import from_day
+from dunwell.core.limits import PERIODS_MAX
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account, Line
 from dunwell.lending.errors import PaymentRejected
@@ -24,7 +25,6 @@ from dunwell.lending.payments import (
 )
 from dunwell.lending.schedules import product_schedule
 
-MAX_TERM_SEARCH = 600
 _NOT_PRINCIPAL = (Component.PENALTY, Component.FEE, Component.INTEREST)
 
 
@@ -191,7 +191,7 @@ def _periods(loan: LoanState, product: Product, current: list[InstallmentState],
         return max(1, min(count, -(-remaining // per)))
     target = regular.principal_minor + regular.interest_minor
     start = from_day(current[0].accrual_start_day)
-    for n in range(1, min(count, MAX_TERM_SEARCH) + 1):
+    for n in range(1, min(count, PERIODS_MAX) + 1):
         trial = product_schedule(product, principal_minor=remaining, periods=n, start=start)
         if trial.installments[0].total_minor <= target:
             return n

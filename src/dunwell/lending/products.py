@@ -32,6 +32,7 @@ from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.limits import (
     ANNUAL_RATE_MAX,
     CHARGE_RATE_MAX,
+    GRACE_DAYS_MAX,
     LOAN_PRINCIPAL_MINOR_MAX,
     LOAN_TERM_MONTHS_MAX,
     PERIODS_MAX,
@@ -52,7 +53,6 @@ from dunwell.lending.model import (
 PRODUCTS_PACKAGE: Final = "dunwell.lending"
 PRODUCTS_DIR: Final = "products"
 CAPS_FILE: Final = "caps.toml"
-GRACE_DAYS_MAX: Final = 30
 _CODE_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 

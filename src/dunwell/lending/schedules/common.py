@@ -26,8 +26,6 @@ SCHEDULE_CONTEXT: Final = decimal.Context(
 )
 
 PERIODS_MIN: Final = 1
-#: The bounds come from the one limits module (ADR 0002).
-PRINCIPAL_MINOR_MAX: Final = AMOUNT_MINOR_MAX
 MONTHS_PER_YEAR: Final = 12
 
 
@@ -47,9 +45,9 @@ def validate_terms(
             code="principal_must_be_positive",
             principal_minor=principal_minor,
         )
-    if principal_minor > PRINCIPAL_MINOR_MAX:
+    if principal_minor > AMOUNT_MINOR_MAX:  # the calculator; the book takes less (ADR 0002)
         raise InvalidInput(
-            f"principal must not exceed {PRINCIPAL_MINOR_MAX} minor units, got {principal_minor}",
+            f"principal must not exceed {AMOUNT_MINOR_MAX} minor units, got {principal_minor}",
             code="principal_must_not_exceed_maximum",
             principal_minor=principal_minor,
         )
