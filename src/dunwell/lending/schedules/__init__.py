@@ -6,6 +6,8 @@
 - :mod:`.equal_principal` — 等额本金: equal principal, interest on what is left.
 - :mod:`.interest_only` — 先息后本: interest monthly, principal at the end.
 - :mod:`.bullet` — 到期一次还本付息: one instalment at maturity.
+- :mod:`.amortization` — the one amortisation loop the monthly methods share, with
+  each method's principal rule (and the progressive method's interest) plugged in.
 - :mod:`.common` — validation, due dates (always counted from the start and clamped
   to month end), period interest by day count, and :func:`parse_annual_rate`.
 

@@ -13,13 +13,14 @@ from decimal import Decimal
 
 from dunwell.core.dates import DayCount
 from dunwell.core.money import Rounding
-from dunwell.lending.model import Schedule, ScheduledInstallment
-from dunwell.lending.schedules.common import (
-    due_date,
-    period_interest_minor,
-    period_start,
-    validate_terms,
+from dunwell.lending.model import Schedule
+from dunwell.lending.schedules.amortization import (
+    amortize,
+    day_count_interest,
+    equal_share,
+    monthly_schedule,
 )
+from dunwell.lending.schedules.common import validate_terms
 
 
 def build(
@@ -39,29 +40,14 @@ def build(
         periods=periods,
         start=start,
     )
-    share_minor = principal_minor // periods
-    outstanding_minor = principal_minor
-    rows: list[ScheduledInstallment] = []
-    for n in range(1, periods + 1):
-        begins, due = period_start(start, n), due_date(start, n)
-        interest_minor = period_interest_minor(
-            outstanding_minor=outstanding_minor,
-            annual_rate=annual_rate,
-            day_count=day_count,
-            start=begins,
-            end=due,
-            rounding=rounding,
-        )
-        principal_part = outstanding_minor if n == periods else share_minor
-        outstanding_minor -= principal_part
-        rows.append(
-            ScheduledInstallment(
-                n=n,
-                due_date=due,
-                period_start=begins,
-                principal_minor=principal_part,
-                interest_minor=interest_minor,
-                outstanding_minor=outstanding_minor,
-            )
-        )
-    return Schedule(principal_minor=principal_minor, currency=currency, installments=tuple(rows))
+    splits = amortize(
+        principal_minor=principal_minor,
+        periods=periods,
+        interest=day_count_interest(
+            annual_rate=annual_rate, day_count=day_count, start=start, rounding=rounding
+        ),
+        principal=equal_share(principal_minor=principal_minor, periods=periods),
+    )
+    return monthly_schedule(
+        principal_minor=principal_minor, currency=currency, start=start, splits=splits
+    )

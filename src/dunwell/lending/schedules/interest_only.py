@@ -11,13 +11,14 @@ from decimal import Decimal
 
 from dunwell.core.dates import DayCount
 from dunwell.core.money import Rounding
-from dunwell.lending.model import Schedule, ScheduledInstallment
-from dunwell.lending.schedules.common import (
-    due_date,
-    period_interest_minor,
-    period_start,
-    validate_terms,
+from dunwell.lending.model import Schedule
+from dunwell.lending.schedules.amortization import (
+    amortize,
+    day_count_interest,
+    monthly_schedule,
+    nothing_until_the_end,
 )
+from dunwell.lending.schedules.common import validate_terms
 
 
 def build(
@@ -37,26 +38,14 @@ def build(
         periods=periods,
         start=start,
     )
-    rows: list[ScheduledInstallment] = []
-    for n in range(1, periods + 1):
-        begins, due = period_start(start, n), due_date(start, n)
-        interest_minor = period_interest_minor(
-            outstanding_minor=principal_minor,
-            annual_rate=annual_rate,
-            day_count=day_count,
-            start=begins,
-            end=due,
-            rounding=rounding,
-        )
-        last = n == periods
-        rows.append(
-            ScheduledInstallment(
-                n=n,
-                due_date=due,
-                period_start=begins,
-                principal_minor=principal_minor if last else 0,
-                interest_minor=interest_minor,
-                outstanding_minor=0 if last else principal_minor,
-            )
-        )
-    return Schedule(principal_minor=principal_minor, currency=currency, installments=tuple(rows))
+    splits = amortize(
+        principal_minor=principal_minor,
+        periods=periods,
+        interest=day_count_interest(
+            annual_rate=annual_rate, day_count=day_count, start=start, rounding=rounding
+        ),
+        principal=nothing_until_the_end,
+    )
+    return monthly_schedule(
+        principal_minor=principal_minor, currency=currency, start=start, splits=splits
+    )

@@ -41,7 +41,9 @@ from typing import Final
 
 from dunwell.core.dates import DayCount
 from dunwell.core.money import Rounding, round_to_int
-from dunwell.lending.model import Schedule, ScheduledInstallment
+from dunwell.lending.model import Schedule
+from dunwell.lending.schedules import amortization
+from dunwell.lending.schedules.amortization import Split
 from dunwell.lending.schedules.common import (
     MONTHS_PER_YEAR,
     SCHEDULE_CONTEXT,
@@ -52,18 +54,6 @@ from dunwell.lending.schedules.common import (
 
 #: How many times the level payment may be nudged towards a last instalment like the rest.
 ADJUSTMENTS_MAX: Final = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """One instalment's principal and interest, in minor units."""
-
-    principal_minor: int
-    interest_minor: int
-
-    @property
-    def total_minor(self) -> int:
-        return self.principal_minor + self.interest_minor
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,23 +114,19 @@ def amortize(
     payment_minor: int,
     rounding: Rounding,
 ) -> Amortization:
-    """Split a level payment into interest and principal, period by period.
-
-    The last instalment repays all the principal still owed plus its interest.
+    """Split a level payment into interest (``round(O * f_k)``) and principal, period
+    by period, in the one amortisation loop; the last instalment repays all the
+    principal still owed plus its interest.
     """
-    outstanding_minor = principal_minor
-    last = len(rate_factors) - 1
-    splits: list[Split] = []
-    for k, factor in enumerate(rate_factors):
+
+    def interest(n: int, outstanding_minor: int) -> int:
         with decimal.localcontext(SCHEDULE_CONTEXT):
-            interest_minor = round_to_int(Decimal(outstanding_minor) * factor, rounding)
-        if k == last:
-            principal_part = outstanding_minor
-        else:
-            principal_part = min(max(payment_minor - interest_minor, 0), outstanding_minor)
-        outstanding_minor -= principal_part
-        splits.append(Split(principal_minor=principal_part, interest_minor=interest_minor))
-    return Amortization(payment_minor=payment_minor, splits=tuple(splits))
+            return round_to_int(Decimal(outstanding_minor) * rate_factors[n - 1], rounding)
+
+    splits = amortization.amortize(
+        principal_minor=principal_minor, periods=len(rate_factors), interest=interest,
+        principal=amortization.level_payment(payment_minor))
+    return Amortization(payment_minor=payment_minor, splits=splits)
 
 
 def _needs_adjustment(plan: Amortization) -> bool:
@@ -207,18 +193,6 @@ def build(
         ),
         rounding=rounding,
     )
-    outstanding_minor = principal_minor
-    rows: list[ScheduledInstallment] = []
-    for n, split in enumerate(plan.splits, start=1):
-        outstanding_minor -= split.principal_minor
-        rows.append(
-            ScheduledInstallment(
-                n=n,
-                due_date=due_date(start, n),
-                period_start=period_start(start, n),
-                principal_minor=split.principal_minor,
-                interest_minor=split.interest_minor,
-                outstanding_minor=outstanding_minor,
-            )
-        )
-    return Schedule(principal_minor=principal_minor, currency=currency, installments=tuple(rows))
+    return amortization.monthly_schedule(
+        principal_minor=principal_minor, currency=currency, start=start, splits=plan.splits
+    )
