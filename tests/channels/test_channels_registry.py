@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def factory(config):
 
 
 @pytest.fixture
-def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An installed distribution ``pigeon`` with one provider entry point."""
     (tmp_path / "pigeon_post.py").write_text(PLUGIN, encoding="utf-8")
     info = tmp_path / "pigeon-1.0.dist-info"
