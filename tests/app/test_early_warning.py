@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from dunwell.app.cob import close_until
 from dunwell.app.collections.collect import collect_day
-from dunwell.app.risk import LABEL, build_training_csv, score_book, train_from_csv
+from dunwell.app.risk import LABEL, load_model, score_book, train_from_csv
 from dunwell.bootstrap import Dunwell
-from dunwell.risk import load_model
 from dunwell.risk.early_warning import FEATURES
+from dunwell.simulation.early_warning import build_training_csv
 from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.store import collection_tables as c
 

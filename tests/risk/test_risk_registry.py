@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dunwell.risk import TrainOptions, load_model, read_report, save_model, train
+from dunwell.risk import TrainOptions, train
 from dunwell.risk.errors import ModelLoadError, ModelVersionNotFound
-from dunwell.risk.registry import versions
 from dunwell.risk.tabular import fingerprint, read_frame
+from dunwell.store.model_files import load_model, read_report, versions
+from dunwell.store.model_files import save as save_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "taiwan_sample.csv"
 

@@ -19,12 +19,17 @@ from dunwell.api.deps import IdPath, ServicesDep
 from dunwell.api.routes import ERRORS, REPLAYED_HEADER
 from dunwell.api.schemas import ERROR_RESPONSES, Amount
 from dunwell.app.commands import run_command
-from dunwell.app.lending.payments import Receipt, ReceiptStatus, receive_payment, reverse_payment
+from dunwell.app.lending.payments import (
+    PaymentRecord,
+    Receipt,
+    ReceiptStatus,
+    receive_payment,
+    reverse_payment,
+)
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.money import format_minor
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
-from dunwell.store.repositories import PaymentRecord
 
 router = APIRouter(prefix="/v1", tags=["payments"], responses=ERROR_RESPONSES)
 PAYMENT_ERRORS = {**ERRORS, 503: ERRORS[409]}

@@ -14,7 +14,7 @@ from dunwell.api.schemas import (
     MerchantOut,
     ReasonOut,
 )
-from dunwell.app.origination import LineView
+from dunwell.app.origination import Drawdown, LineView, StoredApplication
 from dunwell.core.dates import from_day
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
@@ -22,7 +22,6 @@ from dunwell.lending.loans import LoanState
 from dunwell.origination.credit_line import CreditLine
 from dunwell.origination.features import MerchantFeatures
 from dunwell.origination.wording import explain, language, reason_text
-from dunwell.store.origination_repo import Drawdown, StoredApplication
 
 
 def ratio(bps: int | None) -> str | None:

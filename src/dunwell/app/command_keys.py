@@ -13,7 +13,7 @@ from dunwell.app.audit import record
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import Conflict
 from dunwell.core.ids import check_idempotency_key, fingerprint
-from dunwell.store.command_keys_repo import KIND, CommandKeyRepository, key_subject
+from dunwell.store.command_keys_repo import KIND, key_subject
 
 
 def serialise(uow: UnitOfWork) -> None:
@@ -30,7 +30,7 @@ def seen(uow: UnitOfWork, *, command: str, key: str | None,
     if key is None:
         return None
     key = check_idempotency_key(key)
-    stored = CommandKeyRepository(uow.conn).find(command, key)
+    stored = uow.command_keys.find(command, key)
     if stored is None:
         return None
     if stored.get("fingerprint") != fingerprint(content):

@@ -55,7 +55,9 @@ from dunwell.origination.ports import CreditModel
 from dunwell.origination.pricing import priced_product, product_toml
 from dunwell.origination.scorecard import builtin_scorecard
 from dunwell.settings import Settings
-from dunwell.store.origination_repo import Drawdown, OriginationRepository, StoredApplication
+from dunwell.store.origination_repo import Drawdown as Drawdown  # in each DrawdownResult
+from dunwell.store.origination_repo import OriginationRepository
+from dunwell.store.origination_repo import StoredApplication as StoredApplication
 
 #: Borrowers who come through origination are numbered from here up in the loan book.
 BORROWER_ID_BASE = 1_000_000_000
@@ -63,6 +65,9 @@ BORROWER_ID_BASE = 1_000_000_000
 LINES_PER_REVIEW_MAX = 100_000
 KEY_CONFLICT = "idempotency_key_must_match_original_request"
 MODEL_NAME_MAX = 64
+#: Where trained models are loaded from: imported only when one is configured, so the
+#: scorecard serves without the training libraries installed.
+RISK_MODELS = "dunwell.app.risk"
 
 
 class OriginationSettings(BaseSettings):
@@ -118,15 +123,16 @@ def load_credit_model(model_dir: Path | None) -> CreditModel:
     if model_dir is None:
         return builtin_scorecard()
     try:
-        risk = importlib.import_module("dunwell.risk")
+        risk = importlib.import_module(RISK_MODELS)
     except ImportError as exc:
         raise CreditModelNotAvailable(
-            f"DUNWELL_CREDIT_MODEL_DIR is {model_dir}, but dunwell.risk cannot be imported "
-            f"({exc}); install it or unset the variable to use the built-in scorecard") from exc
+            f"DUNWELL_CREDIT_MODEL_DIR is {model_dir}, but {RISK_MODELS} cannot be imported "
+            f"({exc}); install dunwell.risk's dependencies or unset the variable to use the "
+            "built-in scorecard") from exc
     load = getattr(risk, "load_model", None)
     if load is None:
-        raise CreditModelNotAvailable("dunwell.risk has no load_model(path); it cannot serve "
-                                      f"the model in {model_dir}")
+        raise CreditModelNotAvailable(f"{RISK_MODELS} has no load_model(path); it cannot "
+                                      f"serve the model in {model_dir}")
     try:
         model = load(model_dir)
     except Exception as exc:
@@ -201,7 +207,7 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
     """Decide an application; an approval opens a credit line with the decided limit."""
     key = check_idempotency_key(idempotency_key)
     fp = fingerprint(application_payload(application))
-    repo = OriginationRepository(uow.conn)
+    repo = uow.origination
     seen = repo.application_by_key(key)
     if seen is not None:
         if seen.fingerprint != fp:
@@ -257,8 +263,8 @@ def register_merchant(uow: UnitOfWork, *, applicant: Applicant,
         raise InvalidInput("only merchants have transaction records",
                            code="applicant_must_be_merchant", field="kind")
     today = uow.book.require().business_date
-    applicant_id, months = _merchant_records(OriginationRepository(uow.conn), applicant,
-                                             transactions, today)
+    applicant_id, months = _merchant_records(uow.origination, applicant, transactions,
+                                             today)
     return applicant_id, merchant_features(months, through=today)
 
 
@@ -275,7 +281,7 @@ def draw_down(uow: UnitOfWork, *, line_id: int, amount: str, term_months: int,
     """Lend ``amount`` from the line for ``term_months`` on the term's product at the
     line's price; the loan is disbursed and posted to the ledger."""
     key = check_idempotency_key(idempotency_key)
-    repo = OriginationRepository(uow.conn)
+    repo = uow.origination
     line = repo.line(line_id, for_update=True)
     amount_minor = to_minor(amount, line.currency, field="amount")
     fp = fingerprint({"line_id": line_id, "amount_minor": amount_minor, "term": term_months})
@@ -317,7 +323,7 @@ def review_limits(uow: UnitOfWork, *, policy: Policy | None = None,
     twice on one date changes nothing the second time)."""
     policy = policy or builtin_policy()
     today = uow.book.require().business_date
-    repo = OriginationRepository(uow.conn)
+    repo = uow.origination
     reviews = []
     for line in repo.lines_to_review(today, min(lines_max, LINES_PER_REVIEW_MAX)):
         behaviour = repo.behaviour(line.line_id, today, policy.review.lookback_days)
@@ -339,14 +345,14 @@ class LineView:
 
 def application_view(uow: UnitOfWork,
                      application_id: int) -> tuple[StoredApplication, CreditLine | None]:
-    repo = OriginationRepository(uow.conn)
+    repo = uow.origination
     stored = repo.application(application_id)
     line = None if stored.credit_line_id is None else repo.line(stored.credit_line_id)
     return stored, line
 
 
 def line_view(uow: UnitOfWork, line_id: int) -> LineView:
-    repo = OriginationRepository(uow.conn)
+    repo = uow.origination
     line = repo.line(line_id)
     exposure = repo.exposure(line_id)
     return LineView(line, exposure, available_minor(line, exposure), repo.drawdowns(line_id))

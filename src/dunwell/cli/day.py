@@ -12,11 +12,18 @@ from rich.table import Table
 
 from dunwell.app.collections.collect import Experiment
 from dunwell.app.context import Dunwell
-from dunwell.app.day.loop import STEPS, DayOptions, open_date, registered_model, run_until, status
+from dunwell.app.day.loop import (
+    STEPS,
+    DayOptions,
+    StepRecord,
+    open_date,
+    registered_model,
+    run_until,
+    status,
+)
 from dunwell.bootstrap import router_for
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
-from dunwell.store.day_repo import StepRecord
 
 day_app = typer.Typer(help="The lender's day: COB, verification, scoring, collection, "
                       "messages, letters, field plans, plans and legal, date by date.",

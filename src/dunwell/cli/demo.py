@@ -15,20 +15,24 @@ from rich.table import Table
 
 from dunwell.app.collections.collect import Experiment
 from dunwell.app.day.loop import ScoringModel
+from dunwell.app.letters.service import list_letters
 from dunwell.app.negotiation.service import plans
-from dunwell.app.risk import build_training_csv, train_from_csv
+from dunwell.app.risk import load_model, read_report, train_from_csv
 from dunwell.bootstrap import Dunwell, bootstrap, router_for
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
 from dunwell.cli.training import gate_day_table
 from dunwell.core.dates import parse_date
-from dunwell.risk import load_model, read_report
 from dunwell.settings import Settings
-from dunwell.simulation.operations import OperationsReport, count_day_steps, work_visits
+from dunwell.simulation.early_warning import build_training_csv
+from dunwell.simulation.operations import (
+    OperationsReport,
+    count_day_steps,
+    decision_totals,
+    work_visits,
+)
 from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.simulation.training import seed_demo_staff
-from dunwell.store.collections_repo import ActionRepository
-from dunwell.store.letters_repo import LetterRepository
 
 DEMO_DB = Path("var") / "demo.sqlite"
 #: OR-Tools' time limit for each day's visit routes in the demo.
@@ -37,8 +41,7 @@ ROUTING_SECONDS = 2
 
 def decisions_table(app: Dunwell) -> Table:
     """Every contact the strategy proposed over the run, by what the guard decided."""
-    with app.uow() as uow:
-        totals = ActionRepository(uow.conn).decision_totals()
+    totals = decision_totals(app)
     table = Table(title="collection steps proposed, by the guard's decision")
     for col in ("step", "decision", "rule", "count"):
         table.add_column(col, justify="right" if col == "count" else "left")
@@ -49,9 +52,7 @@ def decisions_table(app: Dunwell) -> Table:
 
 def operations_table(app: Dunwell, ops: OperationsReport) -> Table:
     """What the outbox, the letter register, the field agents and negotiation did."""
-    with app.uow() as uow:
-        letters = Counter((x.kind, x.status.value)
-                          for x in LetterRepository(uow.conn).listing(limit=100_000))
+    letters = Counter((x.kind, x.status.value) for x in list_letters(app, limit=100_000))
     table = Table(title="channels, letters, field visits and plans over the run")
     table.add_column("what")
     table.add_column("detail")
@@ -179,8 +180,7 @@ def _serve(app: Dunwell, port: int, db: str) -> None:
 
     from dunwell.api.app import create_app
 
-    with app.uow() as uow:
-        letters = LetterRepository(uow.conn).listing(limit=1)
+    letters = list_letters(app, limit=1)
     base = f"http://127.0.0.1:{port}"
     console.print(f"serving {db} on {base}: API at /openapi.json, the borrower's hardship "
                   f"page at {base}/portal/hardship")

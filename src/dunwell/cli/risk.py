@@ -118,7 +118,7 @@ def train(csv: CsvOption, target: Annotated[str, typer.Option(
           threads: ThreadsOption = 2) -> None:
     """Train a calibrated credit model on a CSV and add it to a model directory."""
     with _clear_errors():
-        from dunwell.risk import registry
+        from dunwell.app.risk import save_model
         from dunwell.risk.tabular import fingerprint, read_frame
         from dunwell.risk.training import train as fit_model
 
@@ -130,7 +130,7 @@ def train(csv: CsvOption, target: Annotated[str, typer.Option(
                             data_sha256=fingerprint(data), rng=np.random.default_rng(seed))
         created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
-            version = registry.save(trained, out, created_at=created,
+            version = save_model(trained, out, created_at=created,
                                     provenance={"csv": csv.name, "seed": seed})
         except OSError as exc:
             raise InvalidInput(f"cannot write the model to {out}: {exc.strerror or exc}",
@@ -149,7 +149,7 @@ def score(model: ModelOption, csv: CsvOption,
           version: VersionOption = None) -> None:
     """Write the CSV's rows with a `score` column: probability of the bad outcome."""
     with _clear_errors():
-        from dunwell.risk.registry import load_model
+        from dunwell.app.risk import load_model
         from dunwell.risk.tabular import read_frame, with_scores
 
         credit = load_model(model, version)
@@ -183,10 +183,10 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
 def report(model: ModelOption, version: VersionOption = None, as_json: JsonOption = False) -> None:
     """Reprint a model's validation report (the HTML is beside it as report.html)."""
     with _clear_errors():
-        from dunwell.risk.registry import read_report, resolve
+        from dunwell.app.risk import read_report, resolve_model
 
         doc = read_report(model, version)
-        where = resolve(model, version)
+        where = resolve_model(model, version)
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
@@ -214,7 +214,7 @@ def monitor(model: ModelOption, csv: CsvOption, version: VersionOption = None,
             as_json: JsonOption = False) -> None:
     """Population stability (PSI) of the score and of each feature against training."""
     with _clear_errors():
-        from dunwell.risk.registry import load_model
+        from dunwell.app.risk import load_model
         from dunwell.risk.tabular import read_frame
 
         credit = load_model(model, version)

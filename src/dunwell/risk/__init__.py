@@ -5,13 +5,14 @@ Two families behind one interface (:class:`CreditModel`): a points scorecard
 (LightGBM, ``gbm``); training keeps the one with the better validation AUC and
 calibrates its probabilities on held-out data (``training``). Reason codes in
 English and Chinese (``reasons``), validation report (``report``, ``charts``,
-``metrics``), population stability (``monitor``), the on-disk registry
-(``registry``, the only module that touches files), k-fold evaluation
-(``evaluate``) and early-warning features from a COB batch (``early_warning``).
+``metrics``), population stability (``monitor``), the model registry's format
+(``registry``: the files themselves are read and written by
+``dunwell.store.model_files``), k-fold evaluation (``evaluate``) and early-warning
+features from a COB batch (``early_warning``). No module here touches files.
 
 The online decision path::
 
-    model = load_model("var/models/application")
+    model = load_model("var/models/application")  # dunwell.app.risk
     p_bad = model.score_rows([{"LIMIT_BAL": 50000, "PAY_0": 2, ...}])[0]
     reasons = model.explain(row, top=3, lang="zh-CN")
 """
@@ -20,8 +21,6 @@ from dunwell.risk.credit_model import CreditModel
 from dunwell.risk.early_warning import features_from_batch
 from dunwell.risk.model import Family, FeatureSpec, Reason, Schema, TrainOptions
 from dunwell.risk.monitor import Drift
-from dunwell.risk.registry import load_model, read_report
-from dunwell.risk.registry import save as save_model
 from dunwell.risk.training import Trained, train
 
 __all__ = [
@@ -34,8 +33,5 @@ __all__ = [
     "TrainOptions",
     "Trained",
     "features_from_batch",
-    "load_model",
-    "read_report",
-    "save_model",
     "train",
 ]

@@ -1,4 +1,4 @@
-"""The model registry on disk: one directory per trained version, and a manifest.
+"""The model registry's format: one directory per trained version, and a manifest.
 
 ::
 
@@ -13,16 +13,18 @@
 Versions are never overwritten: a new training claims the next ``vN`` directory.
 Loading checks the format and every artifact's checksum; anything missing, altered
 or unreadable is a :class:`ModelLoadError`.
+
+This module is the format only, as data: the files a version consists of, the
+manifest's entries, and a model rebuilt from the bytes read back. Reading and writing
+the files is the store's (:mod:`dunwell.store.model_files`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from dunwell.risk.calibration import Calibrator
@@ -38,163 +40,135 @@ from dunwell.risk.training import Trained
 FORMAT = 1
 MANIFEST = "manifest.json"
 MODEL = "model.json"
+REPORT = "report.json"
 MAX_VERSIONS = 10_000
 _VERSION = re.compile(r"^v(\d+)$")
+#: Keys of model.json that are not the model's free-form metadata.
+_NOT_META = frozenset({"schema", "calibration", "files", "format", "family", "version"})
+
+#: Reads one artifact of a version by name; raises :class:`ModelLoadError` when it cannot.
+ReadArtifact = Callable[[str], bytes]
 
 
-def _sha(data: bytes) -> str:
+def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write(path: Path, text: str) -> str:
-    data = text.encode("utf-8")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return _sha(data)
-
-
-def _json(doc: Any) -> str:
+def json_text(doc: Any) -> str:
+    """A registry document as written: indented, non-ASCII kept, no NaN."""
     return json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
 
 
-def _read_json(path: Path) -> Any:
+def parse_json(data: bytes, where: str) -> Any:
+    """A registry document read back from ``where``."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"{path} cannot be read: {exc}") from None
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{where} cannot be read: {exc}") from None
 
 
-def _claim(directory: Path) -> tuple[str, Path]:
-    taken = [int(m.group(1)) for p in directory.iterdir() if (m := _VERSION.match(p.name))]
+def version_candidates(names: Iterable[str]) -> Iterator[str]:
+    """The version names a new training may claim, in order: after the highest of
+    ``names`` (the registry's entries), at most :data:`MAX_VERSIONS` of them."""
+    taken = [int(m.group(1)) for name in names if (m := _VERSION.match(name))]
     start = max(taken, default=0) + 1
-    for n in range(start, start + MAX_VERSIONS):
-        target = directory / f"v{n}"
-        try:
-            target.mkdir()
-        except FileExistsError:
-            continue
-        return f"v{n}", target
-    raise ModelLoadError(f"{directory} has no free version number")
+    return (f"v{n}" for n in range(start, start + MAX_VERSIONS))
 
 
-def _manifest(directory: Path) -> dict[str, Any]:
-    path = directory / MANIFEST
-    if not path.exists():
-        return {"format": FORMAT, "versions": []}
-    doc = _read_json(path)
+def new_manifest() -> dict[str, Any]:
+    return {"format": FORMAT, "versions": []}
+
+
+def check_manifest(doc: Any, where: str) -> dict[str, Any]:
+    """``doc`` when it is a manifest, or a :class:`ModelLoadError` naming ``where``."""
     if not isinstance(doc, dict) or not isinstance(doc.get("versions"), list):
-        raise ModelLoadError(f"{path} is not a model manifest")
+        raise ModelLoadError(f"{where} is not a model manifest")
     return doc
 
 
-def save(trained: Trained, directory: Path, *, created_at: str | None = None,
-         provenance: Mapping[str, Any] | None = None) -> str:
-    """Write a new version and make it the latest; returns its name (``v1``...).
-    ``created_at`` and ``provenance`` (seed, source file...) are recorded as given."""
+def version_files(trained: Trained, version: str, *, created_at: str | None,
+                  provenance: Mapping[str, Any] | None) -> dict[str, str]:
+    """Every file of a new ``version``, name -> text, in the order to write them
+    (``model.json`` last, with the checksums of the artifacts before it). The trained
+    model is named ``version`` from now on."""
     model = trained.model
-    directory.mkdir(parents=True, exist_ok=True)
-    _manifest(directory)
-    version, target = _claim(directory)
     model.version = version
-    files: dict[str, str] = {}
+    artifacts: dict[str, str] = {}
     if model.scorecard is not None:
-        files["scorecard.json"] = _write(target / "scorecard.json",
-                                         _json(model.scorecard.to_json()))
+        artifacts["scorecard.json"] = json_text(model.scorecard.to_json())
     else:
         assert model.gbm is not None
-        files["gbm.txt"] = _write(target / "gbm.txt", model.gbm.to_text())
+        artifacts["gbm.txt"] = model.gbm.to_text()
     assert model.reference is not None
-    files["reference.json"] = _write(target / "reference.json",
-                                     _json(model.reference.to_json()))
+    artifacts["reference.json"] = json_text(model.reference.to_json())
     report = {**trained.report, "version": version, "created_at": created_at}
-    _write(target / "report.json", _json(report))
-    _write(target / "report.html", render_html(report))
     doc = {"format": FORMAT, "version": version, "family": model.family.value,
            "created_at": created_at, "schema": model.schema.to_json(),
-           "calibration": model.calibrator.to_json(), "files": files,
+           "calibration": model.calibrator.to_json(),
+           "files": {name: sha256_of(text.encode("utf-8")) for name, text in artifacts.items()},
            "provenance": dict(provenance or {}), **model.meta}
-    _write(target / MODEL, _json(doc))
-    manifest = _manifest(directory)
-    manifest["versions"].append({
-        "version": version, "family": model.family.value, "created_at": created_at,
-        "data_sha256": model.meta.get("data_sha256"), "target": model.meta.get("target"),
-        "metrics": model.meta.get("metrics")})
-    manifest["latest"] = version
-    _write(directory / MANIFEST, _json(manifest))
-    return version
+    return {**artifacts, REPORT: json_text(report), "report.html": render_html(report),
+            MODEL: json_text(doc)}
 
 
-def resolve(path: Path, version: str | None = None) -> Path:
-    """The directory of ``version`` (default: the latest) under a registry, or ``path``
-    itself when it is already one version's directory."""
-    if (path / MANIFEST).exists():
-        manifest = _read_json(path / MANIFEST)
-        name = version or manifest.get("latest")
-        known = [v.get("version") for v in manifest.get("versions", [])]
-        if name not in known:
-            raise ModelVersionNotFound(
-                f"version {name!r} is not in {path / MANIFEST} (known: {', '.join(known)})")
-        return path / str(name)
-    if (path / MODEL).exists() and version is None:
-        return path
-    if not path.exists():
-        raise ModelLoadError(f"{path} does not exist; train a model there first")
-    raise ModelLoadError(f"{path} holds no model ({MANIFEST} or {MODEL} is missing)")
+def with_version(manifest: Mapping[str, Any], trained: Trained, version: str, *,
+                 created_at: str | None) -> dict[str, Any]:
+    """``manifest`` with ``version`` added and made the latest."""
+    model = trained.model
+    entry = {"version": version, "family": model.family.value, "created_at": created_at,
+             "data_sha256": model.meta.get("data_sha256"), "target": model.meta.get("target"),
+             "metrics": model.meta.get("metrics")}
+    return {**manifest, "versions": [*manifest["versions"], entry], "latest": version}
 
 
-def versions(path: Path) -> list[dict[str, Any]]:
-    return list(_read_json(path / MANIFEST).get("versions", []))
+def pick_version(manifest: Mapping[str, Any], version: str | None, where: str) -> str:
+    """``version`` (default: the latest) when the manifest at ``where`` lists it."""
+    name = version or manifest.get("latest")
+    known = [v.get("version") for v in manifest.get("versions", [])]
+    if name not in known:
+        raise ModelVersionNotFound(
+            f"version {name!r} is not in {where} (known: {', '.join(known)})")
+    return str(name)
 
 
-def _artifact(where: Path, name: str, files: dict[str, str]) -> str:
-    try:
-        data = (where / name).read_bytes()
-    except OSError as exc:
-        raise ModelLoadError(f"{where / name} cannot be read: {exc.strerror}") from None
-    if files.get(name) != _sha(data):
-        raise ModelLoadError(f"{where / name} does not match the checksum in {MODEL}; "
+def checked_artifact(data: bytes, name: str, files: Mapping[str, str], where: str) -> str:
+    """An artifact's text, when it matches the checksum ``model.json`` recorded."""
+    if files.get(name) != sha256_of(data):
+        raise ModelLoadError(f"{where} does not match the checksum in {MODEL}; "
                              "the artifact was altered or is incomplete")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ModelLoadError(f"{where / name} is not UTF-8 text") from None
+        raise ModelLoadError(f"{where} is not UTF-8 text") from None
 
 
-def load_model(path: str | os.PathLike[str], version: str | None = None) -> CreditModel:
-    """Load a model: a registry directory (latest or ``version``) or a version's own."""
-    where = resolve(Path(path), version)
-    doc = _read_json(where / MODEL)
+def model_from(doc: Any, read: ReadArtifact, where: str) -> CreditModel:
+    """The model a version's ``model.json`` (``doc``) describes, its artifacts read by
+    ``read`` and checked against their checksums; ``where`` names the version."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else None
-        raise ModelLoadError(f"{where / MODEL} has format {found!r}; "
+        raise ModelLoadError(f"{where}/{MODEL} has format {found!r}; "
                              f"this version of dunwell reads format {FORMAT}")
     try:
         files = dict(doc["files"])
+
+        def artifact(name: str) -> str:
+            return checked_artifact(read(name), name, files, f"{where}/{name}")
+
         schema = Schema.from_json(doc["schema"])
         family = Family(doc["family"])
         calibrator = Calibrator.from_json(doc["calibration"])
-        reference = Reference.from_json(json.loads(_artifact(where, "reference.json", files)))
+        reference = Reference.from_json(json.loads(artifact("reference.json")))
         scorecard = gbm = None
         if family is Family.SCORECARD:
-            scorecard = Scorecard.from_json(json.loads(_artifact(where, "scorecard.json", files)))
+            scorecard = Scorecard.from_json(json.loads(artifact("scorecard.json")))
         else:
-            gbm = Gbm.from_text(_artifact(where, "gbm.txt", files), schema)
+            gbm = Gbm.from_text(artifact("gbm.txt"), schema)
     except ModelLoadError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{where} holds an incomplete model: {exc!r}") from None
-    meta = {k: v for k, v in doc.items()
-            if k not in {"schema", "calibration", "files", "format", "family", "version"}}
+    meta = {k: v for k, v in doc.items() if k not in _NOT_META}
     return CreditModel(schema=schema, family=family, calibrator=calibrator,
                        scorecard=scorecard, gbm=gbm, reference=reference,
                        version=str(doc.get("version")), meta=meta)
-
-
-def read_report(path: str | os.PathLike[str], version: str | None = None) -> dict[str, Any]:
-    doc = _read_json(resolve(Path(path), version) / "report.json")
-    if not isinstance(doc, dict):
-        raise ModelLoadError(f"{path}: report.json is not a JSON object")
-    return doc

@@ -18,7 +18,6 @@ from dunwell.field.model import (
     Shift,
     Territory,
 )
-from dunwell.store.field_repo import FieldRepository
 
 CITY = "成都"
 CITY_CENTRE = GeoPoint(30.6586, 104.0647)
@@ -56,7 +55,7 @@ def seed_field(uow: UnitOfWork, *, borrower_ids: Sequence[int], start: dt.date, 
     """Inside the seeding transaction: addresses for ``borrower_ids`` and the sample
     agents. Uses its own generator, so the book's other seeded draws do not change."""
     rng = random.Random(seed * 7_919 + 8)
-    repo = FieldRepository(uow.conn)
+    repo = uow.field
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
     for bid in borrower_ids:
         r = CITY_RADIUS_KM * min(1.0, abs(rng.gauss(0, 0.45)))

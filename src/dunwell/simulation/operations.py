@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dunwell.app.context import Dunwell
 from dunwell.app.day.loop import status
@@ -24,8 +25,9 @@ from dunwell.app.negotiation.service import (
 )
 from dunwell.field.model import Address, VisitRecord, VisitStatus
 from dunwell.simulation.portfolio import overdue_of
-from dunwell.store.field_repo import FieldRepository
-from dunwell.store.letters_repo import LetterRepository
+
+if TYPE_CHECKING:
+    from dunwell.store.letters_repo import LetterRepository
 
 #: Per mille chances of each visit outcome for the sample borrowers.
 VISIT_OUTCOMES: tuple[tuple[str, int], ...] = (
@@ -51,12 +53,12 @@ def work_visits(app: Dunwell, day: dt.date, rng: random.Random, *,
     """The agents work the visits the day loop's field plan routed for ``day``: each
     outcome is drawn, recorded, and hardship is met with an affordable plan."""
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         planned = [v for v in repo.visits_on(day) if v.status is VisitStatus.PLANNED]
         if not planned:
             return
         addresses = repo.addresses([v.borrower_id for v in planned])
-        letters = LetterRepository(uow.conn)
+        letters = uow.letters
         notices = {v.borrower_id: _notice(letters, v.borrower_id) for v in planned}
     report.last_plan_date = day
     for visit in planned:
@@ -75,6 +77,13 @@ def count_day_steps(app: Dunwell, days: int, report: OperationsReport) -> None:
                 report.visit_days += 1
             report.visits_planned += int(record.detail.get("planned", 0))
             report.visits_unplanned += candidates - int(record.detail.get("planned", 0))
+
+
+def decision_totals(app: Dunwell) -> list[tuple[str, str, str | None, int]]:
+    """Every step the strategy proposed over the run: (step, the guard's decision, the
+    rule that decided, count)."""
+    with app.uow() as uow:
+        return uow.actions.decision_totals()
 
 
 def _notice(letters: LetterRepository, borrower_id: int) -> str | None:

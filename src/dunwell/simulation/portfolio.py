@@ -26,11 +26,6 @@ from dunwell.field.routing import Router
 from dunwell.lending.products import builtin_product_texts
 from dunwell.simulation.field import sample_agents, seed_field
 from dunwell.simulation.training import seed_staff
-from dunwell.store.collections_repo import (
-    ActionRepository,
-    BorrowerRepository,
-    LoanFactsRepository,
-)
 
 #: Sample borrowers' circumstances: (flag, share in per mille).
 SAMPLE_FLAGS = ((Flag.VULNERABLE, 20), (Flag.HARDSHIP_PLAN, 20), (Flag.CEASE_CONTACT, 10),
@@ -76,7 +71,7 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
             periods = rng.randint(product.term_months_min, product.term_months_max)
             requests.append(LoanRequest(k + 1, product.code, principal, periods))
         booked = disburse(uow, requests)
-        people = BorrowerRepository(uow.conn)
+        people = uow.borrowers
         for req in requests:
             draw = rng.randrange(1000)
             flags = []
@@ -88,7 +83,7 @@ def seed_book(app: Dunwell, *, loans: int, start: dt.date, seed: int, currency: 
             people.put(borrower_id=req.borrower_id, name=f"借款人{req.borrower_id:05d}",
                        jurisdiction=Jurisdiction.CN_NIFA, timezone="Asia/Shanghai",
                        language="zh-CN", flags=flags)
-        desk = ActionRepository(uow.conn)
+        desk = uow.actions
         for cid, name, calls in SAMPLE_COLLECTORS:
             desk.put_collector(cid, name, calls, "09:00", "18:00")
         seed_field(uow, borrower_ids=[r.borrower_id for r in requests], start=start, seed=seed)
@@ -132,7 +127,7 @@ def answer_contacts(app: Dunwell, today: dt.date, rng: random.Random) -> None:
     calls are answered or not, and some answers are promises to pay."""
     zone = ZoneInfo("Asia/Shanghai")
     with app.uow() as uow:
-        planned = [a for a in ActionRepository(uow.conn).on_date(today)
+        planned = [a for a in uow.actions.on_date(today)
                    if a["decision"] == "allow" and a["channel"] in ("sms", "in_app", "call",
                                                                     "letter", "email")]
         for a in planned:
@@ -156,8 +151,7 @@ def answer_contacts(app: Dunwell, today: dt.date, rng: random.Random) -> None:
 
 def overdue_of(uow: UnitOfWork, action: dict[str, Any]) -> int:
     borrower = int(action["borrower_id"])
-    facts, _ = LoanFactsRepository(uow.conn).facts(action["business_date"], [borrower],
-                                                   only=True)
+    facts, _ = uow.loan_facts.facts(action["business_date"], [borrower], only=True)
     return max(1, sum(loan.overdue_minor for loan in facts.get(borrower, [])))
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dunwell.app.audit import record
 from dunwell.app.context import Dunwell
 from dunwell.app.uow import UnitOfWork
 from dunwell.field.model import Agent, Shift, Territory
 from dunwell.simulation.field import CITY, sample_agents
-from dunwell.store.collections_repo import ActionRepository
-from dunwell.store.field_repo import FieldRepository
-from dunwell.store.training_repo import TrainingRepository
 from dunwell.training.curriculum import builtin_curriculum
 from dunwell.training.model import Action, AttemptScore, CertificateSource, Role, Staff, Subject
 from dunwell.training.rules import issue_certificate
+
+if TYPE_CHECKING:
+    from dunwell.store.training_repo import TrainingRepository
 
 TRAINER = "t-01"
 COMPLIANCE = "co-01"
@@ -43,7 +44,7 @@ def certify_seeded(uow: UnitOfWork, *, staff_id: str, subjects: Sequence[Subject
                    score_pct: int = 90) -> None:
     """Certificates signed by the sample trainer on the onboarding course's passed
     assessment (``expires_on`` None: the course's full validity)."""
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     curriculum = builtin_curriculum()
     signer = repo.staff(TRAINER)
     for subject in subjects:
@@ -72,7 +73,7 @@ def seed_staff(uow: UnitOfWork, *, collectors: Sequence[tuple[str, str]],
     calls and negotiation) and the field agents (certified for visits and
     negotiation), each certificate issued a month before ``start`` and valid for its
     course's full period."""
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
     for person in LEADERSHIP:
         _put(repo, person, at)
@@ -113,7 +114,7 @@ def seed_demo_mix(uow: UnitOfWork, *, agents: Sequence[tuple[str, str]], collect
     complaint a third of the way in, one's law certificate expires five days before the
     run ends (warned a month ahead), and the collector's vulnerability certificate
     expires before the run starts."""
-    repo = TrainingRepository(uow.conn)
+    repo = uow.training
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
     curriculum = builtin_curriculum()
     visit = sorted(set(curriculum.requirement(Action.VISIT).subjects))
@@ -152,7 +153,7 @@ def seed_demo_mix(uow: UnitOfWork, *, agents: Sequence[tuple[str, str]], collect
         "complaint_ref": f"CMP-{sus_id}-1", "by": COMPLIANCE})])
     call = sorted(set(curriculum.requirement(Action.CALL).subjects))
     _put(repo, Staff(collector, "吴新人", Role.COLLECTOR, DESK_LEAD), at)
-    ActionRepository(uow.conn).put_collector(collector, "吴新人", 20, "09:00", "18:00")
+    uow.actions.put_collector(collector, "吴新人", 20, "09:00", "18:00")
     certify_seeded(uow, staff_id=collector,
                    subjects=[s for s in call if s is not Subject.VULNERABILITY],
                    issued_on=issued, expires_on=full, at=at)
@@ -172,7 +173,7 @@ def seed_demo_staff(app: Dunwell, *, start: dt.date, days: int) -> list[DemoPers
     city centre and one more collector (see :func:`seed_demo_mix`)."""
     agents = [("f-11", "外勤11"), ("f-12", "外勤12"), ("f-13", "外勤13"), ("f-14", "外勤14")]
     with app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         for k, (aid, name) in enumerate(agents):
             if not repo.has_agent(aid):
                 centre = sample_agents()[1 + 2 * k].territory.centre

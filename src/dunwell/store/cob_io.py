@@ -169,6 +169,7 @@ def _csv(cols: Mapping[str, Any]) -> bytes:
 
 def _copy_in(conn: Connection, table: str, names: Sequence[str], payload: bytes) -> None:
     raw = conn.connection.driver_connection
+    assert raw is not None, "a live connection has its driver's connection"
     with raw.cursor() as cur, cur.copy(
             f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy:
         copy.write(payload)

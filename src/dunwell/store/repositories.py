@@ -17,6 +17,7 @@ from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import Bucket, Component, LoanStatus, Product
 from dunwell.lending.payments import AllocationLine
 from dunwell.lending.products import load_product
+from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
 from dunwell.store.locks import lock_partitions
 
@@ -28,6 +29,8 @@ INST_FIELDS = tuple(f.name for f in fields(InstallmentState))
 LOAN_SCALARS = ("borrower_id", "product_code", "currency", "principal_minor", "disbursed_day",
                 "days_past_due", "charged_minor", "exposure_minor_days", "suspense_minor",
                 "last_cob_day")
+#: Rows written per early-warning score insert.
+SCORE_BATCH_ROWS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +198,27 @@ class LoanRepository:
     def count_by_status(self) -> dict[LoanStatus, int]:
         q = select(t.loans.c.status, func.count()).group_by(t.loans.c.status)
         return {LoanStatus(int(s)): int(n) for s, n in self.conn.execute(q).all()}
+
+    def entered_status(self, status: LoanStatus, *, after: dt.date,
+                       through: dt.date) -> set[int]:
+        """Loans whose status changed to ``status`` on a business date in
+        (``after``, ``through``]."""
+        ev = t.loan_events.c
+        q = select(ev.loan_id).where(ev.kind == "status_changed", ev.after == int(status),
+                                     ev.business_date > after, ev.business_date <= through)
+        return {int(r[0]) for r in self.conn.execute(q)}
+
+    def put_scores(self, *, business_date: dt.date, model: str,
+                   scores: Sequence[tuple[int, int]]) -> None:
+        """Keep ``(loan id, score in basis points)`` as each loan's latest early-warning
+        score, replacing the one before."""
+        for k in range(0, len(scores), SCORE_BATCH_ROWS):
+            chunk = scores[k:k + SCORE_BATCH_ROWS]
+            self.conn.execute(delete(c.loan_scores)
+                              .where(c.loan_scores.c.loan_id.in_([lid for lid, _ in chunk])))
+            self.conn.execute(insert(c.loan_scores), [
+                {"loan_id": lid, "business_date": business_date, "score_bps": bps,
+                 "model": model} for lid, bps in chunk])
 
 
 def _no_loan(loan_id: int) -> NotFound:

@@ -50,10 +50,10 @@ from dunwell.app.context import Dunwell
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.app.field.plan import plan_visits
 from dunwell.app.lending.verify import verify_book
-from dunwell.app.risk import score_book
+from dunwell.app.risk import is_registry, load_model, score_book
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.field.routing import Router
-from dunwell.store.day_repo import DayRepository, StepRecord
+from dunwell.store.day_repo import StepRecord as StepRecord  # what status() returns
 
 log = logs.get(__name__)
 
@@ -116,9 +116,7 @@ class BookNotSound(DomainError):
 
 def registered_model(model_dir: Path) -> tuple[ScoringModel | None, str]:
     """The latest model version registered in ``model_dir``, or None and why not."""
-    from dunwell.risk.registry import MANIFEST, load_model
-
-    if not (model_dir / MANIFEST).exists():
+    if not is_registry(model_dir):
         return None, (f"no early-warning model is registered in {model_dir}; train one "
                       "(`dunwell demo` does) or set DUNWELL_EARLY_WARNING_MODEL_DIR")
     model = load_model(model_dir)
@@ -176,7 +174,7 @@ def run_day(app: Dunwell, business_date: dt.date, options: DayOptions,
     """Run the steps of ``business_date`` not done yet (it must be the open date, or a
     date whose steps were interrupted before its close)."""
     with app.uow() as uow:
-        done = DayRepository(uow.conn).steps_on(business_date)
+        done = uow.day.steps_on(business_date)
         info = uow.book.require()
     if business_date > info.business_date:
         raise InvalidInput(f"the book is open on {info.business_date}; run the days before "
@@ -205,7 +203,7 @@ def run_day(app: Dunwell, business_date: dt.date, options: DayOptions,
                                "offenders. The loop stops here", code="book_must_verify_after_cob")
         _hook(options, step, business_date)
     with app.uow() as uow:
-        steps = DayRepository(uow.conn).steps_on(business_date)
+        steps = uow.day.steps_on(business_date)
     return DayReport(business_date, steps)
 
 
@@ -220,9 +218,8 @@ def _hook(options: DayOptions, step: DayStep, day: dt.date) -> None:
 def _record(app: Dunwell, day: dt.date, step: DayStep, status: StepStatus,
             detail: dict[str, Any], clock: BookClock) -> None:
     with app.uow() as uow:
-        DayRepository(uow.conn).record(business_date=day, step=step.value,
-                                       status=status.value, detail=detail,
-                                       finished_at=clock.at(day, step))
+        uow.day.record(business_date=day, step=step.value, status=status.value,
+                       detail=detail, finished_at=clock.at(day, step))
         uow.commit()
 
 
@@ -278,4 +275,4 @@ def _dispatch(app: Dunwell, now: dt.datetime,
 def status(app: Dunwell, *, days: int) -> list[StepRecord]:
     """The recorded steps of the last ``days`` business dates."""
     with app.uow() as uow:
-        return DayRepository(uow.conn).recent(days)
+        return uow.day.recent(days)

@@ -23,7 +23,7 @@ from dunwell.lending.loans import LoanState
 from dunwell.lending.payments import PaymentKind, PaymentOutcome
 from dunwell.lending.prepayment import PrepaymentMode, payoff, payoff_quote, prepay
 from dunwell.settings import Settings
-from dunwell.store.repositories import PaymentRecord
+from dunwell.store.repositories import PaymentRecord as PaymentRecord  # in each Receipt
 
 
 class ReceiptStatus(StrEnum):
