@@ -5,12 +5,13 @@ account, loan and date. Hypothesis checks that balanced entries always net to ze
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dunwell.ledger.errors import UnbalancedEntry
+from dunwell.ledger.errors import NegativeLine, UnbalancedEntry
 from dunwell.ledger.model import Account, JournalEntry, Line, Side
 from dunwell.ledger.rules import balances, entry, natural_balance, reversal
 
@@ -219,3 +220,18 @@ def test_reversing_every_entry_leaves_every_balance_at_zero(book: list[JournalEn
     assert all(r.reverses == e.entry_id for r, e in zip(revs, book, strict=True))
     for loan_id in (1, 2, 3):
         assert balances(book + revs, loan_id=loan_id) == {}
+
+
+@pytest.mark.parametrize("side", [Line.debit, Line.credit])
+def test_a_negative_debit_or_credit_is_refused_not_turned_into_the_other_side(
+        side: Callable[[Account, int], Line]) -> None:
+    with pytest.raises(NegativeLine) as caught:
+        side(Account.CASH, -5)
+    assert caught.value.code == "line_amount_must_not_be_negative"
+    assert "-5" in caught.value.message and "instead" in caught.value.message
+
+
+def test_a_zero_line_may_be_proposed_and_is_dropped_by_entry() -> None:
+    assert Line.credit(Account.CASH, 0).amount_minor == 0
+    assert Line.debit(Account.CASH, 7).amount_minor == 7
+    assert Line.credit(Account.CASH, 7).amount_minor == -7

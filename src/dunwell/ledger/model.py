@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import IntEnum
 
-from dunwell.ledger.errors import UnbalancedEntry
+from dunwell.ledger.errors import NegativeLine, UnbalancedEntry
 
 
 class Side(IntEnum):
@@ -55,11 +55,25 @@ class Line:
 
     @staticmethod
     def debit(account: Account, amount_minor: int, loan_id: int | None = None) -> Line:
-        return Line(account, amount_minor, loan_id)
+        """A debit of ``amount_minor`` (zero or more) to ``account``."""
+        return Line(account, _unsigned(amount_minor, Side.DEBIT, account), loan_id)
 
     @staticmethod
     def credit(account: Account, amount_minor: int, loan_id: int | None = None) -> Line:
-        return Line(account, -amount_minor, loan_id)
+        """A credit of ``amount_minor`` (zero or more) to ``account``."""
+        return Line(account, -_unsigned(amount_minor, Side.CREDIT, account), loan_id)
+
+
+def _unsigned(amount_minor: int, side: Side, account: Account) -> int:
+    """``amount_minor`` if it is not negative: a negative debit is not read as a credit."""
+    if amount_minor < 0:
+        other = "credit" if side is Side.DEBIT else "debit"
+        raise NegativeLine(
+            f"a {side.name.lower()} to {account.label} of {amount_minor} minor units is "
+            f"negative; post a {other} of {-amount_minor} instead",
+            code="line_amount_must_not_be_negative", account=account.label,
+            amount_minor=amount_minor)
+    return amount_minor
 
 
 @dataclass(frozen=True, slots=True)
