@@ -18,9 +18,19 @@ from dunwell.providers.registry import build_providers, provider_name
 from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.db import make_engine, migrate
+from dunwell.store.errors import (
+    DATABASE_ERRORS,
+    DatabaseFailure,
+    DbFailure,
+    database_failure,
+    with_connect_timeout,
+)
 from dunwell.store.uow import Database
 
-__all__ = ["Dunwell", "bootstrap", "providers_for", "router_for"]
+#: The edges (cli, api) classify database failures with these, never the store's
+#: driver directly.
+__all__ = ["DATABASE_ERRORS", "DatabaseFailure", "DbFailure", "Dunwell", "bootstrap",
+           "database_failure", "providers_for", "router_for", "with_connect_timeout"]
 
 
 def bootstrap(settings: Settings | None = None, *, db_url: str | None = None) -> Dunwell:

@@ -20,7 +20,6 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import exc as db_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,7 +34,7 @@ from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
 from dunwell.api.training import router as training_router
 from dunwell.app.origination import KEY_CONFLICT, Origination, origination_for
-from dunwell.bootstrap import Dunwell, bootstrap
+from dunwell.bootstrap import DATABASE_ERRORS, DbFailure, Dunwell, bootstrap, database_failure
 from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound, RetryLater
 from dunwell.settings import Settings
 
@@ -102,9 +101,15 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
                         status_code=exc.status_code, headers=exc.headers)
 
 
-async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    """The database could not be reached or was busy: nothing changed; retry later."""
-    if "integer overflow" in str(exc):
+async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A failure of the book's database: unavailable or busy (503, nothing changed;
+    retry later), a number it cannot hold (422), or a sum beyond its integers (500)."""
+    failure = database_failure(exc)
+    if failure is None or failure.failure is DbFailure.URL_INVALID:
+        return await unexpected_error(request, exc)
+    if failure.failure is DbFailure.VALUE_REFUSED:
+        return await value_beyond_limits(request, exc)
+    if failure.failure is DbFailure.SUM_OVERFLOW:
         return JSONResponse(error_body("stored_amounts_must_fit_int64", "a sum in the book is "
                                        "beyond 64-bit integers: amounts beyond the limits "
                                        "were stored before they were checked", None),
@@ -223,8 +228,8 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_exception_handler(StarletteHTTPException, http_error)
-    api.add_exception_handler(db_errors.OperationalError, database_unavailable)
-    api.add_exception_handler(db_errors.DataError, value_beyond_limits)
+    for db_error in DATABASE_ERRORS:
+        api.add_exception_handler(db_error, database_error)
     api.add_exception_handler(OverflowError, value_beyond_limits)
     api.add_exception_handler(Exception, unexpected_error)
     limits = dunwell.settings

@@ -18,15 +18,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import exc as db_errors
-from sqlalchemy.engine import make_url
 
-from dunwell.bootstrap import Dunwell, bootstrap
+from dunwell.bootstrap import (
+    DATABASE_ERRORS,
+    DatabaseFailure,
+    DbFailure,
+    Dunwell,
+    bootstrap,
+    database_failure,
+)
+from dunwell.bootstrap import with_connect_timeout as _with_timeout
 from dunwell.core.errors import DomainError, InvalidInput, RetryLater
 from dunwell.settings import Settings
 
@@ -38,8 +45,32 @@ EXIT_RETRY_LATER = 75
 CONNECT_TIMEOUT_SECONDS = 10
 #: The longest message printed from an underlying library's error.
 CAUSE_CHARS_MAX = 300
-#: Words of a database's refusal that retrying will not cure.
-LOGIN_REFUSED = ("authentication failed", "does not exist", "no password supplied")
+#: What each database failure says, and its code ({cause}: the driver's first line).
+DATABASE_WORDS: dict[DbFailure, tuple[str, str]] = {
+    DbFailure.URL_INVALID: (
+        "the database URL is not valid ({cause}); pass --db like sqlite:///var/dunwell.sqlite "
+        "or postgresql+psycopg://user@host/db", "db_url_must_be_valid"),
+    DbFailure.VALUE_REFUSED: (
+        "the database refused a value: {cause}; check the numbers given",
+        "value_must_fit_database"),
+    DbFailure.FILE_UNOPENABLE: (
+        "the SQLite file cannot be opened ({cause}); check the path in --db",
+        "db_url_must_be_valid"),
+    DbFailure.SUM_OVERFLOW: (
+        "a sum in the book is beyond 64-bit integers: amounts beyond the limits were stored "
+        "before they were checked; see docs/reliability.md, \"Limits and bad input\"",
+        "stored_amounts_must_fit_int64"),
+    DbFailure.LOGIN_REFUSED: (
+        "the database refused the login ({cause}); check the user, password and database "
+        "name in --db", "db_url_must_be_valid"),
+    DbFailure.UNAVAILABLE: (
+        "the database is unreachable or busy ({cause}); nothing was changed, run the "
+        "command again later", "database_must_be_reachable"),
+}
+#: What :func:`clear_errors` turns into one line; anything else is a bug and shows as one.
+EXPLAINED: tuple[type[BaseException], ...] = (
+    DomainError, ValidationError, UnicodeDecodeError, OverflowError, *DATABASE_ERRORS,
+    ImportError, OSError)
 
 DbOption = Annotated[
     str | None,
@@ -49,6 +80,15 @@ DbOption = Annotated[
 
 
 console = Console()
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failure as the command line reports it."""
+
+    message: str
+    code: str
+    exit_code: int
 
 
 def now() -> dt.datetime:
@@ -80,23 +120,19 @@ def app_for(db: str | None) -> Dunwell:
 
 def with_connect_timeout(url: str) -> str:
     """``url`` with a connection timeout when it names PostgreSQL and has none."""
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("postgresql") or "connect_timeout" in parsed.query:
-        return url
-    return parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)}
-                                    ).render_as_string(hide_password=False)
+    return _with_timeout(url, CONNECT_TIMEOUT_SECONDS)
 
 
 def _cause(exc: BaseException) -> str:
     """The first line of an underlying error, short enough for one line."""
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    text = str(exc).strip().splitlines()
     first = text[0] if text else type(exc).__name__
     return first[:CAUSE_CHARS_MAX]
 
 
-def _fail(message: str, code: str, exit_code: int) -> NoReturn:
-    typer.echo(f"error: {message} [{code}]", err=True)
-    raise typer.Exit(exit_code)
+def _fail(failure: Failure) -> NoReturn:
+    typer.echo(f"error: {failure.message} [{failure.code}]", err=True)
+    raise typer.Exit(failure.exit_code)
 
 
 @contextmanager
@@ -106,51 +142,63 @@ def clear_errors() -> Iterator[None]:
     for what the caller must fix, 75 for what will pass when retried later."""
     try:
         yield
-    except DomainError as exc:
-        _fail(exc.message, exc.code,
-              EXIT_RETRY_LATER if isinstance(exc, RetryLater) else EXIT_BAD_INPUT)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0] if exc.error_count() else {}
-        where = ".".join(str(p) for p in first.get("loc", ())) or exc.title
-        _fail(f"{where}: {first.get('msg', 'is invalid')} (check the DUNWELL_ settings "
-              "and the options given)", "settings_must_be_valid", EXIT_BAD_INPUT)
-    except UnicodeDecodeError as exc:
-        _fail(f"a file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-              f"{exc.start}); save it as UTF-8 and run again", "file_must_be_utf8",
-              EXIT_BAD_INPUT)
-    except OverflowError:
-        _fail("a number is beyond what Dunwell stores (ids are 1 to 9223372036854775807; "
-              "amounts see docs/reliability.md); check the number",
-              "number_must_be_within_limits", EXIT_BAD_INPUT)
-    except (db_errors.ArgumentError, db_errors.NoSuchModuleError) as exc:
-        _fail(f"the database URL is not valid ({_cause(exc)}); pass --db like "
-              "sqlite:///var/dunwell.sqlite or postgresql+psycopg://user@host/db",
-              "db_url_must_be_valid", EXIT_BAD_INPUT)
-    except db_errors.DataError as exc:
-        _fail(f"the database refused a value: {_cause(exc)}; check the numbers given",
-              "value_must_fit_database", EXIT_BAD_INPUT)
-    except (db_errors.OperationalError, db_errors.InterfaceError,
-            db_errors.TimeoutError) as exc:
-        cause = _cause(exc)
-        if "unable to open database file" in cause:
-            _fail(f"the SQLite file cannot be opened ({cause}); check the path in --db",
-                  "db_url_must_be_valid", EXIT_BAD_INPUT)
-        if "integer overflow" in cause:
-            _fail("a sum in the book is beyond 64-bit integers: amounts beyond the limits "
-                  "were stored before they were checked; see docs/reliability.md, \"Limits "
-                  "and bad input\"", "stored_amounts_must_fit_int64", EXIT_BAD_INPUT)
-        if any(hint in cause for hint in LOGIN_REFUSED):
-            _fail(f"the database refused the login ({cause}); check the user, password and "
-                  "database name in --db", "db_url_must_be_valid", EXIT_BAD_INPUT)
-        _fail(f"the database is unreachable or busy ({cause}); nothing was changed, run "
-              "the command again later", "database_must_be_reachable", EXIT_RETRY_LATER)
-    except ImportError as exc:
-        _fail(f"a module this needs is not installed ({_cause(exc)}); install it, or for "
-              "--db use sqlite:/// or postgresql+psycopg://", "module_must_be_installed",
-              EXIT_BAD_INPUT)
-    except OSError as exc:
-        if exc.filename is not None:
-            _fail(f"cannot read {exc.filename}: {exc.strerror or exc}; check the path and "
-                  "its permissions", "file_must_be_readable", EXIT_BAD_INPUT)
-        _fail(f"a system resource is unavailable ({exc}); run the command again later",
-              "system_must_be_available", EXIT_RETRY_LATER)
+    except EXPLAINED as exc:
+        failure = explain(exc)
+        if failure is None:
+            raise
+        _fail(failure)
+
+
+def explain(exc: BaseException) -> Failure | None:
+    """How the command line reports ``exc``, or None when it is not an expected failure
+    (a bug, which shows as one)."""
+    if isinstance(exc, DomainError):
+        return Failure(exc.message, exc.code,
+                       EXIT_RETRY_LATER if isinstance(exc, RetryLater) else EXIT_BAD_INPUT)
+    if isinstance(exc, ValidationError):
+        return invalid_settings(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return Failure(f"a file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                       f"offset {exc.start}); save it as UTF-8 and run again",
+                       "file_must_be_utf8", EXIT_BAD_INPUT)
+    if isinstance(exc, OverflowError):
+        return Failure("a number is beyond what Dunwell stores (ids are 1 to "
+                       "9223372036854775807; amounts see docs/reliability.md); check the number",
+                       "number_must_be_within_limits", EXIT_BAD_INPUT)
+    failure = database_failure(exc)
+    if failure is not None:
+        return database_failed(failure)
+    if isinstance(exc, ImportError):
+        return Failure(f"a module this needs is not installed ({_cause(exc)}); install it, "
+                       "or for --db use sqlite:/// or postgresql+psycopg://",
+                       "module_must_be_installed", EXIT_BAD_INPUT)
+    if isinstance(exc, OSError):
+        return system_failed(exc)
+    return None
+
+
+def invalid_settings(exc: ValidationError) -> Failure:
+    """The first problem of settings or options that do not validate."""
+    problems = exc.errors(include_url=False)
+    where, what = exc.title, "is invalid"
+    if problems:
+        where = ".".join(str(p) for p in problems[0]["loc"]) or where
+        what = problems[0]["msg"]
+    return Failure(f"{where}: {what} (check the DUNWELL_ settings and the options given)",
+                   "settings_must_be_valid", EXIT_BAD_INPUT)
+
+
+def database_failed(failure: DatabaseFailure) -> Failure:
+    """A database failure in the command line's words: retry later, or fix the input."""
+    words, code = DATABASE_WORDS[failure.failure]
+    return Failure(words.format(cause=failure.cause), code,
+                   EXIT_RETRY_LATER if failure.failure.retry_later else EXIT_BAD_INPUT)
+
+
+def system_failed(exc: OSError) -> Failure:
+    """A file that cannot be read (fix the path), or the system out of a resource."""
+    if exc.filename is not None:
+        return Failure(f"cannot read {exc.filename}: {exc.strerror or exc}; check the path "
+                       "and its permissions", "file_must_be_readable", EXIT_BAD_INPUT)
+    return Failure(f"a system resource is unavailable ({exc}); run the command again later",
+                   "system_must_be_available", EXIT_RETRY_LATER)
