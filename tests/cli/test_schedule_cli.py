@@ -107,7 +107,7 @@ def test_json_output_has_exactly_the_contract_keys_and_string_amounts(runner: Cl
     ]
 
 
-@pytest.mark.parametrize("rate", ["0.12", "12%", "12"])
+@pytest.mark.parametrize("rate", ["0.12", "12%", " 12 % "])
 def test_each_rate_form_gives_the_same_schedule(runner: CliRunner, rate: str) -> None:
     args = [*TEN_THOUSAND_AT_12, "--json"]
     args[args.index("12%")] = rate
@@ -149,7 +149,8 @@ def test_the_default_output_is_a_table_with_a_totals_row(runner: CliRunner) -> N
         ("--principal", "0", "principal must be greater than zero"),
         ("--principal", "10000.001", "more than 2 decimals for CNY"),
         ("--annual-rate", "-12%", "annual rate must not be negative"),
-        ("--annual-rate", "twelve", "annual rate must be a number like 0.18, 18% or 18"),
+        ("--annual-rate", "twelve", "annual rate must be a number like 0.18 or 18%"),
+        ("--annual-rate", "12", "annual rate '12' does not say its unit"),
         ("--periods", "0", "periods must be between 1 and 600 months"),
         ("--periods", "three", "--periods must be a whole number of months"),
         ("--method", "annuity", "use one of equal_installment, equal_principal"),

@@ -263,11 +263,8 @@ def test_an_unknown_method_is_rejected() -> None:
     [
         ("0.18", "0.18"),
         ("18%", "0.18"),
-        ("18", "0.18"),
         (" 18 % ", "0.18"),
-        ("15.6", "0.156"),
         ("0.5%", "0.005"),
-        ("1", "0.01"),
         ("150%", "1.5"),
         ("0", "0"),
         ("0.999", "0.999"),
@@ -275,6 +272,15 @@ def test_an_unknown_method_is_rejected() -> None:
 )
 def test_annual_rates_are_read_as_fractions_or_percentages(text: str, rate: str) -> None:
     assert parse_annual_rate(text) == Decimal(rate)
+
+
+@pytest.mark.parametrize("text", ["1", "18", "15.6", " 1.0 ", "150"])
+def test_a_bare_rate_of_one_or_more_must_say_its_unit(text: str) -> None:
+    """Is "1" 1 % or 100 %? Neither is guessed: the rate is asked for with its unit."""
+    with pytest.raises(InvalidInput) as caught:
+        parse_annual_rate(text)
+    assert caught.value.code == "annual_rate_unit_must_be_explicit"
+    assert f"write {text.strip()}% for a percentage" in caught.value.message
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def schedule(
         typer.Option(
             "--annual-rate",
             metavar="RATE",
-            help="Annual rate: 0.18, 18% or 18 (a bare number of 1 or more is a percentage).",
+            help="Annual rate: 0.18 or 18% (a bare number of 1 or more must carry its %).",
         ),
     ],
     periods: Annotated[

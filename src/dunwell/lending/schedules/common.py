@@ -133,26 +133,27 @@ def annuity_payment_minor(
 
 
 def parse_annual_rate(text: str) -> Decimal:
-    """Read an annual rate written as a fraction or a percentage.
+    """Read an annual rate whose unit the text makes plain.
 
-    ``"0.18"`` and ``"18%"`` both mean 18 % a year. A bare number of 1 or more is
-    read as a percentage too, so ``"18"`` is 18 % and ``"1"`` is 1 %; write a rate
-    of 100 % or more with the percent sign (``"150%"``). Negative, empty or
-    non-numeric text is rejected.
+    A percent sign means a percentage: ``"18%"`` is 18 % a year, ``"150%"`` 150 %.
+    A bare number below 1 is a fraction, as in product files: ``"0.18"`` is 18 %. A
+    bare number of 1 or more could be either (is ``"1"`` 1 % or 100 %?), so it is
+    refused with ``annual_rate_unit_must_be_explicit`` and asked for again with its
+    unit. Negative, empty or non-numeric text is rejected.
     """
     raw = text.strip()
     percent = raw.endswith("%")
     number_text = raw[:-1].strip() if percent else raw
     if not number_text:
         raise InvalidInput(
-            f"annual rate must be a number like 0.18, 18% or 18, got {text!r}",
+            f"annual rate must be a number like 0.18 or 18%, got {text!r}",
             code="annual_rate_must_be_decimal",
         )
     try:
         value = parse_decimal(number_text, field="annual rate")
     except InvalidInput:
         raise InvalidInput(
-            f"annual rate must be a number like 0.18, 18% or 18, got {text!r}",
+            f"annual rate must be a number like 0.18 or 18%, got {text!r}",
             code="annual_rate_must_be_decimal",
         ) from None
     if value < 0:
@@ -160,6 +161,12 @@ def parse_annual_rate(text: str) -> Decimal:
             f"annual rate must not be negative, got {text!r}; use 0 for an interest-free loan",
             code="annual_rate_must_not_be_negative",
         )
-    if percent or value >= 1:
+    if percent:
         return value.scaleb(-2)
+    if value >= 1:
+        raise InvalidInput(
+            f"annual rate {raw!r} does not say its unit: write {raw}% for a percentage, or "
+            f"a fraction below 1 (0.18 is 18 %)",
+            code="annual_rate_unit_must_be_explicit",
+        )
     return value
