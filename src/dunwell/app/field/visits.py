@@ -31,6 +31,7 @@ from dunwell.app.field.plan import (
 )
 from dunwell.app.training.gate import require_visit_qualified, visit_refusals
 from dunwell.app.training.service import import_certificate
+from dunwell.app.uow import UnitOfWork
 from dunwell.compliance.model import Channel, zone_of
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.limits import check_date, latest_record_date
@@ -47,6 +48,7 @@ from dunwell.field.model import (
     VisitStatus,
 )
 from dunwell.field.rules import (
+    OutcomeEffects,
     certification_gaps,
     far_from_address,
     outcome_effects,
@@ -185,6 +187,21 @@ def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime
 # --- outcomes --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class OutcomeReport:
+    """One outcome as the agent reports it from the door."""
+
+    visit_id: int
+    outcome: VisitOutcome
+    at: dt.datetime
+    place: GeoPoint
+    note: str = ""
+    letter_no: str | None = None
+    proof: str | None = None
+    promise_amount_minor: int | None = None
+    promise_due: dt.date | None = None
+
+
 def record_visit_outcome(app: Dunwell, *, visit_id: int, outcome: str, at: dt.datetime,
                          latitude: float, longitude: float, note: str = "",
                          letter_no: str | None = None, proof: str | None = None,
@@ -194,85 +211,156 @@ def record_visit_outcome(app: Dunwell, *, visit_id: int, outcome: str, at: dt.da
     (channel ``visit``), a promise to pay, and the letter register when ``letter_no``
     was handed over. Recording the same outcome again returns the visit unchanged;
     a different outcome for a visit that has one is refused."""
+    result = parse_outcome(outcome)
+    with app.uow() as uow:
+        book = uow.book.get()
+    check_outcome_time(at, today=dt.datetime.now(dt.UTC).date(),
+                       business_date=book.business_date if book else None)
+    report = OutcomeReport(visit_id, result, at, GeoPoint(latitude, longitude), note,
+                           letter_no, proof, promise_amount_minor, promise_due)
+    check_outcome_details(report)
+    with app.uow() as uow:
+        visit = uow.field.visit(visit_id)
+        if is_repeat(visit, report):
+            return visit
+        require_on_itinerary(visit)
+        address = uow.field.addresses([visit.borrower_id]).get(visit.borrower_id)
+        flagged, distance = place_check(address, report.place)
+        effects = outcome_effects(report.outcome, agent_id=str(visit.agent_id),
+                                  letter_no=letter_no, note=note)
+        feed_collections(uow, visit, report, effects,
+                         place_note=place_note(flagged, distance))
+        save_outcome(uow, visit, report, effects, flagged=flagged, distance=distance)
+        out = uow.field.visit(visit_id)
+        uow.commit()
+    return out
+
+
+def parse_outcome(outcome: str) -> VisitOutcome:
+    """The outcome named ``outcome`` (``visit_outcome_must_be_known`` otherwise)."""
     try:
-        result = VisitOutcome(outcome)
+        return VisitOutcome(outcome)
     except ValueError:
         raise InvalidInput(f"unknown outcome {outcome!r}; use one of "
                            f"{', '.join(o.value for o in VisitOutcome)}",
                            code="visit_outcome_must_be_known") from None
+
+
+def check_outcome_time(at: dt.datetime, *, today: dt.date,
+                       business_date: dt.date | None) -> None:
+    """An outcome's time carries its offset and is no later than the latest date a
+    record may carry (today, or the book's date when it runs ahead)."""
     if at.tzinfo is None:
         raise InvalidInput("the outcome time must carry an offset, like +08:00",
                            code="timestamp_must_carry_offset")
-    with app.uow() as uow:
-        book = uow.book.get()
     check_date(at.astimezone(dt.UTC).date(), field="at", latest=latest_record_date(
-        dt.datetime.now(dt.UTC).date(), *([book.business_date] if book else [])))
-    place = GeoPoint(latitude, longitude)
-    if letter_no is not None and not result.met_borrower:
-        raise InvalidInput(f"letter {letter_no} can be delivered only into the borrower's hands; "
-                           f"with outcome {result.value} nothing may be left with anyone",
+        today, *([business_date] if business_date is not None else [])))
+
+
+def check_outcome_details(report: OutcomeReport) -> None:
+    """A letter goes only into the borrower's hands; a promise names its amount and
+    date."""
+    if report.letter_no is not None and not report.outcome.met_borrower:
+        raise InvalidInput(f"letter {report.letter_no} can be delivered only into the "
+                           f"borrower's hands; with outcome {report.outcome.value} nothing "
+                           "may be left with anyone",
                            code="letter_must_be_handed_to_the_borrower")
-    if result is VisitOutcome.PROMISE_TO_PAY and (promise_amount_minor is None
-                                                  or promise_due is None):
+    if report.outcome is VisitOutcome.PROMISE_TO_PAY and (report.promise_amount_minor is None
+                                                          or report.promise_due is None):
         raise InvalidInput("a promise to pay needs its amount and date (--promise-amount, "
                            "--promise-due)", code="promise_must_have_amount_and_date")
-    with app.uow() as uow:
-        repo = uow.field
-        visit = repo.visit(visit_id)
-        if visit.status is VisitStatus.DONE:
-            if (visit.outcome is result and visit.outcome_at == at
-                    and visit.letter_no == letter_no):
-                return visit
-            raise Conflict(f"visit {visit_id} already has outcome {visit.outcome} recorded at "
-                           f"{visit.outcome_at}", code="visit_outcome_must_be_recorded_once")
-        if visit.agent_id is None or visit.status not in (VisitStatus.PLANNED,
-                                                          VisitStatus.ASSIGNED):
-            raise Conflict(f"visit {visit_id} is {visit.status.value} and has no agent on an "
-                           "itinerary; plan or assign it first", code="visit_must_be_planned")
-        address = repo.addresses([visit.borrower_id]).get(visit.borrower_id)
-        flagged, distance = (far_from_address(address.location, place)
-                             if address is not None and address.location is not None
-                             else (True, None))
-        effects = outcome_effects(result, agent_id=visit.agent_id, letter_no=letter_no,
-                                  note=note)
-        for contact in effects.contact_outcomes:
-            record_contact(uow, borrower_id=visit.borrower_id, at=at, channel=Channel.VISIT.value,
-                           outcome=contact, action_id=visit.action_id, now=at)
-        profile = uow.borrowers.get(visit.borrower_id)
-        today = at.astimezone(profile.borrower.zone).date()
-        is_case = repo.case_exists(visit.case_id)
-        if is_case:
-            text = effects.timeline_text + (
-                f"; recorded {distance} m from the stored address" if flagged and distance
-                else "; no stored coordinates to compare" if flagged else "")
-            uow.cases.note(visit.case_id, today, effects.timeline_kind, text)
-        if effects.promise:
-            if not is_case:
-                raise InvalidInput(f"{visit.case_id} is not an open case; a promise needs one",
-                                   code="case_must_exist")
-            assert promise_amount_minor is not None and promise_due is not None
-            record_promise(uow, case_id=visit.case_id, amount_minor=promise_amount_minor,
-                           due_date=promise_due, today=today, now=at)
-        if effects.letter_delivered:
-            from dunwell.app.letters.service import record_letter_event
 
-            assert letter_no is not None
-            record_letter_event(uow, letter_no=letter_no, event="delivered", at=at,
-                                method="in_person",
-                                proof=proof or f"handed over in person at visit {visit_id} by "
-                                               f"agent {visit.agent_id}",
-                                note=f"field visit {visit_id}")
-        repo.update_visit(visit_id, status=VisitStatus.DONE.value, outcome=result.value,
-                          outcome_at=at.isoformat(), outcome_latitude=latitude,
-                          outcome_longitude=longitude, distance_from_address_m=distance,
-                          place_flagged=flagged, proof=proof, note=note, letter_no=letter_no)
-        record(uow, at=at, entries=[("field_visit_outcome", f"borrower:{visit.borrower_id}", {
-            "visit_id": visit_id, "agent_id": visit.agent_id, "outcome": result.value,
-            "contacts": list(effects.contact_outcomes), "letter_no": letter_no,
-            "place_flagged": flagged, "distance_from_address_m": distance})])
-        out = repo.visit(visit_id)
-        uow.commit()
-    return out
+
+def is_repeat(visit: VisitRecord, report: OutcomeReport) -> bool:
+    """True when ``visit`` already holds exactly this outcome (a harmless repeat);
+    refused (``visit_outcome_must_be_recorded_once``) when it holds another one."""
+    if visit.status is not VisitStatus.DONE:
+        return False
+    if (visit.outcome is report.outcome and visit.outcome_at == report.at
+            and visit.letter_no == report.letter_no):
+        return True
+    raise Conflict(f"visit {visit.visit_id} already has outcome {visit.outcome} recorded at "
+                   f"{visit.outcome_at}", code="visit_outcome_must_be_recorded_once")
+
+
+def require_on_itinerary(visit: VisitRecord) -> None:
+    """Only a visit planned or assigned to an agent gets an outcome
+    (``visit_must_be_planned``)."""
+    if visit.agent_id is None or visit.status not in (VisitStatus.PLANNED,
+                                                      VisitStatus.ASSIGNED):
+        raise Conflict(f"visit {visit.visit_id} is {visit.status.value} and has no agent on "
+                       "an itinerary; plan or assign it first", code="visit_must_be_planned")
+
+
+def place_check(address: Address | None, place: GeoPoint) -> tuple[bool, int | None]:
+    """(flagged, metres from the stored address) of where the outcome was recorded;
+    flagged with no distance when the address has no coordinates to compare."""
+    if address is None or address.location is None:
+        return True, None
+    return far_from_address(address.location, place)
+
+
+def place_note(flagged: bool, distance: int | None) -> str:
+    """What the case timeline adds about the place of a flagged outcome."""
+    if not flagged:
+        return ""
+    if distance:
+        return f"; recorded {distance} m from the stored address"
+    return "; no stored coordinates to compare"
+
+
+def feed_collections(uow: UnitOfWork, visit: VisitRecord, report: OutcomeReport,
+                     effects: OutcomeEffects, *, place_note: str) -> None:
+    """The contacts the guard reads, the case timeline, the promise to pay and the
+    letter register, as the outcome's effects say."""
+    at = report.at
+    for contact in effects.contact_outcomes:
+        record_contact(uow, borrower_id=visit.borrower_id, at=at, channel=Channel.VISIT.value,
+                       outcome=contact, action_id=visit.action_id, now=at)
+    profile = uow.borrowers.get(visit.borrower_id)
+    today = at.astimezone(profile.borrower.zone).date()
+    is_case = uow.field.case_exists(visit.case_id)
+    if is_case:
+        uow.cases.note(visit.case_id, today, effects.timeline_kind,
+                       effects.timeline_text + place_note)
+    if effects.promise:
+        if not is_case:
+            raise InvalidInput(f"{visit.case_id} is not an open case; a promise needs one",
+                               code="case_must_exist")
+        assert report.promise_amount_minor is not None and report.promise_due is not None
+        record_promise(uow, case_id=visit.case_id, amount_minor=report.promise_amount_minor,
+                       due_date=report.promise_due, today=today, now=at)
+    if effects.letter_delivered:
+        deliver_letter(uow, visit, report)
+
+
+def deliver_letter(uow: UnitOfWork, visit: VisitRecord, report: OutcomeReport) -> None:
+    """The letter handed over at the door, delivered in person in the register."""
+    from dunwell.app.letters.service import record_letter_event
+
+    assert report.letter_no is not None
+    record_letter_event(uow, letter_no=report.letter_no, event="delivered", at=report.at,
+                        method="in_person",
+                        proof=report.proof or f"handed over in person at visit "
+                                              f"{visit.visit_id} by agent {visit.agent_id}",
+                        note=f"field visit {visit.visit_id}")
+
+
+def save_outcome(uow: UnitOfWork, visit: VisitRecord, report: OutcomeReport,
+                 effects: OutcomeEffects, *, flagged: bool, distance: int | None) -> None:
+    """The visit done with its outcome, and the audit entry."""
+    uow.field.update_visit(
+        visit.visit_id, status=VisitStatus.DONE.value, outcome=report.outcome.value,
+        outcome_at=report.at.isoformat(), outcome_latitude=report.place.latitude,
+        outcome_longitude=report.place.longitude, distance_from_address_m=distance,
+        place_flagged=flagged, proof=report.proof, note=report.note,
+        letter_no=report.letter_no)
+    record(uow, at=report.at, entries=[(
+        "field_visit_outcome", f"borrower:{visit.borrower_id}", {
+            "visit_id": visit.visit_id, "agent_id": visit.agent_id,
+            "outcome": report.outcome.value, "contacts": list(effects.contact_outcomes),
+            "letter_no": report.letter_no, "place_flagged": flagged,
+            "distance_from_address_m": distance})])
 
 
 # --- ROI -------------------------------------------------------------------------------
