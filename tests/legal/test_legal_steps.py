@@ -25,6 +25,7 @@ from dunwell.legal.bundle import (
     unlisted_problems,
 )
 from dunwell.legal.errors import BundleInvalid
+from dunwell.legal.evidence import Section, title_of
 
 FILES = (BundleFile("referral.json", b'{"id": 7}', "the referral"),
          BundleFile("letters/one.pdf", b"%PDF letter", "a letter"))
@@ -129,3 +130,10 @@ def test_a_bundle_without_a_referral_id_says_so() -> None:
     del manifest["referral_id"]
     assert header_problems(parse_manifest(json.dumps(manifest).encode())) == [
         "manifest referral_id is None, expected a whole number"]
+
+
+def test_a_section_must_be_one_the_bundle_has_a_title_for() -> None:
+    assert title_of("payments", "zh-CN") == "还款记录 Payment history"
+    assert title_of("payments", "en") == "Payment history"
+    with pytest.raises(ValueError, match="'gossip' has no title"):
+        Section("gossip", ("Who",), (), "hearsay")

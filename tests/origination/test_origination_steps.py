@@ -18,6 +18,7 @@ from dunwell.origination.decision import (
     answer,
     assess,
     credit_limit_minor,
+    feature_row,
     graded_answer,
     pd_bps_of,
     screen,
@@ -167,3 +168,10 @@ def test_an_approving_grade_helps_and_a_referring_grade_hurts() -> None:
     assert (referred.outcome, referred.grade) == (Outcome.REFER, "E")
     assert referred.reasons[0] == Reason("risk_grade", Effect.HURTS, "E", -50)
     assert referred.advice == ("risk_grade", "limit_caps_amount", "model.late_payments")
+
+
+def test_without_positive_cash_flow_the_feature_row_shows_the_worst_ratios() -> None:
+    broke = consumer(expenses_minor=1_300_000)
+    row = feature_row(broke, None, None, -100_000)
+    assert (row["existing_dsr_bps"], row["loan_to_cash_flow_pct"]) == (100_000, 100_000)
+    assert feature_row(consumer(), None, None, 700_000)["existing_dsr_bps"] == 1429

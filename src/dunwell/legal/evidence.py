@@ -49,6 +49,10 @@ class Section:
     #: prints columns 0 and 1 one above the other); empty: every column on its own.
     merge: tuple[tuple[int, ...], ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.key not in SECTION_TITLES:
+            raise ValueError(f"section {self.key!r} has no title; add it to SECTION_TITLES")
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -61,7 +65,7 @@ class Evidence:
 
 
 def title_of(key: str, language: str) -> str:
-    zh, en = SECTION_TITLES.get(key, (key, key))
+    zh, en = SECTION_TITLES[key]
     return f"{zh} {en}" if language.startswith("zh") else en
 
 

@@ -89,7 +89,7 @@ def check_application(application: Application, policy: Policy) -> None:
 def feature_row(application: Application, merchant: MerchantFeatures | None,
                 consumer: ConsumerFeatures | None, cash_flow_minor: int) -> dict[str, int | str]:
     """The features the credit model sees, by name (docs/origination.md)."""
-    existing = application.existing_debt_payments_minor
+    existing_dsr = dsr_bps(application.existing_debt_payments_minor, cash_flow_minor)
     income = cash_flow_minor + application.monthly_expenses_minor
     row: dict[str, int | str] = {
         "kind": application.applicant.kind.value,
@@ -97,8 +97,8 @@ def feature_row(application: Application, merchant: MerchantFeatures | None,
         "requested_minor": application.requested_minor,
         "term_months": application.term_months,
         "cash_flow_minor": cash_flow_minor,
-        "existing_dsr_bps": (BPS * 10 if cash_flow_minor <= 0
-                             else dsr_bps(existing, cash_flow_minor) or 0),
+        # no positive cash flow: no ratio, so the worst the model knows (1,000 %)
+        "existing_dsr_bps": BPS * 10 if existing_dsr is None else existing_dsr,
         "loan_to_cash_flow_pct": (application.requested_minor * 100 // cash_flow_minor
                                   if cash_flow_minor > 0 else 100_000),
         "expense_ratio_bps": (application.monthly_expenses_minor * BPS // income

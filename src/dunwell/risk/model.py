@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dunwell.risk.errors import ModelLoadError
+
 #: Points scaling of the scorecard: 600 points at good:bad odds of 50:1, and every
 #: 20 points doubles the odds.
 BASE_SCORE = 600.0
@@ -60,13 +62,19 @@ class FeatureSpec:
 
     @staticmethod
     def from_json(doc: Mapping[str, Any]) -> FeatureSpec:
-        return FeatureSpec(
+        """A feature as saved; a numeric one without its training median is refused
+        (reasons would compare its values with a made-up median)."""
+        spec = FeatureSpec(
             name=str(doc["name"]),
             kind=Kind(doc["kind"]),
             dtype=str(doc["dtype"]),
             categories=tuple(str(c) for c in doc.get("categories", ())),
             median=None if doc.get("median") is None else float(doc["median"]),
         )
+        if spec.kind is Kind.NUMERIC and spec.median is None:
+            raise ModelLoadError(f"numeric feature {spec.name!r} is saved without its "
+                                 "training median; retrain or restore the model")
+        return spec
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,8 +96,10 @@ def side(spec: FeatureSpec, value: float | str | None) -> str:
         return "missing"
     if spec.kind is Kind.CATEGORICAL:
         return "category"
-    median = spec.median if spec.median is not None else 0.0
-    return "high" if float(value) >= median else "low"
+    if spec.median is None:
+        raise RiskInputError(f"numeric feature {spec.name!r} has no training median to "
+                             "compare with", code="risk_numeric_feature_must_have_median")
+    return "high" if float(value) >= spec.median else "low"
 
 
 def phrase(spec: FeatureSpec, value: float | str | None, lang: str) -> str:
