@@ -54,7 +54,9 @@ def placed(ts: str, outcome: Outcome = Outcome.NO_ANSWER) -> ContactEvent:
 
 
 def borrower(zone: str = "America/Los_Angeles", *flags: Flag, **prefs: str) -> Borrower:
-    own = ContactPreferences(**{k: dt.time.fromisoformat(v) for k, v in prefs.items()})
+    times = {k: dt.time.fromisoformat(v) for k, v in prefs.items()}
+    own = ContactPreferences(no_contact_before=times.get("no_contact_before"),
+                             no_contact_after=times.get("no_contact_after"))
     return Borrower(zone, frozenset(flags), contact_preferences=own)
 
 
@@ -233,3 +235,38 @@ def test_the_compliance_package_imports_only_core_and_the_standard_library() -> 
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
                 if name.startswith("dunwell."):
                     assert name.split(".")[1] in {"core", "compliance"}, f"{path.name}: {name}"
+
+
+def test_a_deferral_the_search_cannot_confirm_is_a_refusal_not_an_unchecked_time() -> None:
+    """Two time rules that each push the other on: the bounded search never finds a
+    moment both accept, so no deferral is offered."""
+    from dunwell.compliance.guard import DEFER_SEARCH_STEPS_MAX, NO_PERMITTED_TIME, _decide
+    from dunwell.compliance.packs.base import Objection, Pack, PackParams, Rule, Stage, defer
+
+    def always_later(action: ProposedAction, history: object, who: Borrower,
+                     params: PackParams) -> Objection:
+        return defer(action.ts + dt.timedelta(hours=1), "not yet")
+
+    pack = Pack(US, PackParams(), (Rule("TEST-LATER", Stage.TIME, "always later", always_later),))
+    verdict = _decide(pack, PackParams(), call("2025-03-03T10:00:00-08:00"), (), borrower())
+    assert verdict.decision is Decision.DENY
+    assert verdict.rule == NO_PERMITTED_TIME
+    assert verdict.defer_until is None
+    assert f"within {DEFER_SEARCH_STEPS_MAX} rounds" in verdict.reason
+    assert [v.rule for v in verdict.failed] == ["TEST-LATER"]
+
+
+def test_a_deferral_the_search_confirms_is_offered() -> None:
+    from dunwell.compliance.guard import _decide
+    from dunwell.compliance.packs.base import Objection, Pack, PackParams, Rule, Stage, defer
+
+    noon = when("2025-03-03T12:00:00-08:00")
+
+    def after_noon(action: ProposedAction, history: object, who: Borrower,
+                   params: PackParams) -> Objection | None:
+        return defer(noon, "after noon") if action.ts < noon else None
+
+    pack = Pack(US, PackParams(), (Rule("TEST-NOON", Stage.TIME, "after noon", after_noon),))
+    verdict = _decide(pack, PackParams(), call("2025-03-03T10:00:00-08:00"), (), borrower())
+    assert verdict.decision is Decision.DEFER
+    assert verdict.defer_until == noon

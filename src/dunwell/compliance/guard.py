@@ -3,8 +3,10 @@
 Every rule of the pack is consulted, in stage order (status, conduct, standing,
 recipient, medium, time, frequency). The first rule that denies decides; otherwise
 the first rule that defers decides, and ``defer_until`` is the earliest moment at
-which every time and frequency rule is satisfied together. Events dated after the
-moment being judged are not part of its history.
+which every time and frequency rule is satisfied together. If the bounded search for
+that moment ends before finding one, no time is offered: the action is denied under
+:data:`NO_PERMITTED_TIME` (a deferral is never handed out unchecked). Events dated
+after the moment being judged are not part of its history.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from dunwell.compliance.packs.base import TIMED_CHANNELS, WHEN_STAGES, P, Pack, 
 
 #: Rounds of "not yet, try then" the search for ``defer_until`` may take.
 DEFER_SEARCH_STEPS_MAX = 64
+#: The rule named when the time and frequency rules admit no moment the search finds.
+NO_PERMITTED_TIME = "GUARD-NO-PERMITTED-TIME"
 
 
 def decide(
@@ -62,6 +66,12 @@ def _decide(
     if failed:
         first = failed[0]
         until = _earliest(pack, params, action, history, borrower, failed)
+        if until is None:
+            return Verdict(
+                Decision.DENY, NO_PERMITTED_TIME,
+                f"{first.reason}; no moment found within {DEFER_SEARCH_STEPS_MAX} rounds "
+                "satisfies every time and frequency rule together, so none is offered",
+                consulted=consulted, failed=failed)
         reason = first.reason
         if until != first.defer_until:
             reason += f"; with the other limits, the earliest moment is {until.isoformat()}"
@@ -84,8 +94,10 @@ def _earliest(
     history: Sequence[ContactEvent],
     borrower: Borrower,
     failed: tuple[Verdict, ...],
-) -> dt.datetime:
-    """The first moment at which no time or frequency rule objects any more."""
+) -> dt.datetime | None:
+    """The first moment at which no time or frequency rule objects any more, or None
+    when :data:`DEFER_SEARCH_STEPS_MAX` rounds find none (each candidate is re-checked
+    before it is returned)."""
     candidate = max(v.defer_until for v in failed if v.defer_until is not None)
     when_rules = [rule for rule in pack.rules if rule.stage in WHEN_STAGES]
     for _ in range(DEFER_SEARCH_STEPS_MAX):
@@ -98,9 +110,9 @@ def _earliest(
             and verdict.defer_until is not None
         ]
         if not later:
-            break
+            return candidate
         candidate = max(later)
-    return candidate
+    return None
 
 
 def _window(params: PackParams, action: ProposedAction, borrower: Borrower) -> ContactWindow | None:
