@@ -34,7 +34,8 @@ from dunwell.origination.model import (
     Purpose,
     Reason,
 )
-from dunwell.origination.policy import builtin_policy
+from dunwell.origination.policy import builtin_policy, load_policy
+from dunwell.origination.scorecard import load_scorecard
 
 START = dt.date(2025, 1, 15)
 POLICY = builtin_policy()
@@ -175,3 +176,14 @@ def test_without_positive_cash_flow_the_feature_row_shows_the_worst_ratios() -> 
     row = feature_row(broke, None, None, -100_000)
     assert (row["existing_dsr_bps"], row["loan_to_cash_flow_pct"]) == (100_000, 100_000)
     assert feature_row(consumer(), None, None, 700_000)["existing_dsr_bps"] == 1429
+
+
+def test_a_policy_or_scorecard_entry_that_is_not_a_table_is_named_not_crashed_on() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        load_policy('min_loan = "500.00"\ngrades = [1]\n')
+    assert (caught.value.code, caught.value.details["field"]) == ("policy_must_be_valid",
+                                                                  "grades.0")
+    card = ('name = "c"\n[merchant]\nbase_points = 1\nbase_odds = 1\n'
+            'points_to_double_odds = 1\ncharacteristics = ["months_active"]\n')
+    with pytest.raises(InvalidInput, match=r"merchant\.characteristics\.0 must be a table"):
+        load_scorecard(card)

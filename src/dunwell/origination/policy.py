@@ -91,6 +91,16 @@ def _get(table: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _tables(table: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """``table[key]`` as an array of tables; anything else is named, not crashed on."""
+    entries: list[Mapping[str, Any]] = _get(table, key, list, "")
+    for k, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise InvalidInput(f"{key}.{k} must be a table ([[{key}]]), got {entry!r}",
+                               code="policy_must_be_valid", field=f"{key}.{k}")
+    return entries
+
+
 def _decimal(table: Mapping[str, Any], key: str, where: str) -> Decimal:
     text = _get(table, key, str, where)
     try:
@@ -111,7 +121,7 @@ def load_policy(text: str) -> Policy:
         raise InvalidInput(f"policy TOML does not parse ({exc})",
                            code="policy_must_be_valid") from None
     grades = []
-    for k, g in enumerate(_get(data, "grades", list, "")):
+    for k, g in enumerate(_tables(data, "grades")):
         where = f"grades.{k}."
         try:
             outcome = Outcome(_get(g, "outcome", str, where))
@@ -127,7 +137,7 @@ def load_policy(text: str) -> Policy:
         raise InvalidInput("grades must be listed best first with rising pd_below_bps <= 10000",
                            code="policy_must_be_valid", field="grades")
     terms = []
-    for k, t in enumerate(_get(data, "terms", list, "")):
+    for k, t in enumerate(_tables(data, "terms")):
         where = f"terms.{k}."
         try:
             kinds = frozenset(ApplicantKind(x) for x in _get(t, "kinds", list, where))

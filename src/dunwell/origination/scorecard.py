@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
 
 from dunwell.core.errors import InvalidInput
 from dunwell.origination.model import ApplicantKind, Effect, Reason
@@ -91,7 +90,9 @@ def _bad(message: str) -> InvalidInput:
     return InvalidInput(f"scorecard: {message}", code="scorecard_must_be_valid")
 
 
-def _characteristic(raw: Mapping[str, Any], where: str) -> Characteristic:
+def _characteristic(raw: object, where: str) -> Characteristic:
+    if not isinstance(raw, dict):
+        raise _bad(f"{where} must be a table with feature, unit, bins and otherwise")
     feature, unit, bins = raw.get("feature"), raw.get("unit"), raw.get("bins")
     otherwise = raw.get("otherwise")
     if not isinstance(feature, str) or unit not in UNITS or not isinstance(otherwise, int):
