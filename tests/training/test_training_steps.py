@@ -21,6 +21,7 @@ from dunwell.training.curriculum import (
 )
 from dunwell.training.errors import CurriculumInvalid
 from dunwell.training.model import Action, Module, Question, Role, Subject
+from dunwell.training.rules import review_score_pct
 
 BOTH = {"zh-CN": "甲", "en": "A"}
 MODULE = {"id": "m1", "minutes": 5, "title": BOTH, "material": BOTH}
@@ -118,3 +119,9 @@ def test_the_shipped_curriculum_reads_whole() -> None:
     assert {c.subject for c in curriculum.courses} == set(Subject)
     assert {r.action for r in curriculum.requirements} == set(Action)
     assert checklist
+
+
+def test_a_review_is_scored_on_a_checklist_never_on_nothing() -> None:
+    assert review_score_pct(["a", "b", "c"], ["a", "c"]) == 66
+    with refused("a review needs a checklist of at least one item"):
+        review_score_pct([], [])

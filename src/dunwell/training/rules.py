@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from dunwell.training.errors import (
     AssessmentNotPassed,
+    CurriculumInvalid,
     ModulesNotCompleted,
     RoleNotAllowed,
     SignerIsTrainee,
@@ -213,8 +214,11 @@ def review_score_pct(items: Sequence[str], passed: Iterable[str]) -> int:
     >>> review_score_pct(["a", "b", "c", "d"], ["a", "b", "c"])
     75
     """
+    if not items:
+        raise CurriculumInvalid("a review needs a checklist of at least one item to be "
+                                "scored")
     ok = set(passed) & set(items)
-    return 100 * len(ok) // len(items) if items else 0
+    return 100 * len(ok) // len(items)
 
 
 def quality_verdict(figures: QualityFigures, curriculum: Curriculum) -> QualityVerdict:
