@@ -1,0 +1,193 @@
+"""In-memory origination repository: applicants and merchants' months, applications
+and their decisions, credit lines, limit reviews and drawdowns, on dictionaries kept in
+``state["origination"]``. Exposure and behaviour read the loans the lending fakes keep
+(:mod:`fakes.lending`), as the store joins its drawdowns to the loan tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dunwell.core.errors import NotFound
+from dunwell.lending.loans import LoanState
+from dunwell.lending.model import Bucket, Product
+from dunwell.origination.credit_line import Behaviour, CreditLine, Exposure, LimitReview, LineStatus
+from dunwell.origination.model import Applicant, ApplicantKind, Decision, MonthSummary, Purpose
+from dunwell.store.origination_repo import Drawdown, StoredApplication
+from fakes import registry
+from fakes.lending import lending_data
+
+
+@dataclass
+class OriginationData:
+    #: applicant id -> (applicant, registered on)
+    applicants: dict[int, tuple[Applicant, dt.date]] = field(default_factory=dict)
+    #: applicant id -> month -> summary
+    months: dict[int, dict[dt.date, MonthSummary]] = field(default_factory=dict)
+    applications: dict[int, StoredApplication] = field(default_factory=dict)
+    lines: dict[int, CreditLine] = field(default_factory=dict)
+    #: (line id, business date, action, limit before, limit after)
+    reviews: list[tuple[int, dt.date, str, int, int]] = field(default_factory=list)
+    drawdowns: dict[int, Drawdown] = field(default_factory=dict)
+
+
+def origination_data(state: dict[str, Any]) -> OriginationData:
+    data = state.setdefault("origination", OriginationData())
+    assert isinstance(data, OriginationData)
+    return data
+
+
+class FakeOriginationRepository:
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+
+    @property
+    def data(self) -> OriginationData:
+        return origination_data(self._state)
+
+    # --- applicants and merchants' records ------------------------------------------
+    def applicant(self, kind: ApplicantKind, reference: str) -> tuple[int, Applicant] | None:
+        for applicant_id, (a, _) in sorted(self.data.applicants.items()):
+            if a.kind is kind and a.reference == reference:
+                return applicant_id, a
+        return None
+
+    def add_applicant(self, applicant: Applicant, on: dt.date) -> int:
+        assert self.applicant(applicant.kind, applicant.reference) is None, "one per reference"
+        applicant_id = max(self.data.applicants, default=0) + 1
+        self.data.applicants[applicant_id] = (applicant, on)
+        return applicant_id
+
+    def rename_applicant(self, applicant_id: int, applicant: Applicant) -> None:
+        stored, on = self.data.applicants[applicant_id]
+        self.data.applicants[applicant_id] = (
+            replace(stored, name=applicant.name, language=applicant.language), on)
+
+    def put_applicant(self, applicant: Applicant, on: dt.date) -> tuple[int, bool]:
+        found = self.applicant(applicant.kind, applicant.reference)
+        if found is None:
+            return self.add_applicant(applicant, on), False
+        applicant_id, stored = found
+        if stored != applicant:
+            self.rename_applicant(applicant_id, applicant)
+        return applicant_id, True
+
+    def put_months(self, applicant_id: int, summaries: Sequence[MonthSummary], *,
+                   replacing: bool = True) -> None:
+        held = self.data.months.setdefault(applicant_id, {})
+        for s in summaries:
+            assert replacing or s.month not in held, "a month is held once"
+            held[s.month] = s
+
+    def months(self, applicant_id: int) -> tuple[MonthSummary, ...]:
+        held = self.data.months.get(applicant_id, {})
+        return tuple(held[m] for m in sorted(held))
+
+    def products(self) -> dict[str, Product]:
+        return {code: p for code, (p, _) in lending_data(self._state).products.items()}
+
+    # --- applications ---------------------------------------------------------------
+    def _as_read(self, stored: StoredApplication) -> StoredApplication:
+        """As the store reads it back: the applicant's current name, the line opened."""
+        current, _ = self.data.applicants[stored.applicant_id]
+        line = next((ln.line_id for ln in self.data.lines.values()
+                     if ln.application_id == stored.application_id), None)
+        return replace(stored, applicant=replace(current, language=stored.language),
+                       credit_line_id=line)
+
+    def application_by_key(self, key: str) -> StoredApplication | None:
+        found = next((a for a in self.data.applications.values()
+                      if a.idempotency_key == key), None)
+        return None if found is None else self._as_read(found)
+
+    def application(self, application_id: int) -> StoredApplication:
+        found = self.data.applications.get(application_id)
+        if found is None:
+            raise NotFound(f"application {application_id} does not exist",
+                           code="application_must_exist", field="application_id")
+        return self._as_read(found)
+
+    def add_application(self, *, key: str, fingerprint: str, applicant_id: int,
+                        business_date: dt.date, currency: str, term_months: int,
+                        purpose: Purpose, language: str, decision: Decision,
+                        model: str) -> int:
+        assert self.application_by_key(key) is None, "application keys are unique"
+        application_id = max(self.data.applications, default=0) + 1
+        applicant, _ = self.data.applicants[applicant_id]
+        self.data.applications[application_id] = StoredApplication(
+            application_id, key, fingerprint, applicant_id, applicant, business_date,
+            currency, term_months, purpose, language, decision, model, None)
+        return application_id
+
+    # --- credit lines ---------------------------------------------------------------
+    def add_line(self, line: CreditLine) -> int:
+        line_id = max(self.data.lines, default=0) + 1
+        self.data.lines[line_id] = replace(line, line_id=line_id)
+        return line_id
+
+    def line(self, line_id: int, *, for_update: bool = False) -> CreditLine:
+        found = self.data.lines.get(line_id)
+        if found is None:
+            raise NotFound(f"credit line {line_id} does not exist",
+                           code="credit_line_must_exist", field="line_id")
+        return found
+
+    def lines_to_review(self, on: dt.date, count_max: int) -> list[CreditLine]:
+        due = [ln for _, ln in sorted(self.data.lines.items())
+               if ln.status is LineStatus.ACTIVE and (ln.reviewed_on is None
+                                                      or ln.reviewed_on < on)]
+        return due[:count_max]
+
+    def apply_review(self, review: LimitReview, status: LineStatus, on: dt.date) -> None:
+        line = self.line(review.line_id)
+        line = replace(line, status=status, reviewed_on=on)
+        if review.limit_after_minor != review.limit_before_minor:
+            line = replace(line, limit_minor=review.limit_after_minor, limit_changed_on=on)
+        self.data.lines[review.line_id] = line
+        self.data.reviews.append((review.line_id, on, review.action.value,
+                                  review.limit_before_minor, review.limit_after_minor))
+
+    def reviews(self, line_id: int) -> list[tuple[dt.date, str, int, int]]:
+        return sorted((d, a, b, x) for lid, d, a, b, x in self.data.reviews if lid == line_id)
+
+    def _loans(self, line_id: int, *, open_only: bool) -> list[tuple[Drawdown, LoanState]]:
+        loans = lending_data(self._state).loans
+        pairs = [(d, loans[d.loan_id]) for d in self.data.drawdowns.values()
+                 if d.line_id == line_id and d.loan_id in loans]
+        return [(d, ln) for d, ln in pairs if ln.status.is_open or not open_only]
+
+    def exposure(self, line_id: int) -> Exposure:
+        pairs = self._loans(line_id, open_only=True)
+        return Exposure(sum(ln.outstanding_principal_minor for _, ln in pairs),
+                        sum(d.instalment_minor for d, _ in pairs))
+
+    def behaviour(self, line_id: int, on: dt.date, lookback_days: int) -> Behaviour:
+        pairs = self._loans(line_id, open_only=True)
+        dpd = max((ln.days_past_due for _, ln in pairs), default=0)
+        bucket = max((int(ln.bucket) for _, ln in pairs), default=0)
+        since = on - dt.timedelta(days=lookback_days)
+        mine = {d.loan_id for d in self.data.drawdowns.values() if d.line_id == line_id}
+        recent = max((e.after for e in lending_data(self._state).events
+                      if e.loan_id in mine and e.kind == "bucket_changed"
+                      and e.business_date >= since), default=0)
+        return Behaviour(dpd, Bucket(max(bucket, recent)),
+                         self.exposure(line_id).outstanding_minor)
+
+    # --- drawdowns ------------------------------------------------------------------
+    def drawdown_by_key(self, key: str) -> Drawdown | None:
+        return next((d for d in self.data.drawdowns.values() if d.idempotency_key == key),
+                    None)
+
+    def drawdowns(self, line_id: int) -> list[Drawdown]:
+        return [d for _, d in sorted(self.data.drawdowns.items()) if d.line_id == line_id]
+
+    def add_drawdown(self, drawdown: Drawdown) -> int:
+        assert self.drawdown_by_key(drawdown.idempotency_key) is None, "keys are unique"
+        drawdown_id = max(self.data.drawdowns, default=0) + 1
+        self.data.drawdowns[drawdown_id] = replace(drawdown, drawdown_id=drawdown_id)
+        return drawdown_id
+
+
+registry.register("origination", FakeOriginationRepository)
