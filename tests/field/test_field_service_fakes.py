@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 3, 2)
 AT = dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 HOME = GeoPoint(31.2304, 121.4737)
+ZERO = Decimal("0.00")
 
 
 def code_of(fn: Callable[..., object], *args: object, **kwargs: object) -> str:
@@ -179,5 +181,5 @@ def test_the_return_on_visits_counts_cost_per_agent_and_in_total(app: Dunwell) -
     add_visit(app, action_id=3)  # no outcome yet: not counted
     rows = svc.visit_roi(app, date_from=DAY, date_to=DAY)
     assert [(r.agent_id, r.visits, r.cost_minor, r.collected_minor, r.ratio) for r in rows] == [
-        ("a-1", 1, 1500, 0, 0), ("a-2", 1, 2500, 0, 0), ("*", 2, 4000, 0, 0)]
+        ("a-1", 1, 1500, 0, ZERO), ("a-2", 1, 2500, 0, ZERO), ("*", 2, 4000, 0, ZERO)]
     assert code_of(svc.visit_roi, app, days_after=-1) == "roi_days_must_not_be_negative"

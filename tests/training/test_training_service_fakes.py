@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -71,8 +72,9 @@ def test_the_call_gate_names_every_missing_subject_then_lets_a_certified_collect
 
 def test_a_certificate_is_signed_by_a_trainer_or_compliance_officer_other_than_the_trainee(
         app: Dunwell) -> None:
-    base = {"staff_id": "c-1", "subject": "privacy", "score_pct": 95, "evidence": "course",
-            "issued_on": DAY, "expires_on": None, "now": NOW}
+    base: dict[str, Any] = {"staff_id": "c-1", "subject": "privacy", "score_pct": 95,
+                            "evidence": "course", "issued_on": DAY, "expires_on": None,
+                            "now": NOW}
     assert code_of(svc.import_certificate, app, signer_id="c-1", **base) == (
         "certificate_must_be_signed_by_someone_else")
     assert code_of(svc.import_certificate, app, signer_id="m-1", **base) == (
