@@ -26,7 +26,12 @@ A code belongs to the innermost package it occurs in (the layers of the import-l
 contract in ``pyproject.toml``, lowest last): the package that raises it or writes its
 string. An outer package raising it imports it from there. A code raised by two
 packages neither of which may import the other is a conflict: move it to a package
-both may import.
+both may import. A top-level module (``bootstrap.py``) counts as the outermost package
+below it (``app``).
+
+Modules whose text says neither ``code`` nor ``_must_`` are read only when a name is
+looked up in them (a constant, a base class), which keeps a run under two seconds:
+such a module passes no ``code=`` and writes no code that says what must hold.
 """
 
 from __future__ import annotations
@@ -226,7 +231,8 @@ class Scanner:
         self.src = src
         self.root = root
         self.modules: dict[str, Module] = {}
-        self.calls: dict[tuple[str, str], list[tuple[ast.Call, Ctx]]] = defaultdict(list)
+        self.calls: dict[tuple[str, str], list[tuple[ast.Call, Ctx]]] = {}
+        self.calls_by_name: dict[str, list[tuple[ast.Call, Ctx]]] = defaultdict(list)
         self.sites: dict[str, set[Site]] = defaultdict(set)
         self.problems: list[str] = []
         self._error_class: dict[tuple[str, str], bool] = {}
@@ -310,7 +316,13 @@ class Scanner:
                 self._visit_node(module, part, inner, f"{prefix}{node.name}.")
             return
         if kind is ast.Call:
+            assert isinstance(node, ast.Call)
             module.nodes.append((node, ctx))
+            callee = node.func
+            name = (callee.id if isinstance(callee, ast.Name)
+                    else callee.attr if isinstance(callee, ast.Attribute) else None)
+            if name is not None:
+                self.calls_by_name[name].append((node, ctx))
         elif kind is ast.Constant:
             value = getattr(node, "value", None)
             if (module.package in SHELLS and isinstance(value, str)
@@ -398,22 +410,17 @@ class Scanner:
         return module
 
     # ------------------------------------------------------------------ walking
-    def index_calls(self) -> None:
-        """Who calls each function (modules read while resolving are indexed too)."""
-        done: set[str] = set()
-        while todo := [m for name, m in self.modules.items() if name not in done]:
-            for module in todo:
-                done.add(module.name)
-                self._index_calls(module)
-
-    def _index_calls(self, module: Module) -> None:
-        for node, ctx in module.nodes:
-            if isinstance(node, ast.Call):
-                ref = self.resolve_ref(node.func, ctx)
-                if ref is not None and ref[1][0] == "function":
-                    fn = ref[1][1]
-                    assert isinstance(fn, Function)
-                    self.calls[(fn.module, fn.qualname)].append((node, ctx))
+    def callers(self, fn: Function) -> list[tuple[ast.Call, Ctx]]:
+        """The calls of ``fn`` in the modules read (found by name, then resolved)."""
+        key = (fn.module, fn.qualname)
+        if key not in self.calls:
+            found = []
+            for call, ctx in self.calls_by_name.get(fn.node.name, []):
+                ref = self.resolve_ref(call.func, ctx)
+                if ref is not None and ref[1][0] == "function" and ref[1][1] is fn:
+                    found.append((call, ctx))
+            self.calls[key] = found
+        return self.calls[key]
 
     def collect(self) -> None:
         for module in list(self.modules.values()):
@@ -426,7 +433,7 @@ class Scanner:
         module = ctx.module
         if isinstance(node, ast.ClassDef):
             self._visit_class(node, ctx)
-        elif isinstance(node, ast.Call):
+        elif isinstance(node, ast.Call) and any(k.arg == "code" for k in node.keywords):
             ref = self.resolve_ref(node.func, ctx)
             cls = ref[1][1] if ref is not None and ref[1][0] == "class" else None
             precise = (isinstance(cls, ast.ClassDef) and ref is not None
@@ -500,7 +507,7 @@ class Scanner:
 
     def _each_call(self, expr: ast.expr, ctx: Ctx, fn: Function) -> set[Found]:
         calls: list[tuple[ast.Call | None, Ctx | None]] = list(
-            self.calls.get((fn.module, fn.qualname), [])) or [(None, None)]
+            self.callers(fn)) or [(None, None)]
         out: set[Found] = set()
         for call, caller in calls:
             bound = Ctx(ctx.module, ctx.func, ctx.cls,
@@ -802,7 +809,6 @@ def scan(src: Path | None = None, root: Path | None = None,
     src = src or root / "src"
     scanner = Scanner(src, root)
     scanner.load()
-    scanner.index_calls()
     scanner.collect()
     return Scan({c: set(s) for c, s in scanner.sites.items()}, sorted(set(scanner.problems)),
                 list(layers) if layers is not None else read_layers(root / "pyproject.toml"),
