@@ -10,15 +10,14 @@ parts by name: ``[[reference]]`` (letter number, date, addressee, case),
 adding a builder to :data:`LETTER_KINDS`; :func:`template_letter` and
 :func:`standard_inserts` are there for it to reuse.
 
-The verification section (code, QR code) is not part of the built body: the code
-is computed from the body's hash and appended by :mod:`dunwell.app.letters.service`.
+The templates come in through the :class:`~dunwell.channels.ports.Templates` port.
+The verification section (code, QR code) is not part of the built body: the code is
+computed from the body's hash and appended by :mod:`dunwell.app.letters.service`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
 
 from dunwell.channels.document import (
     Block,
@@ -30,12 +29,11 @@ from dunwell.channels.document import (
     Table,
 )
 from dunwell.channels.letters import LetterFacts, Sender, document_from_markup
+from dunwell.channels.ports import Templates
 from dunwell.channels.verification import grouped
 from dunwell.core.errors import Conflict
-from dunwell.providers.templating import TemplateBook, format_day, format_money
-from dunwell.settings import Settings
 
-LetterBuilder = Callable[[LetterFacts, TemplateBook], Document]
+LetterBuilder = Callable[[LetterFacts, Templates], Document]
 
 _LABELS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -84,55 +82,6 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
-#: Host names a letter never prints as its web address (unless allowed for development).
-LOOPBACK_HOSTS = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when ``url`` points at this machine (127.0.0.0/8, ::1, localhost): a
-    borrower who types it reaches nothing.
-
-    >>> is_loopback_url("http://127.0.0.1:8000"), is_loopback_url("https://dunwell.cn")
-    (True, False)
-    """
-    host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").lower()
-    if host in LOOPBACK_HOSTS or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        return False
-
-
-def public_base_url(settings: Settings) -> str:
-    """The portal address letters print (no trailing slash), or ``""`` when there is
-    none a borrower could open: ``public_base_url`` (else ``portal_base_url``), unless
-    it is a loopback address and ``public_url_loopback_allowed`` is not set."""
-    base = (settings.public_base_url or settings.portal_base_url).strip().rstrip("/")
-    if not base or (is_loopback_url(base) and not settings.public_url_loopback_allowed):
-        return ""
-    return base
-
-
-def lender_name(settings: Settings, language: str) -> str:
-    """The lender's one name in ``language``: the legal name (Chinese for ``zh*``)."""
-    english = settings.lender_legal_name.strip() or settings.lender_name
-    if language.lower().startswith("zh"):
-        return settings.lender_legal_name_zh.strip() or english
-    return english
-
-
-def sender_for(settings: Settings, language: str) -> Sender:
-    """Who signs letters and how borrowers reach them, in ``language``, from the
-    settings (legal name, postal address, phone, e-mail, service hours)."""
-    zh = language.lower().startswith("zh")
-    address = (settings.lender_postal_address_zh if zh else "") or settings.lender_postal_address
-    hours = (settings.lender_hours_zh if zh else "") or settings.lender_hours
-    return Sender(name=lender_name(settings, language), address=postal_lines(address),
-                  phone=settings.lender_phone.strip() or settings.support_contact,
-                  email=settings.lender_email, hours=hours)
-
-
 def postal_lines(text: str) -> str:
     """An address written with ``;`` (or line breaks) between its lines, one per line."""
     parts = text.replace("\n", ";").split(";")
@@ -179,27 +128,27 @@ def letter_context(facts: LetterFacts) -> dict[str, object]:
     }
 
 
-def _pick(context: Mapping[str, object], book: TemplateBook, name: str,
+def _pick(context: Mapping[str, object], book: Templates, name: str,
           language: str) -> dict[str, object]:
     """Only what the template declares (a template may not use more)."""
     return {k: context[k] for k in book.requires(name, language) if k in context}
 
 
-def standard_inserts(facts: LetterFacts, book: TemplateBook) -> dict[str, tuple[Block, ...]]:
+def standard_inserts(facts: LetterFacts, book: Templates) -> dict[str, tuple[Block, ...]]:
     """The named blocks letter templates place with ``[[name]]``."""
     lang, words, cur = facts.language, labels(facts.language), facts.currency
 
     def money(minor: int) -> str:
-        return format_money(minor, cur, language=lang)
+        return book.format_money(minor, cur, language=lang)
 
     reference = KeyValues(tuple(row for row in (
         (words["letter_no"], facts.letter_no),
-        (words["date"], format_day(facts.business_date, language=lang)),
+        (words["date"], book.format_day(facts.business_date, language=lang)),
         (words["to"], facts.borrower_name),
         (words["case"], facts.case_id) if facts.case_id else None,
     ) if row is not None))
     rows = [(str(a.loan_id),
-             format_day(a.oldest_due_date, language=lang) if a.oldest_due_date else "-",
+             book.format_day(a.oldest_due_date, language=lang) if a.oldest_due_date else "-",
              money(a.principal_minor), money(a.interest_minor), money(a.penalty_minor),
              money(a.fee_minor), money(a.total_minor)) for a in facts.arrears]
     rows.append((words["total"], "", money(facts.total("principal")),
@@ -220,7 +169,7 @@ def standard_inserts(facts: LetterFacts, book: TemplateBook) -> dict[str, tuple[
             "rights": rights, "address": (recipient,)}
 
 
-def template_letter(facts: LetterFacts, book: TemplateBook, *, template: str, title: str,
+def template_letter(facts: LetterFacts, book: Templates, *, template: str, title: str,
                     inserts: Mapping[str, tuple[Block, ...]] | None = None) -> Document:
     """Render ``template`` in the borrower's language into a document, with the
     standard inserts (plus ``inserts``) and the confidential footer."""
@@ -242,14 +191,14 @@ def _require_arrears(facts: LetterFacts) -> None:
             code="letter_needs_overdue_amount", borrower_id=facts.borrower_id)
 
 
-def build_reminder(facts: LetterFacts, book: TemplateBook) -> Document:
+def build_reminder(facts: LetterFacts, book: Templates) -> Document:
     """逾期还款提醒函: what is overdue, what happens next, plans, rights, contacts."""
     _require_arrears(facts)
     return template_letter(facts, book, template="letter_reminder",
                            title=labels(facts.language)["reminder_title"])
 
 
-def build_visit_notice(facts: LetterFacts, book: TemplateBook) -> Document:
+def build_visit_notice(facts: LetterFacts, book: Templates) -> Document:
     """Notice that a visit may follow: purpose, notice period, the right to decline."""
     _require_arrears(facts)
     return template_letter(facts, book, template="letter_visit_notice",
@@ -286,7 +235,6 @@ LETTER_KINDS: dict[str, LetterBuilder] = {
     "visit_notice": build_visit_notice,
 }
 
-__all__ = ["LETTER_KINDS", "LetterBuilder", "build_reminder", "build_visit_notice",
-           "is_loopback_url", "labels", "lender_name", "letter_context", "postal_lines",
-           "public_base_url",
-           "sender_for", "standard_inserts", "template_letter", "verification_blocks"]
+__all__ = ["LETTER_KINDS", "LetterBuilder", "build_reminder", "build_visit_notice", "labels",
+           "letter_context", "postal_lines", "standard_inserts", "template_letter",
+           "verification_blocks"]
