@@ -176,54 +176,79 @@ def run(sizes: PgSizes, tick: Tick | None = None) -> dict[str, Any]:
         settings = Settings(db_url=scoped.render_as_string(hide_password=False),
                             partitions=sizes.partitions, log_level="WARNING")
         app = bootstrap(settings)
-        p = build_portfolio(sizes.loans, seed=sizes.seed)
-        t0 = time.perf_counter()
-        seed_portfolio(app, p, partitions=sizes.partitions)
-        seed_s = time.perf_counter() - t0
-        check_partition(app, p, partitions=sizes.partitions)
-        if tick is not None:
-            tick("pg_seed", 1)
-
-        close_day(app, from_day(p.day))  # warm-up day, not timed
-        day_ends: list[float] = []
-
-        def on_partition(_date: Any, done: int, total: int) -> None:
-            if done == total:
-                day_ends.append(time.perf_counter())
-                if tick is not None:
-                    tick("pg_days", 1)
-
-        with phase_timers() as phases:
-            t0 = time.perf_counter()
-            reports = close_until(app, from_day(p.day + sizes.days), on_partition)
-            elapsed = time.perf_counter() - t0
-        per_day = np.diff([t0, *day_ends])
-        loan_days = sum(r.loans_closed for r in reports)
-        with app.engine.connect() as conn:
-            open_after = conn.execute(text(
-                "SELECT count(*) FROM loans WHERE status IN (1, 2, 3, 6)")).scalar_one()
-        return {
-            "loans": len(p), "installments": p.batch.installment_count,
-            "partitions": sizes.partitions, "days": len(reports),
-            "portfolio": describe(p),
-            "seed_s": round(seed_s, 2),
-            "elapsed_s": elapsed,
-            "loan_days": loan_days,
-            "loan_days_per_s": loan_days / elapsed,
-            "day_s_median": float(np.median(per_day)),
-            "day_s_best": float(per_day.min()),
-            "postings": sum(r.postings for r in reports),
-            "events": sum(r.events for r in reports),
-            "open_loans_after": int(open_after),
-            "phases_s": {k: round(v, 2) for k, v in phases.items()},
-            "postgres": _server_version(app),
-        }
+        return _measure(app, sizes, tick)
     finally:
         if app is not None:
             app.engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@dataclass
+class _Closed:
+    """The timed days: their reports, the wall time, each day's time, the phases'."""
+
+    reports: list[Any]
+    elapsed_s: float
+    per_day_s: np.ndarray[Any, Any]
+    phases_s: dict[str, float]
+
+
+def _seeded(app: Dunwell, sizes: PgSizes, tick: Tick | None) -> tuple[Portfolio, float]:
+    """The synthetic book written to the database and checked; the seconds it took."""
+    p = build_portfolio(sizes.loans, seed=sizes.seed)
+    t0 = time.perf_counter()
+    seed_portfolio(app, p, partitions=sizes.partitions)
+    seed_s = time.perf_counter() - t0
+    check_partition(app, p, partitions=sizes.partitions)
+    if tick is not None:
+        tick("pg_seed", 1)
+    return p, seed_s
+
+
+def _close_days(app: Dunwell, p: Portfolio, sizes: PgSizes, tick: Tick | None) -> _Closed:
+    """A warm-up day untimed, then ``sizes.days`` days closed and timed."""
+    close_day(app, from_day(p.day))
+    day_ends: list[float] = []
+
+    def on_partition(_date: Any, done: int, total: int) -> None:
+        if done == total:
+            day_ends.append(time.perf_counter())
+            if tick is not None:
+                tick("pg_days", 1)
+
+    with phase_timers() as phases:
+        t0 = time.perf_counter()
+        reports = close_until(app, from_day(p.day + sizes.days), on_partition)
+        elapsed = time.perf_counter() - t0
+    return _Closed(reports, elapsed, np.diff([t0, *day_ends]), dict(phases))
+
+
+def _measure(app: Dunwell, sizes: PgSizes, tick: Tick | None) -> dict[str, Any]:
+    p, seed_s = _seeded(app, sizes, tick)
+    closed = _close_days(app, p, sizes, tick)
+    reports, elapsed, per_day = closed.reports, closed.elapsed_s, closed.per_day_s
+    loan_days = sum(r.loans_closed for r in reports)
+    with app.engine.connect() as conn:
+        open_after = conn.execute(text(
+            "SELECT count(*) FROM loans WHERE status IN (1, 2, 3, 6)")).scalar_one()
+    return {
+        "loans": len(p), "installments": p.batch.installment_count,
+        "partitions": sizes.partitions, "days": len(reports),
+        "portfolio": describe(p),
+        "seed_s": round(seed_s, 2),
+        "elapsed_s": elapsed,
+        "loan_days": loan_days,
+        "loan_days_per_s": loan_days / elapsed,
+        "day_s_median": float(np.median(per_day)),
+        "day_s_best": float(per_day.min()),
+        "postings": sum(r.postings for r in reports),
+        "events": sum(r.events for r in reports),
+        "open_loans_after": int(open_after),
+        "phases_s": {k: round(v, 2) for k, v in closed.phases_s.items()},
+        "postgres": _server_version(app),
+    }
 
 
 def _server_version(app: Dunwell) -> str:

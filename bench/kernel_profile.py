@@ -68,70 +68,87 @@ def _sections(source: str) -> dict[int, str]:
     return out
 
 
+class _StatementTracer:
+    """Times each statement of the kernel's source file and counts its page faults."""
+
+    def __init__(self, where: dict[int, tuple[int, str]], filename: str) -> None:
+        self.where = where
+        self.filename = filename
+        self.spent: dict[tuple[int, str], float] = defaultdict(float)
+        self.faults: dict[tuple[int, str], int] = defaultdict(int)
+        self._open: dict[int, tuple[tuple[int, str], float, int]] = {}
+
+    def local(self, frame: FrameType, event: str, _arg: Any) -> Any:
+        now = time.perf_counter()
+        flt = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        key = id(frame)
+        if key in self._open:
+            stmt, t0, f0 = self._open[key]
+            self.spent[stmt] += now - t0
+            self.faults[stmt] += flt - f0
+        if event == "return":
+            self._open.pop(key, None)
+        else:
+            stmt = self.where.get(frame.f_lineno, (frame.f_lineno, "?"))
+            self._open[key] = (stmt, time.perf_counter(),
+                               resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
+        return self.local
+
+    def global_trace(self, frame: FrameType, event: str, _arg: Any) -> Any:
+        return self.local if frame.f_code.co_filename == self.filename else None
+
+
+def _traced_runs(batch: LoanBatch, day: int, tracer: _StatementTracer, reps: int,
+                 ) -> tuple[dict[tuple[int, str], float], dict[tuple[int, str], int]]:
+    """Each statement's best time over ``reps`` traced runs, and its page faults summed."""
+    kernel.cob_day(batch, day)  # warm-up, untraced
+    best: dict[tuple[int, str], float] = {}
+    total_faults: dict[tuple[int, str], int] = defaultdict(int)
+    for _ in range(reps):
+        tracer.spent.clear()
+        tracer.faults.clear()
+        gc.collect()
+        previous = sys.gettrace()  # a coverage tool or debugger gets its hook back
+        sys.settrace(tracer.global_trace)
+        try:
+            kernel.cob_day(batch, day)
+        finally:
+            sys.settrace(previous)
+        for stmt, sec in tracer.spent.items():
+            best[stmt] = min(sec, best.get(stmt, sec))
+            total_faults[stmt] += tracer.faults[stmt]
+    return best, total_faults
+
+
+def _sections_ms(source: str, best: dict[tuple[int, str], float],
+                 top_level: float) -> list[dict[str, Any]]:
+    """``cob_day``'s time by its commented sections, largest first."""
+    section_of = _sections(source)
+    sections: dict[str, float] = defaultdict(float)
+    for (ln, func), sec in best.items():
+        if func == "cob_day":
+            sections[section_of.get(ln, "?")] += sec
+    return [{"section": k, "ms": round(v * 1e3, 1), "pct": round(100 * v / top_level, 1)}
+            for k, v in sorted(sections.items(), key=lambda kv: -kv[1])]
+
+
 def profile_day(batch: LoanBatch, day: int, *, reps: int = 5) -> dict[str, Any]:
     """Run ``cob_day`` ``reps`` times under the tracer. Each statement's time is its
     best over the runs (page-fault stalls land on different statements each run);
     page faults are the mean per run."""
     source = Path(kernel.__file__).read_text(encoding="utf-8")
     lines = source.splitlines()
-    where = _statement_map(source)
-    spent: dict[tuple[int, str], float] = defaultdict(float)
-    faults: dict[tuple[int, str], int] = defaultdict(int)
-    state: dict[int, tuple[tuple[int, str], float, int]] = {}
-    filename = kernel.cob_day.__code__.co_filename
-
-    def local(frame: FrameType, event: str, _arg: Any) -> Any:
-        now = time.perf_counter()
-        flt = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        key = id(frame)
-        if key in state:
-            stmt, t0, f0 = state[key]
-            spent[stmt] += now - t0
-            faults[stmt] += flt - f0
-        if event == "return":
-            state.pop(key, None)
-        else:
-            stmt = where.get(frame.f_lineno, (frame.f_lineno, "?"))
-            state[key] = (stmt, time.perf_counter(),
-                          resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
-        return local
-
-    def global_trace(frame: FrameType, event: str, _arg: Any) -> Any:
-        return local if frame.f_code.co_filename == filename else None
-
-    kernel.cob_day(batch, day)  # warm-up, untraced
-    best: dict[tuple[int, str], float] = {}
-    total_faults: dict[tuple[int, str], int] = defaultdict(int)
-    for _ in range(reps):
-        spent.clear()
-        faults.clear()
-        gc.collect()
-        previous = sys.gettrace()  # a coverage tool or debugger gets its hook back
-        sys.settrace(global_trace)
-        try:
-            kernel.cob_day(batch, day)
-        finally:
-            sys.settrace(previous)
-        for stmt, sec in spent.items():
-            best[stmt] = min(sec, best.get(stmt, sec))
-            total_faults[stmt] += faults[stmt]
-
+    tracer = _StatementTracer(_statement_map(source), kernel.cob_day.__code__.co_filename)
+    best, total_faults = _traced_runs(batch, day, tracer, reps)
     top_level = sum(sec for (_, func), sec in best.items() if func == "cob_day")
     rows = [{"line": ln, "function": func, "ms": round(sec * 1e3, 2),
              "pct_of_cob_day": round(100 * sec / top_level, 1) if func == "cob_day" else None,
              "page_faults": total_faults[(ln, func)] // reps,
              "code": lines[ln - 1].strip()[:88]}
             for (ln, func), sec in sorted(best.items(), key=lambda kv: -kv[1])]
-    section_of = _sections(source)
-    sections: dict[str, float] = defaultdict(float)
-    for (ln, func), sec in best.items():
-        if func == "cob_day":
-            sections[section_of.get(ln, "?")] += sec
     return {"cob_day_best_statements_ms": round(top_level * 1e3, 1),
             "page_faults_per_day": sum(total_faults.values()) // reps,
-            "sections": [{"section": k, "ms": round(v * 1e3, 1),
-                          "pct": round(100 * v / top_level, 1)}
-                         for k, v in sorted(sections.items(), key=lambda kv: -kv[1])],
+            "sections": _sections_ms(source, best, top_level),
             "chunked_ms": round(chunked_day(batch, day, reps=reps) * 1e3, 1),
             "chunk_loans": CHUNK_LOANS, "statements": rows}
 

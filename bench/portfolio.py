@@ -78,7 +78,8 @@ class _Templates:
 
 def _templates(products: dict[str, Product], day: int) -> _Templates:
     cols: dict[str, list[int]] = {"due": [], "start": [], "prin": [], "int": []}
-    offsets, ages = [0], []
+    offsets: list[int] = [0]
+    ages: list[int] = []
     pools: dict[tuple[int, str], np.ndarray[Any, Any]] = {}
     for v, (code, months, _share) in enumerate(VARIANTS):
         p = products[code]
@@ -114,18 +115,46 @@ def _per_loan_sum(values: np.ndarray[Any, Any], offsets: np.ndarray[Any, Any]) -
     return np.add.reduceat(values, offsets[:-1]) if values.size else np.zeros(0, np.int64)
 
 
-def build_portfolio(n_loans: int, *, seed: int = 7) -> Portfolio:
-    """``n_loans`` open loans at :data:`BUSINESS_DATE`, as one columnar batch."""
-    assert n_loans >= 1, "a portfolio needs at least one loan"
-    rng = np.random.default_rng(seed)
-    products = builtin_products()
-    codes = sorted(products)
-    params = {c: CobParams.of(p) for c, p in products.items()}
-    day = to_day(BUSINESS_DATE)
-    last = day - 1
-    tpl = _templates(products, day)
+@dataclass
+class _Loans:
+    """Who is who: each loan's variant, template, principal and behaviour."""
 
-    # who is who: variant, behaviour, template (disbursement day) and principal
+    variant: np.ndarray[Any, Any]
+    template: np.ndarray[Any, Any]
+    principal: np.ndarray[Any, Any]
+    delinquent: np.ndarray[Any, Any]
+    ahead: np.ndarray[Any, Any]
+
+
+@dataclass
+class _Instalments:
+    """Every loan's instalments laid end to end, as scheduled and accrued."""
+
+    offsets: np.ndarray[Any, Any]
+    owner: np.ndarray[Any, Any]  # the loan of each instalment
+    j: np.ndarray[Any, Any]  # the index of each instalment in its loan
+    principal: np.ndarray[Any, Any]
+    interest: np.ndarray[Any, Any]
+    due: np.ndarray[Any, Any]
+    start: np.ndarray[Any, Any]
+    accrued: np.ndarray[Any, Any]
+    disbursed: np.ndarray[Any, Any]  # per loan
+
+
+@dataclass
+class _Charges:
+    """Fees, penalty and the cost cap on what was left unpaid."""
+
+    fee: np.ndarray[Any, Any]
+    paid_principal: np.ndarray[Any, Any]
+    basis: np.ndarray[Any, Any]
+    penalty: np.ndarray[Any, Any]
+    exposure: np.ndarray[Any, Any]  # per loan
+    charged: np.ndarray[Any, Any]  # per loan
+
+
+def _who(rng: np.random.Generator, n_loans: int, tpl: _Templates) -> _Loans:
+    """Each loan's variant, behaviour, template (its disbursement day) and principal."""
     shares = np.asarray([s for _, _, s in VARIANTS])
     variant = rng.choice(len(VARIANTS), size=n_loans, p=shares / shares.sum())
     u = rng.random(n_loans)
@@ -143,82 +172,129 @@ def build_portfolio(n_loans: int, *, seed: int = 7) -> Portfolio:
             continue
         tid[sel] = ids[rng.integers(0, ids.size, size=sel.size)]
     principal = rng.integers(1_000, 50_001, size=n_loans, dtype=np.int64) * 100
-    pidx = np.asarray([codes.index(c) for c, _, _ in VARIANTS], dtype=np.int8)[variant]
+    return _Loans(variant, tid, principal, delinquent, ahead)
 
-    # instalments: the template's rows, scaled to the principal (sums stay exact)
+
+def _instalments(tpl: _Templates, loans: _Loans, day: int) -> _Instalments:
+    """The template's rows, scaled to each loan's principal (sums stay exact), with the
+    interest accrued through the day before ``day``."""
+    tid, principal, n_loans = loans.template, loans.principal, loans.template.size
     counts = tpl.offsets[tid + 1] - tpl.offsets[tid]
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     owner = np.repeat(np.arange(n_loans, dtype=np.int64), counts)
-    j = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[owner]  # index in its loan
+    j = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[owner]
     tpos = tpl.offsets[tid][owner] + j
     prin = tpl.principal[tpos] * principal[owner] // BASE_PRINCIPAL_MINOR
     prin[offsets[1:] - 1] += principal - _per_loan_sum(prin, offsets)
     interest = tpl.interest[tpos] * principal[owner] // BASE_PRINCIPAL_MINOR
     due, start = tpl.due_day[tpos], tpl.start_day[tpos]
-    disbursed = day - tpl.age_days[tid]
     span = due - start
-    elapsed = np.clip(last - start, 0, np.maximum(span, 1))
+    elapsed = np.clip(day - 1 - start, 0, np.maximum(span, 1))
     accrued = np.where(span > 0, interest * elapsed // np.maximum(span, 1), interest)
+    return _Instalments(offsets, owner, j, prin, interest, due, start, accrued,
+                        day - tpl.age_days[tid])
 
-    # who paid what: every due instalment, some ahead, the delinquent up to a point
-    due_before = due < day
-    n_due = _per_loan_sum(due_before.astype(np.int64), offsets)
-    delinquent &= n_due > 0
-    ahead &= tpl.age_days[tid] > 0
+
+def _paid(rng: np.random.Generator, tpl: _Templates, loans: _Loans, inst: _Instalments,
+          day: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Which instalments were paid, and which half paid: every one due, some ahead,
+    the delinquent's up to a point. Narrows ``loans.delinquent`` to loans owing any."""
+    n_loans, owner, j = loans.template.size, inst.owner, inst.j
+    n_due = _per_loan_sum((inst.due < day).astype(np.int64), inst.offsets)
+    loans.delinquent &= n_due > 0
+    loans.ahead &= tpl.age_days[loans.template] > 0
     k_ahead = np.where(rng.random(n_loans) < 0.2, 10_000, rng.integers(1, 3, size=n_loans))
     stop = np.where(rng.random(n_loans) < 0.5, n_due - 1,
                     (rng.random(n_loans) * np.maximum(n_due, 1)).astype(np.int64))
-    paid_upto = np.where(delinquent, stop, np.where(ahead, n_due + k_ahead, n_due))
+    paid_upto = np.where(loans.delinquent, stop,
+                         np.where(loans.ahead, n_due + k_ahead, n_due))
     paid = j < paid_upto[owner]
-    partial = (j == paid_upto[owner]) & delinquent[owner] & (rng.random(j.size) < 0.3)[owner]
+    partial = ((j == paid_upto[owner]) & loans.delinquent[owner]
+               & (rng.random(j.size) < 0.3)[owner])
+    return paid, partial
 
-    # fees, penalty and the cost cap on instalments left unpaid past their grace days
-    p_of = {f: np.asarray([getattr(params[c], f) for c in codes], dtype=np.int64)
-            for f in ("penalty_rate_ppm", "cost_cap_ppm", "grace_days", "late_fee_minor",
-                      "penalty_year_days")}
+
+def _charges(products: dict[str, Product], p_of: dict[str, np.ndarray[Any, Any]],
+             pidx: np.ndarray[Any, Any], inst: _Instalments, paid: np.ndarray[Any, Any],
+             partial: np.ndarray[Any, Any], day: int) -> _Charges:
+    """Origination and late fees, penalty on instalments unpaid past their grace days,
+    and the penalty cut back to what the cost cap leaves."""
+    codes = sorted(products)
+    owner, offsets, prin, last = inst.owner, inst.offsets, inst.principal, day - 1
     origination = np.asarray([products[c].fees.origination_minor for c in codes])
     grace = p_of["grace_days"][pidx]
-    fee = np.where(j == 0, origination[pidx][owner], 0).astype(np.int64)
+    fee = np.where(inst.j == 0, origination[pidx][owner], 0).astype(np.int64)
     paid_prin = np.where(paid, prin, np.where(partial, prin // 2, 0))
-    late_days = np.where(paid, 0, last - due - grace[owner])
+    late_days = np.where(paid, 0, last - inst.due - grace[owner])
     fee += np.where(late_days >= 1, p_of["late_fee_minor"][pidx][owner], 0)
     basis = (prin - paid_prin) * np.maximum(late_days, 0)
     rate = p_of["penalty_rate_ppm"][pidx][owner]
     penalty = basis * rate // (p_of["penalty_year_days"][pidx][owner] * PPM)
-    out_days = np.where(paid, np.minimum(due, day), day) - disbursed[owner]
+    out_days = np.where(paid, np.minimum(inst.due, day), day) - inst.disbursed[owner]
     exposure = _per_loan_sum(prin * np.maximum(out_days, 0), offsets)
     allowance = exposure * p_of["cost_cap_ppm"][pidx] // (CAP_YEAR_DAYS * PPM)
-    other = _per_loan_sum(accrued + fee, offsets)
+    other = _per_loan_sum(inst.accrued + fee, offsets)
     pen_total = _per_loan_sum(penalty, offsets)
     pen_room = np.clip(allowance - other, 0, pen_total)
     penalty = np.where(pen_total[owner] > 0,
                        penalty * pen_room[owner] // np.maximum(pen_total[owner], 1), 0)
     charged = other + _per_loan_sum(penalty, offsets)
+    return _Charges(fee, paid_prin, basis, penalty, exposure, charged)
 
-    # delinquency as yesterday's close left it
-    unsettled = ~paid  # fees and penalty are charged only on unpaid instalments
-    oldest = np.minimum.reduceat(np.where(unsettled & (due < last), due, np.iinfo(np.int64).max),
-                                 offsets[:-1])
+
+def _standing(inst: _Instalments, paid: np.ndarray[Any, Any], grace: np.ndarray[Any, Any],
+              age_days: np.ndarray[Any, Any],
+              day: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any],
+                                 np.ndarray[Any, Any]]:
+    """Days past due, status and bucket as yesterday's close left them (fees and
+    penalty are charged only on unpaid instalments)."""
+    last = day - 1
+    oldest = np.minimum.reduceat(np.where(~paid & (inst.due < last), inst.due,
+                                          np.iinfo(np.int64).max), inst.offsets[:-1])
     dpd = np.where(oldest < last, last - oldest, 0)
     status = np.where(dpd > grace, LoanStatus.OVERDUE, LoanStatus.CURRENT)
-    status = np.where(tpl.age_days[tid] == 0, LoanStatus.DISBURSED, status)
+    status = np.where(age_days == 0, LoanStatus.DISBURSED, status)
     bucket = np.where(dpd > 0, np.minimum((dpd - 1) // 30 + 1, 7), 0)
+    return dpd, status, bucket
 
+
+def build_portfolio(n_loans: int, *, seed: int = 7) -> Portfolio:
+    """``n_loans`` open loans at :data:`BUSINESS_DATE`, as one columnar batch."""
+    assert n_loans >= 1, "a portfolio needs at least one loan"
+    rng = np.random.default_rng(seed)
+    products = builtin_products()
+    codes = sorted(products)
+    params = {c: CobParams.of(p) for c, p in products.items()}
+    day = to_day(BUSINESS_DATE)
+    tpl = _templates(products, day)
+    loans = _who(rng, n_loans, tpl)
+    pidx = np.asarray([codes.index(c) for c, _, _ in VARIANTS], dtype=np.int8)[loans.variant]
+    inst = _instalments(tpl, loans, day)
+    paid, partial = _paid(rng, tpl, loans, inst, day)
+    p_of = {f: np.asarray([getattr(params[c], f) for c in codes], dtype=np.int64)
+            for f in ("penalty_rate_ppm", "cost_cap_ppm", "grace_days", "late_fee_minor",
+                      "penalty_year_days")}
+    ch = _charges(products, p_of, pidx, inst, paid, partial, day)
+    dpd, status, bucket = _standing(inst, paid, p_of["grace_days"][pidx],
+                                    tpl.age_days[loans.template], day)
     cols: dict[str, Any] = {
         "loan_id": np.arange(1, n_loans + 1, dtype=np.int64), "status": status,
-        "days_past_due": dpd, "bucket": bucket, "charged_minor": charged,
-        "exposure_minor_days": exposure, "last_cob_day": np.full(n_loans, last),
-        "offsets": offsets, "due_day": due, "accrual_start_day": start,
-        "principal_minor": prin, "interest_minor": interest,
-        "interest_base_minor": np.zeros_like(prin), "interest_accrued_minor": accrued,
-        "fee_minor": fee, "penalty_minor": penalty, "penalty_basis_minor_days": basis,
-        "paid_principal_minor": paid_prin,
-        "paid_interest_minor": np.where(paid | partial, interest, 0),
-        "paid_fee_minor": np.where(paid, fee, 0), "paid_penalty_minor": np.zeros_like(prin),
+        "days_past_due": dpd, "bucket": bucket, "charged_minor": ch.charged,
+        "exposure_minor_days": ch.exposure, "last_cob_day": np.full(n_loans, day - 1),
+        "offsets": inst.offsets, "due_day": inst.due, "accrual_start_day": inst.start,
+        "principal_minor": inst.principal, "interest_minor": inst.interest,
+        "interest_base_minor": np.zeros_like(inst.principal),
+        "interest_accrued_minor": inst.accrued, "fee_minor": ch.fee,
+        "penalty_minor": ch.penalty, "penalty_basis_minor_days": ch.basis,
+        "paid_principal_minor": ch.paid_principal,
+        "paid_interest_minor": np.where(paid | partial, inst.interest, 0),
+        "paid_fee_minor": np.where(paid, ch.fee, 0),
+        "paid_penalty_minor": np.zeros_like(inst.principal),
     }
     for f, per_product in p_of.items():
         cols[f] = per_product[pidx]
-    return Portfolio(from_columns(cols), day, codes, pidx, principal, disbursed, params)
+    return Portfolio(from_columns(cols), day, codes, pidx, loans.principal, inst.disbursed,
+                     params)
 
 
 def take_loans(batch: LoanBatch, loans: np.ndarray[Any, Any]) -> LoanBatch:
