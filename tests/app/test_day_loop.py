@@ -122,7 +122,8 @@ def test_outbox_dispatch_judges_windows_on_the_books_clock(tmp_path: Path) -> No
     app = bootstrap(Settings(db_url=db, log_level="WARNING"))
     day = dt.date(2025, 3, 3)
     with app.uow() as uow:
-        enqueue_message(uow, settings=app.settings, borrower_id=9, kind="hardship_outreach",
+        enqueue_message(uow, providers=app.providers,
+                        settings=app.settings, borrower_id=9, kind="hardship_outreach",
                         channel=MessageChannel.IN_APP, language="en",
                         context={"borrower_name": "Sam"}, key="clock-1",
                         now=dt.datetime.combine(day, dt.time(7, 0), tzinfo=dt.UTC),

@@ -28,7 +28,8 @@ def test_payments_queue_receipts_once(app: Dunwell) -> None:
         for loan_id in ids:
             run_command(app, lambda uow, loan_id=loan_id: receive_payment(
                 uow, loan_id=loan_id, amount="100.00", currency="CNY",
-                idempotency_key=f"receipt-{loan_id}", settings=app.settings))
+                idempotency_key=f"receipt-{loan_id}", settings=app.settings,
+                providers=app.providers))
 
     pay_all()
     first = receipts(app)

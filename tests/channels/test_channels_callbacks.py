@@ -37,7 +37,8 @@ def sent(db_url: str, tmp_path: Path) -> Iterator[tuple[Dunwell, str]]:
     with app.uow() as uow:
         BorrowerRepository(uow.conn).put(borrower_id=5, name="Ann", timezone="Europe/London",
                                          jurisdiction=Jurisdiction.UK_FCA, language="en-GB")
-        enqueue_message(uow, settings=app.settings, borrower_id=5, kind="sms_reminder",
+        enqueue_message(uow, providers=app.providers,
+                        settings=app.settings, borrower_id=5, kind="sms_reminder",
                         channel=MessageChannel.SMS, language="en",
                         context={"borrower_name": "Ann"}, key="msg-cb", now=T0,
                         action_id=None)

@@ -52,7 +52,8 @@ def test_outbox_list_and_dispatch_show_what_was_sent(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'book.sqlite'}"
     app = bootstrap(Settings(db_url=db, log_level="WARNING"))
     with app.uow() as uow:
-        enqueue_message(uow, settings=app.settings, borrower_id=9, kind="hardship_outreach",
+        enqueue_message(uow, providers=app.providers,
+                        settings=app.settings, borrower_id=9, kind="hardship_outreach",
                         channel=MessageChannel.IN_APP, language="en",
                         context={"borrower_name": "Sam"}, key="msg-cli",
                         now=dt.datetime(2026, 11, 24, tzinfo=dt.UTC))

@@ -61,7 +61,8 @@ def book(db_url: str, fake_provider: FakeProvider, tmp_path: Path) -> Iterator[D
 def write(app: Dunwell, kind: str = "sms_reminder", channel: MessageChannel =
           MessageChannel.SMS, key: str = "msg-test-1", language: str = "en") -> int:
     with app.uow() as uow:
-        message = enqueue_message(uow, settings=app.settings, borrower_id=1, kind=kind,
+        message = enqueue_message(uow, providers=app.providers,
+                                  settings=app.settings, borrower_id=1, kind=kind,
                                   channel=channel, language=language, context=CONTEXT,
                                   key=key, now=T0)
         uow.commit()
@@ -207,7 +208,8 @@ def test_a_crash_after_the_claim_but_before_sending_loses_nothing(
 def test_a_message_past_its_contact_window_dies_unsent(
         book: Dunwell, fake_provider: FakeProvider) -> None:
     with book.uow() as uow:
-        m = enqueue_message(uow, settings=book.settings, borrower_id=1, kind="sms_reminder",
+        m = enqueue_message(uow, providers=book.providers,
+                            settings=book.settings, borrower_id=1, kind="sms_reminder",
                             channel=MessageChannel.SMS, language="en", context=CONTEXT,
                             key="msg-window", now=T0, not_before=T0 + dt.timedelta(hours=1),
                             not_after=T0 + dt.timedelta(hours=12))

@@ -110,15 +110,16 @@ def test_the_next_occurrence_sends_the_next_topic(book: Dunwell) -> None:
 def test_a_receipt_is_queued_in_the_payments_transaction_and_sent(book: Dunwell) -> None:
     now = dt.datetime(2025, 1, 20, 10, 0, tzinfo=SHANGHAI)
     with book.uow() as uow:
-        receive_payment(uow, loan_id=3, amount="120.50", currency="CNY",
+        receive_payment(uow, providers=book.providers, loan_id=3, amount="120.50", currency="CNY",
                         idempotency_key="pay-3-0001", settings=book.settings, now=now)
         # rolled back: neither the payment nor its receipt survives
     assert outbox(book, "payment_received") == []
     with book.uow() as uow:
-        receipt = receive_payment(uow, loan_id=3, amount="120.50", currency="CNY",
+        receipt = receive_payment(uow, providers=book.providers,
+                                  loan_id=3, amount="120.50", currency="CNY",
                                   idempotency_key="pay-3-0001", settings=book.settings,
                                   now=now)
-        again = notify_payment(uow, payment=receipt.payment,
+        again = notify_payment(uow, providers=book.providers, payment=receipt.payment,
                                borrower_id=receipt.loan.borrower_id, settings=book.settings,
                                now=now)
         uow.commit()
@@ -134,10 +135,12 @@ def test_a_receipt_is_queued_in_the_payments_transaction_and_sent(book: Dunwell)
 def test_a_receipt_respects_opt_outs_and_the_contact_hours(book: Dunwell) -> None:
     night = dt.datetime(2025, 1, 20, 23, 30, tzinfo=SHANGHAI)
     with book.uow() as uow:
-        receipt = receive_payment(uow, loan_id=4, amount="50.00", currency="CNY",
+        receipt = receive_payment(uow, providers=book.providers,
+                                  loan_id=4, amount="50.00", currency="CNY",
                                   idempotency_key="pay-4-0001", settings=book.settings,
                                   now=night)
-        written = notify_payment(uow, payment=receipt.payment, borrower_id=4,
+        written = notify_payment(uow, providers=book.providers,
+                                 payment=receipt.payment, borrower_id=4,
                                  settings=book.settings, now=night)
         uow.commit()
     [in_app] = written  # borrower 4 opted out of e-mail: no e-mail receipt
@@ -150,9 +153,11 @@ def test_a_receipt_respects_opt_outs_and_the_contact_hours(book: Dunwell) -> Non
 def test_a_borrower_without_a_profile_gets_no_receipt_and_the_payment_stands(
         book: Dunwell) -> None:
     with book.uow() as uow:
-        receipt = receive_payment(uow, loan_id=1, amount="10.00", currency="CNY",
+        receipt = receive_payment(uow, providers=book.providers,
+                                  loan_id=1, amount="10.00", currency="CNY",
                                   idempotency_key="pay-1-0001")
-        assert notify_payment(uow, payment=receipt.payment, borrower_id=999,
+        assert notify_payment(uow, providers=book.providers,
+                              payment=receipt.payment, borrower_id=999,
                               settings=book.settings,
                               now=dt.datetime(2025, 1, 20, 10, 0, tzinfo=SHANGHAI)) == []
         uow.commit()

@@ -160,7 +160,8 @@ def test_a_letter_handed_over_is_delivered_in_person_in_the_register(
     monkeypatch.setitem(letters.LETTER_KINDS, "field_test_notice", plain_notice)
     with book.app.uow() as uow:
         open_book(uow, business_date=DAY, partitions=1, currency="CNY")
-        letter = letters.issue_letter(uow, borrower_id=1, case_id="case-1",
+        letter = letters.issue_letter(uow, templates=book.app.providers.templates(),
+                                      borrower_id=1, case_id="case-1",
                                       kind="field_test_notice", business_date=DAY, now=NOW,
                                       action_id=planned[1].action_id)
         uow.commit()

@@ -51,8 +51,10 @@ def test_the_demand_letter_is_a_registered_verifiable_letter_in_the_borrowers_la
     reach_out(app, 1, DAY)
     rid = approved(app, 1)
     with app.uow() as uow:
-        letter = issue_demand(uow, referral_id=rid, business_date=DAY, now=NOW)
-        again = issue_demand(uow, referral_id=rid, business_date=DAY, now=NOW)
+        letter = issue_demand(uow, templates=app.providers.templates(), referral_id=rid,
+                              business_date=DAY, now=NOW)
+        again = issue_demand(uow, templates=app.providers.templates(), referral_id=rid,
+                              business_date=DAY, now=NOW)
         uow.commit()
     assert again.letter_no == letter.letter_no and letter.kind == "demand"
     assert letter.verification_code
@@ -80,7 +82,8 @@ def test_an_english_speaking_borrower_gets_the_english_demand(
     reach_out(app, 2, DAY)
     rid = approved(app, 2)
     with app.uow() as uow:
-        letter = issue_demand(uow, referral_id=rid, business_date=DAY, now=NOW)
+        letter = issue_demand(uow, templates=app.providers.templates(), referral_id=rid,
+                              business_date=DAY, now=NOW)
         uow.commit()
     text = " ".join(pdf_text(letter_pdf(app, letter.letter_no)).split())
     assert "Formal demand for payment" in text
@@ -94,7 +97,8 @@ def test_the_bundle_holds_every_section_and_verifies(app: Dunwell, overdue_book:
     reach_out(app, 1, DAY)
     rid = approved(app, 1)
     with app.uow() as uow:
-        letter = issue_demand(uow, referral_id=rid, business_date=DAY, now=NOW)
+        letter = issue_demand(uow, templates=app.providers.templates(), referral_id=rid,
+                              business_date=DAY, now=NOW)
         record_letter_event(uow, letter_no=letter.letter_no, event="printed", at=NOW)
         record_letter_event(uow, letter_no=letter.letter_no, event="dispatched", at=NOW,
                             method="post")

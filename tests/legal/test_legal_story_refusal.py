@@ -94,7 +94,8 @@ def borrower_side(app: Dunwell, day: dt.date) -> None:
     unanswered (except the plan-offer call, which he takes), letters (the visit notice
     too) are printed, posted and signed for."""
     with app.uow() as uow:
-        issue_letters_for_day(uow, business_date=day, now=at(day, 8), settings=app.settings)
+        issue_letters_for_day(uow, templates=app.providers.templates(), business_date=day,
+                              now=at(day, 8), settings=app.settings)
         rows = uow.conn.execute(sa.select(c.case_actions).where(
             c.case_actions.c.business_date == day,
             c.case_actions.c.decision == "allow")).all()
@@ -225,7 +226,8 @@ def test_a_refusal_ends_in_court_only_after_everything_else_and_a_persons_approv
                          role="legal_counsel",
                          note="all contact exhausted, visit refused, offers lapsed",
                          business_date=REVIEW_DAY, now=at(REVIEW_DAY, 14))
-        demand = issue_demand(uow, referral_id=proposal.referral_id, business_date=REVIEW_DAY,
+        demand = issue_demand(uow, templates=app.providers.templates(),
+                              referral_id=proposal.referral_id, business_date=REVIEW_DAY,
                               now=at(REVIEW_DAY, 15))
         for event, method, proof in (("printed", None, None), ("dispatched", "post", None),
                                      ("delivered", None, "EMS EA998877665CN signed")):

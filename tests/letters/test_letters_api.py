@@ -22,7 +22,8 @@ with warnings.catch_warnings():
 @pytest.fixture
 def portal(overdue_book: Dunwell) -> Iterator[tuple[TestClient, str]]:
     with overdue_book.uow() as uow:
-        issue_letters_for_day(uow, business_date=LETTER_DAY, now=NOW)
+        issue_letters_for_day(uow, templates=overdue_book.providers.templates(),
+                              business_date=LETTER_DAY, now=NOW)
         uow.commit()
         code = LetterRepository(uow.conn).listing()[0].verification_code
     with TestClient(create_app(dunwell=overdue_book)) as client:

@@ -77,7 +77,8 @@ def test_printing_a_day_writes_the_pdfs_and_marks_them_printed(
         overdue_book: Dunwell, tmp_path: Path) -> None:
     db = overdue_book.settings.db_url
     with overdue_book.uow() as uow:
-        issue_letters_for_day(uow, business_date=LETTER_DAY, now=NOW)
+        issue_letters_for_day(uow, templates=overdue_book.providers.templates(),
+                              business_date=LETTER_DAY, now=NOW)
         uow.commit()
     printed = runner.invoke(cli, ["letters", "print", "--date", LETTER_DAY.isoformat(),
                                   "--out", str(tmp_path / "out"), "--db", db])

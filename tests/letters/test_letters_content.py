@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from letters_book import LETTER_DAY, NOW
 
-from dunwell.app.letters.content import LETTER_KINDS
 from dunwell.app.letters.service import earliest_visit_date, issue_letter, sender_for
 from dunwell.bootstrap import Dunwell
 from dunwell.channels.document import Heading, KeyValues, Paragraph, document_text
+from dunwell.channels.letter_content import LETTER_KINDS
 from dunwell.channels.letters import LetterFacts, document_from_markup, loan_arrears
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, InvalidInput
@@ -106,7 +106,8 @@ def test_a_letter_needs_something_overdue_and_a_known_jurisdiction() -> None:
 def test_no_visit_before_the_notice_period_has_run(overdue_book: Dunwell) -> None:
     with overdue_book.uow() as uow:
         assert earliest_visit_date(uow, borrower_id=1) is None
-        issue_letter(uow, borrower_id=1, case_id=None, kind="visit_notice",
+        issue_letter(uow, templates=overdue_book.providers.templates(),
+                     borrower_id=1, case_id=None, kind="visit_notice",
                      business_date=LETTER_DAY, now=NOW)
         assert earliest_visit_date(uow, borrower_id=1) == LETTER_DAY + dt.timedelta(days=7)
         assert earliest_visit_date(uow, borrower_id=2) is None

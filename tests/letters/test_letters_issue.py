@@ -39,7 +39,8 @@ def test_the_day_s_allowed_letter_steps_become_letters_once(overdue_book: Dunwel
     # the day's collection run issued them in its own transaction; another pass finds
     # nothing left to issue
     with overdue_book.uow() as uow:
-        assert issue_letters_for_day(uow, business_date=LETTER_DAY, now=NOW) == 0
+        assert issue_letters_for_day(uow, templates=overdue_book.providers.templates(),
+                                     business_date=LETTER_DAY, now=NOW) == 0
         uow.commit()
         letters = LetterRepository(uow.conn).listing()
     assert [(x.letter_no, x.borrower_id, x.kind, x.language, x.jurisdiction)
@@ -63,16 +64,20 @@ def test_a_day_without_letter_steps_issues_nothing(app: Dunwell) -> None:
     day = dt.date(2025, 2, 14)
     run_collections(app, day, day)
     with app.uow() as uow:
-        assert issue_letters_for_day(uow, business_date=day, now=NOW) == 0
+        assert issue_letters_for_day(uow, templates=app.providers.templates(),
+                                     business_date=day, now=NOW) == 0
 
 
 def test_issuing_is_idempotent_per_case_kind_and_day(overdue_book: Dunwell) -> None:
     with overdue_book.uow() as uow:
-        first = issue_letter(uow, borrower_id=1, case_id="manual-1", kind="reminder",
+        first = issue_letter(uow, templates=overdue_book.providers.templates(),
+                             borrower_id=1, case_id="manual-1", kind="reminder",
                              business_date=LETTER_DAY, now=NOW)
-        again = issue_letter(uow, borrower_id=1, case_id="manual-1", kind="reminder",
+        again = issue_letter(uow, templates=overdue_book.providers.templates(),
+                             borrower_id=1, case_id="manual-1", kind="reminder",
                              business_date=LETTER_DAY, now=NOW + dt.timedelta(hours=1))
-        notice = issue_letter(uow, borrower_id=1, case_id="manual-1", kind="visit_notice",
+        notice = issue_letter(uow, templates=overdue_book.providers.templates(),
+                              borrower_id=1, case_id="manual-1", kind="visit_notice",
                               business_date=LETTER_DAY, now=NOW)
         uow.commit()
     assert again == first
@@ -112,7 +117,8 @@ def test_a_letter_by_hand_passes_the_guard_like_any_contact(overdue_book: Dunwel
 def test_no_letter_for_a_borrower_who_owes_nothing_overdue(app: Dunwell) -> None:
     open_small_book(app)
     with app.uow() as uow, pytest.raises(Conflict) as err:
-        issue_letter(uow, borrower_id=1, case_id=None, kind="reminder",
+        issue_letter(uow, templates=app.providers.templates(),
+                     borrower_id=1, case_id=None, kind="reminder",
                      business_date=dt.date(2025, 1, 20), now=NOW)
     assert err.value.code == "letter_needs_overdue_amount"
     with app.uow() as uow:
@@ -128,7 +134,8 @@ def test_a_step_giving_prior_notice_sends_a_visit_notice() -> None:
 def test_a_visit_notice_explains_the_visit_and_the_right_to_decline(
         overdue_book: Dunwell) -> None:
     with overdue_book.uow() as uow:
-        zh = issue_letter(uow, borrower_id=1, case_id=None, kind="visit_notice",
+        zh = issue_letter(uow, templates=overdue_book.providers.templates(),
+                          borrower_id=1, case_id=None, kind="visit_notice",
                           business_date=LETTER_DAY, now=NOW)
         uow.commit()
     text = cjk_text(letter_pdf(overdue_book, zh.letter_no))
@@ -142,7 +149,8 @@ def test_a_visit_notice_explains_the_visit_and_the_right_to_decline(
 def test_printing_a_day_renders_every_generated_letter_and_marks_it_printed(
         overdue_book: Dunwell, tmp_path: Path) -> None:
     with overdue_book.uow() as uow:
-        issue_letters_for_day(uow, business_date=LETTER_DAY, now=NOW)
+        issue_letters_for_day(uow, templates=overdue_book.providers.templates(),
+                              business_date=LETTER_DAY, now=NOW)
         uow.commit()
     seen: list[tuple[int, int]] = []
     written = print_letters(overdue_book, business_date=LETTER_DAY, out_dir=tmp_path,
@@ -165,7 +173,8 @@ def test_a_seeded_book_gets_reminders_and_visit_notices_from_its_daily_runs(
     def letters_of(day: dt.date) -> None:
         with app.uow() as uow:
             at = dt.datetime.combine(day, dt.time(8, 0), tzinfo=dt.UTC)
-            issued[day] = issue_letters_for_day(uow, business_date=day, now=at)
+            issued[day] = issue_letters_for_day(uow, templates=app.providers.templates(),
+                                                business_date=day, now=at)
             uow.commit()
 
     run_days(app, days=64, seed=7, on_day=letters_of)
@@ -175,7 +184,8 @@ def test_a_seeded_book_gets_reminders_and_visit_notices_from_its_daily_runs(
         steps = {a.action_id: a.step_id for day in issued
                  for a in repo.allowed_letter_actions(day)}
         # a second pass over every day issues nothing new
-        assert sum(issue_letters_for_day(uow, business_date=day, now=NOW)
+        assert sum(issue_letters_for_day(uow, templates=app.providers.templates(),
+                                         business_date=day, now=NOW)
                    for day in issued) == 0
     # each day's collection run issued its letters; the pass after it found none left
     assert len(letters) > 0 and sum(issued.values()) == 0

@@ -73,7 +73,8 @@ def test_a_missing_font_names_the_package_to_install(tmp_path: Path) -> None:
 
 def _issue(app: Dunwell) -> dict[int, str]:
     with app.uow() as uow:
-        issue_letters_for_day(uow, business_date=LETTER_DAY, now=NOW)
+        issue_letters_for_day(uow, templates=app.providers.templates(),
+                              business_date=LETTER_DAY, now=NOW)
         uow.commit()
     with app.uow() as uow:
         return {x.borrower_id: x.letter_no for x in LetterRepository(uow.conn).listing()}

@@ -85,7 +85,8 @@ def test_a_posted_letter_goes_through_the_register_and_illegal_moves_change_noth
         overdue_book: Dunwell) -> None:
     at = dt.datetime(2025, 3, 2, 9, 0, tzinfo=dt.UTC)
     with overdue_book.uow() as uow:
-        letter = issue_letter(uow, borrower_id=1, case_id=None, kind="reminder",
+        letter = issue_letter(uow, templates=overdue_book.providers.templates(),
+                              borrower_id=1, case_id=None, kind="reminder",
                               business_date=LETTER_DAY, now=NOW)
         uow.commit()
     no = letter.letter_no
@@ -120,7 +121,8 @@ def test_a_posted_letter_goes_through_the_register_and_illegal_moves_change_noth
 def test_a_visit_hands_over_a_notice_in_person_once(overdue_book: Dunwell) -> None:
     at = dt.datetime(2025, 3, 9, 6, 0, tzinfo=dt.UTC)
     with overdue_book.uow() as uow:
-        letter = issue_letter(uow, borrower_id=2, case_id=None, kind="visit_notice",
+        letter = issue_letter(uow, templates=overdue_book.providers.templates(),
+                              borrower_id=2, case_id=None, kind="visit_notice",
                               business_date=LETTER_DAY, now=NOW)
         first = record_letter_event(uow, letter_no=letter.letter_no, event="delivered",
                                     at=at, method="in_person", proof="visit 17")

@@ -17,10 +17,11 @@ import uvicorn
 from letters_book import DUE, LETTER_DAY, NOW, cjk_text, open_small_book, pdf_text, run_collections
 
 from dunwell.api.app import create_app
-from dunwell.app.letters.content import LETTER_KINDS, is_loopback_url, public_base_url
+from dunwell.app.letters.sender import is_loopback_url, public_base_url
 from dunwell.app.letters.service import letter_document, letter_facts, letter_pdf
 from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.channels.document import document_text
+from dunwell.channels.letter_content import LETTER_KINDS
 from dunwell.channels.verification import grouped
 from dunwell.field.model import Address
 from dunwell.providers.pdf import render_pdf

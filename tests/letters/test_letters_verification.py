@@ -94,7 +94,8 @@ def test_names_are_masked() -> None:
 
 def _letters(app: Dunwell) -> dict[int, str]:
     with app.uow() as uow:
-        issue_letters_for_day(uow, business_date=LETTER_DAY, now=NOW)
+        issue_letters_for_day(uow, templates=app.providers.templates(),
+                              business_date=LETTER_DAY, now=NOW)
         uow.commit()
     with app.uow() as uow:
         return {x.borrower_id: x.verification_code for x in LetterRepository(uow.conn).listing()}

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from dunwell.api.deps import Services, ServicesDep
 from dunwell.api.schemas import ERROR_RESPONSES
 from dunwell.app.channels.notices import education_guide
-from dunwell.app.letters.content import lender_name
+from dunwell.app.letters.sender import lender_name
 from dunwell.app.letters.service import verify_letter
 from dunwell.channels.letters import LetterVerification
 from dunwell.channels.rules import EDUCATION_TITLES, EDUCATION_TOPICS
@@ -117,7 +117,9 @@ async def learn_topic(topic: Annotated[str, Path(max_length=40)], svc: ServicesD
     complaint routes of ``region`` (CN, US or UK)."""
     settings = svc.dunwell.settings
     languages = [lang] if lang else ["zh-CN", "en"]
-    guides = [education_guide(settings, topic=topic, language=x, region=region.upper())
+    templates = svc.dunwell.providers.templates()
+    guides = [education_guide(settings, templates=templates, topic=topic, language=x,
+                              region=region.upper())
               for x in languages]
     return _page("portal_learn.html", settings, title=guides[0].title, guides=guides,
                  topics=TOPIC_LABELS, lang=guides[0].language)

@@ -113,7 +113,8 @@ async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
         try:
             return run_command(svc.dunwell, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=body.amount, currency=body.currency,
-                idempotency_key=key, kind=kind, mode=mode, settings=svc.dunwell.settings),
+                idempotency_key=key, kind=kind, mode=mode, settings=svc.dunwell.settings,
+                providers=svc.dunwell.providers),
                 what=f"payment {key!r}")
         except InvalidInput as exc:
             raise _invalid_is_422(exc) from None

@@ -122,7 +122,8 @@ def pay(
         receipt = run_command(
             app, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=amount, currency=currency.upper(),
-                idempotency_key=key, kind=pkind, mode=pmode, settings=app.settings),
+                idempotency_key=key, kind=pkind, mode=pmode, settings=app.settings,
+                providers=app.providers),
             what=f"payment {key!r}")
     p = receipt.payment
     table = Table(title=f"payment {p.payment_id} on loan {p.loan_id}: {receipt.status.value}")

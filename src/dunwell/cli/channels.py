@@ -18,18 +18,14 @@ from dunwell.app.channels.outbox import (
     list_messages,
     set_channel_address,
 )
-from dunwell.app.day.loop import DayStep, parse_now
+from dunwell.app.channels.templates import check_templates, render_template
+from dunwell.app.day.clock import DayStep
+from dunwell.app.day.loop import parse_now
+from dunwell.bootstrap import providers_for
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.model import Message
-from dunwell.channels.rules import template_problems
+from dunwell.channels.ports import TemplateFiles
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, parse_aware
-from dunwell.core.errors import DomainError, InvalidInput
-from dunwell.providers.templating import (
-    BUILTIN_DIRECTORY,
-    TemplateBook,
-    load_template,
-    sample_context,
-)
 from dunwell.settings import Settings
 
 outbox_app = typer.Typer(help="The outbox of messages: list them, send the due ones.",
@@ -141,29 +137,22 @@ def templates_check(
 ) -> None:
     """Load every template, render it with sample data and check the channel rules
     (opt-out notice, no amounts by SMS); exit 1 on any problem, as FILE: problem."""
-    root = directory
-    paths = sorted((root or BUILTIN_DIRECTORY).glob("*.j2"))
-    table = Table(title=f"templates in {root or 'the built-in directory'}")
+    with clear_errors():
+        root, checks = check_templates(_template_files(), directory)
+    table = Table(title=f"templates in {directory or 'the built-in directory'}")
     for col in ("template", "lang", "variables", "result"):
         table.add_column(col)
     problems: list[str] = []
-    for path in paths:
-        try:
-            template = load_template(path)
-            text = template.render(sample_context(template.requires))
-            found = template_problems(template.name, template.language, text,
-                                      template.requires)
-        except DomainError as exc:
-            found = [exc.message.removeprefix(f"{path}: ")]
-            table.add_row(path.name, "", "", f"[red]{found[0]}[/red]")
-            problems.extend(f"{path}: {p}" for p in found)
-            continue
-        result = "[green]ok[/green]" if not found else f"[red]{'; '.join(found)}[/red]"
-        table.add_row(template.name, template.language, ", ".join(sorted(template.requires)),
-                      result)
-        problems.extend(f"{path}: {p}" for p in found)
-    if not paths:
-        problems.append(f"{root or BUILTIN_DIRECTORY}: no *.j2 templates found")
+    for check in checks:
+        if not check.loaded:
+            table.add_row(check.path.name, "", "", f"[red]{check.problems[0]}[/red]")
+        else:
+            result = ("[green]ok[/green]" if not check.problems
+                      else f"[red]{'; '.join(check.problems)}[/red]")
+            table.add_row(check.name, check.language, ", ".join(check.variables), result)
+        problems.extend(f"{check.path}: {p}" for p in check.problems)
+    if not checks:
+        problems.append(f"{root}: no *.j2 templates found")
     console.print(table)
     for line in problems:
         typer.echo(line, err=True)
@@ -184,17 +173,11 @@ def templates_render(
     """Render one template with the given variables (the lender's name and support
     contact default to the settings')."""
     with clear_errors():
-        if lang not in LANGUAGES:
-            raise InvalidInput(f"--lang must be one of {', '.join(LANGUAGES)}",
-                               code="template_language_must_be_known")
-        settings = Settings()
-        context: dict[str, object] = {"lender_name": settings.lender_name,
-                                      "support_contact": settings.support_contact}
-        for item in var or []:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise InvalidInput(f"--var {item!r} must look like name=value",
-                                   code="template_variable_must_be_key_value")
-            context[key.strip()] = value
-        book = TemplateBook.load(directory)
-        typer.echo(book.render(name, lang, context))
+        text = render_template(_template_files(), name=name, language=lang,
+                               variables=var or [], settings=Settings(), directory=directory)
+        typer.echo(text)
+
+
+def _template_files() -> TemplateFiles:
+    """The template files as the composition root reads them (no database needed)."""
+    return providers_for(Settings()).templates()

@@ -184,7 +184,8 @@ def demand(referral_id: ReferralArg, date: DateOption = None, as_json: JsonOptio
         app = app_for(db)
         day = _day(app, date)
         with app.uow() as uow:
-            letter = issue_demand(uow, referral_id=referral_id, business_date=day, now=now(),
+            letter = issue_demand(uow, templates=app.providers.templates(),
+                                  referral_id=referral_id, business_date=day, now=now(),
                                   settings=app.settings)
             uow.commit()
     if as_json:

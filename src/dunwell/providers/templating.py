@@ -258,6 +258,30 @@ class TemplateBook:
         """Render ``name`` in ``language`` (falling back to ``en``) with ``context``."""
         return self.template(name, language).render(context)
 
+    def builtin_directory(self) -> str:
+        """Where the built-in templates are."""
+        return str(BUILTIN_DIRECTORY)
+
+    def load_file(self, path: str) -> Template:
+        """One template file, loaded and checked (:func:`load_template`)."""
+        return load_template(Path(path))
+
+    def load_directory(self, directory: str | None) -> TemplateBook:
+        """Every template of ``directory`` (default: the built-in ones)."""
+        return TemplateBook.load(None if directory is None else Path(directory))
+
+    def sample_context(self, variables: frozenset[str]) -> dict[str, object]:
+        """Sample values for ``variables`` (:func:`sample_context`)."""
+        return sample_context(variables)
+
+    def format_money(self, amount_minor: int, currency: str, *, language: str) -> str:
+        """``amount_minor`` of ``currency`` as ``language`` writes money."""
+        return format_money(amount_minor, currency, language=language)
+
+    def format_day(self, day: dt.date, *, language: str) -> str:
+        """``day`` as ``language`` writes a date."""
+        return format_day(day, language=language)
+
 
 #: Sample values by variable name, for ``dunwell templates check`` and tests.
 _SAMPLES: dict[str, Callable[[], object]] = {

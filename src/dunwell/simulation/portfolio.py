@@ -170,5 +170,6 @@ def pay_today(app: Dunwell, today: dt.date, rng: random.Random,
         with app.uow() as uow:
             receive_payment(uow, loan_id=loan_id, amount=format_minor(amount, "CNY"),
                                             currency="CNY",
-                            idempotency_key=f"seed:{loan_id}:{n}:{today}", settings=app.settings)
+                            idempotency_key=f"seed:{loan_id}:{n}:{today}", settings=app.settings,
+                            providers=app.providers)
             uow.commit()

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
 
 from dunwell.collections.model import (
     ActionKind,
@@ -189,7 +189,7 @@ class LoanFactsRepository:
         next_due = func.min(_case_when(and_(i.due_day >= day, unpaid > 0), i.due_day, None))
         open_codes = [int(s) for s in LoanStatus if s.is_open]
         mine = t.loans.c.borrower_id.in_(list(borrower_ids or ()))
-        cond = t.loans.c.status.in_(open_codes)
+        cond: ColumnElement[bool] = t.loans.c.status.in_(open_codes)
         if only:
             cond = mine
         elif borrower_ids:

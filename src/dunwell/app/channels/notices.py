@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 
 from dunwell.app.channels.outbox import CONTACT_CHANNEL, enqueue_message
 from dunwell.app.collections.contacts import judge_contact
-from dunwell.app.letters.content import lender_name, public_base_url
+from dunwell.app.context import Providers
+from dunwell.app.letters.sender import lender_name, public_base_url
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.locale import language_for
 from dunwell.channels.model import Message, MessageChannel
+from dunwell.channels.ports import Templates
 from dunwell.channels.rules import (
     EDUCATION_TITLES,
     EDUCATION_TOPICS,
@@ -36,7 +38,6 @@ from dunwell.compliance.model import Channel, Decision, Verdict
 from dunwell.core.dates import from_day
 from dunwell.core.errors import InvalidInput, NotFound
 from dunwell.lending.loans import LoanState
-from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.negotiation_repo import PlanRecord
 from dunwell.store.repositories import PaymentRecord
@@ -51,20 +52,21 @@ NOTICE_TAGS: dict[str, tuple[str, ...]] = {
 
 
 def notify_payment(uow: UnitOfWork, *, payment: PaymentRecord, borrower_id: int,
-                   settings: Settings | None = None,
+                   providers: Providers, settings: Settings | None = None,
                    now: dt.datetime | None = None) -> list[Message]:
     """Queue the ``payment_received`` receipt for a payment just posted, inside ``uow``.
 
     Idempotent per payment and channel (a replayed payment queues nothing new); a
     borrower without a profile, or every channel the guard denies, gets none."""
     return queue_notice(
-        uow, settings=settings or Settings(), borrower_id=borrower_id, kind="payment_received",
+        uow, settings=settings or Settings(), providers=providers, borrower_id=borrower_id,
+        kind="payment_received",
         context={"amount_minor": payment.amount_minor, "currency": payment.currency,
                  "paid_on": payment.business_date},
         key_parts=("payment", payment.payment_id), now=now or dt.datetime.now(dt.UTC))
 
 
-def notify_plan(uow: UnitOfWork, *, plan: PlanRecord, loan: LoanState,
+def notify_plan(uow: UnitOfWork, *, plan: PlanRecord, loan: LoanState, providers: Providers,
                 settings: Settings | None = None,
                 now: dt.datetime | None = None) -> list[Message]:
     """Queue the ``plan_confirmation`` for a plan just accepted, inside ``uow``: how many
@@ -75,14 +77,15 @@ def notify_plan(uow: UnitOfWork, *, plan: PlanRecord, loan: LoanState,
         return []
     first = planned[0]
     return queue_notice(
-        uow, settings=settings or Settings(), borrower_id=plan.borrower_id,
+        uow, settings=settings or Settings(), providers=providers, borrower_id=plan.borrower_id,
         kind="plan_confirmation", case_id=plan.case_id,
         context={"instalment_minor": first.unpaid_total_minor, "currency": loan.currency,
                  "instalments_count": len(planned), "first_due_date": from_day(first.due_day)},
         key_parts=("plan", plan.plan_id), now=now or dt.datetime.now(dt.UTC))
 
 
-def queue_notice(uow: UnitOfWork, *, settings: Settings, borrower_id: int, kind: str,
+def queue_notice(uow: UnitOfWork, *, settings: Settings, providers: Providers,
+                 borrower_id: int, kind: str,
                  context: Mapping[str, object], key_parts: tuple[object, ...],
                  now: dt.datetime, case_id: str | None = None) -> list[Message]:
     """Write notice ``kind`` on each of :data:`NOTICE_CHANNELS` the guard does not deny,
@@ -105,7 +108,8 @@ def queue_notice(uow: UnitOfWork, *, settings: Settings, borrower_id: int, kind:
             continue
         not_before, not_after = _due(verdict, now)
         written.append(enqueue_message(
-            uow, settings=settings, borrower_id=borrower_id, kind=kind, channel=channel,
+            uow, settings=settings, providers=providers, borrower_id=borrower_id, kind=kind,
+            channel=channel,
             language=profile.borrower.language or "en",
             context={"borrower_name": profile.name, **context},
             key=message_key(*key_parts, channel.value), now=now, case_id=case_id,
@@ -141,11 +145,12 @@ GUIDE_REGIONS = ("CN", "US", "UK")
 _GREETINGS = frozenset({"Hello,", "您好："})
 
 
-def education_guide(settings: Settings, *, topic: str, language: str,
+def education_guide(settings: Settings, *, templates: Templates, topic: str, language: str,
                     region: str = "CN") -> Guide:
     """The guide ``topic`` in ``language`` as the portal shows it to anyone: the
     in-app message without a greeting and without its opt-out line; the rights guide
-    names ``region``'s complaint routes."""
+    names ``region``'s complaint routes. ``templates`` are the context's
+    (``app.providers.templates()``)."""
     if topic not in EDUCATION_TOPICS:
         raise NotFound(f"no guide {topic!r}; there are {', '.join(EDUCATION_TOPICS)}",
                        code="education_topic_must_exist")
@@ -159,7 +164,7 @@ def education_guide(settings: Settings, *, topic: str, language: str,
                "support_contact": phone, "region": region,
                "verify_page": f"{base}/letters/verify" if base else "/letters/verify",
                "topic_title": EDUCATION_TITLES[topic][lang]}
-    text = builtin_templates().render(f"education_{topic}", lang, context)
+    text = templates.render(f"education_{topic}", lang, context)
     subject, body = split_subject(text)
     blocks: list[tuple[str, tuple[str, ...]]] = []
     for chunk in body.split("\n\n"):

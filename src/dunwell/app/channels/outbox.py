@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from dunwell.app.collections.contacts import record_contact
-from dunwell.app.context import Dunwell
-from dunwell.app.letters.content import lender_name, public_base_url
+from dunwell.app.context import Dunwell, Providers
+from dunwell.app.letters.sender import lender_name, public_base_url
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.errors import MESSAGE_UNKNOWN, PermanentFailure, SendFailure
 from dunwell.channels.letters import jurisdiction_region
@@ -54,8 +54,6 @@ from dunwell.channels.rules import (
 from dunwell.collections.model import ProposedStep
 from dunwell.compliance.model import Verdict
 from dunwell.core.errors import InvalidInput, NotFound
-from dunwell.providers.registry import build_providers, provider_name
-from dunwell.providers.templating import TemplateBook, builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.collections_repo import BorrowerProfile
 from dunwell.store.outbox_repo import Draft, OutboxRepository
@@ -75,19 +73,20 @@ def retry_policy(settings: Settings) -> RetryPolicy:
                        cap_seconds=max(base, settings.outbox_backoff_cap_seconds))
 
 
-def enqueue_message(uow: UnitOfWork, *, settings: Settings, borrower_id: int, kind: str,
-                    channel: MessageChannel, language: str, context: Mapping[str, object],
-                    key: str, now: dt.datetime, case_id: str | None = None,
-                    action_id: int | None = None, not_before: dt.datetime | None = None,
-                    not_after: dt.datetime | None = None,
-                    templates: TemplateBook | None = None) -> Message:
+def enqueue_message(uow: UnitOfWork, *, settings: Settings, providers: Providers,
+                    borrower_id: int, kind: str, channel: MessageChannel, language: str,
+                    context: Mapping[str, object], key: str, now: dt.datetime,
+                    case_id: str | None = None, action_id: int | None = None,
+                    not_before: dt.datetime | None = None,
+                    not_after: dt.datetime | None = None) -> Message:
     """Render template ``kind`` in the borrower's ``language`` (a tag like ``zh`` or
-    ``en-GB``) and write the message as pending, inside ``uow``. ``key`` is the
-    message's idempotency key: the same key and content again returns the first
-    message; the lender's name (its legal name in the message's language, the same
-    name letters carry) and support phone come from ``settings`` unless ``context``
-    gives them."""
-    book = templates or builtin_templates()
+    ``en-GB``) and write the message as pending, inside ``uow``, for the provider the
+    settings choose for ``channel``. ``key`` is the message's idempotency key: the
+    same key and content again returns the first message; the lender's name (its
+    legal name in the message's language, the same name letters carry) and support
+    phone come from ``settings`` unless ``context`` gives them. ``providers`` are the
+    context's (``app.providers``): the templates and the provider names."""
+    book = providers.templates()
     lang = language_for(language)
     full = {"lender_name": lender_name(settings, lang),
             "support_contact": settings.lender_phone.strip() or settings.support_contact,
@@ -105,7 +104,7 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, borrower_id: int, ki
     if address is None and channel is MessageChannel.IN_APP:
         address = f"borrower:{borrower_id}"
     draft = Draft(idempotency_key=key, channel=channel,
-                  provider=provider_name(settings, channel), borrower_id=borrower_id,
+                  provider=providers.provider_name(settings, channel), borrower_id=borrower_id,
                   to_address=address, kind=kind, language=template.language,
                   subject=subject, body=body, case_id=case_id, action_id=action_id,
                   not_before=not_before, not_after=not_after)
@@ -113,9 +112,10 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, borrower_id: int, ki
     return message
 
 
-def enqueue_for_step(uow: UnitOfWork, settings: Settings, *, step: ProposedStep,
-                     verdict: Verdict | None, action_id: int, profile: BorrowerProfile,
-                     business_date: dt.date, now: dt.datetime) -> Message | None:
+def enqueue_for_step(uow: UnitOfWork, settings: Settings, *, providers: Providers,
+                     step: ProposedStep, verdict: Verdict | None, action_id: int,
+                     profile: BorrowerProfile, business_date: dt.date,
+                     now: dt.datetime) -> Message | None:
     """The daily run's hook: write the message for ``step`` if the guard allowed it and
     it goes by SMS, e-mail or in-app to the borrower; None otherwise. The message is
     due at the step's planned time (or when the guard's window opens, if later) and
@@ -144,7 +144,8 @@ def enqueue_for_step(uow: UnitOfWork, settings: Settings, *, step: ProposedStep,
     key = message_key("collect", step.case_id, step.step_id, step.due_date.isoformat(),
                       step.occurrence, business_date.isoformat(), channel.value)
     return enqueue_message(
-        uow, settings=settings, borrower_id=profile.borrower_id, kind=template,
+        uow, settings=settings, providers=providers, borrower_id=profile.borrower_id,
+        kind=template,
         channel=channel, language=profile.borrower.language or "en", context=context,
         key=key, now=now, case_id=None if step.case_id.startswith("pre-") else step.case_id,
         action_id=action_id, not_before=not_before, not_after=not_after)
@@ -204,7 +205,7 @@ def dispatch_outbox(app: Dunwell, *, now: dt.datetime, limit: int = 100,
         raise InvalidInput(f"limit must be between 1 and {DISPATCH_LIMIT_MAX}, not {limit}",
                            code="dispatch_limit_must_be_bounded")
     settings = app.settings
-    providers = build_providers(settings) if providers is None else providers
+    providers = app.providers.channels(settings) if providers is None else providers
     rng = rng or random.Random()
     policy = policy or retry_policy(settings)
     lease = dt.timedelta(seconds=settings.outbox_lease_seconds)

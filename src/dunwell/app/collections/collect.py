@@ -200,7 +200,8 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                     "reason": verdict.reason if verdict else "internal step",
                     "strategy": f"{step.strategy_name}@{step.strategy_version}",
                     "business_date": business_date.isoformat()}))
-                enqueue_for_step(uow, app.settings, step=step, verdict=verdict, action_id=action_id,
+                enqueue_for_step(uow, app.settings, providers=app.providers, step=step,
+                                 verdict=verdict, action_id=action_id,
                                  profile=profile, business_date=business_date, now=now)
                 offer_for_step(uow, step=step, verdict=verdict, business_date=business_date,
                                now=now)  # plan offers for an allowed negotiation_offer
@@ -209,8 +210,9 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
             if progress is not None:
                 progress(k + 1, len(ids))
         _queue_calls(uow.training, actions, cases, calls, business_date, report)
-        report.letters_issued = issue_letters_for_day(uow, business_date=business_date, now=now,
-                                                      settings=app.settings)
+        report.letters_issued = issue_letters_for_day(
+            uow, templates=app.providers.templates(), business_date=business_date, now=now,
+            settings=app.settings)
         report.referrals_proposed = sum(
             r.status.value == "proposed"
             for r in queue_legal_reviews(uow, business_date=business_date, now=now))

@@ -19,6 +19,7 @@ from dunwell.app.letters.service import issue_letter, letter_verdict
 from dunwell.app.training.gate import require_qualified
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.letters import LetterRecord
+from dunwell.channels.ports import Templates
 from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.limits import check_date, latest_record_date
@@ -119,8 +120,9 @@ DEMAND_TAGS = ("payment_request", "private_and_confidential", "signpost_free_deb
                "instalment_plan")
 
 
-def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
-                 now: dt.datetime, settings: Settings | None = None) -> LetterRecord:
+def issue_demand(uow: UnitOfWork, *, templates: Templates, referral_id: int,
+                 business_date: dt.date, now: dt.datetime,
+                 settings: Settings | None = None) -> LetterRecord:
     """Issue the demand letter (kind ``demand``) for an approved referral: numbered,
     verifiable and in the register like every letter. It passes the compliance guard
     like any contact; a referral that already has one gets the same letter back."""
@@ -139,9 +141,9 @@ def issue_demand(uow: UnitOfWork, *, referral_id: int, business_date: dt.date,
         raise Conflict(f"the compliance guard does not allow the demand letter "
                        f"({verdict.rule}): {verdict.reason}",
                        code="demand_letter_must_pass_guard", rule=verdict.rule)
-    letter = issue_letter(uow, borrower_id=ref.borrower_id, case_id=ref.case_id,
-                          kind=DEMAND_KIND, business_date=business_date, now=now,
-                          settings=settings)
+    letter = issue_letter(uow, templates=templates, borrower_id=ref.borrower_id,
+                          case_id=ref.case_id, kind=DEMAND_KIND,
+                          business_date=business_date, now=now, settings=settings)
     repo.set_demand_letter(referral_id, letter.letter_no)
     uow.cases.note(
         ref.case_id, business_date, TimelineKind.LEGAL_DEMAND,

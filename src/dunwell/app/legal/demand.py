@@ -5,24 +5,15 @@ the referral rules name."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import Protocol
 
-from dunwell.app.letters.content import template_letter
 from dunwell.channels.document import Document
+from dunwell.channels.letter_content import template_letter
 from dunwell.channels.letters import LetterFacts
+from dunwell.channels.ports import Templates
 from dunwell.core.errors import Conflict
 from dunwell.legal.demand import TEMPLATE, demand_context, demand_title
 from dunwell.legal.rules import builtin_rules
-
-
-class Templates(Protocol):
-    """The letter templates a demand is rendered from (``app.providers.templates()``)."""
-
-    def requires(self, name: str, language: str) -> frozenset[str]: ...
-
-    def render(self, name: str, language: str, context: Mapping[str, object]) -> str: ...
 
 
 def build_demand(facts: LetterFacts, book: Templates) -> Document:

@@ -18,17 +18,16 @@ from dunwell.app.audit import record
 from dunwell.app.collections.contacts import judge_contact
 from dunwell.app.context import Dunwell
 from dunwell.app.legal.demand import build_demand
-from dunwell.app.letters.content import (
+from dunwell.app.letters.sender import public_base_url, sender_for
+from dunwell.app.uow import UnitOfWork
+from dunwell.channels.document import Document, document_json, document_sha256
+from dunwell.channels.letter_content import (
     LETTER_KINDS,
     LetterBuilder,
     labels,
     postal_lines,
-    public_base_url,
-    sender_for,
     verification_blocks,
 )
-from dunwell.app.uow import UnitOfWork
-from dunwell.channels.document import Document, document_json, document_sha256
 from dunwell.channels.letter_register import next_state, parse_event, parse_method
 from dunwell.channels.letters import (
     VISIT_NOTICE_DAYS,
@@ -43,6 +42,7 @@ from dunwell.channels.letters import (
     loan_arrears,
 )
 from dunwell.channels.locale import language_for
+from dunwell.channels.ports import Templates
 from dunwell.channels.verification import (
     code_matches,
     grouped,
@@ -55,8 +55,6 @@ from dunwell.channels.verification import (
 )
 from dunwell.compliance.model import Channel, Verdict
 from dunwell.core.errors import Conflict, InvalidInput
-from dunwell.providers.pdf import render_pdf
-from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 
 #: Kinds other parts build: the legal department's demand letter (催告函).
@@ -65,6 +63,7 @@ LETTER_KINDS["demand"] = build_demand
 LETTERS_PER_DAY_MAX = 200_000
 #: A step whose content includes this tag announces a visit.
 VISIT_TAG = "prior_notice"
+
 
 def verify_url(settings: Settings, code: str) -> str | None:
     """Where a letter's QR code points, or None when the settings give no public
@@ -96,16 +95,17 @@ def letter_facts(uow: UnitOfWork, *, letter_no: str, kind: str, borrower_id: int
         recipient_address=postal_lines(address.text) if address is not None else None)
 
 
-def issue_letter(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
-                 business_date: dt.date, now: dt.datetime, action_id: int | None = None,
-                 extra: Mapping[str, object] | None = None,
+def issue_letter(uow: UnitOfWork, *, templates: Templates, borrower_id: int,
+                 case_id: str | None, kind: str, business_date: dt.date, now: dt.datetime,
+                 action_id: int | None = None, extra: Mapping[str, object] | None = None,
                  settings: Settings | None = None) -> LetterRecord:
-    """Issue a letter of ``kind`` inside the caller's unit of work (never commits).
+    """Issue a letter of ``kind`` inside the caller's unit of work (never commits),
+    written from ``templates`` (the context's, ``app.providers.templates()``).
 
     Idempotent: the same kind for the same case (or borrower) and the same action (or
     business date, without an action) returns the letter already issued."""
-    record_, _ = _issue(uow, borrower_id=borrower_id, case_id=case_id, kind=kind,
-                        business_date=business_date, now=now, action_id=action_id,
+    record_, _ = _issue(uow, templates=templates, borrower_id=borrower_id, case_id=case_id,
+                        kind=kind, business_date=business_date, now=now, action_id=action_id,
                         extra=extra, settings=settings or Settings())
     assert record_ is not None, "a letter is issued or refused"
     return record_
@@ -118,7 +118,8 @@ def idempotency_key(*, kind: str, borrower_id: int, case_id: str | None,
     return f"letter:{kind}:{owner}:{when}"
 
 
-def _issue(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
+def _issue(uow: UnitOfWork, *, templates: Templates, borrower_id: int, case_id: str | None,
+           kind: str,
            business_date: dt.date, now: dt.datetime, action_id: int | None,
            extra: Mapping[str, object] | None, settings: Settings,
            skip_if_nothing_overdue: bool = False) -> tuple[LetterRecord | None, bool]:
@@ -142,7 +143,7 @@ def _issue(uow: UnitOfWork, *, borrower_id: int, case_id: str | None, kind: str,
     if skip_if_nothing_overdue and facts.total("total") <= 0:
         return None, False
     jurisdiction_region(facts.jurisdiction)
-    body = builder(facts, builtin_templates())
+    body = builder(facts, templates)
     digest = document_sha256(body)
     code = verification_code(secret=settings.letter_secret, letter_no=number,
                              content_sha256=digest)
@@ -210,7 +211,7 @@ def letter_pdf(app: Dunwell, letter_no: str) -> bytes:
     """The letter as PDF bytes (the same bytes every time for the same letter)."""
     with app.uow() as uow:
         doc = letter_document(uow, letter_no, app.settings)
-    return render_pdf(doc, font_path=app.settings.cjk_font)
+    return app.providers.pdf(doc)
 
 
 def verify_letter(app: Dunwell, code: str) -> LetterVerification:
@@ -273,11 +274,12 @@ def kind_for_action(content_tags: tuple[str, ...]) -> str:
     return "visit_notice" if VISIT_TAG in content_tags else "reminder"
 
 
-def issue_letters_for_day(uow: UnitOfWork, *, business_date: dt.date, now: dt.datetime,
-                          settings: Settings | None = None) -> int:
+def issue_letters_for_day(uow: UnitOfWork, *, templates: Templates, business_date: dt.date,
+                          now: dt.datetime, settings: Settings | None = None) -> int:
     """Issue a letter for each ``letter`` action the guard allowed on ``business_date``
-    (inside the caller's unit of work). Idempotent per action; returns how many letters
-    were newly issued. A borrower who no longer owes anything overdue gets none."""
+    (inside the caller's unit of work), written from ``templates``. Idempotent per
+    action; returns how many letters were newly issued. A borrower who no longer owes
+    anything overdue gets none."""
     chosen = settings or Settings()
     actions = uow.letters.allowed_letter_actions(business_date)
     if len(actions) > LETTERS_PER_DAY_MAX:
@@ -285,7 +287,8 @@ def issue_letters_for_day(uow: UnitOfWork, *, business_date: dt.date, now: dt.da
                            f"({LETTERS_PER_DAY_MAX})", code="letter_run_must_be_bounded")
     issued = 0
     for action in actions:
-        _, created = _issue(uow, borrower_id=action.borrower_id, case_id=action.case_id,
+        _, created = _issue(uow, templates=templates, borrower_id=action.borrower_id,
+                            case_id=action.case_id,
                             kind=kind_for_action(action.content_tags),
                             business_date=business_date, now=now, action_id=action.action_id,
                             extra=None, settings=chosen, skip_if_nothing_overdue=True)
@@ -349,7 +352,8 @@ def issue_for_case(app: Dunwell, *, case_id: str, kind: str, now: dt.datetime,
                 raise Conflict(f"the compliance guard does not allow this letter "
                                f"({verdict.rule}): {verdict.reason}",
                                code="letter_must_pass_guard")
-        letter = issue_letter(uow, borrower_id=borrower_id, case_id=case_id, kind=kind,
+        letter = issue_letter(uow, templates=app.providers.templates(),
+                              borrower_id=borrower_id, case_id=case_id, kind=kind,
                               business_date=day, now=now, settings=app.settings)
         uow.commit()
     return letter
@@ -381,7 +385,7 @@ def print_letters(app: Dunwell, *, business_date: dt.date, out_dir: Path, now: d
         for k, letter in enumerate(pending):
             doc = letter_document(uow, letter.letter_no, app.settings)
             path = out_dir / f"{letter.letter_no}.pdf"
-            path.write_bytes(render_pdf(doc, font_path=app.settings.cjk_font))
+            path.write_bytes(app.providers.pdf(doc))
             record_letter_event(uow, letter_no=letter.letter_no, event="printed", at=now,
                                 note=f"printed to {path.name}")
             written.append(path)
