@@ -342,3 +342,33 @@ def test_the_layers_come_from_the_import_contract() -> None:
     layers = tool.read_layers(ROOT / "pyproject.toml")
     rank = {p: i for i, layer in enumerate(layers) for p in layer}
     assert rank["cli"] < rank["app"] < rank["store"] < rank["lending"] < rank["core"]
+
+
+def test_a_forbidden_import_makes_a_shared_code_a_conflict(tmp_path: Path) -> None:
+    files = {
+        "lending/rules.py": '''
+            from dunwell.core.errors import InvalidInput
+            def f():
+                raise InvalidInput("x", code="book_must_be_open")
+            ''',
+        "api/app.py": '''
+            STATUS_BY_CODE = {"book_must_be_open": 503}
+            ''',
+    }
+    src = _tree(tmp_path, files)
+    assert tool.scan(src, tmp_path, LAYERS).owner("book_must_be_open") == "lending"
+    ruled_out = tool.scan(src, tmp_path, LAYERS, forbidden=[("api", "lending")])
+    assert ruled_out.owner("book_must_be_open") is None
+    assert len(ruled_out.conflicts()) == 1
+
+
+def test_forbidden_pairs_come_from_the_forbidden_contracts(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(textwrap.dedent('''
+        [[tool.importlinter.contracts]]
+        name = "Shells reach the store through the application"
+        type = "forbidden"
+        source_modules = ["dunwell.api", "dunwell.cli.main"]
+        forbidden_modules = ["dunwell.store", "sqlalchemy"]
+        '''), encoding="utf-8")
+    assert tool.read_forbidden(pyproject) == {("api", "store"), ("cli", "store")}

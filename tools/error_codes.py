@@ -1,12 +1,12 @@
 """Error codes enumerated per package: find every code the source raises, check or
 write ``src/dunwell/<package>/error_codes.py``.
 
-usage: python tools/error_codes.py [--check | --write | --list]
+usage: python tools/error_codes.py [--check | --write | --list | --shared]
 
 ``--check`` (the default) exits 1 naming each code missing from, or stale in, an
 enumeration file, and each place whose code cannot be told; ``--write`` rewrites the
 files that are out of date; ``--list`` prints every code with its owner and where it
-is raised.
+is raised; ``--shared`` the codes raised by more than one package, and their owner.
 
 What counts as raising a code (read with :mod:`ast`, nothing is imported):
 
@@ -24,7 +24,8 @@ What counts as raising a code (read with :mod:`ast`, nothing is imported):
 
 A code belongs to the innermost package it occurs in (the layers of the import-linter
 contract in ``pyproject.toml``, lowest last): the package that raises it or writes its
-string. An outer package raising it imports it from there. A code raised by two
+string. Its forbidden contracts count too: a package may not own a code raised by one
+that must not import it. An outer package raising it imports it from there. A code raised by two
 packages neither of which may import the other is a conflict: move it to a package
 both may import. A top-level module (``bootstrap.py``) counts as the outermost package
 below it (``app``).
@@ -147,6 +148,8 @@ class Scan:
     #: Strings that say what must hold but name something else than an error: the
     #: members of other enumerations (referral criteria...).
     vocabulary: frozenset[str] = frozenset()
+    #: (importer, imported) pairs a forbidden import contract rules out.
+    forbidden: frozenset[tuple[str, str]] = frozenset()
 
     def packages(self, code: str) -> set[str]:
         """The packages the code occurs in (a top-level module counts as its home)."""
@@ -173,9 +176,11 @@ class Scan:
         return None
 
     def may_import(self, importer: str, imported: str) -> bool:
-        """Whether ``importer`` may import ``imported`` under the layers contract."""
+        """Whether ``importer`` may import ``imported`` under the import contracts."""
         if importer == imported:
             return True
+        if (importer, imported) in self.forbidden:
+            return False
         outer, inner = self.rank(importer), self.rank(imported)
         return outer is not None and inner is not None and inner > outer
 
@@ -404,10 +409,7 @@ class Scanner:
         owner, binding = ref
         cls = binding[1]
         assert isinstance(cls, ast.ClassDef)
-        return self.is_error_class(self._defining(owner, cls), cls, depth + 1)
-
-    def _defining(self, module: Module, cls: ast.ClassDef) -> Module:
-        return module
+        return self.is_error_class(owner, cls, depth + 1)
 
     # ------------------------------------------------------------------ walking
     def callers(self, fn: Function) -> list[tuple[ast.Call, Ctx]]:
@@ -802,17 +804,40 @@ def read_layers(pyproject: Path) -> list[frozenset[str]]:
     raise LookupError(f"no {LAYERS_CONTRACT} contract in {pyproject}")
 
 
+def read_forbidden(pyproject: Path) -> frozenset[tuple[str, str]]:
+    """(importer, imported) package pairs a forbidden contract rules out, among the
+    packages of the root (``api`` may not import ``store``, say)."""
+    config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    pairs = set()
+    for contract in config["tool"]["importlinter"]["contracts"]:
+        if contract.get("type") == "forbidden":
+            sources = _packages_named(contract.get("source_modules", []))
+            forbidden = _packages_named(contract.get("forbidden_modules", []))
+            pairs |= {(a, b) for a in sources for b in forbidden if a != b}
+    return frozenset(pairs)
+
+
+def _packages_named(modules: Iterable[str]) -> set[str]:
+    prefix = f"{ROOT_PACKAGE}."
+    return {m.removeprefix(prefix).split(".")[0] for m in modules if m.startswith(prefix)}
+
+
 def scan(src: Path | None = None, root: Path | None = None,
-         layers: Sequence[frozenset[str]] | None = None) -> Scan:
-    """Every code raised under ``src/dunwell``, where, and what could not be told."""
+         layers: Sequence[frozenset[str]] | None = None,
+         forbidden: Iterable[tuple[str, str]] | None = None) -> Scan:
+    """Every code raised under ``src/dunwell``, where, and what could not be told.
+    Without ``layers``, the layers and forbidden imports come from ``pyproject.toml``."""
     root = root or ROOT
     src = src or root / "src"
     scanner = Scanner(src, root)
     scanner.load()
     scanner.collect()
+    if layers is None:
+        layers = read_layers(root / "pyproject.toml")
+        forbidden = read_forbidden(root / "pyproject.toml") if forbidden is None else forbidden
     return Scan({c: set(s) for c, s in scanner.sites.items()}, sorted(set(scanner.problems)),
-                list(layers) if layers is not None else read_layers(root / "pyproject.toml"),
-                frozenset(scanner.vocabulary - scanner.sites.keys()))
+                list(layers), frozenset(scanner.vocabulary - scanner.sites.keys()),
+                frozenset(forbidden or ()))
 
 
 # ---------------------------------------------------------------------- files
@@ -909,6 +934,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="exit 1 when a file is out of date")
     mode.add_argument("--write", action="store_true", help="rewrite the files out of date")
     mode.add_argument("--list", action="store_true", help="print every code and its sites")
+    mode.add_argument("--shared", action="store_true",
+                      help="print the codes raised by several packages, and their owner")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     src = ROOT / "src"
@@ -917,6 +944,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for code in sorted(result.sites):
             sites = " ".join(str(s) for s in sorted(result.sites[code]))
             print(f"{code}\t{result.owner(code) or 'CONFLICT'}\t{sites}")
+        return 0
+    if args.shared:
+        for code, packages in result.shared().items():
+            print(f"{code}: {', '.join(sorted(packages))} -> {result.owner(code) or 'CONFLICT'}")
         return 0
     if args.write:
         for path in write(result, src):
