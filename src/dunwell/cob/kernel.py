@@ -13,12 +13,15 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from dunwell.cob.batch import I8, I64, INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch
 from dunwell.cob.model import CAP_DENOMINATOR, PPM, EventKind
 from dunwell.ledger.model import Account
 from dunwell.lending.lifecycle import STANDING_STATUS
 from dunwell.lending.model import BUCKET_FIRST_DAYS, LoanStatus, bucket_for
+
+Bool = npt.NDArray[np.bool_]
 
 _OPEN = np.array(sorted(int(s) for s in LoanStatus if s.is_open), dtype=np.int8)
 #: The lending package's standing rule (``lifecycle.STANDING_STATUS``) flattened: the
@@ -146,117 +149,181 @@ def _per_loan_sum(idx: I64, values: I64, offs: I64) -> I64:
 
 
 def _close_block(batch: LoanBatch, day: int, out: dict[str, Any]) -> int:
-    """The rules for one block; writes the block's outputs into ``out``."""
-    n_loans = len(batch)
-    offs = batch.offsets
-    seg = offs[:-1]
+    """The rules for one block, step by step; writes the block's outputs into ``out``."""
     active = np.isin(batch.status, _OPEN) & (batch.last_cob_day < day)
     all_active = bool(active.all())
-
-    # 1. interest: instalments whose accrual has started and is not complete
-    accrued = out["interest_accrued_minor"]
-    accrued[:] = batch.interest_accrued_minor
     interest_today = out["interest"]
+    accrue_interest(batch, day, None if all_active else active,
+                    out["interest_accrued_minor"], interest_today)
+    owed = owed_on(batch, day, active)
+    charges_today = charge_late(batch, day, active, owed, interest_today, out)
+    recognise_on_closing(batch, np.flatnonzero(active & owed.settled).astype(np.int64),
+                         out["interest_accrued_minor"], interest_today)
+    write_standing(batch, day, None if all_active else active, owed, out)
+    out["charged_minor"][:] = batch.charged_minor + interest_today + charges_today
+    out["exposure_minor_days"][:] = owed.exposure
+    return int(active.sum())
+
+
+def accrue_interest(batch: LoanBatch, day: int, active: Bool | None, accrued: I64,
+                    interest_today: I64) -> None:
+    """Step 1: accrue each instalment whose accrual has started and is not complete up
+    to what is due through ``day`` (``InstallmentState.interest_accrued_through``);
+    ``accrued`` gets the new totals, ``interest_today`` each loan's sum. ``active``
+    (None: every loan) picks the loans closed today."""
+    offs = batch.offsets
+    accrued[:] = batch.interest_accrued_minor
     acc_idx = np.flatnonzero((batch.accrual_start_day < day)
                              & (batch.interest_accrued_minor < batch.interest_minor))
-    if not all_active and acc_idx.size:
+    if active is not None and acc_idx.size:
         acc_idx = acc_idx[active[np.searchsorted(offs, acc_idx, side="right") - 1]]
-    if acc_idx.size:
-        start = batch.accrual_start_day[acc_idx].astype(np.int64)
-        span = batch.due_day[acc_idx].astype(np.int64) - start
-        base = batch.interest_base_minor[acc_idx]
-        full = batch.interest_minor[acc_idx]
-        safe_span = np.maximum(span, 1)
-        elapsed = np.clip(day - start, 0, safe_span)
-        target = np.where(span > 0, base + (full - base) * elapsed // safe_span, full)
-        delta = np.maximum(target - accrued[acc_idx], 0)
-        accrued[acc_idx] += delta
-        interest_today[:] = _per_loan_sum(acc_idx, delta, offs)
+    if not acc_idx.size:
+        return
+    start = batch.accrual_start_day[acc_idx].astype(np.int64)
+    span = batch.due_day[acc_idx].astype(np.int64) - start
+    base = batch.interest_base_minor[acc_idx]
+    full = batch.interest_minor[acc_idx]
+    safe_span = np.maximum(span, 1)
+    elapsed = np.clip(day - start, 0, safe_span)
+    target = np.where(span > 0, base + (full - base) * elapsed // safe_span, full)
+    delta = np.maximum(target - accrued[acc_idx], 0)
+    accrued[acc_idx] += delta
+    interest_today[:] = _per_loan_sum(acc_idx, delta, offs)
 
-    # 2. exposure for the cost cap; what is unpaid; days past due
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What a block's loans owe as a day closes (step 2)."""
+
+    unpaid_principal: I64  # per instalment
+    unsettled: Bool  # per instalment: anything of it unpaid
+    exposure: I64  # per loan: principal-days for the cost cap, today's included
+    days_past_due: I64  # per loan
+    settled: Bool  # per loan: nothing owed
+
+
+def owed_on(batch: LoanBatch, day: int, active: Bool) -> Owed:
+    """Step 2: what is unpaid, the cost cap's exposure, days past due, and settlement."""
     unpaid_principal = batch.principal_minor - batch.paid_principal_minor
-    principal_left = np.add.reduceat(unpaid_principal, seg)
+    principal_left = np.add.reduceat(unpaid_principal, batch.offsets[:-1])
     exposure = batch.exposure_minor_days + np.where(active, principal_left, 0)
     unsettled = unpaid_principal > 0
     unsettled |= batch.paid_interest_minor < batch.interest_minor
     unsettled |= batch.paid_fee_minor < batch.fee_minor
     unsettled |= batch.paid_penalty_minor < batch.penalty_minor
-    # instalments are in due order, so the first unpaid past-due one per loan is the oldest
+    return Owed(unpaid_principal, unsettled, exposure,
+                days_past_due(batch, day, unsettled),
+                settled_loans(batch.offsets, principal_left, unsettled))
+
+
+def days_past_due(batch: LoanBatch, day: int, unsettled: Bool) -> I64:
+    """``day`` minus the due day of each loan's oldest unsettled instalment due before
+    it, or 0 (``lending.delinquency.days_past_due``). Instalments are in due order, so
+    the first such instalment of a loan is its oldest."""
+    dpd = np.zeros(len(batch), dtype=np.int64)
     late_idx = np.flatnonzero(unsettled & (batch.due_day < day))
-    dpd = np.zeros(n_loans, dtype=np.int64)
     if late_idx.size:
-        late_owner = np.searchsorted(offs, late_idx, side="right") - 1
+        late_owner = np.searchsorted(batch.offsets, late_idx, side="right") - 1
         first = _segment_starts(late_owner)
         dpd[late_owner[first]] = day - batch.due_day[late_idx[first]].astype(np.int64)
-    # nothing owed: no principal left (rare) and nothing else unpaid
-    settled = np.zeros(n_loans, dtype=bool)
+    return dpd
+
+
+def settled_loans(offs: I64, principal_left: I64, unsettled: Bool) -> Bool:
+    """Loans nothing is owed on: no principal left (rare) and no instalment unsettled."""
+    settled = np.zeros(offs.size - 1, dtype=bool)
     maybe = np.flatnonzero(principal_left == 0).astype(np.int64)
     if maybe.size:
         pos, _ = _ranges(offs, maybe)
         settled[maybe] = ~np.logical_or.reduceat(unsettled[pos], _starts_of(offs, maybe))
+    return settled
 
-    # 3-4. penalty, late fee and the cost cap, on loans past their grace days only
-    fee = out["fee_minor"]
+
+def charge_late(batch: LoanBatch, day: int, active: Bool, owed: Owed, interest_today: I64,
+                out: dict[str, Any]) -> I64:
+    """Steps 3-4: penalty and late fee on loans past their grace days, within the cost
+    cap's headroom, oldest instalment first and fee before penalty. Writes the
+    instalments' fee, penalty and basis and the day's fee and penalty per loan into
+    ``out``; returns each loan's charges today."""
+    n_loans = len(batch)
+    fee, penalty, basis = out["fee_minor"], out["penalty_minor"], out["penalty_basis_minor_days"]
     fee[:] = batch.fee_minor
-    penalty = out["penalty_minor"]
     penalty[:] = batch.penalty_minor
-    basis = out["penalty_basis_minor_days"]
     basis[:] = batch.penalty_basis_minor_days
     charges_today = np.zeros(n_loans, dtype=np.int64)
-    late_loans = np.flatnonzero(active & (dpd > batch.grace_days)).astype(np.int64)
-    if late_loans.size:
-        pos, owner = _ranges(offs, late_loans)
-        late_days = day - batch.due_day[pos].astype(np.int64) - batch.grace_days[owner]
-        late = late_days > 0
-        up = unpaid_principal[pos]
-        old_basis = basis[pos]
-        new_basis = old_basis + np.where(late & (up > 0), up, 0)
-        rate = batch.penalty_rate_ppm[owner]
-        den = batch.penalty_year_days[owner].astype(np.int64) * PPM
-        pen_want = new_basis * rate // den - old_basis * rate // den
-        fee_want = np.where((late_days == 1) & unsettled[pos], batch.late_fee_minor[owner], 0)
-        want = fee_want + pen_want
-        # lending.cost.allowance_minor, over the columns
-        allowance = exposure * batch.cost_cap_ppm // CAP_DENOMINATOR
-        headroom = np.maximum(allowance - batch.charged_minor - interest_today, 0)
-        starts = _segment_starts(owner)
-        run = np.cumsum(want)
-        before = run - want - np.repeat(run[starts] - want[starts], np.diff(
-            np.append(starts, owner.size)))
-        granted = np.clip(headroom[owner] - before, 0, want)
-        fee_got = np.minimum(fee_want, granted)
-        fee[pos] += fee_got
-        penalty[pos] += granted - fee_got
-        basis[pos] = new_basis
-        charges_today[late_loans] = np.add.reduceat(granted, starts)
-        out["fee"][:] = _sum_by_owner(owner, fee_got, n_loans)
-        out["penalty"][:] = charges_today - out["fee"]
+    late_loans = np.flatnonzero(active & (owed.days_past_due > batch.grace_days)).astype(np.int64)
+    if not late_loans.size:
+        return charges_today
+    pos, owner = _ranges(batch.offsets, late_loans)
+    late_days = day - batch.due_day[pos].astype(np.int64) - batch.grace_days[owner]
+    up = owed.unpaid_principal[pos]
+    old_basis = basis[pos]
+    new_basis = old_basis + np.where((late_days > 0) & (up > 0), up, 0)
+    rate = batch.penalty_rate_ppm[owner]
+    den = batch.penalty_year_days[owner].astype(np.int64) * PPM
+    pen_want = new_basis * rate // den - old_basis * rate // den
+    fee_want = np.where((late_days == 1) & owed.unsettled[pos], batch.late_fee_minor[owner], 0)
+    headroom = cap_headroom(batch, owed.exposure, interest_today)
+    starts = _segment_starts(owner)
+    granted = grant_in_order(fee_want + pen_want, headroom[owner], starts)
+    fee_got = np.minimum(fee_want, granted)
+    fee[pos] += fee_got
+    penalty[pos] += granted - fee_got
+    basis[pos] = new_basis
+    charges_today[late_loans] = np.add.reduceat(granted, starts)
+    out["fee"][:] = _sum_by_owner(owner, fee_got, n_loans)
+    out["penalty"][:] = charges_today - out["fee"]
+    return charges_today
 
-    # closing: recognise interest paid ahead of accrual on loans nothing is owed on
-    closing = np.flatnonzero(active & settled).astype(np.int64)
-    if closing.size:
-        pos, owner = _ranges(offs, closing)
-        top = batch.interest_minor[pos] - accrued[pos]
-        accrued[pos] = batch.interest_minor[pos]
-        interest_today += _sum_by_owner(owner, top, n_loans)
 
-    # 5. days past due, bucket, status
-    status = batch.status
-    new_status = _standing_status(status, settled, dpd > batch.grace_days, batch.restructured)
+def cap_headroom(batch: LoanBatch, exposure: I64, interest_today: I64) -> I64:
+    """What the all-in cost cap still allows each loan to be charged today
+    (``lending.cost.allowance_minor`` over the columns, less what is charged)."""
+    allowance = exposure * batch.cost_cap_ppm // CAP_DENOMINATOR
+    headroom: I64 = np.maximum(allowance - batch.charged_minor - interest_today, 0)
+    return headroom
+
+
+def grant_in_order(want: I64, headroom: I64, starts: I64) -> I64:
+    """Grant each wanted charge what its loan's ``headroom`` leaves after the charges
+    before it in the same loan (runs of a loan begin at ``starts``)."""
+    run = np.cumsum(want)
+    before = run - want - np.repeat(run[starts] - want[starts],
+                                    np.diff(np.append(starts, want.size)))
+    granted: I64 = np.clip(headroom - before, 0, want)
+    return granted
+
+
+def recognise_on_closing(batch: LoanBatch, closing: I64, accrued: I64,
+                         interest_today: I64) -> None:
+    """Step 5a: on loans nothing is owed on (``closing``), recognise interest paid
+    ahead of its accrual: accrue every instalment in full, adding the rest to today."""
+    if not closing.size:
+        return
+    pos, owner = _ranges(batch.offsets, closing)
+    top = batch.interest_minor[pos] - accrued[pos]
+    accrued[pos] = batch.interest_minor[pos]
+    interest_today += _sum_by_owner(owner, top, len(batch))
+
+
+def write_standing(batch: LoanBatch, day: int, active: Bool | None, owed: Owed,
+                   out: dict[str, Any]) -> None:
+    """Step 5b: days past due, bucket and status (the lending package's tabulated
+    rules) and the day closed, for the loans closed today (``active``; None: all)."""
+    dpd = owed.days_past_due
+    new_status = _standing_status(batch.status, owed.settled, dpd > batch.grace_days,
+                                  batch.restructured)
     bucket = np.take(_BUCKET_BY_DAY, dpd, mode="clip")  # days beyond the table: M7+
-    if all_active:
+    if active is None:
         out["status"][:] = new_status
         out["days_past_due"][:] = dpd
         out["bucket"][:] = bucket
         out["last_cob_day"][:] = day
-    else:
-        out["status"][:] = np.where(active, new_status, status)
-        out["days_past_due"][:] = np.where(active, dpd, batch.days_past_due)
-        out["bucket"][:] = np.where(active, bucket, batch.bucket)
-        out["last_cob_day"][:] = np.where(active, day, batch.last_cob_day)
-    out["charged_minor"][:] = batch.charged_minor + interest_today + charges_today
-    out["exposure_minor_days"][:] = exposure
-    return int(active.sum())
+        return
+    out["status"][:] = np.where(active, new_status, batch.status)
+    out["days_past_due"][:] = np.where(active, dpd, batch.days_past_due)
+    out["bucket"][:] = np.where(active, bucket, batch.bucket)
+    out["last_cob_day"][:] = np.where(active, day, batch.last_cob_day)
 
 
 def _standing_status(status: I8, settled: Any, late: Any, restructured: I8) -> I8:

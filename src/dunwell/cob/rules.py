@@ -43,71 +43,21 @@ def cob_loan_day(
     """Close ``day`` for one loan. A closed loan, or a day already closed, is unchanged."""
     if not loan.status.is_open or loan.last_cob_day >= day:
         return loan, [], []
-    interest_today = 0
-    insts: list[InstallmentState] = []
-    for inst in loan.installments:
-        delta = max(0, inst.interest_accrued_through(day) - inst.interest_accrued_minor)
-        interest_today += delta
-        insts.append(replace(inst, interest_accrued_minor=inst.interest_accrued_minor + delta))
-
+    insts, interest_today = accrue(loan.installments, day)
     exposure = loan.exposure_minor_days + sum(i.unpaid_principal_minor for i in insts)
     headroom = max(0, cap_allowance(exposure, params) - loan.charged_minor - interest_today)
-    fees_today = 0
-    penalty_today = 0
-    for k, inst in enumerate(insts):
-        late_days = day - inst.due_day - params.grace_days
-        if late_days <= 0:
-            continue
-        fee_wanted = 0
-        if late_days == 1 and inst.unpaid_total_minor > 0:
-            fee_wanted = params.late_fee_minor
-        penalty_wanted = 0
-        basis = inst.penalty_basis_minor_days
-        if inst.unpaid_principal_minor > 0:
-            new_basis = basis + inst.unpaid_principal_minor
-            penalty_wanted = penalty_through(new_basis, params) - penalty_through(basis, params)
-            basis = new_basis
-        fee = min(fee_wanted, headroom)
-        headroom -= fee
-        penalty = min(penalty_wanted, headroom)
-        headroom -= penalty
-        fees_today += fee
-        penalty_today += penalty
-        insts[k] = replace(
-            inst,
-            fee_minor=inst.fee_minor + fee,
-            penalty_minor=inst.penalty_minor + penalty,
-            penalty_basis_minor_days=basis,
-        )
-
+    insts, fees_today, penalty_today = charge_late(insts, day, params, headroom)
     dpd = days_past_due(insts, day)
     settled = all(i.unpaid_total_minor <= 0 for i in insts)
-    if settled:  # recognise any interest paid ahead of its accrual
-        for k, inst in enumerate(insts):
-            interest_today += inst.interest_minor - inst.interest_accrued_minor
-            insts[k] = replace(inst, interest_accrued_minor=inst.interest_minor)
+    if settled:
+        insts, true_up = recognise_on_closing(insts)
+        interest_today += true_up
     status = next_status(loan.status, settled=settled, dpd=dpd, grace_days=params.grace_days,
                          restructured=loan.restructured)
     bucket = bucket_for(dpd)
-    events: list[CobEvent] = []
-    if status != loan.status:
-        events.append(CobEvent(loan.loan_id, day, EventKind.STATUS_CHANGED, loan.status, status))
-    if bucket != loan.bucket:
-        events.append(CobEvent(loan.loan_id, day, EventKind.BUCKET_CHANGED, loan.bucket, bucket))
-
-    lid = loan.loan_id
-    postings: list[Posting] = []
-    for amount, receivable, income in (
-        (interest_today, Account.INTEREST_RECEIVABLE, Account.INTEREST_INCOME),
-        (penalty_today, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME),
-        (fees_today, Account.FEE_RECEIVABLE, Account.FEE_INCOME),
-    ):
-        if amount:
-            postings.append((lid, receivable, amount))
-            postings.append((lid, income, -amount))
     new_loan = replace(
         loan,
-        installments=tuple(insts),
+        installments=insts,
         days_past_due=dpd,
         bucket=bucket,
         status=status,
@@ -115,4 +65,81 @@ def cob_loan_day(
         exposure_minor_days=exposure,
         last_cob_day=day,
     )
-    return new_loan, postings, events
+    return (new_loan, postings(loan.loan_id, interest_today, penalty_today, fees_today),
+            changes(loan, new_loan, day))
+
+
+def accrue(installments: tuple[InstallmentState, ...],
+           day: int) -> tuple[tuple[InstallmentState, ...], int]:
+    """Step 1: each instalment accrued through ``day``; and the interest that added."""
+    interest_today = 0
+    insts: list[InstallmentState] = []
+    for inst in installments:
+        delta = max(0, inst.interest_accrued_through(day) - inst.interest_accrued_minor)
+        interest_today += delta
+        insts.append(replace(inst, interest_accrued_minor=inst.interest_accrued_minor + delta))
+    return tuple(insts), interest_today
+
+
+def charge_late(installments: tuple[InstallmentState, ...], day: int, params: CobParams,
+                headroom: int) -> tuple[tuple[InstallmentState, ...], int, int]:
+    """Steps 3-4: on each instalment past its due date plus grace, grow the penalty
+    basis by its unpaid principal and charge the penalty that adds, and the late fee
+    on the first late day; within ``headroom``, oldest first, fee before penalty.
+    Returns the instalments, the fees and the penalty charged."""
+    fees_today = 0
+    penalty_today = 0
+    insts = list(installments)
+    for k, inst in enumerate(insts):
+        late_days = day - inst.due_day - params.grace_days
+        if late_days <= 0:
+            continue
+        fee_wanted = params.late_fee_minor if late_days == 1 and inst.unpaid_total_minor > 0 else 0
+        basis = inst.penalty_basis_minor_days
+        new_basis = basis + max(inst.unpaid_principal_minor, 0)
+        penalty_wanted = penalty_through(new_basis, params) - penalty_through(basis, params)
+        fee = min(fee_wanted, headroom)
+        penalty = min(penalty_wanted, headroom - fee)
+        headroom -= fee + penalty
+        fees_today += fee
+        penalty_today += penalty
+        insts[k] = replace(inst, fee_minor=inst.fee_minor + fee,
+                           penalty_minor=inst.penalty_minor + penalty,
+                           penalty_basis_minor_days=new_basis)
+    return tuple(insts), fees_today, penalty_today
+
+
+def recognise_on_closing(
+        installments: tuple[InstallmentState, ...]) -> tuple[tuple[InstallmentState, ...], int]:
+    """Step 5a, for a loan nothing is owed on: every instalment accrued in full; and
+    the interest paid ahead of its accrual that this recognises."""
+    true_up = sum(i.interest_minor - i.interest_accrued_minor for i in installments)
+    return tuple(replace(i, interest_accrued_minor=i.interest_minor)
+                 for i in installments), true_up
+
+
+def changes(before: LoanState, after: LoanState, day: int) -> list[CobEvent]:
+    """Step 5b: an event for a change of status and one for a change of bucket."""
+    events: list[CobEvent] = []
+    if after.status != before.status:
+        events.append(CobEvent(before.loan_id, day, EventKind.STATUS_CHANGED, before.status,
+                               after.status))
+    if after.bucket != before.bucket:
+        events.append(CobEvent(before.loan_id, day, EventKind.BUCKET_CHANGED, before.bucket,
+                               after.bucket))
+    return events
+
+
+def postings(loan_id: int, interest_minor: int, penalty_minor: int,
+             fee_minor: int) -> list[Posting]:
+    """The day's journal lines: each receivable debited and its income credited."""
+    out: list[Posting] = []
+    for amount, receivable, income in (
+        (interest_minor, Account.INTEREST_RECEIVABLE, Account.INTEREST_INCOME),
+        (penalty_minor, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME),
+        (fee_minor, Account.FEE_RECEIVABLE, Account.FEE_INCOME),
+    ):
+        if amount:
+            out.append((loan_id, receivable, amount))
+            out.append((loan_id, income, -amount))
+    return out
