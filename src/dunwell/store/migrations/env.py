@@ -6,6 +6,18 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+# every table module, so autogenerate sees the whole schema (they share one MetaData)
+from dunwell.store import (  # noqa: F401
+    channel_tables,
+    collection_tables,
+    day_tables,
+    field_tables,
+    legal_tables,
+    letter_tables,
+    negotiation_tables,
+    origination_tables,
+    training_tables,
+)
 from dunwell.store.tables import metadata
 
 config = context.config
