@@ -24,6 +24,7 @@ from dunwell.app.legal.referrals import queue_legal_reviews
 from dunwell.app.letters.service import issue_letters_for_day
 from dunwell.app.negotiation.service import monitor_plans
 from dunwell.app.training.gate import qualified_callers
+from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
 from dunwell.collections.engine import choose_strategy, missed_steps, propose
 from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
@@ -43,6 +44,7 @@ from dunwell.store.collections_repo import (
     BorrowerProfile,
     CaseRepository,
     LoanFactsRepository,
+    StoredCase,
 )
 from dunwell.store.training_repo import TrainingRepository
 
@@ -106,120 +108,217 @@ class CollectReport:
         return rep
 
 
+@dataclass(frozen=True)
+class Arms:
+    """The experiment's strategies: new cases go to the champion or the challenger."""
+
+    champion: Strategy
+    challenger: Strategy
+    experiment: Experiment
+
+    def strategy_of(self, case: CaseView) -> Strategy:
+        return self.challenger if case.variant == "challenger" else self.champion
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    """What one run reads before it plans anyone: the active cases, the loan facts and
+    risk scores, and each borrower's profile, ladder history and contacts."""
+
+    business_date: dt.date
+    currency: str
+    last_run: dt.date | None
+    active: dict[int, StoredCase]
+    facts: dict[int, list[CaseLoan]]
+    next_due: dict[int, dt.date]
+    scores: dict[int, float]
+    profiles: dict[int, BorrowerProfile]
+    history: dict[int, list[PastAction]]
+    contacts: dict[int, list[ContactEvent]]
+
+    @property
+    def borrower_ids(self) -> list[int]:
+        return sorted(self.facts)
+
+
+@dataclass
+class DayWork:
+    """What the run gathers while it plans borrowers, written once at the end: the
+    audit entries and the allowed calls to queue."""
+
+    audit: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+    calls: list[tuple[CallTask, int]] = field(default_factory=list)
+
+
 def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 experiment: Experiment | None = None,
                 strategies: dict[str, Strategy] | None = None,
                 progress: Progress | None = None) -> CollectReport:
     """Plan ``business_date``; ``strategies`` adds to (or overrides) the built-in ones
     by name, for the experiment's champion and challenger."""
-    exp = experiment or Experiment()
-    strategies = {**builtin_strategies(), **(strategies or {})}
-    champion = _strategy(strategies, exp.champion)
-    challenger = _strategy(strategies, exp.challenger) if exp.challenger else champion
+    arms = choose_arms(experiment or Experiment(), strategies)
     report = CollectReport(business_date)
     with app.uow() as uow:
-        info = uow.book.require()
-        if business_date > info.business_date:
-            raise InvalidInput(
-                f"the book is open on {info.business_date}; close the days before "
-                f"{business_date} first (`dunwell cob --until`)",
-                code="collect_date_must_not_be_after_open_date")
+        currency = require_open(uow, business_date)
         done = uow.actions.run_summary(business_date)
         if done is not None:
             return CollectReport.from_json(business_date, done)
         last_run = uow.actions.last_run_before(business_date)
         monitor_plans(uow, business_date=business_date, now=now)  # plans kept, broken, done
-        cases, facts_repo, actions = uow.cases, uow.loan_facts, uow.actions
-        active = cases.active()
-        facts, next_due = facts_repo.facts(business_date, list(active))
-        scores = facts_repo.risk_scores()
-        ids = sorted(facts)
-        if len(ids) > BORROWERS_PER_RUN_MAX:
-            raise InvalidInput(
-                f"{len(ids)} borrowers to plan is more than one run takes "
-                f"({BORROWERS_PER_RUN_MAX}); raise BORROWERS_PER_RUN_MAX knowingly",
-                code="collect_run_must_be_bounded")
-        profiles = uow.borrowers.many(ids)
-        history = actions.done_for(ids)
-        contacts = actions.contacts_for(ids)
-        audit: list[tuple[str, str, dict[str, object]]] = []
-        calls: list[tuple[CallTask, int]] = []
+        day = read_day(uow, business_date, currency=currency, last_run=last_run)
+        work = DayWork()
+        ids = day.borrower_ids
         for k, bid in enumerate(ids):
-            profile = profiles.get(bid)
-            if profile is None:
-                continue
-            stored = active.get(bid)
-            existing = None
-            score = scores.get(bid)
-            if stored is not None:
-                existing = replace(stored.view, flags=_flags(profile), risk_score=score)
-                existing = _settle_promise(existing, facts_repo, cases, bid, business_date,
-                                           info.currency)
-            change = open_or_update(existing, str(bid), facts[bid], business_date)
-            case = change.case
-            if case is not None and existing is None and case.status.is_active:
-                strategy, variant = choose_strategy(
-                    case, champion=champion, challenger=challenger, experiment=exp.name,
-                    challenger_share_pct=exp.share_pct if exp.challenger else 0, seed=exp.seed)
-                case = replace(case, strategy_name=strategy.name,
-                               strategy_version=strategy.version, variant=variant,
-                               flags=_flags(profile), risk_score=score)
-                report.cases_opened += 1
-            if case is not None and (existing is not None or case.status.is_active):
-                cases.save(case, business_date)
-                cases.add_timeline(change.timeline)
-                if existing is not None and not case.status.is_active:
-                    report.cases_closed += 1
-            steps: list[ProposedStep] = []
-            if case is not None and case.status.is_active:
-                report.cases_open += 1
-                strategy = champion if case.variant != "challenger" else challenger
-                steps = propose(case, strategy, business_date, history.get(bid, []))
-                if last_run is not None:
-                    for gone in missed_steps(case, strategy, business_date, last_run,
-                                             history.get(bid, [])):
-                        actions.add(_skipped_row(gone, bid, business_date, case.variant))
-                        report.steps_missed += 1
-            elif bid in next_due and (next_due[bid] - business_date).days <= PRE_DUE_DAYS:
-                view = pre_due_view(str(bid), facts[bid], next_due[bid], flags=_flags(profile),
-                                    risk_score=score)
-                steps = propose(view, champion, business_date, history.get(bid, []))
-            for step in steps:
-                verdict = _judge(step, profile, contacts.get(bid, []), business_date)
-                arm = case.variant if case is not None and case.status.is_active else None
-                action_id = actions.add(_action_row(step, verdict, bid, business_date,
-                                                    arm or "champion"))
-                decision = _decision(step, verdict)
-                report.decisions[(step.kind.value, decision)] += 1
-                if verdict is not None and verdict.rule and not verdict.allowed:
-                    report.rules[verdict.rule] += 1
-                audit.append(("guard_decision", f"borrower:{bid}", {
-                    "action_id": action_id, "case_id": step.case_id, "kind": step.kind.value,
-                    "channel": step.channel, "step_id": step.step_id, "decision": decision,
-                    "rule": verdict.rule if verdict else None,
-                    "reason": verdict.reason if verdict else "internal step",
-                    "strategy": f"{step.strategy_name}@{step.strategy_version}",
-                    "business_date": business_date.isoformat()}))
-                enqueue_for_step(uow, app.settings, providers=app.providers, step=step,
-                                 verdict=verdict, action_id=action_id,
-                                 profile=profile, business_date=business_date, now=now)
-                offer_for_step(uow, step=step, verdict=verdict, business_date=business_date,
-                               now=now)  # plan offers for an allowed negotiation_offer
-                if verdict is not None and verdict.allowed and step.kind.value in CALL_KINDS:
-                    calls.append((_call_task(step, verdict, facts[bid], case), action_id))
+            profile = day.profiles.get(bid)
+            if profile is not None:
+                case = plan_case(uow, day, arms=arms, bid=bid, profile=profile, report=report)
+                for step in steps_for(uow, day, arms=arms, bid=bid, profile=profile, case=case,
+                                      report=report):
+                    decide_step(app, uow, day, step, bid=bid, profile=profile, case=case,
+                                now=now, report=report, work=work)
             if progress is not None:
                 progress(k + 1, len(ids))
-        _queue_calls(uow.training, actions, cases, calls, business_date, report)
-        report.letters_issued = issue_letters_for_day(
-            uow, templates=app.providers.templates(), business_date=business_date, now=now,
-            settings=app.settings)
-        report.referrals_proposed = sum(
-            r.status.value == "proposed"
-            for r in queue_legal_reviews(uow, business_date=business_date, now=now))
-        record(uow, at=now, entries=audit)
-        uow.actions.add_run(business_date, report.to_json())
+        finish_day(app, uow, business_date, now=now, report=report, work=work)
         uow.commit()
     return report
+
+
+def choose_arms(experiment: Experiment, strategies: dict[str, Strategy] | None) -> Arms:
+    """The champion and challenger by name, among the built-in strategies and
+    ``strategies``; without a challenger, the champion plays both arms."""
+    known = {**builtin_strategies(), **(strategies or {})}
+    champion = _strategy(known, experiment.champion)
+    challenger = _strategy(known, experiment.challenger) if experiment.challenger else champion
+    return Arms(champion, challenger, experiment)
+
+
+def require_open(uow: UnitOfWork, business_date: dt.date) -> str:
+    """The book's currency, once ``business_date`` is not after the book's open date."""
+    info = uow.book.require()
+    if business_date > info.business_date:
+        raise InvalidInput(
+            f"the book is open on {info.business_date}; close the days before "
+            f"{business_date} first (`dunwell cob --until`)",
+            code="collect_date_must_not_be_after_open_date")
+    return info.currency
+
+
+def read_day(uow: UnitOfWork, business_date: dt.date, *, currency: str,
+             last_run: dt.date | None) -> DayFacts:
+    """Everything the run reads up front, for at most :data:`BORROWERS_PER_RUN_MAX`
+    borrowers (those with open loans, and those with an active case)."""
+    active = uow.cases.active()
+    facts, next_due = uow.loan_facts.facts(business_date, list(active))
+    ids = sorted(facts)
+    if len(ids) > BORROWERS_PER_RUN_MAX:
+        raise InvalidInput(
+            f"{len(ids)} borrowers to plan is more than one run takes "
+            f"({BORROWERS_PER_RUN_MAX}); raise BORROWERS_PER_RUN_MAX knowingly",
+            code="collect_run_must_be_bounded")
+    return DayFacts(business_date, currency, last_run, active, facts, next_due,
+                    uow.loan_facts.risk_scores(), uow.borrowers.many(ids),
+                    uow.actions.done_for(ids), uow.actions.contacts_for(ids))
+
+
+def plan_case(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
+              profile: BorrowerProfile, report: CollectReport) -> CaseView | None:
+    """Open, update or close the borrower's case from the day's loan facts (judging
+    its pending promise first); a new case gets its strategy and arm. The case as it
+    stands after today, or None when the borrower has none."""
+    stored = day.active.get(bid)
+    score = day.scores.get(bid)
+    existing = None
+    if stored is not None:
+        existing = replace(stored.view, flags=_flags(profile), risk_score=score)
+        existing = _settle_promise(existing, uow.loan_facts, uow.cases, bid, day.business_date,
+                                   day.currency)
+    change = open_or_update(existing, str(bid), day.facts[bid], day.business_date)
+    case = change.case
+    if case is None:
+        return None
+    if existing is None and case.status.is_active:
+        exp = arms.experiment
+        strategy, variant = choose_strategy(
+            case, champion=arms.champion, challenger=arms.challenger, experiment=exp.name,
+            challenger_share_pct=exp.share_pct if exp.challenger else 0, seed=exp.seed)
+        case = replace(case, strategy_name=strategy.name, strategy_version=strategy.version,
+                       variant=variant, flags=_flags(profile), risk_score=score)
+        report.cases_opened += 1
+    if existing is not None or case.status.is_active:
+        uow.cases.save(case, day.business_date)
+        uow.cases.add_timeline(change.timeline)
+        if existing is not None and not case.status.is_active:
+            report.cases_closed += 1
+    return case
+
+
+def steps_for(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
+              profile: BorrowerProfile, case: CaseView | None,
+              report: CollectReport) -> list[ProposedStep]:
+    """Today's steps: the case's strategy's (recording as skipped the steps whose whole
+    window fell in days without a run), or the champion's pre-due steps for a
+    borrower whose next instalment is due within :data:`PRE_DUE_DAYS`."""
+    history = day.history.get(bid, [])
+    if case is not None and case.status.is_active:
+        report.cases_open += 1
+        strategy = arms.strategy_of(case)
+        if day.last_run is not None:
+            for gone in missed_steps(case, strategy, day.business_date, day.last_run, history):
+                uow.actions.add(_skipped_row(gone, bid, day.business_date, case.variant))
+                report.steps_missed += 1
+        return propose(case, strategy, day.business_date, history)
+    due = day.next_due.get(bid)
+    if due is None or (due - day.business_date).days > PRE_DUE_DAYS:
+        return []
+    view = pre_due_view(str(bid), day.facts[bid], due, flags=_flags(profile),
+                        risk_score=day.scores.get(bid))
+    return propose(view, arms.champion, day.business_date, history)
+
+
+def decide_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep, *, bid: int,
+                profile: BorrowerProfile, case: CaseView | None, now: dt.datetime,
+                report: CollectReport, work: DayWork) -> int:
+    """Pass one step through the guard and record the verdict as an action (and an
+    audit entry); an allowed step gets its message, its plan offers or its place in
+    the call queues. Returns the action's id."""
+    verdict = _judge(step, profile, day.contacts.get(bid, []), day.business_date)
+    arm = case.variant if case is not None and case.status.is_active else None
+    action_id = uow.actions.add(_action_row(step, verdict, bid, day.business_date,
+                                            arm or "champion"))
+    decision = _decision(step, verdict)
+    report.decisions[(step.kind.value, decision)] += 1
+    if verdict is not None and verdict.rule and not verdict.allowed:
+        report.rules[verdict.rule] += 1
+    work.audit.append(("guard_decision", f"borrower:{bid}", {
+        "action_id": action_id, "case_id": step.case_id, "kind": step.kind.value,
+        "channel": step.channel, "step_id": step.step_id, "decision": decision,
+        "rule": verdict.rule if verdict else None,
+        "reason": verdict.reason if verdict else "internal step",
+        "strategy": f"{step.strategy_name}@{step.strategy_version}",
+        "business_date": day.business_date.isoformat()}))
+    enqueue_for_step(uow, app.settings, providers=app.providers, step=step, verdict=verdict,
+                     action_id=action_id, profile=profile, business_date=day.business_date,
+                     now=now)
+    offer_for_step(uow, step=step, verdict=verdict, business_date=day.business_date,
+                   now=now)  # plan offers for an allowed negotiation_offer
+    if verdict is not None and verdict.allowed and step.kind.value in CALL_KINDS:
+        work.calls.append((_call_task(step, verdict, day.facts[bid], case), action_id))
+    return action_id
+
+
+def finish_day(app: Dunwell, uow: UnitOfWork, business_date: dt.date, *, now: dt.datetime,
+               report: CollectReport, work: DayWork) -> None:
+    """After every borrower: fill the call queues, issue the day's letters, propose
+    legal referrals for review, write the audit trail and record the run."""
+    _queue_calls(uow.training, uow.actions, uow.cases, work.calls, business_date, report)
+    report.letters_issued = issue_letters_for_day(
+        uow, templates=app.providers.templates(), business_date=business_date, now=now,
+        settings=app.settings)
+    report.referrals_proposed = sum(
+        r.status.value == "proposed"
+        for r in queue_legal_reviews(uow, business_date=business_date, now=now))
+    record(uow, at=now, entries=work.audit)
+    uow.actions.add_run(business_date, report.to_json())
 
 
 def _strategy(strategies: dict[str, Strategy], name: str) -> Strategy:
@@ -265,7 +364,7 @@ def _decision(step: ProposedStep, verdict: Verdict | None) -> str:
 
 
 def _action_row(step: ProposedStep, verdict: Verdict | None, bid: int, day: dt.date,
-                variant: str) -> dict[str, object]:
+                variant: str | None) -> dict[str, object]:
     window = verdict.window if verdict is not None else None
     return {
         "case_id": step.case_id, "borrower_id": bid, "business_date": day,
@@ -287,7 +386,7 @@ def _action_row(step: ProposedStep, verdict: Verdict | None, bid: int, day: dt.d
 
 
 def _skipped_row(step: ProposedStep, bid: int, day: dt.date,
-                 variant: str) -> dict[str, object]:
+                 variant: str | None) -> dict[str, object]:
     """A step that can no longer be done because no run happened while it was due."""
     return {**_action_row(step, None, bid, day, variant), "decision": "skipped",
             "status": "skipped", "reason": step.reason}
