@@ -25,6 +25,7 @@ from dunwell.compliance.model import Flag
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.ids import fingerprint
 from dunwell.core.money import format_minor
+from dunwell.lending.loans import LoanState
 from dunwell.negotiation.approvals import authorise
 from dunwell.negotiation.errors import HardshipRejected, OfferRejected, RestructureRejected
 from dunwell.negotiation.model import (
@@ -36,6 +37,7 @@ from dunwell.negotiation.model import (
     OfferStatus,
     PlanStatus,
     Role,
+    Waiver,
 )
 from dunwell.negotiation.offers import LoanTerms, generate_offers, offers_valid_until
 from dunwell.negotiation.policy import (
@@ -44,7 +46,13 @@ from dunwell.negotiation.policy import (
     builtin_approvals,
     builtin_policy,
 )
-from dunwell.negotiation.restructure import current_debt, held_quote, plan_status, restructure
+from dunwell.negotiation.restructure import (
+    Restructure,
+    current_debt,
+    held_quote,
+    plan_status,
+    restructure,
+)
 from dunwell.store.negotiation_repo import HardshipRecord as HardshipRecord
 from dunwell.store.negotiation_repo import OfferRecord as OfferRecord
 from dunwell.store.negotiation_repo import PlanRecord as PlanRecord
@@ -355,63 +363,94 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
     policy = policy or builtin_policy()
     _aware(now)
     with app.uow() as uow:
-        repo = uow.negotiation
-        cases = uow.cases
         today = uow.book.require().business_date
-        rec = repo.offer(offer_id)
-        _usable(rec, today)
-        if rec.status is not OfferStatus.APPROVED:
-            raise OfferRejected(
-                f"offer {offer_id} needs approval by a {rec.offer.approval_role.value} first "
-                f"(`dunwell plan approve {offer_id} --by ID --role "
-                f"{rec.offer.approval_role.value}`)", code="offer_must_be_approved")
-        case = cases.get(rec.case_id)
+        rec = uow.negotiation.offer(offer_id)
+        _require_acceptable(rec, today)
+        case = uow.cases.get(rec.case_id)
         moved = change_status(case, CaseStatus.PLAN, today,
                               f"plan accepted: {rec.offer.label}, offer {offer_id}")
         loan = uow.loans.get(rec.loan_id)
-        owed, _ = current_debt(loan)
-        held = held_quote(rec.offer.debt, owed, rec.offer.waiver)
-        if held is None:
-            raise RestructureRejected(
-                f"loan {loan.loan_id} owes {owed.total_minor} minor units, not the "
-                f"{rec.offer.debt.total_minor} offer {offer_id} was made for, and not only "
-                "by what accrued since (a payment or a reversal came in); make new offers",
-                code="plan_must_cover_debt", offered=rec.offer.debt.total_minor,
-                owed=owed.total_minor)
-        debt, waiver = held
-        held_minor = waiver.total_minor - rec.offer.waiver.total_minor
-        entry_id = f"rst:{loan.loan_id}:{offer_id}"
-        done = restructure(loan, debt=debt, instalments=rec.offer.instalments,
-                           waiver=waiver, business_date=today, entry_id=entry_id)
-        if done.entry is not None:
-            uow.ledger.post(done.entry)
-        uow.loans.save(done.loan)
-        plan = repo.add_plan(offer=rec, borrower_id=loan.borrower_id, accepted_on=today,
-                             accepted_at=now.isoformat(), first_n=done.first_n,
-                             last_n=done.last_n, grace_days=policy.plan_grace_days,
-                             entry_id=None if done.entry is None else entry_id)
-        repo.set_offer_status([offer_id], OfferStatus.ACCEPTED)
-        others = [o.offer_id for o in repo.offers_for_case(rec.case_id, statuses=LIVE)]
-        repo.set_offer_status(others, OfferStatus.SUPERSEDED)
+        done, waiver = _restructure_loan(uow, rec, loan, today)
+        plan = _start_plan(uow, rec, done, accepted_at=now, today=today,
+                           grace_days=policy.plan_grace_days)
         uow.borrowers.set_flag(loan.borrower_id, Flag.HARDSHIP_PLAN, on=True)
         assert moved.case is not None
-        cases.save(moved.case, today)
-        cases.add_timeline(moved.timeline)
-        cases.note(rec.case_id, today, TimelineKind.PLAN_ACCEPTED,
-                   f"plan {plan.plan_id} ({rec.offer.label}): {rec.offer.months} payments"
-                   f" of up to {_money(rec.offer.monthly_payment_minor, loan.currency)}, "
-                   f"waived {_money(waiver.total_minor, loan.currency)}"
-                   + (f" (of which {_money(held_minor, loan.currency)} accrued since the "
-                      "offer, which holds its quote)" if held_minor else ""))
-        record(uow, at=now, entries=[("plan_accepted", f"case:{rec.case_id}", {
-            "plan_id": plan.plan_id, "offer_id": offer_id, "loan_id": loan.loan_id,
-            "kind": rec.offer.kind.value, "months": rec.offer.months,
-            "waiver_minor": waiver.total_minor, "accrued_since_offer_minor": held_minor,
-            "entry_id": plan.entry_id,
-            "approved_by": rec.approved_by})])
-        notify_plan(uow, plan=plan, loan=done.loan, settings=app.settings, now=now)
+        uow.cases.save(moved.case, today)
+        uow.cases.add_timeline(moved.timeline)
+        _record_acceptance(uow, rec, plan, waiver, currency=loan.currency, today=today,
+                           now=now)
+        notify_plan(uow, plan=plan, loan=done.loan, providers=app.providers,
+                    settings=app.settings, now=now)
         uow.commit()
         return plan
+
+
+def _require_acceptable(rec: OfferRecord, today: dt.date) -> None:
+    """A live offer, unexpired, that the approver with the authority approved."""
+    _usable(rec, today)
+    if rec.status is not OfferStatus.APPROVED:
+        raise OfferRejected(
+            f"offer {rec.offer_id} needs approval by a {rec.offer.approval_role.value} first "
+            f"(`dunwell plan approve {rec.offer_id} --by ID --role "
+            f"{rec.offer.approval_role.value}`)", code="offer_must_be_approved")
+
+
+def _restructure_loan(uow: UnitOfWork, rec: OfferRecord, loan: LoanState,
+                      today: dt.date) -> tuple[Restructure, Waiver]:
+    """The loan restructured under the offer (its quote held: what accrued since joins
+    the waiver), posted to the ledger and saved; with the waiver granted."""
+    owed, _ = current_debt(loan)
+    held = held_quote(rec.offer.debt, owed, rec.offer.waiver)
+    if held is None:
+        raise RestructureRejected(
+            f"loan {loan.loan_id} owes {owed.total_minor} minor units, not the "
+            f"{rec.offer.debt.total_minor} offer {rec.offer_id} was made for, and not only "
+            "by what accrued since (a payment or a reversal came in); make new offers",
+            code="plan_must_cover_debt", offered=rec.offer.debt.total_minor,
+            owed=owed.total_minor)
+    debt, waiver = held
+    done = restructure(loan, debt=debt, instalments=rec.offer.instalments, waiver=waiver,
+                       business_date=today, entry_id=_entry_id(rec))
+    if done.entry is not None:
+        uow.ledger.post(done.entry)
+    uow.loans.save(done.loan)
+    return done, waiver
+
+
+def _entry_id(rec: OfferRecord) -> str:
+    return f"rst:{rec.loan_id}:{rec.offer_id}"
+
+
+def _start_plan(uow: UnitOfWork, rec: OfferRecord, done: Restructure, *,
+                accepted_at: dt.datetime, today: dt.date, grace_days: int) -> PlanRecord:
+    """The plan on the restructured instalments; the offer accepted, the case's other
+    live offers superseded."""
+    repo = uow.negotiation
+    plan = repo.add_plan(offer=rec, borrower_id=done.loan.borrower_id, accepted_on=today,
+                         accepted_at=accepted_at.isoformat(), first_n=done.first_n,
+                         last_n=done.last_n, grace_days=grace_days,
+                         entry_id=None if done.entry is None else _entry_id(rec))
+    repo.set_offer_status([rec.offer_id], OfferStatus.ACCEPTED)
+    others = [o.offer_id for o in repo.offers_for_case(rec.case_id, statuses=LIVE)]
+    repo.set_offer_status(others, OfferStatus.SUPERSEDED)
+    return plan
+
+
+def _record_acceptance(uow: UnitOfWork, rec: OfferRecord, plan: PlanRecord, waiver: Waiver,
+                       *, currency: str, today: dt.date, now: dt.datetime) -> None:
+    """The plan on the case timeline (in major units) and in the audit log."""
+    held_minor = waiver.total_minor - rec.offer.waiver.total_minor
+    uow.cases.note(rec.case_id, today, TimelineKind.PLAN_ACCEPTED,
+                   f"plan {plan.plan_id} ({rec.offer.label}): {rec.offer.months} payments"
+                   f" of up to {_money(rec.offer.monthly_payment_minor, currency)}, "
+                   f"waived {_money(waiver.total_minor, currency)}"
+                   + (f" (of which {_money(held_minor, currency)} accrued since the "
+                      "offer, which holds its quote)" if held_minor else ""))
+    record(uow, at=now, entries=[("plan_accepted", f"case:{rec.case_id}", {
+        "plan_id": plan.plan_id, "offer_id": rec.offer_id, "loan_id": rec.loan_id,
+        "kind": rec.offer.kind.value, "months": rec.offer.months,
+        "waiver_minor": waiver.total_minor, "accrued_since_offer_minor": held_minor,
+        "entry_id": plan.entry_id, "approved_by": rec.approved_by})])
 
 
 def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
