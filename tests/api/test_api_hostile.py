@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from dunwell.api import routes
 from dunwell.api.app import create_app
@@ -206,6 +206,8 @@ def test_the_body_limit_is_a_setting(app: Dunwell) -> None:
      "loan_must_be_free"),
     (OperationalError("SELECT", {}, Exception("database is locked")),
      "database_must_be_reachable"),
+    (InterfaceError("SELECT", {}, Exception("connection already closed")),
+     "database_must_be_reachable"),
 ])
 def test_a_temporary_failure_is_503_with_retry_after(client: TestClient,
                                                      monkeypatch: pytest.MonkeyPatch,
@@ -217,3 +219,20 @@ def test_a_temporary_failure_is_503_with_retry_after(client: TestClient,
     r = client.get("/v1/applications/1")
     shaped(r, 503, code)
     assert int(r.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize(("exc", "status", "code"), [
+    (DataError("INSERT", {}, Exception("integer out of range")), 422,
+     "number_must_be_within_limits"),
+    (OperationalError("SELECT", {}, Exception("integer overflow")), 500,
+     "stored_amounts_must_fit_int64"),
+])
+def test_a_number_the_database_cannot_hold_is_named(client: TestClient,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    exc: Exception, status: int,
+                                                    code: str) -> None:
+    def refused(*_: Any, **__: Any) -> Any:
+        raise exc
+
+    monkeypatch.setattr(routes, "application_view", refused)
+    shaped(client.get("/v1/applications/1"), status, code)

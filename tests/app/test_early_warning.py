@@ -8,16 +8,26 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from dunwell.app.cob import close_until
 from dunwell.app.collections.collect import collect_day
-from dunwell.app.risk import LABEL, load_model, score_book, train_from_csv
+from dunwell.app.risk import (
+    HORIZON_DAYS,
+    LABEL,
+    load_model,
+    score_book,
+    train_from_csv,
+    went_overdue,
+)
 from dunwell.bootstrap import Dunwell
 from dunwell.risk.early_warning import FEATURES
-from dunwell.simulation.early_warning import build_training_csv
+from dunwell.simulation.early_warning import build_training_csv, snapshot_due
 from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.store import collection_tables as c
+from fakes.app import fake_app
+from fakes.lending import EventRow, lending_data
 
 START = dt.date(2025, 1, 31)
 NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
@@ -65,3 +75,24 @@ def test_a_high_early_warning_score_sends_the_borrower_to_the_high_risk_segment(
                                       c.case_actions.c.kind)).all()
     assert (1, "high_risk", "hardship_outreach") in [tuple(r) for r in rows]
     assert all(seg != "high_risk" for b, seg, _ in rows if b != 1)
+
+
+@pytest.mark.parametrize(("k", "due"), [(19, False), (20, True), (25, False), (30, True),
+                                        (45, False), (50, True)])
+def test_snapshots_are_taken_every_few_days_while_their_label_fits_the_run(
+        k: int, due: bool) -> None:
+    # from day 20, every 10 days, while 30 more days of the 80-day run can label it
+    assert snapshot_due(k, days=80, every=10, first=20) is due
+    assert not snapshot_due(60, days=80, every=10, first=20)
+
+
+def test_the_label_is_a_move_to_overdue_inside_the_window() -> None:
+    book = fake_app()
+    events = lending_data(getattr(book.db, "state")).events  # noqa: B009
+    events.extend([
+        EventRow(1, START + dt.timedelta(days=1), "status_changed", 2, 3),
+        EventRow(2, START + dt.timedelta(days=31), "status_changed", 2, 3),  # too late
+        EventRow(3, START, "status_changed", 2, 3),  # on the snapshot's own day
+        EventRow(4, START + dt.timedelta(days=5), "status_changed", 3, 2),  # cured
+        EventRow(5, START + dt.timedelta(days=5), "bucket_changed", 0, 3)])
+    assert went_overdue(book, START, START + dt.timedelta(days=HORIZON_DAYS)) == {1}

@@ -15,10 +15,13 @@ import typer
 from sqlalchemy import exc as db_errors
 from typer.testing import CliRunner
 
+from dunwell.bootstrap import DbFailure, database_failure
 from dunwell.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_RETRY_LATER,
     clear_errors,
+    explain,
+    invalid_settings,
     with_connect_timeout,
 )
 from dunwell.cli.main import app
@@ -151,6 +154,16 @@ CASES = [
      "stored_amounts_must_fit_int64"),
     (ConnectionResetError(104, "Connection reset by peer"), EXIT_RETRY_LATER,
      "system_must_be_available"),
+    (db_errors.OperationalError("connect", {}, orig("unable to open database file")),
+     EXIT_BAD_INPUT, "db_url_must_be_valid"),
+    (db_errors.ArgumentError("Could not parse SQLAlchemy URL from string 'x'"),
+     EXIT_BAD_INPUT, "db_url_must_be_valid"),
+    (db_errors.InterfaceError("connect", {}, orig("connection already closed")),
+     EXIT_RETRY_LATER, "database_must_be_reachable"),
+    (db_errors.TimeoutError("QueuePool limit reached"), EXIT_RETRY_LATER,
+     "database_must_be_reachable"),
+    (ModuleNotFoundError("No module named 'psycopg'"), EXIT_BAD_INPUT,
+     "module_must_be_installed"),
 ]
 
 
@@ -164,6 +177,47 @@ def test_each_kind_of_failure_is_one_line_with_its_exit_code(
     assert caught.value.exit_code == exit_code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and err.endswith(f"[{code}]\n")
+
+
+def test_a_failure_nobody_expected_is_not_hidden() -> None:
+    with pytest.raises(KeyError):
+        failing(KeyError("a bug"))()
+    assert explain(KeyError("a bug")) is None
+
+
+@pytest.mark.parametrize(("exc", "failure"), [
+    (db_errors.ArgumentError("bad url"), DbFailure.URL_INVALID),
+    (db_errors.NoSuchModuleError("no plugin"), DbFailure.URL_INVALID),
+    (db_errors.DataError("INSERT", {}, orig("value out of range")), DbFailure.VALUE_REFUSED),
+    (db_errors.OperationalError("c", {}, orig("unable to open database file")),
+     DbFailure.FILE_UNOPENABLE),
+    (db_errors.OperationalError("SELECT", {}, orig("integer overflow")),
+     DbFailure.SUM_OVERFLOW),
+    (db_errors.OperationalError("c", {}, orig('database "x" does not exist')),
+     DbFailure.LOGIN_REFUSED),
+    (db_errors.OperationalError("c", {}, orig("connection refused\nis the server up?")),
+     DbFailure.UNAVAILABLE),
+])
+def test_each_database_failure_is_named_with_the_first_line_of_its_cause(
+        exc: Exception, failure: DbFailure) -> None:
+    named = database_failure(exc)
+    assert named is not None and named.failure is failure
+    assert "\n" not in named.cause and len(named.cause) <= 300
+    assert named.failure.retry_later is (failure is DbFailure.UNAVAILABLE)
+    assert database_failure(ValueError("not the database's")) is None
+
+
+def test_an_invalid_setting_names_where_and_what() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    class Limits(BaseModel):
+        partitions: int
+
+    with pytest.raises(ValidationError) as caught:
+        Limits(partitions="many")  # type: ignore[arg-type]
+    failure = invalid_settings(caught.value)
+    assert failure.message.startswith("partitions: ")
+    assert (failure.code, failure.exit_code) == ("settings_must_be_valid", EXIT_BAD_INPUT)
 
 
 def test_a_retry_later_rejection_exits_75(capsys: pytest.CaptureFixture[str]) -> None:

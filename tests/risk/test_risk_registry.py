@@ -12,6 +12,16 @@ import pytest
 
 from dunwell.risk import TrainOptions, train
 from dunwell.risk.errors import ModelLoadError, ModelVersionNotFound
+from dunwell.risk.registry import (
+    MAX_VERSIONS,
+    check_manifest,
+    checked_artifact,
+    model_from,
+    parse_json,
+    pick_version,
+    sha256_of,
+    version_candidates,
+)
 from dunwell.risk.tabular import fingerprint, read_frame
 from dunwell.store.model_files import load_model, read_report, versions
 from dunwell.store.model_files import save as save_model
@@ -93,3 +103,50 @@ def test_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="does not exist") as err:
         load_model(tmp_path / "nowhere")
     assert err.value.code == "risk_model_artifact_must_load"
+
+
+# the format, as data: no files
+
+
+def test_a_new_version_follows_the_highest_taken() -> None:
+    assert next(version_candidates([])) == "v1"
+    assert next(version_candidates(["v1", "v3", "manifest.json", "v2.tmp", "vx"])) == "v4"
+    assert len(list(version_candidates(["v1"]))) == MAX_VERSIONS
+
+
+def test_a_version_is_picked_from_the_manifest_or_named() -> None:
+    manifest = {"format": 1, "latest": "v2", "versions": [{"version": "v1"}, {"version": "v2"}]}
+    assert pick_version(manifest, None, "DIR/manifest.json") == "v2"
+    assert pick_version(manifest, "v1", "DIR/manifest.json") == "v1"
+    with pytest.raises(ModelVersionNotFound, match=r"'v3' is not in DIR/manifest.json"):
+        pick_version(manifest, "v3", "DIR/manifest.json")
+
+
+@pytest.mark.parametrize("doc", [[], {"versions": "v1"}, {"format": 1}])
+def test_a_document_that_is_not_a_manifest_is_refused(doc: object) -> None:
+    with pytest.raises(ModelLoadError, match="is not a model manifest"):
+        check_manifest(doc, "DIR/manifest.json")
+
+
+def test_bytes_that_are_not_json_in_utf8_are_refused_naming_where() -> None:
+    assert parse_json(b'{"a": 1}', "x.json") == {"a": 1}
+    for data in (b"\xff{}", b"{not json"):
+        with pytest.raises(ModelLoadError, match=r"x\.json cannot be read"):
+            parse_json(data, "x.json")
+
+
+def test_an_artifact_is_checked_against_its_checksum() -> None:
+    files = {"gbm.txt": sha256_of(b"tree")}
+    assert checked_artifact(b"tree", "gbm.txt", files, "v1/gbm.txt") == "tree"
+    with pytest.raises(ModelLoadError, match="does not match the checksum"):
+        checked_artifact(b"tree!", "gbm.txt", files, "v1/gbm.txt")
+
+
+def test_a_model_document_of_another_format_is_refused() -> None:
+    def nothing(name: str) -> bytes:
+        raise AssertionError(f"{name} is not read")
+
+    with pytest.raises(ModelLoadError, match="has format 2"):
+        model_from({"format": 2}, nothing, "DIR/v1")
+    with pytest.raises(ModelLoadError, match="holds an incomplete model"):
+        model_from({"format": 1, "files": {}}, nothing, "DIR/v1")
