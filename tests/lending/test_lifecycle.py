@@ -151,3 +151,17 @@ def test_a_batch_without_the_restructured_column_reads_as_never_restructured() -
     cols = dict(from_rows([_loan()], {"p": CobParams.of(PRODUCT)}).columns())
     del cols["restructured"]
     assert np.array_equal(from_columns(cols).restructured, np.zeros(1, dtype=np.int8))
+
+
+def test_a_payment_that_clears_a_restructured_loans_arrears_returns_it_to_restructured() -> None:
+    from dunwell.lending.payments import pay
+
+    loan = replace(after(_loan(), E.RESTRUCTURE), status=OD, days_past_due=10,
+                   bucket=Bucket.M1)
+    day = to_day(START) + 40  # instalment 1 ten days late, instalment 2 not due yet
+    first = loan.installments[0]
+    paid = pay(loan, PRODUCT, amount_minor=first.unpaid_total_minor, currency="CNY", day=day)
+    assert (paid.loan.status, paid.loan.restructured, paid.loan.days_past_due) == (R, True, 0)
+    plain = pay(replace(loan, restructured=False), PRODUCT, amount_minor=first.unpaid_total_minor,
+                currency="CNY", day=day)
+    assert plain.loan.status is C
