@@ -114,60 +114,88 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
     tick = progress or (lambda _stage, _done, _total: None)
     report = PlanReport(plan_date, router.name)
     with app.uow() as uow:
-        repo = uow.field
-        existing = {v.action_id: v for v in repo.visits_on(plan_date)}
-        actions = [a for a in repo.allowed_visit_actions(plan_date)
-                   if not (int(a["action_id"]) in existing
-                           and existing[int(a["action_id"])].status is VisitStatus.DONE)]
+        existing = {v.action_id: v for v in uow.field.visits_on(plan_date)}
+        actions = _actions_to_plan(uow, plan_date, existing)
         report.kept_done = sum(v.status is VisitStatus.DONE for v in existing.values())
         report.candidates = len(actions)
         tick("load", 1, 3)
-        bids = sorted({int(a["borrower_id"]) for a in actions})
-        notice_since = plan_date - dt.timedelta(days=VISIT_NOTICE_VALID_DAYS)
-        day = _Day(plan_date, dt.datetime.combine(plan_date, dt.time(0), tzinfo=dt.UTC),
-                   service_min, speed_kmh, repo.addresses(bids),
-                   uow.borrowers.many(bids),
-                   uow.actions.contacts_for(bids),
-                   {a.agent_id: a for a in repo.agents()},
-                   {int(a["action_id"]): list(json.loads(a["tags_json"])) for a in actions},
-                   earliest_visit_dates(uow, borrower_ids=bids, since=notice_since))
+        day = _load_day(uow, plan_date, actions, service_min=service_min, speed_kmh=speed_kmh)
         rows, to_assign, windows, unnoticed = _candidates(day, actions, existing)
-        assignment = assign(to_assign, list(day.agents.values()),
-                            visit_certificates(uow, on=plan_date,
-                                               certificates=repo.certificates()), plan_date)
-        for aid, why in assignment.unassigned.items():
-            if aid not in assignment.eligible:
-                rows[aid]["reason"] = why
+        assignment = _assign_agents(uow, day, to_assign, rows)
         tick("route", 2, 3)
         result = router.solve(_problem(day, to_assign, windows, assignment))
         for sid, why in result.unserved.items():
             rows[sid]["reason"] = assignment.unassigned.get(sid, why)
         _itineraries(day, result, {v.visit_id: v.location for v in to_assign}, rows, report)
-        for aid, row in rows.items():
-            if (row["pinned"] and row["status"] == VisitStatus.UNASSIGNED.value
-                    and aid not in unnoticed):
-                row["status"] = VisitStatus.ASSIGNED.value
-            repo.save_visit(row)
-            report.statuses[str(row["status"])] += 1
-            if row["reason"]:
-                report.reasons[str(row["reason"])] += 1
-        repo.drop_unfinished(plan_date, rows)
-        # a visit that could not go ahead today (no notice in time, no coordinates, no
-        # certified agent, no room on a route, the guard at its ETA) is held: the
-        # strategy proposes it again tomorrow, until its ladder window closes
-        waiting = {aid for aid, row in rows.items()
-                   if row["status"] in (VisitStatus.UNASSIGNED.value, VisitStatus.DEFERRED.value)}
-        held = uow.actions
-        held.hold(sorted(waiting))
-        held.hold(sorted(set(rows) - waiting), held=False)
+        _save_visits(uow, plan_date, rows, unnoticed, report)
+        _hold_waiting(uow, rows)
         report.planned = report.statuses.get(VisitStatus.PLANNED.value, 0)
         summary = report.to_json()
-        repo.save_plan(plan_date, solver=router.name, time_limit_s=time_limit_s, at=now,
-                       summary=summary)
+        uow.field.save_plan(plan_date, solver=router.name, time_limit_s=time_limit_s, at=now,
+                            summary=summary)
         record(uow, at=now, entries=[("field_plan", f"plan:{plan_date}", summary)])
         uow.commit()
         tick("save", 3, 3)
     return report
+
+
+def _actions_to_plan(uow: UnitOfWork, plan_date: dt.date,
+                     existing: dict[int, VisitRecord]) -> list[dict[str, Any]]:
+    """The guard-allowed visit actions of the date, less those whose visit is done."""
+    return [a for a in uow.field.allowed_visit_actions(plan_date)
+            if not (int(a["action_id"]) in existing
+                    and existing[int(a["action_id"])].status is VisitStatus.DONE)]
+
+
+def _load_day(uow: UnitOfWork, plan_date: dt.date, actions: list[dict[str, Any]], *,
+              service_min: int, speed_kmh: int) -> _Day:
+    """What planning the date reads about its borrowers and agents, once."""
+    bids = sorted({int(a["borrower_id"]) for a in actions})
+    notice_since = plan_date - dt.timedelta(days=VISIT_NOTICE_VALID_DAYS)
+    return _Day(plan_date, dt.datetime.combine(plan_date, dt.time(0), tzinfo=dt.UTC),
+                service_min, speed_kmh, uow.field.addresses(bids), uow.borrowers.many(bids),
+                uow.actions.contacts_for(bids),
+                {a.agent_id: a for a in uow.field.agents()},
+                {int(a["action_id"]): list(json.loads(a["tags_json"])) for a in actions},
+                earliest_visit_dates(uow, borrower_ids=bids, since=notice_since))
+
+
+def _assign_agents(uow: UnitOfWork, day: _Day, to_assign: list[VisitToAssign],
+                   rows: dict[int, dict[str, Any]]) -> Assignment:
+    """The agents each visit may go to (certified by the training gate, in territory,
+    within workload); a visit no agent may take carries the reason."""
+    certificates = visit_certificates(uow, on=day.plan_date,
+                                      certificates=uow.field.certificates())
+    assignment = assign(to_assign, list(day.agents.values()), certificates, day.plan_date)
+    for aid, why in assignment.unassigned.items():
+        if aid not in assignment.eligible:
+            rows[aid]["reason"] = why
+    return assignment
+
+
+def _save_visits(uow: UnitOfWork, plan_date: dt.date, rows: dict[int, dict[str, Any]],
+                 unnoticed: set[int], report: PlanReport) -> None:
+    """Each visit saved (a hand assignment with notice stays ``assigned``), counted in
+    the report; the date's other unfinished visits dropped."""
+    for aid, row in rows.items():
+        if (row["pinned"] and row["status"] == VisitStatus.UNASSIGNED.value
+                and aid not in unnoticed):
+            row["status"] = VisitStatus.ASSIGNED.value
+        uow.field.save_visit(row)
+        report.statuses[str(row["status"])] += 1
+        if row["reason"]:
+            report.reasons[str(row["reason"])] += 1
+    uow.field.drop_unfinished(plan_date, rows)
+
+
+def _hold_waiting(uow: UnitOfWork, rows: dict[int, dict[str, Any]]) -> None:
+    """A visit that could not go ahead today (no notice in time, no coordinates, no
+    certified agent, no room on a route, the guard at its ETA) is held: the strategy
+    proposes it again tomorrow, until its ladder window closes."""
+    waiting = {aid for aid, row in rows.items()
+               if row["status"] in (VisitStatus.UNASSIGNED.value, VisitStatus.DEFERRED.value)}
+    uow.actions.hold(sorted(waiting))
+    uow.actions.hold(sorted(set(rows) - waiting), held=False)
 
 
 def _candidates(day: _Day, actions: list[dict[str, Any]], existing: dict[int, VisitRecord],
