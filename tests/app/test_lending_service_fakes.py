@@ -11,14 +11,23 @@ import pytest
 
 from dunwell.app.context import Dunwell
 from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.lending.payments import ReceiptStatus, receive_payment, reverse_payment
-from dunwell.app.lending.writeoff import WriteOffStatus, entry_ids, write_off
+from dunwell.app.lending.payments import (
+    ReceiptStatus,
+    payment_entries,
+    payment_outcome,
+    receive_payment,
+    reverse_payment,
+)
+from dunwell.app.lending.writeoff import WriteOffStatus, entry_ids, write_off, write_off_entries
+from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
 from dunwell.ledger.model import Account
 from dunwell.lending.loans import LoanState
 from dunwell.lending.model import LoanStatus
 from dunwell.lending.payments import PaymentKind
+from dunwell.lending.prepayment import payoff_quote
 from dunwell.lending.products import builtin_product_texts
+from dunwell.lending.writeoff import write_off as write_off_rule
 from fakes.app import fake_app
 from fakes.lending import LendingData, lending_data
 
@@ -361,3 +370,37 @@ def test_a_write_off_without_reason_or_key_is_refused(app: Dunwell, reason: str,
         write_off(uow, loan_id=loan_id, reason=reason, idempotency_key=key, now=NOW)
     assert err.value.code == code
     assert loan_now(app, loan_id).status is LoanStatus.DISBURSED
+
+
+# the steps
+
+
+def test_a_payoff_after_interest_accrued_posts_the_recognised_interest_apart(
+        app: Dunwell) -> None:
+    loan_id = open_with_loan(app)
+    with app.uow() as uow:
+        loan, product = uow.loans.get(loan_id), uow.products.get(ANNUITY)
+    day = to_day(START) + 20
+    quote = payoff_quote(loan, day=day)
+    outcome = payment_outcome(loan, product, kind=PaymentKind.PAYOFF, mode=None,
+                              amount_minor=quote, currency="CNY", day=day)
+    posted = payment_entries(outcome, entry_id="pay:1:a:b", kind=PaymentKind.PAYOFF,
+                             key="k", loan_id=loan_id, currency="CNY", business_date=START)
+    assert outcome.accrual_minor > 0
+    assert [(e.entry_id, e.kind) for e in posted] == [("pay:1:a:b", "payment:payoff"),
+                                                      ("acr:1:a:b", "accrual")]
+    assert all(sum(ln.amount_minor for ln in e.lines) == 0 for e in posted)
+    assert -sum(ln.amount_minor for ln in posted[1].lines
+                if ln.account is Account.INTEREST_INCOME) == outcome.accrual_minor
+
+
+def test_a_write_off_is_one_entry_named_by_its_key_when_nothing_was_paid(
+        app: Dunwell) -> None:
+    loan_id = open_with_loan(app)
+    with app.uow() as uow:
+        loan, product = uow.loans.get(loan_id), uow.products.get(ANNUITY)
+    done = write_off_rule(loan, product)
+    posted = write_off_entries(done, key="wo-1", loan_id=loan_id, why="fraud",
+                               currency="CNY", business_date=START)
+    assert [e.entry_id for e in posted] == [entry_ids("wo-1")[0]]
+    assert posted[0].memo == f"write-off of loan {loan_id}: fraud"

@@ -44,6 +44,7 @@ from dunwell.origination.model import (
     Applicant,
     ApplicantKind,
     Application,
+    Decision,
     Effect,
     MonthSummary,
     Outcome,
@@ -219,20 +220,11 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
     if application.currency != info.currency:
         raise InvalidInput(f"this book lends in {info.currency}, not {application.currency}",
                            code="currency_must_match_book", field="currency")
-    applicant, today = application.applicant, info.business_date
-    summaries: Sequence[MonthSummary] = ()
-    if applicant.kind is ApplicantKind.MERCHANT:
-        if not application.transactions and repo.applicant(applicant.kind,
-                                                           applicant.reference) is None:
-            raise MerchantUnknown(f"merchant {applicant.reference!r} is not known; register "
-                                  "its transaction records or send them with the application",
-                                  field="applicant.reference")
-        applicant_id, summaries = _merchant_records(repo, applicant, application.transactions,
-                                                    today)
-    else:
-        applicant_id, _ = repo.put_applicant(applicant, today)
+    today = info.business_date
+    applicant_id, summaries = _applicant_on_record(repo, application, today)
     decision = decide(application, summaries=summaries, model=model, policy=policy,
                       products=repo.products(), start=today)
+    applicant = application.applicant
     application_id = repo.add_application(
         key=key, fingerprint=fp, applicant_id=applicant_id, business_date=today,
         currency=application.currency, term_months=application.term_months,
@@ -240,20 +232,44 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
         model=model.name[:MODEL_NAME_MAX])
     line = None
     if decision.outcome is Outcome.APPROVE:
-        assert decision.grade is not None and decision.annual_rate is not None
-        grade = policy.grade(decision.grade)
-        line = CreditLine(
-            0, application_id, applicant_id, BORROWER_ID_BASE + applicant_id, applicant.kind,
-            application.currency, decision.limit_minor,
-            max(decision.limit_minor, to_minor(grade.limit_cap, application.currency)),
-            decision.grade, decision.annual_rate, LineStatus.ACTIVE, decision.cash_flow_minor,
-            decision.existing_payments_minor, today, today)
-        line = replace(line, line_id=repo.add_line(line))
+        line = _open_line(repo, application, decision, policy, application_id=application_id,
+                          applicant_id=applicant_id, today=today)
     stored = StoredApplication(
         application_id, key, fp, applicant_id, applicant, today, application.currency,
         application.term_months, application.purpose, applicant.language, decision,
         model.name[:MODEL_NAME_MAX], line.line_id if line else None)
     return ApplicationResult(Status.CREATED, stored, line)
+
+
+def _applicant_on_record(repo: OriginationRepository, application: Application,
+                         today: dt.date) -> tuple[int, Sequence[MonthSummary]]:
+    """The applicant's id, and a merchant's whole monthly history with the records sent
+    now (a merchant with neither records sent nor kept is not known)."""
+    applicant = application.applicant
+    if applicant.kind is not ApplicantKind.MERCHANT:
+        applicant_id, _ = repo.put_applicant(applicant, today)
+        return applicant_id, ()
+    if not application.transactions and repo.applicant(applicant.kind,
+                                                       applicant.reference) is None:
+        raise MerchantUnknown(f"merchant {applicant.reference!r} is not known; register "
+                              "its transaction records or send them with the application",
+                              field="applicant.reference")
+    return _merchant_records(repo, applicant, application.transactions, today)
+
+
+def _open_line(repo: OriginationRepository, application: Application, decision: Decision,
+               policy: Policy, *, application_id: int, applicant_id: int,
+               today: dt.date) -> CreditLine:
+    """The credit line an approval opens: the decided limit, up to the grade's cap."""
+    assert decision.grade is not None and decision.annual_rate is not None
+    grade = policy.grade(decision.grade)
+    line = CreditLine(
+        0, application_id, applicant_id, BORROWER_ID_BASE + applicant_id,
+        application.applicant.kind, application.currency, decision.limit_minor,
+        max(decision.limit_minor, to_minor(grade.limit_cap, application.currency)),
+        decision.grade, decision.annual_rate, LineStatus.ACTIVE, decision.cash_flow_minor,
+        decision.existing_payments_minor, today, today)
+    return replace(line, line_id=repo.add_line(line))
 
 
 def register_merchant(uow: UnitOfWork, *, applicant: Applicant,

@@ -16,11 +16,12 @@ from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict
 from dunwell.core.ids import check_idempotency_key, fingerprint
 from dunwell.core.money import format_minor, to_minor
-from dunwell.ledger.model import Account, Line
+from dunwell.ledger.model import Account, JournalEntry, Line
 from dunwell.ledger.rules import entry, reversal
 from dunwell.lending import payments as pay_rules
 from dunwell.lending.errors import PaymentRejected, ReversalRejected
 from dunwell.lending.loans import LoanState
+from dunwell.lending.model import Product
 from dunwell.lending.payments import PaymentKind, PaymentOutcome
 from dunwell.lending.prepayment import PrepaymentMode, payoff, payoff_quote, prepay
 from dunwell.settings import Settings
@@ -52,49 +53,18 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
     amount_minor = to_minor(amount, currency)
     fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
                       "kind": kind.value, "mode": mode.value if mode else None})
-    seen = uow.payments.by_key(key)
-    if seen is None:
-        # lock the loan first (this waits while COB closes its partition), then look
-        # at the key again: a request with the same key that held the lock before us
-        # has committed by now, and this one becomes its replay
-        loan = uow.loans.get_for_update(loan_id)
-        seen = uow.payments.by_key(key)
+    seen, loan = _seen_or_locked(uow, key, loan_id)
     if seen is not None:
-        if seen.fingerprint != fp:
-            raise Conflict(
-                f"idempotency key {key!r} was used for a different payment "
-                f"(loan {seen.loan_id}, {format_minor(seen.amount_minor, seen.currency)} "
-                f"{seen.currency}); use a new key",
-                code="idempotency_key_must_match_original_request")
-        return Receipt(ReceiptStatus.REPLAYED, seen, uow.loans.get(seen.loan_id))
+        return _replayed(uow, seen, key, fp)
+    assert loan is not None, "a payment not seen before holds its loan"
     info = uow.book.require()
-    product = uow.products.get(loan.product_code)
-    day = to_day(info.business_date)
-    outcome: PaymentOutcome
-    if kind is PaymentKind.REGULAR:
-        outcome = pay_rules.pay(loan, product, amount_minor=amount_minor, currency=currency,
-                                day=day)
-    elif kind is PaymentKind.PAYOFF:
-        outcome = payoff(loan, product, amount_minor=amount_minor, currency=currency, day=day)
-    else:
-        if mode is None:
-            raise PaymentRejected("a prepayment needs a mode: shorten_term or "
-                                  "lower_installment", code="prepayment_mode_must_be_given")
-        outcome = prepay(loan, product, amount_minor=amount_minor, currency=currency, day=day,
-                         mode=mode)
+    outcome = payment_outcome(loan, uow.products.get(loan.product_code), kind=kind, mode=mode,
+                              amount_minor=amount_minor, currency=currency,
+                              day=to_day(info.business_date))
     entry_id = f"pay:{loan_id}:{fp[:12]}:{fingerprint({'k': key})[:12]}"
-    posted = [entry(entry_id=entry_id, business_date=info.business_date,
-                    kind=f"payment:{kind.value}", currency=currency, lines=outcome.lines,
-                    memo=f"payment {key} on loan {loan_id}")]
-    if outcome.accrual_minor:
-        # interest recognised by this payment (to date, or paid ahead on closing) is an
-        # entry of its own: reversing the payment later leaves the accrual standing
-        posted.append(entry(
-            entry_id=f"acr:{entry_id[4:]}", business_date=info.business_date,
-            kind="accrual", currency=currency, memo=f"interest recognised by {entry_id}",
-            lines=(Line.debit(Account.INTEREST_RECEIVABLE, outcome.accrual_minor, loan_id),
-                   Line.credit(Account.INTEREST_INCOME, outcome.accrual_minor, loan_id))))
-    uow.ledger.post_many(posted)
+    uow.ledger.post_many(payment_entries(outcome, entry_id=entry_id, kind=kind, key=key,
+                                         loan_id=loan_id, currency=currency,
+                                         business_date=info.business_date))
     saved = uow.loans.save(outcome.loan)
     pid = uow.payments.add(key=key, fingerprint=fp, loan_id=loan_id, kind=kind.value,
                            amount_minor=amount_minor, currency=currency,
@@ -106,6 +76,65 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
                        settings=settings,
                        now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
     return Receipt(ReceiptStatus.POSTED, record, saved)
+
+
+def _seen_or_locked(uow: UnitOfWork, key: str,
+                    loan_id: int) -> tuple[PaymentRecord | None, LoanState | None]:
+    """The payment first posted with ``key``, or (none seen) the loan, locked.
+
+    The loan is locked first (this waits while COB closes its partition) and the key
+    looked at again: a request with the same key that held the lock before us has
+    committed by now, and this one becomes its replay."""
+    seen = uow.payments.by_key(key)
+    if seen is not None:
+        return seen, None
+    loan = uow.loans.get_for_update(loan_id)
+    return uow.payments.by_key(key), loan
+
+
+def _replayed(uow: UnitOfWork, seen: PaymentRecord, key: str, fp: str) -> Receipt:
+    """The first payment's receipt again, when the key came with the same data."""
+    if seen.fingerprint != fp:
+        raise Conflict(
+            f"idempotency key {key!r} was used for a different payment "
+            f"(loan {seen.loan_id}, {format_minor(seen.amount_minor, seen.currency)} "
+            f"{seen.currency}); use a new key",
+            code="idempotency_key_must_match_original_request")
+    return Receipt(ReceiptStatus.REPLAYED, seen, uow.loans.get(seen.loan_id))
+
+
+def payment_outcome(loan: LoanState, product: Product, *, kind: PaymentKind,
+                    mode: PrepaymentMode | None, amount_minor: int, currency: str,
+                    day: int) -> PaymentOutcome:
+    """What the payment does to the loan, by its kind: allocated to what is due, a full
+    repayment, or a prepayment that shortens the term or lowers the instalment."""
+    if kind is PaymentKind.REGULAR:
+        return pay_rules.pay(loan, product, amount_minor=amount_minor, currency=currency,
+                             day=day)
+    if kind is PaymentKind.PAYOFF:
+        return payoff(loan, product, amount_minor=amount_minor, currency=currency, day=day)
+    if mode is None:
+        raise PaymentRejected("a prepayment needs a mode: shorten_term or "
+                              "lower_installment", code="prepayment_mode_must_be_given")
+    return prepay(loan, product, amount_minor=amount_minor, currency=currency, day=day,
+                  mode=mode)
+
+
+def payment_entries(outcome: PaymentOutcome, *, entry_id: str, kind: PaymentKind, key: str,
+                    loan_id: int, currency: str,
+                    business_date: dt.date) -> list[JournalEntry]:
+    """The payment's entry, and the interest it recognises (to date, or paid ahead on
+    closing) as an entry of its own: reversing the payment later leaves it standing."""
+    posted = [entry(entry_id=entry_id, business_date=business_date,
+                    kind=f"payment:{kind.value}", currency=currency, lines=outcome.lines,
+                    memo=f"payment {key} on loan {loan_id}")]
+    if outcome.accrual_minor:
+        posted.append(entry(
+            entry_id=f"acr:{entry_id[4:]}", business_date=business_date,
+            kind="accrual", currency=currency, memo=f"interest recognised by {entry_id}",
+            lines=(Line.debit(Account.INTEREST_RECEIVABLE, outcome.accrual_minor, loan_id),
+                   Line.credit(Account.INTEREST_INCOME, outcome.accrual_minor, loan_id))))
+    return posted
 
 
 def reverse_payment(uow: UnitOfWork, *, payment_id: int, reason: str = "") -> Receipt:

@@ -23,7 +23,7 @@ from dunwell.core.ids import check_idempotency_key, fingerprint
 from dunwell.ledger.model import Account, JournalEntry
 from dunwell.ledger.rules import entry
 from dunwell.lending.loans import LoanState
-from dunwell.lending.writeoff import WrittenOff, written_off_from_lines
+from dunwell.lending.writeoff import WriteOff, WrittenOff, written_off_from_lines
 from dunwell.lending.writeoff import write_off as write_off_rule
 
 #: The longest reason kept in the journal memo and the audit log.
@@ -76,11 +76,8 @@ def write_off(uow: UnitOfWork, *, loan_id: int, reason: str, idempotency_key: st
 
     ``now`` (an aware timestamp) stamps the audit record."""
     key = check_idempotency_key(idempotency_key)
-    why = reason.strip()
-    if not why or len(why) > REASON_MAX_LEN:
-        raise InvalidInput(f"a write-off needs a reason of 1 to {REASON_MAX_LEN} characters",
-                           code="write_off_reason_must_be_given", field="reason")
-    main_id, suspense_id, recognition_id = entry_ids(key)
+    why = _reason(reason)
+    main_id = entry_ids(key)[0]
     seen = _find(uow, main_id)
     if seen is None:
         # lock the loan first (this waits while COB closes its partition), then look at
@@ -89,42 +86,73 @@ def write_off(uow: UnitOfWork, *, loan_id: int, reason: str, idempotency_key: st
         loan = uow.loans.get_for_update(loan_id)
         seen = _find(uow, main_id)
     if seen is not None:
-        seen_loan = next(ln.loan_id for ln in seen.lines if ln.loan_id is not None)
-        if seen_loan != loan_id or seen.memo != _memo(loan_id, why):
-            raise Conflict(
-                f"idempotency key {key!r} was used for another write-off ({seen.memo!r}); "
-                "use a new key", code="idempotency_key_must_match_original_request")
-        return WriteOffResult(
-            WriteOffStatus.REPLAYED, loan_id, main_id, written_off_from_lines(seen.lines),
-            _amount(_find(uow, suspense_id), Account.SUSPENSE),
-            -_amount(_find(uow, recognition_id), Account.INTEREST_INCOME),
-            seen.business_date, uow.loans.get(loan_id))
+        return _replayed(uow, seen, key=key, loan_id=loan_id, why=why)
     info = uow.book.require()
-    product = uow.products.get(loan.product_code)
-    done = write_off_rule(loan, product)
-    memo = _memo(loan_id, why)
+    done = write_off_rule(loan, uow.products.get(loan.product_code))
+    uow.ledger.post_many(write_off_entries(done, key=key, loan_id=loan_id, why=why,
+                                           currency=loan.currency,
+                                           business_date=info.business_date))
+    saved = uow.loans.save(done.loan)
+    record(uow, at=now, entries=[_audit_entry(done, loan_id=loan_id, entry_id=main_id,
+                                              why=why, business_date=info.business_date)])
+    return WriteOffResult(WriteOffStatus.POSTED, loan_id, main_id, done.written_off,
+                          done.suspense_applied_minor, done.interest_recognised_minor,
+                          info.business_date, saved)
+
+
+def _reason(reason: str) -> str:
+    why = reason.strip()
+    if not why or len(why) > REASON_MAX_LEN:
+        raise InvalidInput(f"a write-off needs a reason of 1 to {REASON_MAX_LEN} characters",
+                           code="write_off_reason_must_be_given", field="reason")
+    return why
+
+
+def _replayed(uow: UnitOfWork, seen: JournalEntry, *, key: str, loan_id: int,
+              why: str) -> WriteOffResult:
+    """The first write-off's result again, when the key came for the same loan and
+    reason."""
+    seen_loan = next(ln.loan_id for ln in seen.lines if ln.loan_id is not None)
+    if seen_loan != loan_id or seen.memo != _memo(loan_id, why):
+        raise Conflict(
+            f"idempotency key {key!r} was used for another write-off ({seen.memo!r}); "
+            "use a new key", code="idempotency_key_must_match_original_request")
+    _, suspense_id, recognition_id = entry_ids(key)
+    return WriteOffResult(
+        WriteOffStatus.REPLAYED, loan_id, seen.entry_id, written_off_from_lines(seen.lines),
+        _amount(_find(uow, suspense_id), Account.SUSPENSE),
+        -_amount(_find(uow, recognition_id), Account.INTEREST_INCOME),
+        seen.business_date, uow.loans.get(loan_id))
+
+
+def write_off_entries(done: WriteOff, *, key: str, loan_id: int, why: str, currency: str,
+                      business_date: dt.date) -> list[JournalEntry]:
+    """The interest paid ahead recognised, the suspense applied, then the write-off
+    itself: each an entry of its own, named by the key."""
+    main_id, suspense_id, recognition_id = entry_ids(key)
     posted = []
     if done.recognition_lines:
-        posted.append(entry(entry_id=recognition_id, business_date=info.business_date,
-                            kind="accrual", currency=loan.currency, lines=done.recognition_lines,
+        posted.append(entry(entry_id=recognition_id, business_date=business_date,
+                            kind="accrual", currency=currency, lines=done.recognition_lines,
                             memo=f"interest paid ahead, recognised by {main_id}"))
     if done.suspense_lines:
-        posted.append(entry(entry_id=suspense_id, business_date=info.business_date,
-                            kind="write_off:suspense", currency=loan.currency,
+        posted.append(entry(entry_id=suspense_id, business_date=business_date,
+                            kind="write_off:suspense", currency=currency,
                             lines=done.suspense_lines,
                             memo=f"suspense applied before {main_id}"))
-    posted.append(entry(entry_id=main_id, business_date=info.business_date, kind="write_off",
-                        currency=loan.currency, lines=done.write_off_lines, memo=memo))
-    uow.ledger.post_many(posted)
-    saved = uow.loans.save(done.loan)
+    posted.append(entry(entry_id=main_id, business_date=business_date, kind="write_off",
+                        currency=currency, lines=done.write_off_lines,
+                        memo=_memo(loan_id, why)))
+    return posted
+
+
+def _audit_entry(done: WriteOff, *, loan_id: int, entry_id: str, why: str,
+                 business_date: dt.date) -> tuple[str, str, dict[str, object]]:
     lost = done.written_off
-    record(uow, at=now, entries=[("loan_written_off", f"loan:{loan_id}", {
-        "loan_id": loan_id, "entry_id": main_id, "reason": why,
-        "business_date": info.business_date.isoformat(),
+    return ("loan_written_off", f"loan:{loan_id}", {
+        "loan_id": loan_id, "entry_id": entry_id, "reason": why,
+        "business_date": business_date.isoformat(),
         "principal_minor": lost.principal_minor, "interest_minor": lost.interest_minor,
         "penalty_minor": lost.penalty_minor, "fee_minor": lost.fee_minor,
         "suspense_applied_minor": done.suspense_applied_minor,
-        "suspense_left_minor": done.loan.suspense_minor})])
-    return WriteOffResult(WriteOffStatus.POSTED, loan_id, main_id, lost,
-                          done.suspense_applied_minor, done.interest_recognised_minor,
-                          info.business_date, saved)
+        "suspense_left_minor": done.loan.suspense_minor})
