@@ -14,9 +14,11 @@ import pytest
 from dunwell.app.context import Dunwell
 from dunwell.app.negotiation import service as svc
 from dunwell.app.negotiation.replays import approve_offer_once
-from dunwell.app.negotiation.service import OfferRecord
+from dunwell.app.negotiation.service import OfferRecord, PlanRecord
 from dunwell.app.training import service as training
+from dunwell.collections.model import TimelineKind
 from dunwell.core.errors import DomainError
+from dunwell.lending.loans import InstallmentState
 from dunwell.negotiation.model import (
     Assessment,
     AssessmentSource,
@@ -26,6 +28,7 @@ from dunwell.negotiation.model import (
     OfferKind,
     OfferStatus,
     PlanInstalment,
+    PlanStatus,
     Role,
     Waiver,
 )
@@ -170,3 +173,22 @@ def test_offers_are_made_on_the_open_date_for_a_case_without_an_active_plan(
         "case_must_not_have_active_plan")
     assert [p.offer_id for p in svc.plans(app, status="active")] == [oid]
     assert code_of(svc.plans, app, status="paused") == "status_must_be_known"
+
+
+def test_a_plan_that_ends_tells_the_case_why() -> None:
+    plan = PlanRecord(3, 7, "case-1", 1, 10, OfferKind.INSTALMENT_PLAN, DAY, NOW.isoformat(),
+                      first_n=4, last_n=9, grace_days=5, entry_id=None,
+                      status=PlanStatus.ACTIVE, checked_on=None, resolved_on=None)
+    missed = InstallmentState(n=6, due_day=0, accrual_start_day=0, principal_minor=1,
+                              interest_minor=0)
+    assert svc.plan_end_note(plan, PlanStatus.BROKEN, missed) == (
+        TimelineKind.PLAN_BROKEN,
+        "plan 3 broken: payment 3 is unpaid more than 5 days after its due date")
+    assert svc.plan_end_note(plan, PlanStatus.COMPLETED, None) == (
+        TimelineKind.PLAN_COMPLETED, "plan 3 completed: every payment made")
+
+
+def test_monitoring_without_active_plans_changes_nothing(app: Dunwell) -> None:
+    with app.uow() as uow:
+        report = svc.monitor_plans(uow, business_date=DAY, now=NOW)
+    assert (report.checked, report.broken, report.completed) == (0, 0, 0)

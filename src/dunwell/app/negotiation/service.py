@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,7 +26,7 @@ from dunwell.compliance.model import Flag
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.ids import fingerprint
 from dunwell.core.money import format_minor
-from dunwell.lending.loans import LoanState
+from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.negotiation.approvals import authorise
 from dunwell.negotiation.errors import HardshipRejected, OfferRejected, RestructureRejected
 from dunwell.negotiation.model import (
@@ -461,10 +462,8 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
     plan: the ``hardship_plan`` flag is removed, the case goes back to ``open``. A plan
     whose payments are all made is completed (the day's run then closes a paid-off
     case). Running it again for the same day changes nothing."""
-    repo = uow.negotiation
-    cases = uow.cases
-    active = repo.plans(status=PlanStatus.ACTIVE)[:PLANS_PER_RUN_MAX]
-    broken = completed = 0
+    active = uow.negotiation.plans(status=PlanStatus.ACTIVE)[:PLANS_PER_RUN_MAX]
+    ended: Counter[PlanStatus] = Counter()
     audit: list[tuple[str, str, dict[str, object]]] = []
     for plan in active:
         loan = uow.loans.get(plan.loan_id)
@@ -472,36 +471,48 @@ def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
                                      business_date=business_date, grace_days=plan.grace_days)
         if status is PlanStatus.ACTIVE:
             continue
-        repo.resolve_plan(plan.plan_id, status=status, on=business_date)
-        uow.borrowers.set_flag(plan.borrower_id, Flag.HARDSHIP_PLAN, on=False)
-        case = cases.get(plan.case_id)
-        if status is PlanStatus.BROKEN:
-            broken += 1
-            assert missed is not None
-            text = (f"plan {plan.plan_id} broken: payment {missed.n - plan.first_n + 1} is "
-                    f"unpaid more than {plan.grace_days} days after its due date")
-            cases.note(plan.case_id, business_date, TimelineKind.PLAN_BROKEN, text)
-            if case.status is CaseStatus.PLAN:
-                moved = change_status(case, CaseStatus.OPEN, business_date, text)
-                assert moved.case is not None
-                cases.save(moved.case, business_date)
-                cases.add_timeline(moved.timeline)
-        else:
-            completed += 1
-            text = f"plan {plan.plan_id} completed: every payment made"
-            cases.note(plan.case_id, business_date, TimelineKind.PLAN_COMPLETED, text)
-            if case.status is CaseStatus.PLAN and repo.open_loans(plan.borrower_id):
-                moved = change_status(case, CaseStatus.OPEN, business_date, text)
-                assert moved.case is not None
-                cases.save(moved.case, business_date)
-                cases.add_timeline(moved.timeline)
+        _end_plan(uow, plan, status, missed, business_date)
+        ended[status] += 1
         audit.append((f"plan_{status.value}", f"case:{plan.case_id}", {
             "plan_id": plan.plan_id, "loan_id": plan.loan_id,
             "business_date": business_date.isoformat()}))
-    repo.mark_checked([p.plan_id for p in active], business_date)
+    uow.negotiation.mark_checked([p.plan_id for p in active], business_date)
     if now is not None and audit:
         record(uow, at=now, entries=audit)
-    return MonitorReport(business_date, len(active), broken, completed)
+    return MonitorReport(business_date, len(active), ended[PlanStatus.BROKEN],
+                         ended[PlanStatus.COMPLETED])
+
+
+def plan_end_note(plan: PlanRecord, status: PlanStatus,
+                  missed: InstallmentState | None) -> tuple[TimelineKind, str]:
+    """What the case timeline says when ``plan`` ends broken (naming the payment
+    missed) or completed."""
+    if status is PlanStatus.BROKEN:
+        assert missed is not None
+        return TimelineKind.PLAN_BROKEN, (
+            f"plan {plan.plan_id} broken: payment {missed.n - plan.first_n + 1} is "
+            f"unpaid more than {plan.grace_days} days after its due date")
+    return TimelineKind.PLAN_COMPLETED, f"plan {plan.plan_id} completed: every payment made"
+
+
+def _end_plan(uow: UnitOfWork, plan: PlanRecord, status: PlanStatus,
+              missed: InstallmentState | None, business_date: dt.date) -> None:
+    """The plan resolved, the ``hardship_plan`` flag lifted and the case told why; a
+    case on the plan goes back to ``open`` (after a completed plan, only while a loan
+    is still open: a paid-off case is closed by the day's run)."""
+    uow.negotiation.resolve_plan(plan.plan_id, status=status, on=business_date)
+    uow.borrowers.set_flag(plan.borrower_id, Flag.HARDSHIP_PLAN, on=False)
+    case = uow.cases.get(plan.case_id)
+    kind, text = plan_end_note(plan, status, missed)
+    uow.cases.note(plan.case_id, business_date, kind, text)
+    if case.status is not CaseStatus.PLAN:
+        return
+    if status is PlanStatus.COMPLETED and not uow.negotiation.open_loans(plan.borrower_id):
+        return
+    moved = change_status(case, CaseStatus.OPEN, business_date, text)
+    assert moved.case is not None
+    uow.cases.save(moved.case, business_date)
+    uow.cases.add_timeline(moved.timeline)
 
 
 def plans(app: Dunwell, *, status: str | None = None) -> list[PlanRecord]:
