@@ -125,9 +125,9 @@ def check_partition(app: Dunwell, p: Portfolio, *, partitions: int) -> None:
 #: (module, function, label): where the runner's time goes. Wrapped only for the
 #: timed days; a name that no longer exists is left out rather than failing the run.
 _PHASES = (
-    (cob_runner, "load_partition", "load"),
+    (cob_io, "load_partition", "load"),
     (cob_runner, "cob_day", "kernel"),
-    (cob_runner, "write_partition", "write"),
+    (cob_io, "write_partition", "write"),
     (cob_io, "_bulk_update", "write: update loans and instalments"),
     (cob_io, "_bulk_insert", "write: insert journal lines and events"),
 )

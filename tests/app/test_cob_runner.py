@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from dunwell.app.cob import close_day, close_until
+from dunwell.app.cob import close_day, close_partition, close_until
 from dunwell.bootstrap import Dunwell, bootstrap
+from dunwell.cob.model import CobParams
 from dunwell.core.errors import DomainError
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
@@ -127,3 +128,18 @@ def test_a_cob_killed_half_way_resumes_to_the_same_books(db_url: str, tmp_path: 
     assert_ledger_matches_loans(victim)
     reference.engine.dispose()
     victim.engine.dispose()
+
+
+def test_a_partition_closes_once_and_says_what_it_wrote(app: Dunwell) -> None:
+    seed_book(app, loans=12, start=START, seed=3, partitions=3)
+    with app.uow() as uow:
+        params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
+    first = close_partition(app, START, 1, params=params, currency="CNY")
+    again = close_partition(app, START, 1, params=params, currency="CNY")
+    assert first is not None and again is None
+    result, lines = first
+    assert result.loans_closed == 4  # loans 1, 4, 7 and 10 of 12 are in partition 1
+    with app.uow() as uow:
+        assert uow.cob.completed_partitions(START) == {1}
+        entry = uow.ledger.get(f"cob:{START.isoformat()}:p1") if lines else None
+    assert lines == (0 if entry is None else len(entry.lines))

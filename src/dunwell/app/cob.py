@@ -14,7 +14,7 @@ only one COB runs on a book at a time: see :mod:`dunwell.store.locks`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dunwell.app import logs
@@ -52,6 +52,27 @@ def close_day(app: Dunwell, business_date: dt.date,
         return _close_day(app, business_date, progress)
 
 
+@dataclass
+class _Tally:
+    """What closing a day's partitions did, partition by partition."""
+
+    run: int = 0
+    skipped: int = 0
+    loans: int = 0
+    postings: int = 0
+    events: int = 0
+
+    def add(self, closed: tuple[CobResult, int] | None) -> None:
+        if closed is None:
+            self.skipped += 1
+            return
+        result, lines = closed
+        self.run += 1
+        self.loans += result.loans_closed
+        self.postings += lines
+        self.events += len(result.events)
+
+
 def _close_day(app: Dunwell, business_date: dt.date,
                progress: Progress | None = None) -> CobDayReport:
     with app.uow() as uow:
@@ -61,41 +82,46 @@ def _close_day(app: Dunwell, business_date: dt.date,
         raise InvalidInput(
             f"the book is at {info.business_date}; close the days before {business_date} "
             f"first (`dunwell cob --until {business_date}`)", code="cob_date_must_be_open_date")
-    day = to_day(business_date)
     with app.uow() as uow:
         done = uow.cob.completed_partitions(business_date)
-    run = skipped = loans = postings = events = 0
+    tally = _Tally()
     for p in range(info.partitions):
-        closed = None
-        if p not in done:
-            with app.uow() as uow:
-                uow.locks.partitions((p,), exclusive=True)
-                if not uow.cob.partition_closed(business_date, p):
-                    part = uow.cob.load_partition(p, day, params)
-                    result = cob_day(part.batch, day)
-                    entry = day_entry(result, business_date=business_date, partition=p,
-                                      currency=info.currency)
-                    postings += uow.cob.write_partition(business_date=business_date,
-                                                        partition=p, before=part,
-                                                        result=result, entry=entry)
-                    closed = result
-                uow.commit()
-        if closed is None:
-            skipped += 1
-        else:
-            loans += closed.loans_closed
-            events += len(closed.events)
-            run += 1
+        tally.add(None if p in done else close_partition(
+            app, business_date, p, params=params, currency=info.currency))
         if progress is not None:
             progress(business_date, p + 1, info.partitions)
     if info.business_date == business_date:
         with app.uow() as uow:
             uow.book.advance(business_date + dt.timedelta(days=1))
             uow.commit()
-    report = CobDayReport(business_date, run, skipped, loans, postings, events)
-    log.info("cob.day_closed", business_date=str(business_date), partitions_run=run,
-             partitions_skipped=skipped, loans=loans, postings=postings, events=events)
+    report = CobDayReport(business_date, tally.run, tally.skipped, tally.loans,
+                          tally.postings, tally.events)
+    log.info("cob.day_closed", business_date=str(business_date), partitions_run=tally.run,
+             partitions_skipped=tally.skipped, loans=tally.loans, postings=tally.postings,
+             events=tally.events)
     return report
+
+
+def close_partition(app: Dunwell, business_date: dt.date, partition: int, *,
+                    params: Mapping[str, CobParams],
+                    currency: str) -> tuple[CobResult, int] | None:
+    """Close one partition for ``business_date`` in one transaction, holding its lock:
+    the kernel's result and the journal lines written, or None when another run
+    closed it first."""
+    day = to_day(business_date)
+    closed = None
+    with app.uow() as uow:
+        uow.locks.partitions((partition,), exclusive=True)
+        if not uow.cob.partition_closed(business_date, partition):
+            part = uow.cob.load_partition(partition, day, params)
+            result = cob_day(part.batch, day)
+            entry = day_entry(result, business_date=business_date, partition=partition,
+                              currency=currency)
+            lines = uow.cob.write_partition(business_date=business_date, partition=partition,
+                                            before=part, result=result, entry=entry)
+            closed = (result, lines)
+        uow.commit()
+    return closed
 
 
 def day_entry(result: CobResult, *, business_date: dt.date, partition: int,
