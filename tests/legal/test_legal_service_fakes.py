@@ -6,16 +6,20 @@ its allowed steps, each kept under its key — no database."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from dunwell.app.audit import AuditReport
 from dunwell.app.context import Dunwell
 from dunwell.app.legal import cases, referrals
+from dunwell.app.legal import evidence as evidence_files
 from dunwell.app.legal.evidence import bundle_registered
 from dunwell.app.training import service as training
 from dunwell.core.errors import DomainError
+from dunwell.legal.evidence import Evidence, Section, rows_of
 from dunwell.legal.model import (
     Eligibility,
     LegalEvent,
@@ -160,3 +164,25 @@ def test_a_bundle_is_known_by_its_manifest(app: Dunwell) -> None:
         uow.commit()
     assert bundle_registered(app, manifest_sha256="ab" * 32)
     assert not bundle_registered(app, manifest_sha256="ef" * 32)
+
+
+def test_a_bundle_holds_the_pdf_each_section_the_referral_and_each_letter(
+        app: Dunwell) -> None:
+    rid = referral(app, ReferralStatus.APPROVED, by="Zhao", role="legal_counsel",
+                   legal_state=LegalState.APPROVED)
+    with app.uow() as uow:
+        ref = uow.legal.get(rid)
+    sections = (Section("payments", ("Payment",), rows_of([(1,), (2,)]), "Payments"),
+                Section("letters", ("Letter",), rows_of([]), "Letters"))
+    evidence = Evidence(rid, "case-1", "en", (("Case", "case-1"),), sections)
+    files = evidence_files.section_files(evidence, lambda doc: b"%PDF " + doc.title.encode())
+    assert [f.name for f in files] == ["evidence.pdf", "sections/01_payments.csv",
+                                       "sections/02_letters.csv"]
+    audit = AuditReport(records=12, head_seq=12, problems=[])
+    data = evidence_files.referral_json(ref, audit)
+    assert (data["status"], data["decided_by"], data["legal_state"], data["audit_chain"]) == (
+        "approved", "Zhao", "approved",
+        {"records": 12, "head_seq": 12, "intact": True, "problems": []})
+    assert json.loads(evidence_files.referral_file(ref, audit).data) == data
+    letter = evidence_files.letter_file("DW-2026-000001", b"%PDF")
+    assert (letter.name, letter.data) == ("letters/DW-2026-000001.pdf", b"%PDF")

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from dunwell.app.context import Dunwell
 from dunwell.app.legal.cases import legal_case
 from dunwell.app.letters.service import letter_document
 from dunwell.app.uow import UnitOfWork
+from dunwell.channels.document import Document
 from dunwell.channels.locale import language_for
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
@@ -324,45 +326,67 @@ def build_bundle(app: Dunwell, *, referral_id: int, now: dt.datetime) -> PackedB
     with app.uow() as uow:
         evidence, letter_nos = gather_evidence(uow, referral_id=referral_id, audit=audit,
                                                generated_at=now)
-        pdf = app.providers.pdf(evidence_document(evidence))
-        files = [BundleFile("evidence.pdf", pdf, "The whole bundle as one PDF")]
-        for number, section in enumerate(evidence.sections, start=1):
-            files.append(BundleFile(section_file_name(number, section), section_csv(section),
-                                    section.description))
         ref = uow.legal.get(referral_id)
-        referral_json = {
-            "referral_id": ref.referral_id, "case_id": ref.case_id,
-            "borrower_id": ref.borrower_id, "status": ref.status.value,
-            "source": ref.source.value, "proposed_on": ref.proposed_on.isoformat(),
-            "proposed_by": ref.proposed_by, "decided_by": ref.decided_by,
-            "decided_role": ref.decided_role, "decided_note": ref.decided_note,
-            "decided_on": ref.decided_on.isoformat() if ref.decided_on else None,
-            "failures": ref.eligibility.to_json(),
-            "legal_state": ref.legal_state.value if ref.legal_state else None,
-            "demand_letter_no": ref.demand_letter_no,
-            "audit_chain": {"records": audit.records, "head_seq": audit.head_seq,
-                            "intact": audit.intact,
-                            "problems": [[p.seq, p.problem, p.detail] for p in audit.problems]}}
-        files.append(BundleFile("referral.json", (json.dumps(
-            referral_json, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
-            "The referral, its approval and the audit chain check as JSON"))
-        for no in letter_nos:
-            doc = letter_document(uow, no, app.settings)
-            files.append(BundleFile(f"letters/{no}.pdf",
-                                    app.providers.pdf(doc),
-                                    f"Letter {no} as issued (with its verification code)"))
+        files = [*section_files(evidence, app.providers.pdf),
+                 referral_file(ref, audit),
+                 *(letter_file(no, app.providers.pdf(letter_document(uow, no, app.settings)))
+                   for no in letter_nos)]
         bundle = pack_bundle(files, referral_id=referral_id, case_id=ref.case_id,
                              generated_at=now.isoformat())
-        uow.legal.add_bundle(
-            referral_id=referral_id, created_at=now.isoformat(),
-            manifest_sha256=bundle.manifest_sha256, zip_sha256=bundle.zip_sha256,
-            files=len(files), size_bytes=len(bundle.zip_bytes))
-        record(uow, at=now, entries=[("evidence_bundle", f"borrower:{ref.borrower_id}", {
-            "referral_id": referral_id, "case_id": ref.case_id,
-            "manifest_sha256": bundle.manifest_sha256, "zip_sha256": bundle.zip_sha256,
-            "files": len(files)})])
+        _record_bundle(uow, ref, bundle, files=len(files), now=now)
         uow.commit()
     return bundle
+
+
+def section_files(evidence: Evidence, pdf: Callable[[Document], bytes]) -> list[BundleFile]:
+    """The whole bundle as one PDF, then each section as CSV."""
+    files = [BundleFile("evidence.pdf", pdf(evidence_document(evidence)),
+                        "The whole bundle as one PDF")]
+    for number, section in enumerate(evidence.sections, start=1):
+        files.append(BundleFile(section_file_name(number, section), section_csv(section),
+                                section.description))
+    return files
+
+
+def referral_json(ref: Referral, audit: AuditReport) -> dict[str, object]:
+    """The referral, its approval and the audit chain check, as the bundle's JSON."""
+    return {
+        "referral_id": ref.referral_id, "case_id": ref.case_id,
+        "borrower_id": ref.borrower_id, "status": ref.status.value,
+        "source": ref.source.value, "proposed_on": ref.proposed_on.isoformat(),
+        "proposed_by": ref.proposed_by, "decided_by": ref.decided_by,
+        "decided_role": ref.decided_role, "decided_note": ref.decided_note,
+        "decided_on": ref.decided_on.isoformat() if ref.decided_on else None,
+        "failures": ref.eligibility.to_json(),
+        "legal_state": ref.legal_state.value if ref.legal_state else None,
+        "demand_letter_no": ref.demand_letter_no,
+        "audit_chain": {"records": audit.records, "head_seq": audit.head_seq,
+                        "intact": audit.intact,
+                        "problems": [[p.seq, p.problem, p.detail] for p in audit.problems]}}
+
+
+def referral_file(ref: Referral, audit: AuditReport) -> BundleFile:
+    return BundleFile("referral.json", (json.dumps(
+        referral_json(ref, audit), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    ).encode(), "The referral, its approval and the audit chain check as JSON")
+
+
+def letter_file(letter_no: str, pdf: bytes) -> BundleFile:
+    return BundleFile(f"letters/{letter_no}.pdf", pdf,
+                      f"Letter {letter_no} as issued (with its verification code)")
+
+
+def _record_bundle(uow: UnitOfWork, ref: Referral, bundle: PackedBundle, *, files: int,
+                   now: dt.datetime) -> None:
+    """The export registered by its manifest digest, and audited."""
+    uow.legal.add_bundle(
+        referral_id=ref.referral_id, created_at=now.isoformat(),
+        manifest_sha256=bundle.manifest_sha256, zip_sha256=bundle.zip_sha256,
+        files=files, size_bytes=len(bundle.zip_bytes))
+    record(uow, at=now, entries=[("evidence_bundle", f"borrower:{ref.borrower_id}", {
+        "referral_id": ref.referral_id, "case_id": ref.case_id,
+        "manifest_sha256": bundle.manifest_sha256, "zip_sha256": bundle.zip_sha256,
+        "files": files})])
 
 
 def export_bundle(app: Dunwell, *, referral_id: int, out_dir: Path,
