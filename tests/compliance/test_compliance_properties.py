@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hypothesis import event, given, settings
@@ -62,62 +63,130 @@ def pick(j: Jurisdiction, us: str, cn: str, uk: str) -> str:
     return {US: us, CN: cn, UK: uk}[j]
 
 
+@dataclass(frozen=True)
+class Case:
+    """What every restated rule reads of one proposal: the action, its history up to
+    the proposal, the borrower and the jurisdiction, and the facts derived from them."""
+
+    action: ProposedAction
+    past: list[ContactEvent]
+    borrower: Borrower
+    j: Jurisdiction
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.borrower.timezone)
+
+    @property
+    def tags(self) -> frozenset[ContentTag]:
+        return self.action.content_tags
+
+    @property
+    def flags(self) -> frozenset[Flag]:
+        return self.borrower.flags
+
+    @property
+    def channel(self) -> Channel:
+        return self.action.channel
+
+    @property
+    def to(self) -> Recipient:
+        return self.action.recipient
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.action.ts.astimezone(self.zone)
+
+    @property
+    def outcomes(self) -> set[Outcome]:
+        return {e.outcome for e in self.past}
+
+    @property
+    def asks(self) -> bool:
+        return bool(self.tags & ASKS_FOR_MONEY) or not (self.tags & HARMLESS_PURPOSE)
+
+    @property
+    def stops_only(self) -> bool:
+        return T.NOTICE_COLLECTION_TERMINATED in self.tags and not self.tags & ASKS_FOR_MONEY
+
+    def pick(self, us: str, cn: str, uk: str) -> str:
+        return pick(self.j, us, cn, uk)
+
+    def day(self, e: ContactEvent) -> dt.date:
+        return e.ts.astimezone(self.zone).date()
+
+
+HARDSHIP_NO = {T.PAYMENT_REQUEST, T.DEMAND_FULL_BALANCE_48H, T.FEE_ADDED, T.THREAT_OF_SUIT}
+
+
 def violations(
     action: ProposedAction, history: Sequence[ContactEvent], borrower: Borrower, j: Jurisdiction
 ) -> set[str]:
-    zone = ZoneInfo(borrower.timezone)
-    past = [e for e in history if e.ts <= action.ts]
-    tags, flags, channel, to = action.content_tags, borrower.flags, action.channel, action.recipient
-    now = action.ts.astimezone(zone)
-    today, clock = now.date(), now.time()
-    asks = bool(tags & ASKS_FOR_MONEY) or not (tags & HARMLESS_PURPOSE)
-    stops_only = T.NOTICE_COLLECTION_TERMINATED in tags and not tags & ASKS_FOR_MONEY
-    outcomes = {e.outcome for e in past}
+    case = Case(action, [e for e in history if e.ts <= action.ts], borrower, j)
+    return (status_violations(case) | conduct_violations(case) | standing_violations(case)
+            | recipient_violations(case) | medium_violations(case) | local_violations(case)
+            | time_violations(case) | frequency_violations(case))
+
+
+def status_violations(c: Case) -> set[str]:
     found: set[str] = set()
-
-    if F.DECEASED in flags:
+    if F.DECEASED in c.flags:
         found.add("UNIVERSAL-DECEASED")
-    if F.BANKRUPTCY in flags and not stops_only:
+    if F.BANKRUPTCY in c.flags and not c.stops_only:
         found.add("UNIVERSAL-BANKRUPTCY")
-    if (F.CEASE_CONTACT in flags or OUT.WRITTEN_CEASE_REQUEST in outcomes) and not stops_only:
-        found.add(pick(j, "US-RegF-CEASE", "UNIVERSAL-CEASE", "UNIVERSAL-CEASE"))
-    notices = [e.ts for e in past if e.outcome is OUT.BREATHING_SPACE_NOTICE]
+    if (F.CEASE_CONTACT in c.flags or OUT.WRITTEN_CEASE_REQUEST in c.outcomes) \
+            and not c.stops_only:
+        found.add(c.pick("US-RegF-CEASE", "UNIVERSAL-CEASE", "UNIVERSAL-CEASE"))
+    notices = [e.ts for e in c.past if e.outcome is OUT.BREATHING_SPACE_NOTICE]
     in_space = bool(notices) and not any(
-        e.outcome is OUT.BREATHING_SPACE_ENDED and e.ts >= max(notices) for e in past
+        e.outcome is OUT.BREATHING_SPACE_ENDED and e.ts >= max(notices) for e in c.past
     )
-    if (F.BREATHING_SPACE in flags or in_space) and asks:
-        found.add(pick(j, "UNIVERSAL-BREATHING-SPACE", "UNIVERSAL-BREATHING-SPACE", "UK-BS"))
+    if (F.BREATHING_SPACE in c.flags or in_space) and c.asks:
+        found.add(c.pick("UNIVERSAL-BREATHING-SPACE", "UNIVERSAL-BREATHING-SPACE", "UK-BS"))
+    return found
 
+
+def conduct_violations(c: Case) -> set[str]:
+    found: set[str] = set()
+    tags = c.tags
     if T.THREAT in tags:
-        uk_threat = "UK-CONC-7.9-VISIT" if channel is C.VISIT else "UNIVERSAL-THREAT"
-        found.add(pick(j, "US-RegF-FALSE", "CN-MEANS", uk_threat))
+        uk_threat = "UK-CONC-7.9-VISIT" if c.channel is C.VISIT else "UNIVERSAL-THREAT"
+        found.add(c.pick("US-RegF-FALSE", "CN-MEANS", uk_threat))
     if T.FAKE_LEGAL in tags:
-        found.add(pick(j, "US-RegF-FALSE", "CN-FAKE", "UK-CONC-7.11"))
+        found.add(c.pick("US-RegF-FALSE", "CN-FAKE", "UK-CONC-7.11"))
     if tags & {T.PUBLIC_POST, T.PUBLIC_EXPOSURE}:
-        us_public = "US-RegF-SOCIAL" if channel is C.SOCIAL_MEDIA else "US-RegF-3P"
-        found.add(pick(j, us_public, "CN-PUBLIC", "UK-CONC-7.9.6R"))
+        us_public = "US-RegF-SOCIAL" if c.channel is C.SOCIAL_MEDIA else "US-RegF-3P"
+        found.add(c.pick(us_public, "CN-PUBLIC", "UK-CONC-7.9.6R"))
     if T.PRESSURE in tags:
-        found.add(pick(j, "UNIVERSAL-PRESSURE", "CN-MEANS", "UK-CONC-7.3.10R"))
+        found.add(c.pick("UNIVERSAL-PRESSURE", "CN-MEANS", "UK-CONC-7.3.10R"))
     if tags & {T.DEMAND_FULL_BALANCE_48H, T.SUGGEST_BORROW_TO_REPAY}:
-        found.add(pick(j, "UNIVERSAL-PRESSURE", "UNIVERSAL-PRESSURE", "UK-CONC-7.3.10R"))
-    if F.TIME_BARRED in flags and T.THREAT_OF_SUIT in tags:
-        found.add(pick(j, "US-RegF-TBD", "UNIVERSAL-TIME-BARRED", "UK-CONC-7.15"))
+        found.add(c.pick("UNIVERSAL-PRESSURE", "UNIVERSAL-PRESSURE", "UK-CONC-7.3.10R"))
+    if F.TIME_BARRED in c.flags and T.THREAT_OF_SUIT in tags:
+        found.add(c.pick("US-RegF-TBD", "UNIVERSAL-TIME-BARRED", "UK-CONC-7.15"))
+    return found
 
-    if (F.DISPUTED in flags or OUT.DISPUTE_RECEIVED in outcomes) and asks:
-        found.add(pick(j, "US-RegF-DISPUTE", "UNIVERSAL-DISPUTE", "UK-CONC-7.14"))
-    hardship_no = {T.PAYMENT_REQUEST, T.DEMAND_FULL_BALANCE_48H, T.FEE_ADDED, T.THREAT_OF_SUIT}
-    if F.HARDSHIP_PLAN in flags and tags & hardship_no:
-        found.add(pick(j, "UNIVERSAL-HARDSHIP", "UNIVERSAL-HARDSHIP", "UK-CONC-7.3.4R"))
 
+def standing_violations(c: Case) -> set[str]:
+    found: set[str] = set()
+    if (F.DISPUTED in c.flags or OUT.DISPUTE_RECEIVED in c.outcomes) and c.asks:
+        found.add(c.pick("US-RegF-DISPUTE", "UNIVERSAL-DISPUTE", "UK-CONC-7.14"))
+    if F.HARDSHIP_PLAN in c.flags and c.tags & HARDSHIP_NO:
+        found.add(c.pick("UNIVERSAL-HARDSHIP", "UNIVERSAL-HARDSHIP", "UK-CONC-7.3.4R"))
+    return found
+
+
+def recipient_violations(c: Case) -> set[str]:
+    found: set[str] = set()
+    flags, tags, to, channel = c.flags, c.tags, c.to, c.channel
     if F.ATTORNEY_REPRESENTED in flags and to is R.BORROWER:
-        found.add(pick(j, "US-RegF-ATTY", "UNIVERSAL-ATTORNEY", "UNIVERSAL-ATTORNEY"))
+        found.add(c.pick("US-RegF-ATTY", "UNIVERSAL-ATTORNEY", "UNIVERSAL-ATTORNEY"))
     if F.EMPLOYER_PROHIBITS_CONTACT in flags and to is R.EMPLOYER:
-        found.add(pick(j, "US-RegF-WORK", "UNIVERSAL-EMPLOYER", "UNIVERSAL-EMPLOYER"))
+        found.add(c.pick("US-RegF-WORK", "UNIVERSAL-EMPLOYER", "UNIVERSAL-EMPLOYER"))
     if to is R.ATTORNEY:
         someone_else = F.ATTORNEY_REPRESENTED not in flags
     else:
         someone_else = to in OTHER_PEOPLE or channel is C.THIRD_PARTY_CALL
-    if someone_else and j is CN and T.PRE_AGREED_EMERGENCY_CONTACT in tags:
+    if someone_else and c.j is CN and T.PRE_AGREED_EMERGENCY_CONTACT in tags:
         fine = (
             F.LOST_CONTACT in flags
             and channel in {C.CALL, C.SMS, C.THIRD_PARTY_CALL}
@@ -131,19 +200,32 @@ def violations(
         if not fine:
             found.add("CN-EMERG")
     elif someone_else:
-        found.add(pick(j, "US-RegF-3P", "CN-3P", "UK-CONC-7.9.6R"))
+        found.add(c.pick("US-RegF-3P", "CN-3P", "UK-CONC-7.9.6R"))
+    return found
 
-    opted = {e.channel for e in past if e.outcome is OUT.OPT_OUT_REQUEST}
+
+def medium_violations(c: Case) -> set[str]:
+    found: set[str] = set()
+    channel, flags = c.channel, c.flags
+    opted = {e.channel for e in c.past if e.outcome is OUT.OPT_OUT_REQUEST}
     if CHANNEL_OPT_OUT.get(channel) in flags or channel in opted:
-        found.add(pick(j, "US-RegF-MEDIUM", "UNIVERSAL-OPT-OUT", "UK-CONC-7.9.4R"))
+        found.add(c.pick("US-RegF-MEDIUM", "UNIVERSAL-OPT-OUT", "UK-CONC-7.9.4R"))
     electronic = channel in {C.SMS, C.EMAIL, C.IN_APP, C.SOCIAL_MEDIA}
-    if j is US and electronic and T.OPT_OUT_NOTICE not in tags:
+    if c.j is US and electronic and T.OPT_OUT_NOTICE not in c.tags:
         found.add("US-RegF-OPTOUT")
     if F.VULNERABLE in flags and channel is C.VISIT:
-        found.add(pick(j, "UNIVERSAL-VULNERABLE", "UNIVERSAL-VULNERABLE", "UK-CONC-7.9-VISIT"))
-    if F.VULNERABLE in flags and tags & hardship_no:
+        found.add(c.pick("UNIVERSAL-VULNERABLE", "UNIVERSAL-VULNERABLE", "UK-CONC-7.9-VISIT"))
+    if F.VULNERABLE in flags and c.tags & HARDSHIP_NO:
         found.add("UNIVERSAL-VULNERABLE")
-    if j is CN:
+    return found
+
+
+def local_violations(c: Case) -> set[str]:
+    """The medium rules only one jurisdiction has: China's recording and visiting
+    staff, the UK's visit notice and sealed letters."""
+    found: set[str] = set()
+    channel, tags = c.channel, c.tags
+    if c.j is CN:
         spoken = channel in {C.CALL, C.THIRD_PARTY_CALL, C.VISIT}
         if (T.NO_RECORDING in tags and spoken) or (
             channel is C.VISIT and T.AUDIO_VIDEO_RECORDING not in tags
@@ -151,55 +233,63 @@ def violations(
             found.add("CN-RECORD")
         if channel is C.VISIT and T.STAFF_CERTIFIED not in tags:
             found.add("CN-VISIT-STAFF")
-    if j is UK and channel is C.VISIT:
-        visited = any(e.channel is C.VISIT and e.direction is Direction.OUTBOUND for e in past)
-        told = T.PRIOR_NOTICE in tags or OUT.VISIT_NOTICE_DELIVERED in outcomes
+    if c.j is UK and channel is C.VISIT:
+        visited = any(e.channel is C.VISIT and e.direction is Direction.OUTBOUND for e in c.past)
+        told = T.PRIOR_NOTICE in tags or OUT.VISIT_NOTICE_DELIVERED in c.outcomes
         if not (visited or told):
             found.add("UK-CONC-7.9-VISIT")
-    if j is UK and channel is C.LETTER and T.PRIVATE_AND_CONFIDENTIAL not in tags:
+    if c.j is UK and channel is C.LETTER and T.PRIVATE_AND_CONFIDENTIAL not in tags:
         found.add("UK-CONC-7.9.7R")
+    return found
 
-    if channel is not C.LETTER:
-        if j is CN:
-            pack_hours = dt.time(8) <= clock < dt.time(20)
-        else:
-            pack_hours = dt.time(8) <= clock <= dt.time(21)
-        before = borrower.contact_preferences.no_contact_before
-        after = borrower.contact_preferences.no_contact_after
-        late_enough = before is None or clock >= before
-        early_enough = after is None or clock <= after
-        if before is not None and after is not None and before > after:
-            own_hours = late_enough or early_enough
-        else:
-            own_hours = late_enough and early_enough
-        if not (pack_hours and own_hours):
-            found.add(pick(j, "US-RegF-TIME", "CN-TIME", "UK-CONC-7.9.4R"))
 
-    def day(e: ContactEvent) -> dt.date:
-        return e.ts.astimezone(zone).date()
+def time_violations(c: Case) -> set[str]:
+    if c.channel is C.LETTER:
+        return set()
+    clock = c.now.time()
+    if c.j is CN:
+        pack_hours = dt.time(8) <= clock < dt.time(20)
+    else:
+        pack_hours = dt.time(8) <= clock <= dt.time(21)
+    before = c.borrower.contact_preferences.no_contact_before
+    after = c.borrower.contact_preferences.no_contact_after
+    late_enough = before is None or clock >= before
+    early_enough = after is None or clock <= after
+    if before is not None and after is not None and before > after:
+        own_hours = late_enough or early_enough
+    else:
+        own_hours = late_enough and early_enough
+    if not (pack_hours and own_hours):
+        return {c.pick("US-RegF-TIME", "CN-TIME", "UK-CONC-7.9.4R")}
+    return set()
 
-    if j is US and channel is C.CALL and to is R.BORROWER:
+
+def frequency_violations(c: Case) -> set[str]:
+    found: set[str] = set()
+    today = c.now.date()
+    if c.j is US and c.channel is C.CALL and c.to is R.BORROWER:
         talked = {OUT.CONVERSATION, OUT.PROMISE_TO_PAY, OUT.DISPUTE_RECEIVED}
         if any(
-            e.channel is C.CALL and e.outcome in talked and 0 <= (today - day(e)).days <= 6
-            for e in past
+            e.channel is C.CALL and e.outcome in talked and 0 <= (today - c.day(e)).days <= 6
+            for e in c.past
         ):
             found.add("US-RegF-CONV7")
         calls = [
             e
-            for e in past
+            for e in c.past
             if e.channel is C.CALL
             and e.direction is Direction.OUTBOUND
             and e.outcome is not OUT.NOT_CONNECTED
-            and 0 <= (today - day(e)).days <= 6
+            and 0 <= (today - c.day(e)).days <= 6
         ]
         if len(calls) >= 7:
             found.add("US-RegF-FREQ7")
-    if j is CN and channel in {C.CALL, C.THIRD_PARTY_CALL}:
+    if c.j is CN and c.channel in {C.CALL, C.THIRD_PARTY_CALL}:
         same_day = [
             e
-            for e in past
-            if e.channel is channel and e.direction is Direction.OUTBOUND and day(e) == today
+            for e in c.past
+            if e.channel is c.channel and e.direction is Direction.OUTBOUND
+            and c.day(e) == today
         ]
         if len(same_day) >= 3:
             found.add("CN-FREQ")
