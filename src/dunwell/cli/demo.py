@@ -130,48 +130,67 @@ def demo(
 ) -> None:
     """Book sample loans across all four repayment methods and run COB day by day."""
     with clear_errors():
-        if db is None:
-            DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
-            db = f"sqlite:///{DEMO_DB}"
+        db = db or _fresh_demo_db()
         app = bootstrap(Settings(db_url=db, log_level="WARNING"))
         first = parse_date(start, field="--start")
         model = _early_warning(first, seed) if early_warning else None
         seed_book(app, loans=loans, start=first, seed=seed)
         mixed = seed_demo_staff(app, start=first, days=days)
-        with Progress(TextColumn("closing {task.fields[day]}"), BarColumn(),
-                      MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
-                      console=console) as bar:
-            task = bar.add_task("days", total=days, day=str(first))
+        ops = _run_days(app, first=first, days=days, seed=seed, model=model,
+                        experiment=Experiment(challenger=challenger, share_pct=share,
+                                              seed=seed))
+    _summary(app, ops, db=db, last_day=ops.last_plan_date or first + dt.timedelta(days=days - 1),
+             staff=[p.staff_id for p in mixed] + ["f-01"])
+    if serve:
+        _serve(app, port, db)
 
-            def tick(day: dt.date) -> None:
-                bar.update(task, advance=1, day=day.isoformat())
 
-            ops = OperationsReport()
-            ops_rng = random.Random(seed + 2)
+def _fresh_demo_db() -> str:
+    """The default demo book: a new SQLite file (the last run's is removed)."""
+    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{DEMO_DB}"
 
-            def visits(day: dt.date) -> None:
-                work_visits(app, day, ops_rng, report=ops)
 
-            run_days(app, days=days, seed=seed, on_day=tick, model=model,
-                     router=router_for("ortools", time_limit_s=ROUTING_SECONDS),
-                     dispatch=True, during_day=visits,
-                     experiment=Experiment(challenger=challenger, share_pct=share, seed=seed))
-        count_day_steps(app, days, ops)
+def _run_days(app: Dunwell, *, first: dt.date, days: int, seed: int,
+              model: ScoringModel | None, experiment: Experiment) -> OperationsReport:
+    """The sample book's days through the day loop, with a progress bar; the agents
+    work the routed visits each day. Returns what the outbox, visits and plans did."""
+    ops = OperationsReport()
+    ops_rng = random.Random(seed + 2)
+    with Progress(TextColumn("closing {task.fields[day]}"), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
+                  console=console) as bar:
+        task = bar.add_task("days", total=days, day=str(first))
+
+        def tick(day: dt.date) -> None:
+            bar.update(task, advance=1, day=day.isoformat())
+
+        def visits(day: dt.date) -> None:
+            work_visits(app, day, ops_rng, report=ops)
+
+        run_days(app, days=days, seed=seed, on_day=tick, model=model,
+                 router=router_for("ortools", time_limit_s=ROUTING_SECONDS),
+                 dispatch=True, during_day=visits, experiment=experiment)
+    count_day_steps(app, days, ops)
+    return ops
+
+
+def _summary(app: Dunwell, ops: OperationsReport, *, db: str, last_day: dt.date,
+             staff: list[str]) -> None:
+    """The book, the ledger, the guard's decisions, the operations and the training
+    gate on the last day, and where to look next."""
     console.print(portfolio_table(app))
     console.print(balances_table(app))
     console.print(decisions_table(app))
     console.print(operations_table(app, ops))
-    last_day = ops.last_plan_date or first + dt.timedelta(days=days - 1)
-    console.print(gate_day_table(app, last_day, [p.staff_id for p in mixed] + ["f-01"]))
+    console.print(gate_day_table(app, last_day, staff))
     if ops.last_plan_date is not None:
         console.print(f"the last field plan: `dunwell field plan --date {ops.last_plan_date} "
                       f"--db {db}`; letters: `dunwell letters list --db {db}`")
     console.print(f"book kept in {db}; try `dunwell portfolio --db {db}` or "
                   f"`dunwell loan 1 --db {db}`")
-    if serve:
-        _serve(app, port, db)
 
 
 def _serve(app: Dunwell, port: int, db: str) -> None:
