@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,7 @@ from dunwell.negotiation.model import (
     Assessment,
     AssessmentSource,
     Debt,
+    Evidence,
     HardshipReason,
     Offer,
     OfferKind,
@@ -192,3 +195,37 @@ def test_monitoring_without_active_plans_changes_nothing(app: Dunwell) -> None:
     with app.uow() as uow:
         report = svc.monitor_plans(uow, business_date=DAY, now=NOW)
     assert (report.checked, report.broken, report.completed) == (0, 0, 0)
+
+
+SHA = "ab" * 32
+
+
+def test_an_assessment_is_taken_by_a_person_with_whole_figures_and_digested_evidence() -> None:
+    base: dict[str, Any] = {"reason": "job_loss", "source": "collector",
+                            "monthly_income_minor": 500_000, "essential_expenses_minor": 300_000,
+                            "other_debt_payments_minor": 50_000,
+                            "evidence": [f"payslip.pdf:{SHA}"], "vulnerable": False}
+    src, assessment = svc.hardship_assessment(**base)
+    assert src is AssessmentSource.COLLECTOR and assessment.disposable_income_minor == 150_000
+    assert code_of(svc.hardship_assessment, **{**base, "source": "book"}) == (
+        "source_must_be_known")
+    assert code_of(svc.hardship_assessment, **{**base, "reason": "bored"}) == (
+        "reason_must_be_known")
+    assert code_of(svc.hardship_assessment, **{**base, "monthly_income_minor": -1}) == (
+        "hardship_amount_must_be_in_range")
+    assert code_of(svc.hardship_assessment, **{**base, "evidence": ["payslip.pdf"]}) == (
+        "evidence_must_carry_sha256")
+
+
+def test_the_same_assessment_has_the_same_fingerprint_whatever_the_evidence_order() -> None:
+    one = Assessment(HardshipReason.ILLNESS, 400_000, 250_000, 0, True,
+                     (Evidence("a.pdf", SHA), Evidence("b.pdf", "cd" * 32)))
+    other = replace(one, evidence=tuple(reversed(one.evidence)))
+    args: dict[str, Any] = {"case_id": "case-1", "loan_id": 10, "on": DAY,
+                            "source": AssessmentSource.PORTAL}
+    assert svc.hardship_fingerprint(assessment=one, **args) == svc.hardship_fingerprint(
+        assessment=other, **args)
+    assert svc.hardship_fingerprint(assessment=one, **args) != svc.hardship_fingerprint(
+        assessment=replace(one, monthly_income_minor=400_001), **args)
+    assert svc.hardship_fingerprint(assessment=one, **args) != svc.hardship_fingerprint(
+        assessment=one, **{**args, "on": DAY + dt.timedelta(days=1)})

@@ -142,57 +142,82 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
     """Record the borrower's hardship on the case's most overdue open loan (or
     ``loan_id``). A vulnerable borrower gets the ``vulnerable`` flag the guard reads.
     A repeat of the same assessment on the same day returns the first record."""
-    why = _enum(HardshipReason, reason, "reason")
-    src = _enum(AssessmentSource, source, "source")
-    if not src.is_person:
-        raise InvalidInput("source 'book' is the plan-offer step's own estimate; a person "
-                           "records hardship as portal, collector or field_agent",
-                           code="source_must_be_known", field="source")
-    assessment = Assessment(
-        why, _amount(monthly_income_minor, "monthly_income"),
-        _amount(essential_expenses_minor, "essential_expenses"),
-        _amount(other_debt_payments_minor, "other_debt_payments"), bool(vulnerable),
-        parse_evidence(evidence))
+    src, assessment = hardship_assessment(
+        reason=reason, source=source, monthly_income_minor=monthly_income_minor,
+        essential_expenses_minor=essential_expenses_minor,
+        other_debt_payments_minor=other_debt_payments_minor, evidence=evidence,
+        vulnerable=vulnerable)
     _aware(now)
     with app.uow() as uow:
-        repo = uow.negotiation
         info = uow.book.require()
         case = uow.cases.get(case_id)
         if not case.status.is_active:
             raise Conflict(f"case {case_id} is {case.status.value}; hardship is assessed on "
                            "an active case", code="case_must_be_active")
         borrower_id = int(case.borrower_id)
-        loan = _case_loan(uow, repo, borrower_id, loan_id)
-        fp = fingerprint({"case_id": case_id, "loan_id": loan,
-                          "date": info.business_date.isoformat(),
-                          "reason": why.value, "source": src.value,
-                          "income": assessment.monthly_income_minor,
-                          "expenses": assessment.essential_expenses_minor,
-                          "debts": assessment.other_debt_payments_minor,
-                          "vulnerable": assessment.vulnerable,
-                          "evidence": sorted([e.reference, e.sha256]
-                                             for e in assessment.evidence)})
-        seen = repo.assessment_by_fingerprint(fp)
+        loan = _case_loan(uow, uow.negotiation, borrower_id, loan_id)
+        fp = hardship_fingerprint(case_id=case_id, loan_id=loan, on=info.business_date,
+                                  source=src, assessment=assessment)
+        seen = uow.negotiation.assessment_by_fingerprint(fp)
         if seen is not None:
             return seen
-        rec = repo.add_assessment(fingerprint=fp, case_id=case_id, borrower_id=borrower_id,
-                                  loan_id=loan, business_date=info.business_date,
-                                  recorded_at=now.isoformat(), source=src,
-                                  assessment=assessment)
-        if assessment.vulnerable:
-            uow.borrowers.set_flag(borrower_id, Flag.VULNERABLE, on=True)
-        uow.cases.note(
-            case_id, info.business_date, TimelineKind.HARDSHIP_ASSESSED,
-            f"hardship ({why.value}) recorded by {src.value}: disposable income "
-            f"{assessment.disposable_income_minor} a month"
-            + ("; borrower vulnerable" if assessment.vulnerable else ""))
-        record(uow, at=now, entries=[("hardship_assessed", f"case:{case_id}", {
-            "assessment_id": rec.assessment_id, "loan_id": loan, "reason": why.value,
-            "source": src.value, "disposable_minor": assessment.disposable_income_minor,
-            "vulnerable": assessment.vulnerable,
-            "evidence": [[e.reference, e.sha256] for e in assessment.evidence]})])
+        rec = uow.negotiation.add_assessment(
+            fingerprint=fp, case_id=case_id, borrower_id=borrower_id, loan_id=loan,
+            business_date=info.business_date, recorded_at=now.isoformat(), source=src,
+            assessment=assessment)
+        _record_hardship(uow, rec, now=now)
         uow.commit()
         return rec
+
+
+def hardship_assessment(*, reason: str, source: str, monthly_income_minor: int,
+                        essential_expenses_minor: int, other_debt_payments_minor: int,
+                        evidence: Sequence[str], vulnerable: bool,
+                        ) -> tuple[AssessmentSource, Assessment]:
+    """The assessment a person took (``book`` is the plan-offer step's own estimate),
+    each figure a whole number of minor units in range, each evidence item with its
+    digest."""
+    why = _enum(HardshipReason, reason, "reason")
+    src = _enum(AssessmentSource, source, "source")
+    if not src.is_person:
+        raise InvalidInput("source 'book' is the plan-offer step's own estimate; a person "
+                           "records hardship as portal, collector or field_agent",
+                           code="source_must_be_known", field="source")
+    return src, Assessment(
+        why, _amount(monthly_income_minor, "monthly_income"),
+        _amount(essential_expenses_minor, "essential_expenses"),
+        _amount(other_debt_payments_minor, "other_debt_payments"), bool(vulnerable),
+        parse_evidence(evidence))
+
+
+def hardship_fingerprint(*, case_id: str, loan_id: int, on: dt.date, source: AssessmentSource,
+                         assessment: Assessment) -> str:
+    """What makes two assessments the same one: the case, the loan, the day, and every
+    figure and evidence item (in any order)."""
+    return fingerprint({"case_id": case_id, "loan_id": loan_id, "date": on.isoformat(),
+                        "reason": assessment.reason.value, "source": source.value,
+                        "income": assessment.monthly_income_minor,
+                        "expenses": assessment.essential_expenses_minor,
+                        "debts": assessment.other_debt_payments_minor,
+                        "vulnerable": assessment.vulnerable,
+                        "evidence": sorted([e.reference, e.sha256]
+                                           for e in assessment.evidence)})
+
+
+def _record_hardship(uow: UnitOfWork, rec: HardshipRecord, *, now: dt.datetime) -> None:
+    """The ``vulnerable`` flag when it applies, the case timeline and the audit log."""
+    a = rec.assessment
+    if a.vulnerable:
+        uow.borrowers.set_flag(rec.borrower_id, Flag.VULNERABLE, on=True)
+    uow.cases.note(
+        rec.case_id, rec.business_date, TimelineKind.HARDSHIP_ASSESSED,
+        f"hardship ({a.reason.value}) recorded by {rec.source.value}: disposable income "
+        f"{a.disposable_income_minor} a month" + ("; borrower vulnerable" if a.vulnerable else ""))
+    record(uow, at=now, entries=[("hardship_assessed", f"case:{rec.case_id}", {
+        "assessment_id": rec.assessment_id, "loan_id": rec.loan_id, "reason": a.reason.value,
+        "source": rec.source.value, "disposable_minor": a.disposable_income_minor,
+        "vulnerable": a.vulnerable,
+        "evidence": [[e.reference, e.sha256] for e in a.evidence]})])
 
 
 def _case_loan(uow: UnitOfWork, repo: NegotiationRepository, borrower_id: int,
