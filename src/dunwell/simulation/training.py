@@ -116,56 +116,68 @@ def seed_demo_mix(uow: UnitOfWork, *, agents: Sequence[tuple[str, str]], collect
     expires before the run starts."""
     repo = uow.training
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
-    curriculum = builtin_curriculum()
-    visit = sorted(set(curriculum.requirement(Action.VISIT).subjects))
-    issued, full = start - dt.timedelta(days=30), None
+    visit = sorted(set(builtin_curriculum().requirement(Action.VISIT).subjects))
+    issued = start - dt.timedelta(days=30)
     (exp_id, exp_name), (miss_id, miss_name), (sus_id, sus_name), (warn_id, warn_name) = (
         agents[:4])
     half = start + dt.timedelta(days=max(1, days // 2))
     third = start + dt.timedelta(days=max(1, days // 3))
+    last = start + dt.timedelta(days=max(1, days - 5))
     for sid, name in agents[:4]:
         _put(repo, Staff(sid, name, Role.FIELD_AGENT, FIELD_LEAD), at)
-    last = start + dt.timedelta(days=max(1, days - 5))
-    certify_seeded(uow, staff_id=warn_id, subjects=[s for s in visit
-                                                    if s is not Subject.LEGAL_KNOWLEDGE],
-                   issued_on=issued, expires_on=full, at=at)
+    _certified_but(uow, warn_id, visit, Subject.LEGAL_KNOWLEDGE, issued=issued, at=at)
     certify_seeded(uow, staff_id=warn_id, subjects=[Subject.LEGAL_KNOWLEDGE],
                    issued_on=last - dt.timedelta(days=364), expires_on=last, at=at)
-    certify_seeded(uow, staff_id=exp_id, subjects=[s for s in visit
-                                                   if s is not Subject.VISIT_SAFETY],
-                   issued_on=issued, expires_on=full, at=at)
+    _certified_but(uow, exp_id, visit, Subject.VISIT_SAFETY, issued=issued, at=at)
     certify_seeded(uow, staff_id=exp_id, subjects=[Subject.VISIT_SAFETY],
                    issued_on=half - dt.timedelta(days=360), expires_on=half, at=at, score_pct=82)
-    certify_seeded(uow, staff_id=miss_id, subjects=[s for s in visit
-                                                    if s is not Subject.VISIT_SAFETY],
-                   issued_on=issued, expires_on=full, at=at)
-    certify_seeded(uow, staff_id=sus_id, subjects=visit, issued_on=issued, expires_on=full,
+    _certified_but(uow, miss_id, visit, Subject.VISIT_SAFETY, issued=issued, at=at)
+    certify_seeded(uow, staff_id=sus_id, subjects=visit, issued_on=issued, expires_on=None,
                    at=at)
-    repo.add_complaint(reference=f"CMP-{sus_id}-1", staff_id=sus_id, received_on=third,
-                       upheld=True, note="raised voice and pressed for same-day payment at the "
-                       "door", by=COMPLIANCE)
-    repo.add_suspension(staff_id=sus_id, subjects=list(Subject), on=third,
-                        reason="upheld complaint about conduct on a visit",
-                        complaint_ref=f"CMP-{sus_id}-1", by=COMPLIANCE)
-    record(uow, at=at, entries=[("training_suspended", f"staff:{sus_id}", {
-        "subjects": [s.value for s in Subject], "on": third.isoformat(),
-        "reason": "upheld complaint about conduct on a visit",
-        "complaint_ref": f"CMP-{sus_id}-1", "by": COMPLIANCE})])
-    call = sorted(set(curriculum.requirement(Action.CALL).subjects))
-    _put(repo, Staff(collector, "吴新人", Role.COLLECTOR, DESK_LEAD), at)
-    uow.actions.put_collector(collector, "吴新人", 20, "09:00", "18:00")
-    certify_seeded(uow, staff_id=collector,
-                   subjects=[s for s in call if s is not Subject.VULNERABILITY],
-                   issued_on=issued, expires_on=full, at=at)
-    certify_seeded(uow, staff_id=collector, subjects=[Subject.VULNERABILITY],
-                   issued_on=start - dt.timedelta(days=365),
-                   expires_on=start - dt.timedelta(days=1), at=at)
+    _suspended_after_complaint(uow, sus_id, on=third, at=at)
+    _collector_lapsed(uow, collector, start=start, issued=issued, at=at)
     return [DemoPerson(exp_id, exp_name, f"visit_safety expires {half}"),
             DemoPerson(miss_id, miss_name, "never took visit_safety"),
             DemoPerson(sus_id, sus_name, f"suspended from {third} (upheld complaint)"),
             DemoPerson(warn_id, warn_name, f"legal_knowledge expires {last}"),
             DemoPerson(collector, "吴新人",
                        f"vulnerability expired {start - dt.timedelta(days=1)}")]
+
+
+def _certified_but(uow: UnitOfWork, staff_id: str, subjects: Sequence[Subject],
+                   missing: Subject, *, issued: dt.date, at: dt.datetime) -> None:
+    """Certificates in ``subjects`` but ``missing``, for the courses' full validity."""
+    certify_seeded(uow, staff_id=staff_id, subjects=[s for s in subjects if s is not missing],
+                   issued_on=issued, expires_on=None, at=at)
+
+
+def _suspended_after_complaint(uow: UnitOfWork, staff_id: str, *, on: dt.date,
+                               at: dt.datetime) -> None:
+    """An upheld complaint about conduct on a visit, and the agent suspended from every
+    subject on ``on``, both on record."""
+    repo = uow.training
+    reference, reason = f"CMP-{staff_id}-1", "upheld complaint about conduct on a visit"
+    repo.add_complaint(reference=reference, staff_id=staff_id, received_on=on, upheld=True,
+                       note="raised voice and pressed for same-day payment at the door",
+                       by=COMPLIANCE)
+    repo.add_suspension(staff_id=staff_id, subjects=list(Subject), on=on, reason=reason,
+                        complaint_ref=reference, by=COMPLIANCE)
+    record(uow, at=at, entries=[("training_suspended", f"staff:{staff_id}", {
+        "subjects": [s.value for s in Subject], "on": on.isoformat(), "reason": reason,
+        "complaint_ref": reference, "by": COMPLIANCE})])
+
+
+def _collector_lapsed(uow: UnitOfWork, collector: str, *, start: dt.date, issued: dt.date,
+                      at: dt.datetime) -> None:
+    """A desk collector certified for calls whose vulnerability certificate expired the
+    day before ``start``."""
+    call = sorted(set(builtin_curriculum().requirement(Action.CALL).subjects))
+    _put(uow.training, Staff(collector, "吴新人", Role.COLLECTOR, DESK_LEAD), at)
+    uow.actions.put_collector(collector, "吴新人", 20, "09:00", "18:00")
+    _certified_but(uow, collector, call, Subject.VULNERABILITY, issued=issued, at=at)
+    certify_seeded(uow, staff_id=collector, subjects=[Subject.VULNERABILITY],
+                   issued_on=start - dt.timedelta(days=365),
+                   expires_on=start - dt.timedelta(days=1), at=at)
 
 
 def seed_demo_staff(app: Dunwell, *, start: dt.date, days: int) -> list[DemoPerson]:
