@@ -186,3 +186,12 @@ def test_a_bundle_holds_the_pdf_each_section_the_referral_and_each_letter(
     assert json.loads(evidence_files.referral_file(ref, audit).data) == data
     letter = evidence_files.letter_file("DW-2026-000001", b"%PDF")
     assert (letter.name, letter.data) == ("letters/DW-2026-000001.pdf", b"%PDF")
+
+
+def test_the_timeline_states_where_the_reference_the_cost_and_the_note() -> None:
+    full = LegalEvent(LegalState.FILED, DAY, 50_000, "Pudong court", "(2026)沪0115民初1号",
+                      "filed with the demand letter")
+    assert cases.legal_event_text(full, "CNY") == (
+        "legal filed at Pudong court ref (2026)沪0115民初1号, cost 500.00 CNY: "
+        "filed with the demand letter")
+    assert cases.legal_event_text(LegalEvent(LegalState.SETTLED, DAY), "CNY") == "legal settled"

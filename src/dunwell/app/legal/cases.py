@@ -71,13 +71,10 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
     nothing. A repeat with the same key (derived from the event's content when not
     given) is acknowledged without recording twice. Closing the legal case closes the
     collection case."""
-    repo = uow.legal
     who = person_named(recorded_by, "recorded_by", NAME_MAX)
     state = parse_state(event)
-    if isinstance(cost_minor, bool) or not isinstance(cost_minor, int):
-        raise InvalidInput("cost must be a whole number of minor units", field="cost",
-                           code="legal_cost_must_be_minor_units")
-    ref = repo.get(referral_id)
+    _require_minor_units(cost_minor)
+    ref = uow.legal.get(referral_id)
     require_approved(ref)
     book = uow.book.get()
     check_date(on, field="on", latest=latest_record_date(
@@ -85,34 +82,60 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
     item = LegalEvent(state, on, cost_minor, court.strip()[:NOTE_MAX],
                       reference.strip()[:REFERENCE_MAX], note.strip()[:NOTE_MAX])
     key = idempotency_key or _event_key(referral_id, item)
-    seen = repo.event_by_key(key)
-    if seen is not None:
-        if seen != (referral_id, item):
-            raise Conflict(f"idempotency key {key!r} was used for a different legal event; "
-                           "use a new key for a new event",
-                           code="legal_event_key_must_match_its_event")
+    if is_recorded(uow, referral_id=referral_id, item=item, key=key):
         return legal_case(uow, referral_id=referral_id)
     require_qualified(uow, staff_id=who, action=Action.LEGAL, on=on)
-    current = replay(tuple(s.event for s in repo.events(referral_id)))
+    current = replay(tuple(s.event for s in uow.legal.events(referral_id)))
     after = apply_event(current, item)
-    repo.add_event(referral_id, item, currency=ref.currency, recorded_by=who,
-                   recorded_at=now.isoformat(), key=key)
-    repo.set_state(referral_id, after.state)
-    text = f"legal {state.value}" + (f" at {item.court}" if item.court else "") + (
-        f" ref {item.reference}" if item.reference else "") + (
-        f", cost {money_text(cost_minor, ref.currency)}" if cost_minor else "") + (
-        f": {item.note}" if item.note else "")
-    uow.cases.note(ref.case_id, on, TimelineKind(f"legal_{state.value}"), text)
-    if state is LegalState.CLOSED and uow.cases.get(
-            ref.case_id).status is CaseStatus.LEGAL:
-        # a case paid off or written off meanwhile keeps that outcome
-        move_case(uow, ref.case_id, CaseStatus.CLOSED, on,
-                   f"legal case of referral {referral_id} closed")
+    uow.legal.add_event(referral_id, item, currency=ref.currency, recorded_by=who,
+                        recorded_at=now.isoformat(), key=key)
+    uow.legal.set_state(referral_id, after.state)
+    _follow_on_case(uow, ref, item)
     audit_entry(uow, now, "legal_event", ref.borrower_id, {
         "referral_id": referral_id, "case_id": ref.case_id, "event": state.value,
         "on": on.isoformat(), "cost_minor": cost_minor, "court": item.court,
         "reference": item.reference, "note": item.note, "by": who})
     return legal_case(uow, referral_id=referral_id)
+
+
+def _require_minor_units(cost_minor: object) -> None:
+    if isinstance(cost_minor, bool) or not isinstance(cost_minor, int):
+        raise InvalidInput("cost must be a whole number of minor units", field="cost",
+                           code="legal_cost_must_be_minor_units")
+
+
+def is_recorded(uow: UnitOfWork, *, referral_id: int, item: LegalEvent, key: str) -> bool:
+    """Whether ``key`` already recorded exactly this event (a harmless repeat); refused
+    (``legal_event_key_must_match_its_event``) when it recorded another one."""
+    seen = uow.legal.event_by_key(key)
+    if seen is None:
+        return False
+    if seen != (referral_id, item):
+        raise Conflict(f"idempotency key {key!r} was used for a different legal event; "
+                       "use a new key for a new event",
+                       code="legal_event_key_must_match_its_event")
+    return True
+
+
+def legal_event_text(item: LegalEvent, currency: str) -> str:
+    """The event as the case timeline states it: where, the reference, the cost and the
+    note, each when there is one."""
+    return f"legal {item.event.value}" + (f" at {item.court}" if item.court else "") + (
+        f" ref {item.reference}" if item.reference else "") + (
+        f", cost {money_text(item.cost_minor, currency)}" if item.cost_minor else "") + (
+        f": {item.note}" if item.note else "")
+
+
+def _follow_on_case(uow: UnitOfWork, ref: Referral, item: LegalEvent) -> None:
+    """The event on the collection case's timeline; closing the legal case closes the
+    collection case while it is in ``legal`` (a case paid off or written off meanwhile
+    keeps that outcome)."""
+    uow.cases.note(ref.case_id, item.on, TimelineKind(f"legal_{item.event.value}"),
+                   legal_event_text(item, ref.currency))
+    if (item.event is LegalState.CLOSED
+            and uow.cases.get(ref.case_id).status is CaseStatus.LEGAL):
+        move_case(uow, ref.case_id, CaseStatus.CLOSED, item.on,
+                  f"legal case of referral {ref.referral_id} closed")
 
 
 #: What a demand letter does, in the guard's vocabulary.
