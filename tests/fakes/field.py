@@ -4,10 +4,9 @@ visits and plans, on dictionaries.
 It keeps its data in ``state["field"]`` (a :class:`FieldData`), looked up on every
 call. Visits are kept as the rows the store keeps (the same column names and
 values), so the store's own reading of a row makes the records. What the field
-reads from elsewhere comes from the state too: the agents' certificates from the
-training fake, the payments from the lending fake; the guard-allowed visit actions
-and the open cases (collections) are the ``allowed_actions`` and ``case_ids`` a
-test puts there.
+reads from elsewhere comes from the other fakes, as the store reads the other
+tables: the agents' certificates from training, the guard-allowed visit actions and
+the cases from collections, the payments from lending.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from dunwell.core.errors import NotFound
 from dunwell.field.model import Address, Agent, Certificate, Subject, VisitRecord, VisitStatus
 from dunwell.store.field_repo import _visit
 from fakes import registry
+from fakes.collections import collections_data
 from fakes.lending import lending_data
 
 #: A visit row's columns the store fills in when a row leaves them out.
@@ -40,10 +40,6 @@ class FieldData:
     agents: dict[str, tuple[Agent, bool]] = field(default_factory=dict)
     visits: dict[int, dict[str, Any]] = field(default_factory=dict)
     plans: dict[dt.date, dict[str, Any]] = field(default_factory=dict)
-    #: the case actions collections recorded (``kind``, ``decision``, ``business_date``...)
-    allowed_actions: list[dict[str, Any]] = field(default_factory=list)
-    #: the cases collections holds
-    case_ids: set[str] = field(default_factory=set)
 
 
 def field_data(state: dict[str, Any]) -> FieldData:
@@ -114,12 +110,12 @@ class FakeFieldRepository:
 
     # --- what the guard allowed ---------------------------------------------------
     def allowed_visit_actions(self, day: dt.date) -> list[dict[str, Any]]:
-        return sorted((dict(a) for a in self.data.allowed_actions
+        return sorted((dict(a) for a in collections_data(self._state).actions.values()
                        if a["business_date"] == day and a["kind"] == "field_visit"
                        and a["decision"] == "allow"), key=lambda a: int(a["action_id"]))
 
     def case_exists(self, case_id: str) -> bool:
-        return case_id in self.data.case_ids
+        return case_id in collections_data(self._state).cases
 
     # --- visits and plans ---------------------------------------------------------
     def visits_on(self, day: dt.date) -> list[VisitRecord]:

@@ -4,10 +4,10 @@ dictionaries.
 
 They keep their data in ``state["legal"]`` (a :class:`LegalData`), looked up on every
 call, and return the store's records and raise the store's rejections (same codes,
-same words). The evidence comes from the other fakes where they keep it (loans and
-payments from lending, visits from field, offers and plans from negotiation); what
-collections and the letter register hold (case rows and actions, contacts, the
-timeline, letters with their events) is what a test puts in ``LegalData``.
+same words). The evidence comes from the other fakes where they keep it, as the store
+reads the other tables: loans and payments from lending; cases, actions, contacts and
+the timeline from collections; letters and their events from the letter register;
+visits from field; offers and plans from negotiation.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dunwell.collections.model import TimelineKind
 from dunwell.core.dates import from_day
 from dunwell.core.errors import NotFound
 from dunwell.legal.model import (
@@ -30,6 +31,8 @@ from dunwell.legal.model import (
 from dunwell.negotiation.model import PlanStatus
 from dunwell.store.legal_repo import VISIT_MET, StoredEvent
 from fakes import registry
+from fakes.channels import channels_data
+from fakes.collections import collections_data
 from fakes.field import field_data
 from fakes.lending import lending_data
 from fakes.negotiation import negotiation_data
@@ -47,14 +50,6 @@ class LegalData:
     referrals: dict[int, Referral] = field(default_factory=dict)
     events: list[EventRow] = field(default_factory=list)
     bundles: list[dict[str, Any]] = field(default_factory=list)
-    # what collections and the letter register hold, as the evidence reads it
-    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    contacts: list[dict[str, Any]] = field(default_factory=list)
-    #: (case id, date, kind, text), oldest first
-    timeline: list[tuple[str, dt.date, str, str]] = field(default_factory=list)
-    #: letter rows, each with ``events`` (its register events, oldest first)
-    letters: list[dict[str, Any]] = field(default_factory=list)
 
 
 def legal_data(state: dict[str, Any]) -> LegalData:
@@ -127,7 +122,7 @@ class FakeLegalRepository(_Repo):
     def legal_reviews_without_referral(self, up_to: dt.date,
                                        limit: int = 10_000) -> list[dict[str, Any]]:
         taken = {r.action_id for r in self.data.referrals.values() if r.action_id is not None}
-        found = [dict(a) for a in self.data.actions
+        found = [dict(a) for a in collections_data(self._state).actions.values()
                  if a["kind"] == "legal_review" and a["business_date"] <= up_to
                  and a["decision"] == "internal" and a["action_id"] not in taken]
         return sorted(found, key=lambda a: int(a["action_id"]))[:limit]
@@ -198,17 +193,22 @@ class FakeEvidenceRepository(_Repo):
 
     # --- collections ---------------------------------------------------------------------
     def actions(self, borrower_id: int, since: dt.date) -> list[dict[str, Any]]:
-        return sorted((dict(a) for a in self.data.actions
+        return sorted((dict(a) for a in collections_data(self._state).actions.values()
                        if a["borrower_id"] == borrower_id and a["business_date"] >= since),
                       key=lambda a: int(a["action_id"]))
 
     def contacts(self, borrower_id: int) -> list[dict[str, Any]]:
-        return [dict(m) for m in self.data.contacts if m["borrower_id"] == borrower_id]
+        return [{"contact_id": k, "borrower_id": m.borrower_id, "ts": m.event.ts.isoformat(),
+                 "channel": m.event.channel.value, "direction": m.event.direction.value,
+                 "outcome": m.event.outcome.value, "action_id": m.action_id}
+                for k, m in enumerate(collections_data(self._state).contacts, start=1)
+                if m.borrower_id == borrower_id]
 
     def case_row(self, case_id: str) -> dict[str, Any]:
-        if case_id not in self.data.cases:
+        found = collections_data(self._state).cases.get(case_id)
+        if found is None:
             raise NotFound(f"case {case_id} does not exist", code="case_must_exist")
-        return dict(self.data.cases[case_id])
+        return dict(found)
 
     # --- the letter register, field visits and negotiation ---------------------------
     def visits_met(self, case_id: str, borrower_id: int) -> int:
@@ -216,8 +216,8 @@ class FakeEvidenceRepository(_Repo):
                    if v["borrower_id"] == borrower_id and v.get("outcome") in VISIT_MET)
 
     def letters_delivered(self, borrower_id: int, since: dt.date) -> int:
-        return len({x["letter_no"] for x in self.data.letters
-                    if x["borrower_id"] == borrower_id and x["business_date"] >= since
+        return len({x["letter_no"] for x in self.letters(borrower_id)
+                    if x["business_date"] >= since
                     and any(e["event"] == "delivered" for e in x["events"])})
 
     def plan_in_good_standing(self, case_id: str) -> bool:
@@ -225,8 +225,24 @@ class FakeEvidenceRepository(_Repo):
                    for p in negotiation_data(self._state).plans.values())
 
     def letters(self, borrower_id: int) -> list[dict[str, Any]]:
-        return [{**x, "events": [dict(e) for e in x["events"]]} for x in self.data.letters
-                if x["borrower_id"] == borrower_id]
+        """The borrower's letters as the register's rows, each with its events."""
+        register = channels_data(self._state)
+        out = []
+        for stored in sorted(register.letters.values(), key=lambda x: x.record.letter_id):
+            r = stored.record
+            if r.borrower_id != borrower_id:
+                continue
+            row = {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+            row.update(status=r.status.value, issued_at=r.issued_at.isoformat(),
+                       dispatch_method=r.dispatch_method.value if r.dispatch_method else None,
+                       sequence=stored.sequence, document_json=stored.document_json)
+            row["events"] = [{"letter_no": e.letter_no, "event": e.event.value,
+                              "at": e.at.isoformat(),
+                              "method": e.method.value if e.method else None,
+                              "proof": e.proof, "note": e.note}
+                             for e in register.letter_events if e.letter_no == r.letter_no]
+            out.append(row)
+        return out
 
     def visits(self, borrower_id: int) -> list[dict[str, Any]]:
         return [dict(v) for _, v in sorted(field_data(self._state).visits.items())
@@ -257,8 +273,8 @@ class FakeEvidenceRepository(_Repo):
                 if o.case_id == case_id]
 
     def no_offer_reasons(self, case_id: str) -> list[tuple[dt.date, str]]:
-        return [(on, text) for cid, on, kind, text in self.data.timeline
-                if cid == case_id and kind == "debt_advice_referral"]
+        return [(e.on, e.text) for e in collections_data(self._state).timeline
+                if e.case_id == case_id and e.kind is TimelineKind.DEBT_ADVICE_REFERRAL]
 
     def plans(self, case_id: str) -> list[dict[str, Any]]:
         return [{"plan_id": p.plan_id, "offer_id": p.offer_id, "case_id": p.case_id,

@@ -3,9 +3,9 @@ enrolments and modules done, attempts, certificates, suspensions, complaints,
 reviews, staff contacts, expiry warnings and settings, on dictionaries.
 
 It keeps its data in ``state["training"]`` (a :class:`TrainingData`), looked up on
-every call; the field agents it reads are the field fake's. It returns the store's
-records and raises the store's rejections (same codes, same words). Guard denials
-come from the ``denials`` a test puts there (collections keeps the actions).
+every call; the field agents and visits it reads are the field fake's, the actions
+and case owners behind the guard's denials the collections fake's. It returns the
+store's records and raises the store's rejections (same codes, same words).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dunwell.training.model import (
     Suspension,
 )
 from fakes import registry
+from fakes.collections import collections_data
 from fakes.field import field_data
 
 
@@ -64,8 +65,6 @@ class TrainingData:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     warnings: set[tuple[str, Subject, dt.date]] = field(default_factory=set)
     settings: dict[str, str] = field(default_factory=dict)
-    #: guard denials on the cases each person owns, by business date (collections)
-    denials: list[tuple[str, dt.date]] = field(default_factory=list)
 
 
 def training_data(state: dict[str, Any]) -> TrainingData:
@@ -285,9 +284,12 @@ class FakeTrainingRepository:
         return out
 
     def guard_denials(self, start: dt.date, end: dt.date) -> dict[str, int]:
+        """Guard denials on the actions of the cases each person owns."""
+        book = collections_data(self._state)
         out: dict[str, int] = {}
-        for owner, on in self.data.denials:
-            if start <= on <= end:
+        for a in book.actions.values():
+            owner = book.cases.get(a["case_id"], {}).get("owner")
+            if a["decision"] == "deny" and start <= a["business_date"] <= end and owner:
                 out[owner] = out.get(owner, 0) + 1
         return out
 

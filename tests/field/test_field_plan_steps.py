@@ -15,7 +15,6 @@ from dunwell.field.assignment import VisitToAssign
 from dunwell.field.model import GeoPoint, VisitStatus
 from dunwell.training.model import Subject
 from fakes.app import fake_app
-from fakes.field import field_data
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 3, 2)
@@ -56,17 +55,21 @@ def row(action_id: int, **more: Any) -> dict[str, Any]:
             "reason": "", "cost_minor": 0, **more}
 
 
+def action(step: int, decision: str, kind: str = "field_visit") -> dict[str, Any]:
+    return {"case_id": f"case-{step}", "step_id": step, "due_date": DAY, "occurrence": 0,
+            "business_date": DAY, "borrower_id": step, "kind": kind, "decision": decision}
+
+
 def test_the_actions_to_plan_leave_out_those_whose_visit_is_done() -> None:
     app = book()
     with app.uow() as uow:
-        field_data(uow._state).allowed_actions.extend(  # type: ignore[attr-defined]
-            {"action_id": k, "business_date": DAY, "kind": "field_visit", "decision": d,
-             "borrower_id": k} for k, d in ((1, "allow"), (2, "allow"), (3, "deny")))
-        uow.field.save_visit(row(2, status=VisitStatus.DONE.value, outcome="moved"))
+        ids = [uow.actions.add(action(1, "allow")), uow.actions.add(action(2, "allow")),
+               uow.actions.add(action(3, "deny")), uow.actions.add(action(4, "allow", "sms"))]
+        uow.field.save_visit(row(ids[1], status=VisitStatus.DONE.value, outcome="moved"))
         uow.commit()
     with app.uow() as uow:
         existing = {v.action_id: v for v in uow.field.visits_on(DAY)}
-        assert [a["action_id"] for a in plan._actions_to_plan(uow, DAY, existing)] == [1]
+        assert [a["action_id"] for a in plan._actions_to_plan(uow, DAY, existing)] == [ids[0]]
 
 
 def test_a_visit_goes_only_to_agents_the_training_gate_lets_visit() -> None:
