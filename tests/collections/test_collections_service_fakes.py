@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from dunwell.app.collections import collect, contacts, views
+from dunwell.app.collections import calls, collect, contacts, views
 from dunwell.app.context import Dunwell
 from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
 from dunwell.channels.model import MessageChannel
@@ -364,3 +364,24 @@ def test_the_calls_go_to_qualified_collectors_and_the_owner_is_recorded(
     queue = views.call_queue(app, business_date=due + dt.timedelta(days=3))
     assert [(r["collector_id"], r["position"]) for r in queue.rows] == [("c-1", 1)]
     assert views.case_list(app)[0].owner == "c-1"
+
+
+def test_a_call_without_a_guard_window_runs_from_its_planned_time_to_eight_pm(
+        app: Dunwell) -> None:
+    loans = lend(app, 1)
+    day = first_due(loans[1]) + dt.timedelta(days=3)
+    with app.uow() as uow:
+        facts = collect.read_day(uow, day, currency="CNY", last_run=None)
+    verdict = contacts.judge_contact(facts.profiles[1], [], at=at(day, 10),
+                                     channel=Channel.CALL, content_tags=["payment_reminder"])
+    task = calls.call_task(step(ActionKind.CALL, "call"), replace(verdict, window=None),
+                           facts.facts[1], None)
+    assert (task.window_start, task.window_end) == (dt.time(10), dt.time(20))
+    assert (task.days_past_due, task.balance_minor) == (3, facts.facts[1][0].overdue_minor)
+    assert task.case_id == "pre-1" and task.broken_promises == 0
+
+
+def test_no_calls_queue_nothing(app: Dunwell) -> None:
+    lend(app, 1)
+    with app.uow() as uow:
+        assert calls.queue_calls(uow.training, uow.actions, uow.cases, [], START) == (0, 0)

@@ -45,8 +45,9 @@ from dunwell.compliance.model import (
 from dunwell.core.dates import to_day
 from dunwell.core.errors import NotFound
 from dunwell.lending.loans import InstallmentState
+from dunwell.store.borrowers_repo import BorrowerProfile
 from dunwell.store.case_views_repo import CASES_LISTED_MAX, ArmRow, CaseRow
-from dunwell.store.collections_repo import HELD, BorrowerProfile, StoredCase
+from dunwell.store.collections_repo import HELD, StoredCase
 from fakes import registry
 from fakes.lending import lending_data
 

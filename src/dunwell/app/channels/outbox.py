@@ -55,7 +55,7 @@ from dunwell.collections.model import ProposedStep
 from dunwell.compliance.model import Verdict
 from dunwell.core.errors import InvalidInput, NotFound
 from dunwell.settings import Settings
-from dunwell.store.collections_repo import BorrowerProfile
+from dunwell.store.borrowers_repo import BorrowerProfile
 from dunwell.store.outbox_repo import Draft, OutboxRepository
 
 #: Messages one dispatch sends at the most.

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
 from dunwell.app.channels.outbox import enqueue_for_step
+from dunwell.app.collections.calls import CALL_KINDS, call_task, queue_calls
 from dunwell.app.collections.contacts import judge_contact
 from dunwell.app.collections.offers import offer_for_step
+from dunwell.app.collections.run_report import CollectReport, Experiment
 from dunwell.app.context import Dunwell
 from dunwell.app.legal.referrals import queue_legal_reviews
 from dunwell.app.letters.service import issue_letters_for_day
 from dunwell.app.negotiation.service import monitor_plans
-from dunwell.app.training.gate import qualified_callers
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
 from dunwell.collections.engine import choose_strategy, missed_steps, propose
 from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
 from dunwell.collections.promises import evaluate_promise
-from dunwell.collections.queues import CallTask, build_queues
+from dunwell.collections.queues import CallTask
 from dunwell.collections.strategy import Strategy, builtin_strategies
 from dunwell.compliance.model import (
     Channel,
@@ -39,73 +39,17 @@ from dunwell.compliance.model import (
     Verdict,
 )
 from dunwell.core.errors import InvalidInput
-from dunwell.store.collections_repo import (
-    ActionRepository,
-    BorrowerProfile,
-    CaseRepository,
-    LoanFactsRepository,
-    StoredCase,
-)
-from dunwell.store.training_repo import TrainingRepository
+from dunwell.store.borrowers_repo import BorrowerProfile, LoanFactsRepository
+from dunwell.store.collections_repo import CaseRepository, StoredCase
 
 #: Borrowers not yet overdue get the strategy's pre-due steps this many days ahead.
 PRE_DUE_DAYS = 5
 #: Days after a promise's date before an unpaid promise counts as broken.
 PROMISE_GRACE_DAYS = 1
-CALL_KINDS = frozenset({"call", "call_queue", "negotiation_offer"})
 #: Borrowers one run plans at the most: a bound on one transaction's work.
 BORROWERS_PER_RUN_MAX = 2_000_000
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """Champion/challenger: ``challenger`` gets about ``share_pct`` % of new cases."""
-
-    champion: str = "humane"
-    challenger: str | None = None
-    share_pct: int = 0
-    name: str = "default"
-    seed: int = 0
-
-
-@dataclass
-class CollectReport:
-    business_date: dt.date
-    replayed: bool = False
-    cases_open: int = 0
-    cases_opened: int = 0
-    cases_closed: int = 0
-    decisions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, decision)
-    rules: Counter[str] = field(default_factory=Counter)  # rules that deferred or denied
-    calls_queued: int = 0
-    calls_unassigned: int = 0
-    letters_issued: int = 0
-    referrals_proposed: int = 0  # for a person to approve or reject
-    steps_missed: int = 0  # whole window fell in days without a run: recorded as skipped
-
-    def to_json(self) -> dict[str, object]:
-        return {"cases_open": self.cases_open, "cases_opened": self.cases_opened,
-                "cases_closed": self.cases_closed, "calls_queued": self.calls_queued,
-                "calls_unassigned": self.calls_unassigned,
-                "letters_issued": self.letters_issued,
-                "referrals_proposed": self.referrals_proposed,
-                "steps_missed": self.steps_missed,
-                "decisions": [[k, d, n] for (k, d), n in sorted(self.decisions.items())],
-                "rules": sorted(self.rules.items())}
-
-    @classmethod
-    def from_json(cls, day: dt.date, data: dict[str, object]) -> CollectReport:
-        rep = cls(day, replayed=True)
-        for key in ("cases_open", "cases_opened", "cases_closed", "calls_queued",
-                    "calls_unassigned"):
-            setattr(rep, key, data[key])
-        for key in ("letters_issued", "referrals_proposed", "steps_missed"):
-            setattr(rep, key, int(data.get(key, 0)))  # type: ignore[call-overload]
-        rep.decisions = Counter({(k, d): n for k, d, n in data["decisions"]})  # type: ignore[attr-defined]
-        rep.rules = Counter(dict(data["rules"]))  # type: ignore[call-overload]
-        return rep
 
 
 @dataclass(frozen=True)
@@ -302,7 +246,7 @@ def decide_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep
     offer_for_step(uow, step=step, verdict=verdict, business_date=day.business_date,
                    now=now)  # plan offers for an allowed negotiation_offer
     if verdict is not None and verdict.allowed and step.kind.value in CALL_KINDS:
-        work.calls.append((_call_task(step, verdict, day.facts[bid], case), action_id))
+        work.calls.append((call_task(step, verdict, day.facts[bid], case), action_id))
     return action_id
 
 
@@ -310,7 +254,8 @@ def finish_day(app: Dunwell, uow: UnitOfWork, business_date: dt.date, *, now: dt
                report: CollectReport, work: DayWork) -> None:
     """After every borrower: fill the call queues, issue the day's letters, propose
     legal referrals for review, write the audit trail and record the run."""
-    _queue_calls(uow.training, uow.actions, uow.cases, work.calls, business_date, report)
+    report.calls_queued, report.calls_unassigned = queue_calls(
+        uow.training, uow.actions, uow.cases, work.calls, business_date)
     report.letters_issued = issue_letters_for_day(
         uow, templates=app.providers.templates(), business_date=business_date, now=now,
         settings=app.settings)
@@ -390,50 +335,6 @@ def _skipped_row(step: ProposedStep, bid: int, day: dt.date,
     """A step that can no longer be done because no run happened while it was due."""
     return {**_action_row(step, None, bid, day, variant), "decision": "skipped",
             "status": "skipped", "reason": step.reason}
-
-
-def _call_task(step: ProposedStep, verdict: Verdict, loans: Sequence[CaseLoan],
-               case: CaseView | None) -> CallTask:
-    window = verdict.window
-    start = window.start if window else step.planned_time
-    end = window.end if window else dt.time(20, 0)
-    overdue = sum(loan.overdue_minor for loan in loans)
-    dpd = max((loan.days_past_due for loan in loans), default=0)
-    return CallTask(task_id=f"{step.case_id}:{step.step_id}:{step.occurrence}",
-                    case_id=step.case_id, balance_minor=overdue, days_past_due=dpd,
-                    risk_score=case.risk_score if case else None,
-                    broken_promises=case.broken_promises if case else 0,
-                    window_start=max(start, step.planned_time) if start < end else start,
-                    window_end=end if end != dt.time.max else dt.time(23, 59))
-
-
-def _queue_calls(training: TrainingRepository, actions: ActionRepository,
-                 cases: CaseRepository,
-                 calls: list[tuple[CallTask, int]], day: dt.date, report: CollectReport) -> None:
-    """Book allowed calls into the queues of the collectors the training gate lets
-    call today; a case's owner is its caller."""
-    if not calls:
-        return
-    by_task = {task.task_id: action_id for task, action_id in calls}
-    plan = build_queues([task for task, _ in calls],
-                        qualified_callers(training, on=day, callers=actions.collectors()))
-    rows: list[dict[str, object]] = []
-    for collector_id, queued in plan.queues.items():
-        for pos, q in enumerate(queued):
-            rows.append({"business_date": day, "action_id": by_task[q.task.task_id],
-                         "collector_id": collector_id, "position": pos + 1,
-                         "expected_recovery_minor": q.task.expected_recovery_minor,
-                         "note": f"{q.start.isoformat('minutes')}-{q.end.isoformat('minutes')}"})
-            if not q.task.case_id.startswith("pre-"):
-                cases.set_owner(q.task.case_id, collector_id)
-    for miss in plan.unassigned:
-        rows.append({"business_date": day, "action_id": by_task[miss.task.task_id],
-                     "collector_id": None, "position": None,
-                     "expected_recovery_minor": miss.task.expected_recovery_minor,
-                     "note": miss.reason})
-    actions.add_call_tasks(rows)
-    report.calls_queued = sum(len(q) for q in plan.queues.values())
-    report.calls_unassigned = len(plan.unassigned)
 
 
 __all__ = ["CollectReport", "Experiment", "PastAction", "collect_day"]

@@ -43,9 +43,7 @@ from dunwell.compliance.model import (
 from dunwell.compliance.packs.universal import OPT_OUT_FLAGS
 from dunwell.compliance.replies import asks_to_stop
 from dunwell.core.errors import InvalidInput, NotFound
-from dunwell.store.collections_repo import (
-    BorrowerProfile,
-)
+from dunwell.store.borrowers_repo import BorrowerProfile
 
 #: The longest supervisor name and override reason kept in the audit log.
 OVERRIDE_NAME_CHARS_MAX = 64
