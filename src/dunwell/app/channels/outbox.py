@@ -23,6 +23,7 @@ import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dunwell.app.collections.contacts import record_contact
@@ -56,7 +57,10 @@ from dunwell.compliance.model import Verdict
 from dunwell.core.errors import InvalidInput, NotFound
 from dunwell.settings import Settings
 from dunwell.store.borrowers_repo import BorrowerProfile
-from dunwell.store.outbox_repo import Draft, OutboxRepository
+from dunwell.store.outbox_repo import Draft
+
+if TYPE_CHECKING:  # the repository's interface, for the type checker
+    from dunwell.store.outbox_repo import OutboxRepository
 
 #: Messages one dispatch sends at the most.
 DISPATCH_LIMIT_MAX = 10_000

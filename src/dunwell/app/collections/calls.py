@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dunwell.app.training.gate import qualified_callers
 from dunwell.collections.model import CaseLoan, CaseView, ProposedStep
 from dunwell.collections.queues import CallTask, build_queues
 from dunwell.compliance.model import Verdict
-from dunwell.store.collections_repo import ActionRepository, CaseRepository
-from dunwell.store.training_repo import TrainingRepository
+
+if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
+    from dunwell.store.collections_repo import ActionRepository, CaseRepository
+    from dunwell.store.training_repo import TrainingRepository
 
 #: Step kinds that become a call in a collector's queue once the guard allows them.
 CALL_KINDS = frozenset({"call", "call_queue", "negotiation_offer"})

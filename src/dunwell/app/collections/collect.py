@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dunwell.app.audit import record
@@ -39,8 +40,12 @@ from dunwell.compliance.model import (
     Verdict,
 )
 from dunwell.core.errors import InvalidInput
-from dunwell.store.borrowers_repo import BorrowerProfile, LoanFactsRepository
-from dunwell.store.collections_repo import CaseRepository, StoredCase
+from dunwell.store.borrowers_repo import BorrowerProfile
+from dunwell.store.collections_repo import StoredCase
+
+if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
+    from dunwell.store.borrowers_repo import LoanFactsRepository
+    from dunwell.store.collections_repo import CaseRepository
 
 #: Borrowers not yet overdue get the strategy's pre-due steps this many days ahead.
 PRE_DUE_DAYS = 5

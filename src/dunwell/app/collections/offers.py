@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from dunwell.app.audit import record
 from dunwell.app.negotiation.service import LIVE, OfferBook, offers_in
@@ -31,7 +32,10 @@ from dunwell.negotiation.policy import (
     builtin_policy,
 )
 from dunwell.negotiation.restructure import current_debt
-from dunwell.store.negotiation_repo import HardshipRecord, NegotiationRepository
+from dunwell.store.negotiation_repo import HardshipRecord
+
+if TYPE_CHECKING:  # the repository's interface, for the type checker
+    from dunwell.store.negotiation_repo import NegotiationRepository
 
 #: Days in one month of the payment window the book basis looks back over.
 DAYS_PER_MONTH = 30
