@@ -13,14 +13,19 @@ from typing import Any
 
 import pytest
 
+from dunwell.app.collections import collect
 from dunwell.app.context import Dunwell
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
 from dunwell.app.negotiation import service as svc
 from dunwell.app.negotiation.replays import approve_offer_once
 from dunwell.app.negotiation.service import OfferRecord, PlanRecord
 from dunwell.app.training import service as training
-from dunwell.collections.model import TimelineKind
+from dunwell.collections.model import CaseStatus, TimelineKind
+from dunwell.compliance.model import Flag, Jurisdiction
+from dunwell.core.dates import from_day
 from dunwell.core.errors import DomainError
 from dunwell.lending.loans import InstallmentState
+from dunwell.lending.products import builtin_product_texts
 from dunwell.negotiation.model import (
     Assessment,
     AssessmentSource,
@@ -38,6 +43,7 @@ from dunwell.negotiation.model import (
 from fakes.app import fake_app
 
 DAY = dt.date(2026, 3, 2)
+START = dt.date(2025, 1, 1)
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 DEBT = Debt(900_000, 60_000, 30_000, 10_000)  # 10,000.00 owed in all
 
@@ -229,3 +235,64 @@ def test_the_same_assessment_has_the_same_fingerprint_whatever_the_evidence_orde
         assessment=replace(one, monthly_income_minor=400_001), **args)
     assert svc.hardship_fingerprint(assessment=one, **args) != svc.hardship_fingerprint(
         assessment=one, **{**args, "on": DAY + dt.timedelta(days=1)})
+
+
+# --- the whole negotiation on an overdue case -----------------------------------------
+
+
+def overdue_book() -> tuple[Dunwell, dt.date, str]:
+    """A loan of 10,000.00 forty days past its first due date, with the case the day's
+    run opened; the book is open on that day."""
+    app = fake_app()
+    with app.uow() as uow:
+        open_book(uow, business_date=START, partitions=1, currency="CNY")
+        product = register_product(uow, builtin_product_texts()[0])
+        [loan] = disburse(uow, [LoanRequest(1, product.code, 1_000_000,
+                                            product.term_months_min)])
+        uow.borrowers.put(borrower_id=1, name="Borrower 1", jurisdiction=Jurisdiction.CN_NIFA,
+                          timezone="Asia/Shanghai", language="zh-CN", flags=())
+        uow.commit()
+    day = from_day(loan.installments[0].due_day) + dt.timedelta(days=40)
+    with app.uow() as uow:
+        uow.book.advance(day)
+        facts = collect.read_day(uow, day, currency="CNY", last_run=None)
+        collect.plan_case(uow, facts, arms=collect.choose_arms(collect.Experiment(), None),
+                          bid=1, profile=facts.profiles[1], report=collect.CollectReport(day))
+        [stored] = uow.cases.active().values()
+        uow.commit()
+    return app, day, stored.view.case_id
+
+
+def test_hardship_then_offers_then_approval_by_another_person_then_the_plan() -> None:
+    app, day, case_id = overdue_book()
+    now = dt.datetime.combine(day, dt.time(3), tzinfo=dt.UTC)
+    rec = svc.assess_hardship(app, case_id=case_id, reason="job_loss",
+                              monthly_income_minor=600_000, essential_expenses_minor=350_000,
+                              other_debt_payments_minor=50_000, evidence=[f"slip.pdf:{SHA}"],
+                              vulnerable=True, source="collector", now=now)
+    assert svc.assess_hardship(app, case_id=case_id, reason="job_loss",
+                               monthly_income_minor=600_000, essential_expenses_minor=350_000,
+                               other_debt_payments_minor=50_000,
+                               evidence=[f"slip.pdf:{SHA}"], vulnerable=True,
+                               source="collector", now=now) == rec  # the same one again
+    book = svc.offer_book(app, case_id=case_id, business_date=day)
+    assert book.offers and book.assessment == rec
+    assert svc.offer_book(app, case_id=case_id, business_date=day).offers == book.offers
+    best = book.offers[0]
+    assert code_of(svc.accept_offer, app, offer_id=best.offer_id, now=now) == (
+        "offer_must_be_approved")
+    role = best.offer.approval_role.value
+    svc.approve_offer(app, offer_id=best.offer_id, approver_id="tl-1", role=role, now=now)
+    plan = svc.accept_offer(app, offer_id=best.offer_id, now=now)
+    with app.uow() as uow:
+        case = uow.cases.get(case_id)
+        flags = uow.borrowers.get(1).borrower.flags
+        statuses = {o.offer_id: o.status for o in uow.negotiation.offers_for_case(case_id)}
+        kinds = [k for _, k, _ in uow.cases.timeline(case_id)]
+    assert case.status is CaseStatus.PLAN and plan.case_id == case_id
+    assert {Flag.VULNERABLE, Flag.HARDSHIP_PLAN} <= set(flags)
+    assert statuses[best.offer_id] is OfferStatus.ACCEPTED
+    assert all(s is OfferStatus.SUPERSEDED for k, s in statuses.items() if k != best.offer_id)
+    assert {"hardship_assessed", "plan_accepted"} <= set(kinds)
+    assert code_of(svc.accept_offer, app, offer_id=best.offer_id, now=now) == (
+        "offer_must_be_unused")
