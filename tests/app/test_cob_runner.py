@@ -46,7 +46,9 @@ def dump(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
 def assert_ledger_matches_loans(app: Dunwell) -> None:
     with app.uow() as uow:
         assert uow.ledger.total() == 0
-        ids = [r[0] for r in uow.conn.execute(sa.select(t.loans.c.loan_id))]
+    with app.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(sa.select(t.loans.c.loan_id))]
+    with app.uow() as uow:
         for loan_id in ids:
             loan = uow.loans.get(loan_id)
             bal = uow.ledger.balances(loan_id=loan_id)
@@ -95,9 +97,9 @@ def test_a_day_after_the_open_date_is_refused_with_what_to_do(app: Dunwell) -> N
 def test_a_cob_killed_half_way_resumes_to_the_same_books(db_url: str, tmp_path: Path) -> None:
     days = 45
     until = START + dt.timedelta(days=days - 1)
-    settings = {"partitions": 16, "log_level": "WARNING"}
-    reference = bootstrap(Settings(db_url=f"sqlite:///{tmp_path / 'ref.sqlite'}", **settings))
-    victim = bootstrap(Settings(db_url=db_url, **settings))
+    reference = bootstrap(Settings(db_url=f"sqlite:///{tmp_path / 'ref.sqlite'}",
+                                   partitions=16, log_level="WARNING"))
+    victim = bootstrap(Settings(db_url=db_url, partitions=16, log_level="WARNING"))
     for app in (reference, victim):
         seed_book(app, loans=240, start=START, seed=11)
     close_until(reference, until)
