@@ -385,3 +385,17 @@ def test_no_calls_queue_nothing(app: Dunwell) -> None:
     lend(app, 1)
     with app.uow() as uow:
         assert calls.queue_calls(uow.training, uow.actions, uow.cases, [], START) == (0, 0)
+
+
+def test_finishing_a_day_writes_its_audit_trail_and_records_the_run(app: Dunwell) -> None:
+    lend(app, 1)
+    report = collect.CollectReport(START, cases_open=3)
+    work = collect.DayWork(audit=[("guard_decision", "borrower:1", {"decision": "allow"})])
+    with app.uow() as uow:
+        collect.finish_day(app, uow, START, now=at(START, 9), report=report, work=work)
+        uow.commit()
+    with app.uow() as uow:
+        assert [r.subject for r in uow.audit.records()] == ["borrower:1"]
+        assert uow.actions.run_summary(START) == report.to_json()
+        assert uow.actions.last_run_before(START + dt.timedelta(days=1)) == START
+    assert (report.letters_issued, report.referrals_proposed, report.calls_queued) == (0, 0, 0)
