@@ -12,15 +12,21 @@ from typing import Any
 
 import pytest
 
+from dunwell.app.collections import collect
 from dunwell.app.context import Dunwell
 from dunwell.app.field import visits as svc
+from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
 from dunwell.app.training import service as training
+from dunwell.compliance.model import Jurisdiction
+from dunwell.core.dates import from_day
 from dunwell.core.errors import DomainError
 from dunwell.field.model import Address, GeoPoint, VisitOutcome, VisitStatus
 from dunwell.field.rules import outcome_effects
+from dunwell.lending.products import builtin_product_texts
 from fakes.app import fake_app
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+START = dt.date(2025, 1, 1)
 DAY = dt.date(2026, 3, 2)
 AT = dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 HOME = GeoPoint(31.2304, 121.4737)
@@ -183,3 +189,41 @@ def test_the_return_on_visits_counts_cost_per_agent_and_in_total(app: Dunwell) -
     assert [(r.agent_id, r.visits, r.cost_minor, r.collected_minor, r.ratio) for r in rows] == [
         ("a-1", 1, 1500, 0, ZERO), ("a-2", 1, 2500, 0, ZERO), ("*", 2, 4000, 0, ZERO)]
     assert code_of(svc.visit_roi, app, days_after=-1) == "roi_days_must_not_be_negative"
+
+
+def test_an_outcome_at_the_door_feeds_the_contacts_the_case_and_a_promise() -> None:
+    app = fake_app()
+    with app.uow() as uow:
+        open_book(uow, business_date=START, partitions=1, currency="CNY")
+        product = register_product(uow, builtin_product_texts()[0])
+        [loan] = disburse(uow, [LoanRequest(1, product.code, 1_000_000,
+                                            product.term_months_min)])
+        uow.borrowers.put(borrower_id=1, name="Borrower 1", jurisdiction=Jurisdiction.CN_NIFA,
+                          timezone="Asia/Shanghai", language="zh-CN", flags=())
+        uow.commit()
+    day = from_day(loan.installments[0].due_day) + dt.timedelta(days=20)
+    with app.uow() as uow:
+        uow.book.advance(day)
+        facts = collect.read_day(uow, day, currency="CNY", last_run=None)
+        collect.plan_case(uow, facts, arms=collect.choose_arms(collect.Experiment(), None),
+                          bid=1, profile=facts.profiles[1], report=collect.CollectReport(day))
+        [stored] = uow.cases.active().values()
+        uow.field.put_address(Address(1, "Nanjing Road 1", HOME), at=NOW)
+        vid = uow.field.save_visit({"plan_date": day, "case_id": stored.view.case_id,
+                                    "borrower_id": 1, "action_id": 5, "agent_id": "a-1",
+                                    "status": VisitStatus.PLANNED.value})
+        uow.commit()
+    at = dt.datetime.combine(day, dt.time(10, 30), tzinfo=AT.tzinfo)
+    visit = outcome(app, vid, outcome="promise_to_pay", at=at, promise_amount_minor=200_000,
+                    promise_due=day + dt.timedelta(days=7))
+    assert (visit.status, visit.place_flagged, visit.distance_from_address_m) == (
+        VisitStatus.DONE, False, 0)
+    with app.uow() as uow:
+        case = uow.cases.get(stored.view.case_id)
+        contacts = uow.actions.contacts_for([1])[1]
+        timeline = uow.cases.timeline(stored.view.case_id)
+    assert case.open_promise is not None and case.open_promise.amount_minor == 200_000
+    assert [(c.channel.value, c.outcome.value) for c in contacts] == [("visit", "conversation")]
+    assert [(kind, text) for _, kind, text in timeline][1:] == [
+        ("field_visit", "visit by a-1: borrower met and promised to pay"),
+        ("promise_made", f"promise to pay 2000.00 CNY by {day + dt.timedelta(days=7)}")]
