@@ -144,3 +144,28 @@ def test_a_rejection_names_the_person_and_goes_on_the_case_timeline() -> None:
     assert (day, TimelineKind.LEGAL_REFERRAL_REJECTED.value,
             f"legal referral {rid} rejected by Zhao (legal_counsel): offer a plan first"
             ) in timeline
+
+
+def contact(ts: str, channel: str, outcome: str, direction: str = "outbound") -> dict[str, str]:
+    return {"ts": ts, "channel": channel, "outcome": outcome, "direction": direction}
+
+
+def test_an_attempt_is_a_channel_at_a_moment_counted_from_the_day_before_the_case() -> None:
+    opened = dt.date(2025, 3, 10)
+    reached = referrals.contacts_reached([
+        contact("2025-03-08T10:00:00+08:00", "call", "no_answer"),  # before the case
+        contact("2025-03-09T10:00:00+08:00", "call", "no_answer"),
+        contact("2025-03-11T10:00:00+08:00", "visit", "conversation"),
+        contact("2025-03-11T10:00:00+08:00", "visit", "visit_notice_delivered"),
+        contact("2025-03-12T10:00:00+08:00", "visit", "no_answer"),
+        contact("2025-03-13T09:00:00+08:00", "letter", "delivered"),
+        contact("2025-03-14T09:00:00+08:00", "letter", "undelivered"),
+        contact("2025-03-15T09:00:00+08:00", "call", "conversation", "inbound"),
+    ], opened)
+    assert (reached.attempts, reached.visits_met, reached.letters_delivered) == (5, 1, 1)
+
+
+def test_the_case_currency_is_its_loans_one_currency() -> None:
+    assert referrals.currency_of({"CNY"}) == "CNY"
+    assert referrals.currency_of({"USD", "CNY"}) == "CNY/USD"
+    assert referrals.currency_of(set()) == "CNY"

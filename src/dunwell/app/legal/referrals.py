@@ -12,8 +12,9 @@ without that approval, and the referral rules are checked again at approval time
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from dunwell.app.audit import record
 from dunwell.app.training.gate import require_qualified
@@ -58,25 +59,14 @@ def _rules(rules: ReferralRules | None) -> ReferralRules:
 
 def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> ReferralFacts:
     """What the eligibility check reads about ``case_id`` on ``business_date``."""
-    cases = uow.cases
-    case = cases.get(case_id)
+    case = uow.cases.get(case_id)
     bid = int(case.borrower_id)
     profile = uow.borrowers.get(bid)
     facts, _ = uow.loan_facts.facts(business_date, [bid], only=True)
     loans = facts.get(bid, [])
     evidence = uow.evidence
-    currencies = {str(ln["currency"]) for ln in evidence.loans(bid)}
     opened = case.opened_on or business_date
-    contacts = [m for m in evidence.contacts(bid)
-                if dt.datetime.fromisoformat(m["ts"]).date() >= opened - dt.timedelta(days=1)]
-    outbound = [m for m in contacts if m["direction"] == "outbound"]
-    # one attempt may record several outcomes (a visit that also hands over a letter):
-    # an attempt is a channel at a moment
-    attempts = {(m["channel"], m["ts"]) for m in outbound}
-    visits_met = len({m["ts"] for m in outbound
-                      if m["channel"] == "visit" and m["outcome"] not in NOT_REACHED})
-    letters_ok = len({m["ts"] for m in outbound
-                      if m["channel"] == "letter" and m["outcome"] in LETTER_DELIVERED})
+    reached = contacts_reached(evidence.contacts(bid), opened)
     flags = frozenset(f.value for f in profile.borrower.flags)
     plan_ok = (case.status is CaseStatus.PLAN or "hardship_plan" in flags
                or evidence.plan_in_good_standing(case_id))
@@ -88,16 +78,46 @@ def referral_facts(uow: UnitOfWork, *, case_id: str, business_date: dt.date) -> 
         case_id=case_id, case_status=case.status.value,
         days_past_due=max((ln.days_past_due for ln in loans if ln.is_overdue), default=0),
         outstanding_minor=sum(ln.outstanding_minor for ln in loans if not ln.is_paid_off),
-        currency=currencies.pop() if len(currencies) == 1 else (
-            "/".join(sorted(currencies)) or "CNY"),
-        contact_attempts=len(attempts),
-        in_person_visits=max(visits_met, evidence.visits_met(case_id, bid)),
-        letters_delivered=max(letters_ok, evidence.letters_delivered(bid, opened)),
+        currency=currency_of({str(ln["currency"]) for ln in evidence.loans(bid)}),
+        contact_attempts=reached.attempts,
+        in_person_visits=max(reached.visits_met, evidence.visits_met(case_id, bid)),
+        letters_delivered=max(reached.letters_delivered,
+                              evidence.letters_delivered(bid, opened)),
         plan_in_good_standing=plan_ok,
         promise_pending=case.open_promise is not None,
         flags=flags, offers_made=len(offers), offers_open=len(still_open),
         offers_open_until=max(still_open, default=None),
         no_offer_reason=reasons[-1][1] if reasons else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsReached:
+    attempts: int
+    visits_met: int
+    letters_delivered: int
+
+
+def contacts_reached(contacts: Sequence[Mapping[str, Any]], opened: dt.date) -> ContactsReached:
+    """The outbound contact attempts since the day before the case opened, the visits
+    that met the borrower and the letters delivered. One attempt may record several
+    outcomes (a visit that also hands over a letter): an attempt is a channel at a
+    moment."""
+    outbound = [m for m in contacts if m["direction"] == "outbound"
+                and dt.datetime.fromisoformat(m["ts"]).date() >= opened - dt.timedelta(days=1)]
+    return ContactsReached(
+        attempts=len({(m["channel"], m["ts"]) for m in outbound}),
+        visits_met=len({m["ts"] for m in outbound
+                        if m["channel"] == "visit" and m["outcome"] not in NOT_REACHED}),
+        letters_delivered=len({m["ts"] for m in outbound if m["channel"] == "letter"
+                               and m["outcome"] in LETTER_DELIVERED}))
+
+
+def currency_of(currencies: set[str]) -> str:
+    """The case's currency: its loans' one currency, several joined by ``/``, or the
+    book's default before any loan."""
+    if len(currencies) == 1:
+        return next(iter(currencies))
+    return "/".join(sorted(currencies)) or "CNY"
 
 
 def _refuse_if_blocked(case_id: str, verdict: Eligibility) -> None:
