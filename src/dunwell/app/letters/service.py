@@ -253,8 +253,7 @@ def earliest_visit_date(uow: UnitOfWork, *, borrower_id: int,
     borrower was sent: the first visit notice's date plus the notice period (see
     :data:`dunwell.channels.letters.VISIT_NOTICE_DAYS`); None when no notice was
     issued (since ``since``), i.e. no visit may be planned yet."""
-    first = uow.letters.first_issued(borrower_id=borrower_id,
-                                                    kind="visit_notice", since=since)
+    first = uow.letters.first_issued(borrower_id=borrower_id, kind="visit_notice", since=since)
     return None if first is None else first + dt.timedelta(days=VISIT_NOTICE_DAYS)
 
 
@@ -263,8 +262,8 @@ def earliest_visit_dates(uow: UnitOfWork, *, borrower_ids: list[int],
     """:func:`earliest_visit_date` for many borrowers at once (one read per thousand
     borrowers): borrower id -> the first day a visit may take place; borrowers sent no
     visit notice (since ``since``) are left out."""
-    firsts = uow.letters.first_issued_many(borrower_ids=borrower_ids,
-                                                          kind="visit_notice", since=since)
+    firsts = uow.letters.first_issued_many(borrower_ids=borrower_ids, kind="visit_notice",
+                                           since=since)
     return {b: first + dt.timedelta(days=VISIT_NOTICE_DAYS) for b, first in firsts.items()}
 
 
@@ -307,10 +306,7 @@ def list_letters(app: Dunwell, *, status: str | None = None,
                                f"{', '.join(s.value for s in LetterStatus)}",
                                code="letter_status_must_be_known") from None
     with app.uow() as uow:
-        return uow.letters.listing(status=wanted, business_date=business_date,
-                                               limit=limit)
-
-
+        return uow.letters.listing(status=wanted, business_date=business_date, limit=limit)
 
 
 #: What a letter issued by hand does, in the compliance guard's vocabulary.
