@@ -18,7 +18,6 @@ from dunwell.compliance.model import Flag, Jurisdiction
 from dunwell.core.errors import DomainError
 from dunwell.lending.products import builtin_product_texts
 from dunwell.store import collection_tables as c
-from dunwell.store.collections_repo import ActionRepository, BorrowerRepository
 
 START = dt.date(2025, 1, 15)
 DUE = dt.date(2025, 2, 15)
@@ -32,11 +31,11 @@ def book(app: Dunwell) -> None:
         for text in builtin_product_texts():
             register_product(uow, text)
         disburse(uow, [LoanRequest(b, "merchant_annuity_12m", 600_000, 12) for b in FLAGS])
-        people = BorrowerRepository(uow.conn)
+        people = uow.borrowers
         for b, flags in FLAGS.items():
             people.put(borrower_id=b, name=f"b{b}", jurisdiction=Jurisdiction.CN_NIFA,
                        timezone="Asia/Shanghai", language="zh-CN", flags=flags)
-        ActionRepository(uow.conn).put_collector("c-01", "Wang", 30, "09:00", "18:00")
+        uow.actions.put_collector("c-01", "Wang", 30, "09:00", "18:00")
         uow.commit()
 
 

@@ -16,7 +16,6 @@ from dunwell.bootstrap import Dunwell
 from dunwell.cli.main import app as cli
 from dunwell.lending.delinquency import dpd_on
 from dunwell.lending.products import builtin_product_texts
-from dunwell.store.collections_repo import LoanFactsRepository
 
 START = dt.date(2025, 1, 15)
 
@@ -24,7 +23,7 @@ START = dt.date(2025, 1, 15)
 def facts_dpd(app: Dunwell) -> dict[int, int]:
     with app.uow() as uow:
         today = uow.book.require().business_date
-        facts, _ = LoanFactsRepository(uow.conn).facts(today)
+        facts, _ = uow.loan_facts.facts(today)
     return {int(ln.loan_id): ln.days_past_due for loans in facts.values() for ln in loans}
 
 

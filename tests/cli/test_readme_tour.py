@@ -44,10 +44,6 @@ from dunwell.lending.delinquency import dpd_on
 from dunwell.lending.model import RepaymentMethod
 from dunwell.settings import Settings
 from dunwell.simulation.portfolio import run_days, seed_book
-from dunwell.store.collections_repo import CaseRepository
-from dunwell.store.field_repo import FieldRepository
-from dunwell.store.negotiation_repo import NegotiationRepository
-from dunwell.store.origination_repo import OriginationRepository
 from dunwell.training.curriculum import builtin_curriculum
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,7 +219,7 @@ def until_days_ahead(days: int) -> Fill:
 def a_case_of(tour: Tour, *, exclude: set[str]) -> tuple[str, int]:
     """An open case (no promise pending) and its borrower."""
     with tour.app.uow() as uow:
-        active = CaseRepository(uow.conn).active()
+        active = uow.cases.active()
     for borrower_id in sorted(active):
         stored = active[borrower_id]
         if stored.view.status.value == "open" and stored.view.case_id not in exclude:
@@ -260,7 +256,7 @@ def an_offer(tour: Tour) -> int:
     approve."""
     case_id = tour.pick("negotiation_case", negotiation_case)
     with tour.app.uow() as uow:
-        offers = NegotiationRepository(uow.conn).offers_for_case(case_id)
+        offers = uow.negotiation.offers_for_case(case_id)
     open_ = [o for o in offers if o.status.value == "open"
              and o.offer.approval_role.value in ("collector", "team_lead")]
     assert open_, f"{case_id} has no open offer a team lead may approve"
@@ -278,7 +274,7 @@ def plan_date(tour: Tour) -> dict[str, str]:
 def a_planned_visit(tour: Tour) -> tuple[int, dt.date]:
     """Visit 12: the latest visit planned on an agent's itinerary with no outcome."""
     with tour.app.uow() as uow:
-        repo = FieldRepository(uow.conn)
+        repo = uow.field
         first, last = START, tour.today()
         for k in range((last - first).days, -1, -1):
             day = first + dt.timedelta(days=k)
@@ -298,7 +294,7 @@ def visit_12(tour: Tour) -> dict[str, str]:
 def trainee(tour: Tour) -> str:
     """Staff f-11: a field agent of the book, taking SAF-101 again."""
     with tour.app.uow() as uow:
-        agents = FieldRepository(uow.conn).agents()
+        agents = uow.field.agents()
     return agents[-1].agent_id
 
 
@@ -325,7 +321,7 @@ def staff_f11_passed(tour: Tour) -> dict[str, str]:
 def credit_line_1(tour: Tour) -> dict[str, str]:
     """Credit line 1: the line opened by the README's application (key app-0001)."""
     with tour.app.uow() as uow:
-        application = OriginationRepository(uow.conn).application_by_key("app-0001")
+        application = uow.origination.application_by_key("app-0001")
     assert application is not None and application.credit_line_id is not None, \
         "the README's application opened no credit line"
     return {"1": str(application.credit_line_id)}

@@ -91,8 +91,7 @@ def book_problems(app: Dunwell) -> list[str]:
     problems: list[str] = []
     report = verify_book(app)
     problems += [f"verify {c.name}: {c.offending[:3]}" for c in report.checks if not c.ok]
-    with app.uow() as uow:
-        conn = uow.conn
+    with app.engine.connect() as conn, app.uow() as uow:
         jl = t.journal_lines.c
         total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(jl.amount_minor), 0)))
         if (grand := int(total.scalar_one())) != 0:
