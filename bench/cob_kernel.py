@@ -80,8 +80,8 @@ def floor_pass(batch: LoanBatch) -> int:
 
 
 def floor_bytes(batch: LoanBatch) -> int:
-    read = sum(col.nbytes for col in batch.columns().values())
-    written = sum(getattr(batch, n).nbytes for n in (*LOAN_OUTPUTS, *INST_OUTPUTS))
+    read = sum(int(col.nbytes) for col in batch.columns().values())
+    written = sum(int(getattr(batch, n).nbytes) for n in (*LOAN_OUTPUTS, *INST_OUTPUTS))
     return read + written
 
 

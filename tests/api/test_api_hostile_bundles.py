@@ -20,7 +20,12 @@ import pytest
 
 from dunwell.api import legal as legal_api
 from dunwell.api.app import create_app
-from dunwell.app.legal.evidence import ZipBounds, check_zip_bounds, verify_bundle_file
+from dunwell.app.legal.evidence import (
+    ZipBounds,
+    check_zip_bounds,
+    verify_bundle_file,
+    verify_bundle_upload,
+)
 from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import InvalidInput
 from dunwell.legal.bundle import BundleFile, pack_bundle
@@ -130,7 +135,7 @@ def test_the_command_line_check_holds_the_same_bounds(tmp_path: Path) -> None:
 def test_the_check_runs_off_the_event_loop(app: Dunwell,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """While one slow check works, another request is answered at once."""
-    real = legal_api.verify_bundle_upload
+    real = verify_bundle_upload
 
     def slow(path: Path, *, bounds: ZipBounds) -> Any:
         time.sleep(1.0)

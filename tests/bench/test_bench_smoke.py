@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
@@ -34,7 +36,8 @@ def test_the_kernel_benchmark_checks_the_kernel_against_the_rules_and_reports_ra
         assert result[key] > 0
 
 
-def test_run_all_quick_writes_one_json_line_with_a_profile(tmp_path: Path, capsys) -> None:
+def test_run_all_quick_writes_one_json_line_with_a_profile(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cob.json"
     code = run_all.main(["--quick", "--skip-postgres", "--loans", "800", "--sample", "100",
                          "--reps", "1", "--profile", "always", "--out", str(out)])

@@ -120,8 +120,10 @@ class LoanBook(RuleBasedStateMachine):
 
     def pick(self, data: st.DataObject) -> int:
         """Mostly an open loan (the interesting case), now and then any loan."""
-        pool = self.open_ids if self.open_ids and data.draw(st.integers(0, 9)) else self.loan_ids
-        return data.draw(st.sampled_from(pool))
+        use_open = bool(self.open_ids) and data.draw(st.integers(0, 9)) != 0
+        pool = self.open_ids if use_open else self.loan_ids
+        picked: int = data.draw(st.sampled_from(pool))
+        return picked
 
     def key(self) -> str:
         self.keys += 1
@@ -300,7 +302,7 @@ def test_random_lives_of_a_loan_book_keep_it_sound(
         backend: str, tmp_path: Path, record_property: Callable[[str, object], None]) -> None:
     with fresh_url(backend, tmp_path) as url:
         app = app_at(url)
-        machine = type(f"LoanBook_{backend}", (LoanBook,), {"shared": app})
+        machine: type[LoanBook] = type(f"LoanBook_{backend}", (LoanBook,), {"shared": app})
         examples = EXAMPLES_STRESS[backend] if STRESS else EXAMPLES[backend]
         budget = settings(
             max_examples=examples, stateful_step_count=30 if STRESS else 20,

@@ -48,7 +48,7 @@ LOANS = [
          status=LoanStatus.PAID_OFF),
 ]
 
-EXPECTED = {
+EXPECTED: dict[str, list[float]] = {
     "days_past_due":               [30, 0, 0, 0],
     "instalments_paid_share":      [0.5, 1.0, 1.0, 1.0],
     "past_delays":                 [2, 0, 0, 0],
