@@ -1,11 +1,13 @@
 """The loan book's commands on the in-memory unit of work: opening the book,
 registering products, disbursing, taking and reversing payments and writing off —
-their rules, their idempotency and their rejections, without a database."""
+their rules, their idempotency and their rejections — and the nightly
+reconciliation naming what does not add up, without a database."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +20,7 @@ from dunwell.app.lending.payments import (
     receive_payment,
     reverse_payment,
 )
+from dunwell.app.lending.verify import verify_book
 from dunwell.app.lending.writeoff import WriteOffStatus, entry_ids, write_off, write_off_entries
 from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
@@ -404,3 +407,51 @@ def test_a_write_off_is_one_entry_named_by_its_key_when_nothing_was_paid(
                                currency="CNY", business_date=START)
     assert [e.entry_id for e in posted] == [entry_ids("wo-1")[0]]
     assert posted[0].memo == f"write-off of loan {loan_id}: fraud"
+
+
+# the reconciliation
+
+
+def check(app: Dunwell, name: str) -> list[object]:
+    """The offenders of one check of ``book verify`` (none: it passed)."""
+    (found,) = [c for c in verify_book(app).checks if c.name == name]
+    assert found.ok is (not found.offending), found
+    return list(found.offending)
+
+
+def test_a_book_served_by_its_commands_verifies(app: Dunwell) -> None:
+    loan_id = open_with_loan(app)
+    pay(app, loan_id, "500.00", "r1")
+    charge_off(app, loan_id)
+    report = verify_book(app)
+    assert report.ok, report.as_json()
+    assert report.business_date == START
+
+
+def test_a_loan_changed_behind_the_ledgers_back_is_named(app: Dunwell) -> None:
+    loan_id = open_with_loan(app)
+    loans = data(app).loans
+    first = loans[loan_id].installments[0]
+    loans[loan_id] = replace(loans[loan_id], installments=(
+        replace(first, paid_principal_minor=first.paid_principal_minor + 1),
+        *loans[loan_id].installments[1:]))
+    assert check(app, "loans_match_journal")
+    assert check(app, "ledger_sums_to_zero") == []
+
+
+def test_a_payment_without_its_entry_is_named(app: Dunwell) -> None:
+    loan_id = open_with_loan(app)
+    pay(app, loan_id, "500.00", "r1")
+    (payment,) = data(app).payments.values()
+    del data(app).entries[payment.entry_id]
+    assert check(app, "payments_posted_once") == [
+        f"payment {payment.payment_id}: no journal entry"]
+
+
+def test_a_loan_closed_beyond_the_books_date_is_named(app: Dunwell) -> None:
+    loan_id = open_with_loan(app)
+    loans = data(app).loans
+    ahead = to_day(START) + 3
+    loans[loan_id] = replace(loans[loan_id], last_cob_day=ahead)
+    assert check(app, "loans_closed_within_book_date") == [
+        f"loan {loan_id} closed through day {ahead} (book at {START})"]

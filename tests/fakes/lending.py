@@ -1,6 +1,7 @@
 """In-memory repositories of the loan book: the book, products, loans, the ledger,
-payments, operator command keys, the audit chain, the day loop's record and the
-partition locks — each the store's repository of the same attribute, on dictionaries.
+payments, operator command keys, the audit chain, the day loop's record, the partition
+locks and the reconciliation's reads — each the store's repository of the same
+attribute, on dictionaries.
 
 They keep their data in ``state["lending"]`` (a :class:`LendingData`), looked up on
 every call: a rollback replaces the state's contents, so nothing may hold on to them.
@@ -23,9 +24,11 @@ from dunwell.ledger.model import Account, JournalEntry
 from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Bucket, LoanStatus, Product
 from dunwell.lending.payments import AllocationLine
+from dunwell.lending.reconcile import SubLedgerRow
 from dunwell.store.command_keys_repo import KIND, key_subject
 from dunwell.store.day_repo import StepRecord
 from dunwell.store.repositories import LOAN_CHANGED, BookInfo, PaymentRecord
+from dunwell.store.verify_repo import OFFENDING_MAX
 from fakes import registry
 
 
@@ -53,6 +56,8 @@ class LendingData:
     payments: dict[int, PaymentRecord] = field(default_factory=dict)
     audit: list[ChainRecord] = field(default_factory=list)
     day_steps: dict[tuple[dt.date, str], StepRecord] = field(default_factory=dict)
+    #: (business date, partition) of every partition COB closed
+    cob_runs: set[tuple[dt.date, int]] = field(default_factory=set)
     #: partitions locked (exclusive or not) by the current transaction, for tests to see
     locked: list[tuple[int, bool]] = field(default_factory=list)
 
@@ -312,6 +317,79 @@ class FakeLockRepository(_Repo):
         """Nothing to hold."""
 
 
+_RECEIVABLES = (Account.PRINCIPAL_RECEIVABLE, Account.INTEREST_RECEIVABLE,
+                Account.PENALTY_RECEIVABLE, Account.FEE_RECEIVABLE, Account.SUSPENSE)
+
+
+class FakeVerifyRepository(_Repo):
+    """The reconciliation's reads over the dictionaries, each capped as the store's."""
+
+    def unbalanced_entries(self) -> list[tuple[str, int, int]]:
+        bad = [(e.entry_id, sum(ln.amount_minor for ln in e.lines), len(e.lines))
+               for e in self.data.entries.values()]
+        return sorted(b for b in bad if b[1] != 0 or b[2] < 2)[:OFFENDING_MAX]
+
+    def orphan_lines(self) -> int:
+        return 0  # lines live inside their entries here
+
+    def ledger_total(self) -> int:
+        return sum(ln.amount_minor for e in self.data.entries.values() for ln in e.lines)
+
+    def journal_by_loan(self) -> dict[tuple[int, int], int]:
+        sums: dict[tuple[int, int], int] = {}
+        for e in self.data.entries.values():
+            for ln in e.lines:
+                if ln.loan_id is not None and ln.account in _RECEIVABLES:
+                    key = (ln.loan_id, int(ln.account))
+                    sums[key] = sums.get(key, 0) + ln.amount_minor
+        return sums
+
+    def subledger(self) -> list[SubLedgerRow]:
+        return [SubLedgerRow(
+            loan.loan_id, loan.status, loan.suspense_minor,
+            sum(i.principal_minor - i.paid_principal_minor for i in loan.installments),
+            sum(i.interest_accrued_minor - i.paid_interest_minor for i in loan.installments),
+            sum(i.penalty_minor - i.paid_penalty_minor for i in loan.installments),
+            sum(i.fee_minor - i.paid_fee_minor for i in loan.installments))
+            for _, loan in sorted(self.data.loans.items())]
+
+    def payments_without_matching_entry(self) -> list[tuple[int, str]]:
+        out = []
+        for pid, p in sorted(self.data.payments.items()):
+            found = self.data.entries.get(p.entry_id)
+            if found is None:
+                out.append((pid, "no journal entry"))
+                continue
+            cash = sum(ln.amount_minor for ln in found.lines if ln.account is Account.CASH)
+            if cash != p.amount_minor:
+                out.append((pid, f"cash {cash} != amount {p.amount_minor}"))
+        return out[:OFFENDING_MAX]
+
+    def _repeated(self, values: Iterable[str]) -> list[str]:
+        seen: dict[str, int] = {}
+        for v in values:
+            seen[v] = seen.get(v, 0) + 1
+        return sorted(v for v, n in seen.items() if n > 1)[:OFFENDING_MAX]
+
+    def entries_shared_by_payments(self) -> list[str]:
+        return self._repeated(p.entry_id for p in self.data.payments.values())
+
+    def repeated_keys(self) -> list[str]:
+        return self._repeated(p.idempotency_key for p in self.data.payments.values())
+
+    def loans_closed_beyond(self, last_day: int) -> list[tuple[int, int]]:
+        return [(lid, ln.last_cob_day) for lid, ln in sorted(self.data.loans.items())
+                if ln.last_cob_day > last_day][:OFFENDING_MAX]
+
+    def open_loans_behind(self, first_day: int) -> list[tuple[int, int]]:
+        return [(lid, ln.last_cob_day) for lid, ln in sorted(self.data.loans.items())
+                if ln.status.is_open and ln.last_cob_day < first_day
+                and ln.disbursed_day <= first_day][:OFFENDING_MAX]
+
+    def partitions_closed_on(self, business_date: dt.date) -> int:
+        return sum(1 for day, _ in self.data.cob_runs if day == business_date)
+
+
 registry.register("book", FakeBookRepository)
 registry.register("products", FakeProductRepository)
 registry.register("loans", FakeLoanRepository)
@@ -321,3 +399,4 @@ registry.register("audit", FakeAuditRepository)
 registry.register("command_keys", FakeCommandKeyRepository)
 registry.register("day", FakeDayRepository)
 registry.register("locks", FakeLockRepository)
+registry.register("verify", FakeVerifyRepository)
