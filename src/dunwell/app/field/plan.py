@@ -42,7 +42,7 @@ from dunwell.field.rules import (
 )
 
 if TYPE_CHECKING:  # a record the collections repository returns, for the type checker
-    from dunwell.store.collections_repo import BorrowerProfile
+    from dunwell.store.borrowers_repo import BorrowerProfile
 
 NO_COORDINATES = "address has no stored coordinates; add them with `dunwell field address`"
 NO_ADDRESS = "borrower has no stored address; add one with `dunwell field address`"
