@@ -181,3 +181,57 @@ def test_a_contact_by_an_uncertified_collector_is_refused_and_nothing_is_kept(
     with app.uow() as uow:
         [contact] = uow.training.staff_contacts("c-1")
     assert contact["channel"] == "call"
+
+
+def test_an_expiry_is_warned_once_to_the_person_and_their_lead(app: Dunwell) -> None:
+    svc.import_certificate(app, staff_id="c-1", subject="privacy", signer_id="t-1",
+                           score_pct=88, evidence="onboarding", issued_on=dt.date(2025, 3, 20),
+                           expires_on=dt.date(2026, 3, 19), now=NOW)
+    first = report.warnings(app, on=DAY, days=30, now=NOW)
+    assert [(w.staff_id, w.lead_id, w.subject.value, w.days_left, w.new) for w in first] == [
+        ("c-1", "m-1", "privacy", 17, True)]
+    assert [w.new for w in report.warnings(app, on=DAY + dt.timedelta(days=1), days=30,
+                                           now=NOW)] == [False]
+    with app.uow() as uow:
+        sent = [r for r in uow.audit.records() if r.kind == "training_expiry_warning"]
+    assert len(sent) == 1
+
+
+ITEMS = ["introduced_self", "verified_identity", "no_pressure", "listened_for_hardship",
+         "offered_options", "recorded_accurately"]
+
+
+def test_a_low_review_score_and_an_upheld_complaint_recommend_a_refresher(
+        app: Dunwell) -> None:
+    assert report.add_review(app, staff_id="c-1", kind="call", reference="contact-17",
+                             reviewer="m-1", passed=ITEMS[:3], failed=ITEMS[3:], on=DAY,
+                             note="", now=NOW) == 50
+    assert code_of(report.add_review, app, staff_id="c-1", kind="call", reference="c-18",
+                   reviewer="c-1", passed=ITEMS, failed=[], on=DAY, note="", now=NOW) == (
+        "review_must_be_by_someone_else")
+    svc.record_complaint(app, reference="CMP-9", staff_id="c-1", received_on=DAY, upheld=True,
+                         note="rude", by="co-1", now=NOW)
+    rows = {r.figures.staff_id: r for r in report.quality(app, start=DAY, end=DAY)}
+    c1 = rows["c-1"]
+    assert (c1.figures.reviews, c1.figures.review_score_pct, c1.figures.complaints,
+            c1.verdict.refresher) == (1, 50, 1, True)
+    assert rows["c-2"].verdict.refresher is False
+    enrolled = report.enrol_refreshers(app, start=DAY, end=DAY, on=DAY, now=NOW)
+    assert {sid for sid, _, _ in enrolled} == {"c-1"} and enrolled
+
+
+def test_the_review_sample_draws_unreviewed_contacts_with_its_seed(app: Dunwell) -> None:
+    certified(app, "c-1", *CALL_SUBJECTS)
+    with app.uow() as uow:
+        for hour in range(9, 14):
+            at = dt.datetime(2026, 3, 2, hour, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+            gate.record_staff_contact(uow, staff_id="c-1", borrower_id=1, at=at,
+                                      channel="call", outcome="conversation", now=NOW)
+        uow.commit()
+    drawn = report.sample_for_review(app, start=DAY, end=DAY, per_staff=2, seed=7)
+    assert len(drawn) == 2 and drawn == report.sample_for_review(app, start=DAY, end=DAY,
+                                                                 per_staff=2, seed=7)
+    report.add_review(app, staff_id="c-1", kind="call", reference=str(drawn[0]["reference"]),
+                      reviewer="m-1", passed=ITEMS, failed=[], on=DAY, note="", now=NOW)
+    left = report.sample_for_review(app, start=DAY, end=DAY, per_staff=10, seed=7)
+    assert len(left) == 4 and drawn[0] not in left
