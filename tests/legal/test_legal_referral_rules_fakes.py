@@ -25,6 +25,7 @@ from dunwell.legal.model import (
     ReferralSource,
     ReferralStatus,
 )
+from dunwell.legal.rules import builtin_rules
 from dunwell.lending.products import builtin_product_texts
 from fakes.app import fake_app
 
@@ -169,3 +170,13 @@ def test_the_case_currency_is_its_loans_one_currency() -> None:
     assert referrals.currency_of({"CNY"}) == "CNY"
     assert referrals.currency_of({"USD", "CNY"}) == "CNY/USD"
     assert referrals.currency_of(set()) == "CNY"
+
+
+def test_a_decider_is_a_named_person_with_an_approver_role_and_a_note() -> None:
+    rules = builtin_rules()
+    who = referrals.decider(" Zhao ", "legal_counsel", " file complete ", rules)
+    assert (who.person, who.role, who.note) == ("Zhao", "legal_counsel", "file complete")
+    for person, role, note in (("", "legal_counsel", "x"), ("Zhao", "collector", "x"),
+                               ("Zhao", "legal_counsel", " "), ("Z" * 129, "legal_counsel", "x")):
+        assert code_of(referrals.decider, person, role, note, rules) == (
+            "referral_approval_must_name_person_role_and_note")

@@ -219,23 +219,37 @@ def review_queue(uow: UnitOfWork, *, include_closed: bool = False,
     return repo.listed(None if include_closed else [ReferralStatus.PROPOSED])
 
 
+@dataclass(frozen=True, slots=True)
+class Decider:
+    """Who decides a referral, in what role, and why."""
+
+    person: str
+    role: str
+    note: str
+
+
+def decider(person: str, role: str, note: str, rules: ReferralRules) -> Decider:
+    """A named person with one of the rules' approver roles, with a note
+    (``referral_approval_must_name_person_role_and_note`` otherwise)."""
+    who = Decider(person_named(person, "approver", NAME_MAX),
+                  person_named(role, "role", ROLE_MAX), person_named(note, "note", NOTE_MAX))
+    if who.role not in rules.approver_roles:
+        raise ApprovalInvalid(
+            f"role {who.role!r} may not decide referrals; use one of "
+            f"{', '.join(sorted(rules.approver_roles))}", field="role")
+    return who
+
+
 def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, role: str,
             note: str, business_date: dt.date, now: dt.datetime,
             rules: ReferralRules | None) -> Referral:
     rules = _rules(rules)
-    repo = uow.legal
-    who = person_named(person, "approver", NAME_MAX)
-    role = person_named(role, "role", ROLE_MAX)
-    note = person_named(note, "note", NOTE_MAX)
-    if role not in rules.approver_roles:
-        raise ApprovalInvalid(
-            f"role {role!r} may not decide referrals; use one of "
-            f"{', '.join(sorted(rules.approver_roles))}", field="role")
-    ref = repo.get(referral_id)
+    who = decider(person, role, note, rules)
+    ref = uow.legal.get(referral_id)
     target = ReferralStatus.APPROVED if approve else ReferralStatus.REJECTED
-    if ref.status is target and ref.decided_by == who:
+    if ref.status is target and ref.decided_by == who.person:
         return ref  # the same decision again: nothing to do
-    require_qualified(uow, staff_id=who, action=Action.LEGAL, on=business_date)
+    require_qualified(uow, staff_id=who.person, action=Action.LEGAL, on=business_date)
     if ref.status is not ReferralStatus.PROPOSED:
         raise ReferralStateRejected(
             f"referral {referral_id} is {ref.status.value}; only a proposed referral can be "
@@ -244,21 +258,28 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
     verdict = check_eligibility(facts, rules)
     if approve:
         _refuse_if_blocked(ref.case_id, verdict)
-    repo.decide(referral_id, status=target, by=who, role=role, note=note, on=business_date,
-                at=now.isoformat(), legal_state=LegalState.APPROVED if approve else None,
-                eligibility=verdict)
-    if approve:
-        move_case(uow, ref.case_id, CaseStatus.LEGAL, business_date,
-                   f"legal referral {referral_id} approved by {who} ({role}): {note}")
-    else:
-        uow.cases.note(
-            ref.case_id, business_date, TimelineKind.LEGAL_REFERRAL_REJECTED,
-            f"legal referral {referral_id} rejected by {who} ({role}): {note}")
+    uow.legal.decide(referral_id, status=target, by=who.person, role=who.role, note=who.note,
+                     on=business_date, at=now.isoformat(),
+                     legal_state=LegalState.APPROVED if approve else None, eligibility=verdict)
+    _follow_decision(uow, ref, who, approve=approve, on=business_date)
     kind = "referral_approved" if approve else "referral_rejected"
     audit_entry(uow, now, kind, ref.borrower_id, {
-        "referral_id": referral_id, "case_id": ref.case_id, "by": who, "role": role,
-        "note": note, "failures": verdict.to_json()})
-    return repo.get(referral_id)
+        "referral_id": referral_id, "case_id": ref.case_id, "by": who.person,
+        "role": who.role, "note": who.note, "failures": verdict.to_json()})
+    return uow.legal.get(referral_id)
+
+
+def _follow_decision(uow: UnitOfWork, ref: Referral, who: Decider, *, approve: bool,
+                     on: dt.date) -> None:
+    """An approved referral moves the case to ``legal``; a rejected one is noted on its
+    timeline and the case carries on."""
+    said = f"by {who.person} ({who.role}): {who.note}"
+    if approve:
+        move_case(uow, ref.case_id, CaseStatus.LEGAL, on,
+                  f"legal referral {ref.referral_id} approved {said}")
+    else:
+        uow.cases.note(ref.case_id, on, TimelineKind.LEGAL_REFERRAL_REJECTED,
+                       f"legal referral {ref.referral_id} rejected {said}")
 
 
 def approve_referral(uow: UnitOfWork, *, referral_id: int, approver: str, role: str,
