@@ -12,7 +12,7 @@ import pytest
 
 from dunwell.app.collections import collect
 from dunwell.app.context import Dunwell
-from dunwell.app.legal import referrals
+from dunwell.app.legal import cases, referrals
 from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
 from dunwell.collections.model import ActionKind, TimelineKind
 from dunwell.compliance.model import Flag, Jurisdiction
@@ -21,6 +21,7 @@ from dunwell.core.errors import DomainError
 from dunwell.legal.model import (
     Criterion,
     Eligibility,
+    LegalState,
     Referral,
     ReferralSource,
     ReferralStatus,
@@ -180,3 +181,52 @@ def test_a_decider_is_a_named_person_with_an_approver_role_and_a_note() -> None:
                                ("Zhao", "legal_counsel", " "), ("Z" * 129, "legal_counsel", "x")):
         assert code_of(referrals.decider, person, role, note, rules) == (
             "referral_approval_must_name_person_role_and_note")
+
+
+def approved_referral(app: Dunwell, day: dt.date) -> int:
+    with app.uow() as uow:
+        rid = uow.legal.add_referral(
+            case_id=case_id_of(app), borrower_id=1, source=ReferralSource.MANUAL,
+            action_id=None, status=ReferralStatus.PROPOSED, proposed_on=day, proposed_by="Li",
+            proposed_at=NOW.isoformat(), proposal_note="", days_past_due=100,
+            outstanding_minor=1_000_000, currency="CNY", eligibility=Eligibility(()))
+        uow.legal.decide(rid, status=ReferralStatus.APPROVED, by="Zhao", role="legal_counsel",
+                         note="ok", on=day, at=NOW.isoformat(),
+                         legal_state=LegalState.APPROVED, eligibility=Eligibility(()))
+        uow.commit()
+    return rid
+
+
+def test_a_demand_letter_is_issued_once_for_an_approved_referral() -> None:
+    app, day = overdue_case()
+    rid = approved_referral(app, day)
+    now = dt.datetime.combine(day, dt.time(2), tzinfo=dt.UTC)
+    with app.uow() as uow:
+        letter = cases.issue_demand(uow, templates=app.providers.templates(), referral_id=rid,
+                                    business_date=day, now=now)
+        again = cases.issue_demand(uow, templates=app.providers.templates(), referral_id=rid,
+                                   business_date=day, now=now)
+        uow.commit()
+    assert again.letter_no == letter.letter_no and letter.kind == "demand"
+    with app.uow() as uow:
+        assert uow.legal.get(rid).demand_letter_no == letter.letter_no
+        kinds = [k for _, k, _ in uow.cases.timeline(case_id_of(app))]
+    assert TimelineKind.LEGAL_DEMAND.value in kinds
+
+
+def test_no_demand_letter_for_a_referral_not_approved_or_a_case_settled() -> None:
+    app, day = overdue_case()
+    rid = approved_referral(app, day)
+    with app.uow() as uow:
+        uow.legal.set_state(rid, LegalState.SETTLED)
+        proposed = uow.legal.add_referral(
+            case_id="case-x", borrower_id=1, source=ReferralSource.MANUAL, action_id=None,
+            status=ReferralStatus.PROPOSED, proposed_on=day, proposed_by="Li",
+            proposed_at=NOW.isoformat(), proposal_note="", days_past_due=100,
+            outstanding_minor=1_000_000, currency="CNY", eligibility=Eligibility(()))
+        uow.commit()
+    for referral_id, code in ((rid, "legal_case_must_be_open_for_demand"),
+                              (proposed, "referral_must_be_approved")):
+        with app.uow() as uow:
+            assert code_of(cases.issue_demand, uow, templates=app.providers.templates(),
+                           referral_id=referral_id, business_date=day, now=NOW) == code
