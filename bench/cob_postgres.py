@@ -103,7 +103,7 @@ def seed_portfolio(app: Dunwell, p: Portfolio, *, partitions: int) -> None:
             "status": b.status, "days_past_due": b.days_past_due, "bucket": b.bucket,
             "charged_minor": b.charged_minor, "exposure_minor_days": b.exposure_minor_days,
             "suspense_minor": np.zeros(n, dtype=np.int64), "last_cob_day": b.last_cob_day,
-            "version": np.zeros(n, dtype=np.int64)})
+            "version": np.zeros(n, dtype=np.int64), "restructured": b.restructured})
         inst_n = np.arange(b.installment_count) - np.repeat(b.offsets[:-1], counts) + 1
         _copy(conn, "installments", {"loan_id": np.repeat(b.loan_id, counts), "n": inst_n,
                                      "partition": np.repeat(b.loan_id % partitions, counts),

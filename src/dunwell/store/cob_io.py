@@ -30,7 +30,7 @@ from dunwell.store import tables as t
 
 OPEN_CODES = [int(s) for s in LoanStatus if s.is_open]
 _LOAN_READ = ("loan_id", "product_code", "status", "days_past_due", "bucket", "charged_minor",
-              "exposure_minor_days", "last_cob_day")
+              "exposure_minor_days", "last_cob_day", "restructured")
 
 
 @dataclass(frozen=True, slots=True)

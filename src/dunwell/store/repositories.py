@@ -150,7 +150,7 @@ class LoanRepository:
         """Write back a changed loan; refuses if someone else changed it meanwhile."""
         values = {k: getattr(loan, k) for k in LOAN_SCALARS}
         values.update(status=int(loan.status), bucket=int(loan.bucket),
-                      version=loan.version + 1)
+                      restructured=int(loan.restructured), version=loan.version + 1)
         part = self.conn.execute(select(t.loans.c.partition)
                                  .where(t.loans.c.loan_id == loan.loan_id)).scalar_one_or_none()
         if part is None:
@@ -229,7 +229,8 @@ def _no_loan(loan_id: int) -> NotFound:
 def _loan_row(loan: LoanState, partitions: int) -> dict[str, Any]:
     row = {k: getattr(loan, k) for k in LOAN_SCALARS}
     row.update(loan_id=loan.loan_id, status=int(loan.status), bucket=int(loan.bucket),
-               partition=loan.loan_id % partitions, version=loan.version)
+               restructured=int(loan.restructured), partition=loan.loan_id % partitions,
+               version=loan.version)
     return row
 
 
@@ -244,7 +245,7 @@ def _loan_from(row: Any, inst_rows: Iterable[Any]) -> LoanState:
         charged_minor=int(row["charged_minor"]),
         exposure_minor_days=int(row["exposure_minor_days"]),
         suspense_minor=int(row["suspense_minor"]), last_cob_day=int(row["last_cob_day"]),
-        version=int(row["version"]))
+        version=int(row["version"]), restructured=bool(row["restructured"]))
 
 
 class LedgerRepository:

@@ -55,6 +55,8 @@ loans = Table(
     Column("suspense_minor", BigInteger, nullable=False, default=0, server_default="0"),
     Column("last_cob_day", Integer, nullable=False),
     Column("version", Integer, nullable=False, default=0, server_default="0"),
+    #: 1 when the loan's terms were ever restructured (kept through overdue spells)
+    Column("restructured", SmallInteger, nullable=False, default=0, server_default="0"),
 )
 Index("ix_loans_partition_status", loans.c.partition, loans.c.status)
 Index("ix_loans_borrower", loans.c.borrower_id)
