@@ -16,6 +16,7 @@ from dunwell.app.collections import collect
 from dunwell.app.context import Dunwell
 from dunwell.app.field import visits as svc
 from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
+from dunwell.app.letters.service import issue_letter
 from dunwell.app.training import service as training
 from dunwell.compliance.model import Jurisdiction
 from dunwell.core.dates import from_day
@@ -23,6 +24,7 @@ from dunwell.core.errors import DomainError
 from dunwell.field.model import Address, GeoPoint, VisitOutcome, VisitStatus
 from dunwell.field.rules import outcome_effects
 from dunwell.lending.products import builtin_product_texts
+from dunwell.training.model import Subject as TrainingSubject
 from fakes.app import fake_app
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -191,8 +193,8 @@ def test_the_return_on_visits_counts_cost_per_agent_and_in_total(app: Dunwell) -
     assert code_of(svc.visit_roi, app, days_after=-1) == "roi_days_must_not_be_negative"
 
 
-def test_an_outcome_at_the_door_feeds_the_contacts_the_case_and_a_promise() -> None:
-    app = fake_app()
+def overdue_borrower(app: Dunwell) -> tuple[dt.date, str]:
+    """An overdue borrower with the case the day's run opened; the open date."""
     with app.uow() as uow:
         open_book(uow, business_date=START, partitions=1, currency="CNY")
         product = register_product(uow, builtin_product_texts()[0])
@@ -208,8 +210,16 @@ def test_an_outcome_at_the_door_feeds_the_contacts_the_case_and_a_promise() -> N
         collect.plan_case(uow, facts, arms=collect.choose_arms(collect.Experiment(), None),
                           bid=1, profile=facts.profiles[1], report=collect.CollectReport(day))
         [stored] = uow.cases.active().values()
+        uow.commit()
+    return day, stored.view.case_id
+
+
+def test_an_outcome_at_the_door_feeds_the_contacts_the_case_and_a_promise(
+        app: Dunwell) -> None:
+    day, case_id = overdue_borrower(app)
+    with app.uow() as uow:
         uow.field.put_address(Address(1, "Nanjing Road 1", HOME), at=NOW)
-        vid = uow.field.save_visit({"plan_date": day, "case_id": stored.view.case_id,
+        vid = uow.field.save_visit({"plan_date": day, "case_id": case_id,
                                     "borrower_id": 1, "action_id": 5, "agent_id": "a-1",
                                     "status": VisitStatus.PLANNED.value})
         uow.commit()
@@ -219,11 +229,35 @@ def test_an_outcome_at_the_door_feeds_the_contacts_the_case_and_a_promise() -> N
     assert (visit.status, visit.place_flagged, visit.distance_from_address_m) == (
         VisitStatus.DONE, False, 0)
     with app.uow() as uow:
-        case = uow.cases.get(stored.view.case_id)
+        case = uow.cases.get(case_id)
         contacts = uow.actions.contacts_for([1])[1]
-        timeline = uow.cases.timeline(stored.view.case_id)
+        timeline = uow.cases.timeline(case_id)
     assert case.open_promise is not None and case.open_promise.amount_minor == 200_000
     assert [(c.channel.value, c.outcome.value) for c in contacts] == [("visit", "conversation")]
     assert [(kind, text) for _, kind, text in timeline][1:] == [
         ("field_visit", "visit by a-1: borrower met and promised to pay"),
         ("promise_made", f"promise to pay 2000.00 CNY by {day + dt.timedelta(days=7)}")]
+
+
+def test_a_hand_assignment_needs_the_visit_notice_period_to_have_run(app: Dunwell) -> None:
+    day, case_id = overdue_borrower(app)
+    for subject in TrainingSubject:
+        training.import_certificate(app, staff_id="a-1", subject=subject.value,
+                                    signer_id="t-1", score_pct=90, evidence="course",
+                                    issued_on=day, expires_on=None, now=NOW)
+    visit_day = day + dt.timedelta(days=10)
+    with app.uow() as uow:
+        vid = uow.field.save_visit({"plan_date": visit_day, "case_id": case_id,
+                                    "borrower_id": 1, "action_id": 5,
+                                    "status": VisitStatus.UNASSIGNED.value})
+        uow.commit()
+    assert code_of(svc.assign_visit, app, visit_id=vid, agent_id="a-1", now=NOW) == (
+        "visit_must_have_prior_notice")
+    with app.uow() as uow:
+        issue_letter(uow, templates=app.providers.templates(), borrower_id=1, case_id=case_id,
+                     kind="visit_notice", business_date=day,
+                     now=dt.datetime.combine(day, dt.time(2), tzinfo=dt.UTC))
+        uow.commit()
+    assigned = svc.assign_visit(app, visit_id=vid, agent_id="a-1", now=NOW)
+    assert (assigned.agent_id, assigned.pinned, assigned.status) == (
+        "a-1", True, VisitStatus.ASSIGNED)
