@@ -6,9 +6,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from dunwell.app.context import Dunwell
+from dunwell.app.uow import UnitOfWork
 from dunwell.bootstrap import providers_for
 from dunwell.settings import Settings
 from fakes.uow import FakeUnitOfWork
@@ -30,17 +31,21 @@ def _load_domains() -> None:
 class FakeDatabase:
     """A book kept in a dictionary: units of work share it; COB runs alone."""
 
-    dialect = "memory"
+    @property
+    def dialect(self) -> str:
+        return "memory"
 
     def __init__(self) -> None:
         _load_domains()
         self.state: dict[str, Any] = {}
 
-    def uow(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.state)
+    def uow(self) -> UnitOfWork:
+        # the repositories are attached on entry from the registry, so the type checker
+        # cannot see them; the service tests that use each one check its shape
+        return cast(UnitOfWork, FakeUnitOfWork(self.state))
 
-    def snapshot(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.state)
+    def snapshot(self) -> UnitOfWork:
+        return self.uow()
 
     @contextmanager
     def cob_lock(self) -> Iterator[None]:
