@@ -11,6 +11,8 @@ class Code(StrEnum):
     """Every code ``dunwell.providers`` owns, sorted."""
 
     ADDRESS_MUST_BE_KNOWN = "address_must_be_known"
+    BUREAU_FILE_MUST_BE_VALID = "bureau_file_must_be_valid"
+    BUREAU_FILE_MUST_EXIST = "bureau_file_must_exist"
     CJK_FONT_MUST_BE_INSTALLED = "cjk_font_must_be_installed"
     PROVIDER_ANSWER_MUST_HAVE_ID = "provider_answer_must_have_id"
     PROVIDER_BASE_URL_MUST_BE_SET = "provider_base_url_must_be_set"
