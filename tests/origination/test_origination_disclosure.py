@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dunwell.core.dates import to_day
-from dunwell.core.errors import InvalidInput
+from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.lending.cost import contract_cost, origination_fee, rate_ppm, within_cap
 from dunwell.lending.model import Fees
 from dunwell.lending.products import builtin_products
@@ -21,10 +21,13 @@ from dunwell.lending.schedules import product_schedule
 from dunwell.origination.disclosure import (
     Method,
     builtin_disclosure_rules,
+    check_accepted,
     disclose,
     load_disclosure_rules,
+    may_cancel,
     product_for,
     render,
+    terms_fingerprint,
 )
 from dunwell.origination.model import ApplicantKind
 from dunwell.origination.policy import builtin_policy
@@ -140,3 +143,19 @@ def test_the_cost_shown_is_the_cost_cap_measure_on_the_booked_schedule(
     assert d.total_to_repay_minor == sum(r.total_minor for r in d.rows)
     assert sum(r.principal_minor for r in d.rows) == amount
     assert d.annual_rate == product.annual_rate and isinstance(d.annual_rate, Decimal)
+
+
+def test_acceptance_holds_only_for_the_terms_shown_and_cancelling_for_the_window() -> None:
+    product = PRODUCTS["merchant_annuity_12m"]
+    shown = disclose(product=product, amount_minor=2_890_000, term_months=12, start=START,
+                     kind=MERCHANT, jurisdiction="CN")
+    accepted = terms_fingerprint(shown)
+    check_accepted(disclose(product=product, amount_minor=2_890_000, term_months=12,
+                            start=START, kind=MERCHANT, jurisdiction="CN"), accepted)
+    later = disclose(product=product, amount_minor=2_890_000, term_months=12,
+                     start=START + dt.timedelta(days=1), kind=MERCHANT, jurisdiction="CN")
+    with pytest.raises(Conflict) as caught:
+        check_accepted(later, accepted)
+    assert caught.value.code == "accepted_terms_must_match_disclosure"
+    assert may_cancel(shown, dt.date(2025, 1, 22)) and not may_cancel(shown, dt.date(2025, 1, 23))
+    assert not may_cancel(dataclasses.replace(shown, cancel_until=None), START)

@@ -12,6 +12,10 @@ disbursement; so the figure shown is the figure the cap holds the loan to. It al
 names the cooling-off window of the product's jurisdiction (``disclosure.toml``,
 sources in place): the last day the borrower may cancel and what cancelling costs.
 
+Acceptance is recorded with the terms shown: :func:`terms_fingerprint` digests them,
+and :func:`check_accepted` refuses a drawdown whose terms, disclosed again when it
+is made, are not the ones accepted (``accepted_terms_must_match_disclosure``).
+
 :func:`render` lays it out with labels in en or zh-CN. Pure: the start date (the
 business date) and the jurisdiction are passed in.
 """
@@ -29,7 +33,8 @@ from importlib import resources
 from typing import Any
 
 from dunwell.core.dates import to_day
-from dunwell.core.errors import InvalidInput
+from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.ids import fingerprint
 from dunwell.core.limits import PPM
 from dunwell.core.money import format_minor
 from dunwell.lending.cost import contract_cost, origination_fee, rate_ppm
@@ -246,3 +251,34 @@ def render(d: Disclosure, lang: str,
                             "until": d.cancel_until.isoformat() if d.cancel_until else None,
                             "basis": d.cooling_off.basis}}
 
+
+
+def terms_of(d: Disclosure) -> dict[str, object]:
+    """The terms a borrower accepts, in a canonical form (amounts in minor units)."""
+    return {"product": d.product_code, "currency": d.currency, "method": d.method.value,
+            "amount_minor": d.amount_minor, "term_months": d.term_months,
+            "start": d.start.isoformat(), "annual_rate": str(d.annual_rate),
+            "fee_minor": d.fee_minor, "total_to_repay_minor": d.total_to_repay_minor,
+            "annual_cost_ppm": d.annual_cost_ppm,
+            "rows": [[r.n, r.due_date.isoformat(), r.principal_minor, r.interest_minor,
+                      r.fee_minor] for r in d.rows],
+            "cancel_until": d.cancel_until.isoformat() if d.cancel_until else None}
+
+
+def terms_fingerprint(d: Disclosure) -> str:
+    """A digest of the terms shown, to record with the borrower's acceptance."""
+    return fingerprint(terms_of(d))
+
+
+def check_accepted(d: Disclosure, accepted_fingerprint: str) -> None:
+    """Refuse to lend on terms other than those the borrower accepted."""
+    if terms_fingerprint(d) != accepted_fingerprint:
+        raise Conflict("the terms of this drawdown are not the ones accepted (the date, "
+                       "the product or its price changed); show the disclosure again and "
+                       "ask the borrower to accept it",
+                       code="accepted_terms_must_match_disclosure")
+
+
+def may_cancel(d: Disclosure, on: dt.date) -> bool:
+    """Whether the borrower may still cancel on ``on`` (the window's last day included)."""
+    return d.cancel_until is not None and d.start <= on <= d.cancel_until

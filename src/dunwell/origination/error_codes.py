@@ -10,6 +10,7 @@ from enum import StrEnum
 class Code(StrEnum):
     """Every code ``dunwell.origination`` owns, sorted."""
 
+    ACCEPTED_TERMS_MUST_MATCH_DISCLOSURE = "accepted_terms_must_match_disclosure"
     AMOUNT_MUST_BE_IN_RANGE = "amount_must_be_in_range"
     APPLICANT_REFERENCE_MUST_BE_PRESENT = "applicant_reference_must_be_present"
     APPLICATION_MUST_BE_VALID = "application_must_be_valid"
