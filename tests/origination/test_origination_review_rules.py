@@ -117,6 +117,9 @@ def test_a_thin_file_is_referred_to_a_person_on_a_lower_limit() -> None:
     assert [r.code for r in thin.reasons] == ["thin_file_borrower"]
     unknown_to_bureau = review(seasoned(bureau=None))
     assert unknown_to_bureau.verdict is Verdict.REFER
+    no_bureau = dataclasses.replace(RULES, thin_file=dataclasses.replace(
+        RULES.thin_file, without_bureau_report=False))
+    assert review(seasoned(bureau=None), no_bureau).verdict is Verdict.PASS
 
 
 def test_a_decline_outranks_a_referral() -> None:
@@ -139,6 +142,8 @@ def test_every_rule_has_words_in_both_languages() -> None:
     ("[debt_service]\ncode='x'\naction='decline'\ndsr_max_bps=-1", "debt_service.dsr_max_bps"),
     ("debt_service = 1", "debt_service"),
     ("[[", "file"),
+    ("[debt_service]\ncode='x'\naction='refer'\ndsr_max_bps=1\nwithout_bureau_report=1",
+     "debt_service.without_bureau_report"),
 ])
 def test_a_bad_rules_file_is_named_by_its_field(text: str, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
@@ -219,7 +224,7 @@ def test_the_file_bureau_reads_csv_and_a_plain_json_list(tmp_path: Path) -> None
               "outstanding", "opened_on", "defaulted_on"]
     lines = [",".join(header)] + [",".join(str(r.get(h, "")) for h in header) for r in ROWS]
     csv_path = tmp_path / "bureau.csv"
-    csv_path.write_text("\n".join(lines), encoding="utf-8")
+    csv_path.write_text("\n".join(lines).replace("Bank A", '"Bank A, Ltd"'), encoding="utf-8")
     json_path = tmp_path / "list.json"
     json_path.write_text(json.dumps(ROWS), encoding="utf-8")
     for path in (csv_path, json_path):

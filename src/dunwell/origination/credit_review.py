@@ -13,7 +13,8 @@ decision is explained (docs/origination.md, "Responsible origination rules").
   default (ours or reported), the until-date named.
 - **first-time borrowers** (no loan with us, none known to the bureau) are held to
   the lower ``first_time.dsr_max_bps``; **thin files** (fewer than
-  ``history_months_min`` months of records, or no bureau report) to
+  ``history_months_min`` months of records, or no bureau report unless
+  ``without_bureau_report`` is false) to
   ``thin_file.dsr_max_bps``, and referred to a person.
 
 The verdict is ``decline`` if any failing rule declines, else ``refer`` if any
@@ -55,6 +56,7 @@ class Rule:
     action: Verdict
     limit: int  # dsr_max_bps, loans_max or days; history_months_min for the thin file
     dsr_max_bps: int = 0  # the thin file's own debt-service limit
+    without_bureau_report: bool = False  # the thin file: no bureau report makes one
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,10 @@ def _rule(data: Mapping[str, Any], section: str, limit_key: str) -> Rule:
         raise _bad(f"{section}.action", "must be pass, refer or decline") from None
     dsr = _int(table, section, "dsr_max_bps") if "dsr_max_bps" in table and \
         limit_key != "dsr_max_bps" else 0
-    return Rule(code, action, _int(table, section, limit_key), dsr)
+    no_report = table.get("without_bureau_report", False)
+    if not isinstance(no_report, bool):
+        raise _bad(f"{section}.without_bureau_report", "must be true or false")
+    return Rule(code, action, _int(table, section, limit_key), dsr, no_report)
 
 
 def load_rules(text: str) -> ReviewRules:
@@ -177,7 +182,9 @@ def is_first_time(applicant: Applicant) -> bool:
 
 
 def is_thin_file(applicant: Applicant, rules: ReviewRules) -> bool:
-    return applicant.history_months < rules.thin_file.limit or applicant.bureau is None
+    rule = rules.thin_file
+    return applicant.history_months < rule.limit or (
+        rule.without_bureau_report and applicant.bureau is None)
 
 
 def dsr_limit_bps(applicant: Applicant, rules: ReviewRules) -> int:

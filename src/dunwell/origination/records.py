@@ -25,8 +25,8 @@ must be true, and a message), and the other lines are accepted:
   :data:`~dunwell.core.limits.AMOUNT_MINOR_MAX`;
 - ``record_currency_must_match_book`` — the currency is not the book's;
 - ``record_kind_must_be_sale_or_refund``;
-- ``record_id_must_be_unique_in_file`` — an id seen on an earlier line of the file
-  (the first one is kept).
+- ``record_id_must_be_unique_in_file`` — an id already taken by an earlier accepted
+  line of the file (the first one is kept).
 
 An id already stored (``known_ids``) is not an error: the line is *skipped* (counted
 in :attr:`Validated.already_stored`), so importing the same file twice stores

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -26,7 +27,7 @@ from dunwell.origination.bureau import BureauReport, reports_from_rows
 def _rows(path: Path) -> tuple[Sequence[Mapping[str, object]], dt.date | None]:
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
-        return list(csv.DictReader(text.splitlines())), None
+        return list(csv.DictReader(io.StringIO(text, newline=""))), None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
