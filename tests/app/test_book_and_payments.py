@@ -60,12 +60,12 @@ def test_a_payment_replayed_with_its_key_posts_once(app: Dunwell) -> None:
     close_until(app, dt.date(2025, 2, 14))
     with app.uow() as uow:
         first = receive_payment(uow, loan_id=loan_id, amount="1100.16", currency="CNY",
-                                idempotency_key="bank-ref-1")
+                                idempotency_key="bank-ref-1", providers=app.providers)
         uow.commit()
     before = row_counts(app)
     with app.uow() as uow:
         again = receive_payment(uow, loan_id=loan_id, amount="1100.16", currency="CNY",
-                                idempotency_key="bank-ref-1")
+                                idempotency_key="bank-ref-1", providers=app.providers)
         uow.commit()
     assert first.status is ReceiptStatus.POSTED
     assert again.status is ReceiptStatus.REPLAYED
@@ -93,7 +93,7 @@ def test_bad_payments_are_rejected_and_change_nothing(
     state = snapshot(app, loan_id)
     with app.uow() as uow, pytest.raises(DomainError) as err:
         receive_payment(uow, loan_id=loan_id + loan_delta, amount=amount, currency=currency,
-                        idempotency_key=key)
+                        idempotency_key=key, providers=app.providers)
     assert err.value.code == code
     assert row_counts(app) == before
     assert snapshot(app, loan_id) == state
@@ -103,12 +103,12 @@ def test_a_reused_key_with_a_different_amount_is_a_named_rejection(app: Dunwell)
     loan_id = open_with_loan(app)
     with app.uow() as uow:
         receive_payment(uow, loan_id=loan_id, amount="100.00", currency="CNY",
-                        idempotency_key="dup")
+                        idempotency_key="dup", providers=app.providers)
         uow.commit()
     before = row_counts(app)
     with app.uow() as uow, pytest.raises(DomainError) as err:
         receive_payment(uow, loan_id=loan_id, amount="100.01", currency="CNY",
-                        idempotency_key="dup")
+                        idempotency_key="dup", providers=app.providers)
     assert err.value.code == "idempotency_key_must_match_original_request"
     assert row_counts(app) == before
 
@@ -117,11 +117,11 @@ def test_paying_a_closed_loan_is_refused(app: Dunwell) -> None:
     loan_id = open_with_loan(app, principal_minor=100_000)
     with app.uow() as uow:
         receive_payment(uow, loan_id=loan_id, amount="1000.00", currency="CNY",
-                        idempotency_key="payoff", kind=PaymentKind.PAYOFF)
+                        idempotency_key="payoff", kind=PaymentKind.PAYOFF, providers=app.providers)
         uow.commit()
     with app.uow() as uow, pytest.raises(DomainError) as err:
         receive_payment(uow, loan_id=loan_id, amount="1.00", currency="CNY",
-                        idempotency_key="late")
+                        idempotency_key="late", providers=app.providers)
     assert err.value.code == "loan_must_be_open"
     assert snapshot(app, loan_id).status is LoanStatus.PAID_OFF  # type: ignore[attr-defined]
 
@@ -130,7 +130,8 @@ def test_early_full_repayment_on_day_one_costs_principal_only(app: Dunwell) -> N
     loan_id = open_with_loan(app, principal_minor=100_000)
     with app.uow() as uow:
         receipt = receive_payment(uow, loan_id=loan_id, amount="1000.00", currency="CNY",
-                                  idempotency_key="payoff", kind=PaymentKind.PAYOFF)
+                                  idempotency_key="payoff", kind=PaymentKind.PAYOFF,
+                                  providers=app.providers)
         uow.commit()
         bal = uow.ledger.balances(loan_id=loan_id)
     assert receipt.loan.status is LoanStatus.PAID_OFF
@@ -144,7 +145,7 @@ def test_reversing_a_payment_restores_the_loan_and_nets_the_ledger(app: Dunwell)
     with app.uow() as uow:
         before_bal = uow.ledger.balances(loan_id=loan_id)
         receipt = receive_payment(uow, loan_id=loan_id, amount="500.00", currency="CNY",
-                                  idempotency_key="r1")
+                                  idempotency_key="r1", providers=app.providers)
         uow.commit()
     with app.uow() as uow:
         reversed_ = reverse_payment(uow, payment_id=receipt.payment.payment_id,

@@ -33,7 +33,7 @@ def small_book(app: Dunwell) -> list[int]:
     close_until(app, dt.date(2025, 3, 20))
     with app.uow() as uow:
         receive_payment(uow, loan_id=loans[0].loan_id, amount="500.00", currency="CNY",
-                        idempotency_key="verify-pay-1")
+                        idempotency_key="verify-pay-1", providers=app.providers)
         uow.commit()
     return [ln.loan_id for ln in loans]
 

@@ -85,7 +85,8 @@ def in_thread(fn: Callable[[], Any]) -> Iterator[dict[str, Any]]:
 
 def pay(app: Dunwell, loan_id: int, key: str, amount: str = "300.00") -> Receipt:
     return run_command(app, lambda uow: receive_payment(
-        uow, loan_id=loan_id, amount=amount, currency="CNY", idempotency_key=key))
+        uow, loan_id=loan_id, amount=amount, currency="CNY", idempotency_key=key,
+        providers=app.providers))
 
 
 def loan_row(app: Dunwell, loan_id: int) -> Any:

@@ -58,7 +58,7 @@ def test_a_loan_repaid_three_days_in_gives_back_the_fee_the_days_do_not_cover(
         quote = quote_payoff(uow, loan_id=loan_id)
         receive_payment(uow, loan_id=loan_id, amount=f"{quote / 100:.2f}",
                                   currency="CNY", idempotency_key="early-payoff",
-                                  kind=PaymentKind.PAYOFF)
+                                  kind=PaymentKind.PAYOFF, providers=app.providers)
         uow.commit()
     with app.uow() as uow:
         loan = uow.loans.get(loan_id)
@@ -79,7 +79,8 @@ def test_a_bullet_repaid_two_days_in_keeps_two_days_of_interest(app: Dunwell) ->
     with app.uow() as uow:
         owed = uow.loans.get(loan_id).unpaid_total_minor  # principal and a month's interest
         receipt = receive_payment(uow, loan_id=loan_id, amount=f"{owed / 100:.2f}",
-                                  currency="CNY", idempotency_key="all-at-once")
+                                  currency="CNY", idempotency_key="all-at-once",
+                                  providers=app.providers)
         uow.commit()
     with app.uow() as uow:
         loan = uow.loans.get(loan_id)

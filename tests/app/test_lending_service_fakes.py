@@ -76,7 +76,7 @@ def pay(app: Dunwell, loan_id: int, amount: str, key: str,
         kind: PaymentKind = PaymentKind.REGULAR) -> ReceiptStatus:
     with app.uow() as uow:
         receipt = receive_payment(uow, loan_id=loan_id, amount=amount, currency="CNY",
-                                  idempotency_key=key, kind=kind)
+                                  idempotency_key=key, kind=kind, providers=app.providers)
         uow.commit()
     return receipt.status
 
@@ -163,7 +163,7 @@ def test_a_payment_is_allocated_posted_and_recorded_in_one_unit_of_work(app: Dun
     before = loan_now(app, loan_id)
     with app.uow() as uow:
         receipt = receive_payment(uow, loan_id=loan_id, amount="500.00", currency="CNY",
-                                  idempotency_key="r1")
+                                  idempotency_key="r1", providers=app.providers)
         uow.commit()
         paid = uow.ledger.balances(loan_id=loan_id)
     assert receipt.payment.amount_minor == 50_000
@@ -193,7 +193,7 @@ def test_bad_payments_are_rejected_and_change_nothing(
     before, state = counts(app), loan_now(app, loan_id)
     with app.uow() as uow, pytest.raises(DomainError) as err:
         receive_payment(uow, loan_id=loan_id + loan_delta, amount=amount, currency=currency,
-                        idempotency_key=key)
+                        idempotency_key=key, providers=app.providers)
     assert err.value.code == code
     assert counts(app) == before
     assert loan_now(app, loan_id) == state
@@ -205,7 +205,7 @@ def test_a_reused_key_with_a_different_amount_is_a_named_rejection(app: Dunwell)
     before = counts(app)
     with app.uow() as uow, pytest.raises(DomainError) as err:
         receive_payment(uow, loan_id=loan_id, amount="100.01", currency="CNY",
-                        idempotency_key="dup")
+                        idempotency_key="dup", providers=app.providers)
     assert err.value.code == "idempotency_key_must_match_original_request"
     assert counts(app) == before
 
@@ -215,7 +215,7 @@ def test_a_payment_left_uncommitted_leaves_no_trace(app: Dunwell) -> None:
     before, state = counts(app), loan_now(app, loan_id)
     with app.uow() as uow:
         receive_payment(uow, loan_id=loan_id, amount="100.00", currency="CNY",
-                        idempotency_key="no-commit")
+                        idempotency_key="no-commit", providers=app.providers)
     assert counts(app) == before
     assert loan_now(app, loan_id) == state
 
@@ -225,7 +225,7 @@ def test_paying_a_closed_loan_is_refused(app: Dunwell) -> None:
     pay(app, loan_id, "1000.00", "payoff", PaymentKind.PAYOFF)
     with app.uow() as uow, pytest.raises(DomainError) as err:
         receive_payment(uow, loan_id=loan_id, amount="1.00", currency="CNY",
-                        idempotency_key="late")
+                        idempotency_key="late", providers=app.providers)
     assert err.value.code == "loan_must_be_open"
     assert loan_now(app, loan_id).status is LoanStatus.PAID_OFF
 
@@ -234,7 +234,8 @@ def test_early_full_repayment_on_day_one_costs_principal_only(app: Dunwell) -> N
     loan_id = open_with_loan(app, principal_minor=100_000)
     with app.uow() as uow:
         receipt = receive_payment(uow, loan_id=loan_id, amount="1000.00", currency="CNY",
-                                  idempotency_key="payoff", kind=PaymentKind.PAYOFF)
+                                  idempotency_key="payoff", kind=PaymentKind.PAYOFF,
+                                  providers=app.providers)
         uow.commit()
         balances = uow.ledger.balances(loan_id=loan_id)
     assert receipt.loan.status is LoanStatus.PAID_OFF
@@ -245,7 +246,7 @@ def test_a_prepayment_without_a_mode_is_refused(app: Dunwell) -> None:
     loan_id = open_with_loan(app)
     with app.uow() as uow, pytest.raises(DomainError) as err:
         receive_payment(uow, loan_id=loan_id, amount="100.00", currency="CNY",
-                        idempotency_key="pre", kind=PaymentKind.PREPAYMENT)
+                        idempotency_key="pre", kind=PaymentKind.PREPAYMENT, providers=app.providers)
     assert err.value.code == "prepayment_mode_must_be_given"
 
 
@@ -258,7 +259,7 @@ def test_reversing_a_payment_restores_the_loan_and_nets_the_ledger(app: Dunwell)
     with app.uow() as uow:
         before_balances = uow.ledger.balances(loan_id=loan_id)
         receipt = receive_payment(uow, loan_id=loan_id, amount="500.00", currency="CNY",
-                                  idempotency_key="r1")
+                                  idempotency_key="r1", providers=app.providers)
         uow.commit()
     with app.uow() as uow:
         reversed_ = reverse_payment(uow, payment_id=receipt.payment.payment_id,
@@ -354,7 +355,7 @@ def test_a_charged_off_loan_refuses_payments_and_a_second_write_off(app: Dunwell
     before = counts(app)
     with app.uow() as uow, pytest.raises(DomainError) as paying:
         receive_payment(uow, loan_id=loan_id, amount="10.00", currency="CNY",
-                        idempotency_key="after")
+                        idempotency_key="after", providers=app.providers)
     with app.uow() as uow, pytest.raises(DomainError) as again:
         write_off(uow, loan_id=loan_id, reason="again", idempotency_key="wo-2", now=NOW)
     assert paying.value.code == again.value.code == "loan_must_be_open"

@@ -48,7 +48,8 @@ def test_the_loan_the_case_facts_and_a_reversal_agree(app: Dunwell, db_url: str,
     assert set(views_dpd(app, ids).values()) == {dt.date(2025, 3, 21).toordinal()
                                                  - dt.date(2025, 2, 15).toordinal()}
     paid = run_command(app, lambda uow: receive_payment(
-        uow, loan_id=ids[0], amount="1200.00", currency="CNY", idempotency_key="dpd-1"))
+        uow, loan_id=ids[0], amount="1200.00", currency="CNY", idempotency_key="dpd-1",
+        providers=app.providers))
     assert facts_dpd(app) == views_dpd(app, ids)
     run_command(app, lambda uow: reverse_payment(
         uow, payment_id=paid.payment.payment_id, reason="bounced"))

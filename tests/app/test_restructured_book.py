@@ -56,7 +56,7 @@ def test_a_restructured_loan_behind_and_caught_up_is_back_on_its_plan(app: Dunwe
         (owed,) = [o for lid, _, _, o in uow.loans.due_for_payment(to_day(
             uow.book.require().business_date)) if lid == loan_id]
         receive_payment(uow, loan_id=loan_id, amount=format_minor(owed, "CNY"),
-                        currency="CNY", idempotency_key="catch-up")
+                        currency="CNY", idempotency_key="catch-up", providers=app.providers)
         uow.commit()
     caught_up = loan_now(app, loan_id)
     assert (caught_up.status, caught_up.restructured) == (LoanStatus.RESTRUCTURED, True)

@@ -107,7 +107,7 @@ def test_a_charged_off_loan_refuses_payments_and_a_second_write_off(app: Dunwell
     before = row_counts(app)
     with app.uow() as uow, pytest.raises(DomainError) as paying:
         receive_payment(uow, loan_id=loan_id, amount="100.00", currency="CNY",
-                        idempotency_key="late-pay")
+                        idempotency_key="late-pay", providers=app.providers)
     with app.uow() as uow, pytest.raises(DomainError) as again:
         write_off(uow, loan_id=loan_id, reason="fraud", idempotency_key="wo-2", now=NOW)
     assert paying.value.code == again.value.code == "loan_must_be_open"

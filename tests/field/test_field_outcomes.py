@@ -192,7 +192,7 @@ def test_roi_counts_what_the_visited_borrower_paid_within_the_days_after(
         (loan,) = disburse(uow, [LoanRequest(1, product.code, 1_000_000,
                                              product.term_months_min)])
         receive_payment(uow, loan_id=loan.loan_id, amount="300.00", currency="CNY",
-                        idempotency_key="field-roi-1")
+                        idempotency_key="field-roi-1", providers=book.app.providers)
         uow.commit()
     lat, lon = address_of(book, 1)
     record_visit_outcome(book.app, visit_id=planned[1].visit_id, outcome="promise_to_pay",

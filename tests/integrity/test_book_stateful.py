@@ -136,7 +136,8 @@ class LoanBook(RuleBasedStateMachine):
         try:
             with self.app.uow() as uow:
                 receipt = receive_payment(uow, loan_id=loan_id, amount=amount, currency="CNY",
-                                          idempotency_key=key, kind=kind, mode=mode)
+                                          idempotency_key=key, kind=kind, mode=mode,
+                                          providers=self.app.providers)
                 uow.commit()
         except DomainError as err:
             refused(err, allowed, f"{kind.value} payment")
@@ -217,7 +218,8 @@ class LoanBook(RuleBasedStateMachine):
         try:
             with self.app.uow() as uow:
                 receipt = receive_payment(uow, loan_id=loan_id, amount=amount, currency="CNY",
-                                          idempotency_key=key, kind=kind, mode=mode)
+                                          idempotency_key=key, kind=kind, mode=mode,
+                                          providers=self.app.providers)
                 uow.commit()
         except DomainError as err:
             assert not same, f"a replay of {key} was refused: {err}"

@@ -83,7 +83,7 @@ def build_book(app: Dunwell, *, seed: int = 7) -> None:
                         amount, kind = max(1, owed * share // 100), PaymentKind.REGULAR
                     receive_payment(uow, loan_id=loan_id, amount=format_minor(amount, "CNY"),
                                     currency="CNY", idempotency_key=f"b:{loan_id}:{n}:{stop}",
-                                    kind=kind)
+                                    kind=kind, providers=app.providers)
                     uow.commit()
             except DomainError:
                 continue

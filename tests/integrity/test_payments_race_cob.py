@@ -64,7 +64,7 @@ def post(app: Dunwell, loan_id: int, amount: str, kind: PaymentKind, key: str) -
         try:
             receipt = run_command(app, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=amount, currency="CNY", idempotency_key=key,
-                kind=kind), what=f"payment {key}")
+                kind=kind, providers=app.providers), what=f"payment {key}")
         except RetryLater:
             time.sleep(0.02)
             continue

@@ -65,7 +65,7 @@ def test_a_prepayment_on_a_restructured_loan_leaves_the_book_sound(
                 with app.uow() as uow:
                     receive_payment(uow, loan_id=1, amount="0.92", currency="CNY",
                                     idempotency_key="prepay-1", kind=PaymentKind.PREPAYMENT,
-                                    mode=mode)
+                                    mode=mode, providers=app.providers)
                     uow.commit()
             except DomainError:
                 pass  # refusing is one sound answer

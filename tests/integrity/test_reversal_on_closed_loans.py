@@ -48,7 +48,7 @@ def test_a_bounced_payment_on_a_closed_loan_leaves_the_book_sound(
             close_until(app, dt.date(2025, 2, 14))
             with app.uow() as uow:
                 receipt = receive_payment(uow, loan_id=1, amount=paid, currency="CNY",
-                                          idempotency_key="p-1")
+                                          idempotency_key="p-1", providers=app.providers)
                 if then_write_off:
                     write_off(uow, loan_id=1, reason="fraud", idempotency_key="w-1", now=NOW)
                 uow.commit()

@@ -88,7 +88,8 @@ def test_no_offer_for_a_paid_off_loan(app: Dunwell, overdue: Callable[..., list[
     with app.uow() as uow:
         quote = quote_payoff(uow, loan_id=1)
         receive_payment(uow, loan_id=1, amount=format_minor(quote, "CNY"), currency="CNY",
-                        idempotency_key="payoff-1", kind=PaymentKind.PAYOFF)
+                        idempotency_key="payoff-1", kind=PaymentKind.PAYOFF,
+                        providers=app.providers)
         uow.commit()
     refused(app, snapshot, "offer_needs_outstanding_debt",
             lambda: make_offers(app, case_id=CASE, business_date=DAY))
@@ -101,7 +102,8 @@ def test_a_plan_that_no_longer_covers_the_debt_is_refused(
     offer = offer_book(app, case_id=CASE, business_date=DAY).offers[0]
     approve_offer(app, offer_id=offer.offer_id, approver_id="tl", role="team_lead", now=NOW)
     with app.uow() as uow:  # a payment after the offer: the debt is no longer 3,045.78
-        receive_payment(uow, loan_id=1, amount="100.00", currency="CNY", idempotency_key="p")
+        receive_payment(uow, loan_id=1, amount="100.00", currency="CNY", idempotency_key="p",
+                        providers=app.providers)
         uow.commit()
     refused(app, snapshot, "plan_must_cover_debt",
             lambda: accept_offer(app, offer_id=offer.offer_id, now=NOW))

@@ -53,7 +53,8 @@ def agree(app: Dunwell, kind: OfferKind = OfferKind.PENALTY_INTEREST_WAIVER, mon
 
 def pay(app: Dunwell, amount: str, key: str) -> None:
     with app.uow() as uow:
-        receive_payment(uow, loan_id=1, amount=amount, currency="CNY", idempotency_key=key)
+        receive_payment(uow, loan_id=1, amount=amount, currency="CNY", idempotency_key=key,
+                        providers=app.providers)
         uow.commit()
 
 

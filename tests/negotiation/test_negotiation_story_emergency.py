@@ -136,7 +136,8 @@ def test_a_family_emergency_ends_in_a_plan_kept_and_a_loan_paid_off(
         run_days(day + dt.timedelta(days=1), inst.due_date)
         with app.uow() as uow:
             receive_payment(uow, loan_id=1, amount=format_minor(inst.total_minor, "CNY"),
-                            currency="CNY", idempotency_key=f"story-plan-{k + 1}")
+                            currency="CNY", idempotency_key=f"story-plan-{k + 1}",
+                            providers=app.providers)
             uow.commit()
             loan = uow.loans.get(1)
             assert loan.days_past_due == 0

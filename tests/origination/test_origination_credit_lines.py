@@ -110,7 +110,7 @@ def test_repaying_restores_what_is_available(app: Dunwell) -> None:
     loan_id = result.loan.loan_id
     with app.uow() as uow:
         receive_payment(uow, loan_id=loan_id, amount="5000.00", currency="CNY",
-                        idempotency_key="pay-1")
+                        idempotency_key="pay-1", providers=app.providers)
         uow.commit()
     with app.uow() as uow:
         view = line_view(uow, line_id)

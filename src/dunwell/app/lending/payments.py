@@ -43,12 +43,11 @@ class Receipt:
 def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str,
                     idempotency_key: str, kind: PaymentKind = PaymentKind.REGULAR,
                     mode: PrepaymentMode | None = None, settings: Settings | None = None,
-                    now: dt.datetime | None = None,
-                    providers: Providers | None = None) -> Receipt:
-    """Post a payment and, given the context's ``providers`` (``app.providers``: the
-    templates it is written from), queue its receipt in the same transaction (the
-    receipt is judged by the guard as of ``now``, default the book's clock for the
-    day's dispatch, so it goes out with the day's messages)."""
+                    now: dt.datetime | None = None, providers: Providers) -> Receipt:
+    """Post a payment and queue its receipt in the same transaction: every payment gets
+    one (``providers`` is the context's, ``app.providers``: the templates it is written
+    from). The receipt is judged by the guard as of ``now``, default the book's clock
+    for the day's dispatch, so it goes out with the day's messages."""
     key = check_idempotency_key(idempotency_key)
     amount_minor = to_minor(amount, currency)
     fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
@@ -71,10 +70,9 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
                            business_date=info.business_date, entry_id=entry_id,
                            allocation=outcome.allocation, suspense_minor=outcome.suspense_minor)
     record = uow.payments.get(pid)
-    if providers is not None:
-        notify_payment(uow, payment=record, borrower_id=loan.borrower_id, providers=providers,
-                       settings=settings,
-                       now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
+    notify_payment(uow, payment=record, borrower_id=loan.borrower_id, providers=providers,
+                   settings=settings,
+                   now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
     return Receipt(ReceiptStatus.POSTED, record, saved)
 
 
