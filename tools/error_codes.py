@@ -296,48 +296,53 @@ class Scanner:
             self._visit_node(module, child, ctx, prefix)
 
     def _visit_node(self, module: Module, node: ast.AST, ctx: Ctx, prefix: str) -> None:
-        kind = type(node)
-        fn = ctx.func
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            new = Function(node, module.name, prefix + node.name, fn, ctx.cls)
-            module.functions[new.qualname] = new
-            if fn is not None:
-                fn.nested[node.name] = new
-            elif ctx.cls is None:
-                module.names[node.name] = ("function", new)
-            for outer in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
-                if outer is not None:
-                    self._visit_node(module, outer, ctx, prefix)
-            inner = Ctx(module, new, ctx.cls)
-            for statement in node.body:
-                self._visit_node(module, statement, inner, f"{new.qualname}.")
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self._enter_function(module, node, ctx, prefix)
             return
-        if kind is ast.ClassDef:
-            assert isinstance(node, ast.ClassDef)
-            module.nodes.append((node, ctx))
-            inner = Ctx(module, fn, node)
-            for part in [*node.decorator_list, *node.bases, *node.keywords, *node.body]:
-                self._visit_node(module, part, inner, f"{prefix}{node.name}.")
+        if isinstance(node, ast.ClassDef):
+            self._enter_class(module, node, ctx, prefix)
             return
-        if kind is ast.Call:
-            assert isinstance(node, ast.Call)
-            module.nodes.append((node, ctx))
-            callee = node.func
-            name = (callee.id if isinstance(callee, ast.Name)
-                    else callee.attr if isinstance(callee, ast.Attribute) else None)
-            if name is not None:
-                self.calls_by_name[name].append((node, ctx))
-        elif kind is ast.Constant:
-            value = getattr(node, "value", None)
-            if (module.package in SHELLS and isinstance(value, str)
-                    and MUST_SHAPE.fullmatch(value)):
+        if isinstance(node, ast.Call):
+            self._enter_call(module, node, ctx)
+        elif isinstance(node, ast.Constant):
+            if (module.package in SHELLS and isinstance(node.value, str)
+                    and MUST_SHAPE.fullmatch(node.value)):
                 module.nodes.append((node, ctx))
-        elif kind is ast.Import or kind is ast.ImportFrom:
+        elif isinstance(node, ast.Import | ast.ImportFrom):
             self._import(module, node)
-        elif fn is not None and kind in BINDING_NODES:
-            _bind_node(fn, node)
+        elif ctx.func is not None and type(node) in BINDING_NODES:
+            _bind_node(ctx.func, node)
         self._traverse(module, node, ctx, prefix)
+
+    def _enter_function(self, module: Module, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                        ctx: Ctx, prefix: str) -> None:
+        fn = ctx.func
+        new = Function(node, module.name, prefix + node.name, fn, ctx.cls)
+        module.functions[new.qualname] = new
+        if fn is not None:
+            fn.nested[node.name] = new
+        elif ctx.cls is None:
+            module.names[node.name] = ("function", new)
+        for outer in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+            if outer is not None:
+                self._visit_node(module, outer, ctx, prefix)
+        inner = Ctx(module, new, ctx.cls)
+        for statement in node.body:
+            self._visit_node(module, statement, inner, f"{new.qualname}.")
+
+    def _enter_class(self, module: Module, node: ast.ClassDef, ctx: Ctx, prefix: str) -> None:
+        module.nodes.append((node, ctx))
+        inner = Ctx(module, ctx.func, node)
+        for part in [*node.decorator_list, *node.bases, *node.keywords, *node.body]:
+            self._visit_node(module, part, inner, f"{prefix}{node.name}.")
+
+    def _enter_call(self, module: Module, node: ast.Call, ctx: Ctx) -> None:
+        module.nodes.append((node, ctx))
+        callee = node.func
+        name = (callee.id if isinstance(callee, ast.Name)
+                else callee.attr if isinstance(callee, ast.Attribute) else None)
+        if name is not None:
+            self.calls_by_name[name].append((node, ctx))
 
     @staticmethod
     def _import(module: Module, node: ast.AST) -> None:

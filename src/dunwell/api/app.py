@@ -36,10 +36,11 @@ from dunwell.api.training import router as training_router
 from dunwell.app.origination import KEY_CONFLICT, Origination, origination_for
 from dunwell.bootstrap import DATABASE_ERRORS, DbFailure, Dunwell, bootstrap, database_failure
 from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound, RetryLater
+from dunwell.lending.errors import BOOK_NOT_OPEN
 from dunwell.settings import Settings
 
 #: Codes whose status is not their class's.
-STATUS_BY_CODE = {"book_must_be_open": 503, KEY_CONFLICT: 409}
+STATUS_BY_CODE = {BOOK_NOT_OPEN: 503, KEY_CONFLICT: 409}
 #: The path whose body may be as large as ``bundle_upload_bytes_max``.
 BUNDLE_VERIFY_PATH = "/v1/legal/bundles/verify"
 #: Seconds a 503 asks the caller to wait before retrying.

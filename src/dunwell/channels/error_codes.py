@@ -34,3 +34,4 @@ class Code(StrEnum):
     QR_PAYLOAD_MUST_NOT_BE_EMPTY = "qr_payload_must_not_be_empty"
     TABLE_MUST_HAVE_COLUMNS = "table_must_have_columns"
     TABLE_ROWS_MUST_MATCH_HEADER = "table_rows_must_match_header"
+    TEMPLATE_LANGUAGE_MUST_BE_KNOWN = "template_language_must_be_known"

@@ -8,6 +8,7 @@ STATUS_TRANSITION = "message_status_transition_must_be_allowed"
 KEY_REUSED = "message_idempotency_key_must_match_content"
 PROVIDER_UNKNOWN = "channel_provider_must_be_registered"
 MESSAGE_UNKNOWN = "message_must_exist"
+LANGUAGE_UNKNOWN = "template_language_must_be_known"
 
 
 class SendFailure(Exception):

@@ -14,6 +14,7 @@ class Code(StrEnum):
     ANNUAL_RATE_MUST_BE_IN_RANGE = "annual_rate_must_be_in_range"
     ANNUAL_RATE_MUST_NOT_BE_NEGATIVE = "annual_rate_must_not_be_negative"
     ANNUAL_RATE_UNIT_MUST_BE_EXPLICIT = "annual_rate_unit_must_be_explicit"
+    BOOK_MUST_BE_OPEN = "book_must_be_open"
     CAPS_TABLE_MUST_BE_VALID = "caps_table_must_be_valid"
     EMI_CALCULATION_MUST_BE_KNOWN = "emi_calculation_must_be_known"
     LOAN_COST_MUST_FIT_CAP = "loan_cost_must_fit_cap"

@@ -22,6 +22,5 @@ class Code(StrEnum):
     TEMPLATE_DATE_MUST_BE_A_DATE = "template_date_must_be_a_date"
     TEMPLATE_DIRECTORY_MUST_EXIST = "template_directory_must_exist"
     TEMPLATE_FILE_NAME_MUST_BE_VALID = "template_file_name_must_be_valid"
-    TEMPLATE_LANGUAGE_MUST_BE_KNOWN = "template_language_must_be_known"
     TEMPLATE_MUST_EXIST = "template_must_exist"
     TEMPLATE_VARIABLES_MUST_BE_DECLARED = "template_variables_must_be_declared"

@@ -34,6 +34,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 import dunwell.channels
+from dunwell.channels.errors import LANGUAGE_UNKNOWN
 from dunwell.channels.locale import FALLBACK_LANGUAGE, LANGUAGES, babel_locale
 from dunwell.core.errors import InvalidInput, NotFound
 from dunwell.core.money import exponent_of
@@ -165,7 +166,7 @@ def load_template(path: Path) -> Template:
     if language not in LANGUAGES:
         raise InvalidInput(
             f"{path}: language {language!r} is not one of {', '.join(LANGUAGES)}",
-            code="template_language_must_be_known",
+            code=LANGUAGE_UNKNOWN,
             file=str(path),
         )
     source = path.read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from dunwell.core.errors import Conflict, NotFound
 from dunwell.ledger.model import Account, JournalEntry, Line
+from dunwell.lending.errors import BOOK_NOT_OPEN
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import Bucket, Component, LoanStatus, Product
 from dunwell.lending.payments import AllocationLine
@@ -55,7 +56,7 @@ class BookRepository:
         info = self.get()
         if info is None:
             raise NotFound("the book is not open yet; run `dunwell init` (or `dunwell demo`)",
-                           code="book_must_be_open")
+                           code=BOOK_NOT_OPEN)
         return info
 
     def open(self, business_date: dt.date, partitions: int, currency: str) -> None:

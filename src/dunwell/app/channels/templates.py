@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dunwell.channels.errors import LANGUAGE_UNKNOWN
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.ports import TemplateFiles
 from dunwell.channels.rules import template_problems
@@ -66,7 +67,7 @@ def render_template(files: TemplateFiles, *, name: str, language: str,
     strings); the lender's name and support contact default to the settings'."""
     if language not in LANGUAGES:
         raise InvalidInput(f"--lang must be one of {', '.join(LANGUAGES)}",
-                           code="template_language_must_be_known")
+                           code=LANGUAGE_UNKNOWN)
     context: dict[str, object] = {"lender_name": settings.lender_name,
                                   "support_contact": settings.support_contact}
     for item in variables:
