@@ -56,6 +56,7 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python tools/check_domain.py
+	$(BIN)/python tools/error_codes.py --check
 
 fmt: venv
 	$(BIN)/ruff format src tests bench tools
