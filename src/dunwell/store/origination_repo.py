@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -14,13 +15,15 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, NotFound
-from dunwell.lending.model import Bucket, LoanStatus, Product
+from dunwell.lending.model import BUCKET_FIRST_DAYS, Bucket, LoanStatus, Product
 from dunwell.lending.products import load_product
 from dunwell.origination.credit_line import Behaviour, CreditLine, Exposure, LimitReview, LineStatus
+from dunwell.origination.credit_review import OwnHistory
 from dunwell.origination.model import (
     Applicant,
     ApplicantKind,
@@ -30,7 +33,12 @@ from dunwell.origination.model import (
     Outcome,
     Purpose,
     Reason,
+    Transaction,
+    TransactionKind,
 )
+from dunwell.origination.monitoring import ApplicationRow, LoanRow
+from dunwell.origination.records import MerchantRecord
+from dunwell.store import collection_tables as c
 from dunwell.store import origination_tables as o
 from dunwell.store import tables as t
 
@@ -90,6 +98,21 @@ class Drawdown:
     product_code: str
     instalment_minor: int
     business_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """The terms a borrower accepted for a drawdown, as shown to them."""
+
+    acceptance_id: int
+    line_id: int
+    drawdown_id: int
+    fingerprint: str
+    terms_json: str
+    language: str
+    accepted_on: dt.date
+    cancel_until: dt.date | None
+    cancelled_on: dt.date | None
 
 
 def reasons_json(reasons: Iterable[Reason]) -> str:
@@ -344,3 +367,170 @@ class OriginationRepository:
             pk = self.conn.execute(insert(o.drawdowns).values(**values)).inserted_primary_key
         assert pk is not None
         return int(pk[0])
+
+    # --- merchants' transaction records, as imported ---------------------------------
+    def transaction_ids(self, applicant_id: int) -> set[str]:
+        m = o.merchant_transactions.c
+        rows = self.conn.execute(select(m.transaction_id)
+                                 .where(m.applicant_id == applicant_id)).all()
+        return {r[0] for r in rows}
+
+    def add_transactions(self, applicant_id: int, records: Sequence[MerchantRecord], *,
+                         currency: str, on: dt.date) -> None:
+        if not records:
+            return
+        self.conn.execute(insert(o.merchant_transactions), [
+            {"applicant_id": applicant_id, "transaction_id": r.transaction_id,
+             "txn_date": r.on, "amount_minor": r.amount_minor, "currency": currency,
+             "kind": r.kind.value, "imported_on": on} for r in records])
+
+    def transactions_between(self, applicant_id: int, first: dt.date,
+                             last: dt.date) -> list[Transaction]:
+        """The stored transactions dated ``first`` to ``last`` (both included)."""
+        m = o.merchant_transactions.c
+        rows = self.conn.execute(select(m.txn_date, m.amount_minor, m.kind).where(
+            m.applicant_id == applicant_id, m.txn_date >= first, m.txn_date <= last)
+            .order_by(m.txn_date, m.transaction_id)).all()
+        return [Transaction(d, int(a), TransactionKind(k)) for d, a, k in rows]
+
+    # --- the borrower's history with us, for the credit review -----------------------
+    def own_history(self, applicant_id: int, on: dt.date) -> OwnHistory:
+        d, ln, cl, ap = o.drawdowns.c, t.loans.c, o.credit_lines.c, o.applications.c
+        theirs = o.drawdowns.join(o.credit_lines, cl.line_id == d.line_id) \
+            .join(t.loans, ln.loan_id == d.loan_id)
+        ever, opened, payments = self.conn.execute(
+            select(func.count(), func.coalesce(func.sum(
+                       case((ln.status.in_(OPEN_STATUSES), 1), else_=0)), 0),
+                   func.coalesce(func.sum(
+                       case((ln.status.in_(OPEN_STATUSES), d.instalment_minor), else_=0)), 0))
+            .select_from(theirs).where(cl.applicant_id == applicant_id)).one()
+        declined = self.conn.execute(
+            select(func.max(ap.business_date)).where(
+                ap.applicant_id == applicant_id, ap.outcome == Outcome.DECLINE.value,
+                ap.business_date <= on)).scalar_one()
+        ev = t.loan_events.c
+        defaulted = self.conn.execute(
+            select(func.max(ev.business_date))
+            .select_from(theirs.join(t.loan_events, ev.loan_id == d.loan_id))
+            .where(cl.applicant_id == applicant_id, ev.kind == "status_changed",
+                   ev.after == int(LoanStatus.CHARGED_OFF))).scalar_one()
+        return OwnHistory(int(ever), int(opened), int(payments), declined, defaulted)
+
+    # --- evidence for limit reviews ---------------------------------------------------
+    def early_warning_bps(self, line_id: int) -> int | None:
+        """The highest early-warning score of the line's open loans (None: unscored)."""
+        d, ln, s = o.drawdowns.c, t.loans.c, c.loan_scores.c
+        score = self.conn.execute(
+            select(func.max(s.score_bps))
+            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id)
+                         .join(c.loan_scores, s.loan_id == d.loan_id))
+            .where(d.line_id == line_id, ln.status.in_(OPEN_STATUSES))).scalar_one()
+        return None if score is None else int(score)
+
+    def paid_share_bps(self, line_id: int, on: dt.date, lookback_days: int) -> int | None:
+        """The share of the line's instalments due in the look-back window (before
+        ``on``) that are paid in full (None: none fell due)."""
+        d, i = o.drawdowns.c, t.installments.c
+        paid = and_(i.paid_principal_minor >= i.principal_minor,
+                    i.paid_interest_minor >= i.interest_minor)
+        due, done = self.conn.execute(
+            select(func.count(), func.coalesce(func.sum(case((paid, 1), else_=0)), 0))
+            .select_from(o.drawdowns.join(t.installments, i.loan_id == d.loan_id))
+            .where(d.line_id == line_id, i.due_day < to_day(on),
+                   i.due_day >= to_day(on) - lookback_days)).one()
+        return None if not due else int(done) * 10_000 // int(due)
+
+    def review_history(self, line_id: int) -> list[tuple[dt.date, str, int, int,
+                                                         tuple[Reason, ...]]]:
+        r = o.limit_reviews.c
+        rows = self.conn.execute(select(r.business_date, r.action, r.limit_before_minor,
+                                        r.limit_after_minor, r.reasons_json)
+                                 .where(r.line_id == line_id).order_by(r.business_date)).all()
+        return [(day, a, int(b), int(x), reasons_from(j)) for day, a, b, x, j in rows]
+
+    # --- acceptances ------------------------------------------------------------------
+    def add_acceptance(self, acceptance: Acceptance) -> int:
+        values = {f.name: getattr(acceptance, f.name) for f in fields(Acceptance)
+                  if f.name != "acceptance_id"}
+        pk = self.conn.execute(insert(o.drawdown_acceptances)
+                               .values(**values)).inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def acceptance(self, drawdown_id: int) -> Acceptance | None:
+        a = o.drawdown_acceptances
+        row = self.conn.execute(select(a).where(a.c.drawdown_id == drawdown_id)).first()
+        return None if row is None else Acceptance(**row._mapping)
+
+    def cancel_acceptance(self, drawdown_id: int, on: dt.date) -> None:
+        a = o.drawdown_acceptances
+        self.conn.execute(update(a).where(a.c.drawdown_id == drawdown_id)
+                          .values(cancelled_on=on))
+
+    def drawdown(self, drawdown_id: int) -> Drawdown:
+        row = self.conn.execute(select(o.drawdowns)
+                                .where(o.drawdowns.c.drawdown_id == drawdown_id)).first()
+        if row is None:
+            raise NotFound(f"drawdown {drawdown_id} does not exist",
+                           code="drawdown_must_exist", field="drawdown_id")
+        return Drawdown(**row._mapping)
+
+    def product_jurisdiction(self, code: str) -> str | None:
+        """The jurisdiction a product's file names (None: none)."""
+        text = self.conn.execute(select(t.products.c.spec_toml)
+                                 .where(t.products.c.code == code)).scalar_one_or_none()
+        if text is None:
+            return None
+        value = tomllib.loads(text).get("jurisdiction")
+        return value if isinstance(value, str) else None
+
+    # --- front-door monitoring --------------------------------------------------------
+    def application_rows(self) -> list[tuple[ApplicationRow, dict[str, object]]]:
+        """Every decided application with its feature row."""
+        a = o.applications.c
+        rows = self.conn.execute(select(a.business_date, a.grade, a.outcome, a.features_json)
+                                 .order_by(a.application_id)).all()
+        return [(ApplicationRow(day, grade, Outcome(outcome)), json.loads(features))
+                for day, grade, outcome, features in rows]
+
+    def loan_rows(self, early_days: int) -> list[LoanRow]:
+        """Every loan lent from a line: its grade, the worst days past due it reached
+        within ``early_days`` of disbursement, and whether it defaulted (charged off
+        or 91 days past due)."""
+        d, ln, cl, ev = o.drawdowns.c, t.loans.c, o.credit_lines.c, t.loan_events.c
+        events = self.conn.execute(
+            select(ev.loan_id, ev.business_date, ev.kind, ev.after)
+            .select_from(t.loan_events.join(o.drawdowns, d.loan_id == ev.loan_id))
+            .where(ev.kind.in_(("bucket_changed", "status_changed")))).all()
+        lent = self.conn.execute(
+            select(d.loan_id, d.business_date, cl.grade, ln.status, ln.bucket)
+            .select_from(o.drawdowns.join(o.credit_lines, cl.line_id == d.line_id)
+                         .join(t.loans, ln.loan_id == d.loan_id))
+            .order_by(d.loan_id)).all()
+        return _loan_rows(lent, events, early_days)
+
+
+def _loan_rows(lent: Sequence[Any], events: Sequence[Any], early_days: int) -> list[LoanRow]:
+    worst_early: dict[int, int] = {}
+    worst_ever: dict[int, int] = {}
+    charged: set[int] = set()
+    start = {int(r[0]): r[1] for r in lent}
+    for loan_id, day, kind, after in events:
+        loan_id = int(loan_id)
+        if kind == "status_changed":
+            if int(after) == int(LoanStatus.CHARGED_OFF):
+                charged.add(loan_id)
+            continue
+        worst_ever[loan_id] = max(worst_ever.get(loan_id, 0), int(after))
+        if loan_id in start and (day - start[loan_id]).days <= early_days:
+            worst_early[loan_id] = max(worst_early.get(loan_id, 0), int(after))
+    rows = []
+    for loan_id, day, grade, status, bucket in lent:
+        loan_id = int(loan_id)
+        early = worst_early.get(loan_id, 0)
+        ever = max(worst_ever.get(loan_id, 0), int(bucket))
+        defaulted = loan_id in charged or int(status) == int(LoanStatus.CHARGED_OFF) \
+            or ever >= Bucket.M4
+        rows.append(LoanRow(day, grade, 0 if early == 0 else BUCKET_FIRST_DAYS[early - 1],
+                            defaulted))
+    return rows

@@ -1,6 +1,7 @@
 """Origination tables (migration 0004), on the shared metadata: applicants (merchants
 and consumers), merchants' monthly transaction summaries, applications with their
-decisions, credit lines, drawdowns and limit reviews."""
+decisions, credit lines, drawdowns and limit reviews; merchants' transaction records
+as imported and the terms accepted for each drawdown (migration 0014)."""
 
 from __future__ import annotations
 
@@ -121,3 +122,30 @@ limit_reviews = Table(
     Column("reasons_json", Text, nullable=False),
     UniqueConstraint("line_id", "business_date", name="uq_limit_reviews_line_date"),
 )
+
+# --- migration 0014: records as imported, and the terms accepted ----------------------
+merchant_transactions = Table(
+    "merchant_transactions", metadata,
+    Column("applicant_id", BigInteger, ForeignKey("applicants.applicant_id"), primary_key=True),
+    Column("transaction_id", String(128), primary_key=True),
+    Column("txn_date", Date, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("imported_on", Date, nullable=False),
+)
+
+drawdown_acceptances = Table(
+    "drawdown_acceptances", metadata,
+    Column("acceptance_id", BIG_ID, primary_key=True, autoincrement=True),
+    Column("line_id", BigInteger, ForeignKey("credit_lines.line_id"), nullable=False),
+    Column("drawdown_id", BigInteger, ForeignKey("drawdowns.drawdown_id"), nullable=False,
+           unique=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("terms_json", Text, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("accepted_on", Date, nullable=False),
+    Column("cancel_until", Date, nullable=True),
+    Column("cancelled_on", Date, nullable=True),
+)
+Index("ix_drawdown_acceptances_line", drawdown_acceptances.c.line_id)
