@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Request, Response, status
+from pydantic import BaseModel, ValidationError
 
 from dunwell.api.deps import IdempotencyHeader, IdPath, LangQuery, ServicesDep, idempotency_key
 from dunwell.api.schemas import (
@@ -19,10 +20,19 @@ from dunwell.api.schemas import (
     LoanOut,
     MerchantIn,
     MerchantOut,
+    RecordsImportOut,
+    RecordsIn,
     TransactionIn,
     records,
 )
-from dunwell.api.views import decision_out, drawdown_out, line_out, loan_out, merchant_out
+from dunwell.api.views import (
+    decision_out,
+    drawdown_out,
+    line_out,
+    loan_out,
+    merchant_out,
+    records_import_out,
+)
 from dunwell.app.origination import (
     Status,
     application_view,
@@ -31,6 +41,7 @@ from dunwell.app.origination import (
     register_merchant,
     submit_application,
 )
+from dunwell.app.origination_records import csv_rows, import_merchant_records
 from dunwell.core.errors import InvalidInput
 from dunwell.origination.features import check_transaction_dates
 from dunwell.origination.model import Applicant, ApplicantKind, Transaction
@@ -41,6 +52,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 MerchantPath = Annotated[str, Path(min_length=1, max_length=128,
                                    description="The merchant's id (its reference).")]
 REPLAYED_HEADER = "Idempotent-Replayed"
+#: Records with a wrong line: the request was understood, its content is not right.
+UNPROCESSABLE = 422
 
 
 @router.post("/applications", status_code=status.HTTP_201_CREATED, responses=ERRORS,
@@ -103,6 +116,64 @@ async def put_merchant(merchant_id: MerchantPath, body: MerchantIn,
         return merchant_out(merchant_id, applicant_id, features, body.currency)
 
     return await svc.run(command)
+
+
+RECORDS_BODY = {"requestBody": {"content": {
+    "application/json": {"schema": RecordsIn.model_json_schema()},
+    "text/csv": {"schema": {"type": "string", "example":
+                            "transaction_id,date,amount,currency,kind\n"
+                            "t1,2024-12-10,1200.00,CNY,sale\n"}}}}}
+
+
+async def _records_body(request: Request) -> tuple[RecordsIn, int]:
+    """The rows sent, as CSV text or JSON, and the line number of the first."""
+    raw = await request.body()
+    if request.headers.get("content-type", "").split(";")[0].strip() == "text/csv":
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("the CSV body is not UTF-8 text", code="request_must_be_valid",
+                               field="body") from None
+        rows = [{k: None if v is None else str(v) for k, v in r.items()}
+                for r in csv_rows(text).rows]
+        return _valid_records(lambda: RecordsIn(rows=rows)), 2
+    return _valid_records(lambda: RecordsIn.model_validate_json(raw)), 1
+
+
+def _valid_records(build: Callable[[], RecordsIn]) -> RecordsIn:
+    try:
+        return build()
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidInput(f"{where}: {first['msg']}", code="request_must_be_valid",
+                           field=where) from None
+
+
+@router.post("/merchants/{merchant_id}/records", responses=ERRORS, tags=["merchants"],
+             response_model=RecordsImportOut, openapi_extra=RECORDS_BODY)
+async def post_merchant_records(merchant_id: MerchantPath, request: Request,
+                                svc: ServicesDep) -> Response:
+    """Import a merchant's transaction records (``text/csv`` with a header line, or
+    JSON rows): every line checked by field; any rejected line stores nothing (422,
+    the lines listed); ids already stored are skipped. 201 when records were stored,
+    200 when none were new."""
+    body, first_line = await _records_body(request)
+
+    def command() -> RecordsImportOut:
+        with svc.dunwell.uow() as uow:
+            result = import_merchant_records(uow, merchant=merchant_id, rows=body.rows,
+                                             first_line=first_line, name=body.name,
+                                             language=body.language)
+            currency = uow.book.require().currency
+            if not result.rejected:
+                uow.commit()
+        return records_import_out(result, currency)
+
+    out = await svc.run(command)
+    code = (UNPROCESSABLE if out.rejected
+            else status.HTTP_201_CREATED if out.stored else status.HTTP_200_OK)
+    return Response(out.model_dump_json(), media_type="application/json", status_code=code)
 
 
 def _records(items: list[TransactionIn], currency: str) -> tuple[Transaction, ...]:

@@ -308,3 +308,43 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"), (405, "Method not allowed"), (409, "Conflict with the state"),
         (413, "Request body too large"), (422, "Invalid request"),
         (503, "Temporarily unavailable; retry later"))}
+
+
+class RecordsIn(Strict):
+    """A merchant's transaction records as JSON rows (or send ``text/csv``)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    language: Language | None = None
+    rows: list[dict[str, str | None]] = Field(
+        max_length=50_000, examples=[[{"transaction_id": "t1", "date": "2024-12-10",
+                                       "amount": "1200.00", "currency": "CNY",
+                                       "kind": "sale"}]])
+
+
+class LineErrorOut(BaseModel):
+    line: int
+    field: str
+    code: str
+    message: str
+
+
+class RecordsSummaryOut(BaseModel):
+    first_month: str | None
+    last_month: str | None
+    months_active: int
+    months_with_records: int
+    gap_months: list[str]
+    turnover: str
+    monthly_turnover: str
+    seasonality_cv: str
+    peak_to_trough_pct: int
+
+
+class RecordsImportOut(BaseModel):
+    merchant_id: str
+    applicant_id: int | None
+    lines: int
+    stored: int
+    already_stored: int
+    rejected: list[LineErrorOut]
+    summary: RecordsSummaryOut

@@ -10,11 +10,15 @@ from dunwell.api.schemas import (
     DecisionOut,
     DrawdownOut,
     InstalmentOut,
+    LineErrorOut,
     LoanOut,
     MerchantOut,
     ReasonOut,
+    RecordsImportOut,
+    RecordsSummaryOut,
 )
 from dunwell.app.origination import Drawdown, LineView, StoredApplication
+from dunwell.app.origination_records import ImportResult
 from dunwell.core.dates import from_day
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account
@@ -108,3 +112,21 @@ def merchant_out(reference: str, applicant_id: int, f: MerchantFeatures,
         trend_per_month=format_minor(f.trend_minor_per_month, currency),
         volatility=ratio(f.volatility_bps) or "0", refund_rate=ratio(f.refund_rate_bps) or "0",
         seasonality=f"{f.seasonality_pct / 100:.2f}")
+
+
+def records_import_out(result: ImportResult, currency: str) -> RecordsImportOut:
+    s, v = result.summary, result.validated
+    return RecordsImportOut(
+        merchant_id=result.merchant, applicant_id=result.applicant_id, lines=v.lines,
+        stored=result.stored, already_stored=v.already_stored,
+        rejected=[LineErrorOut(line=e.line, field=e.field, code=e.code.value,
+                               message=e.message) for e in v.rejected],
+        summary=RecordsSummaryOut(
+            first_month=f"{s.first_month:%Y-%m}" if s.first_month else None,
+            last_month=f"{s.last_month:%Y-%m}" if s.last_month else None,
+            months_active=s.months_active, months_with_records=s.months_with_records,
+            gap_months=[f"{m:%Y-%m}" for m in s.gap_months],
+            turnover=format_minor(s.turnover_minor, currency),
+            monthly_turnover=format_minor(s.monthly_turnover_minor, currency),
+            seasonality_cv=ratio(s.seasonality_cv_bps) or "0",
+            peak_to_trough_pct=s.peak_to_trough_pct))
