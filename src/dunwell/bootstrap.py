@@ -13,6 +13,7 @@ from dunwell.app.context import Dunwell, Providers
 from dunwell.channels.document import Document
 from dunwell.core.errors import InvalidInput
 from dunwell.field.routing import NearestNeighbourRouter, Router
+from dunwell.providers.bureau_file import FileBureau
 from dunwell.providers.pdf import render_pdf
 from dunwell.providers.registry import build_providers, provider_name
 from dunwell.providers.templating import builtin_templates
@@ -52,8 +53,9 @@ def providers_for(settings: Settings) -> Providers:
     def pdf(doc: Document) -> bytes:
         return render_pdf(doc, font_path=settings.cjk_font)
 
+    bureau = FileBureau(settings.bureau_file) if settings.bureau_file else None
     return Providers(templates=builtin_templates, pdf=pdf, channels=build_providers,
-                     provider_name=provider_name)
+                     provider_name=provider_name, bureau=bureau)
 
 
 def router_for(solver: str, *, time_limit_s: int = 10) -> Router:

@@ -99,3 +99,7 @@ class Settings(BaseSettings):
     early_warning_model_dir: Path = Path("var/models/early_warning")
     day_router: str = "ortools"
     day_routing_seconds: int = Field(default=2, ge=1, le=600)
+    #: Origination: the credit bureau's records as a local file (JSON or CSV) the credit
+    #: review reads debts elsewhere from. Unset: no bureau is consulted, and a missing
+    #: bureau report does not make a thin file.
+    bureau_file: Path | None = None

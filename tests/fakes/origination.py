@@ -12,9 +12,19 @@ from typing import Any
 
 from dunwell.core.errors import NotFound
 from dunwell.lending.loans import LoanState
-from dunwell.lending.model import Bucket, Product
+from dunwell.lending.model import Bucket, LoanStatus, Product
 from dunwell.origination.credit_line import Behaviour, CreditLine, Exposure, LimitReview, LineStatus
-from dunwell.origination.model import Applicant, ApplicantKind, Decision, MonthSummary, Purpose
+from dunwell.origination.credit_review import OwnHistory
+from dunwell.origination.model import (
+    Applicant,
+    ApplicantKind,
+    Decision,
+    MonthSummary,
+    Outcome,
+    Purpose,
+    Transaction,
+)
+from dunwell.origination.records import MerchantRecord
 from dunwell.store.origination_repo import Drawdown, StoredApplication
 from fakes import registry
 from fakes.lending import lending_data
@@ -31,6 +41,8 @@ class OriginationData:
     #: (line id, business date, action, limit before, limit after)
     reviews: list[tuple[int, dt.date, str, int, int]] = field(default_factory=list)
     drawdowns: dict[int, Drawdown] = field(default_factory=dict)
+    #: applicant id -> transaction id -> (date, amount, kind)
+    transactions: dict[int, dict[str, Transaction]] = field(default_factory=dict)
 
 
 def origination_data(state: dict[str, Any]) -> OriginationData:
@@ -188,6 +200,39 @@ class FakeOriginationRepository:
         drawdown_id = max(self.data.drawdowns, default=0) + 1
         self.data.drawdowns[drawdown_id] = replace(drawdown, drawdown_id=drawdown_id)
         return drawdown_id
+
+    # --- merchants' transaction records, as imported ---------------------------------
+    def transaction_ids(self, applicant_id: int) -> set[str]:
+        return set(self.data.transactions.get(applicant_id, {}))
+
+    def add_transactions(self, applicant_id: int, records: Sequence[MerchantRecord], *,
+                         currency: str, on: dt.date) -> None:
+        held = self.data.transactions.setdefault(applicant_id, {})
+        for r in records:
+            assert r.transaction_id not in held, "transaction ids are unique per merchant"
+            held[r.transaction_id] = r.transaction
+
+    def transactions_between(self, applicant_id: int, first: dt.date,
+                             last: dt.date) -> list[Transaction]:
+        held = self.data.transactions.get(applicant_id, {})
+        return [t for _, t in sorted(held.items(), key=lambda kv: (kv[1].on, kv[0]))
+                if first <= t.on <= last]
+
+    # --- the borrower's history with us, for the credit review -----------------------
+    def own_history(self, applicant_id: int, on: dt.date) -> OwnHistory:
+        lines = {ln.line_id for ln in self.data.lines.values()
+                 if ln.applicant_id == applicant_id}
+        pairs = [p for line_id in sorted(lines) for p in self._loans(line_id, open_only=False)]
+        opened = [(d, ln) for d, ln in pairs if ln.status.is_open]
+        declines = [a.business_date for a in self.data.applications.values()
+                    if a.applicant_id == applicant_id and a.business_date <= on
+                    and a.decision.outcome is Outcome.DECLINE]
+        mine = {d.loan_id for d, _ in pairs}
+        defaults = [e.business_date for e in lending_data(self._state).events
+                    if e.loan_id in mine and e.kind == "status_changed"
+                    and e.after == int(LoanStatus.CHARGED_OFF)]
+        return OwnHistory(len(pairs), len(opened), sum(d.instalment_minor for d, _ in opened),
+                          max(declines, default=None), max(defaults, default=None))
 
 
 registry.register("origination", FakeOriginationRepository)

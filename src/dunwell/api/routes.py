@@ -69,7 +69,8 @@ async def post_application(body: ApplicationIn, svc: ServicesDep,
         with svc.dunwell.uow() as uow:
             result = submit_application(uow, application=application, idempotency_key=key,
                                         model=svc.origination.model,
-                                        policy=svc.origination.policy)
+                                        policy=svc.origination.policy,
+                                        bureau=svc.dunwell.providers.bureau)
             uow.commit()
         return decision_out(result.application), result.status
 

@@ -16,6 +16,7 @@ from dunwell.app.uow import UnitOfWork
 from dunwell.channels.document import Document
 from dunwell.channels.model import MessageChannel
 from dunwell.channels.ports import ChannelProvider
+from dunwell.origination.ports import Bureau
 from dunwell.settings import Settings
 
 if TYPE_CHECKING:  # the template book's interface, for the type checker
@@ -55,6 +56,8 @@ class Providers:
     channels: Callable[[Settings], dict[str, ChannelProvider]]
     #: The provider name the settings choose for a channel.
     provider_name: Callable[[Settings, MessageChannel], str]
+    #: The credit bureau the credit review consults (None: the lender consults none).
+    bureau: Bureau | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from dunwell.core.errors import Conflict, InvalidInput, NotFound
 from dunwell.core.ids import check_idempotency_key, fingerprint
 from dunwell.core.money import to_minor
 from dunwell.lending.loans import LoanState
+from dunwell.lending.model import Product
 from dunwell.origination.affordability import monthly_repayment_minor
 from dunwell.origination.credit_line import (
     CreditLine,
@@ -35,6 +36,15 @@ from dunwell.origination.credit_line import (
     check_affordable,
     check_drawdown,
     review_limit,
+)
+from dunwell.origination.credit_review import Applicant as ReviewApplicant
+from dunwell.origination.credit_review import (
+    CreditReview,
+    OwnHistory,
+    ReviewRules,
+    Verdict,
+    builtin_rules,
+    review,
 )
 from dunwell.origination.decision import decide
 from dunwell.origination.errors import MerchantUnknown
@@ -52,7 +62,7 @@ from dunwell.origination.model import (
     Transaction,
 )
 from dunwell.origination.policy import Policy, builtin_policy
-from dunwell.origination.ports import CreditModel
+from dunwell.origination.ports import Bureau, CreditModel
 from dunwell.origination.pricing import priced_product, product_toml
 from dunwell.origination.scorecard import builtin_scorecard
 from dunwell.settings import Settings
@@ -204,8 +214,11 @@ def _merchant_records(repo: OriginationRepository, applicant: Applicant,
 
 
 def submit_application(uow: UnitOfWork, *, application: Application, idempotency_key: str,
-                       model: CreditModel, policy: Policy | None = None) -> ApplicationResult:
-    """Decide an application; an approval opens a credit line with the decided limit."""
+                       model: CreditModel, policy: Policy | None = None,
+                       bureau: Bureau | None = None) -> ApplicationResult:
+    """Decide an application, then review it against over-indebtedness (the bureau,
+    when one is consulted, reports debts elsewhere); an approval that passes the review
+    opens a credit line with the decided limit."""
     key = check_idempotency_key(idempotency_key)
     fp = fingerprint(application_payload(application))
     repo = uow.origination
@@ -222,8 +235,13 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
                            code="currency_must_match_book", field="currency")
     today = info.business_date
     applicant_id, summaries = _applicant_on_record(repo, application, today)
+    products = repo.products()
     decision = decide(application, summaries=summaries, model=model, policy=policy,
-                      products=repo.products(), start=today)
+                      products=products, start=today)
+    checked = credit_review(repo, application, decision, applicant_id=applicant_id,
+                            history_months=_history_months(application, summaries),
+                            today=today, policy=policy, products=products, bureau=bureau)
+    decision = with_review(decision, checked)
     applicant = application.applicant
     application_id = repo.add_application(
         key=key, fingerprint=fp, applicant_id=applicant_id, business_date=today,
@@ -239,6 +257,69 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
         application.term_months, application.purpose, applicant.language, decision,
         model.name[:MODEL_NAME_MAX], line.line_id if line else None)
     return ApplicationResult(Status.CREATED, stored, line)
+
+
+def _history_months(application: Application, summaries: Sequence[MonthSummary]) -> int:
+    if application.applicant.kind is ApplicantKind.MERCHANT:
+        return sum(1 for m in summaries if m.sales_count or m.sales_minor)
+    return sum(1 for income in application.income_history_minor if income > 0)
+
+
+def review_rules(bureau: Bureau | None) -> ReviewRules:
+    """The credit review's rules; a lender that consults no bureau does not count a
+    missing bureau report as a thin file."""
+    rules = builtin_rules()
+    if bureau is not None:
+        return rules
+    return replace(rules, thin_file=replace(rules.thin_file, without_bureau_report=False))
+
+
+def _new_payment_minor(application: Application, decision: Decision, policy: Policy,
+                       products: Mapping[str, Product], today: dt.date) -> int:
+    """The monthly repayment of the amount approved, on the term's product at the
+    decided price (0 when nothing is approved)."""
+    if not decision.approved_minor or decision.grade is None or decision.annual_rate is None:
+        return 0
+    term = policy.term(application.applicant.kind, application.term_months)
+    product = products.get(term.product)
+    if product is None:
+        return 0
+    priced = priced_product(product, grade=decision.grade, annual_rate=decision.annual_rate)
+    return monthly_repayment_minor(priced, decision.approved_minor,
+                                   application.term_months, today)
+
+
+def credit_review(repo: OriginationRepository, application: Application, decision: Decision,
+                  *, applicant_id: int, history_months: int, today: dt.date, policy: Policy,
+                  products: Mapping[str, Product], bureau: Bureau | None) -> CreditReview | None:
+    """The review against over-indebtedness of an application the decision did not
+    decline (None for a declined one: there is nothing to review)."""
+    if decision.outcome is Outcome.DECLINE:
+        return None
+    report = None if bureau is None else bureau.report(
+        application.applicant.reference, currency=application.currency, as_of=today)
+    own: OwnHistory = repo.own_history(applicant_id, today)
+    applicant = ReviewApplicant(
+        on=today, cash_flow_minor=decision.cash_flow_minor,
+        new_payment_minor=_new_payment_minor(application, decision, policy, products, today),
+        declared_debt_payments_minor=application.existing_debt_payments_minor,
+        history_months=history_months, own=own, bureau=report)
+    return review(applicant, review_rules(bureau))
+
+
+_OUTCOME = {Verdict.DECLINE: Outcome.DECLINE, Verdict.REFER: Outcome.REFER}
+
+
+def with_review(decision: Decision, checked: CreditReview | None) -> Decision:
+    """The decision the review leaves: a decline or referral by the review overrides
+    an approval (a referral stays one unless the review declines), its reasons first."""
+    if checked is None or checked.verdict is Verdict.PASS:
+        return decision
+    outcome = _OUTCOME[checked.verdict]
+    reasons = (*checked.reasons, *decision.reasons)
+    advice = tuple(dict.fromkeys((*(r.code for r in checked.reasons), *decision.advice)))
+    return replace(decision, outcome=outcome, approved_minor=0, limit_minor=0,
+                   term_options=(), reasons=reasons, advice=advice)
 
 
 def _applicant_on_record(repo: OriginationRepository, application: Application,

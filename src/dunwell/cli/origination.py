@@ -58,7 +58,8 @@ def apply(
         with app.uow() as uow:
             result = submit_application(uow, application=application,
                                         idempotency_key=idempotency_key,
-                                        model=origination.model, policy=origination.policy)
+                                        model=origination.model, policy=origination.policy,
+                                        bureau=app.providers.bureau)
             uow.commit()
     out = decision_out(result.application, lang)
     table = Table(title=f"application {out.application_id}: {out.outcome.value} "
