@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -15,8 +15,10 @@ from rich.table import Table
 from dunwell.api.schemas import ApplicationIn
 from dunwell.api.views import decision_out, line_out
 from dunwell.app.origination import line_view, origination_for, submit_application
+from dunwell.app.origination_drawdowns import Method, Quote, draw_accepted, quote
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.errors import InvalidInput
+from dunwell.core.money import format_minor
 
 credit_line_app = typer.Typer(no_args_is_help=True, help="Revolving credit lines.")
 
@@ -109,6 +111,68 @@ def show(
             dd.add_row(str(d.drawdown_id), d.business_date.isoformat(), str(d.loan_id),
                        d.amount, str(d.term_months), d.product_code, d.monthly_repayment)
         console.print(dd)
+
+
+def disclosure_tables(shown: Quote) -> list[Table]:
+    """The disclosure as a borrower reads it: the cost, the schedule, the window."""
+    r: dict[str, Any] = shown.rendered()
+    cost = Table(title=str(r["title"]))
+    cost.add_column("", style="bold")
+    cost.add_column("", justify="right")
+    for f in r["fields"]:
+        cost.add_row(str(f["label"]), str(f["value"]))
+    cooling = r["cooling_off"]
+    cost.add_section()
+    cost.add_row(str(cooling["label"]), str(cooling["text"]))
+    schedule = Table(title=str(r["schedule"]["label"]))
+    for col in r["schedule"]["columns"]:
+        schedule.add_column(str(col), justify="right")
+    for row in r["schedule"]["rows"]:
+        schedule.add_row(*map(str, row))
+    return [cost, schedule]
+
+
+@credit_line_app.command("draw")
+def draw(
+    line_id: Annotated[int, typer.Argument(help="Credit line id.")],
+    amount: Annotated[str, typer.Argument(help="Amount to borrow, e.g. 20000.00.")],
+    term: Annotated[int, typer.Option("--term", help="Months to repay over.")],
+    method: Annotated[Method, typer.Option("--method", help="instalments (monthly) or "
+                                           "one_sum (all at the end).")] = Method.INSTALMENTS,
+    accept: Annotated[bool, typer.Option("--accept", help="Borrow on the terms shown "
+                                         "(without it, only show them).")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or zh-CN (default: the "
+                                             "borrower's language).")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Idempotency key (default: one "
+                                            "derived from the line and the terms).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Show what a drawdown costs (all-in annual cost, total to repay, schedule,
+    cooling-off) and, with --accept, lend on exactly those terms."""
+    with clear_errors():
+        app = app_for(db)
+        policy = origination_for(app.settings).policy
+        with app.uow() as uow:
+            shown = quote(uow, line_id=line_id, amount=amount, term_months=term,
+                          method=method, language=lang, policy=policy)
+            for table in disclosure_tables(shown):
+                console.print(table)
+            if not accept:
+                console.print(f"terms {shown.fingerprint[:16]}: run again with --accept to "
+                              "borrow on these terms")
+                return
+            made = draw_accepted(uow, line_id=line_id, amount=amount, term_months=term,
+                                 method=method, accepted=shown.fingerprint,
+                                 idempotency_key=key or f"draw-{line_id}-{shown.fingerprint[:32]}",
+                                 language=lang, policy=policy)
+            uow.commit()
+    dd = made.result.drawdown
+    until = made.acceptance.cancel_until if made.acceptance else None
+    console.print(f"drawdown {dd.drawdown_id} ({made.result.status.value}): loan "
+                  f"{dd.loan_id}, {format_minor(dd.amount_minor, shown.line.currency)} "
+                  f"{shown.line.currency} over {dd.term_months} months; terms accepted "
+                  f"{shown.fingerprint[:16]}"
+                  + (f"; may cancel until {until.isoformat()}" if until else ""))
 
 
 def serve(
