@@ -20,6 +20,8 @@ from dunwell.api.schemas import (
     LoanOut,
     MerchantIn,
     MerchantOut,
+    QuoteIn,
+    QuoteOut,
     RecordsImportOut,
     RecordsIn,
     TransactionIn,
@@ -41,6 +43,7 @@ from dunwell.app.origination import (
     register_merchant,
     submit_application,
 )
+from dunwell.app.origination_drawdowns import draw_accepted, quote
 from dunwell.app.origination_records import csv_rows, import_merchant_records
 from dunwell.core.errors import InvalidInput
 from dunwell.origination.features import check_transaction_dates
@@ -204,15 +207,43 @@ async def post_drawdown(line_id: IdPath, body: DrawdownIn, svc: ServicesDep,
 
     def command() -> tuple[DrawdownOut, Status]:
         with svc.dunwell.uow() as uow:
-            result = draw_down(uow, line_id=line_id, amount=body.amount,
-                               term_months=body.term_months, idempotency_key=key,
-                               policy=svc.origination.policy)
+            if body.accepted_terms:
+                made = draw_accepted(uow, line_id=line_id, amount=body.amount,
+                                     term_months=body.term_months, method=body.method,
+                                     accepted=body.accepted_terms, idempotency_key=key,
+                                     policy=svc.origination.policy)
+                result, acceptance = made.result, made.acceptance
+            else:
+                result = draw_down(uow, line_id=line_id, amount=body.amount,
+                                   term_months=body.term_months, idempotency_key=key,
+                                   policy=svc.origination.policy)
+                acceptance = None
             uow.commit()
-        return (drawdown_out(result.drawdown, result.loan.currency, result.available_minor),
-                result.status)
+        out = drawdown_out(result.drawdown, result.loan.currency, result.available_minor)
+        if acceptance is not None:
+            out = out.model_copy(update={"accepted_terms": acceptance.fingerprint,
+                                         "cancel_until": acceptance.cancel_until})
+        return out, result.status
 
     out, outcome = await svc.run(command)
     return _json(out, outcome)
+
+
+@router.post("/credit-lines/{line_id}/quotes", responses=ERRORS, tags=["credit lines"])
+async def post_quote(line_id: IdPath, body: QuoteIn, svc: ServicesDep) -> QuoteOut:
+    """What a drawdown would cost, before the borrower accepts it: the all-in annual
+    cost (the cost cap's own measure), the total to repay, the schedule and the
+    cooling-off window, labelled in ``language`` (default: the borrower's). Nothing
+    is lent; draw with ``accepted_terms`` set to the fingerprint."""
+    def query() -> QuoteOut:
+        with svc.dunwell.uow() as uow:
+            shown = quote(uow, line_id=line_id, amount=body.amount,
+                          term_months=body.term_months, method=body.method,
+                          language=body.language, policy=svc.origination.policy)
+        return QuoteOut(line_id=line_id, fingerprint=shown.fingerprint,
+                        disclosure=shown.rendered())
+
+    return await svc.run(query)
 
 
 @router.get("/loans/{loan_id}", responses=ERRORS, tags=["loans"])

@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.limits import DATE_MAX, DATE_MIN, ID_MAX, ID_MIN, check_amount_minor
 from dunwell.core.money import exponent_of, to_minor
+from dunwell.origination.disclosure import Method
 from dunwell.origination.model import (
     Applicant,
     ApplicantKind,
@@ -228,6 +229,26 @@ class DrawdownIn(Strict):
         default=None, description="Or the Idempotency-Key header.")
     amount: Amount
     term_months: int = Field(ge=1, le=36)
+    method: Method = Field(default=Method.INSTALMENTS,
+                           description="instalments (monthly) or one_sum (at the end).")
+    accepted_terms: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="The fingerprint of the quote the borrower accepted "
+                    "(POST /v1/credit-lines/{id}/quotes): the drawdown is made only on "
+                    "those terms, and the acceptance is kept with them.")
+
+
+class QuoteIn(Strict):
+    amount: Amount
+    term_months: int = Field(ge=1, le=36)
+    method: Method = Method.INSTALMENTS
+    language: Language | None = None
+
+
+class QuoteOut(BaseModel):
+    line_id: int
+    fingerprint: str = Field(description="Send it as accepted_terms to draw on these terms.")
+    disclosure: dict[str, Any]
 
 
 class InstalmentOut(BaseModel):
@@ -251,6 +272,8 @@ class DrawdownOut(BaseModel):
     product_code: str
     monthly_repayment: str
     available: str | None = None
+    accepted_terms: str | None = None
+    cancel_until: dt.date | None = None
 
 
 class CreditLineOut(BaseModel):
