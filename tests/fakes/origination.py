@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dunwell.core.dates import to_day
 from dunwell.core.errors import NotFound
 from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Bucket, LoanStatus, Product
@@ -233,6 +234,23 @@ class FakeOriginationRepository:
                     and e.after == int(LoanStatus.CHARGED_OFF)]
         return OwnHistory(len(pairs), len(opened), sum(d.instalment_minor for d, _ in opened),
                           max(declines, default=None), max(defaults, default=None))
+
+    # --- evidence for limit reviews ---------------------------------------------------
+    def early_warning_bps(self, line_id: int) -> int | None:
+        """The fakes keep no early-warning scores: none for every line (a score is
+        ``state["origination_scores"][line_id]`` when a test sets one)."""
+        scores: dict[int, int] = self._state.get("origination_scores", {})
+        return scores.get(line_id)
+
+    def paid_share_bps(self, line_id: int, on: dt.date, lookback_days: int) -> int | None:
+        today = to_day(on)
+        due = [i for _, ln in self._loans(line_id, open_only=False) for i in ln.installments
+               if today - lookback_days <= i.due_day < today]
+        if not due:
+            return None
+        paid = sum(1 for i in due if i.paid_principal_minor >= i.principal_minor
+                   and i.paid_interest_minor >= i.interest_minor)
+        return paid * 10_000 // len(due)
 
 
 registry.register("origination", FakeOriginationRepository)

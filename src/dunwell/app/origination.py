@@ -35,7 +35,6 @@ from dunwell.origination.credit_line import (
     available_minor,
     check_affordable,
     check_drawdown,
-    review_limit,
 )
 from dunwell.origination.credit_review import Applicant as ReviewApplicant
 from dunwell.origination.credit_review import (
@@ -49,6 +48,7 @@ from dunwell.origination.credit_review import (
 from dunwell.origination.decision import decide
 from dunwell.origination.errors import MerchantUnknown
 from dunwell.origination.features import MerchantFeatures, merchant_features, summarise
+from dunwell.origination.limit_review import Evidence, review_line
 from dunwell.origination.model import (
     LANGUAGES,
     Applicant,
@@ -415,21 +415,46 @@ def draw_down(uow: UnitOfWork, *, line_id: int, amount: str, term_months: int,
 
 
 def review_limits(uow: UnitOfWork, *, policy: Policy | None = None,
-                  lines_max: int = LINES_PER_REVIEW_MAX) -> list[LimitReview]:
+                  lines_max: int = LINES_PER_REVIEW_MAX,
+                  on: dt.date | None = None) -> list[LimitReview]:
     """Review every active line not yet reviewed on the business date (so running it
-    twice on one date changes nothing the second time)."""
+    twice on one date changes nothing the second time): the repayment rule, extended
+    with the borrower's fresh records, early-warning score and instalments paid
+    (:func:`dunwell.origination.limit_review.review_line`); a decrease never goes
+    below what is drawn, and every verdict is recorded with its reasons. ``on``: a
+    date up to the business date (default: the business date)."""
     policy = policy or builtin_policy()
-    today = uow.book.require().business_date
+    today = _review_date(uow.book.require().business_date, on)
     repo = uow.origination
     reviews = []
     for line in repo.lines_to_review(today, min(lines_max, LINES_PER_REVIEW_MAX)):
-        behaviour = repo.behaviour(line.line_id, today, policy.review.lookback_days)
-        review = review_limit(line, behaviour, on=today, rules=policy.review,
-                              step_minor=to_minor(policy.sizing_step, line.currency))
+        lookback = policy.review.lookback_days
+        behaviour = repo.behaviour(line.line_id, today, lookback)
+        evidence = Evidence(repo.months(line.applicant_id),
+                            repo.early_warning_bps(line.line_id),
+                            repo.paid_share_bps(line.line_id, today, lookback))
+        review = review_line(line, behaviour, evidence, on=today, policy=policy,
+                             step_minor=to_minor(policy.sizing_step, line.currency))
         frozen = review.action is ReviewAction.FREEZE
         repo.apply_review(review, LineStatus.FROZEN if frozen else line.status, today)
         reviews.append(review)
     return reviews
+
+
+def _review_date(business_date: dt.date, on: dt.date | None) -> dt.date:
+    if on is None:
+        return business_date
+    if on > business_date:
+        raise InvalidInput(f"the book is open on {business_date}; a limit review cannot "
+                           f"look ahead to {on}", code="review_date_must_not_be_future",
+                           field="date")
+    return on
+
+
+def line_language(uow: UnitOfWork, line_id: int) -> str:
+    """The language the line's borrower applied in (their reasons are worded in it)."""
+    repo = uow.origination
+    return repo.application(repo.line(line_id).application_id).language
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,19 @@ from rich.table import Table
 
 from dunwell.api.schemas import ApplicationIn
 from dunwell.api.views import decision_out, line_out
-from dunwell.app.origination import line_view, origination_for, submit_application
+from dunwell.app.origination import (
+    line_language,
+    line_view,
+    origination_for,
+    review_limits,
+    submit_application,
+)
 from dunwell.app.origination_drawdowns import Method, Quote, draw_accepted, quote
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
+from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
+from dunwell.origination.limit_review import explain_limit_review
 
 credit_line_app = typer.Typer(no_args_is_help=True, help="Revolving credit lines.")
 
@@ -173,6 +181,38 @@ def draw(
                   f"{shown.line.currency} over {dd.term_months} months; terms accepted "
                   f"{shown.fingerprint[:16]}"
                   + (f"; may cancel until {until.isoformat()}" if until else ""))
+
+
+@credit_line_app.command("review")
+def review(
+    date: Annotated[str | None, typer.Option("--date", help="Review as of this date "
+                                             "(YYYY-MM-DD, at most the book's date; "
+                                             "default: the book's date).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or zh-CN (default: each "
+                                             "borrower's language).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Review every active credit line not yet reviewed on the date: raise, keep, lower
+    (never below what is drawn) or freeze, each with its reasons, all recorded."""
+    with clear_errors():
+        on = parse_date(date, field="date") if date else None
+        app = app_for(db)
+        policy = origination_for(app.settings).policy
+        with app.uow() as uow:
+            reviews = review_limits(uow, policy=policy, on=on)
+            words = {r.line_id: explain_limit_review(r, lang or line_language(uow, r.line_id))
+                     for r in reviews}
+            currency = uow.book.require().currency
+            uow.commit()
+    table = Table(title=f"limit review: {len(reviews)} line(s)")
+    for col in ("line", "action", "limit before", "limit after", "why"):
+        table.add_column(col, justify="right" if col.startswith("limit") else "left")
+    for r in reviews:
+        table.add_row(str(r.line_id), r.action.value,
+                      format_minor(r.limit_before_minor, currency),
+                      format_minor(r.limit_after_minor, currency),
+                      "\n".join(words[r.line_id]) or "-")
+    console.print(table)
 
 
 def serve(

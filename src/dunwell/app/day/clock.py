@@ -17,6 +17,7 @@ class DayStep(StrEnum):
     COB = "cob"
     VERIFY = "verify"
     SCORE = "score"
+    LIMIT_REVIEW = "limits"
 
 
 @dataclass(frozen=True, slots=True)

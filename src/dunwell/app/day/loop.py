@@ -20,7 +20,10 @@ way resumes at the first step not done:
    the loop before anything else happens;
 6. ``score`` — the early-warning model registered in the settings scores the current
    loans as of D+1, so tomorrow's collection run sees who needs help before they fall
-   behind.
+   behind;
+7. ``limits`` — the limit review: every active credit line not yet reviewed on D+1
+   is reviewed with the fresh scores, the borrower's records and repayments
+   (``app.origination.review_limits``); each verdict is recorded with its reasons.
 
 Seen from a business date, that is the order docs/operations.md gives: close the
 previous day, verify, score, then the day's collection run, dispatch, letters, field
@@ -50,6 +53,7 @@ from dunwell.app.context import Dunwell
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.app.field.plan import plan_visits
 from dunwell.app.lending.verify import verify_book
+from dunwell.app.origination import review_limits
 from dunwell.app.risk import is_registry, load_model, score_book
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.field.routing import Router
@@ -226,6 +230,8 @@ def _record(app: Dunwell, day: dt.date, step: DayStep, status: StepStatus,
 def _run_step(app: Dunwell, day: dt.date, step: DayStep,
               options: DayOptions) -> tuple[StepStatus, dict[str, Any]]:
     now = options.clock.at(day, step)
+    if step is DayStep.LIMIT_REVIEW:
+        return _limit_review(app)
     if step is DayStep.COLLECT:
         rep = collect_day(app, day, now=now, experiment=options.experiment)
         return StepStatus.DONE, {
@@ -258,6 +264,16 @@ def _run_step(app: Dunwell, day: dt.date, step: DayStep,
     scored = score_book(app, day + dt.timedelta(days=1), options.model.model,
                         model_name=options.model.name)
     return StepStatus.DONE, {"model": options.model.name, "loans_scored": scored}
+
+
+def _limit_review(app: Dunwell) -> tuple[StepStatus, dict[str, Any]]:
+    with app.uow() as uow:
+        reviews = review_limits(uow)
+        uow.commit()
+    actions: dict[str, int] = {}
+    for review in reviews:
+        actions[review.action.value] = actions.get(review.action.value, 0) + 1
+    return StepStatus.DONE, {"lines_reviewed": len(reviews), "actions": actions}
 
 
 def _dispatch(app: Dunwell, now: dt.datetime,
