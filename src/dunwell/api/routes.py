@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ValidationError
 
 from dunwell.api.deps import IdempotencyHeader, IdPath, LangQuery, ServicesDep, idempotency_key
@@ -20,6 +20,7 @@ from dunwell.api.schemas import (
     LoanOut,
     MerchantIn,
     MerchantOut,
+    MonitoringOut,
     QuoteIn,
     QuoteOut,
     RecordsImportOut,
@@ -33,6 +34,7 @@ from dunwell.api.views import (
     line_out,
     loan_out,
     merchant_out,
+    monitoring_out,
     records_import_out,
 )
 from dunwell.app.origination import (
@@ -44,6 +46,7 @@ from dunwell.app.origination import (
     submit_application,
 )
 from dunwell.app.origination_drawdowns import draw_accepted, quote
+from dunwell.app.origination_monitor import front_door
 from dunwell.app.origination_records import csv_rows, import_merchant_records
 from dunwell.core.errors import InvalidInput
 from dunwell.origination.features import check_transaction_dates
@@ -242,6 +245,21 @@ async def post_quote(line_id: IdPath, body: QuoteIn, svc: ServicesDep) -> QuoteO
                           language=body.language, policy=svc.origination.policy)
         return QuoteOut(line_id=line_id, fingerprint=shown.fingerprint,
                         disclosure=shown.rendered())
+
+    return await svc.run(query)
+
+
+@router.get("/origination/monitoring", responses=ERRORS, tags=["applications"])
+async def get_monitoring(svc: ServicesDep,
+                         recent_days: Annotated[int, Query(ge=1, le=3660)] = 90
+                         ) -> MonitoringOut:
+    """The front door: approval, default and early-delinquency rates by vintage and
+    grade, and the population stability (PSI) of the application features of the
+    last ``recent_days`` against the model's training data or earlier applications."""
+    def query() -> MonitoringOut:
+        with svc.dunwell.uow() as uow:
+            report = front_door(uow, model=svc.origination.model, recent_days=recent_days)
+        return monitoring_out(report)
 
     return await svc.run(query)
 

@@ -371,3 +371,34 @@ class RecordsImportOut(BaseModel):
     already_stored: int
     rejected: list[LineErrorOut]
     summary: RecordsSummaryOut
+
+
+class RateOut(BaseModel):
+    count: int
+    of: int
+    rate: str | None = Field(description="count / of as a decimal ratio; null when of is 0.")
+
+
+class CohortOut(BaseModel):
+    vintage: str
+    grade: str
+    approval: RateOut
+    default: RateOut
+    early_delinquency: RateOut
+
+
+class DriftOut(BaseModel):
+    feature: str
+    psi: float
+    status: str
+    expected_mean: float | None
+    actual_mean: float | None
+
+
+class MonitoringOut(BaseModel):
+    cohorts: list[CohortOut]
+    population_stability: list[DriftOut]
+    baseline: str
+    recent_since: dt.date
+    recent_applications: int
+    baseline_applications: int

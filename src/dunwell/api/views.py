@@ -6,18 +6,23 @@ from collections.abc import Mapping
 
 from dunwell.api.schemas import (
     ApplicantOut,
+    CohortOut,
     CreditLineOut,
     DecisionOut,
     DrawdownOut,
+    DriftOut,
     InstalmentOut,
     LineErrorOut,
     LoanOut,
     MerchantOut,
+    MonitoringOut,
+    RateOut,
     ReasonOut,
     RecordsImportOut,
     RecordsSummaryOut,
 )
 from dunwell.app.origination import Drawdown, LineView, StoredApplication
+from dunwell.app.origination_monitor import FrontDoor
 from dunwell.app.origination_records import ImportResult
 from dunwell.core.dates import from_day
 from dunwell.core.money import format_minor
@@ -130,3 +135,22 @@ def records_import_out(result: ImportResult, currency: str) -> RecordsImportOut:
             monthly_turnover=format_minor(s.monthly_turnover_minor, currency),
             seasonality_cv=ratio(s.seasonality_cv_bps) or "0",
             peak_to_trough_pct=s.peak_to_trough_pct))
+
+
+def monitoring_out(report: FrontDoor) -> MonitoringOut:
+    def rate(count: int, of: int) -> RateOut:
+        return RateOut(count=count, of=of, rate=ratio(count * 10_000 // of) if of else None)
+
+    return MonitoringOut(
+        cohorts=[CohortOut(vintage=f"{c.vintage:%Y-%m}", grade=c.grade,
+                           approval=rate(c.approval.count, c.approval.of),
+                           default=rate(c.default.count, c.default.of),
+                           early_delinquency=rate(c.early_delinquency.count,
+                                                  c.early_delinquency.of))
+                 for c in report.cohorts],
+        population_stability=[DriftOut(feature=d.name, psi=d.psi, status=d.status,
+                                       expected_mean=d.expected_mean,
+                                       actual_mean=d.actual_mean) for d in report.drifts],
+        baseline=report.baseline, recent_since=report.recent_since,
+        recent_applications=report.recent_applications,
+        baseline_applications=report.baseline_applications)

@@ -22,6 +22,7 @@ from dunwell.app.origination import (
     submit_application,
 )
 from dunwell.app.origination_drawdowns import Method, Quote, draw_accepted, quote
+from dunwell.app.origination_monitor import FrontDoor, front_door
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
@@ -29,6 +30,8 @@ from dunwell.core.money import format_minor
 from dunwell.origination.limit_review import explain_limit_review
 
 credit_line_app = typer.Typer(no_args_is_help=True, help="Revolving credit lines.")
+origination_app = typer.Typer(no_args_is_help=True, help="The front door: applications "
+                              "and the loans lent.")
 
 
 def _read_application(path: Path) -> ApplicationIn:
@@ -213,6 +216,54 @@ def review(
                       format_minor(r.limit_after_minor, currency),
                       "\n".join(words[r.line_id]) or "-")
     console.print(table)
+
+
+def _rate(count: int, of: int) -> str:
+    return "-" if of == 0 else f"{count * 100 / of:.1f}% ({count}/{of})"
+
+
+def cohorts_table(report: FrontDoor) -> Table:
+    table = Table(title="the front door by vintage and grade")
+    for col in ("vintage", "grade", "approval", "default", "early delinquency"):
+        table.add_column(col, justify="left" if col in ("vintage", "grade") else "right")
+    for c in report.cohorts:
+        table.add_row(f"{c.vintage:%Y-%m}", c.grade, _rate(c.approval.count, c.approval.of),
+                      _rate(c.default.count, c.default.of),
+                      _rate(c.early_delinquency.count, c.early_delinquency.of),
+                      end_section=c.grade == "all")
+    return table
+
+
+def drift_table(report: FrontDoor) -> Table:
+    table = Table(title=f"population stability: {report.recent_applications} application(s) "
+                        f"since {report.recent_since} against {report.baseline}")
+    for col in ("feature", "PSI", "status", "then (mean)", "now (mean)"):
+        table.add_column(col, justify="left" if col in ("feature", "status") else "right")
+    for d in report.drifts:
+        table.add_row(d.name, f"{d.psi:.4f}", d.status,
+                      "-" if d.expected_mean is None else f"{d.expected_mean:.4g}",
+                      "-" if d.actual_mean is None else f"{d.actual_mean:.4g}")
+    if not report.drifts:
+        table.caption = "no comparison: it needs applications both before and since"
+    return table
+
+
+@origination_app.command("monitor")
+def monitor(
+    recent_days: Annotated[int, typer.Option("--recent-days", min=1, max=3660,
+                                             help="Applications this recent are compared "
+                                             "with the baseline.")] = 90,
+    db: DbOption = None,
+) -> None:
+    """Approval, default and early-delinquency rates by vintage and grade, and the
+    population stability (PSI) of the application features."""
+    with clear_errors():
+        app = app_for(db)
+        model = origination_for(app.settings).model
+        with app.uow() as uow:
+            report = front_door(uow, model=model, recent_days=recent_days)
+    console.print(cohorts_table(report))
+    console.print(drift_table(report))
 
 
 def serve(
