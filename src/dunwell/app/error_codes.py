@@ -87,6 +87,7 @@ class Code(StrEnum):
     REINSTATEMENT_MUST_FOLLOW_A_SUSPENSION = "reinstatement_must_follow_a_suspension"
     REINSTATEMENT_MUST_FOLLOW_THE_SUSPENSION = "reinstatement_must_follow_the_suspension"
     REVERSAL_MUST_TARGET_REGULAR_PAYMENT = "reversal_must_target_regular_payment"
+    REVIEW_DATE_MUST_NOT_BE_FUTURE = "review_date_must_not_be_future"
     REVIEW_ITEMS_MUST_BE_KNOWN = "review_items_must_be_known"
     REVIEW_KIND_MUST_BE_KNOWN = "review_kind_must_be_known"
     REVIEW_MUST_BE_BY_SOMEONE_ELSE = "review_must_be_by_someone_else"

@@ -25,6 +25,7 @@ from dunwell.cli.training import gate_day_table
 from dunwell.core.dates import parse_date
 from dunwell.settings import Settings
 from dunwell.simulation.early_warning import build_training_csv
+from dunwell.simulation.merchants import seed_merchants
 from dunwell.simulation.operations import (
     OperationsReport,
     count_day_steps,
@@ -35,6 +36,8 @@ from dunwell.simulation.portfolio import run_days, seed_book
 from dunwell.simulation.training import seed_demo_staff
 
 DEMO_DB = Path("var") / "demo.sqlite"
+#: Where the demo's merchants' records files are written before they are imported.
+DEMO_RECORDS = Path("var") / "demo-records"
 #: OR-Tools' time limit for each day's visit routes in the demo.
 ROUTING_SECONDS = 2
 
@@ -135,6 +138,7 @@ def demo(
         first = parse_date(start, field="--start")
         model = _early_warning(first, seed) if early_warning else None
         seed_book(app, loans=loans, start=first, seed=seed)
+        seed_merchants(app, start=first, seed=seed, records_dir=DEMO_RECORDS)
         mixed = seed_demo_staff(app, start=first, days=days)
         ops = _run_days(app, first=first, days=days, seed=seed, model=model,
                         experiment=Experiment(challenger=challenger, share_pct=share,
