@@ -369,8 +369,12 @@ TOUR: dict[str, Fill] = {
     "dunwell offers case-19-": case_19,
     "dunwell plan approve 7": offer_7,
     "dunwell plan accept 7": offer_7,
+    "dunwell merchants import": nothing,  # examples/merchant_records.csv
     "dunwell apply --json": nothing,  # examples/application_merchant.json
     "dunwell credit-line show 1": credit_line_1,
+    "dunwell credit-line draw 1": credit_line_1,
+    "dunwell credit-line review": nothing,
+    "dunwell origination monitor": nothing,
     "dunwell risk train": nothing,  # tests/data/taiwan_sample.csv
     "dunwell risk score": nothing,
     "dunwell risk report": nothing,
