@@ -72,8 +72,9 @@ def apply(app: Dunwell, key: str, bureau: OneBureau | None = None) -> Outcome:
 
 def test_an_import_with_a_bad_line_stores_nothing_and_a_good_one_stores_once(
         app: Dunwell) -> None:
-    bad: list[dict[str, object]] = [*rows(3), {"transaction_id": "x", "date": "2024-13-01", "amount": "1",
-                      "currency": "CNY"}]
+    wrong: dict[str, object] = {"transaction_id": "x", "date": "2024-13-01", "amount": "1",
+                                "currency": "CNY"}
+    bad = [*rows(3), wrong]
     assert imported(app, bad) == 0
     assert imported(app, rows()) == 12
     assert imported(app, rows()) == 0
