@@ -64,3 +64,9 @@ def test_json_rows_with_a_bad_field_are_422_listing_the_lines(client: TestClient
 def test_a_body_that_is_not_records_is_one_named_error(client: TestClient) -> None:
     r = client.post("/v1/merchants/m-3/records", json={"rows": "nope"})
     assert (r.status_code, r.json()["error"]) == (400, "request_must_be_valid")
+
+
+def test_records_with_no_line_are_refused(client: TestClient) -> None:
+    r = client.post("/v1/merchants/m-4/records", content=b"false",
+                    headers={"content-type": "text/csv"})
+    assert (r.status_code, r.json()["error"]) == (400, "records_must_be_present")

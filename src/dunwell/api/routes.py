@@ -157,8 +157,16 @@ def _valid_records(build: Callable[[], RecordsIn]) -> RecordsIn:
                            field=where) from None
 
 
-@router.post("/merchants/{merchant_id}/records", responses=ERRORS, tags=["merchants"],
-             response_model=RecordsImportOut, openapi_extra=RECORDS_BODY)
+RECORDS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    201: {"model": RecordsImportOut, "description": "Records stored."},
+    422: {"model": RecordsImportOut | ErrorOut,
+          "description": "A line is wrong (nothing stored; ``rejected`` lists every wrong "
+                         "field), or the request is malformed."}}
+
+
+@router.post("/merchants/{merchant_id}/records", responses=RECORDS_RESPONSES,
+             tags=["merchants"], response_model=RecordsImportOut, openapi_extra=RECORDS_BODY)
 async def post_merchant_records(merchant_id: MerchantPath, request: Request,
                                 svc: ServicesDep) -> Response:
     """Import a merchant's transaction records (``text/csv`` with a header line, or

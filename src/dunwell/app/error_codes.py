@@ -82,6 +82,7 @@ class Code(StrEnum):
     PRODUCT_CURRENCY_MUST_MATCH = "product_currency_must_match"
     PROMISE_MUST_HAVE_AMOUNT_AND_DATE = "promise_must_have_amount_and_date"
     REASON_MUST_BE_KNOWN = "reason_must_be_known"
+    RECORDS_MUST_BE_PRESENT = "records_must_be_present"
     REFERRAL_MUST_BE_APPROVED = "referral_must_be_approved"
     REGISTER_RULE_MUST_BE_SET_BY_MANAGER = "register_rule_must_be_set_by_manager"
     REINSTATEMENT_MUST_FOLLOW_A_SUSPENSION = "reinstatement_must_follow_a_suspension"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dunwell.app.uow import UnitOfWork
+from dunwell.core.errors import InvalidInput
 from dunwell.origination.features import MerchantFeatures, merchant_features, summarise
 from dunwell.origination.model import Applicant, ApplicantKind
 from dunwell.origination.records import (
@@ -84,6 +85,10 @@ def import_merchant_records(uow: UnitOfWork, *, merchant: str,
                             language: str | None = None) -> ImportResult:
     """Check ``rows`` and, when every line is good, store the new ones (see the module
     doc). The merchant is registered on its first import."""
+    if not rows:
+        raise InvalidInput("the records hold no line; send at least one record under a "
+                           "header naming transaction_id, date, amount, currency and kind",
+                           code="records_must_be_present", field="rows")
     info = uow.book.require()
     repo = uow.origination
     found = repo.applicant(ApplicantKind.MERCHANT, merchant)
