@@ -25,7 +25,7 @@ from dunwell.origination.model import (
     Purpose,
     Transaction,
 )
-from dunwell.origination.records import MerchantRecord
+from dunwell.origination.records import IncomeRecord, MerchantRecord
 from dunwell.store.origination_repo import Drawdown, StoredApplication
 from fakes import registry
 from fakes.lending import lending_data
@@ -44,6 +44,8 @@ class OriginationData:
     drawdowns: dict[int, Drawdown] = field(default_factory=dict)
     #: applicant id -> transaction id -> (date, amount, kind)
     transactions: dict[int, dict[str, Transaction]] = field(default_factory=dict)
+    #: applicant id -> record id -> income record
+    incomes: dict[int, dict[str, IncomeRecord]] = field(default_factory=dict)
 
 
 def origination_data(state: dict[str, Any]) -> OriginationData:
@@ -218,6 +220,21 @@ class FakeOriginationRepository:
         held = self.data.transactions.get(applicant_id, {})
         return [t for _, t in sorted(held.items(), key=lambda kv: (kv[1].on, kv[0]))
                 if first <= t.on <= last]
+
+    # --- consumers' income records, as imported ---------------------------------------
+    def income_record_ids(self, applicant_id: int) -> set[str]:
+        return set(self.data.incomes.get(applicant_id, {}))
+
+    def add_income_records(self, applicant_id: int, records: Sequence[IncomeRecord], *,
+                           currency: str, on: dt.date) -> None:
+        held = self.data.incomes.setdefault(applicant_id, {})
+        for r in records:
+            assert r.record_id not in held, "record ids are unique per consumer"
+            held[r.record_id] = r
+
+    def income_records(self, applicant_id: int) -> list[IncomeRecord]:
+        held = self.data.incomes.get(applicant_id, {})
+        return sorted(held.values(), key=lambda r: (r.month, r.record_id))
 
     # --- the borrower's history with us, for the credit review -----------------------
     def own_history(self, applicant_id: int, on: dt.date) -> OwnHistory:

@@ -64,6 +64,7 @@ from dunwell.origination.model import (
 from dunwell.origination.policy import Policy, builtin_policy
 from dunwell.origination.ports import Bureau, CreditModel
 from dunwell.origination.pricing import priced_product, product_toml
+from dunwell.origination.records import income_history_minor
 from dunwell.origination.scorecard import builtin_scorecard
 from dunwell.settings import Settings
 from dunwell.store.origination_repo import Drawdown as Drawdown  # in each DrawdownResult
@@ -235,6 +236,7 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
                            code="currency_must_match_book", field="currency")
     today = info.business_date
     applicant_id, summaries = _applicant_on_record(repo, application, today)
+    application = with_stored_income(repo, application, applicant_id)
     products = repo.products()
     decision = decide(application, summaries=summaries, model=model, policy=policy,
                       products=products, start=today)
@@ -257,6 +259,19 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
         application.term_months, application.purpose, applicant.language, decision,
         model.name[:MODEL_NAME_MAX], line.line_id if line else None)
     return ApplicationResult(Status.CREATED, stored, line)
+
+
+def with_stored_income(repo: OriginationRepository, application: Application,
+                       applicant_id: int) -> Application:
+    """A consumer's application that sends no income history is judged on the income
+    records imported for them (``dunwell consumers import``), when there are any."""
+    if application.applicant.kind is ApplicantKind.MERCHANT or \
+            application.income_history_minor:
+        return application
+    stored = repo.income_records(applicant_id)
+    if not stored:
+        return application
+    return replace(application, income_history_minor=income_history_minor(stored))
 
 
 def _history_months(application: Application, summaries: Sequence[MonthSummary]) -> int:

@@ -1,5 +1,6 @@
-"""Records in: a merchant's transaction records from a file (CSV or Parquet) or from
-rows sent to the API, checked line by line and field by field
+"""Records in: a merchant's transaction records (and a consumer's income records) from
+a file (CSV or Parquet) or from rows sent to the API, checked line by line and field
+by field
 (:mod:`dunwell.origination.records`), stored once per transaction id, and summed up.
 
 An import is all or nothing: a file with any rejected line stores nothing and names
@@ -22,19 +23,31 @@ from dunwell.core.errors import InvalidInput
 from dunwell.origination.features import MerchantFeatures, merchant_features, summarise
 from dunwell.origination.model import Applicant, ApplicantKind
 from dunwell.origination.records import (
+    IncomeRecord,
     LineError,
     MerchantRecord,
     RecordRules,
     RecordsSummary,
     Validated,
+    income_summary,
     summary_of,
+    validate_income_records,
     validate_merchant_records,
 )
 from dunwell.store.origination_repo import OriginationRepository
 from dunwell.store.record_files import RecordRows, csv_rows, read_record_file
 
-__all__ = ["ImportResult", "LineError", "RecordRows", "RecordsSummary", "csv_rows",
-           "import_merchant_records", "read_record_file"]
+__all__ = [
+    "ImportResult",
+    "IncomeImportResult",
+    "LineError",
+    "RecordRows",
+    "RecordsSummary",
+    "csv_rows",
+    "import_income_file",
+    "import_merchant_records",
+    "read_record_file",
+]
 
 DEFAULT_LANGUAGE = "en"
 
@@ -117,3 +130,61 @@ def import_merchant_file(uow: UnitOfWork, *, merchant: str, path: Path,
     read = read_record_file(path)
     return import_merchant_records(uow, merchant=merchant, rows=read.rows,
                                    first_line=read.first_line, name=name, language=language)
+
+
+@dataclass(frozen=True)
+class IncomeImportResult:
+    """What one import of a consumer's income records did (the same rules: all or
+    nothing, record ids already stored skipped), and their whole history summed up."""
+
+    consumer: str
+    applicant_id: int | None
+    validated: Validated[IncomeRecord]
+    stored: int
+    summary: RecordsSummary
+
+    @property
+    def rejected(self) -> tuple[LineError, ...]:
+        return self.validated.rejected
+
+
+def import_income_records(uow: UnitOfWork, *, consumer: str,
+                          rows: Sequence[Mapping[str, object]], first_line: int = 2,
+                          name: str | None = None,
+                          language: str | None = None) -> IncomeImportResult:
+    """Check a consumer's income records (``record_id``, ``month``, ``amount``,
+    ``currency``) and, when every line is good, store the new ones; a consumer's
+    application that sends no income history is then judged on them."""
+    if not rows:
+        raise InvalidInput("the records hold no line; send at least one record under a "
+                           "header naming record_id, month, amount and currency",
+                           code="records_must_be_present", field="rows")
+    info = uow.book.require()
+    repo = uow.origination
+    found = repo.applicant(ApplicantKind.CONSUMER, consumer)
+    known = repo.income_record_ids(found[0]) if found else set()
+    validated = validate_income_records(
+        rows, rules=RecordRules(info.currency, info.business_date), known_ids=known,
+        first_line=first_line)
+    if validated.rejected:
+        applicant_id = found[0] if found else None
+        history = repo.income_records(applicant_id) if applicant_id is not None else []
+        return IncomeImportResult(consumer, applicant_id, validated, 0,
+                                  income_summary(history))
+    stored = found[1] if found else None
+    applicant = Applicant(ApplicantKind.CONSUMER, consumer,
+                          name or (stored.name if stored else consumer),
+                          language or (stored.language if stored else DEFAULT_LANGUAGE))
+    applicant_id, _ = repo.put_applicant(applicant, info.business_date)
+    repo.add_income_records(applicant_id, validated.accepted, currency=info.currency,
+                            on=info.business_date)
+    return IncomeImportResult(consumer, applicant_id, validated, len(validated.accepted),
+                              income_summary(repo.income_records(applicant_id)))
+
+
+def import_income_file(uow: UnitOfWork, *, consumer: str, path: Path, name: str | None = None,
+                       language: str | None = None) -> IncomeImportResult:
+    """:func:`import_income_records` from a CSV or Parquet file."""
+    read = read_record_file(path)
+    return import_income_records(uow, consumer=consumer, rows=read.rows,
+                                 first_line=read.first_line, name=name, language=language)

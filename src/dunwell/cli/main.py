@@ -18,7 +18,7 @@ from dunwell.cli.demo import demo
 from dunwell.cli.field import field_app
 from dunwell.cli.legal import legal_app
 from dunwell.cli.letters import letters_app
-from dunwell.cli.merchants import merchants_app
+from dunwell.cli.merchants import consumers_app, merchants_app
 from dunwell.cli.negotiation import hardship, offers, plan_app
 from dunwell.cli.origination import apply, credit_line_app, origination_app, serve
 from dunwell.cli.risk import risk_app
@@ -68,6 +68,7 @@ app.add_typer(compliance_app, name="compliance")
 app.command("apply")(apply)
 app.add_typer(credit_line_app, name="credit-line")
 app.add_typer(merchants_app, name="merchants")
+app.add_typer(consumers_app, name="consumers")
 app.add_typer(origination_app, name="origination")
 app.command("serve")(serve)
 app.add_typer(risk_app, name="risk")

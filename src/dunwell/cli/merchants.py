@@ -1,5 +1,6 @@
-"""Commands on merchants: ``merchants import FILE --merchant ID`` brings a merchant's
-transaction records in from a CSV or Parquet file."""
+"""Records in: ``merchants import FILE --merchant ID`` brings a merchant's transaction
+records in from a CSV or Parquet file, ``consumers import FILE --consumer ID`` a
+consumer's income records."""
 
 from __future__ import annotations
 
@@ -9,16 +10,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app.origination_records import ImportResult, import_merchant_file
+from dunwell.app.origination_records import (
+    ImportResult,
+    IncomeImportResult,
+    RecordsSummary,
+    import_income_file,
+    import_merchant_file,
+)
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.money import format_minor
 
 merchants_app = typer.Typer(no_args_is_help=True, help="Merchants and their records.")
+consumers_app = typer.Typer(no_args_is_help=True, help="Consumers and their income records.")
 #: Rejected fields shown at the most; the count says how many more there are.
 REJECTED_SHOWN_MAX = 50
 
 
-def rejected_table(result: ImportResult) -> Table:
+def rejected_table(result: ImportResult | IncomeImportResult) -> Table:
     table = Table(title=f"{len(result.validated.rejected_lines)} line(s) rejected; nothing "
                         "was stored")
     for col in ("line", "field", "code", "what is wrong"):
@@ -31,9 +39,9 @@ def rejected_table(result: ImportResult) -> Table:
     return table
 
 
-def summary_table(result: ImportResult, currency: str) -> Table:
-    s = result.summary
-    table = Table(title=f"merchant {result.merchant}: records summed up")
+def summary_table(title: str, s: RecordsSummary, currency: str,
+                  turnover: str = "turnover") -> Table:
+    table = Table(title=title)
     table.add_column("", style="bold")
     table.add_column("", justify="right")
     span = (f"{s.first_month:%Y-%m} to {s.last_month:%Y-%m}"
@@ -41,9 +49,9 @@ def summary_table(result: ImportResult, currency: str) -> Table:
     rows = [("months", span), ("months active", str(s.months_active)),
             ("months with records", str(s.months_with_records)),
             ("gaps", ", ".join(f"{m:%Y-%m}" for m in s.gap_months) or "none"),
-            ("turnover", f"{format_minor(s.turnover_minor, currency)} {currency}"),
-            ("monthly turnover", f"{format_minor(s.monthly_turnover_minor, currency)} "
-                                 f"{currency}"),
+            (turnover, f"{format_minor(s.turnover_minor, currency)} {currency}"),
+            (f"monthly {turnover}", f"{format_minor(s.monthly_turnover_minor, currency)} "
+                                    f"{currency}"),
             ("seasonality (variation)", f"{s.seasonality_cv_bps / 100:.1f}%"),
             ("peak to trough", f"{s.peak_to_trough_pct}%")]
     for name, value in rows:
@@ -80,4 +88,39 @@ def import_records(
     v = result.validated
     console.print(f"{file.name}: {v.lines} line(s), {result.stored} stored, "
                   f"{v.already_stored} already stored")
-    console.print(summary_table(result, currency))
+    console.print(summary_table(f"merchant {merchant}: records summed up", result.summary,
+                                currency))
+
+
+@consumers_app.command("import")
+def import_income(
+    file: Annotated[Path, typer.Argument(help="The income records: CSV with a header line "
+                                         "(record_id,month,amount,currency) or Parquet "
+                                         "with those columns.")],
+    consumer: Annotated[str, typer.Option("--consumer", help="The consumer's id (their "
+                                          "reference).")],
+    name: Annotated[str | None, typer.Option("--name", help="The consumer's name (default: "
+                                             "as stored, or the id).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or zh-CN (default: as "
+                                             "stored, or en).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import a consumer's income records: every line checked, ids already stored
+    skipped, nothing stored when a line is wrong; an application sending no income
+    history is judged on them."""
+    with clear_errors():
+        app = app_for(db)
+        with app.uow() as uow:
+            result = import_income_file(uow, consumer=consumer, path=file, name=name,
+                                        language=lang)
+            currency = uow.book.require().currency
+            if not result.rejected:
+                uow.commit()
+    if result.rejected:
+        console.print(rejected_table(result))
+        raise typer.Exit(2)
+    v = result.validated
+    console.print(f"{file.name}: {v.lines} line(s), {result.stored} stored, "
+                  f"{v.already_stored} already stored")
+    console.print(summary_table(f"consumer {consumer}: income summed up", result.summary,
+                                currency, turnover="income"))

@@ -37,7 +37,7 @@ from dunwell.origination.model import (
     TransactionKind,
 )
 from dunwell.origination.monitoring import ApplicationRow, LoanRow
-from dunwell.origination.records import MerchantRecord
+from dunwell.origination.records import IncomeRecord, MerchantRecord
 from dunwell.store import collection_tables as c
 from dunwell.store import origination_tables as o
 from dunwell.store import tables as t
@@ -392,6 +392,28 @@ class OriginationRepository:
             m.applicant_id == applicant_id, m.txn_date >= first, m.txn_date <= last)
             .order_by(m.txn_date, m.transaction_id)).all()
         return [Transaction(d, int(a), TransactionKind(k)) for d, a, k in rows]
+
+    # --- consumers' income records, as imported ---------------------------------------
+    def income_record_ids(self, applicant_id: int) -> set[str]:
+        r = o.income_records.c
+        rows = self.conn.execute(select(r.record_id).where(r.applicant_id == applicant_id)).all()
+        return {row[0] for row in rows}
+
+    def add_income_records(self, applicant_id: int, records: Sequence[IncomeRecord], *,
+                           currency: str, on: dt.date) -> None:
+        if not records:
+            return
+        self.conn.execute(insert(o.income_records), [
+            {"applicant_id": applicant_id, "record_id": r.record_id, "month": r.month,
+             "amount_minor": r.amount_minor, "currency": currency, "imported_on": on}
+            for r in records])
+
+    def income_records(self, applicant_id: int) -> list[IncomeRecord]:
+        r = o.income_records.c
+        rows = self.conn.execute(select(r.record_id, r.month, r.amount_minor)
+                                 .where(r.applicant_id == applicant_id)
+                                 .order_by(r.month, r.record_id)).all()
+        return [IncomeRecord(i, m, int(a)) for i, m, a in rows]
 
     # --- the borrower's history with us, for the credit review -----------------------
     def own_history(self, applicant_id: int, on: dt.date) -> OwnHistory:

@@ -1,7 +1,8 @@
 """Origination tables (migration 0004), on the shared metadata: applicants (merchants
 and consumers), merchants' monthly transaction summaries, applications with their
 decisions, credit lines, drawdowns and limit reviews; merchants' transaction records
-as imported and the terms accepted for each drawdown (migration 0014)."""
+and consumers' income records as imported and the terms accepted for each
+drawdown (migration 0014)."""
 
 from __future__ import annotations
 
@@ -132,6 +133,16 @@ merchant_transactions = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("kind", String(8), nullable=False),
+    Column("imported_on", Date, nullable=False),
+)
+
+income_records = Table(
+    "income_records", metadata,
+    Column("applicant_id", BigInteger, ForeignKey("applicants.applicant_id"), primary_key=True),
+    Column("record_id", String(128), primary_key=True),
+    Column("month", Date, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
     Column("imported_on", Date, nullable=False),
 )
 

@@ -1,6 +1,6 @@
-"""Responsible origination: merchants' transaction records as imported (one row per
-transaction id, so a re-import stores nothing new), and the terms a borrower accepted
-before a drawdown, with the cooling-off window.
+"""Responsible origination: merchants' transaction records and consumers' income
+records as imported (one row per record id, so a re-import stores nothing new), and
+the terms a borrower accepted before a drawdown, with the cooling-off window.
 
 Revision ID: 0014
 Revises: 0013
@@ -33,6 +33,16 @@ def upgrade() -> None:
         sa.Column("imported_on", sa.Date, nullable=False),
     )
     op.create_table(
+        "income_records",
+        sa.Column("applicant_id", sa.BigInteger, sa.ForeignKey("applicants.applicant_id"),
+                  primary_key=True),
+        sa.Column("record_id", sa.String(128), primary_key=True),
+        sa.Column("month", sa.Date, nullable=False),
+        sa.Column("amount_minor", sa.BigInteger, nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("imported_on", sa.Date, nullable=False),
+    )
+    op.create_table(
         "drawdown_acceptances",
         sa.Column("acceptance_id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("line_id", sa.BigInteger, sa.ForeignKey("credit_lines.line_id"),
@@ -52,4 +62,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_drawdown_acceptances_line", table_name="drawdown_acceptances")
     op.drop_table("drawdown_acceptances")
+    op.drop_table("income_records")
     op.drop_table("merchant_transactions")
