@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from dunwell.app.lending.book import open_book, register_product
-from dunwell.app.origination import (
+from dunwell.app.origination.service import (
     KEY_CONFLICT,
     CreditModelNotAvailable,
     RiskModelAdapter,

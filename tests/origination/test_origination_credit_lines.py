@@ -11,7 +11,7 @@ import pytest
 from dunwell.app.cob import close_until
 from dunwell.app.lending.book import open_book, register_product
 from dunwell.app.lending.payments import receive_payment
-from dunwell.app.origination import (
+from dunwell.app.origination.service import (
     KEY_CONFLICT,
     DrawdownResult,
     Status,

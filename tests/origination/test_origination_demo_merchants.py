@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from dunwell.app.context import Dunwell
-from dunwell.app.origination_records import import_merchant_file
+from dunwell.app.origination.records import import_merchant_file
 from dunwell.simulation.merchants import SAMPLE_MERCHANTS, seed_merchants
 from dunwell.simulation.portfolio import seed_book
 

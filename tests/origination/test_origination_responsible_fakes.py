@@ -10,8 +10,8 @@ import pytest
 
 from dunwell.app.context import Dunwell
 from dunwell.app.lending.book import open_book, register_product
-from dunwell.app.origination import review_limits, submit_application
-from dunwell.app.origination_records import import_merchant_records
+from dunwell.app.origination.records import import_merchant_records
+from dunwell.app.origination.service import review_limits, submit_application
 from dunwell.lending.products import builtin_product_texts
 from dunwell.origination.bureau import BureauReport, reports_from_rows
 from dunwell.origination.credit_line import ReviewAction

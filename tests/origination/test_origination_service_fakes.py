@@ -13,7 +13,7 @@ import pytest
 
 from dunwell.app.context import Dunwell
 from dunwell.app.lending.book import open_book, register_product
-from dunwell.app.origination import (
+from dunwell.app.origination.service import (
     KEY_CONFLICT,
     ApplicationResult,
     DrawdownResult,

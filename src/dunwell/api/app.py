@@ -33,7 +33,7 @@ from dunwell.api.payments import router as payments_router
 from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
 from dunwell.api.training import router as training_router
-from dunwell.app.origination import KEY_CONFLICT, Origination, origination_for
+from dunwell.app.origination.service import KEY_CONFLICT, Origination, origination_for
 from dunwell.bootstrap import DATABASE_ERRORS, DbFailure, Dunwell, bootstrap, database_failure
 from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound, RetryLater
 from dunwell.lending.errors import BOOK_NOT_OPEN

@@ -12,7 +12,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from dunwell.app.context import Dunwell
-from dunwell.app.origination import Origination
+from dunwell.app.origination.service import Origination
 from dunwell.core.errors import InvalidInput
 from dunwell.core.limits import ID_MAX, ID_MIN
 

@@ -37,7 +37,10 @@ from dunwell.api.views import (
     monitoring_out,
     records_import_out,
 )
-from dunwell.app.origination import (
+from dunwell.app.origination.drawdowns import draw_accepted, quote
+from dunwell.app.origination.monitor import front_door
+from dunwell.app.origination.records import csv_rows, import_merchant_records
+from dunwell.app.origination.service import (
     Status,
     application_view,
     draw_down,
@@ -45,9 +48,6 @@ from dunwell.app.origination import (
     register_merchant,
     submit_application,
 )
-from dunwell.app.origination_drawdowns import draw_accepted, quote
-from dunwell.app.origination_monitor import front_door
-from dunwell.app.origination_records import csv_rows, import_merchant_records
 from dunwell.core.errors import InvalidInput
 from dunwell.origination.features import check_transaction_dates
 from dunwell.origination.model import Applicant, ApplicantKind, Transaction

@@ -21,9 +21,9 @@ from dunwell.api.schemas import (
     RecordsImportOut,
     RecordsSummaryOut,
 )
-from dunwell.app.origination import Drawdown, LineView, StoredApplication
-from dunwell.app.origination_monitor import FrontDoor
-from dunwell.app.origination_records import ImportResult
+from dunwell.app.origination.monitor import FrontDoor
+from dunwell.app.origination.records import ImportResult
+from dunwell.app.origination.service import Drawdown, LineView, StoredApplication
 from dunwell.core.dates import from_day
 from dunwell.core.money import format_minor
 from dunwell.ledger.model import Account

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app.origination_records import (
+from dunwell.app.origination.records import (
     ImportResult,
     IncomeImportResult,
     RecordsSummary,

@@ -14,15 +14,15 @@ from rich.table import Table
 
 from dunwell.api.schemas import ApplicationIn
 from dunwell.api.views import decision_out, line_out
-from dunwell.app.origination import (
+from dunwell.app.origination.drawdowns import Method, Quote, draw_accepted, quote
+from dunwell.app.origination.monitor import FrontDoor, front_door
+from dunwell.app.origination.service import (
     line_language,
     line_view,
     origination_for,
     review_limits,
     submit_application,
 )
-from dunwell.app.origination_drawdowns import Method, Quote, draw_accepted, quote
-from dunwell.app.origination_monitor import FrontDoor, front_door
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput

@@ -3,9 +3,9 @@
 A :class:`CreditModel` turns an application's features into a probability of
 default and the reasons behind it. The built-in points scorecard
 (:class:`dunwell.origination.scorecard.Scorecard`) implements it; a trained model
-from ``dunwell.risk`` is adapted to it in ``dunwell.app.origination``. A :class:`Bureau` reports a
-borrower's debts elsewhere for the credit review (:mod:`.credit_review`); the local
-file provider (``dunwell.providers.bureau_file``) implements it.
+from ``dunwell.risk`` is adapted to it in ``dunwell.app.origination.service``. A
+:class:`Bureau` reports a borrower's debts elsewhere for the credit review
+(:mod:`.credit_review`); the local file provider (``dunwell.providers.bureau_file``) implements it.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dunwell.app.context import Dunwell
-from dunwell.app.origination import origination_for, submit_application
-from dunwell.app.origination_drawdowns import Method, draw_accepted, quote
-from dunwell.app.origination_records import import_merchant_file
+from dunwell.app.origination.drawdowns import Method, draw_accepted, quote
+from dunwell.app.origination.records import import_merchant_file
+from dunwell.app.origination.service import origination_for, submit_application
 from dunwell.core.errors import DomainError
 from dunwell.core.money import format_minor
 from dunwell.origination.model import Applicant, ApplicantKind, Application, Outcome, Purpose

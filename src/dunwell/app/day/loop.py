@@ -53,7 +53,7 @@ from dunwell.app.context import Dunwell
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.app.field.plan import plan_visits
 from dunwell.app.lending.verify import verify_book
-from dunwell.app.origination import review_limits
+from dunwell.app.origination.service import review_limits
 from dunwell.app.risk import is_registry, load_model, score_book
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.field.routing import Router

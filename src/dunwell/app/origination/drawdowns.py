@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from dunwell.app.origination import DrawdownResult, draw_down
+from dunwell.app.origination.service import DrawdownResult, draw_down
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.money import to_minor
 from dunwell.origination.credit_line import CreditLine, available_minor, check_drawdown
