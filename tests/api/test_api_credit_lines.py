@@ -25,8 +25,23 @@ def client(client: TestClient) -> TestClient:
 
 
 def draw(client: TestClient, amount: str, months: int, key: str) -> Any:
+    """Quote the drawdown first, then draw on the terms shown (what a borrower accepts)."""
+    terms = {"amount": amount, "term_months": months}
+    q = client.post("/v1/credit-lines/1/quotes", json=terms)
+    accepted = q.json()["fingerprint"] if q.status_code == 200 else "0" * 64
     return client.post("/v1/credit-lines/1/drawdowns", headers={"Idempotency-Key": key},
-                       json={"amount": amount, "term_months": months})
+                       json={**terms, "accepted_terms": accepted})
+
+
+def test_a_drawdown_without_accepted_terms_is_422_naming_the_quote_route(
+        client: TestClient) -> None:
+    r = client.post("/v1/credit-lines/1/drawdowns", headers={"Idempotency-Key": "dd-0"},
+                    json={"amount": "20000.00", "term_months": 12})
+    assert r.status_code == 422
+    assert (r.json()["error"], r.json()["field"]) == ("accepted_terms_must_be_given",
+                                                      "accepted_terms")
+    assert "POST /v1/credit-lines/1/quotes" in r.json()["message"]
+    assert client.get("/v1/credit-lines/1").json()["drawdowns"] == []
 
 
 def test_a_drawdown_books_a_loan_and_the_loan_view_shows_the_ledger(

@@ -47,8 +47,11 @@ def seed(http: TestClient) -> None:
                          for m in range(1, 13)]}
     r = http.post("/v1/applications", json=body, headers={"Idempotency-Key": "seed-1"})
     assert r.status_code == 201 and r.json()["credit_line_id"] == 1, r.text
-    r = http.post("/v1/credit-lines/1/drawdowns", json={"amount": "10000.00",
-                                                        "term_months": 12},
+    terms = {"amount": "10000.00", "term_months": 12}
+    q = http.post("/v1/credit-lines/1/quotes", json=terms)
+    assert q.status_code == 200, q.text
+    r = http.post("/v1/credit-lines/1/drawdowns",
+                  json={**terms, "accepted_terms": q.json()["fingerprint"]},
                   headers={"Idempotency-Key": "seed-2"})
     assert r.status_code == 201, r.text
 

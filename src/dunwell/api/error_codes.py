@@ -10,6 +10,7 @@ from enum import StrEnum
 class Code(StrEnum):
     """Every code ``dunwell.api`` owns, sorted."""
 
+    ACCEPTED_TERMS_MUST_BE_GIVEN = "accepted_terms_must_be_given"
     CALLBACK_TOKEN_MUST_MATCH = "callback_token_must_match"
     CREDENTIALS_MUST_BE_VALID = "credentials_must_be_valid"
     DATABASE_MUST_BE_REACHABLE = "database_must_be_reachable"

@@ -43,12 +43,11 @@ from dunwell.app.origination.records import csv_rows, import_merchant_records
 from dunwell.app.origination.service import (
     Status,
     application_view,
-    draw_down,
     line_view,
     register_merchant,
     submit_application,
 )
-from dunwell.core.errors import InvalidInput
+from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.origination.features import check_transaction_dates
 from dunwell.origination.model import Applicant, ApplicantKind, Transaction
 
@@ -212,24 +211,22 @@ async def get_credit_line(line_id: IdPath, svc: ServicesDep) -> CreditLineOut:
              responses=ERRORS, response_model=DrawdownOut, tags=["credit lines"])
 async def post_drawdown(line_id: IdPath, body: DrawdownIn, svc: ServicesDep,
                         key_header: IdempotencyHeader = None) -> Response:
-    """Draw from a line: a loan on the term's product, disbursed and posted to the
-    ledger. Refused beyond what is available or affordable."""
+    """Draw from a line on the terms the borrower was shown and accepted
+    (``accepted_terms``: the fingerprint from ``POST /v1/credit-lines/{id}/quotes``):
+    a loan on the term's product, disbursed and posted to the ledger, the acceptance
+    kept with the terms. 422 without ``accepted_terms``; 409 when the terms disclosed
+    now differ from those accepted, or beyond what is available or affordable."""
     key = idempotency_key(key_header, body.idempotency_key)
+    accepted = _accepted_terms(line_id, body.accepted_terms)
 
     def command() -> tuple[DrawdownOut, Status]:
         with svc.dunwell.uow() as uow:
-            if body.accepted_terms:
-                made = draw_accepted(uow, line_id=line_id, amount=body.amount,
-                                     term_months=body.term_months, method=body.method,
-                                     accepted=body.accepted_terms, idempotency_key=key,
-                                     policy=svc.origination.policy)
-                result, acceptance = made.result, made.acceptance
-            else:
-                result = draw_down(uow, line_id=line_id, amount=body.amount,
-                                   term_months=body.term_months, idempotency_key=key,
-                                   policy=svc.origination.policy)
-                acceptance = None
+            made = draw_accepted(uow, line_id=line_id, amount=body.amount,
+                                 term_months=body.term_months, method=body.method,
+                                 accepted=accepted, idempotency_key=key,
+                                 policy=svc.origination.policy)
             uow.commit()
+        result, acceptance = made.result, made.acceptance
         out = drawdown_out(result.drawdown, result.loan.currency, result.available_minor)
         if acceptance is not None:
             out = out.model_copy(update={"accepted_terms": acceptance.fingerprint,
@@ -238,6 +235,18 @@ async def post_drawdown(line_id: IdPath, body: DrawdownIn, svc: ServicesDep,
 
     out, outcome = await svc.run(command)
     return _json(out, outcome)
+
+
+def _accepted_terms(line_id: int, accepted: str | None) -> str:
+    """The quote's fingerprint the borrower accepted; a drawdown is never made on
+    terms the borrower was not shown."""
+    if not accepted:
+        raise DomainError(
+            "a drawdown is made only on terms the borrower was shown: quote it first with "
+            f"POST /v1/credit-lines/{line_id}/quotes, show the disclosure, and send its "
+            "fingerprint as accepted_terms", code="accepted_terms_must_be_given",
+            field="accepted_terms")
+    return accepted
 
 
 @router.post("/credit-lines/{line_id}/quotes", responses=ERRORS, tags=["credit lines"])

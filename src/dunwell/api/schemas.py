@@ -233,9 +233,10 @@ class DrawdownIn(Strict):
                            description="instalments (monthly) or one_sum (at the end).")
     accepted_terms: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$",
-        description="The fingerprint of the quote the borrower accepted "
+        description="Required: the fingerprint of the quote the borrower accepted "
                     "(POST /v1/credit-lines/{id}/quotes): the drawdown is made only on "
-                    "those terms, and the acceptance is kept with them.")
+                    "those terms, and the acceptance is kept with them; 422 "
+                    "accepted_terms_must_be_given without it.")
 
 
 class QuoteIn(Strict):
