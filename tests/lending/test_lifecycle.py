@@ -36,6 +36,7 @@ TABLE = {
     E.RESTRUCTURE: (None, R, R, R, None, None, R),
     E.CHARGE_OFF: (None, X, X, X, None, None, X),
     E.REOPEN: (None, None, None, None, C, None, None),
+    E.CANCEL: (None, P, P, P, None, None, P),
 }
 
 

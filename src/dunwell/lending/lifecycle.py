@@ -40,6 +40,7 @@ class LoanEvent(IntEnum):
     RESTRUCTURE = 5  # the terms were replaced under a negotiated plan
     CHARGE_OFF = 6  # what is owed was written off
     REOPEN = 7  # a reversed payment leaves a paid-off loan owing again
+    CANCEL = 8  # the borrower withdrew within the cooling-off window, returning the money
 
 
 E = LoanEvent
@@ -55,6 +56,7 @@ TRANSITIONS: Final[dict[tuple[LoanStatus, LoanEvent], LoanStatus]] = {
     **{(status, E.SETTLED): S.PAID_OFF for status in _OPEN},
     **{(status, E.RESTRUCTURE): S.RESTRUCTURED for status in _OPEN},
     **{(status, E.CHARGE_OFF): S.CHARGED_OFF for status in _OPEN},
+    **{(status, E.CANCEL): S.PAID_OFF for status in _OPEN},
     (S.PAID_OFF, E.REOPEN): S.CURRENT,
 }
 
