@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -12,6 +13,8 @@ from dunwell.api.deps import IdempotencyHeader, IdPath, LangQuery, ServicesDep, 
 from dunwell.api.schemas import (
     ERROR_RESPONSES,
     ApplicationIn,
+    CancellationIn,
+    CancellationOut,
     CreditLineOut,
     DecisionOut,
     DrawdownIn,
@@ -29,6 +32,7 @@ from dunwell.api.schemas import (
     records,
 )
 from dunwell.api.views import (
+    cancellation_out,
     decision_out,
     drawdown_out,
     line_out,
@@ -37,7 +41,7 @@ from dunwell.api.views import (
     monitoring_out,
     records_import_out,
 )
-from dunwell.app.origination.drawdowns import draw_accepted, quote
+from dunwell.app.origination.drawdowns import cancel_drawdown, draw_accepted, quote
 from dunwell.app.origination.monitor import front_door
 from dunwell.app.origination.records import csv_rows, import_merchant_records
 from dunwell.app.origination.service import (
@@ -264,6 +268,28 @@ async def post_quote(line_id: IdPath, body: QuoteIn, svc: ServicesDep) -> QuoteO
                         disclosure=shown.rendered())
 
     return await svc.run(query)
+
+
+@router.post("/drawdowns/{drawdown_id}/cancellation", status_code=status.HTTP_201_CREATED,
+             responses=ERRORS, response_model=CancellationOut, tags=["credit lines"])
+async def post_cancellation(drawdown_id: IdPath, body: CancellationIn, svc: ServicesDep,
+                            key_header: IdempotencyHeader = None) -> Response:
+    """Cancel a drawdown within its cooling-off window (``cancel_until``): the borrower
+    returns exactly the principal and, where the jurisdiction charges it, the interest
+    to date; the fee is waived and the loan closed. 409 outside the window, with the
+    wrong amount, or on a loan with payments on it; nothing changes. A replay (same
+    key, same data) returns the first result with 200."""
+    key = idempotency_key(key_header, body.idempotency_key)
+
+    def command() -> tuple[CancellationOut, Status]:
+        with svc.dunwell.uow() as uow:
+            done = cancel_drawdown(uow, drawdown_id=drawdown_id, amount=body.amount,
+                                   idempotency_key=key, now=dt.datetime.now(dt.UTC))
+            uow.commit()
+        return cancellation_out(done), done.status
+
+    out, outcome = await svc.run(command)
+    return _json(out, outcome)
 
 
 @router.get("/origination/monitoring", responses=ERRORS, tags=["applications"])

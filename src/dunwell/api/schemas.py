@@ -277,6 +277,26 @@ class DrawdownOut(BaseModel):
     cancel_until: dt.date | None = None
 
 
+class CancellationIn(Strict):
+    idempotency_key: IdempotencyKey | None = Field(
+        default=None, description="Or the Idempotency-Key header.")
+    amount: Amount = Field(description="What the borrower returns: the principal and, "
+                                       "where the jurisdiction charges it, the interest "
+                                       "to date — exactly.")
+
+
+class CancellationOut(BaseModel):
+    drawdown_id: int
+    loan_id: int
+    cancelled_on: dt.date
+    returned: str
+    principal: str
+    interest: str
+    fee_waived: str
+    interest_waived: str
+    loan_status: str
+
+
 class CreditLineOut(BaseModel):
     line_id: int
     application_id: int

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from dunwell.api.schemas import (
     ApplicantOut,
+    CancellationOut,
     CohortOut,
     CreditLineOut,
     DecisionOut,
@@ -21,6 +22,7 @@ from dunwell.api.schemas import (
     RecordsImportOut,
     RecordsSummaryOut,
 )
+from dunwell.app.origination.drawdowns import CancelledDrawdown
 from dunwell.app.origination.monitor import FrontDoor
 from dunwell.app.origination.records import ImportResult
 from dunwell.app.origination.service import Drawdown, LineView, StoredApplication
@@ -71,6 +73,18 @@ def drawdown_out(dd: Drawdown, currency: str, available_minor: int | None = None
         term_months=dd.term_months, product_code=dd.product_code,
         monthly_repayment=format_minor(dd.instalment_minor, currency),
         available=None if available_minor is None else format_minor(available_minor, currency))
+
+
+def cancellation_out(done: CancelledDrawdown) -> CancellationOut:
+    cur = done.loan.currency
+    return CancellationOut(
+        drawdown_id=done.drawdown.drawdown_id, loan_id=done.loan.loan_id,
+        cancelled_on=done.cancelled_on, returned=format_minor(done.returned_minor, cur),
+        principal=format_minor(done.principal_minor, cur),
+        interest=format_minor(done.interest_minor, cur),
+        fee_waived=format_minor(done.fee_waived_minor, cur),
+        interest_waived=format_minor(done.interest_waived_minor, cur),
+        loan_status=done.loan.status.name.lower())
 
 
 def line_out(view: LineView) -> CreditLineOut:

@@ -20,6 +20,7 @@ class Code(StrEnum):
     BOOK_MUST_OPEN_ONCE = "book_must_open_once"
     BOOK_MUST_VERIFY_AFTER_COB = "book_must_verify_after_cob"
     BUNDLE_FILE_MUST_EXIST = "bundle_file_must_exist"
+    CANCELLATION_DATE_MUST_BE_BUSINESS_DATE = "cancellation_date_must_be_business_date"
     CASE_LIST_MUST_BE_BOUNDED = "case_list_must_be_bounded"
     CASE_MUST_BE_ACTIVE = "case_must_be_active"
     CASE_MUST_NOT_HAVE_ACTIVE_PLAN = "case_must_not_have_active_plan"

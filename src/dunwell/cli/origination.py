@@ -1,8 +1,9 @@
 """Commands on origination: ``apply`` (an application from a JSON file), ``credit-line
-show`` and ``serve`` (the HTTP API under uvicorn)."""
+show``, ``draw``, ``cancel`` and ``review``, and ``serve`` (the HTTP API under uvicorn)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 from pathlib import Path
@@ -14,7 +15,13 @@ from rich.table import Table
 
 from dunwell.api.schemas import ApplicationIn
 from dunwell.api.views import decision_out, line_out
-from dunwell.app.origination.drawdowns import Method, Quote, draw_accepted, quote
+from dunwell.app.origination.drawdowns import (
+    Method,
+    Quote,
+    cancel_drawdown,
+    draw_accepted,
+    quote,
+)
 from dunwell.app.origination.monitor import FrontDoor, front_door
 from dunwell.app.origination.service import (
     line_language,
@@ -184,6 +191,37 @@ def draw(
                   f"{shown.line.currency} over {dd.term_months} months; terms accepted "
                   f"{shown.fingerprint[:16]}"
                   + (f"; may cancel until {until.isoformat()}" if until else ""))
+
+
+@credit_line_app.command("cancel")
+def cancel(
+    drawdown_id: Annotated[int, typer.Argument(help="Drawdown id.")],
+    amount: Annotated[str, typer.Option("--amount", help="What the borrower returns: the "
+                                        "principal and, where the jurisdiction charges "
+                                        "it, the interest to date.")],
+    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    date: Annotated[str | None, typer.Option("--date", help="The date of the cancellation "
+                                             "(YYYY-MM-DD; must be the book's date, the "
+                                             "default).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Cancel a drawdown within its cooling-off window: the money returned, the fee
+    waived, the loan closed."""
+    with clear_errors():
+        on = parse_date(date, field="date") if date else None
+        app = app_for(db)
+        with app.uow() as uow:
+            done = cancel_drawdown(uow, drawdown_id=drawdown_id, amount=amount,
+                                   idempotency_key=key, now=dt.datetime.now(dt.UTC), on=on)
+            uow.commit()
+    cur = done.loan.currency
+    console.print(f"drawdown {drawdown_id} cancelled ({done.status.value}) on "
+                  f"{done.cancelled_on.isoformat()}: loan {done.loan.loan_id} "
+                  f"{done.loan.status.name.lower()}; returned "
+                  f"{format_minor(done.returned_minor, cur)} {cur} (principal "
+                  f"{format_minor(done.principal_minor, cur)}, interest "
+                  f"{format_minor(done.interest_minor, cur)}); fee waived "
+                  f"{format_minor(done.fee_waived_minor, cur)}")
 
 
 @credit_line_app.command("review")
