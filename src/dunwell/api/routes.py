@@ -41,6 +41,7 @@ from dunwell.api.views import (
     monitoring_out,
     records_import_out,
 )
+from dunwell.app.commands import run_command
 from dunwell.app.origination.drawdowns import cancel_drawdown, draw_accepted, quote
 from dunwell.app.origination.monitor import front_door
 from dunwell.app.origination.records import csv_rows, import_merchant_records
@@ -282,10 +283,9 @@ async def post_cancellation(drawdown_id: IdPath, body: CancellationIn, svc: Serv
     key = idempotency_key(key_header, body.idempotency_key)
 
     def command() -> tuple[CancellationOut, Status]:
-        with svc.dunwell.uow() as uow:
-            done = cancel_drawdown(uow, drawdown_id=drawdown_id, amount=body.amount,
-                                   idempotency_key=key, now=dt.datetime.now(dt.UTC))
-            uow.commit()
+        done = run_command(svc.dunwell, lambda uow: cancel_drawdown(
+            uow, drawdown_id=drawdown_id, amount=body.amount, idempotency_key=key,
+            now=dt.datetime.now(dt.UTC)), what=f"cancellation of drawdown {drawdown_id}")
         return cancellation_out(done), done.status
 
     out, outcome = await svc.run(command)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from dunwell.api.schemas import ApplicationIn
 from dunwell.api.views import decision_out, line_out
+from dunwell.app.commands import run_command
 from dunwell.app.origination.drawdowns import (
     Method,
     Quote,
@@ -210,10 +211,9 @@ def cancel(
     with clear_errors():
         on = parse_date(date, field="date") if date else None
         app = app_for(db)
-        with app.uow() as uow:
-            done = cancel_drawdown(uow, drawdown_id=drawdown_id, amount=amount,
-                                   idempotency_key=key, now=dt.datetime.now(dt.UTC), on=on)
-            uow.commit()
+        done = run_command(app, lambda uow: cancel_drawdown(
+            uow, drawdown_id=drawdown_id, amount=amount, idempotency_key=key,
+            now=dt.datetime.now(dt.UTC), on=on), what=f"cancellation of drawdown {drawdown_id}")
     cur = done.loan.currency
     console.print(f"drawdown {drawdown_id} cancelled ({done.status.value}) on "
                   f"{done.cancelled_on.isoformat()}: loan {done.loan.loan_id} "
