@@ -70,3 +70,34 @@ def test_records_with_no_line_are_refused(client: TestClient) -> None:
     r = client.post("/v1/merchants/m-4/records", content=b"false",
                     headers={"content-type": "text/csv"})
     assert (r.status_code, r.json()["error"]) == (400, "records_must_be_present")
+
+
+INCOME_CSV = "record_id,month,amount,currency\n" + "".join(
+    f"salary-2024-{m:02d},2024-{m:02d},8200.00,CNY\n" for m in range(1, 13))
+
+
+def test_a_consumers_income_records_are_stored_once_and_summed_up(client: TestClient) -> None:
+    r = client.post("/v1/consumers/c-1/records", content=INCOME_CSV.encode(),
+                    headers={"content-type": "text/csv"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["consumer_id"] == "c-1"
+    assert (body["lines"], body["stored"], body["already_stored"]) == (12, 12, 0)
+    assert body["summary"]["months_active"] == 12
+    assert body["summary"]["monthly_turnover"] == "8200.00"
+    again = client.post("/v1/consumers/c-1/records", content=INCOME_CSV.encode(),
+                        headers={"content-type": "text/csv"})
+    assert again.status_code == 200, again.text
+    assert (again.json()["stored"], again.json()["already_stored"]) == (0, 12)
+
+
+def test_an_income_line_with_a_wrong_field_stores_nothing(client: TestClient) -> None:
+    rows = [{"record_id": "s1", "month": "2024-11", "amount": "8200.00", "currency": "CNY"},
+            {"record_id": "s2", "month": "2024-13", "amount": "8200.00", "currency": "CNY"}]
+    r = client.post("/v1/consumers/c-2/records", json={"rows": rows})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["stored"] == 0
+    assert [(e["line"], e["field"]) for e in body["rejected"]] == [(2, "month")]
+    ok = client.post("/v1/consumers/c-2/records", json={"rows": rows[:1]})
+    assert (ok.status_code, ok.json()["stored"]) == (201, 1)

@@ -20,6 +20,7 @@ from dunwell.api.schemas import (
     DrawdownIn,
     DrawdownOut,
     ErrorOut,
+    IncomeImportOut,
     LoanOut,
     MerchantIn,
     MerchantOut,
@@ -35,6 +36,7 @@ from dunwell.api.views import (
     cancellation_out,
     decision_out,
     drawdown_out,
+    income_import_out,
     line_out,
     loan_out,
     merchant_out,
@@ -44,7 +46,11 @@ from dunwell.api.views import (
 from dunwell.app.commands import run_command
 from dunwell.app.origination.drawdowns import cancel_drawdown, draw_accepted, quote
 from dunwell.app.origination.monitor import front_door
-from dunwell.app.origination.records import csv_rows, import_merchant_records
+from dunwell.app.origination.records import (
+    csv_rows,
+    import_income_records,
+    import_merchant_records,
+)
 from dunwell.app.origination.service import (
     Status,
     application_view,
@@ -61,6 +67,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 404, 409, 422)}
 MerchantPath = Annotated[str, Path(min_length=1, max_length=128,
                                    description="The merchant's id (its reference).")]
+ConsumerPath = Annotated[str, Path(min_length=1, max_length=128,
+                                   description="The consumer's id (its reference).")]
 REPLAYED_HEADER = "Idempotent-Replayed"
 #: Records with a wrong line: the request was understood, its content is not right.
 UNPROCESSABLE = 422
@@ -188,6 +196,46 @@ async def post_merchant_records(merchant_id: MerchantPath, request: Request,
             if not result.rejected:
                 uow.commit()
         return records_import_out(result, currency)
+
+    out = await svc.run(command)
+    code = (UNPROCESSABLE if out.rejected
+            else status.HTTP_201_CREATED if out.stored else status.HTTP_200_OK)
+    return Response(out.model_dump_json(), media_type="application/json", status_code=code)
+
+
+INCOME_BODY = {"requestBody": {"content": {
+    "application/json": {"schema": RecordsIn.model_json_schema()},
+    "text/csv": {"schema": {"type": "string", "example":
+                            "record_id,month,amount,currency\n"
+                            "salary-2024-12,2024-12,8200.00,CNY\n"}}}}}
+INCOME_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    201: {"model": IncomeImportOut, "description": "Records stored."},
+    422: {"model": IncomeImportOut | ErrorOut,
+          "description": "A line is wrong (nothing stored; ``rejected`` lists every wrong "
+                         "field), or the request is malformed."}}
+
+
+@router.post("/consumers/{consumer_id}/records", responses=INCOME_RESPONSES,
+             tags=["consumers"], response_model=IncomeImportOut, openapi_extra=INCOME_BODY)
+async def post_consumer_records(consumer_id: ConsumerPath, request: Request,
+                                svc: ServicesDep) -> Response:
+    """Import a consumer's monthly income records (``record_id``, ``month``,
+    ``amount``, ``currency``; ``text/csv`` with a header line, or JSON rows), with the
+    merchants' rules: any rejected line stores nothing (422), ids already stored are
+    skipped; 201 when records were stored, 200 when none were new. An application from
+    the consumer that sends no income history is judged on them."""
+    body, first_line = await _records_body(request)
+
+    def command() -> IncomeImportOut:
+        with svc.dunwell.uow() as uow:
+            result = import_income_records(uow, consumer=consumer_id, rows=body.rows,
+                                           first_line=first_line, name=body.name,
+                                           language=body.language)
+            currency = uow.book.require().currency
+            if not result.rejected:
+                uow.commit()
+        return income_import_out(result, currency)
 
     out = await svc.run(command)
     code = (UNPROCESSABLE if out.rejected

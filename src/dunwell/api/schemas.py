@@ -394,6 +394,19 @@ class RecordsImportOut(BaseModel):
     summary: RecordsSummaryOut
 
 
+class IncomeImportOut(BaseModel):
+    """What an import of a consumer's income records did; in the summary ``turnover``
+    is the total income and ``monthly_turnover`` the mean month's."""
+
+    consumer_id: str
+    applicant_id: int | None
+    lines: int
+    stored: int
+    already_stored: int
+    rejected: list[LineErrorOut]
+    summary: RecordsSummaryOut
+
+
 class RateOut(BaseModel):
     count: int
     of: int

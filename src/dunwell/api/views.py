@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from dunwell.api.schemas import (
     ApplicantOut,
@@ -12,6 +12,7 @@ from dunwell.api.schemas import (
     DecisionOut,
     DrawdownOut,
     DriftOut,
+    IncomeImportOut,
     InstalmentOut,
     LineErrorOut,
     LoanOut,
@@ -24,7 +25,7 @@ from dunwell.api.schemas import (
 )
 from dunwell.app.origination.drawdowns import CancelledDrawdown
 from dunwell.app.origination.monitor import FrontDoor
-from dunwell.app.origination.records import ImportResult
+from dunwell.app.origination.records import ImportResult, IncomeImportResult
 from dunwell.app.origination.service import Drawdown, LineView, StoredApplication
 from dunwell.core.dates import from_day
 from dunwell.core.money import format_minor
@@ -32,6 +33,7 @@ from dunwell.ledger.model import Account
 from dunwell.lending.loans import LoanState
 from dunwell.origination.credit_line import CreditLine
 from dunwell.origination.features import MerchantFeatures
+from dunwell.origination.records import LineError, RecordsSummary
 from dunwell.origination.wording import explain, language, reason_text
 
 
@@ -134,21 +136,36 @@ def merchant_out(reference: str, applicant_id: int, f: MerchantFeatures,
 
 
 def records_import_out(result: ImportResult, currency: str) -> RecordsImportOut:
-    s, v = result.summary, result.validated
+    v = result.validated
     return RecordsImportOut(
         merchant_id=result.merchant, applicant_id=result.applicant_id, lines=v.lines,
         stored=result.stored, already_stored=v.already_stored,
-        rejected=[LineErrorOut(line=e.line, field=e.field, code=e.code.value,
-                               message=e.message) for e in v.rejected],
-        summary=RecordsSummaryOut(
-            first_month=f"{s.first_month:%Y-%m}" if s.first_month else None,
-            last_month=f"{s.last_month:%Y-%m}" if s.last_month else None,
-            months_active=s.months_active, months_with_records=s.months_with_records,
-            gap_months=[f"{m:%Y-%m}" for m in s.gap_months],
-            turnover=format_minor(s.turnover_minor, currency),
-            monthly_turnover=format_minor(s.monthly_turnover_minor, currency),
-            seasonality_cv=ratio(s.seasonality_cv_bps) or "0",
-            peak_to_trough_pct=s.peak_to_trough_pct))
+        rejected=_line_errors(v.rejected), summary=_summary_out(result.summary, currency))
+
+
+def income_import_out(result: IncomeImportResult, currency: str) -> IncomeImportOut:
+    v = result.validated
+    return IncomeImportOut(
+        consumer_id=result.consumer, applicant_id=result.applicant_id, lines=v.lines,
+        stored=result.stored, already_stored=v.already_stored,
+        rejected=_line_errors(v.rejected), summary=_summary_out(result.summary, currency))
+
+
+def _line_errors(rejected: Sequence[LineError]) -> list[LineErrorOut]:
+    return [LineErrorOut(line=e.line, field=e.field, code=e.code.value, message=e.message)
+            for e in rejected]
+
+
+def _summary_out(s: RecordsSummary, currency: str) -> RecordsSummaryOut:
+    return RecordsSummaryOut(
+        first_month=f"{s.first_month:%Y-%m}" if s.first_month else None,
+        last_month=f"{s.last_month:%Y-%m}" if s.last_month else None,
+        months_active=s.months_active, months_with_records=s.months_with_records,
+        gap_months=[f"{m:%Y-%m}" for m in s.gap_months],
+        turnover=format_minor(s.turnover_minor, currency),
+        monthly_turnover=format_minor(s.monthly_turnover_minor, currency),
+        seasonality_cv=ratio(s.seasonality_cv_bps) or "0",
+        peak_to_trough_pct=s.peak_to_trough_pct)
 
 
 def monitoring_out(report: FrontDoor) -> MonitoringOut:
