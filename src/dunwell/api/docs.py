@@ -2,8 +2,11 @@
 and ``/redoc`` (ReDoc) load their JavaScript, CSS and icon from ``/static/docs``, the
 files that the ``fastapi-offline`` package installs (its copies of the official
 ``swagger-ui-dist`` and ``redoc`` standalone builds), never from a CDN. ReDoc uses the
-browser's own fonts instead of Google's, and Swagger UI asks no online validator, so
-neither page reaches another host: both render on an air-gapped machine."""
+browser's own fonts instead of Google's, Swagger UI asks no online validator, and both
+pages carry a ``Content-Security-Policy`` that keeps images and fonts to this server
+(ReDoc's sidebar would otherwise fetch its maker's logo from the maker's CDN; without
+it the link reads "API docs by Redocly" alone). Neither page reaches another host, so
+both render on an air-gapped machine."""
 
 from __future__ import annotations
 
@@ -30,6 +33,9 @@ FAVICON = "favicon.png"
 DOCS_PATH = "/docs"
 REDOC_PATH = "/redoc"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
+#: Images and fonts from this server (or inline) only: the pages' scripts and styles
+#: are already local, and nothing else they might load is needed.
+PAGE_POLICY = "img-src 'self' data:; font-src 'self' data:"
 
 
 def assets_directory() -> Path:
@@ -41,6 +47,12 @@ def assets_directory() -> Path:
         raise RuntimeError(f"the {ASSETS_PACKAGE} package lacks {', '.join(missing)} in "
                            f"{directory}; reinstall it (pip install fastapi-offline)")
     return directory
+
+
+def local_only(page: HTMLResponse) -> HTMLResponse:
+    """``page`` with the policy that keeps its images and fonts to this server."""
+    page.headers["Content-Security-Policy"] = PAGE_POLICY
+    return page
 
 
 def add_docs(api: FastAPI) -> None:
@@ -55,12 +67,12 @@ def add_docs(api: FastAPI) -> None:
     @api.get(DOCS_PATH, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+        return local_only(get_swagger_ui_html(
             openapi_url=f"{root}{openapi_url}", title=f"{api.title} - Swagger UI",
             oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_PATH}",
             swagger_js_url=asset(request, SWAGGER_JS), swagger_css_url=asset(request, SWAGGER_CSS),
             swagger_favicon_url=asset(request, FAVICON),
-            swagger_ui_parameters={"validatorUrl": None, **(api.swagger_ui_parameters or {})})
+            swagger_ui_parameters={"validatorUrl": None, **(api.swagger_ui_parameters or {})}))
 
     @api.get(OAUTH2_REDIRECT_PATH, include_in_schema=False)
     async def swagger_ui_oauth2_redirect() -> HTMLResponse:
@@ -69,6 +81,7 @@ def add_docs(api: FastAPI) -> None:
     @api.get(REDOC_PATH, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(openapi_url=f"{root}{openapi_url}", title=f"{api.title} - ReDoc",
-                              redoc_js_url=asset(request, REDOC_JS),
-                              redoc_favicon_url=asset(request, FAVICON), with_google_fonts=False)
+        return local_only(get_redoc_html(
+            openapi_url=f"{root}{openapi_url}", title=f"{api.title} - ReDoc",
+            redoc_js_url=asset(request, REDOC_JS), redoc_favicon_url=asset(request, FAVICON),
+            with_google_fonts=False))
