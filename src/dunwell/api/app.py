@@ -5,6 +5,9 @@ malformed JSON, unknown routes (404), wrong methods (405), bodies beyond the lim
 (413), an unavailable database (503 with ``Retry-After``) and, should one happen, an
 unexpected failure (500).
 
+The interactive docs (``/docs``, ``/redoc``) load their assets from an installed
+package, not a CDN, so they work offline: see ``dunwell.api.docs``.
+
 Request bodies are limited (``DUNWELL_REQUEST_BODY_BYTES_MAX``, 1 MiB by default;
 the evidence bundle check takes ``DUNWELL_BUNDLE_UPLOAD_BYTES_MAX``): a body
 announced larger is refused before it is read, and one that grows larger while it
@@ -25,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunwell.api.channels import router as channels_router
 from dunwell.api.deps import Runner, Services
+from dunwell.api.docs import add_docs
 from dunwell.api.field import router as field_router
 from dunwell.api.legal import router as legal_router
 from dunwell.api.letters import router as letters_router
@@ -212,11 +216,12 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
         with dunwell.db.serving():
             yield
 
-    api = FastAPI(title="Dunwell", version="1", lifespan=lifespan,
+    api = FastAPI(title="Dunwell", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Origination: applications, decisions with reasons, credit "
                               "lines and drawdowns; read-only loans. Amounts are decimal "
                               "strings in major units.")
     api.state.services = Services(dunwell, origination, Runner(inline=sqlite))
+    add_docs(api)
     api.include_router(router)
     api.include_router(payments_router)
     api.include_router(letters_router)
