@@ -87,3 +87,15 @@ def test_asking_the_root_for_a_command_gives_the_real_one() -> None:
     assert schedule is not None
     assert {p.name for p in schedule.params} >= {"principal", "annual_rate", "periods"}
     assert root.get_command(ctx, "no-such-command") is None
+
+
+def test_a_groups_help_imports_no_application_layer() -> None:
+    seen = _imported_after("""
+        import contextlib, io, sys
+        from dunwell.cli.main import main
+        sys.argv = ["dunwell", "book", "verify", "--help"]
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+            main()
+        """)
+    assert seen["heavy"] == []
+    assert "dunwell.cli.book" in seen["cli"]
