@@ -99,3 +99,10 @@ def test_a_groups_help_imports_no_application_layer() -> None:
         """)
     assert seen["heavy"] == []
     assert "dunwell.cli.book" in seen["cli"]
+
+
+def test_every_database_failure_has_its_words() -> None:
+    from dunwell.bootstrap import DbFailure
+    from dunwell.cli.common import DATABASE_WORDS
+
+    assert set(DATABASE_WORDS) == {f.value for f in DbFailure}
