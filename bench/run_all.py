@@ -5,7 +5,9 @@ the memory-bound floor, (e) COB end to end through PostgreSQL in loans x days/s,
 (f) origination latency: p50/p95/p99 of POST /v1/applications at 500 requests/s on
 the real server (bench/origination_latency.py, docs/origination.md),
 (g) field routing: OR-Tools against the nearest-neighbour baseline on 200 visits and
-10 agents (bench/field_routing.py, docs/field.md).
+10 agents (bench/field_routing.py, docs/field.md),
+(h) CLI start: the median time of `dunwell --help` against `python -c "import typer"`
+(bench/cli_start.py).
 See docs/benchmarks.md for what each figure means.
 """
 
@@ -16,6 +18,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ from rich.progress import (  # noqa: E402
 )
 from rich.table import Table  # noqa: E402
 
+import cli_start  # noqa: E402
 import cob_kernel  # noqa: E402
 import cob_postgres  # noqa: E402
 import field_routing  # noqa: E402
@@ -57,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--skip-postgres", action="store_true", help="leave out figure (e)")
     ap.add_argument("--skip-origination", action="store_true", help="leave out figure (f)")
     ap.add_argument("--skip-field", action="store_true", help="leave out figure (g)")
+    ap.add_argument("--skip-cli", action="store_true", help="leave out figure (h)")
     ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                     help="statement profile of the kernel (auto: when a target is missed)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -98,6 +103,9 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     frs = field_routing.QUICK if args.quick else field_routing.Sizes()
     if not args.skip_field:
         steps["field"] = (f"field routing: {frs.visits} visits, {frs.agents} agents", 1)
+    cls = cli_start.QUICK if args.quick else cli_start.Sizes()
+    if not args.skip_cli:
+        steps["cli"] = (f"CLI start: {cls.runs} runs", 1)
     with progress:
         tasks = {k: progress.add_task(d, total=n) for k, (d, n) in steps.items()}
 
@@ -122,19 +130,42 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         else:
             result["origination"] = origination_latency.run(
                 ols, lambda step, n: tick("orig_load", n) if step == "load" else None)
-        if args.skip_field:
-            result["field_routing"] = {"skipped": "--skip-field"}
-        else:
-            result["field_routing"] = field_routing.run(frs)
-            tick("field", 1)
+        run_quick_figures(args, frs, cls, tick, result)
     result["command"] = " ".join(["bench/run_all.py", *sys.argv[1:]])
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "numpy": np.__version__, "platform": platform.platform()}
     return result
 
 
+def run_quick_figures(args: argparse.Namespace, frs: field_routing.Sizes,
+                      cls: cli_start.Sizes, tick: Callable[[str, int], None],
+                      result: dict[str, Any]) -> None:
+    """Figures (g) and (h), each unless skipped."""
+    if args.skip_field:
+        result["field_routing"] = {"skipped": "--skip-field"}
+    else:
+        result["field_routing"] = field_routing.run(frs)
+        tick("field", 1)
+    if args.skip_cli:
+        result["cli_start"] = {"skipped": "--skip-cli"}
+    else:
+        result["cli_start"] = cli_start.run(cls)
+        tick("cli", 1)
+
+
 def _rate(x: float) -> str:
     return f"{x / 1e6:,.2f} M/s" if x >= 1e6 else f"{x:,.0f} /s"
+
+
+def render_cli_start(t: Table, cs: dict[str, Any], ok: dict[bool, str]) -> None:
+    if "skipped" in cs:
+        t.add_row("(h) CLI start", f"skipped: {cs['skipped']}", "", "")
+        return
+    t.add_row("(h) CLI start, dunwell --help",
+              f"{cs['help_s_median']:.3f} s median of {cs['sizes']['runs']} runs "
+              f"(x{cs['ratio_help_over_baseline']} of `python -c \"import typer\"`, "
+              f"{cs['baseline_s_median']:.3f} s)",
+              f"<= {cs['target_s']:g} s", ok[cs["meets_target"]])
 
 
 def render(r: dict[str, Any], console: Console) -> None:
@@ -184,6 +215,7 @@ def render(r: dict[str, Any], console: Console) -> None:
                   f"{ort['travel_km']:.0f} km; nearest {nn['served']} served, "
                   f"{nn['travel_km']:.0f} km (travel x{fr['travel_ratio_ortools_over_nearest']})",
                   "<= 10 s, less travel, >= served", ok[fr["meets_target"]])
+    render_cli_start(t, r.get("cli_start", {"skipped": "not run"}), ok)
     console.print(t)
     prof = r.get("profile")
     if prof:
@@ -215,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     missed = not (result["meets_speedup"] and result["meets_floor"])
     missed = missed or not result["origination"].get("meets_target", True)
     missed = missed or not result["field_routing"].get("meets_target", True)
+    missed = missed or not result["cli_start"].get("meets_target", True)
     return 1 if args.strict and missed else 0
 
 

@@ -12,6 +12,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
+import cli_start  # noqa: E402
 import cob_kernel  # noqa: E402
 import run_all  # noqa: E402
 from portfolio import build_portfolio, describe  # noqa: E402
@@ -46,3 +47,13 @@ def test_run_all_quick_writes_one_json_line_with_a_profile(
     assert result["postgres"] == {"skipped": "--skip-postgres"}
     assert result["profile"]["sections"]
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
+
+
+def test_the_cli_start_benchmark_times_the_help_against_its_baseline(tmp_path: Path) -> None:
+    out = tmp_path / "cli_start.json"
+    assert cli_start.main(["--quick", "--out", str(out)]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["sizes"] == {"runs": 3}
+    assert result["help_s_median"] > 0
+    assert result["baseline_s_median"] > 0
+    assert result["ratio_help_over_baseline"] > 0

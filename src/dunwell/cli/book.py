@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.cob import close_day, close_until
-from dunwell.app.commands import run_command
-from dunwell.app.context import Dunwell
-from dunwell.app.lending.book import open_book, register_product
-from dunwell.app.lending.payments import quote_payoff, receive_payment, reverse_payment
-from dunwell.app.lending.verify import BookCheck, verify_book
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import from_day, parse_date
 from dunwell.core.errors import InvalidInput
@@ -27,6 +21,12 @@ from dunwell.lending.model import Bucket
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
 from dunwell.lending.products import builtin_product_texts
+
+if TYPE_CHECKING:
+    # The application layer is imported inside the commands that run it, so that
+    # `dunwell book verify --help` starts without it.
+    from dunwell.app.context import Dunwell
+    from dunwell.app.lending.verify import BookCheck
 
 #: ``book verify`` (and ``cob --verify``) exit 1 when any check fails.
 EXIT_BOOK_UNSOUND = 1
@@ -39,6 +39,8 @@ def init(
     db: DbOption = None,
 ) -> None:
     """Open a new book and register the built-in products."""
+    from dunwell.app.lending.book import open_book, register_product
+
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
@@ -67,6 +69,9 @@ def cob(
     """Close business days: accrue, age, penalise (capped) and move the book on.
 
     Only one COB runs on a book at a time: a second one exits 75 at once."""
+    from dunwell.app.cob import close_day, close_until
+    from dunwell.app.lending.verify import verify_book
+
     with clear_errors():
         if (date is None) == (until is None):
             raise InvalidInput("give exactly one of --date D or --until D",
@@ -111,6 +116,9 @@ def pay(
     db: DbOption = None,
 ) -> None:
     """Receive a payment on a loan (the waterfall settles oldest instalments first)."""
+    from dunwell.app.commands import run_command
+    from dunwell.app.lending.payments import receive_payment
+
     with clear_errors():
         try:
             pkind = PaymentKind(kind)
@@ -143,6 +151,9 @@ def reverse(
     db: DbOption = None,
 ) -> None:
     """Reverse a regular payment with a mirror journal entry."""
+    from dunwell.app.commands import run_command
+    from dunwell.app.lending.payments import reverse_payment
+
     with clear_errors():
         app = app_for(db)
         receipt = run_command(
@@ -157,6 +168,8 @@ def loan(
     db: DbOption = None,
 ) -> None:
     """Show a loan: status, days past due, instalments and what is owed."""
+    from dunwell.app.lending.payments import quote_payoff
+
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
@@ -250,6 +263,8 @@ def verify(
 ) -> None:
     """Reconcile the book: entries balance, loans equal their journal lines, every
     payment posted once. Exit 0 when all hold, 1 otherwise."""
+    from dunwell.app.lending.verify import verify_book
+
     with clear_errors():
         report = verify_book(app_for(db))
     if as_json:

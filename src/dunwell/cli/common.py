@@ -16,26 +16,22 @@ Every such failure prints one line on standard error, ``error: what and what to 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from dunwell.bootstrap import (
-    DATABASE_ERRORS,
-    DatabaseFailure,
-    DbFailure,
-    Dunwell,
-    bootstrap,
-    database_failure,
-)
-from dunwell.bootstrap import with_connect_timeout as _with_timeout
 from dunwell.core.errors import DomainError, InvalidInput, RetryLater
-from dunwell.settings import Settings
+
+if TYPE_CHECKING:
+    # The composition root (and the database layer under it) is imported when a command
+    # first needs it, so that a command line that only parses or prints help starts fast.
+    from dunwell.bootstrap import DatabaseFailure, Dunwell
 
 #: Invalid input: fix it and run again.
 EXIT_BAD_INPUT = 2
@@ -45,33 +41,29 @@ EXIT_RETRY_LATER = 75
 CONNECT_TIMEOUT_SECONDS = 10
 #: The longest message printed from an underlying library's error.
 CAUSE_CHARS_MAX = 300
-#: What each database failure says, and its code ({cause}: the driver's first line).
-DATABASE_WORDS: dict[DbFailure, tuple[str, str]] = {
-    DbFailure.URL_INVALID: (
+#: What each database failure (a ``DbFailure``) says, and its code ({cause}: the driver's
+#: first line).
+DATABASE_WORDS: dict[str, tuple[str, str]] = {
+    "url_invalid": (
         "the database URL is not valid ({cause}); pass --db like sqlite:///var/dunwell.sqlite "
         "or postgresql+psycopg://user@host/db", "db_url_must_be_valid"),
-    DbFailure.VALUE_REFUSED: (
+    "value_refused": (
         "the database refused a value: {cause}; check the numbers given",
         "value_must_fit_database"),
-    DbFailure.FILE_UNOPENABLE: (
+    "file_unopenable": (
         "the SQLite file cannot be opened ({cause}); check the path in --db",
         "db_url_must_be_valid"),
-    DbFailure.SUM_OVERFLOW: (
+    "sum_overflow": (
         "a sum in the book is beyond 64-bit integers: amounts beyond the limits were stored "
         "before they were checked; see docs/reliability.md, \"Limits and bad input\"",
         "stored_amounts_must_fit_int64"),
-    DbFailure.LOGIN_REFUSED: (
+    "login_refused": (
         "the database refused the login ({cause}); check the user, password and database "
         "name in --db", "db_url_must_be_valid"),
-    DbFailure.UNAVAILABLE: (
+    "unavailable": (
         "the database is unreachable or busy ({cause}); nothing was changed, run the "
         "command again later", "database_must_be_reachable"),
 }
-#: What :func:`clear_errors` turns into one line; anything else is a bug and shows as one.
-EXPLAINED: tuple[type[BaseException], ...] = (
-    DomainError, ValidationError, UnicodeDecodeError, OverflowError, *DATABASE_ERRORS,
-    ImportError, OSError)
-
 DbOption = Annotated[
     str | None,
     typer.Option("--db", metavar="URL", help="Database URL (default: DUNWELL_DB_URL or "
@@ -113,6 +105,9 @@ def app_for(db: str | None) -> Dunwell:
     """The wired book at ``db`` (or the configured one). An invalid URL exits 2 and an
     unreachable database 75, each with one line, wherever this is called; a PostgreSQL
     server that does not answer is given up after :data:`CONNECT_TIMEOUT_SECONDS`."""
+    from dunwell.bootstrap import bootstrap
+    from dunwell.settings import Settings
+
     with clear_errors():
         settings = Settings()
         return bootstrap(settings, db_url=with_connect_timeout(db or settings.db_url))
@@ -120,7 +115,9 @@ def app_for(db: str | None) -> Dunwell:
 
 def with_connect_timeout(url: str) -> str:
     """``url`` with a connection timeout when it names PostgreSQL and has none."""
-    return _with_timeout(url, CONNECT_TIMEOUT_SECONDS)
+    from dunwell.bootstrap import with_connect_timeout as with_timeout
+
+    return with_timeout(url, CONNECT_TIMEOUT_SECONDS)
 
 
 def _cause(exc: BaseException) -> str:
@@ -139,10 +136,11 @@ def _fail(failure: Failure) -> NoReturn:
 def clear_errors() -> Iterator[None]:
     """Turn an expected rejection into ``error: what and what to do [code]`` (exit 2),
     and the failures of files, numbers and the database into one such line too: exit 2
-    for what the caller must fix, 75 for what will pass when retried later."""
+    for what the caller must fix, 75 for what will pass when retried later. Anything
+    :func:`explain` does not know goes on as it was: a bug shows as one."""
     try:
         yield
-    except EXPLAINED as exc:
+    except Exception as exc:
         failure = explain(exc)
         if failure is None:
             raise
@@ -175,6 +173,16 @@ def explain(exc: BaseException) -> Failure | None:
     if isinstance(exc, OSError):
         return system_failed(exc)
     return None
+
+
+def database_failure(exc: BaseException) -> DatabaseFailure | None:
+    """Which database failure ``exc`` is, if any. Without SQLAlchemy imported no database
+    was called, so nothing can be one (and the database layer need not be imported)."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from dunwell.bootstrap import database_failure as classify
+
+    return classify(exc)
 
 
 def invalid_settings(exc: ValidationError) -> Failure:

@@ -7,28 +7,110 @@ import sys
 
 import typer
 
-from dunwell.cli import book, collect
-from dunwell.cli.audit import audit_app
-from dunwell.cli.borrower import borrower_app
-from dunwell.cli.channels import outbox_app, templates_app
-from dunwell.cli.compliance import compliance_app
-from dunwell.cli.cost import cost_cap
-from dunwell.cli.day import day_app
-from dunwell.cli.demo import demo
-from dunwell.cli.field import field_app
-from dunwell.cli.legal import legal_app
-from dunwell.cli.letters import letters_app
-from dunwell.cli.merchants import consumers_app, merchants_app
-from dunwell.cli.negotiation import hardship, offers, plan_app
-from dunwell.cli.origination import apply, credit_line_app, origination_app, serve
-from dunwell.cli.risk import risk_app
-from dunwell.cli.schedule import schedule
-from dunwell.cli.strategy import strategy_app
-from dunwell.cli.training import training_app
-from dunwell.cli.writeoff import write_off
+from dunwell.cli.lazy import Lazy, LazyGroup
+
+
+class _Commands(LazyGroup):
+    """Every command and command group, in the order ``dunwell --help`` lists them."""
+
+    # --- Command registrations ----------------------------------------------------
+    # One entry per command or command group, imported only when it runs:
+    #     Lazy("name", "dunwell.cli.module:function_or_sub_app", "first paragraph of
+    #          its help, as `dunwell --help` shows it")
+    # (tests/cli/test_cli_start.py tells when an entry's help is not the command's own.)
+    lazy = (
+        Lazy("schedule", "dunwell.cli.schedule:schedule",
+             "Print the repayment schedule of a loan, one row per monthly instalment."),
+        Lazy("init", "dunwell.cli.book:init",
+             "Open a new book and register the built-in products."),
+        Lazy("cob", "dunwell.cli.book:cob",
+             "Close business days: accrue, age, penalise (capped) and move the book on."),
+        Lazy("pay", "dunwell.cli.book:pay",
+             "Receive a payment on a loan (the waterfall settles oldest instalments first).",
+             context_settings={"ignore_unknown_options": True}),
+        Lazy("reverse", "dunwell.cli.book:reverse",
+             "Reverse a regular payment with a mirror journal entry."),
+        Lazy("loan", "dunwell.cli.book:loan",
+             "Show a loan: status, days past due, instalments and what is owed."),
+        Lazy("portfolio", "dunwell.cli.book:portfolio",
+             "Open loans by delinquency bucket."),
+        Lazy("balances", "dunwell.cli.book:balances",
+             "Ledger balances by account (debit positive)."),
+        Lazy("write-off", "dunwell.cli.writeoff:write_off",
+             "Write an open loan off: suspense first, the rest to the write-off account."),
+        Lazy("demo", "dunwell.cli.demo:demo",
+             "Book sample loans across all four repayment methods and run COB day by day."),
+        Lazy("collect", "dunwell.cli.collect:collect",
+             "Open and close cases, propose today's steps, pass each through the compliance\n"
+             "guard, audit every decision and fill the collectors' call queues."),
+        Lazy("case", "dunwell.cli.collect:case",
+             "A borrower's cases: status, strategy, timeline and every decision on them; or,\n"
+             "with `list`, the cases most overdue first."),
+        Lazy("queue", "dunwell.cli.collect:queue",
+             "Today's calls per collector, in order, with expected recovery."),
+        Lazy("contact", "dunwell.cli.collect:contact",
+             "Record what happened on a contact; the guard counts it from now on. An outbound\n"
+             "contact the guard does not allow at that moment is refused with its rule."),
+        Lazy("promise", "dunwell.cli.collect:promise",
+             "Record a promise to pay; payment requests pause while it is pending."),
+        Lazy("apply", "dunwell.cli.origination:apply",
+             "Submit an application and print the decision with its reasons."),
+        Lazy("serve", "dunwell.cli.origination:serve",
+             "Serve the HTTP API (docs at /docs, schema at /openapi.json)."),
+        Lazy("hardship", "dunwell.cli.negotiation:hardship",
+             "Record a borrower's hardship on a case: reason, monthly budget, evidence. The\n"
+             "same assessment again the same day (or with the same --key) is already recorded."),
+        Lazy("offers", "dunwell.cli.negotiation:offers",
+             "Today's offers for the case, best first (expected NPV among affordable offers)."),
+        Lazy("cost-cap", "dunwell.cli.cost:cost_cap",
+             "The highest all-in annual cost (interest, fees and penalty over the principal\n"
+             "actually out) per product, against the product's cost cap."),
+        Lazy("book", "dunwell.cli.book:book_app",
+             "The book as a whole: its reconciliation."),
+        Lazy("day", "dunwell.cli.day:day_app",
+             "The lender's day: COB, verification, scoring, collection, messages, letters, field "
+             "plans, plans and legal, date by date."),
+        Lazy("audit", "dunwell.cli.audit:audit_app",
+             "The append-only decision and contact log."),
+        Lazy("borrower", "dunwell.cli.borrower:borrower_app",
+             "Borrowers' contact preferences."),
+        Lazy("strategy", "dunwell.cli.strategy:strategy_app",
+             "Collection strategies (YAML)."),
+        Lazy("compliance", "dunwell.cli.compliance:compliance_app",
+             "The compliance guard: may this contact happen, and by which rule?"),
+        Lazy("credit-line", "dunwell.cli.origination:credit_line_app",
+             "Revolving credit lines."),
+        Lazy("merchants", "dunwell.cli.merchants:merchants_app",
+             "Merchants and their records."),
+        Lazy("consumers", "dunwell.cli.merchants:consumers_app",
+             "Consumers and their income records."),
+        Lazy("origination", "dunwell.cli.origination:origination_app",
+             "The front door: applications and the loans lent."),
+        Lazy("risk", "dunwell.cli.risk:risk_app",
+             "Credit risk models: train, score, report, monitor, evaluate."),
+        Lazy("letters", "dunwell.cli.letters:letters_app",
+             "Letters: issue, print, track and verify reminder letters and notices."),
+        Lazy("outbox", "dunwell.cli.channels:outbox_app",
+             "The outbox of messages: list them, send the due ones."),
+        Lazy("templates", "dunwell.cli.channels:templates_app",
+             "Message and letter templates: check and render them."),
+        Lazy("plan", "dunwell.cli.negotiation:plan_app",
+             "Repayment plans: approve and accept offers, list and show plans."),
+        Lazy("field", "dunwell.cli.field:field_app",
+             "Field visits: agents, certificates, addresses, plans, outcomes, ROI."),
+        Lazy("legal", "dunwell.cli.legal:legal_app",
+             "Legal referrals (human-approved), demand letters, evidence bundles and legal case "
+             "tracking."),
+        Lazy("training", "dunwell.cli.training:training_app",
+             "Staff training and certification: the register, courses, attempts, certificates, the "
+             "gate, warnings and quality."),
+    )
+    # --- End of command registrations ---------------------------------------------
+
 
 app = typer.Typer(
     name="dunwell",
+    cls=_Commands,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -38,51 +120,6 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Dunwell: micro-lending servicing and humane collections."""
-
-
-# --- Command registrations --------------------------------------------------------
-# One line per command or command group; import the function or sub-app above.
-#     app.command("name")(function)
-#     app.add_typer(sub_app, name="group")
-app.command("schedule")(schedule)
-app.command("init")(book.init)
-app.command("cob")(book.cob)
-app.command("pay", context_settings={"ignore_unknown_options": True})(book.pay)
-app.command("reverse")(book.reverse)
-app.command("loan")(book.loan)
-app.command("portfolio")(book.portfolio)
-app.command("balances")(book.balances)
-app.command("write-off")(write_off)
-app.add_typer(book.book_app, name="book")
-app.add_typer(day_app, name="day")
-app.command("demo")(demo)
-app.add_typer(audit_app, name="audit")
-app.command("collect")(collect.collect)
-app.command("case")(collect.case)
-app.command("queue")(collect.queue)
-app.command("contact")(collect.contact)
-app.command("promise")(collect.promise)
-app.add_typer(borrower_app, name="borrower")
-app.add_typer(strategy_app, name="strategy")
-app.add_typer(compliance_app, name="compliance")
-app.command("apply")(apply)
-app.add_typer(credit_line_app, name="credit-line")
-app.add_typer(merchants_app, name="merchants")
-app.add_typer(consumers_app, name="consumers")
-app.add_typer(origination_app, name="origination")
-app.command("serve")(serve)
-app.add_typer(risk_app, name="risk")
-app.add_typer(letters_app, name="letters")
-app.add_typer(outbox_app, name="outbox")
-app.add_typer(templates_app, name="templates")
-app.command("hardship")(hardship)
-app.command("offers")(offers)
-app.add_typer(plan_app, name="plan")
-app.add_typer(field_app, name="field")
-app.add_typer(legal_app, name="legal")
-app.add_typer(training_app, name="training")
-app.command("cost-cap")(cost_cap)
-# --- End of command registrations -------------------------------------------------
 
 
 #: Exit code of a failure nobody expected (sysexits' EX_SOFTWARE): a bug to report.
