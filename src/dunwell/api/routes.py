@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -58,6 +58,7 @@ from dunwell.app.origination.service import (
     register_merchant,
     submit_application,
 )
+from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.origination.features import check_transaction_dates
 from dunwell.origination.model import Applicant, ApplicantKind, Transaction
@@ -192,15 +193,9 @@ async def post_merchant_records(merchant_id: MerchantPath, request: Request,
             result = import_merchant_records(uow, merchant=merchant_id, rows=body.rows,
                                              first_line=first_line, name=body.name,
                                              language=body.language)
-            currency = uow.book.require().currency
-            if not result.rejected:
-                uow.commit()
-        return records_import_out(result, currency)
+            return records_import_out(result, _commit_unless_rejected(uow, result.rejected))
 
-    out = await svc.run(command)
-    code = (UNPROCESSABLE if out.rejected
-            else status.HTTP_201_CREATED if out.stored else status.HTTP_200_OK)
-    return Response(out.model_dump_json(), media_type="application/json", status_code=code)
+    return _import_answer(await svc.run(command))
 
 
 INCOME_BODY = {"requestBody": {"content": {
@@ -232,12 +227,22 @@ async def post_consumer_records(consumer_id: ConsumerPath, request: Request,
             result = import_income_records(uow, consumer=consumer_id, rows=body.rows,
                                            first_line=first_line, name=body.name,
                                            language=body.language)
-            currency = uow.book.require().currency
-            if not result.rejected:
-                uow.commit()
-        return income_import_out(result, currency)
+            return income_import_out(result, _commit_unless_rejected(uow, result.rejected))
 
-    out = await svc.run(command)
+    return _import_answer(await svc.run(command))
+
+
+def _commit_unless_rejected(uow: UnitOfWork, rejected: Sequence[object]) -> str:
+    """An import is all or nothing: commit it only when no line was rejected. Returns
+    the book's currency, which the answer's amounts are written in."""
+    currency = uow.book.require().currency
+    if not rejected:
+        uow.commit()
+    return currency
+
+
+def _import_answer(out: RecordsImportOut | IncomeImportOut) -> Response:
+    """422 when a line was rejected, 201 when records were stored, 200 when none were new."""
     code = (UNPROCESSABLE if out.rejected
             else status.HTTP_201_CREATED if out.stored else status.HTTP_200_OK)
     return Response(out.model_dump_json(), media_type="application/json", status_code=code)

@@ -4,6 +4,7 @@ consumer's income records."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from dunwell.app.origination.records import (
     import_income_file,
     import_merchant_file,
 )
+from dunwell.app.uow import UnitOfWork
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.money import format_minor
 
@@ -74,22 +76,9 @@ def import_records(
 ) -> None:
     """Import a merchant's transaction records: every line checked, ids already stored
     skipped, nothing stored when a line is wrong; the history summed up."""
-    with clear_errors():
-        app = app_for(db)
-        with app.uow() as uow:
-            result = import_merchant_file(uow, merchant=merchant, path=file, name=name,
-                                          language=lang)
-            currency = uow.book.require().currency
-            if not result.rejected:
-                uow.commit()
-    if result.rejected:
-        console.print(rejected_table(result))
-        raise typer.Exit(2)
-    v = result.validated
-    console.print(f"{file.name}: {v.lines} line(s), {result.stored} stored, "
-                  f"{v.already_stored} already stored")
-    console.print(summary_table(f"merchant {merchant}: records summed up", result.summary,
-                                currency))
+    _import(db, file, lambda uow: import_merchant_file(
+        uow, merchant=merchant, path=file, name=name, language=lang),
+        title=f"merchant {merchant}: records summed up", turnover="turnover")
 
 
 @consumers_app.command("import")
@@ -108,11 +97,20 @@ def import_income(
     """Import a consumer's income records: every line checked, ids already stored
     skipped, nothing stored when a line is wrong; an application sending no income
     history is judged on them."""
+    _import(db, file, lambda uow: import_income_file(
+        uow, consumer=consumer, path=file, name=name, language=lang),
+        title=f"consumer {consumer}: income summed up", turnover="income")
+
+
+def _import(db: str | None, file: Path,
+            run: Callable[[UnitOfWork], ImportResult | IncomeImportResult], *,
+            title: str, turnover: str) -> None:
+    """Run an import; all or nothing: committed only when no line was rejected, which
+    are then listed (exit 2); otherwise the counts and the history summed up."""
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
-            result = import_income_file(uow, consumer=consumer, path=file, name=name,
-                                        language=lang)
+            result = run(uow)
             currency = uow.book.require().currency
             if not result.rejected:
                 uow.commit()
@@ -122,5 +120,4 @@ def import_income(
     v = result.validated
     console.print(f"{file.name}: {v.lines} line(s), {result.stored} stored, "
                   f"{v.already_stored} already stored")
-    console.print(summary_table(f"consumer {consumer}: income summed up", result.summary,
-                                currency, turnover="income"))
+    console.print(summary_table(title, result.summary, currency, turnover=turnover))

@@ -49,7 +49,7 @@ month is zero or negative). The same measures as the decision's features
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -334,40 +334,35 @@ def validate_merchant_records(rows: Collection[Row], *, rules: RecordRules,
                               first_line: int = 2) -> Validated[MerchantRecord]:
     """Sort a merchant's transaction records into accepted and rejected lines (see the
     module doc); ids in ``known_ids`` are skipped."""
-    _check_size(rows)
-    accepted: list[MerchantRecord] = []
-    rejected: list[LineError] = []
-    seen: dict[str, int] = {}
-    stored = 0
-    for line, row in enumerate(rows, start=first_line):
-        result = merchant_record(row, line, rules)
-        if isinstance(result, list):
-            rejected.extend(result)
-        elif _duplicate(result.transaction_id, line, "transaction_id", seen, rejected):
-            continue
-        elif result.transaction_id in known_ids:
-            stored += 1
-        else:
-            accepted.append(result)
-    return Validated(tuple(accepted), tuple(rejected), stored, len(rows))
+    return _validate(rows, rules, known_ids, first_line, merchant_record,
+                     lambda r: r.transaction_id, "transaction_id")
 
 
 def validate_income_records(rows: Collection[Row], *, rules: RecordRules,
                             known_ids: Collection[str] = frozenset(),
                             first_line: int = 2) -> Validated[IncomeRecord]:
     """Sort a consumer's income records into accepted and rejected lines."""
+    return _validate(rows, rules, known_ids, first_line, income_record,
+                     lambda r: r.record_id, "record_id")
+
+
+def _validate(rows: Collection[Row], rules: RecordRules, known_ids: Collection[str],
+              first_line: int, parse: Callable[[Row, int, RecordRules], R | list[LineError]],
+              id_of: Callable[[R], str], id_field: str) -> Validated[R]:
+    """Each line parsed by ``parse``; a line whose id came earlier in the file is
+    rejected, one whose id is in ``known_ids`` counted as already stored."""
     _check_size(rows)
-    accepted: list[IncomeRecord] = []
+    accepted: list[R] = []
     rejected: list[LineError] = []
     seen: dict[str, int] = {}
     stored = 0
     for line, row in enumerate(rows, start=first_line):
-        result = income_record(row, line, rules)
+        result = parse(row, line, rules)
         if isinstance(result, list):
             rejected.extend(result)
-        elif _duplicate(result.record_id, line, "record_id", seen, rejected):
+        elif _duplicate(id_of(result), line, id_field, seen, rejected):
             continue
-        elif result.record_id in known_ids:
+        elif id_of(result) in known_ids:
             stored += 1
         else:
             accepted.append(result)
