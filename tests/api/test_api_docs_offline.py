@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from dunwell.api.app import create_app
 from dunwell.api.docs import ASSETS_PATH, PAGE_POLICY
 from dunwell.bootstrap import Dunwell
+from serving import serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -127,23 +124,8 @@ def test_behind_a_proxy_prefix_the_pages_name_the_prefixed_urls(app: Dunwell) ->
 @pytest.fixture
 def served(app: Dunwell) -> Iterator[str]:
     """The app served by uvicorn on a free 127.0.0.1 port, for the test's duration."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(dunwell=app), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,20 +4,16 @@ a repayment plan with it, and a borrower who mistypes the code."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 from letters_book import LETTER_DAY
 
-from dunwell.api.app import create_app
 from dunwell.bootstrap import Dunwell
 from dunwell.store.letters_repo import LetterRepository
+from serving import serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -31,23 +27,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 @pytest.fixture
 def served(overdue_book: Dunwell) -> Iterator[str]:
     """The app served by uvicorn on a free 127.0.0.1 port, for the test's duration."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(dunwell=overdue_book), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(overdue_book) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,17 +6,12 @@ page, named by the letter, that takes a typed code over real HTTP."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from letters_book import DUE, LETTER_DAY, NOW, cjk_text, open_small_book, pdf_text, run_collections
 
-from dunwell.api.app import create_app
 from dunwell.app.letters.sender import is_loopback_url, public_base_url
 from dunwell.app.letters.service import letter_document, letter_facts, letter_pdf
 from dunwell.bootstrap import Dunwell, bootstrap
@@ -29,6 +24,7 @@ from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.letters_repo import LetterRepository
+from serving import serve
 
 LENDER = {
     "lender_legal_name": "Harbour Street Lending Ltd.",
@@ -154,23 +150,8 @@ def test_the_reminder_the_visit_notice_and_the_demand_name_the_lender_alike(
 @pytest.fixture
 def served(public_book: Dunwell) -> Iterator[str]:
     """The app served by uvicorn on a free 127.0.0.1 port, for the test's duration."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(dunwell=public_book), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(public_book) as url:
+        yield url
 
 
 def test_the_page_the_letter_names_takes_a_typed_code_over_http(
