@@ -83,12 +83,11 @@ def refresh_months(repo: OriginationRepository, applicant_id: int,
     repo.put_months(applicant_id, summaries, replacing=True)
 
 
-def _applicant(repo: OriginationRepository, merchant: str, name: str | None,
-               language: str | None) -> Applicant:
-    found = repo.applicant(ApplicantKind.MERCHANT, merchant)
-    stored = found[1] if found else None
-    return Applicant(ApplicantKind.MERCHANT, merchant,
-                     name or (stored.name if stored else merchant),
+def _applicant(kind: ApplicantKind, reference: str, stored: Applicant | None,
+               name: str | None, language: str | None) -> Applicant:
+    """The applicant to register: the name and language given, else as stored, else
+    the reference and the default language."""
+    return Applicant(kind, reference, name or (stored.name if stored else reference),
                      language or (stored.language if stored else DEFAULT_LANGUAGE))
 
 
@@ -113,8 +112,9 @@ def import_merchant_records(uow: UnitOfWork, *, merchant: str,
         applicant_id = found[0] if found else None
         history = repo.months(applicant_id) if applicant_id is not None else ()
         return ImportResult(merchant, applicant_id, validated, 0, summary_of(history), None)
-    applicant_id, _ = repo.put_applicant(_applicant(repo, merchant, name, language),
-                                         info.business_date)
+    applicant = _applicant(ApplicantKind.MERCHANT, merchant, found[1] if found else None,
+                           name, language)
+    applicant_id, _ = repo.put_applicant(applicant, info.business_date)
     repo.add_transactions(applicant_id, validated.accepted, currency=info.currency,
                           on=info.business_date)
     refresh_months(repo, applicant_id, {r.on.replace(day=1) for r in validated.accepted})
@@ -171,10 +171,8 @@ def import_income_records(uow: UnitOfWork, *, consumer: str,
         history = repo.income_records(applicant_id) if applicant_id is not None else []
         return IncomeImportResult(consumer, applicant_id, validated, 0,
                                   income_summary(history))
-    stored = found[1] if found else None
-    applicant = Applicant(ApplicantKind.CONSUMER, consumer,
-                          name or (stored.name if stored else consumer),
-                          language or (stored.language if stored else DEFAULT_LANGUAGE))
+    applicant = _applicant(ApplicantKind.CONSUMER, consumer, found[1] if found else None,
+                           name, language)
     applicant_id, _ = repo.put_applicant(applicant, info.business_date)
     repo.add_income_records(applicant_id, validated.accepted, currency=info.currency,
                             on=info.business_date)
