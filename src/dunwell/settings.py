@@ -103,3 +103,32 @@ class Settings(BaseSettings):
     #: review reads debts elsewhere from. Unset: no bureau is consulted, and a missing
     #: bureau report does not make a thin file.
     bureau_file: Path | None = None
+
+    # --- Access and data protection (docs/security.md) ------------------------------
+    #: Development mode: missing secrets and keys fall back to fixed development values
+    #: (with a warning) and cookies need not be HTTPS-only. ``serve`` refuses to start
+    #: without this flag when any secret below is missing or a development value.
+    dev_mode: bool = False
+    #: Field encryption keys, newest first: ``"ID:BASE64KEY,ID:BASE64KEY"`` where each
+    #: key is 32 random bytes (AES-256-GCM). New values are written under the first;
+    #: older ones are read until ``dunwell keys rotate`` has re-encrypted them.
+    data_keys: str = ""
+    #: The key (base64, 32 bytes) of the keyed hash that finds a borrower by phone
+    #: number or e-mail address without storing either in clear.
+    lookup_key: str = ""
+    #: The secret providers sign delivery callbacks with (HMAC-SHA256 over
+    #: "timestamp.body"); callbacks outside ``callback_window_seconds`` are refused.
+    callback_secret: str = ""
+    callback_window_seconds: int = Field(default=300, ge=10, le=3600)
+    #: Web sessions and API tokens.
+    session_ttl_minutes: int = Field(default=480, ge=5, le=10_080)
+    token_ttl_days: int = Field(default=90, ge=1, le=3650)
+    otp_ttl_seconds: int = Field(default=300, ge=60, le=3600)
+    cookie_secure: bool = True
+    #: Origins allowed by CORS, comma-separated; empty (the default) allows none.
+    cors_origins: str = ""
+    #: Abuse limits, per client address and per account, per minute.
+    sign_in_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
+    otp_requests_per_hour: int = Field(default=5, ge=1, le=10_000)
+    letter_checks_per_minute: int = Field(default=30, ge=1, le=100_000)
+    portal_requests_per_minute: int = Field(default=120, ge=1, le=100_000)

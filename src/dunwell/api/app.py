@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunwell.api.auth import add_auth
 from dunwell.api.channels import router as channels_router
 from dunwell.api.deps import Runner, Services
 from dunwell.api.docs import add_docs
@@ -36,10 +37,19 @@ from dunwell.api.negotiation import router as negotiation_router
 from dunwell.api.payments import router as payments_router
 from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
+from dunwell.api.security import add_security
 from dunwell.api.training import router as training_router
 from dunwell.app.origination.service import KEY_CONFLICT, Origination, origination_for
 from dunwell.bootstrap import DATABASE_ERRORS, DbFailure, Dunwell, bootstrap, database_failure
-from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound, RetryLater
+from dunwell.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RetryLater,
+    Unauthenticated,
+)
 from dunwell.lending.errors import BOOK_NOT_OPEN
 from dunwell.settings import Settings
 
@@ -63,6 +73,10 @@ def status_for(exc: DomainError) -> int:
         return STATUS_BY_CODE[exc.code]
     if isinstance(exc, RetryLater):
         return 503
+    if isinstance(exc, Unauthenticated):
+        return 401
+    if isinstance(exc, Forbidden):
+        return 403
     if isinstance(exc, NotFound):
         return 404
     if isinstance(exc, Conflict):
@@ -241,4 +255,6 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     limits = dunwell.settings
     api.add_middleware(BodyLimit, bytes_max=limits.request_body_bytes_max,
                        bytes_max_by_path={BUNDLE_VERIFY_PATH: limits.bundle_upload_bytes_max})
+    add_auth(api)
+    add_security(api, dunwell.settings)
     return api

@@ -104,6 +104,16 @@ class _Commands(LazyGroup):
         Lazy("training", "dunwell.cli.training:training_app",
              "Staff training and certification: the register, courses, attempts, certificates, the "
              "gate, warnings and quality."),
+        Lazy("user", "dunwell.cli.users:user_app",
+             "Users and their roles: add, list, change a role, disable."),
+        Lazy("token", "dunwell.cli.users:token_app",
+             "API tokens: create (shown once), list, revoke."),
+        Lazy("keys", "dunwell.cli.keys:keys_app",
+             "Field encryption keys: status, and rotate (re-encrypt under the newest key)."),
+        Lazy("consent", "dunwell.cli.consent:consent_app",
+             "Borrowers' consents per channel and party: record, withdraw, list."),
+        Lazy("retention", "dunwell.cli.consent:retention_app",
+             "Records past their retention period: report, then anonymise."),
     )
     # --- End of command registrations ---------------------------------------------
 

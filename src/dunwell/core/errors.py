@@ -53,3 +53,15 @@ class RetryLater(DomainError):
     ``Retry-After``."""
 
     code = "command_must_be_retried_later"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials (HTTP 401): sign in, or send a valid token."""
+
+    code = "credentials_must_be_valid"
+
+
+class Forbidden(DomainError):
+    """Valid credentials, but the role or the object is not this user's (HTTP 403)."""
+
+    code = "permission_must_be_granted"
