@@ -213,6 +213,8 @@ def medium_violations(c: Case) -> set[str]:
     electronic = channel in {C.SMS, C.EMAIL, C.IN_APP, C.SOCIAL_MEDIA}
     if c.j is US and electronic and T.OPT_OUT_NOTICE not in c.tags:
         found.add("US-RegF-OPTOUT")
+    if c.j is US and channel is C.EMAIL and T.WORK_ADDRESS in c.tags:  # no consents drawn
+        found.add("US-RegF-WORK-EMAIL")
     if F.VULNERABLE in flags and channel is C.VISIT:
         found.add(c.pick("UNIVERSAL-VULNERABLE", "UNIVERSAL-VULNERABLE", "UK-CONC-7.9-VISIT"))
     if F.VULNERABLE in flags and c.tags & HARDSHIP_NO:

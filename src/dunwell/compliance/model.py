@@ -11,9 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dunwell.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from dunwell.compliance.consent import Consent
 
 
 class Jurisdiction(StrEnum):
@@ -58,6 +62,35 @@ class Recipient(StrEnum):
     NEIGHBOR = "neighbor"
     SOCIAL_CONTACT = "social_contact"
     ATTORNEY = "attorney"
+
+
+class Party(StrEnum):
+    """Who a consent is about: the borrower, or a third party the borrower may allow
+    to be contacted (see :mod:`dunwell.compliance.consent`)."""
+
+    BORROWER = "borrower"
+    SPOUSE = "spouse"
+    GUARDIAN = "guardian"
+    EXECUTOR = "executor"
+    ATTORNEY = "attorney"
+    EMPLOYER = "employer"
+    EMERGENCY_CONTACT = "emergency_contact"
+
+    @property
+    def recipients(self) -> frozenset[Recipient]:
+        """The recipients (as the guard sees them) this party can be."""
+        return PARTY_RECIPIENTS[self]
+
+
+PARTY_RECIPIENTS: dict[Party, frozenset[Recipient]] = {
+    Party.BORROWER: frozenset({Recipient.BORROWER}),
+    Party.SPOUSE: frozenset({Recipient.RELATIVE}),
+    Party.GUARDIAN: frozenset({Recipient.RELATIVE, Recipient.ATTORNEY}),
+    Party.EXECUTOR: frozenset({Recipient.RELATIVE, Recipient.ATTORNEY}),
+    Party.ATTORNEY: frozenset({Recipient.ATTORNEY}),
+    Party.EMPLOYER: frozenset({Recipient.EMPLOYER}),
+    Party.EMERGENCY_CONTACT: frozenset(Recipient) - {Recipient.BORROWER},
+}
 
 
 class Direction(StrEnum):
@@ -112,6 +145,7 @@ class ContentTag(StrEnum):
     STAFF_CERTIFIED = "staff_certified"
     AUDIO_VIDEO_RECORDING = "audio_video_recording"
     NO_RECORDING = "no_recording"
+    WORK_ADDRESS = "work_address"
 
 
 class Decision(StrEnum):
@@ -187,6 +221,9 @@ class Borrower:
     preferred_channels: tuple[Channel, ...] = ()
     contact_preferences: ContactPreferences = field(default_factory=ContactPreferences)
     language: str | None = None
+    #: Every consent record (granted, and withdrawn ones); the rules ask which are in
+    #: force at the moment they judge.
+    consents: tuple[Consent, ...] = ()
 
     def __post_init__(self) -> None:
         zone_of(self.timezone)
@@ -214,13 +251,25 @@ class ContactEvent:
 
 @dataclass(frozen=True)
 class ProposedAction:
+    """``party`` names who the recipient is, when a consent may cover it (a spouse
+    reached as a ``relative``); None for the borrower or an unnamed third party."""
+
     ts: dt.datetime
     channel: Channel
     recipient: Recipient = Recipient.BORROWER
     content_tags: frozenset[ContentTag] = frozenset()
+    party: Party | None = None
 
     def __post_init__(self) -> None:
         require_aware(self.ts, "proposed_action.ts")
+        if self.party is not None and self.recipient not in self.party.recipients:
+            allowed = ", ".join(sorted(self.party.recipients))
+            raise InvalidInput(
+                f"proposed_action.party {self.party.value!r} cannot be reached as recipient "
+                f"{self.recipient.value!r}; use one of {allowed}",
+                code="party_must_match_recipient",
+                field="proposed_action.party",
+            )
 
     def tagged(self, *tags: ContentTag) -> bool:
         """True when the action carries any of ``tags``."""

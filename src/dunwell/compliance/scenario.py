@@ -1,5 +1,10 @@
 """One JSONL scenario line (DESIGN.md §4) -> plain data for the guard.
 
+Beyond §4, a borrower may carry ``consents`` (``[{"channel", "party", "purpose",
+"granted_at", "withdrawn_at", "source", "evidence"}]``; ``party`` defaults to
+``borrower``, ``purpose`` to ``collections``, ``source`` to ``import``) and a
+proposed action may name its ``party`` (``spouse`` reached as a ``relative``...).
+
 Extra keys (``description``, ``expected``, ``rule``, ``note``...) are ignored. An
 unknown flag, channel, recipient, outcome, tag or jurisdiction, a timestamp without
 a UTC offset, or malformed JSON is an :class:`InvalidInput` whose message starts
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NoReturn, TypeVar
 
+from dunwell.compliance.consent import Consent, ConsentSource, Purpose
 from dunwell.compliance.model import (
     Borrower,
     Channel,
@@ -27,6 +33,7 @@ from dunwell.compliance.model import (
     Flag,
     Jurisdiction,
     Outcome,
+    Party,
     ProposedAction,
     Recipient,
     zone_of,
@@ -37,6 +44,8 @@ _E = TypeVar("_E", bound=StrEnum)
 _CLOCK = re.compile(r"\d{2}:\d{2}(:\d{2})?")
 #: History events one scenario may carry.
 HISTORY_EVENTS_MAX = 10_000
+#: Consent records one scenario's borrower may carry.
+CONSENTS_MAX = 1_000
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,40 @@ def _borrower(raw: Mapping[str, Any]) -> Borrower:
         ),
         contact_preferences=_preferences(raw.get("contact_preferences")),
         language=None if language is None else _string(language, "borrower.language"),
+        consents=_consents(raw.get("consents", [])),
     )
+
+
+def _consents(raw: Any) -> tuple[Consent, ...]:
+    items = _list(raw, "borrower.consents")
+    if len(items) > CONSENTS_MAX:
+        _fail("borrower.consents", f"has {len(items)} records; at most {CONSENTS_MAX}",
+              "consents_must_be_bounded")
+    out = []
+    for i, item in enumerate(items):
+        where = f"borrower.consents[{i}]"
+        record = _object(item, where)
+        withdrawn = record.get("withdrawn_at")
+        evidence = record.get("evidence")
+        try:
+            out.append(Consent(
+                channel=_enum(Channel, _need(record, "channel", where + "."), where + ".channel"),
+                party=_enum(Party, record.get("party", "borrower"), where + ".party", "party"),
+                purpose=_enum(Purpose, record.get("purpose", "collections"), where + ".purpose",
+                              "purpose"),
+                granted_at=_timestamp(_need(record, "granted_at", where + "."),
+                                      where + ".granted_at"),
+                withdrawn_at=None if withdrawn is None else _timestamp(
+                    withdrawn, where + ".withdrawn_at"),
+                source=_enum(ConsentSource, record.get("source", "import"), where + ".source",
+                             "consent source"),
+                evidence="" if evidence is None else _string(evidence, where + ".evidence"),
+            ))
+        except InvalidInput as exc:
+            if exc.details.get("field", "").startswith(where):
+                raise
+            _fail(where, exc.message, exc.code)
+    return tuple(out)
 
 
 def _preferences(raw: Any) -> ContactPreferences:
@@ -146,6 +188,7 @@ def _history(raw: Any) -> tuple[ContactEvent, ...]:
 def _action(raw: Mapping[str, Any]) -> ProposedAction:
     where = "proposed_action."
     tags = _list(raw.get("content_tags", []), where + "content_tags")
+    party = raw.get("party")
     return ProposedAction(
         ts=_timestamp(_need(raw, "ts", where), where + "ts"),
         channel=_enum(Channel, _need(raw, "channel", where), where + "channel"),
@@ -154,6 +197,7 @@ def _action(raw: Mapping[str, Any]) -> ProposedAction:
             _enum(ContentTag, v, f"{where}content_tags[{i}]", "content tag")
             for i, v in enumerate(tags)
         ),
+        party=None if party is None else _enum(Party, party, where + "party", "party"),
     )
 
 

@@ -172,6 +172,10 @@ RULES: tuple[Rule[CNParams], ...] = (
     ),
     _rule("UNIVERSAL-DISPUTE", Stage.STANDING, "a dispute pauses collection", u.dispute),
     _rule("UNIVERSAL-HARDSHIP", Stage.STANDING, "respect a hardship plan", u.hardship),
+    _rule(
+        "CONSENT-WITHDRAWN", Stage.RECIPIENT, "a withdrawn consent stops that contact",
+        u.consent_withdrawn,
+    ),
     _rule("UNIVERSAL-ATTORNEY", Stage.RECIPIENT, "represented: contact the attorney", u.attorney),
     _rule("UNIVERSAL-EMPLOYER", Stage.RECIPIENT, "employer prohibits contact at work", u.employer),
     _rule(

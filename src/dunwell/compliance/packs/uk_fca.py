@@ -125,10 +125,21 @@ RULES: tuple[Rule[UKParams], ...] = (
     _rule("UK-CONC-7.14", Stage.STANDING, "a dispute pauses recovery", u.dispute),
     _rule("UK-CONC-7.3.4R", Stage.STANDING, "forbearance: respect a hardship plan", u.hardship),
     _rule(
+        "CONSENT-WITHDRAWN", Stage.RECIPIENT, "a withdrawn consent stops that contact",
+        u.consent_withdrawn,
+    ),
+    _rule(
         "UNIVERSAL-ATTORNEY", Stage.RECIPIENT, "represented: contact the representative", u.attorney
     ),
     _rule("UNIVERSAL-EMPLOYER", Stage.RECIPIENT, "employer prohibits contact at work", u.employer),
-    _rule("UK-CONC-7.9.6R", Stage.RECIPIENT, "no disclosure to third parties", u.third_party),
+    _rule(
+        "UK-CONC-7.9.6R",
+        Stage.RECIPIENT,
+        "no disclosure to third parties the customer did not agree to",
+        u.third_party_unless_consented(
+            "needs the customer's agreement, or it is an unfair disclosure (CONC 7.9.6R)"
+        ),
+    ),
     _rule("UK-CONC-7.9.4R", Stage.MEDIUM, "respect requests on how to be contacted", u.opt_out),
     _rule(
         "UK-CONC-7.9-VISIT", Stage.MEDIUM, "no visit to a vulnerable customer", u.vulnerable_visit

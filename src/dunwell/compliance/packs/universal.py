@@ -8,6 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from dunwell.compliance.consent import (
+    Purpose,
+    third_party_problem,
+    withdrawn_problem,
+    work_email_problem,
+)
 from dunwell.compliance.history import (
     breathing_space_since,
     has_outcome,
@@ -183,6 +189,35 @@ def third_party(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Ob
             f"contact with a third party ({a.recipient}, {a.channel}) about the debt is not allowed"
         )
     return None
+
+
+def purpose_of(action: ProposedAction) -> Purpose:
+    """What a consent must cover for ``action``: collections when it asks for anything."""
+    return Purpose.COLLECTIONS if is_collecting(action) else Purpose.SERVICING
+
+
+def consent_withdrawn(a: ProposedAction, h: History, b: Borrower,
+                      p: PackParams) -> Objection | None:
+    problem = withdrawn_problem(a, b, purpose_of(a))
+    return None if problem is None else deny(problem)
+
+
+def third_party_unless_consented(rule_text: str) -> Check[PackParams]:
+    """A check denying a third-party contact unless a consent for the named party by
+    the action's channel is in force; ``rule_text`` says which rule needs it."""
+
+    def check(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Objection | None:
+        if not is_third_party(a, b):
+            return None
+        problem = third_party_problem(a, b, purpose_of(a), rule_text=rule_text)
+        return None if problem is None else deny(problem)
+
+    return check
+
+
+def work_email(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Objection | None:
+    problem = work_email_problem(a, b, purpose_of(a))
+    return None if problem is None else deny(problem)
 
 
 def opt_out(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Objection | None:

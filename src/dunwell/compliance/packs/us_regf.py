@@ -150,10 +150,27 @@ RULES: tuple[Rule[USParams], ...] = (
     ),
     _rule("US-RegF-DISPUTE", Stage.STANDING, "a dispute pauses collection", u.dispute),
     _rule("UNIVERSAL-HARDSHIP", Stage.STANDING, "respect a hardship plan", u.hardship),
+    _rule(
+        "CONSENT-WITHDRAWN", Stage.RECIPIENT, "a withdrawn consent stops that contact",
+        u.consent_withdrawn,
+    ),
     _rule("US-RegF-ATTY", Stage.RECIPIENT, "represented: contact the attorney", u.attorney),
     _rule("US-RegF-WORK", Stage.RECIPIENT, "employer prohibits contact at work", u.employer),
-    _rule("US-RegF-3P", Stage.RECIPIENT, "no third-party communication", u.third_party),
+    _rule(
+        "US-RegF-3P",
+        Stage.RECIPIENT,
+        "no third-party communication without the consumer's consent",
+        u.third_party_unless_consented(
+            "needs the borrower's prior consent given directly (12 CFR 1006.6(d)(1))"
+        ),
+    ),
     _rule("US-RegF-MEDIUM", Stage.MEDIUM, "respect a medium opt-out", u.opt_out),
+    _rule(
+        "US-RegF-WORK-EMAIL",
+        Stage.MEDIUM,
+        "no e-mail to a work address without consent",
+        u.work_email,
+    ),
     _rule("US-RegF-OPTOUT", Stage.MEDIUM, "electronic messages carry an opt-out", opt_out_notice),
     _rule(
         "UNIVERSAL-VULNERABLE",
