@@ -18,6 +18,7 @@ from dunwell.providers.pdf import render_pdf
 from dunwell.providers.registry import build_providers, provider_name
 from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
+from dunwell.store import crypto
 from dunwell.store.db import make_engine, migrate
 from dunwell.store.errors import (
     DATABASE_ERRORS,
@@ -31,7 +32,13 @@ from dunwell.store.uow import Database
 #: The edges (cli, api) classify database failures with these, never the store's
 #: driver directly.
 __all__ = ["DATABASE_ERRORS", "DatabaseFailure", "DbFailure", "Dunwell", "bootstrap",
-           "database_failure", "providers_for", "router_for", "with_connect_timeout"]
+           "database_failure", "is_development", "providers_for", "router_for",
+           "secret_problems", "with_connect_timeout"]
+
+#: Whether settings leave personal data under development keys, and what to set (for
+#: ``serve``, which refuses to start on them outside development mode).
+is_development = crypto.is_development
+secret_problems = crypto.secret_problems
 
 
 def bootstrap(settings: Settings | None = None, *, db_url: str | None = None) -> Dunwell:
@@ -39,6 +46,7 @@ def bootstrap(settings: Settings | None = None, *, db_url: str | None = None) ->
     if db_url is not None:
         settings = settings.model_copy(update={"db_url": db_url})
     logs.configure(fmt=settings.log_format, level=settings.log_level)
+    crypto.configure(settings)  # one keyring per process: the columns seal and open with it
     url = settings.db_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from dunwell.negotiation.model import OfferKind
 from dunwell.providers.templating import builtin_templates, sample_context
 from dunwell.settings import Settings
 from dunwell.store import channel_tables as ch
+from dunwell.store.collection_tables import case_timeline
 from dunwell.store.collections_repo import BorrowerRepository
 from dunwell.store.outbox_repo import ChannelFactsRepository
 
@@ -204,6 +205,7 @@ def test_a_promise_on_the_timeline_reads_in_major_units_with_the_currency(
                        now=dt.datetime(2025, 2, 16, 2, 0, tzinfo=dt.UTC))
         uow.commit()
     with book.engine.connect() as conn:
-        texts = conn.execute(sa.text("select text from case_timeline where kind = "
-                                     "'promise_made'")).scalars().all()
+        timeline = case_timeline.c
+        texts = conn.execute(sa.select(timeline.text).where(
+            timeline.kind == "promise_made")).scalars().all()
     assert texts == ["promise to pay 500.00 CNY by 2025-02-23"]

@@ -11,7 +11,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
 from dunwell.collections.model import CaseLoan
 from dunwell.compliance.model import (
@@ -27,6 +39,7 @@ from dunwell.lending.model import LoanStatus
 from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
 from dunwell.store.channel_tables import channel_addresses
+from dunwell.store.crypto import keyring
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +105,13 @@ class BorrowerRepository:
 
     def by_address(self, channel: str, address: str) -> int | None:
         """The borrower a channel address (phone number, e-mail) belongs to, if one
-        borrower alone has it."""
+        borrower alone has it: found by its keyed hash (a phone's digits, an e-mail in
+        any case), or on a row stored before encryption by the address as written."""
         a = channel_addresses
+        legacy = and_(a.c.address_hash.is_(None), type_coerce(a.c.address, Text) == address)
         rows = self.conn.execute(select(a.c.borrower_id).where(
-            a.c.channel == channel, a.c.address == address).limit(2)).all()
+            a.c.channel == channel,
+            or_(a.c.address_hash == keyring().lookup_hash(address), legacy)).limit(2)).all()
         return int(rows[0][0]) if len(rows) == 1 else None
 
     def get(self, borrower_id: int) -> BorrowerProfile:

@@ -15,10 +15,10 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 
+from dunwell.store.encrypted import EncryptedText
 from dunwell.store.tables import metadata
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -31,11 +31,11 @@ outbox = Table(
     Column("channel", String(16), nullable=False),
     Column("provider", String(64), nullable=False),
     Column("borrower_id", BigInteger, nullable=False),
-    Column("to_address", Text, nullable=True),
+    Column("to_address", EncryptedText("outbox.to_address"), nullable=True),
     Column("kind", String(32), nullable=False),
     Column("language", String(8), nullable=False),
-    Column("subject", Text, nullable=False, server_default=""),
-    Column("body", Text, nullable=False),
+    Column("subject", EncryptedText("outbox.subject"), nullable=False, server_default=""),
+    Column("body", EncryptedText("outbox.body"), nullable=False),
     Column("case_id", String(64), nullable=True),
     Column("action_id", BigInteger, nullable=True),
     Column("status", String(16), nullable=False),
@@ -45,7 +45,7 @@ outbox = Table(
     Column("not_after", String(40), nullable=True),  # the guard's window closes
     Column("lease_until", String(40), nullable=True),
     Column("provider_message_id", String(128), nullable=True),
-    Column("last_error", Text, nullable=True),
+    Column("last_error", EncryptedText("outbox.last_error"), nullable=True),
     Column("sent_at", String(40), nullable=True),
     Column("final_at", String(40), nullable=True),
     UniqueConstraint("idempotency_key", name="uq_outbox_key"),
@@ -61,7 +61,7 @@ outbox_attempts = Table(
     Column("attempt_no", Integer, nullable=False),
     Column("at", String(40), nullable=False),
     Column("outcome", String(16), nullable=False),
-    Column("error", Text, nullable=True),
+    Column("error", EncryptedText("outbox_attempts.error"), nullable=True),
     Column("provider_message_id", String(128), nullable=True),
     UniqueConstraint("message_id", "attempt_no", name="uq_outbox_attempts_no"),
 )
@@ -75,7 +75,7 @@ delivery_reports = Table(
     Column("at", String(40), nullable=False),
     Column("received_at", String(40), nullable=False),
     Column("applied", Boolean, nullable=False),
-    Column("error", Text, nullable=True),
+    Column("error", EncryptedText("delivery_reports.error"), nullable=True),
 )
 Index("ix_delivery_reports_message", delivery_reports.c.message_id)
 
@@ -83,5 +83,9 @@ channel_addresses = Table(
     "channel_addresses", metadata,
     Column("borrower_id", BigInteger, primary_key=True, autoincrement=False),
     Column("channel", String(16), primary_key=True),
-    Column("address", Text, nullable=False),
+    Column("address", EncryptedText("channel_addresses.address"), nullable=False),
+    #: The keyed hash of the normalised address (dunwell.store.crypto), to find a
+    #: borrower by phone number or e-mail; None on rows written before encryption.
+    Column("address_hash", String(80), nullable=True),
 )
+Index("ix_channel_addresses_hash", channel_addresses.c.address_hash)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from dunwell.store.encrypted import EncryptedText
 from dunwell.store.tables import metadata
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -22,7 +23,7 @@ BIG_ID = BigInteger().with_variant(Integer, "sqlite")
 borrowers = Table(
     "borrowers", metadata,
     Column("borrower_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("name", Text, nullable=False),
+    Column("name", EncryptedText("borrowers.name"), nullable=False),
     Column("jurisdiction", String(16), nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("language", String(16), nullable=False),
@@ -53,7 +54,7 @@ case_timeline = Table(
     Column("case_id", String(64), ForeignKey("cases.case_id"), nullable=False),
     Column("on_date", Date, nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("text", Text, nullable=False),
+    Column("text", EncryptedText("case_timeline.text"), nullable=False),
 )
 Index("ix_case_timeline_case", case_timeline.c.case_id)
 

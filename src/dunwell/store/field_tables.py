@@ -21,6 +21,7 @@ from sqlalchemy import (
     true,
 )
 
+from dunwell.store.encrypted import EncryptedNumber, EncryptedText
 from dunwell.store.tables import metadata
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -28,9 +29,9 @@ BIG_ID = BigInteger().with_variant(Integer, "sqlite")
 borrower_addresses = Table(
     "borrower_addresses", metadata,
     Column("borrower_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("address_text", Text, nullable=False),
-    Column("latitude", Float(53), nullable=True),
-    Column("longitude", Float(53), nullable=True),
+    Column("address_text", EncryptedText("borrower_addresses.address_text"), nullable=False),
+    Column("latitude", EncryptedNumber("borrower_addresses.latitude"), nullable=True),
+    Column("longitude", EncryptedNumber("borrower_addresses.longitude"), nullable=True),
     Column("updated_at", String(40), nullable=False),
 )
 
@@ -81,12 +82,12 @@ visits = Table(
     Column("cost_minor", BigInteger, nullable=False, server_default="0"),
     Column("outcome", String(32), nullable=True),
     Column("outcome_at", String(40), nullable=True),
-    Column("outcome_latitude", Float(53), nullable=True),
-    Column("outcome_longitude", Float(53), nullable=True),
+    Column("outcome_latitude", EncryptedNumber("visits.outcome_latitude"), nullable=True),
+    Column("outcome_longitude", EncryptedNumber("visits.outcome_longitude"), nullable=True),
     Column("distance_from_address_m", Integer, nullable=True),
     Column("place_flagged", Boolean, nullable=False, server_default=false()),
-    Column("proof", Text, nullable=True),
-    Column("note", Text, nullable=False, server_default=""),
+    Column("proof", EncryptedText("visits.proof"), nullable=True),
+    Column("note", EncryptedText("visits.note"), nullable=False, server_default=""),
     Column("letter_no", String(64), nullable=True),
     UniqueConstraint("action_id", name="uq_visits_action"),
 )

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 from dunwell.store import collection_tables as _collections  # noqa: F401  (cases first)
+from dunwell.store.encrypted import EncryptedText
 from dunwell.store.tables import metadata
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -31,14 +32,15 @@ legal_referrals = Table(
     Column("proposed_on", Date, nullable=False),
     Column("proposed_by", String(128), nullable=False),
     Column("proposed_at", String(40), nullable=False),
-    Column("proposal_note", Text, nullable=False, server_default=""),
+    Column("proposal_note", EncryptedText("legal_referrals.proposal_note"), nullable=False,
+           server_default=""),
     Column("days_past_due", Integer, nullable=False),
     Column("outstanding_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("failures_json", Text, nullable=False, server_default="[]"),
     Column("decided_by", String(128), nullable=True),
     Column("decided_role", String(64), nullable=True),
-    Column("decided_note", Text, nullable=True),
+    Column("decided_note", EncryptedText("legal_referrals.decided_note"), nullable=True),
     Column("decided_on", Date, nullable=True),
     Column("decided_at", String(40), nullable=True),
     Column("legal_state", String(16), nullable=True),
@@ -58,7 +60,7 @@ legal_events = Table(
     Column("reference", String(128), nullable=False, server_default=""),
     Column("cost_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("note", Text, nullable=False, server_default=""),
+    Column("note", EncryptedText("legal_events.note"), nullable=False, server_default=""),
     Column("recorded_by", String(128), nullable=False),
     Column("recorded_at", String(40), nullable=False),
     Column("idempotency_key", String(160), nullable=False, unique=True),

@@ -11,9 +11,9 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    Text,
 )
 
+from dunwell.store.encrypted import EncryptedText
 from dunwell.store.tables import metadata
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -35,7 +35,7 @@ letters = Table(
     Column("status", String(16), nullable=False),
     Column("dispatch_method", String(16), nullable=True),
     Column("content_sha256", String(64), nullable=False),
-    Column("document_json", Text, nullable=False),
+    Column("document_json", EncryptedText("letters.document_json"), nullable=False),
     Column("issued_at", String(40), nullable=False),
 )
 Index("ix_letters_date_status", letters.c.business_date, letters.c.status)
@@ -48,7 +48,7 @@ letter_events = Table(
     Column("event", String(16), nullable=False),
     Column("at", String(40), nullable=False),
     Column("method", String(16), nullable=True),
-    Column("proof", Text, nullable=True),
-    Column("note", Text, nullable=False, server_default=""),
+    Column("proof", EncryptedText("letter_events.proof"), nullable=True),
+    Column("note", EncryptedText("letter_events.note"), nullable=False, server_default=""),
 )
 Index("ix_letter_events_letter", letter_events.c.letter_no)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from dunwell.store.encrypted import EncryptedText
 from dunwell.store.tables import metadata
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -28,7 +29,7 @@ applicants = Table(
     Column("applicant_id", BIG_ID, primary_key=True, autoincrement=True),
     Column("kind", String(16), nullable=False),
     Column("reference", String(128), nullable=False),
-    Column("name", Text, nullable=False),
+    Column("name", EncryptedText("applicants.name"), nullable=False),
     Column("language", String(16), nullable=False),
     Column("registered_on", Date, nullable=False),
     UniqueConstraint("kind", "reference", name="uq_applicants_kind_reference"),

@@ -22,6 +22,7 @@ from dunwell.core.errors import Conflict, NotFound
 from dunwell.core.ids import fingerprint
 from dunwell.store import channel_tables as ch
 from dunwell.store import tables as t
+from dunwell.store.crypto import keyring
 
 UTC = dt.UTC
 #: Messages one claim takes at the most.
@@ -263,13 +264,16 @@ class ChannelFactsRepository:
 
     def set_address(self, borrower_id: int, channel: MessageChannel, address: str) -> None:
         found = self.address(borrower_id, channel)
+        digest = keyring().lookup_hash(address)
         if found is None:
             self.conn.execute(insert(ch.channel_addresses).values(
-                borrower_id=borrower_id, channel=channel.value, address=address))
+                borrower_id=borrower_id, channel=channel.value, address=address,
+                address_hash=digest))
         elif found != address:
             self.conn.execute(update(ch.channel_addresses).where(
                 ch.channel_addresses.c.borrower_id == borrower_id,
-                ch.channel_addresses.c.channel == channel.value).values(address=address))
+                ch.channel_addresses.c.channel == channel.value).values(
+                address=address, address_hash=digest))
 
     def amount_due(self, borrower_id: int, due_date: dt.date) -> tuple[int, str] | None:
         """What the borrower's open loans have unpaid on instalments due on or before
