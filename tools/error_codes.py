@@ -53,7 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ROOT_PACKAGE = "dunwell"
 #: Every top-level package gets an enumeration file, even an empty one.
 PACKAGES = ("core", "ledger", "lending", "cob", "compliance", "collections", "risk",
-            "origination", "negotiation", "channels", "field", "legal", "training", "app",
+            "origination", "negotiation", "channels", "field", "legal", "training", "identity",
+            "app",
             "api", "cli", "store", "providers", "simulation")
 #: Packages where every string shaped like :data:`MUST_SHAPE` is a code.
 SHELLS = frozenset({"api", "cli"})

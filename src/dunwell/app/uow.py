@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
     from dunwell.store.command_keys_repo import CommandKeyRepository
     from dunwell.store.day_repo import DayRepository
     from dunwell.store.field_repo import FieldRepository
+    from dunwell.store.identity_repo import IdentityRepository
     from dunwell.store.legal_repo import EvidenceRepository, LegalRepository
     from dunwell.store.letters_repo import LetterRepository
     from dunwell.store.locks import LockRepository
@@ -82,6 +83,8 @@ class UnitOfWork(Protocol):
     legal: LegalRepository
     evidence: EvidenceRepository
     training: TrainingRepository
+    # users, tokens, sessions, one-time codes
+    identity: IdentityRepository
 
     def __enter__(self) -> Self: ...
 

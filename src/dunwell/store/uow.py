@@ -28,6 +28,7 @@ from dunwell.store.collections_repo import (
 from dunwell.store.command_keys_repo import CommandKeyRepository
 from dunwell.store.day_repo import DayRepository
 from dunwell.store.field_repo import FieldRepository
+from dunwell.store.identity_repo import IdentityRepository
 from dunwell.store.legal_repo import EvidenceRepository, LegalRepository
 from dunwell.store.letters_repo import LetterRepository
 from dunwell.store.locks import LockRepository, cob_run_lock
@@ -106,6 +107,7 @@ class SqlUnitOfWork:
         self.legal = LegalRepository(conn)
         self.evidence = EvidenceRepository(conn)
         self.training = TrainingRepository(conn)
+        self.identity = IdentityRepository(conn)
         return self
 
     @property

@@ -12,6 +12,7 @@ from dunwell.store import (  # noqa: F401
     collection_tables,
     day_tables,
     field_tables,
+    identity_tables,
     legal_tables,
     letter_tables,
     negotiation_tables,
