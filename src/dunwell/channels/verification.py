@@ -3,14 +3,19 @@
 A letter number is ``DW-YYYYMMDD-NNNNNN``: the business date it was issued on and
 that day's sequence number, so numbers are deterministic and sort by issue order.
 
-A verification code proves a letter came from the lender. It is the HMAC-SHA256,
-keyed with the lender's secret, of the letter number and the hash of the letter's
-content, written as 15 characters from an alphabet without look-alikes (no 0, 1, I,
-L, O) plus one check character, grouped in fours: ``7K3Q-MX9A-T2HC-RW4P``. The 15
-characters carry about 74 bits of the HMAC, far beyond guessing. The check
-character (a weighted sum modulo 31, a prime) catches every single mistyped
-character and every swap of two neighbouring characters before any lookup, so a
-typo gets a different answer from a code that was never issued.
+A verification code proves a letter came from the lender and says what it says. It
+is the HMAC-SHA256, keyed with the lender's secret, of the letter number and the
+SHA-256 of the letter's signed content (:func:`signed_sha256`): the canonical JSON of
+its number, kind, borrower, case, business date, language, jurisdiction and whole
+document (every amount and date printed on it). Verifying recomputes that content
+from the stored letter, so a record whose amounts, dates or borrower were changed
+afterwards no longer matches its code, whatever hash was written beside it; making a
+matching code needs the secret. The code is written as 15 characters from an
+alphabet without look-alikes (no 0, 1, I, L, O) plus one check character, grouped in
+fours: ``7K3Q-MX9A-T2HC-RW4P``. The 15 characters carry about 74 bits of the HMAC,
+far beyond guessing. The check character (a weighted sum modulo 31, a prime) catches
+every single mistyped character and every swap of two neighbouring characters before
+any lookup, so a typo gets a different answer from a code that was never issued.
 
 Pure: the secret comes in as an argument.
 """
@@ -20,12 +25,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from dunwell.core.errors import InvalidInput
 
+#: Names the layout of the signed content; a new layout gets a new name.
+SIGNED_CONTENT_SCHEME = "dunwell-letter-2"
 #: 31 characters (a prime count) with no 0/O, 1/I/L look-alikes.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 DATA_CHARS = 15
@@ -53,6 +61,39 @@ class CodeCheck:
     code: str | None
     problem: CodeProblem | None
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedContent:
+    """What a letter's code vouches for: every field that matters, and the document as
+    JSON data (``json.loads`` of the stored canonical document)."""
+
+    letter_no: str
+    kind: str
+    borrower_id: int
+    case_id: str | None
+    business_date: dt.date
+    language: str
+    jurisdiction: str
+    document: object
+
+
+def signed_json(content: SignedContent) -> str:
+    """The one serialisation of ``content`` that is signed: sorted keys, no spaces,
+    UTF-8 kept, the date in ISO form."""
+    return json.dumps({
+        "scheme": SIGNED_CONTENT_SCHEME, "letter_no": content.letter_no,
+        "kind": content.kind, "borrower_id": content.borrower_id,
+        "case_id": content.case_id, "business_date": content.business_date.isoformat(),
+        "language": content.language, "jurisdiction": content.jurisdiction,
+        "document": content.document,
+    }, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def signed_sha256(content: SignedContent) -> str:
+    """The hex SHA-256 of :func:`signed_json`: what a verification code covers."""
+    return hashlib.sha256(signed_json(content).encode("utf-8")).hexdigest()
+
 
 def letter_no(business_date: dt.date, sequence: int) -> str:
     """The letter number for the ``sequence``-th letter issued on ``business_date``."""
@@ -100,7 +141,8 @@ def _digest_chars(digest: bytes, count: int) -> str:
 
 
 def verification_code(*, secret: str, letter_no: str, content_sha256: str) -> str:
-    """The canonical (ungrouped) 16-character code for a letter."""
+    """The canonical (ungrouped) 16-character code for a letter, from its number and
+    the hash of its signed content (:func:`signed_sha256`)."""
     if not secret:
         raise InvalidInput("the letter secret must not be empty; set DUNWELL_LETTER_SECRET",
                            code="letter_secret_must_be_set")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,8 +21,14 @@ from dunwell.app.collections.contacts import judge_contact
 from dunwell.app.context import Dunwell
 from dunwell.app.legal.demand import build_demand
 from dunwell.app.letters.sender import public_base_url, sender_for
+from dunwell.app.secrets import letter_key
 from dunwell.app.uow import UnitOfWork
-from dunwell.channels.document import Document, document_json, document_sha256
+from dunwell.channels.document import (
+    Document,
+    document_as_data,
+    document_json,
+    document_sha256,
+)
 from dunwell.channels.letter_content import (
     LETTER_KINDS,
     LetterBuilder,
@@ -44,10 +52,12 @@ from dunwell.channels.letters import (
 from dunwell.channels.locale import language_for
 from dunwell.channels.ports import Templates
 from dunwell.channels.verification import (
+    SignedContent,
     code_matches,
     grouped,
     mask_name,
     normalise_code,
+    signed_sha256,
     verification_code,
 )
 from dunwell.channels.verification import (
@@ -145,8 +155,12 @@ def _issue(uow: UnitOfWork, *, templates: Templates, borrower_id: int, case_id: 
     jurisdiction_region(facts.jurisdiction)
     body = builder(facts, templates)
     digest = document_sha256(body)
-    code = verification_code(secret=settings.letter_secret, letter_no=number,
-                             content_sha256=digest)
+    signed = SignedContent(letter_no=number, kind=kind, borrower_id=borrower_id,
+                           case_id=case_id, business_date=business_date,
+                           language=body.language, jurisdiction=facts.jurisdiction,
+                           document=document_as_data(body))
+    code = verification_code(secret=letter_key(settings), letter_no=number,
+                             content_sha256=signed_sha256(signed))
     issued = repo.add(
         letter_no=number, sequence=sequence, verification_code=code, idempotency_key=key,
         kind=kind, borrower_id=borrower_id, case_id=case_id, action_id=action_id,
@@ -214,6 +228,34 @@ def letter_pdf(app: Dunwell, letter_no: str) -> bytes:
     return app.providers.pdf(doc)
 
 
+def signed_content(letter: LetterRecord, stored_document: str) -> SignedContent:
+    """What ``letter``'s code vouches for, rebuilt from the stored record and document."""
+    return SignedContent(letter_no=letter.letter_no, kind=letter.kind,
+                         borrower_id=letter.borrower_id, case_id=letter.case_id,
+                         business_date=letter.business_date, language=letter.language,
+                         jurisdiction=letter.jurisdiction,
+                         document=json.loads(stored_document))
+
+
+def letter_is_intact(letter: LetterRecord, stored_document: str, *, secret: str,
+                     code: str) -> bool:
+    """Whether ``code`` is the code of the letter as stored now: recomputed from its
+    fields and document (never from the stored hash), which must also still hash to
+    the ``content_sha256`` written when it was issued.
+
+    A letter issued before codes covered its fields (its code made from the number
+    and the document's hash) still verifies by its document: what was printed on it
+    is checked either way."""
+    document_hash = hashlib.sha256(stored_document.encode("utf-8")).hexdigest()
+    if not hmac.compare_digest(document_hash, letter.content_sha256):
+        return False
+    signed = signed_sha256(signed_content(letter, stored_document))
+    return (code_matches(secret=secret, code=code, letter_no=letter.letter_no,
+                         content_sha256=signed)
+            or code_matches(secret=secret, code=code, letter_no=letter.letter_no,
+                            content_sha256=document_hash))
+
+
 def verify_letter(app: Dunwell, code: str) -> LetterVerification:
     """Is ``code`` the code of a letter we issued, unaltered? Never shows the debt."""
     check = normalise_code(code)
@@ -229,15 +271,14 @@ def verify_letter(app: Dunwell, code: str) -> LetterVerification:
                 message="we have no letter with this code: it was not issued by us. Do not "
                         "pay anyone on the strength of this letter; contact us directly.")
         _, stored = repo.document(letter.letter_no)
-        content_ok = hashlib.sha256(stored.encode("utf-8")).hexdigest() == letter.content_sha256
-        code_ok = code_matches(secret=app.settings.letter_secret, code=check.code,
-                               letter_no=letter.letter_no, content_sha256=letter.content_sha256)
-        if not (content_ok and code_ok):
+        if not letter_is_intact(letter, stored, secret=letter_key(app.settings),
+                                code=check.code):
             return LetterVerification(
                 genuine=False, code=grouped(check.code), letter_no=letter.letter_no,
                 problem="altered",
                 message="this code belongs to a letter whose record no longer matches what "
-                        "was issued; treat the letter as not genuine and contact us.")
+                        "was issued: treat the letter as not genuine, do not pay on the "
+                        "strength of it, and contact us on the number you already know.")
         profile = uow.borrowers.many([letter.borrower_id])
         name = profile[letter.borrower_id].name if letter.borrower_id in profile else ""
         return LetterVerification(
