@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dunwell.app.collections.collect import Experiment
+from dunwell.app.collections.views import case_list
 from dunwell.app.day.loop import ScoringModel
 from dunwell.app.letters.service import list_letters
 from dunwell.app.negotiation.service import plans
@@ -24,6 +25,7 @@ from dunwell.cli.common import clear_errors, console
 from dunwell.cli.training import gate_day_table
 from dunwell.core.dates import parse_date
 from dunwell.settings import Settings
+from dunwell.simulation.access import seed_demo_sign_ins
 from dunwell.simulation.early_warning import build_training_csv
 from dunwell.simulation.merchants import seed_merchants
 from dunwell.simulation.operations import (
@@ -145,6 +147,7 @@ def demo(
                                               seed=seed))
     _summary(app, ops, db=db, last_day=ops.last_plan_date or first + dt.timedelta(days=days - 1),
              staff=[p.staff_id for p in mixed] + ["f-01"])
+    print_sign_ins(app)
     if serve:
         _serve(app, port, db)
 
@@ -195,6 +198,25 @@ def _summary(app: Dunwell, ops: OperationsReport, *, db: str, last_day: dt.date,
                       f"--db {db}`; letters: `dunwell letters list --db {db}`")
     console.print(f"book kept in {db}; try `dunwell portfolio --db {db}` or "
                   f"`dunwell loan 1 --db {db}`")
+
+
+def print_sign_ins(app: Dunwell) -> None:
+    """One demo user per role, with a password and an API token each (shown once);
+    the borrower is the one with the most overdue open case. Tokens go on lines of
+    their own so a terminal copies them whole."""
+    cases = case_list(app, status="open", limit=1)
+    borrower_id = cases[0].borrower_id if cases else 1
+    sign_ins = seed_demo_sign_ins(app, borrower_id=borrower_id)
+    table = Table(title="demo sign-ins (staff: name and password; the borrower: a one-time "
+                  "code at /portal/sign-in)")
+    for col in ("role", "user", "password", "works as"):
+        table.add_column(col, overflow="fold")
+    for s in sign_ins:
+        table.add_row(s.role.value, s.user, s.password or "one-time code by SMS", s.linked)
+    console.print(table)
+    console.print("API tokens (send `Authorization: Bearer TOKEN`):")
+    for s in sign_ins:
+        console.print(f"  {s.role.value:<18} {s.token}", soft_wrap=True)
 
 
 def _serve(app: Dunwell, port: int, db: str) -> None:
