@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 from dunwell.core.errors import Forbidden
@@ -132,16 +133,46 @@ def require_within(role: Role, matter: Matter, amount_minor: int, currency: str,
                    own_minor: int | None = None) -> None:
     """Refuse (``<matter>_must_be_within_your_authority``, 403) an amount beyond the
     user's limit for ``matter``. Nothing (0) is always within."""
-    if amount_minor <= 0:
+    _refuse_beyond(matter, amount_minor, currency,
+                   limit_minor(role, matter, currency, own_minor), f" as {role.value}")
+
+
+def require_own_limit(matter: Matter, amount_minor: int, currency: str, *,
+                      own_minor: int | None) -> None:
+    """Refuse an amount beyond the user's own ``authority_minor`` alone (the role's
+    limit judged elsewhere, as a waiver's is by its approval level)."""
+    _refuse_beyond(matter, amount_minor, currency,
+                   None if own_minor is None else max(0, own_minor), "")
+
+
+def _refuse_beyond(matter: Matter, amount_minor: int, currency: str, limit: int | None,
+                   as_: str) -> None:
+    if amount_minor <= 0 or limit is None or amount_minor <= limit:
         return
-    limit = limit_minor(role, matter, currency, own_minor)
-    if limit is None or amount_minor <= limit:
-        return
-    what = matter.value.replace("_", " ")
+    what = {Matter.WAIVER: "waiver", Matter.WRITE_OFF: "write-off",
+            Matter.LEGAL_COST: "legal cost"}[matter]
     raise Forbidden(f"a {what} of {format_minor(amount_minor, currency)} {currency} is beyond "
-                    f"your authority of {format_minor(limit, currency)} {currency} as "
-                    f"{role.value}; someone with more authority must approve it",
+                    f"your authority of {format_minor(limit, currency)} {currency}{as_}; "
+                    "someone with more authority must approve it",
                     code=BEYOND_CODE[matter], limit_minor=limit, amount_minor=amount_minor)
+
+
+@dataclass(frozen=True, slots=True)
+class Approver:
+    """Who approves something: the person records name, their role and their own
+    authority (minor units; None: the role's)."""
+
+    person: str
+    role: Role
+    authority_minor: int | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> Approver:
+        return cls(person(principal), principal.role, principal.authority_minor)
+
+    def require_within(self, matter: Matter, amount_minor: int, currency: str) -> None:
+        require_within(self.role, matter, amount_minor, currency,
+                       own_minor=self.authority_minor)
 
 
 def same_person(a: str, b: str) -> bool:

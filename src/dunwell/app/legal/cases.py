@@ -23,6 +23,7 @@ from dunwell.channels.ports import Templates
 from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.limits import check_date, latest_record_date
+from dunwell.identity.authority import Approver, Matter
 from dunwell.legal.demand import KIND as DEMAND_KIND
 from dunwell.legal.errors import ReferralStateRejected
 from dunwell.legal.model import LegalCase, LegalEvent, LegalState, Referral, ReferralStatus
@@ -65,17 +66,24 @@ def case_timeline(uow: UnitOfWork, *, case_id: str) -> list[tuple[dt.date, str, 
 def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.date,
                        cost_minor: int, recorded_by: str, now: dt.datetime, court: str = "",
                        reference: str = "", note: str = "",
-                       idempotency_key: str | None = None) -> LegalCaseView:
+                       idempotency_key: str | None = None,
+                       approver: Approver | None = None) -> LegalCaseView:
     """Record one step of the legal case with its cost (minor units, >= 0). Illegal
     transitions, negative costs and unapproved referrals are coded errors and change
     nothing. A repeat with the same key (derived from the event's content when not
     given) is acknowledged without recording twice. Closing the legal case closes the
-    collection case."""
+    collection case.
+
+    ``approver`` is the signed-in user recording it: a cost beyond their authority is
+    refused (``legal_cost_must_be_within_your_authority``). Without one (an operator
+    at the console, who holds the book itself) the cost is not bounded by a role."""
     who = person_named(recorded_by, "recorded_by", NAME_MAX)
     state = parse_state(event)
     _require_minor_units(cost_minor)
     ref = uow.legal.get(referral_id)
     require_approved(ref)
+    if approver is not None:
+        approver.require_within(Matter.LEGAL_COST, cost_minor, ref.currency)
     book = uow.book.get()
     check_date(on, field="on", latest=latest_record_date(
         now.date(), *([book.business_date] if book else [])))
@@ -94,7 +102,8 @@ def record_legal_event(uow: UnitOfWork, *, referral_id: int, event: str, on: dt.
     audit_entry(uow, now, "legal_event", ref.borrower_id, {
         "referral_id": referral_id, "case_id": ref.case_id, "event": state.value,
         "on": on.isoformat(), "cost_minor": cost_minor, "court": item.court,
-        "reference": item.reference, "note": item.note, "by": who})
+        "reference": item.reference, "note": item.note, "by": who,
+        "role": None if approver is None else approver.role.value})
     return legal_case(uow, referral_id=referral_id)
 
 

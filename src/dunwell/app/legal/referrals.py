@@ -7,6 +7,8 @@ A referral is only ever *proposed* by software (a person with ``dunwell legal pr
 or the strategy's ``legal_review`` step through :func:`queue_legal_reviews`); a named
 person with an approver role approves or rejects it with a note. Nothing is filed
 without that approval, and the referral rules are checked again at approval time.
+Maker-checker: the person who proposed a referral may reject (withdraw) it but never
+approve it (``approver_must_not_be_the_proposer``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dunwell.collections.cases import change_status
 from dunwell.collections.model import CaseStatus, TimelineKind
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
+from dunwell.identity.authority import require_other_checker
 from dunwell.legal.errors import (
     ApprovalInvalid,
     PlanInGoodStanding,
@@ -249,6 +252,8 @@ def _decide(uow: UnitOfWork, *, referral_id: int, approve: bool, person: str, ro
     target = ReferralStatus.APPROVED if approve else ReferralStatus.REJECTED
     if ref.status is target and ref.decided_by == who.person:
         return ref  # the same decision again: nothing to do
+    if approve:  # maker-checker: the proposer may withdraw (reject), never approve
+        require_other_checker(ref.proposed_by, who.person, what=f"referral {referral_id}")
     require_qualified(uow, staff_id=who.person, action=Action.LEGAL, on=business_date)
     if ref.status is not ReferralStatus.PROPOSED:
         raise ReferralStateRejected(

@@ -20,6 +20,7 @@ from dunwell.app.audit import record
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import Conflict, InvalidInput, NotFound
 from dunwell.core.ids import check_idempotency_key, fingerprint
+from dunwell.identity.authority import Approver, Matter
 from dunwell.ledger.model import Account, JournalEntry
 from dunwell.ledger.rules import entry
 from dunwell.lending.loans import LoanState
@@ -71,10 +72,14 @@ def _amount(found: JournalEntry | None, account: Account) -> int:
 
 
 def write_off(uow: UnitOfWork, *, loan_id: int, reason: str, idempotency_key: str,
-              now: dt.datetime) -> WriteOffResult:
+              now: dt.datetime, approver: Approver | None = None) -> WriteOffResult:
     """Charge ``loan_id`` off on the open business date, for ``reason``.
 
-    ``now`` (an aware timestamp) stamps the audit record."""
+    ``now`` (an aware timestamp) stamps the audit record. ``approver`` is the
+    signed-in user who writes it off: a total beyond their authority is refused
+    (``write_off_must_be_within_your_authority``) and nothing is posted. Without one
+    (an operator at the console, who holds the book itself) the amount is not bounded
+    by a role."""
     key = check_idempotency_key(idempotency_key)
     why = _reason(reason)
     main_id = entry_ids(key)[0]
@@ -89,12 +94,17 @@ def write_off(uow: UnitOfWork, *, loan_id: int, reason: str, idempotency_key: st
         return _replayed(uow, seen, key=key, loan_id=loan_id, why=why)
     info = uow.book.require()
     done = write_off_rule(loan, uow.products.get(loan.product_code))
+    if approver is not None:
+        approver.require_within(Matter.WRITE_OFF, done.written_off.total_minor, loan.currency)
     uow.ledger.post_many(write_off_entries(done, key=key, loan_id=loan_id, why=why,
                                            currency=loan.currency,
                                            business_date=info.business_date))
     saved = uow.loans.save(done.loan)
-    record(uow, at=now, entries=[_audit_entry(done, loan_id=loan_id, entry_id=main_id,
-                                              why=why, business_date=info.business_date)])
+    audit = _audit_entry(done, loan_id=loan_id, entry_id=main_id, why=why,
+                         business_date=info.business_date)
+    if approver is not None:
+        audit[2].update(by=approver.person, role=approver.role.value)
+    record(uow, at=now, entries=[audit])
     return WriteOffResult(WriteOffStatus.POSTED, loan_id, main_id, done.written_off,
                           done.suspense_applied_minor, done.interest_recognised_minor,
                           info.business_date, saved)

@@ -26,6 +26,7 @@ from dunwell.compliance.model import Flag
 from dunwell.core.errors import Conflict, InvalidInput
 from dunwell.core.ids import fingerprint
 from dunwell.core.money import format_minor
+from dunwell.identity.authority import Matter, require_other_checker, require_own_limit
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.negotiation.approvals import authorise
 from dunwell.negotiation.errors import HardshipRejected, OfferRejected, RestructureRejected
@@ -354,8 +355,11 @@ def _usable(offer: OfferRecord, today: dt.date) -> None:
 
 
 def approve_offer(app: Dunwell, *, offer_id: int, approver_id: str, role: str,
-                  now: dt.datetime, approvals: ApprovalMatrix | None = None) -> OfferRecord:
-    """Approve an offer within the approver's authority (``approvals.toml``)."""
+                  now: dt.datetime, approvals: ApprovalMatrix | None = None,
+                  authority_minor: int | None = None) -> OfferRecord:
+    """Approve an offer within the approver's authority: the level of ``role``
+    (``approvals.toml``) and, when given, the approver's own ``authority_minor`` on
+    the amount waived."""
     approvals = approvals or builtin_approvals()
     who = _enum(Role, role, "role")
     if not approver_id.strip() or len(approver_id) > 64:
@@ -364,7 +368,8 @@ def approve_offer(app: Dunwell, *, offer_id: int, approver_id: str, role: str,
     _aware(now)
     with app.uow() as uow:
         repo = uow.negotiation
-        today = uow.book.require().business_date
+        info = uow.book.require()
+        today = info.business_date
         offer = repo.offer(offer_id)
         _usable(offer, today)
         if offer.status is OfferStatus.APPROVED:
@@ -373,25 +378,34 @@ def approve_offer(app: Dunwell, *, offer_id: int, approver_id: str, role: str,
             raise OfferRejected(f"offer {offer_id} is already approved by {offer.approved_by}",
                                 code="offer_must_be_approved_once")
         authorise(approvals, role=who, offer=offer.offer)
+        require_own_limit(Matter.WAIVER, offer.offer.waiver.total_minor, info.currency,
+                          own_minor=authority_minor)
         require_qualified(uow, staff_id=approver_id, action=Action.NEGOTIATE, on=today)
         repo.approve(offer_id, by=approver_id, role=who, at=now.isoformat())
         record(uow, at=now, entries=[("offer_approved", f"case:{offer.case_id}", {
             "offer_id": offer_id, "by": approver_id, "role": who.value,
-            "kind": offer.offer.kind.value, "waiver_minor": offer.offer.waiver.total_minor})])
+            "kind": offer.offer.kind.value, "waiver_minor": offer.offer.waiver.total_minor,
+            "authority_minor": authority_minor})])
         uow.commit()
         return repo.offer(offer_id)
 
 
 def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
-                 policy: Policy | None = None) -> PlanRecord:
+                 policy: Policy | None = None, accepted_by: str | None = None) -> PlanRecord:
     """The borrower accepts an approved offer: the loan is restructured through the
-    ledger, the case moves to ``plan`` and the borrower gets the ``hardship_plan`` flag."""
+    ledger, the case moves to ``plan`` and the borrower gets the ``hardship_plan`` flag.
+
+    ``accepted_by`` names who records the acceptance (the borrower, or staff on their
+    behalf); the person who approved the offer may not also accept it
+    (maker-checker)."""
     policy = policy or builtin_policy()
     _aware(now)
     with app.uow() as uow:
         today = uow.book.require().business_date
         rec = uow.negotiation.offer(offer_id)
         _require_acceptable(rec, today)
+        if accepted_by is not None and rec.approved_by is not None:
+            require_other_checker(rec.approved_by, accepted_by, what=f"offer {offer_id}")
         case = uow.cases.get(rec.case_id)
         moved = change_status(case, CaseStatus.PLAN, today,
                               f"plan accepted: {rec.offer.label}, offer {offer_id}")
@@ -404,7 +418,7 @@ def accept_offer(app: Dunwell, *, offer_id: int, now: dt.datetime,
         uow.cases.save(moved.case, today)
         uow.cases.add_timeline(moved.timeline)
         _record_acceptance(uow, rec, plan, waiver, currency=loan.currency, today=today,
-                           now=now)
+                           now=now, accepted_by=accepted_by)
         notify_plan(uow, plan=plan, loan=done.loan, providers=app.providers,
                     settings=app.settings, now=now)
         uow.commit()
@@ -463,7 +477,8 @@ def _start_plan(uow: UnitOfWork, rec: OfferRecord, done: Restructure, *,
 
 
 def _record_acceptance(uow: UnitOfWork, rec: OfferRecord, plan: PlanRecord, waiver: Waiver,
-                       *, currency: str, today: dt.date, now: dt.datetime) -> None:
+                       *, currency: str, today: dt.date, now: dt.datetime,
+                       accepted_by: str | None = None) -> None:
     """The plan on the case timeline (in major units) and in the audit log."""
     held_minor = waiver.total_minor - rec.offer.waiver.total_minor
     uow.cases.note(rec.case_id, today, TimelineKind.PLAN_ACCEPTED,
@@ -476,7 +491,8 @@ def _record_acceptance(uow: UnitOfWork, rec: OfferRecord, plan: PlanRecord, waiv
         "plan_id": plan.plan_id, "offer_id": rec.offer_id, "loan_id": rec.loan_id,
         "kind": rec.offer.kind.value, "months": rec.offer.months,
         "waiver_minor": waiver.total_minor, "accrued_since_offer_minor": held_minor,
-        "entry_id": plan.entry_id, "approved_by": rec.approved_by})])
+        "entry_id": plan.entry_id, "approved_by": rec.approved_by,
+        "accepted_by": accepted_by})])
 
 
 def monitor_plans(uow: UnitOfWork, *, business_date: dt.date,
