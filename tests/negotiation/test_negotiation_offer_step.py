@@ -33,6 +33,7 @@ from dunwell.negotiation.model import OfferStatus, PlanStatus
 from dunwell.negotiation.outcome import PlanEnd, offer_ending
 from dunwell.negotiation.policy import builtin_policy, parse_policy
 from dunwell.store import collection_tables as c
+from dunwell.store import tables as t
 
 FIRST_DUE = dt.date(2025, 2, 15)  # the demo loan's first due date (conftest.py)
 OFFER_DAY = FIRST_DUE + dt.timedelta(days=45)
@@ -106,8 +107,8 @@ def test_a_case_reaching_d45_gets_affordable_offers_proposed_without_an_assessme
             "SELECT o.business_date, o.expires_on, o.status, o.monthly_payment_minor, "
             "o.approval_role, a.source, a.disposable_minor FROM offers o JOIN "
             "hardship_assessments a ON a.assessment_id = o.assessment_id")).all()
-        audit = [json.loads(r[0]) for r in conn.execute(sa.text(
-            "SELECT payload_json FROM audit_log WHERE kind = 'offers_made'"))]
+        audit = [json.loads(r[0]) for r in conn.execute(sa.select(
+            t.audit_log.c.payload_json).where(t.audit_log.c.kind == "offers_made"))]
     assert step == "allow"
     assert len(offers) >= 5
     for made, expires, status, monthly, _role, source, disposable in offers:

@@ -11,7 +11,7 @@ class Code(StrEnum):
     """Every code ``dunwell.api`` owns, sorted."""
 
     ACCEPTED_TERMS_MUST_BE_GIVEN = "accepted_terms_must_be_given"
-    CALLBACK_TOKEN_MUST_MATCH = "callback_token_must_match"
+    CALLBACK_SECRET_MUST_BE_SET = "callback_secret_must_be_set"
     CREDENTIALS_MUST_BE_VALID = "credentials_must_be_valid"
     DATABASE_MUST_BE_REACHABLE = "database_must_be_reachable"
     IDEMPOTENCY_KEY_MUST_BE_CONSISTENT = "idempotency_key_must_be_consistent"

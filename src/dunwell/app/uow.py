@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
     from dunwell.store.day_repo import DayRepository
     from dunwell.store.field_repo import FieldRepository
     from dunwell.store.identity_repo import IdentityRepository
+    from dunwell.store.keys_repo import KeysRepository
     from dunwell.store.legal_repo import EvidenceRepository, LegalRepository
     from dunwell.store.letters_repo import LetterRepository
     from dunwell.store.locks import LockRepository
@@ -85,6 +86,8 @@ class UnitOfWork(Protocol):
     training: TrainingRepository
     # users, tokens, sessions, one-time codes
     identity: IdentityRepository
+    # field encryption keys
+    keys: KeysRepository
 
     def __enter__(self) -> Self: ...
 

@@ -18,6 +18,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from dunwell.store.encrypted import EncryptedText
+
 metadata = MetaData()
 
 book = Table(
@@ -162,7 +164,9 @@ audit_log = Table(
     Column("recorded_at", String(40), nullable=False),
     Column("kind", String(48), nullable=False),
     Column("subject", String(96), nullable=False),
-    Column("payload_json", Text, nullable=False),
+    #: sealed (dunwell.store.encrypted): reasons, notes and opt-out texts may name people;
+    #: the chain's hashes are over the plaintext, so verifying needs the keys
+    Column("payload_json", EncryptedText("audit_log.payload_json"), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )

@@ -29,6 +29,7 @@ from dunwell.store.command_keys_repo import CommandKeyRepository
 from dunwell.store.day_repo import DayRepository
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.identity_repo import IdentityRepository
+from dunwell.store.keys_repo import KeysRepository
 from dunwell.store.legal_repo import EvidenceRepository, LegalRepository
 from dunwell.store.letters_repo import LetterRepository
 from dunwell.store.locks import LockRepository, cob_run_lock
@@ -108,6 +109,7 @@ class SqlUnitOfWork:
         self.evidence = EvidenceRepository(conn)
         self.training = TrainingRepository(conn)
         self.identity = IdentityRepository(conn)
+        self.keys = KeysRepository(conn)
         return self
 
     @property
