@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
         LoanFactsRepository,
     )
     from dunwell.store.command_keys_repo import CommandKeyRepository
+    from dunwell.store.consent_repo import ConsentRepository
     from dunwell.store.day_repo import DayRepository
     from dunwell.store.field_repo import FieldRepository
     from dunwell.store.identity_repo import IdentityRepository
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
         PaymentRepository,
         ProductRepository,
     )
+    from dunwell.store.retention_repo import RetentionRepository
     from dunwell.store.training_repo import TrainingRepository
     from dunwell.store.verify_repo import VerifyRepository
 
@@ -78,6 +80,9 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     channel_facts: ChannelFactsRepository
     letters: LetterRepository
+    # consents and retention
+    consents: ConsentRepository
+    retention: RetentionRepository
     # field, negotiation, legal, training
     field: FieldRepository
     negotiation: NegotiationRepository

@@ -26,6 +26,7 @@ from dunwell.store.collections_repo import (
     LoanFactsRepository,
 )
 from dunwell.store.command_keys_repo import CommandKeyRepository
+from dunwell.store.consent_repo import ConsentRepository
 from dunwell.store.day_repo import DayRepository
 from dunwell.store.field_repo import FieldRepository
 from dunwell.store.identity_repo import IdentityRepository
@@ -44,6 +45,7 @@ from dunwell.store.repositories import (
     PaymentRepository,
     ProductRepository,
 )
+from dunwell.store.retention_repo import RetentionRepository
 from dunwell.store.sqlite_wal import WalCheckpointer
 from dunwell.store.training_repo import TrainingRepository
 from dunwell.store.verify_repo import VerifyRepository
@@ -103,6 +105,8 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(conn)
         self.channel_facts = ChannelFactsRepository(conn)
         self.letters = LetterRepository(conn)
+        self.consents = ConsentRepository(conn)
+        self.retention = RetentionRepository(conn)
         self.field = FieldRepository(conn)
         self.negotiation = NegotiationRepository(conn)
         self.legal = LegalRepository(conn)
