@@ -45,9 +45,6 @@ class Settings(BaseSettings):
     email_http_token: str = ""
     email_http_sender: str = "Dunwell <no-reply@dunwell.invalid>"
     email_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    #: Channels: when set, delivery-status callbacks must carry
-    #: ``Authorization: Bearer <token>``.
-    channels_callback_token: str = ""
     #: Channels: the outbox's retries: attempts before a message is dead, the first
     #: back-off and its cap (seconds), and how long a dispatcher's claim lasts.
     outbox_attempts_max: int = Field(default=6, ge=1, le=100)

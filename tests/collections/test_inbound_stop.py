@@ -5,6 +5,7 @@ recorded as the borrower writing to us."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from contact_book import NOW, at, contact_book
 
+from callback_signing import TEST_CALLBACK_SECRET, signed_post
 from dunwell.api.app import create_app
 from dunwell.app.channels.outbox import set_channel_address
 from dunwell.app.collections.contacts import judge_contact, record_inbound_message
@@ -32,7 +34,9 @@ PHONE = "+8613800000026"
 def client(app: Dunwell) -> Iterator[TestClient]:
     contact_book(app)
     set_channel_address(app, borrower_id=26, channel="sms", address=PHONE)
-    with TestClient(create_app(dunwell=app)) as test_client:
+    signed = dataclasses.replace(app, settings=app.settings.model_copy(
+        update={"callback_secret": TEST_CALLBACK_SECRET}))
+    with TestClient(create_app(dunwell=signed)) as test_client:
         yield test_client
 
 
@@ -56,11 +60,11 @@ def test_a_stop_reply_opts_the_borrower_out_of_sms(app: Dunwell, client: TestCli
                                                    word: str) -> None:
     assert sms_verdict(app) == (Decision.ALLOW, None)
     body = {"channel": "sms", "from": PHONE, "text": word, "at": "2025-05-01T12:00:00+08:00"}
-    first = client.post("/v1/channels/inbound", json=body)
+    first = signed_post(client, "/v1/channels/inbound", body)
     assert first.status_code == 200, first.text
     assert first.json() == {"borrower_id": 26, "outcome": "opt_out_request",
                             "opted_out": True, "changed": True}
-    again = client.post("/v1/channels/inbound", json=body)
+    again = signed_post(client, "/v1/channels/inbound", body)
     assert again.json()["changed"] is False
     with app.uow() as uow:
         assert Flag.OPT_OUT_SMS in BorrowerRepository(uow.conn).get(26).borrower.flags
@@ -70,7 +74,7 @@ def test_a_stop_reply_opts_the_borrower_out_of_sms(app: Dunwell, client: TestCli
 
 def test_any_other_reply_is_recorded_and_opts_out_of_nothing(app: Dunwell,
                                                             client: TestClient) -> None:
-    got = client.post("/v1/channels/inbound", json={
+    got = signed_post(client, "/v1/channels/inbound", {
         "channel": "sms", "borrower_id": 26, "text": "I will pay on Friday, please stop "
         "calling my office", "at": "2025-05-01T12:00:00+08:00"})
     assert got.json()["outcome"] == "conversation" and got.json()["opted_out"] is False
@@ -78,7 +82,7 @@ def test_any_other_reply_is_recorded_and_opts_out_of_nothing(app: Dunwell,
 
 
 def test_an_unknown_sender_is_named(client: TestClient) -> None:
-    got = client.post("/v1/channels/inbound", json={"channel": "sms", "from": "+8613900000000",
+    got = signed_post(client, "/v1/channels/inbound", {"channel": "sms", "from": "+8613900000000",
                                                     "text": "STOP"})
     assert got.status_code == 404, got.text
     assert "sender_must_be_known" in got.text

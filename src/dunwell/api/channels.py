@@ -5,33 +5,59 @@
 "at": "<ISO time>", "error": "..."}`` (``id`` or ``client_ref``; ``at`` defaults to
 now). The first report settles the message and becomes a contact in the borrower's
 history; the same report again answers 200 with ``"changed": false``; a report that
-contradicts a settled one is 409. When ``DUNWELL_CHANNELS_CALLBACK_TOKEN`` is set the
-request must carry ``Authorization: Bearer <token>``.
+contradicts a settled one is 409.
 
 ``POST /v1/channels/inbound`` with ``{"channel": "sms", "from": "+8613800000001"
 (or "borrower_id": 26), "text": "退订", "at": "<ISO time>"}``: a message from the
 borrower, recorded as an inbound contact. A text that is only STOP, 退订 or TD sets the
 borrower's opt-out flag for the channel, which the guard obeys from then on; the
-same message again answers ``"changed": false``. The same token applies.
+same message again answers ``"changed": false``.
+
+Both are signed by the provider (``dunwell.channels.callbacks``): ``Dunwell-Signature:
+t=<unix seconds>,v1=<hex HMAC-SHA256(DUNWELL_CALLBACK_SECRET, "<t>.<raw body>")>``. A
+callback without it, malformed, not matching the body or signed further than
+``DUNWELL_CALLBACK_WINDOW_SECONDS`` from now is refused (401) before its body is
+used; with no secret configured every callback is refused (503) until one is set.
+docs/security/secrets.md shows how a provider signs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDateTime, StrictIn
 from dunwell.app.channels.outbox import record_delivery
 from dunwell.app.collections.contacts import record_inbound_message
+from dunwell.app.secrets import callback_key
+from dunwell.channels.callbacks import SIGNATURE_HEADER, verify_callback
+from dunwell.core.errors import RetryLater
 from dunwell.core.limits import check_date, latest_record_date
 
-router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=ERROR_RESPONSES)
+
+async def signed_by_provider(
+        request: Request, svc: ServicesDep,
+        signature: Annotated[str | None, Header(
+            alias=SIGNATURE_HEADER, description="t=<unix seconds>,v1=<hex HMAC-SHA256 "
+            "of \"<t>.<raw body>\" under the callback secret>")] = None) -> None:
+    """Refuse a callback that the provider did not sign (401), before its body is used."""
+    settings = svc.dunwell.settings
+    secret = callback_key(settings)
+    if secret is None:
+        raise RetryLater("delivery callbacks are refused until the lender sets "
+                         "DUNWELL_CALLBACK_SECRET; send the callback again later",
+                         code="callback_secret_must_be_set")
+    verify_callback(header=signature, body=await request.body(), secret=secret,
+                    now_seconds=int(utc_now().timestamp()),
+                    window_seconds=settings.callback_window_seconds)
+
+
+router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=ERROR_RESPONSES,
+                   dependencies=[Depends(signed_by_provider)])
 ProviderPath = Annotated[str, Path(min_length=1, max_length=64,
                                    description="The provider's name, e.g. sms_http.")]
 
@@ -74,23 +100,9 @@ class InboundOut(BaseModel):
     changed: bool
 
 
-def _refused(authorization: str | None, token: str | None) -> JSONResponse | None:
-    if token and not hmac.compare_digest(authorization or "", f"Bearer {token}"):
-        return JSONResponse({"error": "callback_token_must_match",
-                             "message": "send Authorization: Bearer <the configured "
-                                        "callback token>", "field": "authorization"},
-                            status_code=401)
-    return None
-
-
 @router.post("/inbound", response_model=InboundOut)
-async def post_inbound(body: InboundIn, svc: ServicesDep,
-                       authorization: Annotated[str | None, Header()] = None,
-                       ) -> InboundOut | JSONResponse:
+async def post_inbound(body: InboundIn, svc: ServicesDep) -> InboundOut:
     """Record a borrower's message once; STOP, 退订 or TD opts them out of the channel."""
-    refused = _refused(authorization, svc.dunwell.settings.channels_callback_token)
-    if refused is not None:
-        return refused
     now = utc_now()
     at = body.at or now
     if at.tzinfo is None:
@@ -107,13 +119,8 @@ async def post_inbound(body: InboundIn, svc: ServicesDep,
 
 
 @router.post("/{provider}/status", response_model=StatusOut)
-async def post_status(provider: ProviderPath, body: StatusIn, svc: ServicesDep,
-                      authorization: Annotated[str | None, Header()] = None,
-                      ) -> StatusOut | JSONResponse:
+async def post_status(provider: ProviderPath, body: StatusIn, svc: ServicesDep) -> StatusOut:
     """Apply a delivery report once; repeats change nothing."""
-    refused = _refused(authorization, svc.dunwell.settings.channels_callback_token)
-    if refused is not None:
-        return refused
     now = utc_now()
     at = body.at or now
     if at.tzinfo is None:

@@ -10,6 +10,10 @@ from enum import StrEnum
 class Code(StrEnum):
     """Every code ``dunwell.channels`` owns, sorted."""
 
+    CALLBACK_SIGNATURE_MUST_BE_PRESENT = "callback_signature_must_be_present"
+    CALLBACK_SIGNATURE_MUST_BE_WELL_FORMED = "callback_signature_must_be_well_formed"
+    CALLBACK_SIGNATURE_MUST_MATCH = "callback_signature_must_match"
+    CALLBACK_TIMESTAMP_MUST_BE_RECENT = "callback_timestamp_must_be_recent"
     CHANNEL_PROVIDER_MUST_BE_REGISTERED = "channel_provider_must_be_registered"
     DELIVERY_PROOF_MUST_BE_GIVEN = "delivery_proof_must_be_given"
     DELIVERY_PROOF_MUST_BE_SHORT = "delivery_proof_must_be_short"
