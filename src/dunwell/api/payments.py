@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from dunwell.api.auth import PrincipalDep
 from dunwell.api.deps import IdPath, ServicesDep
 from dunwell.api.routes import ERRORS, REPLAYED_HEADER
 from dunwell.api.schemas import ERROR_RESPONSES, Amount
@@ -26,6 +27,7 @@ from dunwell.app.lending.payments import (
     receive_payment,
     reverse_payment,
 )
+from dunwell.app.objects import require_loan, require_payment
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.money import format_minor
 from dunwell.lending.payments import PaymentKind
@@ -103,13 +105,16 @@ def _invalid_is_422(exc: InvalidInput) -> DomainError:
 @router.post("/loans/{loan_id}/payments", status_code=status.HTTP_201_CREATED,
              response_model=PaymentOut, responses=PAYMENT_ERRORS)
 async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
-                       svc: ServicesDep) -> Response:
+                       svc: ServicesDep, principal: PrincipalDep) -> Response:
     """Receive a payment: the waterfall settles the oldest instalments first (a
-    prepayment or payoff restructures or closes the loan)."""
+    prepayment or payoff restructures or closes the loan). A borrower pays only their
+    own loans (another's answers 404, as a missing loan does)."""
     kind = PaymentKind(body.kind)
     mode = PrepaymentMode(body.mode) if body.mode else None
 
     def command() -> Receipt:
+        with svc.dunwell.uow() as uow:
+            require_loan(uow, principal, loan_id)
         try:
             return run_command(svc.dunwell, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=body.amount, currency=body.currency,
@@ -124,9 +129,12 @@ async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
 
 @router.post("/payments/{payment_id}/reversal", status_code=status.HTTP_201_CREATED,
              response_model=PaymentOut, responses=PAYMENT_ERRORS)
-async def post_reversal(payment_id: IdPath, body: ReversalIn, svc: ServicesDep) -> Response:
+async def post_reversal(payment_id: IdPath, body: ReversalIn, svc: ServicesDep,
+                        principal: PrincipalDep) -> Response:
     """Reverse a regular payment with a mirror entry; a repeat answers 200."""
     def command() -> Receipt:
+        with svc.dunwell.uow() as uow:
+            require_payment(uow, principal, payment_id)
         return run_command(svc.dunwell, lambda uow: reverse_payment(
             uow, payment_id=payment_id, reason=body.reason),
             what=f"reversal of payment {payment_id}")
@@ -135,10 +143,13 @@ async def post_reversal(payment_id: IdPath, body: ReversalIn, svc: ServicesDep) 
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, responses=ERRORS)
-async def get_payment(payment_id: IdPath, svc: ServicesDep) -> PaymentOut:
-    """A payment as posted: its allocation and whether it was reversed."""
+async def get_payment(payment_id: IdPath, svc: ServicesDep,
+                      principal: PrincipalDep) -> PaymentOut:
+    """A payment as posted: its allocation and whether it was reversed. Seen by whoever
+    sees its loan."""
     def query() -> PaymentOut:
         with svc.dunwell.uow() as uow:
+            require_payment(uow, principal, payment_id)
             record = uow.payments.get(payment_id)
             loan = uow.loans.get(record.loan_id)
         return payment_out(Receipt(ReceiptStatus.POSTED, record, loan))

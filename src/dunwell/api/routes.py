@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ValidationError
 
+from dunwell.api.auth import PrincipalDep
 from dunwell.api.deps import IdempotencyHeader, IdPath, LangQuery, ServicesDep, idempotency_key
 from dunwell.api.schemas import (
     ERROR_RESPONSES,
@@ -44,6 +45,7 @@ from dunwell.api.views import (
     records_import_out,
 )
 from dunwell.app.commands import run_command
+from dunwell.app.objects import require_drawdown, require_line, require_loan
 from dunwell.app.origination.drawdowns import cancel_drawdown, draw_accepted, quote
 from dunwell.app.origination.monitor import front_door
 from dunwell.app.origination.records import (
@@ -256,10 +258,13 @@ def _records(items: list[TransactionIn], currency: str) -> tuple[Transaction, ..
 
 
 @router.get("/credit-lines/{line_id}", responses=ERRORS, tags=["credit lines"])
-async def get_credit_line(line_id: IdPath, svc: ServicesDep) -> CreditLineOut:
-    """A credit line: limit, what is available, its drawdowns."""
+async def get_credit_line(line_id: IdPath, svc: ServicesDep,
+                          principal: PrincipalDep) -> CreditLineOut:
+    """A credit line: limit, what is available, its drawdowns. A borrower sees only
+    their own (another's answers 404, as a missing line does)."""
     def query() -> CreditLineOut:
         with svc.dunwell.uow() as uow:
+            require_line(uow, principal, line_id)
             return line_out(line_view(uow, line_id))
 
     return await svc.run(query)
@@ -268,6 +273,7 @@ async def get_credit_line(line_id: IdPath, svc: ServicesDep) -> CreditLineOut:
 @router.post("/credit-lines/{line_id}/drawdowns", status_code=status.HTTP_201_CREATED,
              responses=ERRORS, response_model=DrawdownOut, tags=["credit lines"])
 async def post_drawdown(line_id: IdPath, body: DrawdownIn, svc: ServicesDep,
+                        principal: PrincipalDep,
                         key_header: IdempotencyHeader = None) -> Response:
     """Draw from a line on the terms the borrower was shown and accepted
     (``accepted_terms``: the fingerprint from ``POST /v1/credit-lines/{id}/quotes``):
@@ -279,6 +285,7 @@ async def post_drawdown(line_id: IdPath, body: DrawdownIn, svc: ServicesDep,
 
     def command() -> tuple[DrawdownOut, Status]:
         with svc.dunwell.uow() as uow:
+            require_line(uow, principal, line_id)
             made = draw_accepted(uow, line_id=line_id, amount=body.amount,
                                  term_months=body.term_months, method=body.method,
                                  accepted=accepted, idempotency_key=key,
@@ -308,13 +315,15 @@ def _accepted_terms(line_id: int, accepted: str | None) -> str:
 
 
 @router.post("/credit-lines/{line_id}/quotes", responses=ERRORS, tags=["credit lines"])
-async def post_quote(line_id: IdPath, body: QuoteIn, svc: ServicesDep) -> QuoteOut:
+async def post_quote(line_id: IdPath, body: QuoteIn, svc: ServicesDep,
+                     principal: PrincipalDep) -> QuoteOut:
     """What a drawdown would cost, before the borrower accepts it: the all-in annual
     cost (the cost cap's own measure), the total to repay, the schedule and the
     cooling-off window, labelled in ``language`` (default: the borrower's). Nothing
     is lent; draw with ``accepted_terms`` set to the fingerprint."""
     def query() -> QuoteOut:
         with svc.dunwell.uow() as uow:
+            require_line(uow, principal, line_id)
             shown = quote(uow, line_id=line_id, amount=body.amount,
                           term_months=body.term_months, method=body.method,
                           language=body.language, policy=svc.origination.policy)
@@ -327,6 +336,7 @@ async def post_quote(line_id: IdPath, body: QuoteIn, svc: ServicesDep) -> QuoteO
 @router.post("/drawdowns/{drawdown_id}/cancellation", status_code=status.HTTP_201_CREATED,
              responses=ERRORS, response_model=CancellationOut, tags=["credit lines"])
 async def post_cancellation(drawdown_id: IdPath, body: CancellationIn, svc: ServicesDep,
+                            principal: PrincipalDep,
                             key_header: IdempotencyHeader = None) -> Response:
     """Cancel a drawdown within its cooling-off window (``cancel_until``): the borrower
     returns exactly the principal and, where the jurisdiction charges it, the interest
@@ -336,6 +346,8 @@ async def post_cancellation(drawdown_id: IdPath, body: CancellationIn, svc: Serv
     key = idempotency_key(key_header, body.idempotency_key)
 
     def command() -> tuple[CancellationOut, Status]:
+        with svc.dunwell.uow() as uow:
+            require_drawdown(uow, principal, drawdown_id)
         done = run_command(svc.dunwell, lambda uow: cancel_drawdown(
             uow, drawdown_id=drawdown_id, amount=body.amount, idempotency_key=key,
             now=dt.datetime.now(dt.UTC)), what=f"cancellation of drawdown {drawdown_id}")
@@ -361,10 +373,13 @@ async def get_monitoring(svc: ServicesDep,
 
 
 @router.get("/loans/{loan_id}", responses=ERRORS, tags=["loans"])
-async def get_loan(loan_id: IdPath, svc: ServicesDep) -> LoanOut:
-    """A loan as serviced: instalments, what is paid and owed, ledger balances."""
+async def get_loan(loan_id: IdPath, svc: ServicesDep, principal: PrincipalDep) -> LoanOut:
+    """A loan as serviced: instalments, what is paid and owed, ledger balances. A
+    borrower sees only their own loans (another's answers 404, as a missing loan
+    does); a collector only the loans of cases assigned to them (403 otherwise)."""
     def query() -> LoanOut:
         with svc.dunwell.uow() as uow:
+            require_loan(uow, principal, loan_id)
             return loan_out(uow.loans.get(loan_id), uow.ledger.balances(loan_id=loan_id))
 
     return await svc.run(query)

@@ -59,6 +59,26 @@ class Kind(StrEnum):
     CONTACT = "contact"
 
 
+class Thing(StrEnum):
+    """The objects routes name, each of one kind (:data:`KIND_OF`)."""
+
+    LOAN = "loan"
+    PAYMENT = "payment"
+    CREDIT_LINE = "credit_line"
+    DRAWDOWN = "drawdown"
+    CASE = "case"
+    OFFER = "offer"
+    REFERRAL = "referral"
+    VISIT = "visit"
+    BORROWER = "borrower"  # their contact details
+
+
+KIND_OF: Mapping[Thing, Kind] = {
+    Thing.LOAN: Kind.LOAN, Thing.PAYMENT: Kind.LOAN, Thing.CREDIT_LINE: Kind.LOAN,
+    Thing.DRAWDOWN: Kind.LOAN, Thing.CASE: Kind.CASE, Thing.OFFER: Kind.CASE,
+    Thing.REFERRAL: Kind.CASE, Thing.VISIT: Kind.VISIT, Thing.BORROWER: Kind.CONTACT}
+
+
 class Reach(StrEnum):
     """How far a role reaches objects of one kind."""
 
@@ -83,9 +103,13 @@ REACH: Mapping[Role, Mapping[Kind, Reach]] = {
         Role.ADMIN: (_N, _N, _N, _N),
     }.items()}
 
-#: The code a missing object (or, for a borrower, someone else's) is refused with.
-MISSING_CODE = {Kind.LOAN: "loan_must_exist", Kind.CASE: "case_must_exist",
-                Kind.VISIT: "visit_must_exist", Kind.CONTACT: "borrower_must_exist"}
+#: The code a missing object (or, for a borrower, someone else's) is refused with: the
+#: same as the store's when the object is missing.
+MISSING_CODE = {Thing.LOAN: "loan_must_exist", Thing.PAYMENT: "payment_must_exist",
+                Thing.CREDIT_LINE: "credit_line_must_exist",
+                Thing.DRAWDOWN: "drawdown_must_exist", Thing.CASE: "case_must_exist",
+                Thing.OFFER: "offer_must_exist", Thing.REFERRAL: "referral_must_exist",
+                Thing.VISIT: "visit_must_exist", Thing.BORROWER: "borrower_must_exist"}
 #: The code an existing object outside a staff member's assignments is refused with.
 UNASSIGNED_CODE = {Kind.LOAN: "loan_must_be_assigned_to_you",
                    Kind.CASE: "case_must_be_assigned_to_you",
@@ -98,16 +122,24 @@ OUTSIDE_ROLE = "object_must_be_within_your_role"
 class Holding:
     """The plain facts about one object that the rules read.
 
-    ``label`` names it in messages ("loan 7"). ``borrower_id`` is whose it is (None:
+    ``thing`` and ``ref`` name it ("loan 7"). ``borrower_id`` is whose it is (None:
     there is no such object). ``case_owners`` are the staff ids the borrower's cases
     are assigned to; ``visit_agents`` the agents with a visit of this borrower on the
     day asked for (for a ``visit``: the visit's own agent)."""
 
-    kind: Kind
-    label: str
+    thing: Thing
+    ref: object
     borrower_id: int | None
     case_owners: frozenset[str] = frozenset()
     visit_agents: frozenset[str] = frozenset()
+
+    @property
+    def kind(self) -> Kind:
+        return KIND_OF[self.thing]
+
+    @property
+    def label(self) -> str:
+        return f"{self.thing.value.replace('_', ' ')} {self.ref}"
 
     @property
     def exists(self) -> bool:
@@ -156,9 +188,9 @@ def require_reach(principal: Principal, holding: Holding) -> None:
     kind = holding.kind
     if principal.role is Role.BORROWER:
         raise NotFound(f"{holding.label} is not among yours; check the number on your "
-                       "statement or letter", code=MISSING_CODE[kind])
+                       "statement or letter", code=MISSING_CODE[holding.thing])
     if not holding.exists:
-        raise NotFound(f"{holding.label} does not exist", code=MISSING_CODE[kind])
+        raise NotFound(f"{holding.label} does not exist", code=MISSING_CODE[holding.thing])
     how = reach(principal.role, kind)
     if how is Reach.ASSIGNED:
         who = principal.staff_id or "your user, which has no staff id"
@@ -173,8 +205,8 @@ def sees_contact_in_full(principal: Principal, holding: Holding) -> bool:
     """Whether personal data of the borrower behind ``holding`` is shown to the
     principal in full (otherwise masked): the borrower themself, or the field agent
     with a visit to them."""
-    contact = Holding(Kind.CONTACT, holding.label, holding.borrower_id, holding.case_owners,
-                      holding.visit_agents)
+    contact = Holding(Thing.BORROWER, holding.borrower_id, holding.borrower_id,
+                      holding.case_owners, holding.visit_agents)
     return reaches(principal, contact)
 
 
