@@ -51,7 +51,10 @@ class Sizes:
 QUICK = Sizes(rate=100, seconds=2.0, warmup_seconds=1.0, connections=8)
 
 
-def prepare_book(db_url: str) -> None:
+def prepare_book(db_url: str) -> str:
+    """Open the book and make the manager the load signs in as; their API token."""
+    from dunwell.app.identity.accounts import add_user
+    from dunwell.app.identity.tokens import create_token
     from dunwell.app.lending.book import open_book, register_product
     from dunwell.bootstrap import bootstrap
     from dunwell.lending.products import builtin_product_texts
@@ -63,7 +66,11 @@ def prepare_book(db_url: str) -> None:
         for text in builtin_product_texts():
             register_product(uow, text)
         uow.commit()
+    now = dt.datetime.now(dt.UTC)
+    add_user(app, name="bench-manager", role="manager", now=now, by="bench")
+    token = create_token(app, name="bench-manager", now=now, days=1, by="bench").token
     app.engine.dispose()
+    return token
 
 
 def money(minor: int) -> str:
@@ -116,15 +123,16 @@ def consumer_body(i: int, rng: random.Random) -> dict[str, Any]:
             "income_history": history}
 
 
-def requests_for(count: int, port: int, seed: int) -> list[bytes]:
+def requests_for(count: int, port: int, seed: int, token: str = "") -> list[bytes]:
     rng = random.Random(seed)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
     out = []
     for i in range(count):
         body = merchant_body(i, rng) if rng.random() < 0.7 else consumer_body(i, rng)
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         head = (f"POST /v1/applications HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
                 f"Content-Type: application/json\r\nIdempotency-Key: bench-{seed}-{i}\r\n"
-                f"Content-Length: {len(data)}\r\n\r\n").encode()
+                f"{auth}Content-Length: {len(data)}\r\n\r\n").encode()
         out.append(head + data)
     return out
 
@@ -211,9 +219,9 @@ def run(sizes: Sizes = Sizes(), tick: Callable[[str, int], None] | None = None) 
     total = warm + int(sizes.rate * sizes.seconds)
     with tempfile.TemporaryDirectory(prefix="dunwell-latency-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'book.sqlite'}"
-        prepare_book(db_url)
+        token = prepare_book(db_url)
         port = free_port()
-        requests = requests_for(total, port, sizes.seed)
+        requests = requests_for(total, port, sizes.seed, token)
         step("prepare", 1)
         proc = start_server(db_url, port, Path(tmp) / "server.log")
         try:

@@ -51,3 +51,23 @@ def token_headers(app: Dunwell, role: str | Role, *, name: str | None = None,
     token = token_for(app, role, name=name, staff_id=staff_id, borrower_id=borrower_id,
                       authority_minor=authority_minor)
     return {"Authorization": f"Bearer {token}"}
+
+
+_by_route_role: dict[tuple[int, Role], dict[str, str]] = {}
+
+
+def route_headers(app: Dunwell, method: str, template: str) -> dict[str, str]:
+    """A token's header for a role the role × route matrix lets call ``method`` on
+    ``template`` (a manager's where it may; a borrower is borrower 1); none for a
+    route open to all. One user per role and book."""
+    from dunwell.identity.matrix import allowed_roles, rule_for
+
+    allowed = allowed_roles(rule_for(method, template))
+    if not allowed or allowed == frozenset(Role):
+        return {}
+    role = Role.MANAGER if Role.MANAGER in allowed else min(allowed)
+    key = (id(app), role)
+    if key not in _by_route_role:
+        _by_route_role[key] = token_headers(
+            app, role, borrower_id=1 if role is Role.BORROWER else None)
+    return _by_route_role[key]

@@ -1,4 +1,5 @@
-"""The API tests' client: an open book with the built-in products, served in-process."""
+"""The API tests' client: an open book with the built-in products, served in-process,
+signed in as a manager (the role that runs origination, loans and payments)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from access import token_headers
 from dunwell.api.app import create_app
 from dunwell.app.lending.book import open_book, register_product
 from dunwell.bootstrap import Dunwell
@@ -27,5 +29,5 @@ def client(app: Dunwell) -> Iterator[TestClient]:
         for text in builtin_product_texts():
             register_product(uow, text)
         uow.commit()
-    with TestClient(create_app(dunwell=app)) as test_client:
+    with TestClient(create_app(dunwell=app), headers=token_headers(app, "manager")) as test_client:
         yield test_client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from access import token_headers
 from dunwell.api.app import create_app
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx serves the tests as well
@@ -103,6 +104,6 @@ def test_the_service_is_unavailable_until_the_book_is_open(db_url: str) -> None:
     from dunwell.settings import Settings
 
     closed = bootstrap(Settings(db_url=db_url, log_level="WARNING"))
-    with TestClient(create_app(dunwell=closed)) as c:
+    with TestClient(create_app(dunwell=closed), headers=token_headers(closed, "manager")) as c:
         assert error(post(c, body()))[:2] == (503, "book_must_be_open")
     closed.engine.dispose()

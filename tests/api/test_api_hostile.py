@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
+from access import route_headers, token_headers
 from dunwell.api import routes
 from dunwell.api.app import create_app
 from dunwell.bootstrap import Dunwell
@@ -59,21 +60,23 @@ def id_routes(client: TestClient) -> list[tuple[str, str, str]]:
     return out
 
 
-def test_every_id_path_refuses_ids_beyond_int64_with_422_naming_it(client: TestClient) -> None:
+def test_every_id_path_refuses_ids_beyond_int64_with_422_naming_it(client: TestClient,
+                                                                    app: Dunwell) -> None:
     routes = id_routes(client)
     assert len(routes) >= 10, routes
     for method, path, name in routes:
         for big in TOO_BIG_IDS:
             r = client.request(method.upper(), path.replace("{" + name + "}", str(big)),
-                               json={})
+                               json={}, headers=route_headers(app, method.upper(), path))
             body = shaped(r, 422, "request_must_be_valid")
             assert name in [p["field"] for p in body["problems"]], (path, body)
 
 
-def test_the_largest_id_is_looked_up_and_not_found(client: TestClient) -> None:
+def test_the_largest_id_is_looked_up_and_not_found(client: TestClient, app: Dunwell) -> None:
     for method, path, name in id_routes(client):
         if method == "get":
-            r = client.get(path.replace("{" + name + "}", str(2**63 - 1)))
+            r = client.get(path.replace("{" + name + "}", str(2**63 - 1)),
+                           headers=route_headers(app, "GET", path))
             shaped(r, 404)
 
 
@@ -139,20 +142,24 @@ def test_an_amount_beyond_the_limit_is_refused_before_any_arithmetic(
     assert shaped(r, 422)["field"] == "loan_id"
 
 
-def test_event_dates_in_the_future_are_refused_naming_the_field(client: TestClient) -> None:
+def test_event_dates_in_the_future_are_refused_naming_the_field(client: TestClient,
+                                                               app: Dunwell) -> None:
     r = client.post("/v1/legal/referrals/1/events", json={
-        "event": "filed", "on": "2025-06-01", "recorded_by": "Zhao Min"})
+        "event": "filed", "on": "2025-06-01", "recorded_by": "Zhao Min"},
+        headers=route_headers(app, "POST", "/v1/legal/referrals/{referral_id}/events"))
     body = shaped(r, 400, "date_must_be_within_limits")
     assert body["field"] == "on" and "2025-01-16" in body["message"]
     r = client.post("/v1/legal/referrals", json={
         "case_id": "C-1", "proposed_by": "Li Na", "business_date": "2025-03-01"})
     assert shaped(r, 400, "date_must_be_within_limits")["field"] == "business_date"
+    agent = route_headers(app, "POST", "/v1/field/visits/{visit_id}/outcome")
     r = client.post("/v1/field/visits/1/outcome", json={
         "outcome": "not_at_home", "at": f"{NEXT_YEAR}T10:00:00+08:00", "latitude": 30.0,
-        "longitude": 104.0})
+        "longitude": 104.0}, headers=agent)
     assert shaped(r, 400, "date_must_be_within_limits")["field"] == "at"
     r = client.post("/v1/field/visits/1/outcome", json={
-        "outcome": "not_at_home", "at": 0, "latitude": 30.0, "longitude": 104.0})
+        "outcome": "not_at_home", "at": 0, "latitude": 30.0, "longitude": 104.0},
+        headers=agent)
     assert shaped(r, 422)["field"] == "at"
     # a delivery report's date: tests/channels/test_channels_callbacks.py (signed)
 
@@ -193,7 +200,7 @@ def test_a_streamed_body_beyond_the_limit_is_413_as_it_arrives(client: TestClien
 def test_the_body_limit_is_a_setting(app: Dunwell) -> None:
     small = dataclasses.replace(
         app, settings=app.settings.model_copy(update={"request_body_bytes_max": 2048}))
-    with TestClient(create_app(dunwell=small)) as http:
+    with TestClient(create_app(dunwell=small), headers=token_headers(small, "manager")) as http:
         r = http.post("/v1/hardship", content=b"{" + b" " * 4096 + b"}",
                       headers={"Content-Type": "application/json"})
     shaped(r, 413, "request_body_must_be_bounded")

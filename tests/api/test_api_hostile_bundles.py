@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from access import token_headers
 from dunwell.api import legal as legal_api
 from dunwell.api.app import create_app
 from dunwell.app.legal.evidence import (
@@ -79,7 +80,7 @@ def test_a_zip_bomb_is_refused_from_its_directory_at_once(client: TestClient) ->
 def test_a_zip_of_too_many_members_is_refused(app: Dunwell) -> None:
     few = dataclasses.replace(
         app, settings=app.settings.model_copy(update={"bundle_members_max": 50}))
-    with TestClient(create_app(dunwell=few)) as http:
+    with TestClient(create_app(dunwell=few), headers=token_headers(few, "manager")) as http:
         r = http.post("/v1/legal/bundles/verify", content=many_members(51), headers=ZIP)
     assert "51 files, more than 50" in shaped(r, 400, "bundle_must_be_bounded")["message"]
 
@@ -87,7 +88,7 @@ def test_a_zip_of_too_many_members_is_refused(app: Dunwell) -> None:
 def test_a_zip_expanding_beyond_the_total_is_refused(app: Dunwell) -> None:
     tight = dataclasses.replace(
         app, settings=app.settings.model_copy(update={"bundle_uncompressed_bytes_max": 4096}))
-    with TestClient(create_app(dunwell=tight)) as http:
+    with TestClient(create_app(dunwell=tight), headers=token_headers(tight, "manager")) as http:
         r = http.post("/v1/legal/bundles/verify", content=bomb(member_bytes=5000),
                       headers=ZIP)
     assert "expands to 5000 bytes" in shaped(r, 400, "bundle_must_be_bounded")["message"]
@@ -96,7 +97,7 @@ def test_a_zip_expanding_beyond_the_total_is_refused(app: Dunwell) -> None:
 def test_an_upload_beyond_the_bundle_limit_is_413(app: Dunwell) -> None:
     small = dataclasses.replace(
         app, settings=app.settings.model_copy(update={"bundle_upload_bytes_max": 4096}))
-    with TestClient(create_app(dunwell=small)) as http:
+    with TestClient(create_app(dunwell=small), headers=token_headers(small, "manager")) as http:
         r = http.post("/v1/legal/bundles/verify", content=b"PK" + b"\0" * 5000, headers=ZIP)
         shaped(r, 413, "request_body_must_be_bounded")
         ok = http.post("/v1/legal/bundles/verify", content=genuine(), headers=ZIP)
@@ -146,7 +147,8 @@ def test_the_check_runs_off_the_event_loop(app: Dunwell,
 
     async def race() -> tuple[float, float, int]:
         transport = httpx.ASGITransport(app=api)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t",
+                                     headers=token_headers(app, "legal_counsel")) as http:
             started = time.perf_counter()
 
             async def verify() -> tuple[float, int]:

@@ -38,6 +38,7 @@ from dunwell.api.payments import router as payments_router
 from dunwell.api.portal import router as portal_router
 from dunwell.api.routes import router
 from dunwell.api.security import add_security
+from dunwell.api.sessions import router as sessions_router
 from dunwell.api.training import router as training_router
 from dunwell.app.origination.service import KEY_CONFLICT, Origination, origination_for
 from dunwell.bootstrap import DATABASE_ERRORS, DbFailure, Dunwell, bootstrap, database_failure
@@ -245,6 +246,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.include_router(field_router)
     api.include_router(portal_router)
     api.include_router(training_router)
+    api.include_router(sessions_router)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_exception_handler(StarletteHTTPException, http_error)
@@ -252,9 +254,10 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
         api.add_exception_handler(db_error, database_error)
     api.add_exception_handler(OverflowError, value_beyond_limits)
     api.add_exception_handler(Exception, unexpected_error)
+    # the guard runs inside the body limit (a CSRF form field is read through it)
+    add_auth(api)
     limits = dunwell.settings
     api.add_middleware(BodyLimit, bytes_max=limits.request_body_bytes_max,
                        bytes_max_by_path={BUNDLE_VERIFY_PATH: limits.bundle_upload_bytes_max})
-    add_auth(api)
     add_security(api, dunwell.settings)
     return api

@@ -1,19 +1,68 @@
-"""Who is asking: the signed-in principal of a request.
+"""Who is asking: the signed-in principal of a request, and the route guard.
 
 The route guard installed by ``add_auth`` authenticates every request (an API token
 in ``Authorization: Bearer``, or a web session cookie with its CSRF token on unsafe
-methods), checks the role × route matrix (``dunwell.identity``) and leaves the
+methods), checks the role × route matrix (``dunwell.identity.matrix``) and leaves the
 principal on ``request.state.principal``; handlers take it as ``PrincipalDep`` and
-apply the object rules."""
+apply the object rules.
+
+The guard is ASGI middleware: it finds the route the router will choose (the same
+templates, in the same order), so it answers before anything reads or validates the
+request: anonymous on a route that needs a user → 401, a role the matrix does not
+list (or a route missing from the matrix) → 403, in the API's error shape. Paths no
+route serves pass through to the router's 404 and 405.
+
+Sessions: the cookie ``dunwell_session`` (HttpOnly, SameSite=Lax, Secure unless
+``cookie_secure`` is off) carries the session id; ``dunwell_csrf`` (readable by the
+page, same flags otherwise) carries the CSRF token, which a request that changes
+something must send back as the ``X-CSRF-Token`` header or a ``csrf_token`` form
+field. A request with a bearer token needs no CSRF token (a browser never adds one)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import html
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.routing import iter_route_contexts
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dunwell.core.errors import Unauthenticated
+from dunwell.api.deps import Services
+from dunwell.app.identity.sessions import SessionAuth, authenticate_session, csrf_matches
+from dunwell.app.identity.tokens import authenticate_token
+from dunwell.core.errors import Forbidden, Unauthenticated
+from dunwell.identity.matrix import (
+    MATRIX,
+    PUBLIC,
+    SIGNED,
+    Decision,
+    Open,
+    Rule,
+    decide,
+    rule_for,
+)
 from dunwell.identity.model import Principal
+
+SESSION_COOKIE = "dunwell_session"
+CSRF_COOKIE = "dunwell_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+#: Methods that change nothing, so need no CSRF token.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The largest form body the guard reads to find a ``csrf_token`` field.
+FORM_BYTES_MAX = 1024 * 1024
+#: Where a person is sent to sign in to a page.
+SIGN_IN_PAGE = "/portal/sign-in"
+
+ErrorRenderer = Callable[[Request, Exception], Awaitable[Response]]
 
 
 async def current_principal(request: Request) -> Principal:
@@ -27,5 +76,277 @@ async def current_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
+def csrf_token(request: Request) -> str:
+    """The CSRF token of the request's session, for a page to put in its forms as the
+    hidden field ``csrf_token`` (empty when there is no session)."""
+    return request.cookies.get(CSRF_COOKIE, "")
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedRoute:
+    """One route as the router matches it: its template and methods."""
+
+    template: str
+    methods: frozenset[str] | None  # None: every method (a mount)
+    regex: re.Pattern[str]
+    page: bool  # an HTML page rather than an API route
+
+
+def guarded_routes(api: FastAPI) -> list[GuardedRoute]:
+    """The application's routes in the router's order."""
+    found: list[GuardedRoute] = []
+    for route in iter_route_contexts(api.routes):
+        regex = getattr(route, "path_regex", None)
+        template = route.path_format
+        if regex is None or template is None:
+            continue
+        mount = isinstance(route.original_route, Mount)
+        methods = None if mount else frozenset(route.methods or ())
+        page = not template.startswith("/v1/") and not mount
+        found.append(GuardedRoute(template, methods, regex, page))
+    return found
+
+
+def match_route(routes: Iterable[GuardedRoute], path: str,
+                method: str) -> GuardedRoute | None:
+    """The route the router will run for ``method`` on ``path``; None when it will
+    answer 404 or 405 itself."""
+    for route in routes:
+        if route.regex.match(path) and (route.methods is None or method in route.methods):
+            return route
+    return None
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for name, value in scope.get("headers") or ():
+        if name == b"cookie":
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header carries no session
+                continue
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
+    for name, value in scope.get("headers") or ():
+        if name == wanted:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class RouteGuard:
+    """The ASGI middleware that authenticates and checks the matrix (module doc)."""
+
+    def __init__(self, app: ASGIApp, *, api: FastAPI,
+                 matrix: dict[tuple[str, str], Rule] | None = None) -> None:
+        self.app = app
+        self.api = api
+        self.matrix = dict(MATRIX if matrix is None else matrix)
+        self._routes: list[GuardedRoute] | None = None
+
+    def routes(self) -> list[GuardedRoute]:
+        if self._routes is None:
+            self._routes = guarded_routes(self.api)
+        return self._routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root):] or "/"
+        method = scope["method"].upper()
+        route = match_route(self.routes(), path, method)
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        rule = rule_for("GET" if route.methods is None else method, route.template,
+                        self.matrix)
+        request = Request(scope, receive)
+        try:
+            principal, receive = await self._principal(scope, receive, method, rule)
+            self._check(rule, principal, route)
+        except Exception as exc:  # rendered by the application's own error handlers
+            response = await self._error(request, exc, route)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    async def _principal(self, scope: Scope, receive: Receive, method: str,
+                         rule: Rule | None) -> tuple[Principal | None, Receive]:
+        """Who the request acts as. On an open route bad credentials are ignored (the
+        route needs none); elsewhere they are refused with the reason."""
+        try:
+            return await self._authenticate(scope, receive, method)
+        except (Unauthenticated, Forbidden):
+            if isinstance(rule, Open):
+                return None, receive
+            raise
+
+    async def _authenticate(self, scope: Scope, receive: Receive,
+                            method: str) -> tuple[Principal | None, Receive]:
+        services: Services = self.api.state.services
+        now = dt.datetime.now(dt.UTC)
+        authorization = _header(scope, b"authorization")
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated("send the API token as Authorization: Bearer dw_...",
+                                      code="token_must_be_valid")
+            principal = await services.run(lambda: authenticate_token(
+                services.dunwell, token=token.strip(), now=now))
+            return principal, receive
+        session_id = _cookies(scope).get(SESSION_COOKIE)
+        if not session_id:
+            return None, receive
+        auth = await services.run(lambda: authenticate_session(
+            services.dunwell, session_id=session_id, now=now))
+        if method not in SAFE_METHODS:
+            receive = await self._check_csrf(scope, receive, auth)
+        return auth.principal, receive
+
+    async def _check_csrf(self, scope: Scope, receive: Receive,
+                          auth: SessionAuth) -> Receive:
+        given = _header(scope, CSRF_HEADER.encode())
+        if given is None and (_header(scope, b"content-type") or "").startswith(
+                "application/x-www-form-urlencoded"):
+            body, receive = await _buffer(receive)
+            fields = parse_qs(body.decode("utf-8", "replace"))
+            given = next(iter(fields.get(CSRF_FIELD) or ()), None)
+        csrf_matches(auth, given)
+        return receive
+
+    def _check(self, rule: Rule | None, principal: Principal | None,
+               route: GuardedRoute) -> None:
+        decision = decide(rule, principal)
+        if decision is Decision.ALLOW:
+            return
+        if decision is Decision.SIGN_IN:
+            raise Unauthenticated("sign in first: send Authorization: Bearer TOKEN "
+                                  "(dunwell token create NAME) or sign in for a session "
+                                  "(POST /v1/sessions; borrowers: /portal/sign-in)")
+        if rule is None:
+            raise Forbidden(f"{route.template} is not open to anyone yet: the role × route "
+                            "matrix has no entry for it", code="route_must_be_in_matrix")
+        assert principal is not None
+        raise Forbidden(f"a {principal.role.value} may not use {route.template}; ask for a "
+                        "user with a role that may", code="role_must_be_allowed")
+
+    async def _error(self, request: Request, exc: Exception, route: GuardedRoute) -> Response:
+        if (route.page and isinstance(exc, Unauthenticated)
+                and "text/html" in (request.headers.get("accept") or "")):
+            return sign_in_needed(request)
+        for kind in type(exc).__mro__:
+            handler: Any = self.api.exception_handlers.get(kind)
+            if handler is not None:
+                response: Response = await handler(request, exc)
+                if isinstance(exc, Unauthenticated):
+                    response.headers["WWW-Authenticate"] = "Bearer"
+                return response
+        raise exc
+
+
+def sign_in_needed(request: Request) -> HTMLResponse:
+    """A page that needs a signed-in borrower, asked for without one: 401, with the
+    way to sign in."""
+    link = html.escape(f"{SIGN_IN_PAGE}?next={quote(request.url.path, safe='/')}")
+    return HTMLResponse(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<title>请先登录 · Please sign in</title></head><body><main>"
+        "<h1>请先登录 · Please sign in</h1>"
+        f"<p><a href=\"{link}\">用手机验证码登录 · Sign in with a code sent to your "
+        "phone</a></p></main></body></html>", status_code=401,
+        headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole body (at most :data:`FORM_BYTES_MAX`) and a ``receive`` that
+    hands it on to the route unchanged."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    messages: list[Message] = []
+    while more:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > FORM_BYTES_MAX:
+            raise Forbidden("the form is too large to carry a CSRF token",
+                            code="csrf_token_must_match")
+        chunks.append(chunk)
+        more = bool(message.get("more_body"))
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return b"".join(chunks), replay
+
+
+#: The error body of a 401 or 403, as the API writes every error.
+_ERROR_SCHEMA = {"type": "object", "required": ["error", "message"], "properties": {
+    "error": {"type": "string"}, "message": {"type": "string"},
+    "field": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}
+_ERROR_JSON = {"application/json": {"schema": _ERROR_SCHEMA}}
+SECURITY_SCHEMES = {
+    "token": {"type": "http", "scheme": "bearer",
+              "description": "An API token from `dunwell token create NAME`."},
+    "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                "description": "A web session (POST /v1/sessions, or a borrower's "
+                               "/v1/portal/sessions); unsafe methods also need the "
+                               "X-CSRF-Token header."},
+}
+
+
+def document_access(schema: dict[str, Any],
+                    matrix: dict[tuple[str, str], Rule] | None = None) -> dict[str, Any]:
+    """Say in the OpenAPI document who may call each operation: its security (a token
+    or a session; none for open routes), the roles (``x-roles`` and a line of its
+    description) and the 401 and 403 answers of the guard."""
+    chosen = dict(MATRIX if matrix is None else matrix)
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            rule = rule_for(method, path, chosen)
+            if rule is PUBLIC:
+                operation["security"] = []
+                continue
+            if rule is SIGNED:
+                operation["security"] = []
+                operation["description"] = (operation.get("description", "") + "\n\n"
+                                            "Called by providers, signed; no user.").strip()
+                continue
+            names = sorted(r.value for r in rule) if rule is not None else []
+            operation["security"] = [{"token": []}, {"session": []}]
+            operation["x-roles"] = names
+            operation["description"] = (operation.get("description", "") + "\n\nRoles: "
+                                        + (", ".join(names) or "none")).strip()
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", {"description": "Not signed in, or the credentials "
+                                         "are not valid", "content": _ERROR_JSON})
+            responses.setdefault("403", {"description": "The signed-in role (or object) is "
+                                         "not allowed", "content": _ERROR_JSON})
+    return schema
+
+
 def add_auth(api: FastAPI) -> None:
-    """Install the route guard on ``api`` (default deny)."""
+    """Install the route guard on ``api`` (default deny), and describe it in the
+    OpenAPI document."""
+    api.add_middleware(RouteGuard, api=api)
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = document_access(generate())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
