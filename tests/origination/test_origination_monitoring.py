@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from access import token_headers
 from dunwell.api.app import create_app
 from dunwell.bootstrap import bootstrap
 from dunwell.cli.main import app
@@ -63,7 +64,9 @@ def test_the_monitor_shows_rates_by_vintage_and_grade_and_psi(db: str) -> None:
 
 
 def test_the_api_gives_the_same_rates(db: str) -> None:
-    with TestClient(create_app(dunwell=bootstrap(db_url=db))) as client:
+    served = bootstrap(db_url=db)
+    analyst = token_headers(served, "risk_analyst")
+    with TestClient(create_app(dunwell=served), headers=analyst) as client:
         r = client.get("/v1/origination/monitoring")
     assert r.status_code == 200, r.text
     body = r.json()

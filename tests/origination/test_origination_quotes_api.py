@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from access import token_headers
 from dunwell.api.app import create_app
 from dunwell.app.context import Dunwell
 from dunwell.app.lending.book import open_book, register_product
@@ -26,7 +27,7 @@ def client(app: Dunwell) -> Iterator[TestClient]:
         for text in builtin_product_texts():
             register_product(uow, text)
         uow.commit()
-    with TestClient(create_app(dunwell=app)) as test_client:
+    with TestClient(create_app(dunwell=app), headers=token_headers(app, "manager")) as test_client:
         application = {
             "applicant": {"kind": "merchant", "reference": "m-1", "name": "Noodles"},
             "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from access import token_headers
 from dunwell.api.app import create_app
 from dunwell.app.context import Dunwell
 from dunwell.app.lending.book import open_book, register_product
@@ -28,7 +29,7 @@ def client(app: Dunwell) -> Iterator[TestClient]:
         for text in builtin_product_texts():
             register_product(uow, text)
         uow.commit()
-    with TestClient(create_app(dunwell=app)) as test_client:
+    with TestClient(create_app(dunwell=app), headers=token_headers(app, "manager")) as test_client:
         yield test_client
 
 
