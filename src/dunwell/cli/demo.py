@@ -136,7 +136,8 @@ def demo(
     """Book sample loans across all four repayment methods and run COB day by day."""
     with clear_errors():
         db = db or _fresh_demo_db()
-        app = bootstrap(Settings(db_url=db, log_level="WARNING"))
+        # a development book: fixed development secrets and keys stand in for unset ones
+        app = bootstrap(Settings(db_url=db, log_level="WARNING", dev_mode=True))
         first = parse_date(start, field="--start")
         model = _early_warning(first, seed) if early_warning else None
         seed_book(app, loans=loans, start=first, seed=seed)

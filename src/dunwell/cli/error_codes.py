@@ -31,6 +31,7 @@ class Code(StrEnum):
     RISK_CSV_MUST_BE_READABLE = "risk_csv_must_be_readable"
     RISK_OUTPUT_MUST_BE_WRITABLE = "risk_output_must_be_writable"
     ROUNDING_MUST_BE_KNOWN = "rounding_must_be_known"
+    SECRETS_MUST_BE_SET = "secrets_must_be_set"
     SETTINGS_MUST_BE_VALID = "settings_must_be_valid"
     SHIFT_MUST_BE_A_RANGE = "shift_must_be_a_range"
     STRATEGY_FILE_MUST_BE_READABLE = "strategy_file_must_be_readable"

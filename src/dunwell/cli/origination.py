@@ -309,17 +309,50 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
     db: DbOption = None,
+    dev: Annotated[bool, typer.Option(
+        "--dev", help="Development mode (also DUNWELL_DEV_MODE=1): missing or development "
+        "secrets are warnings, not a refusal to start.")] = False,
 ) -> None:
-    """Serve the HTTP API (docs at /docs, schema at /openapi.json)."""
+    """Serve the HTTP API (docs at /docs, schema at /openapi.json).
+
+    Outside development mode it refuses to start (exit 2), one line per problem, while
+    a secret is missing or still a development value (docs/security/secrets.md)."""
+    import ipaddress
+
     import uvicorn
 
     from dunwell.api.app import create_app
+    from dunwell.app.secrets import problems
+    from dunwell.bootstrap import bootstrap, secret_problems
+    from dunwell.cli.common import with_connect_timeout
+    from dunwell.settings import Settings
 
     with clear_errors():
-        api = create_app(dunwell=app_for(db))
+        settings = Settings()
+        if dev:
+            settings = settings.model_copy(update={"dev_mode": True})
+        found = problems(settings, keys=secret_problems)
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        typer.echo(f"warning: listening on {host}: the API is reachable from the network; "
+                   "serve it behind TLS, and it still needs every secret set", err=True)
+    label = "warning" if settings.dev_mode else "error"
+    for line in found:
+        typer.echo(f"{label}: {line}", err=True)
+    with clear_errors():
+        if found and not settings.dev_mode:
+            raise InvalidInput("dunwell serve refuses to start without its secrets; set "
+                               "them, or pass --dev on a development machine",
+                               code="secrets_must_be_set")
+        api = create_app(dunwell=bootstrap(
+            settings, db_url=with_connect_timeout(db or settings.db_url)))
     gc.collect()
     gc.freeze()  # what start-up loaded is never garbage: keep the collector off it
-    console.print(f"serving on http://{host}:{port} (OpenAPI at /openapi.json)")
+    console.print(f"serving on http://{host}:{port} (OpenAPI at /openapi.json)"
+                  + (" in development mode" if settings.dev_mode else ""))
     uvicorn.run(api, host=host, port=port, access_log=access_log, log_level="warning")
 
 
