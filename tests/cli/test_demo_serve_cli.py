@@ -32,12 +32,14 @@ def test_the_demo_serves_its_book_after_the_run(tmp_path: Path) -> None:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/portal/hardship", timeout=2)
+                page = httpx.get(f"http://127.0.0.1:{port}/portal/sign-in", timeout=2)
                 break
             except httpx.TransportError:
                 time.sleep(0.5)
         assert page is not None, "the demo stopped or never served"
-        assert page.status_code == 200 and "Verification code" in page.text
+        assert page.status_code == 200 and "Mobile number" in page.text
+        hardship = httpx.get(f"http://127.0.0.1:{port}/portal/hardship", timeout=5)
+        assert hardship.status_code == 401  # a borrower signs in first
         schema = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
         assert "/v1/hardship" in schema["paths"]
     finally:
