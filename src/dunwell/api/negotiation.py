@@ -1,7 +1,15 @@
 """Negotiation routes (the borrower portal's hardship form and its offers):
 ``POST /v1/hardship``, ``GET /v1/cases/{case_id}/offers``,
 ``POST /v1/offers/{offer_id}/approve`` (staff) and ``POST /v1/offers/{offer_id}/accept``.
-Amounts are decimal strings in major units."""
+Amounts are decimal strings in major units.
+
+Who acts is the signed-in user, never the body: hardship is recorded as told by the
+borrower (``portal``), their collector or a field agent, according to who sends it;
+an offer is approved by the user at their role's approval level (a risk analyst for
+the risk committee) within their own authority; it is accepted by the borrower or by
+the staff member they accept it with, who may not be its approver. Every route
+applies the object rules to the case: a borrower reaches only their own, a collector
+only the cases assigned to them."""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, status
 from pydantic import Field
 
+from dunwell.api.auth import PrincipalDep
 from dunwell.api.deps import IdPath, ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, AmountText, Id, StrictIn
 from dunwell.app.negotiation.service import (
@@ -22,7 +31,10 @@ from dunwell.app.negotiation.service import (
     current_offers,
     offer_book,
 )
+from dunwell.app.objects import require_case, require_offer
 from dunwell.core.money import format_minor, to_minor
+from dunwell.identity.authority import approval_level, person
+from dunwell.identity.model import Role
 
 router = APIRouter(prefix="/v1", tags=["negotiation"], responses=ERROR_RESPONSES)
 ERRORS: dict[int | str, dict[str, Any]] = ERROR_RESPONSES
@@ -42,13 +54,11 @@ class HardshipIn(StrictIn):
     other_debt_payments: AmountText = "0"
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
     vulnerable: bool = False
-    source: Literal["portal", "collector", "field_agent"] = "portal"
     loan_id: Id | None = None
 
 
-class ApprovalIn(StrictIn):
-    by: str = Field(min_length=1, max_length=64, description="The approver's staff id.")
-    role: Literal["collector", "field_agent", "team_lead", "manager", "risk_committee"]
+#: Who told the hardship, by the role of the user who records it.
+SOURCE_OF = {Role.BORROWER: "portal", Role.FIELD_AGENT: "field_agent"}
 
 
 def offer_out(rec: OfferRecord, currency: str) -> dict[str, Any]:
@@ -84,24 +94,29 @@ def _book_out(book: OfferBook, currency: str) -> dict[str, Any]:
 
 
 @router.post("/hardship", status_code=status.HTTP_201_CREATED, responses=ERRORS)
-async def post_hardship(body: HardshipIn, svc: ServicesDep) -> dict[str, Any]:
+async def post_hardship(body: HardshipIn, svc: ServicesDep,
+                        principal: PrincipalDep) -> dict[str, Any]:
     """Record the borrower's hardship and return today's offers, best first (or the
-    referral to free debt advice when none is affordable)."""
+    referral to free debt advice when none is affordable). Its source is who sends
+    it: ``portal`` for the borrower, ``field_agent`` for an agent, ``collector`` for
+    other staff."""
 
     def command() -> dict[str, Any]:
         app = svc.dunwell
         with app.uow() as uow:
             info = uow.book.require()
-        cur = info.currency
+            cur = info.currency
+            income, expenses, debts = (
+                to_minor(body.monthly_income, cur, field="monthly_income"),
+                to_minor(body.essential_expenses, cur, field="essential_expenses"),
+                to_minor(body.other_debt_payments, cur, field="other_debt_payments"))
+            require_case(uow, principal, body.case_id)
         assess_hardship(
-            app, case_id=body.case_id, reason=body.reason,
-            monthly_income_minor=to_minor(body.monthly_income, cur, field="monthly_income"),
-            essential_expenses_minor=to_minor(body.essential_expenses, cur,
-                                              field="essential_expenses"),
-            other_debt_payments_minor=to_minor(body.other_debt_payments, cur,
-                                               field="other_debt_payments"),
+            app, case_id=body.case_id, reason=body.reason, monthly_income_minor=income,
+            essential_expenses_minor=expenses, other_debt_payments_minor=debts,
             evidence=[f"{e.reference}:{e.sha256}" for e in body.evidence],
-            vulnerable=body.vulnerable, source=body.source, now=utc_now(), loan_id=body.loan_id)
+            vulnerable=body.vulnerable, source=SOURCE_OF.get(principal.role, "collector"),
+            now=utc_now(), loan_id=body.loan_id)
         book = offer_book(app, case_id=body.case_id, business_date=info.business_date)
         return _book_out(book, cur)
 
@@ -109,11 +124,13 @@ async def post_hardship(body: HardshipIn, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/cases/{case_id}/offers", responses=ERRORS)
-async def get_offers(case_id: CasePath, svc: ServicesDep) -> dict[str, Any]:
+async def get_offers(case_id: CasePath, svc: ServicesDep,
+                     principal: PrincipalDep) -> dict[str, Any]:
     """The case's offers still open or approved, best first."""
 
     def query() -> dict[str, Any]:
         with svc.dunwell.uow() as uow:
+            require_case(uow, principal, case_id)
             cur = uow.book.require().currency
         offers = current_offers(svc.dunwell, case_id=case_id)
         return {"case_id": case_id, "offers": [offer_out(o, cur) for o in offers]}
@@ -122,14 +139,22 @@ async def get_offers(case_id: CasePath, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/offers/{offer_id}/approve", responses=ERRORS)
-async def post_approve(offer_id: IdPath, body: ApprovalIn, svc: ServicesDep) -> dict[str, Any]:
-    """Approve an offer within the approver's authority (staff)."""
+async def post_approve(offer_id: IdPath, svc: ServicesDep,
+                       principal: PrincipalDep) -> dict[str, Any]:
+    """Approve an offer as the signed-in user (no body): at their role's approval
+    level (``approval_needed`` names the level an offer needs; a risk analyst acts for
+    the risk committee), within their own authority on the amount waived. 409
+    ``approval_must_be_within_authority`` when the level is too low, 403 when the role
+    approves no offers or the waiver is beyond the user's own authority."""
+    level = approval_level(principal.role)
 
     def command() -> dict[str, Any]:
         with svc.dunwell.uow() as uow:
+            require_offer(uow, principal, offer_id)
             cur = uow.book.require().currency
-        rec = approve_offer(svc.dunwell, offer_id=offer_id, approver_id=body.by,
-                            role=body.role, now=utc_now())
+        rec = approve_offer(svc.dunwell, offer_id=offer_id, approver_id=person(principal),
+                            role=level.value, now=utc_now(),
+                            authority_minor=principal.authority_minor)
         return offer_out(rec, cur)
 
     return await svc.run(command)
@@ -137,10 +162,15 @@ async def post_approve(offer_id: IdPath, body: ApprovalIn, svc: ServicesDep) -> 
 
 @router.post("/offers/{offer_id}/accept", status_code=status.HTTP_201_CREATED,
              responses=ERRORS)
-async def post_accept(offer_id: IdPath, svc: ServicesDep) -> dict[str, Any]:
-    """The borrower accepts an approved offer: the loan is restructured."""
+async def post_accept(offer_id: IdPath, svc: ServicesDep,
+                      principal: PrincipalDep) -> dict[str, Any]:
+    """The borrower accepts an approved offer (or staff record it with them; never
+    the offer's approver): the loan is restructured."""
 
     def command() -> dict[str, Any]:
-        return plan_out(accept_offer(svc.dunwell, offer_id=offer_id, now=utc_now()))
+        with svc.dunwell.uow() as uow:
+            require_offer(uow, principal, offer_id)
+        return plan_out(accept_offer(svc.dunwell, offer_id=offer_id, now=utc_now(),
+                                     accepted_by=person(principal)))
 
     return await svc.run(command)
