@@ -4,6 +4,13 @@ rejection, legal case events with costs, and checking an evidence bundle's ZIP.
 Amounts are decimal strings in major units ("500.00"); dates ISO 8601. Rejections use
 the common error shape with the legal codes (e.g.
 ``referral_borrower_must_not_be_protected``), and nothing changes when one is returned.
+
+Who acts is the signed-in user, never the body: the proposer, the person deciding (in
+the referral rules' approver role their role holds: legal counsel, a manager as
+``collections_manager``, a compliance officer) and whoever records a case event. The
+proposer may not approve their own referral (403
+``approver_must_not_be_the_proposer``), and an event's cost must be within the
+recorder's authority (403 ``legal_cost_must_be_within_your_authority``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from dunwell.api.auth import PrincipalDep
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDate, StrictIn
 from dunwell.app.legal.cases import LegalCaseView, legal_case, record_legal_event
@@ -28,9 +36,12 @@ from dunwell.app.legal.referrals import (
     reject_referral,
     review_queue,
 )
+from dunwell.app.objects import require_case, require_referral
 from dunwell.core.errors import InvalidInput
 from dunwell.core.limits import ID_MAX, check_date, latest_record_date
 from dunwell.core.money import format_minor, to_minor
+from dunwell.identity.authority import Approver, legal_decider, person
+from dunwell.identity.model import Principal
 from dunwell.legal.bundle import BundleCheck
 from dunwell.legal.model import Referral, ReferralStatus
 from dunwell.settings import Settings
@@ -84,16 +95,12 @@ class LegalCaseOut(BaseModel):
 
 class ProposalIn(StrictIn):
     case_id: str = Field(max_length=64)
-    proposed_by: str = Field(min_length=1, max_length=128)
     note: str = Field(default="", max_length=4000)
     business_date: IsoDate | None = Field(
         default=None, description="Default: the open date; not after it (plus a day).")
 
 
 class DecisionIn(StrictIn):
-    approver: str = Field(min_length=1, max_length=128)
-    role: str = Field(min_length=1, max_length=64,
-                      description="legal_counsel, collections_manager or compliance_officer")
     note: str = Field(min_length=1, max_length=4000)
     business_date: IsoDate | None = Field(
         default=None, description="Default: the open date; not after it (plus a day).")
@@ -108,7 +115,6 @@ class EventIn(StrictIn):
     court: str = Field(default="", max_length=500)
     reference: str = Field(default="", max_length=128)
     note: str = Field(default="", max_length=4000)
-    recorded_by: str = Field(min_length=1, max_length=128)
     idempotency_key: str | None = Field(default=None, max_length=160)
 
 
@@ -180,24 +186,29 @@ async def get_referrals(svc: ServicesDep, status_: Annotated[str | None, Query(
 
 
 @router.get("/referrals/{referral_id}", response_model=LegalCaseOut)
-async def get_referral(referral_id: ReferralPath, svc: ServicesDep) -> LegalCaseOut:
+async def get_referral(referral_id: ReferralPath, svc: ServicesDep,
+                       principal: PrincipalDep) -> LegalCaseOut:
     """One referral with its legal case: events, costs and the steps allowed next."""
     def command() -> LegalCaseOut:
         with svc.dunwell.uow() as uow:
+            require_referral(uow, principal, referral_id)
             return case_out(legal_case(uow, referral_id=referral_id))
 
     return await svc.run(command)
 
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralOut)
-async def post_referral(body: ProposalIn, svc: ServicesDep) -> ReferralOut:
-    """Propose a referral; it waits for a person's decision. A case with an open
-    referral returns that referral."""
+async def post_referral(body: ProposalIn, svc: ServicesDep,
+                        principal: PrincipalDep) -> ReferralOut:
+    """Propose a referral as the signed-in user; it waits for another person's
+    decision. A case with an open referral returns that referral."""
     def command() -> ReferralOut:
         with svc.dunwell.uow() as uow:
             day = _day(body.business_date, uow.book.require().business_date, "business_date")
+            require_case(uow, principal, body.case_id)
             ref = propose_referral(uow, case_id=body.case_id, business_date=day,
-                                   proposed_by=body.proposed_by, now=utc_now(), note=body.note)
+                                   proposed_by=person(principal), now=utc_now(),
+                                   note=body.note)
             uow.commit()
         return referral_out(ref)
 
@@ -205,13 +216,15 @@ async def post_referral(body: ProposalIn, svc: ServicesDep) -> ReferralOut:
 
 
 async def _decide(referral_id: int, body: DecisionIn, svc: ServicesDep,
-                  approve: bool) -> ReferralOut:
+                  principal: Principal, approve: bool) -> ReferralOut:
     fn = approve_referral if approve else reject_referral
+    as_ = legal_decider(principal.role)
 
     def command() -> ReferralOut:
         with svc.dunwell.uow() as uow:
             day = _day(body.business_date, uow.book.require().business_date, "business_date")
-            ref = fn(uow, referral_id=referral_id, approver=body.approver, role=body.role,
+            require_referral(uow, principal, referral_id)
+            ref = fn(uow, referral_id=referral_id, approver=person(principal), role=as_,
                      note=body.note, business_date=day, now=utc_now())
             uow.commit()
         return referral_out(ref)
@@ -220,32 +233,36 @@ async def _decide(referral_id: int, body: DecisionIn, svc: ServicesDep,
 
 
 @router.post("/referrals/{referral_id}/approve", response_model=ReferralOut)
-async def post_approve(referral_id: ReferralPath, body: DecisionIn,
-                       svc: ServicesDep) -> ReferralOut:
-    """A named person with an approver role approves, with a note."""
-    return await _decide(referral_id, body, svc, True)
+async def post_approve(referral_id: ReferralPath, body: DecisionIn, svc: ServicesDep,
+                       principal: PrincipalDep) -> ReferralOut:
+    """The signed-in user approves, with a note, in the approver role their role holds;
+    never the referral's proposer."""
+    return await _decide(referral_id, body, svc, principal, True)
 
 
 @router.post("/referrals/{referral_id}/reject", response_model=ReferralOut)
-async def post_reject(referral_id: ReferralPath, body: DecisionIn,
-                      svc: ServicesDep) -> ReferralOut:
-    """A named person with an approver role rejects, with a note."""
-    return await _decide(referral_id, body, svc, False)
+async def post_reject(referral_id: ReferralPath, body: DecisionIn, svc: ServicesDep,
+                      principal: PrincipalDep) -> ReferralOut:
+    """The signed-in user rejects, with a note (the proposer may withdraw their own)."""
+    return await _decide(referral_id, body, svc, principal, False)
 
 
 @router.post("/referrals/{referral_id}/events", response_model=LegalCaseOut)
-async def post_event(referral_id: ReferralPath, body: EventIn, svc: ServicesDep) -> LegalCaseOut:
-    """Record a step of the legal case with its cost (a repeat is acknowledged once)."""
+async def post_event(referral_id: ReferralPath, body: EventIn, svc: ServicesDep,
+                     principal: PrincipalDep) -> LegalCaseOut:
+    """Record a step of the legal case with its cost, as the signed-in user and within
+    their authority (a repeat is acknowledged once)."""
     def command() -> LegalCaseOut:
         with svc.dunwell.uow() as uow:
             day = _day(body.on, uow.book.require().business_date, "on")
+            require_referral(uow, principal, referral_id)
             currency = referral_record(uow, referral_id=referral_id).currency
             view = record_legal_event(
                 uow, referral_id=referral_id, event=body.event, on=day,
                 cost_minor=to_minor(body.cost, currency, field="cost"),
-                recorded_by=body.recorded_by, now=utc_now(), court=body.court,
+                recorded_by=person(principal), now=utc_now(), court=body.court,
                 reference=body.reference, note=body.note,
-                idempotency_key=body.idempotency_key)
+                idempotency_key=body.idempotency_key, approver=Approver.of(principal))
             uow.commit()
         return case_out(view)
 
