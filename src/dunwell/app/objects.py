@@ -7,16 +7,20 @@ Each ``*_holding`` function answers a :class:`~dunwell.identity.objects.Holding`
 someone else's object and one asking for a missing object are refused alike; the
 ``require_*`` functions load the facts and apply the rule in one step. Facts a
 principal's reach does not need (the case owners for a manager, who reaches every
-case) are not loaded."""
+case) are not loaded. :func:`record_personal_read` keeps who was shown personal data
+in full in the audit log."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
+from dunwell.app.audit import record
+from dunwell.app.context import Dunwell
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import NotFound
+from dunwell.identity.authority import person
 from dunwell.identity.model import Principal, Role
 from dunwell.identity.objects import KIND_OF, Holding, Reach, Thing, reach, require_reach
 
@@ -153,3 +157,19 @@ def require_referral(uow: UnitOfWork, principal: Principal, referral_id: int) ->
 
 def require_visit(uow: UnitOfWork, principal: Principal, visit_id: int) -> None:
     require_reach(principal, visit_holding(uow, visit_id))
+
+
+def record_personal_read(app: Dunwell, *, principal: Principal, what: str, subject: str,
+                         now: dt.datetime, whose: Sequence[str],
+                         detail: Mapping[str, object] | None = None) -> None:
+    """Keep, in the hash-chained audit log, that ``principal`` was shown personal data
+    in full (``what``: a field plan with addresses, a borrower's contact details): who,
+    in what role, when, and whose data (``whose``: borrowers or cases). Nothing is
+    kept when nothing personal was shown."""
+    if not whose:
+        return
+    with app.uow() as uow:
+        record(uow, at=now, entries=[("personal_data_read", subject, {
+            "what": what, "by": person(principal), "role": principal.role.value,
+            "user_id": principal.user_id, "whose": sorted(set(whose)), **(detail or {})})])
+        uow.commit()

@@ -154,7 +154,8 @@ def set_address(app: Dunwell, *, borrower_id: int, text: str, latitude: float | 
 # --- manual assignment ----------------------------------------------------------------
 
 
-def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime) -> VisitRecord:
+def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime,
+                 by: str | None = None) -> VisitRecord:
     """Give a visit to ``agent_id`` by hand; refused (``agent_must_hold_valid_certificates``)
     unless the training gate lets the agent visit on the visit date (every subject the
     curriculum requires for a visit, none suspended), and refused
@@ -178,7 +179,8 @@ def assign_visit(app: Dunwell, *, visit_id: int, agent_id: str, now: dt.datetime
                           status=VisitStatus.ASSIGNED.value,
                           reason="assigned by hand; run `dunwell field plan` to route it")
         record(uow, at=now, entries=[("field_visit_assigned", f"borrower:{visit.borrower_id}", {
-            "visit_id": visit_id, "agent_id": agent_id, "previous": visit.agent_id})])
+            "visit_id": visit_id, "agent_id": agent_id, "previous": visit.agent_id,
+            "by": by})])
         out = repo.visit(visit_id)
         uow.commit()
     return out
