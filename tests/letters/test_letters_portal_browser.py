@@ -1,6 +1,6 @@
 """The borrower's pages in a real browser (Debian's chromium driven by Playwright):
-the served app on 127.0.0.1, a borrower who checks our letter's code and then asks for
-a repayment plan with it, and a borrower who mistypes the code."""
+the served app on 127.0.0.1, a borrower who checks our letter's code and then, signed in, asks
+for a repayment plan with it, and a borrower who mistypes the code."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from letters_book import LETTER_DAY
 
+from access import token_headers
 from dunwell.bootstrap import Dunwell
 from dunwell.store.letters_repo import LetterRepository
 from serving import serve
@@ -53,7 +54,8 @@ def test_a_borrower_checks_the_letter_then_asks_for_a_plan(
     page.goto(f"{served}/letters/verify/{code}")
     assert "genuine" in page.inner_text("h1").lower()
 
-    page.goto(f"{served}/portal/hardship")
+    page.set_extra_http_headers(token_headers(overdue_book, "borrower", borrower_id=1))
+    page.goto(f"{served}/portal/hardship")  # signed in (the page sign-in: tests/identity)
     page.fill("#code", code.lower())
     page.select_option("#reason", "family_emergency")
     page.fill("#income", "8000.00")
@@ -73,6 +75,7 @@ def test_a_mistyped_code_shows_the_form_again_with_what_was_wrong(
         page: Page, served: str, overdue_book: Dunwell) -> None:
     code = borrower_code(overdue_book)
     typo = code[:-1] + ("2" if code[-1] != "2" else "3")
+    page.set_extra_http_headers(token_headers(overdue_book, "borrower", borrower_id=1))
     page.goto(f"{served}/portal/hardship")
     page.fill("#code", typo)
     page.fill("#income", "8000.00")

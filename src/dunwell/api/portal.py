@@ -1,7 +1,8 @@
 """The borrower portal's pages: ask for a repayment plan (``GET``/``POST
-/portal/hardship``). A borrower identifies themselves with the verification code of a
-letter we sent them. Bad input re-shows the form with what was wrong and records
-nothing."""
+/portal/hardship``). The borrower signs in first (``/portal/sign-in``, a one-time code
+to their phone) and names the letter we sent them by its verification code; a letter
+addressed to someone else is refused. Bad input re-shows the form with what was wrong
+and records nothing. The form carries the session's CSRF token."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from dunwell.api.auth import PrincipalDep, csrf_token
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.app.negotiation.portal import hardship_from_portal
 from dunwell.app.negotiation.service import OfferBook
-from dunwell.core.errors import DomainError
+from dunwell.core.errors import DomainError, Forbidden
 from dunwell.core.money import format_minor
+from dunwell.identity.model import Principal
 from dunwell.negotiation.model import Offer
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
@@ -46,18 +49,20 @@ def _page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
 
 
 @router.get("/portal/hardship", response_class=HTMLResponse)
-async def hardship_form() -> HTMLResponse:
+async def hardship_form(request: Request, principal: PrincipalDep) -> HTMLResponse:
     return _page("portal_hardship.html", title="还款方案 · Repayment plan", form=EMPTY_FORM,
-                 reasons=REASONS, error=None)
+                 reasons=REASONS, error=None, csrf=csrf_token(request))
 
 
 @router.post("/portal/hardship", response_class=HTMLResponse)
-async def hardship_submit(request: Request, svc: ServicesDep) -> HTMLResponse:
+async def hardship_submit(request: Request, svc: ServicesDep,
+                          principal: PrincipalDep) -> HTMLResponse:
     raw = await request.body()
     form = dict(EMPTY_FORM)
+    csrf = csrf_token(request)
     if len(raw) > FORM_BYTES_MAX:
         return _page("portal_hardship.html", 413, title="还款方案 · Repayment plan", form=form,
-                     reasons=REASONS, error="the form is too large")
+                     reasons=REASONS, error="the form is too large", csrf=csrf)
     fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     form.update({k: fields.get(k, "") for k in ("code", "reason", "income", "expenses",
                                                   "other_debts")})
@@ -68,19 +73,28 @@ async def hardship_submit(request: Request, svc: ServicesDep) -> HTMLResponse:
             svc.dunwell, letter_code=str(form["code"]), reason=str(form["reason"]),
             monthly_income=str(form["income"]), essential_expenses=str(form["expenses"]),
             other_debt_payments=str(form["other_debts"]), vulnerable=bool(form["vulnerable"]),
-            now=utc_now())
+            now=utc_now(), borrower_id=_own_borrower(principal))
 
     try:
         book = await svc.run(command)
     except DomainError as exc:
-        return _page("portal_hardship.html", 422, title="还款方案 · Repayment plan", form=form,
-                     reasons=REASONS, error=f"{exc} [{exc.code}]")
+        return _page("portal_hardship.html", 403 if isinstance(exc, Forbidden) else 422,
+                     title="还款方案 · Repayment plan", form=form, reasons=REASONS,
+                     error=f"{exc} [{exc.code}]", csrf=csrf)
     with svc.dunwell.uow() as uow:
         currency = uow.book.require().currency
     return _page("portal_offers.html", 201, title="您的方案 · Your options",
                  disposable=format_minor(book.assessment.disposable_income_minor, currency),
                  offers=[_offer_row(o.offer, currency) for o in book.offers],
                  referral=book.referral)
+
+
+def _own_borrower(principal: Principal) -> int:
+    """The borrower the portal acts for: the signed-in borrower."""
+    if principal.borrower_id is None:
+        raise Forbidden("the portal is for borrowers: sign in at /portal/sign-in",
+                        code="portal_user_must_be_a_borrower")
+    return principal.borrower_id
 
 
 def _offer_row(offer: Offer, currency: str) -> Mapping[str, object]:

@@ -1,7 +1,7 @@
-"""The borrower portal's commands. A borrower proves who they are with the
-verification code of a letter we sent them (it is printed on every letter and is
-unguessable), so the portal needs no account: the code names the letter, the letter
-names the borrower and the case."""
+"""The borrower portal's commands. The borrower signs in (a one-time code to their
+phone) and names the letter we sent them by its verification code (printed on every
+letter, unguessable): the code names the letter, the letter names the borrower and
+the case, and the letter must be addressed to the borrower signed in."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from dunwell.app.letters.service import verify_letter
 from dunwell.app.negotiation.service import OfferBook, assess_hardship, offer_book
 from dunwell.channels.verification import normalise_code
 from dunwell.collections.model import CaseStatus
-from dunwell.core.errors import Conflict, InvalidInput
+from dunwell.core.errors import Conflict, Forbidden, InvalidInput
 from dunwell.core.money import to_minor
 
 
-def case_for_letter_code(app: Dunwell, code: str) -> tuple[str, str]:
-    """The open case (and the book's currency) behind a genuine letter's code."""
+def case_for_letter_code(app: Dunwell, code: str,
+                         borrower_id: int | None = None) -> tuple[str, str]:
+    """The open case (and the book's currency) behind a genuine letter's code; with
+    ``borrower_id``, only a letter addressed to that borrower
+    (``letter_must_be_addressed_to_you`` otherwise)."""
     verdict = verify_letter(app, code)
     if not verdict.genuine:
         raise InvalidInput(f"the letter code was not accepted: {verdict.message}",
@@ -27,6 +30,9 @@ def case_for_letter_code(app: Dunwell, code: str) -> tuple[str, str]:
     with app.uow() as uow:
         letter = uow.letters.by_code(check.code)
         assert letter is not None, "a genuine code names a letter"
+        if borrower_id is not None and letter.borrower_id != borrower_id:
+            raise Forbidden("this letter was not addressed to you; type the code from a "
+                            "letter we sent you", code="letter_must_be_addressed_to_you")
         currency = uow.book.require().currency
         cases = uow.cases.for_borrower(letter.borrower_id)
     open_cases = [row["case_id"] for row in cases if CaseStatus(row["status"]).is_active]
@@ -39,10 +45,11 @@ def case_for_letter_code(app: Dunwell, code: str) -> tuple[str, str]:
 
 def hardship_from_portal(app: Dunwell, *, letter_code: str, reason: str, monthly_income: str,
                          essential_expenses: str, other_debt_payments: str, vulnerable: bool,
-                         now: dt.datetime) -> OfferBook:
+                         now: dt.datetime, borrower_id: int | None = None) -> OfferBook:
     """Record the borrower's own account of their hardship and return today's offers,
-    best first (or the referral to free debt advice when none is affordable)."""
-    case_id, cur = case_for_letter_code(app, letter_code)
+    best first (or the referral to free debt advice when none is affordable). With
+    ``borrower_id`` (the borrower signed in) the letter must be theirs."""
+    case_id, cur = case_for_letter_code(app, letter_code, borrower_id)
     assess_hardship(
         app, case_id=case_id, reason=reason,
         monthly_income_minor=_amount(monthly_income, cur, "monthly income"),
