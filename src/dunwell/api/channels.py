@@ -17,7 +17,7 @@ Both are signed by the provider (``dunwell.channels.callbacks``): ``Dunwell-Sign
 t=<unix seconds>,v1=<hex HMAC-SHA256(DUNWELL_CALLBACK_SECRET, "<t>.<raw body>")>``. A
 callback without it, malformed, not matching the body or signed further than
 ``DUNWELL_CALLBACK_WINDOW_SECONDS`` from now is refused (401) before its body is
-used; with no secret configured every callback is refused (503) until one is set.
+used; with no secret configured every callback is refused (401) until one is set.
 docs/security/secrets.md shows how a provider signs.
 """
 
@@ -35,7 +35,7 @@ from dunwell.app.channels.outbox import record_delivery
 from dunwell.app.collections.contacts import record_inbound_message
 from dunwell.app.secrets import callback_key
 from dunwell.channels.callbacks import SIGNATURE_HEADER, verify_callback
-from dunwell.core.errors import RetryLater
+from dunwell.core.errors import Unauthenticated
 from dunwell.core.limits import check_date, latest_record_date
 
 
@@ -48,9 +48,10 @@ async def signed_by_provider(
     settings = svc.dunwell.settings
     secret = callback_key(settings)
     if secret is None:
-        raise RetryLater("delivery callbacks are refused until the lender sets "
-                         "DUNWELL_CALLBACK_SECRET; send the callback again later",
-                         code="callback_secret_must_be_set")
+        raise Unauthenticated("this server has no callback secret, so no callback can be "
+                              "verified: the lender must set DUNWELL_CALLBACK_SECRET and "
+                              "share it with the provider", code="callback_secret_must_be_set",
+                              field=SIGNATURE_HEADER)
     verify_callback(header=signature, body=await request.body(), secret=secret,
                     now_seconds=int(utc_now().timestamp()),
                     window_seconds=settings.callback_window_seconds)
