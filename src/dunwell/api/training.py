@@ -3,7 +3,13 @@ modules, attempts (scored), certificates (signed by someone other than the train
 409 ``certificate_must_be_signed_by_someone_else``) and imports, suspension and
 reinstatement, conduct complaints, quality reviews and their sample, the status of
 staff × subject on a date, expiry warnings and the quality figures.
-Errors use the API's shape ``{"error", "message"}``."""
+Errors use the API's shape ``{"error", "message"}``.
+
+Who signs a certificate, suspends, reinstates, records a complaint or reviews is the
+signed-in user (their staff id), never the body. A member of staff takes their own
+modules and assessments only; they read and enrol in their own courses, and so may a
+team lead, manager or compliance officer for anyone (403
+``training_must_be_your_own`` otherwise)."""
 
 from __future__ import annotations
 
@@ -12,10 +18,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
+from dunwell.api.auth import PrincipalDep
 from dunwell.api.deps import ServicesDep, utc_now
 from dunwell.api.schemas import ERROR_RESPONSES, IsoDate, IsoDateTime, StrictIn
 from dunwell.app.training import report
 from dunwell.app.training import service as svc
+from dunwell.core.errors import Forbidden
+from dunwell.identity.authority import person
+from dunwell.identity.model import Principal, Role
 from dunwell.training.curriculum import builtin_curriculum
 from dunwell.training.model import Certificate
 
@@ -51,12 +61,10 @@ class AttemptIn(StrictIn):
 
 
 class CertifyIn(StrictIn):
-    signer_id: str = Field(max_length=64)
     issued_on: IsoDate
 
 
 class SuspendIn(StrictIn):
-    by: str = Field(max_length=64)
     reason: str = Field(min_length=1, max_length=2000)
     on: IsoDate
     subjects: list[str] = Field(default_factory=list)
@@ -64,14 +72,12 @@ class SuspendIn(StrictIn):
 
 
 class ReinstateIn(StrictIn):
-    by: str = Field(max_length=64)
     note: str = Field(min_length=1, max_length=2000)
     on: IsoDate
 
 
 class ImportIn(StrictIn):
     subject: str = Field(max_length=32)
-    signer_id: str = Field(max_length=64)
     score_pct: int = Field(ge=0, le=100)
     evidence: str = Field(min_length=1, max_length=2000)
     issued_on: IsoDate
@@ -83,18 +89,36 @@ class ComplaintIn(StrictIn):
     received_on: IsoDate
     upheld: bool
     note: str = Field(default="", max_length=2000)
-    by: str = Field(max_length=64)
 
 
 class ReviewIn(StrictIn):
     staff_id: str = Field(max_length=64)
     kind: str = Field(description="call or visit.")
     reference: str = Field(max_length=64)
-    reviewer: str = Field(max_length=64)
     passed: list[str] = Field(default_factory=list)
     failed: list[str] = Field(default_factory=list)
     on: IsoDate
     note: str = Field(default="", max_length=2000)
+
+
+#: Roles that read and enrol anyone's training, not only their own.
+OVERSIGHT = frozenset({Role.TEAM_LEAD, Role.MANAGER, Role.COMPLIANCE_OFFICER})
+
+
+def _own(principal: Principal, staff_id: str) -> None:
+    """Only the person themself (their modules, their assessments)."""
+    if principal.staff_id != staff_id:
+        raise Forbidden(f"this is {staff_id}'s own training (a team lead, manager or "
+                        "compliance officer may read it and enrol them; only they take its "
+                        f"modules and assessments); you are "
+                        f"{principal.staff_id or 'a user without a staff id'}",
+                        code="training_must_be_your_own")
+
+
+def _own_or_oversight(principal: Principal, staff_id: str) -> None:
+    """The person themself, or a team lead, manager or compliance officer."""
+    if principal.role not in OVERSIGHT:
+        _own(principal, staff_id)
 
 
 def cert_out(c: Certificate) -> dict[str, Any]:
@@ -144,8 +168,11 @@ async def get_staff(svc_: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/staff/{staff_id}/records", responses=ERRORS)
-async def get_records(staff_id: StaffPath, svc_: ServicesDep) -> dict[str, Any]:
-    """A person's enrolments, attempts and certificates."""
+async def get_records(staff_id: StaffPath, svc_: ServicesDep,
+                      principal: PrincipalDep) -> dict[str, Any]:
+    """A person's enrolments, attempts and certificates (one's own, or anyone's for
+    oversight)."""
+    _own_or_oversight(principal, staff_id)
 
     def command() -> dict[str, Any]:
         app = svc_.dunwell
@@ -166,12 +193,14 @@ async def get_records(staff_id: StaffPath, svc_: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/staff/{staff_id}/imports", responses=ERRORS, status_code=201)
-async def post_import(staff_id: StaffPath, body: ImportIn, svc_: ServicesDep) -> dict[str, Any]:
-    """A certificate from an outside course's passed assessment, with its evidence."""
+async def post_import(staff_id: StaffPath, body: ImportIn, svc_: ServicesDep,
+                      principal: PrincipalDep) -> dict[str, Any]:
+    """A certificate from an outside course's passed assessment, with its evidence,
+    signed by the signed-in user (never for themself)."""
 
     def command() -> dict[str, Any]:
         return cert_out(svc.import_certificate(
-            svc_.dunwell, staff_id=staff_id, subject=body.subject, signer_id=body.signer_id,
+            svc_.dunwell, staff_id=staff_id, subject=body.subject, signer_id=person(principal),
             score_pct=body.score_pct, evidence=body.evidence, issued_on=body.issued_on,
             expires_on=body.expires_on, now=utc_now()))
 
@@ -179,27 +208,29 @@ async def post_import(staff_id: StaffPath, body: ImportIn, svc_: ServicesDep) ->
 
 
 @router.post("/staff/{staff_id}/complaints", responses=ERRORS, status_code=201)
-async def post_complaint(staff_id: StaffPath, body: ComplaintIn,
-                         svc_: ServicesDep) -> dict[str, Any]:
+async def post_complaint(staff_id: StaffPath, body: ComplaintIn, svc_: ServicesDep,
+                         principal: PrincipalDep) -> dict[str, Any]:
     """A complaint about the person's conduct, upheld or not (idempotent on its
     reference)."""
 
     def command() -> dict[str, Any]:
         new = svc.record_complaint(svc_.dunwell, reference=body.reference, staff_id=staff_id,
                                    received_on=body.received_on, upheld=body.upheld,
-                                   note=body.note, by=body.by, now=utc_now())
+                                   note=body.note, by=person(principal), now=utc_now())
         return {"reference": body.reference, "recorded": new}
 
     return await svc_.run(command)
 
 
 @router.post("/reviews", responses=ERRORS, status_code=201)
-async def post_review(body: ReviewIn, svc_: ServicesDep) -> dict[str, Any]:
-    """A quality review of a recorded call or visit against the checklist."""
+async def post_review(body: ReviewIn, svc_: ServicesDep,
+                      principal: PrincipalDep) -> dict[str, Any]:
+    """A quality review of a recorded call or visit against the checklist, by the
+    signed-in user (never of their own work)."""
 
     def command() -> dict[str, Any]:
         score = report.add_review(svc_.dunwell, staff_id=body.staff_id, kind=body.kind,
-                                  reference=body.reference, reviewer=body.reviewer,
+                                  reference=body.reference, reviewer=person(principal),
                                   passed=body.passed, failed=body.failed, on=body.on,
                                   note=body.note, now=utc_now())
         return {"staff_id": body.staff_id, "reference": body.reference, "score_pct": score}
@@ -222,7 +253,10 @@ async def get_review_sample(svc_: ServicesDep, date_from: Annotated[IsoDate, Que
 
 
 @router.post("/staff/{staff_id}/enrolments", responses=ERRORS, status_code=201)
-async def post_enrol(staff_id: StaffPath, body: EnrolIn, svc_: ServicesDep) -> dict[str, Any]:
+async def post_enrol(staff_id: StaffPath, body: EnrolIn, svc_: ServicesDep,
+                     principal: PrincipalDep) -> dict[str, Any]:
+    _own_or_oversight(principal, staff_id)
+
     def command() -> dict[str, Any]:
         e = svc.enrol(svc_.dunwell, staff_id=staff_id, course_id=body.course_id, on=body.on,
                       refresher=body.refresher, now=utc_now())
@@ -234,7 +268,9 @@ async def post_enrol(staff_id: StaffPath, body: EnrolIn, svc_: ServicesDep) -> d
 
 @router.post("/staff/{staff_id}/courses/{course_id}/modules", responses=ERRORS)
 async def post_module(staff_id: StaffPath, course_id: CoursePath, body: ModuleIn,
-                      svc_: ServicesDep) -> dict[str, Any]:
+                      svc_: ServicesDep, principal: PrincipalDep) -> dict[str, Any]:
+    _own(principal, staff_id)
+
     def command() -> dict[str, Any]:
         e = svc.complete_module(svc_.dunwell, staff_id=staff_id, course_id=course_id,
                                 module_id=body.module_id, now=utc_now())
@@ -247,7 +283,9 @@ async def post_module(staff_id: StaffPath, course_id: CoursePath, body: ModuleIn
 @router.post("/staff/{staff_id}/courses/{course_id}/attempts", responses=ERRORS,
              status_code=201)
 async def post_attempt(staff_id: StaffPath, course_id: CoursePath, body: AttemptIn,
-                       svc_: ServicesDep) -> dict[str, Any]:
+                       svc_: ServicesDep, principal: PrincipalDep) -> dict[str, Any]:
+    _own(principal, staff_id)
+
     def command() -> dict[str, Any]:
         a = svc.submit_attempt(svc_.dunwell, staff_id=staff_id, course_id=course_id,
                                answers=body.answers, started_at=body.started_at,
@@ -263,19 +301,23 @@ async def post_attempt(staff_id: StaffPath, course_id: CoursePath, body: Attempt
 @router.post("/staff/{staff_id}/courses/{course_id}/certificate", responses=ERRORS,
              status_code=201)
 async def post_certify(staff_id: StaffPath, course_id: CoursePath, body: CertifyIn,
-                       svc_: ServicesDep) -> dict[str, Any]:
+                       svc_: ServicesDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Sign the certificate of a passed course, as the signed-in user (409
+    ``certificate_must_be_signed_by_someone_else`` for one's own)."""
     def command() -> dict[str, Any]:
         return cert_out(svc.certify(svc_.dunwell, staff_id=staff_id, course_id=course_id,
-                                    signer_id=body.signer_id, issued_on=body.issued_on,
+                                    signer_id=person(principal), issued_on=body.issued_on,
                                     now=utc_now()))
 
     return await svc_.run(command)
 
 
 @router.post("/staff/{staff_id}/suspensions", responses=ERRORS, status_code=201)
-async def post_suspend(staff_id: StaffPath, body: SuspendIn, svc_: ServicesDep) -> dict[str, Any]:
+async def post_suspend(staff_id: StaffPath, body: SuspendIn, svc_: ServicesDep,
+                       principal: PrincipalDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
-        sid = svc.suspend(svc_.dunwell, staff_id=staff_id, by=body.by, reason=body.reason,
+        sid = svc.suspend(svc_.dunwell, staff_id=staff_id, by=person(principal),
+                          reason=body.reason,
                           on=body.on, subjects=body.subjects, complaint_ref=body.complaint_ref,
                           now=utc_now())
         return {"suspension_id": sid}
@@ -284,10 +326,11 @@ async def post_suspend(staff_id: StaffPath, body: SuspendIn, svc_: ServicesDep) 
 
 
 @router.post("/staff/{staff_id}/reinstatement", responses=ERRORS)
-async def post_reinstate(staff_id: StaffPath, body: ReinstateIn,
-                         svc_: ServicesDep) -> dict[str, Any]:
+async def post_reinstate(staff_id: StaffPath, body: ReinstateIn, svc_: ServicesDep,
+                         principal: PrincipalDep) -> dict[str, Any]:
     def command() -> dict[str, Any]:
-        return {"reinstated": svc.reinstate(svc_.dunwell, staff_id=staff_id, by=body.by,
+        return {"reinstated": svc.reinstate(svc_.dunwell, staff_id=staff_id,
+                                            by=person(principal),
                                             note=body.note, on=body.on, now=utc_now())}
 
     return await svc_.run(command)
