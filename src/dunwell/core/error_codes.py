@@ -14,6 +14,7 @@ class Code(StrEnum):
     AMOUNT_MUST_BE_MINOR_UNITS = "amount_must_be_minor_units"
     AMOUNT_MUST_BE_WITHIN_LIMITS = "amount_must_be_within_limits"
     AMOUNT_MUST_FIT_MINOR_UNIT = "amount_must_fit_minor_unit"
+    AUDIT_ANCHOR_MUST_BE_SEQ_AND_HASH = "audit_anchor_must_be_seq_and_hash"
     COMMAND_MUST_BE_RETRIED_LATER = "command_must_be_retried_later"
     CURRENCY_MUST_BE_KNOWN = "currency_must_be_known"
     CURRENCY_MUST_MATCH = "currency_must_match"
