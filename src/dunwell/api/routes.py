@@ -10,10 +10,18 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ValidationError
 
 from dunwell.api.auth import PrincipalDep
-from dunwell.api.deps import IdempotencyHeader, IdPath, LangQuery, ServicesDep, idempotency_key
+from dunwell.api.deps import (
+    IdempotencyHeader,
+    IdPath,
+    LangQuery,
+    ServicesDep,
+    idempotency_key,
+    utc_now,
+)
 from dunwell.api.schemas import (
     ERROR_RESPONSES,
     ApplicationIn,
+    BorrowerContactOut,
     CancellationIn,
     CancellationOut,
     CreditLineOut,
@@ -45,7 +53,14 @@ from dunwell.api.views import (
     records_import_out,
 )
 from dunwell.app.commands import run_command
-from dunwell.app.objects import require_drawdown, require_line, require_loan
+from dunwell.app.objects import (
+    contact_of,
+    holding_of,
+    record_personal_read,
+    require_drawdown,
+    require_line,
+    require_loan,
+)
 from dunwell.app.origination.drawdowns import cancel_drawdown, draw_accepted, quote
 from dunwell.app.origination.monitor import front_door
 from dunwell.app.origination.records import (
@@ -62,6 +77,8 @@ from dunwell.app.origination.service import (
 )
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import DomainError, InvalidInput
+from dunwell.identity.masking import shown
+from dunwell.identity.objects import Thing, sees_contact_in_full
 from dunwell.origination.features import check_transaction_dates
 from dunwell.origination.model import Applicant, ApplicantKind, Transaction
 
@@ -383,3 +400,29 @@ async def get_loan(loan_id: IdPath, svc: ServicesDep, principal: PrincipalDep) -
             return loan_out(uow.loans.get(loan_id), uow.ledger.balances(loan_id=loan_id))
 
     return await svc.run(query)
+
+
+@router.get("/loans/{loan_id}/borrower", responses=ERRORS, tags=["loans"])
+async def get_loan_borrower(loan_id: IdPath, svc: ServicesDep,
+                            principal: PrincipalDep) -> BorrowerContactOut:
+    """The loan's borrower and how to reach them, to whoever reaches the loan: in full
+    for the borrower themself and the field agent visiting them today (each such read
+    is kept in the audit log), masked for everyone else."""
+    def query() -> tuple[BorrowerContactOut, bool]:
+        with svc.dunwell.uow() as uow:
+            require_loan(uow, principal, loan_id)
+            bid = uow.loans.get(loan_id).borrower_id
+            full = sees_contact_in_full(principal, holding_of(uow, principal, Thing.BORROWER,
+                                                              bid, bid))
+            c = shown(contact_of(uow, bid), in_full=full)
+        return BorrowerContactOut(loan_id=loan_id, borrower_id=bid, name=c.name, phone=c.phone,
+                                  email=c.email, address=c.address, latitude=c.latitude,
+                                  longitude=c.longitude, masked=c.masked), full
+
+    out, full = await svc.run(query)
+    if full:
+        await svc.run(lambda: record_personal_read(
+            svc.dunwell, principal=principal, what="contact_details",
+            subject=f"borrower:{out.borrower_id}", now=utc_now(),
+            whose=[f"borrower:{out.borrower_id}"], detail={"loan_id": loan_id}))
+    return out

@@ -330,6 +330,23 @@ class LoanOut(BaseModel):
     balances: dict[str, str]
 
 
+class BorrowerContactOut(BaseModel):
+    """A loan's borrower and how to reach them: in full for the borrower themself and
+    the field agent visiting them today; masked for everyone else (``masked``: the
+    name as ``张*``, the phone as ``138****5678``, the e-mail as ``a***@example.com``,
+    the address to its district, coordinates to about a kilometre)."""
+
+    loan_id: int
+    borrower_id: int
+    name: str
+    phone: str | None
+    email: str | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    masked: bool
+
+
 class ProblemOut(BaseModel):
     field: str
     message: str

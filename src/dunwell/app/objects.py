@@ -19,8 +19,10 @@ from typing import TypeVar
 from dunwell.app.audit import record
 from dunwell.app.context import Dunwell
 from dunwell.app.uow import UnitOfWork
+from dunwell.channels.model import MessageChannel
 from dunwell.core.errors import NotFound
 from dunwell.identity.authority import person
+from dunwell.identity.masking import Contact
 from dunwell.identity.model import Principal, Role
 from dunwell.identity.objects import KIND_OF, Holding, Reach, Thing, reach, require_reach
 
@@ -157,6 +159,20 @@ def require_referral(uow: UnitOfWork, principal: Principal, referral_id: int) ->
 
 def require_visit(uow: UnitOfWork, principal: Principal, visit_id: int) -> None:
     require_reach(principal, visit_holding(uow, visit_id))
+
+
+def contact_of(uow: UnitOfWork, borrower_id: int) -> Contact:
+    """The borrower's personal data as the book holds it: name, the phone and e-mail
+    messages go to, the postal address and its coordinates."""
+    name = uow.borrowers.get(borrower_id).name
+    facts = uow.channel_facts
+    address = uow.field.addresses([borrower_id]).get(borrower_id)
+    where = None if address is None else address.location
+    return Contact(borrower_id, name, phone=facts.address(borrower_id, MessageChannel.SMS),
+                   email=facts.address(borrower_id, MessageChannel.EMAIL),
+                   address=None if address is None else address.text,
+                   latitude=None if where is None else where.latitude,
+                   longitude=None if where is None else where.longitude)
 
 
 def record_personal_read(app: Dunwell, *, principal: Principal, what: str, subject: str,

@@ -134,6 +134,7 @@ MATRIX: Final[Mapping[tuple[str, str], Rule]] = {
     # borrower paying their own loan or a manager recording a payment; only a manager
     # reverses one. Field agents read loans (the visit's balance), not payments. ------
     ("GET", "/v1/loans/{loan_id}"): LOAN_READERS,
+    ("GET", "/v1/loans/{loan_id}/borrower"): LOAN_READERS,  # masked but for the borrower
     ("POST", "/v1/loans/{loan_id}/payments"): roles(B, M),
     ("POST", "/v1/payments/{payment_id}/reversal"): roles(M),
     ("GET", "/v1/payments/{payment_id}"): roles(B, C, TL, M, CO, LC),
