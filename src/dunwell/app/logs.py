@@ -1,11 +1,27 @@
-"""Structured logging (structlog): key=value for people, JSON lines for machines."""
+"""Structured logging (structlog): key=value for people, JSON lines for machines.
+
+No log line carries personal data in full: :func:`mask_personal_data` runs before the
+renderer and masks every value under a personal key (``name``, ``phone``, ``email``,
+``address``, ``to_address``, ``latitude``/``longitude``, ``id_number``...: see
+:data:`dunwell.identity.masking.LOG_KEYS`), dropping coordinates, and masks phone
+numbers and e-mail addresses written into any other text, the message included."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
+
+from dunwell.identity.masking import mask_log_fields
+
+
+def mask_personal_data(_logger: Any, _method: str,
+                       event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The structlog processor that masks personal data (module docstring)."""
+    return mask_log_fields(event_dict)
 
 
 def configure(*, fmt: str = "console", level: str = "INFO") -> None:
@@ -16,6 +32,7 @@ def configure(*, fmt: str = "console", level: str = "INFO") -> None:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            mask_personal_data,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
