@@ -89,7 +89,8 @@ def test_the_borrower_asks_a_lead_approves_and_the_borrower_accepts(
         assert (res.status_code, res.json()["error"]) == (409, "offer_must_be_unused")
         assert client.get(f"/v1/cases/{CASE}/offers", headers=borrower).json()["offers"] == []
     audited = dict(audit_kinds(app))
-    assert audited["hardship_assessed"]["source"] == "portal"
+    assert (audited["hardship_assessed"]["source"], audited["hardship_assessed"]["by"]) == (
+        "portal", "borrower:1")
     assert (audited["offer_approved"]["by"], audited["offer_approved"]["role"]) == (
         "tl-1", "team_lead")
     assert (audited["plan_accepted"]["approved_by"], audited["plan_accepted"]["accepted_by"]

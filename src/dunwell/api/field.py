@@ -137,10 +137,14 @@ async def get_plan(plan_date: PlanDate, svc: ServicesDep, principal: PrincipalDe
                            shown_in_full=shown_in_full) for it in chosen],
             "left": [visit_out(v, cur) for v in left]
             if agent_id is None and sees_all_visits(principal) else []}
-        record_personal_read(svc.dunwell, principal=principal, what="field_plan",
-                             subject=f"plan:{plan_date.isoformat()}", now=utc_now(),
-                             whose=shown_in_full,
-                             detail={"plan_date": plan_date.isoformat(), "agent_id": agent_id})
+        if shown_in_full:
+            with svc.dunwell.uow() as uow:
+                record_personal_read(uow, principal=principal, what="field_plan",
+                                     subject=f"plan:{plan_date.isoformat()}", now=utc_now(),
+                                     whose=shown_in_full, detail={
+                                         "plan_date": plan_date.isoformat(),
+                                         "agent_id": agent_id})
+                uow.commit()
         return out
 
     return await svc.run(query)

@@ -116,7 +116,7 @@ async def post_hardship(body: HardshipIn, svc: ServicesDep,
             essential_expenses_minor=expenses, other_debt_payments_minor=debts,
             evidence=[f"{e.reference}:{e.sha256}" for e in body.evidence],
             vulnerable=body.vulnerable, source=SOURCE_OF.get(principal.role, "collector"),
-            now=utc_now(), loan_id=body.loan_id)
+            now=utc_now(), loan_id=body.loan_id, recorded_by=person(principal))
         book = offer_book(app, case_id=body.case_id, business_date=info.business_date)
         return _book_out(book, cur)
 

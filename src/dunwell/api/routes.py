@@ -408,21 +408,20 @@ async def get_loan_borrower(loan_id: IdPath, svc: ServicesDep,
     """The loan's borrower and how to reach them, to whoever reaches the loan: in full
     for the borrower themself and the field agent visiting them today (each such read
     is kept in the audit log), masked for everyone else."""
-    def query() -> tuple[BorrowerContactOut, bool]:
+    def query() -> BorrowerContactOut:
         with svc.dunwell.uow() as uow:
             require_loan(uow, principal, loan_id)
             bid = uow.loans.get(loan_id).borrower_id
             full = sees_contact_in_full(principal, holding_of(uow, principal, Thing.BORROWER,
                                                               bid, bid))
             c = shown(contact_of(uow, bid), in_full=full)
+            if full:
+                record_personal_read(uow, principal=principal, what="contact_details",
+                                     subject=f"borrower:{bid}", now=utc_now(),
+                                     whose=[f"borrower:{bid}"], detail={"loan_id": loan_id})
+                uow.commit()
         return BorrowerContactOut(loan_id=loan_id, borrower_id=bid, name=c.name, phone=c.phone,
                                   email=c.email, address=c.address, latitude=c.latitude,
-                                  longitude=c.longitude, masked=c.masked), full
+                                  longitude=c.longitude, masked=c.masked)
 
-    out, full = await svc.run(query)
-    if full:
-        await svc.run(lambda: record_personal_read(
-            svc.dunwell, principal=principal, what="contact_details",
-            subject=f"borrower:{out.borrower_id}", now=utc_now(),
-            whose=[f"borrower:{out.borrower_id}"], detail={"loan_id": loan_id}))
-    return out
+    return await svc.run(query)

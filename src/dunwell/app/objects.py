@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from dunwell.app.audit import record
-from dunwell.app.context import Dunwell
 from dunwell.app.uow import UnitOfWork
 from dunwell.channels.model import MessageChannel
 from dunwell.core.errors import NotFound
@@ -175,17 +174,15 @@ def contact_of(uow: UnitOfWork, borrower_id: int) -> Contact:
                    longitude=None if where is None else where.longitude)
 
 
-def record_personal_read(app: Dunwell, *, principal: Principal, what: str, subject: str,
+def record_personal_read(uow: UnitOfWork, *, principal: Principal, what: str, subject: str,
                          now: dt.datetime, whose: Sequence[str],
                          detail: Mapping[str, object] | None = None) -> None:
-    """Keep, in the hash-chained audit log, that ``principal`` was shown personal data
-    in full (``what``: a field plan with addresses, a borrower's contact details): who,
-    in what role, when, and whose data (``whose``: borrowers or cases). Nothing is
-    kept when nothing personal was shown."""
+    """Keep, in the hash-chained audit log and in the caller's transaction, that
+    ``principal`` was shown personal data in full (``what``: a field plan with
+    addresses, a borrower's contact details): who, in what role, when, and whose data
+    (``whose``: borrowers or cases). Nothing is kept when nothing personal was shown."""
     if not whose:
         return
-    with app.uow() as uow:
-        record(uow, at=now, entries=[("personal_data_read", subject, {
-            "what": what, "by": person(principal), "role": principal.role.value,
-            "user_id": principal.user_id, "whose": sorted(set(whose)), **(detail or {})})])
-        uow.commit()
+    record(uow, at=now, entries=[("personal_data_read", subject, {
+        "what": what, "by": person(principal), "role": principal.role.value,
+        "user_id": principal.user_id, "whose": sorted(set(whose)), **(detail or {})})])

@@ -56,7 +56,8 @@ def hardship_from_portal(app: Dunwell, *, letter_code: str, reason: str, monthly
         essential_expenses_minor=_amount(essential_expenses, cur, "essential expenses"),
         other_debt_payments_minor=_amount(other_debt_payments or "0", cur,
                                           "other debt payments"),
-        evidence=(), vulnerable=vulnerable, source="portal", now=now)
+        evidence=(), vulnerable=vulnerable, source="portal", now=now,
+        recorded_by=None if borrower_id is None else f"borrower:{borrower_id}")
     with app.uow() as uow:
         today = uow.book.require().business_date
     return offer_book(app, case_id=case_id, business_date=today)

@@ -139,10 +139,12 @@ def _enum(kind: type[E], value: str, field: str) -> E:
 def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_minor: int,
                     essential_expenses_minor: int, other_debt_payments_minor: int,
                     evidence: Sequence[str], vulnerable: bool, source: str,
-                    now: dt.datetime, loan_id: int | None = None) -> HardshipRecord:
+                    now: dt.datetime, loan_id: int | None = None,
+                    recorded_by: str | None = None) -> HardshipRecord:
     """Record the borrower's hardship on the case's most overdue open loan (or
     ``loan_id``). A vulnerable borrower gets the ``vulnerable`` flag the guard reads.
-    A repeat of the same assessment on the same day returns the first record."""
+    A repeat of the same assessment on the same day returns the first record.
+    ``recorded_by`` (the signed-in user who sent it) goes into the audit log."""
     src, assessment = hardship_assessment(
         reason=reason, source=source, monthly_income_minor=monthly_income_minor,
         essential_expenses_minor=essential_expenses_minor,
@@ -166,7 +168,7 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
             fingerprint=fp, case_id=case_id, borrower_id=borrower_id, loan_id=loan,
             business_date=info.business_date, recorded_at=now.isoformat(), source=src,
             assessment=assessment)
-        _record_hardship(uow, rec, now=now)
+        _record_hardship(uow, rec, now=now, by=recorded_by)
         uow.commit()
         return rec
 
@@ -205,7 +207,8 @@ def hardship_fingerprint(*, case_id: str, loan_id: int, on: dt.date, source: Ass
                                            for e in assessment.evidence)})
 
 
-def _record_hardship(uow: UnitOfWork, rec: HardshipRecord, *, now: dt.datetime) -> None:
+def _record_hardship(uow: UnitOfWork, rec: HardshipRecord, *, now: dt.datetime,
+                     by: str | None = None) -> None:
     """The ``vulnerable`` flag when it applies, the case timeline and the audit log."""
     a = rec.assessment
     if a.vulnerable:
@@ -218,7 +221,7 @@ def _record_hardship(uow: UnitOfWork, rec: HardshipRecord, *, now: dt.datetime) 
         "assessment_id": rec.assessment_id, "loan_id": rec.loan_id, "reason": a.reason.value,
         "source": rec.source.value, "disposable_minor": a.disposable_income_minor,
         "vulnerable": a.vulnerable,
-        "evidence": [[e.reference, e.sha256] for e in a.evidence]})])
+        "evidence": [[e.reference, e.sha256] for e in a.evidence], "by": by})])
 
 
 def _case_loan(uow: UnitOfWork, repo: NegotiationRepository, borrower_id: int,
