@@ -68,9 +68,9 @@ def problems(settings: Settings, *,
     they are set."""
     signing = [
         _signing_secret("letter_secret", settings.letter_secret, DEV_LETTER_SECRET,
-                        "letters' verification codes cannot be made or checked"),
+                        "letters' codes would be made with the development value"),
         _signing_secret("callback_secret", settings.callback_secret, DEV_CALLBACK_SECRET,
-                        "providers' delivery callbacks would all be refused"),
+                        "outside development mode every provider callback is refused"),
     ]
     return [line for line in signing if line is not None] + keys(settings)
 
