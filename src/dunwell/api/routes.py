@@ -77,7 +77,8 @@ from dunwell.app.origination.service import (
 )
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import DomainError, InvalidInput
-from dunwell.identity.masking import shown
+from dunwell.identity.masking import mask_name, shown
+from dunwell.identity.model import Role
 from dunwell.identity.objects import Thing, sees_contact_in_full
 from dunwell.origination.features import check_transaction_dates
 from dunwell.origination.model import Applicant, ApplicantKind, Transaction
@@ -126,13 +127,19 @@ def _json(out: BaseModel, outcome: Status) -> Response:
 
 
 @router.get("/applications/{application_id}", responses=ERRORS, tags=["applications"])
-async def get_application(application_id: IdPath, svc: ServicesDep,
+async def get_application(application_id: IdPath, svc: ServicesDep, principal: PrincipalDep,
                           lang: LangQuery = None) -> DecisionOut:
-    """A stored decision, its reasons in ``lang`` (default: the applicant's language)."""
+    """A stored decision, its reasons in ``lang`` (default: the applicant's language).
+    The applicant's name is shown in full to a manager (who runs origination) and
+    masked (``Z** S**``) to risk and compliance, who judge decisions, not people."""
     def query() -> DecisionOut:
         with svc.dunwell.uow() as uow:
             stored, _ = application_view(uow, application_id)
-        return decision_out(stored, lang)
+        out = decision_out(stored, lang)
+        if principal.role is Role.MANAGER:
+            return out
+        masked = out.applicant.model_copy(update={"name": mask_name(out.applicant.name)})
+        return out.model_copy(update={"applicant": masked})
 
     return await svc.run(query)
 
