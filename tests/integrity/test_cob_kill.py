@@ -167,6 +167,7 @@ def run_kill_test(backend: str, tmp_path: Path, *, kills: int, seed: int,
         build_book(reference)
         if backend == "sqlite":  # the same book, byte for byte
             victim.engine.dispose()
+            reference.engine.dispose()  # the last connection closed folds the WAL in
             shutil.copyfile(reference.engine.url.database or "", victim.engine.url.database or "")
         else:
             build_book(victim)
