@@ -99,5 +99,5 @@ def test_the_administrator_sees_no_borrower_data() -> None:
 
 
 def test_the_portal_pages_are_for_borrowers_and_training_for_staff() -> None:
-    assert rule_for("GET", "/portal/hardship") == {Role.BORROWER}
+    assert rule_for("GET", "/portal/hardship") == frozenset({Role.BORROWER})
     assert rule_for("POST", "/v1/training/staff/{staff_id}/enrolments") == STAFF_ROLES

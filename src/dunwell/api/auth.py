@@ -36,7 +36,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunwell.api.deps import Services
-from dunwell.app.identity.sessions import SessionAuth, authenticate_session, csrf_matches
+from dunwell.app.identity.sessions import authenticate_session, csrf_matches
 from dunwell.app.identity.tokens import authenticate_token
 from dunwell.core.errors import Forbidden, Unauthenticated
 from dunwell.identity.matrix import (
@@ -178,17 +178,20 @@ class RouteGuard:
 
     async def _principal(self, scope: Scope, receive: Receive, method: str,
                          rule: Rule | None) -> tuple[Principal | None, Receive]:
-        """Who the request acts as. On an open route bad credentials are ignored (the
-        route needs none); elsewhere they are refused with the reason."""
+        """Who the request acts as, and the ``receive`` the route must read the body
+        from (the guard may have read a form to find its CSRF token). On an open route
+        bad credentials are ignored (the route needs none); elsewhere they are refused
+        with the reason."""
+        body = _Body(receive)
         try:
-            return await self._authenticate(scope, receive, method)
+            return await self._authenticate(scope, body, method), body.receive
         except (Unauthenticated, Forbidden):
             if isinstance(rule, Open):
-                return None, receive
+                return None, body.receive
             raise
 
-    async def _authenticate(self, scope: Scope, receive: Receive,
-                            method: str) -> tuple[Principal | None, Receive]:
+    async def _authenticate(self, scope: Scope, body: _Body,
+                            method: str) -> Principal | None:
         services: Services = self.api.state.services
         now = dt.datetime.now(dt.UTC)
         authorization = _header(scope, b"authorization")
@@ -197,28 +200,16 @@ class RouteGuard:
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthenticated("send the API token as Authorization: Bearer dw_...",
                                       code="token_must_be_valid")
-            principal = await services.run(lambda: authenticate_token(
+            return await services.run(lambda: authenticate_token(
                 services.dunwell, token=token.strip(), now=now))
-            return principal, receive
         session_id = _cookies(scope).get(SESSION_COOKIE)
         if not session_id:
-            return None, receive
+            return None
         auth = await services.run(lambda: authenticate_session(
             services.dunwell, session_id=session_id, now=now))
         if method not in SAFE_METHODS:
-            receive = await self._check_csrf(scope, receive, auth)
-        return auth.principal, receive
-
-    async def _check_csrf(self, scope: Scope, receive: Receive,
-                          auth: SessionAuth) -> Receive:
-        given = _header(scope, CSRF_HEADER.encode())
-        if given is None and (_header(scope, b"content-type") or "").startswith(
-                "application/x-www-form-urlencoded"):
-            body, receive = await _buffer(receive)
-            fields = parse_qs(body.decode("utf-8", "replace"))
-            given = next(iter(fields.get(CSRF_FIELD) or ()), None)
-        csrf_matches(auth, given)
-        return receive
+            csrf_matches(auth, await _csrf_given(scope, body))
+        return auth.principal
 
     def _check(self, rule: Rule | None, principal: Principal | None,
                route: GuardedRoute) -> None:
@@ -263,32 +254,49 @@ def sign_in_needed(request: Request) -> HTMLResponse:
         headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole body (at most :data:`FORM_BYTES_MAX`) and a ``receive`` that
-    hands it on to the route unchanged."""
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    messages: list[Message] = []
-    while more:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
+class _Body:
+    """A request's body as the guard may read it: once read, ``receive`` hands the
+    same messages on to the route."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+
+    async def read(self) -> bytes:
+        """The whole body (at most :data:`FORM_BYTES_MAX`)."""
+        original = self.receive
+        messages: list[Message] = []
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await original()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            more = bool(message.get("more_body"))
+            if size > FORM_BYTES_MAX:
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await original()
+
+        self.receive = replay
         if size > FORM_BYTES_MAX:
             raise Forbidden("the form is too large to carry a CSRF token",
                             code="csrf_token_must_match")
-        chunks.append(chunk)
-        more = bool(message.get("more_body"))
+        return b"".join(chunks)
 
-    async def replay() -> Message:
-        if messages:
-            return messages.pop(0)
-        return await receive()
 
-    return b"".join(chunks), replay
+async def _csrf_given(scope: Scope, body: _Body) -> str | None:
+    """The CSRF token the request sends: the header, or a form's ``csrf_token``."""
+    given = _header(scope, CSRF_HEADER.encode())
+    content_type = _header(scope, b"content-type") or ""
+    if given is None and content_type.startswith("application/x-www-form-urlencoded"):
+        fields = parse_qs((await body.read()).decode("utf-8", "replace"))
+        given = next(iter(fields.get(CSRF_FIELD) or ()), None)
+    return given
 
 
 #: The error body of a 401 or 403, as the API writes every error.
