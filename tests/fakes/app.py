@@ -16,7 +16,7 @@ from fakes.uow import FakeUnitOfWork
 
 #: The fakes modules, one per domain; each registers its repositories when imported.
 DOMAINS = ("lending", "collections", "channels", "field", "negotiation", "legal",
-           "training", "origination")
+           "training", "origination", "identity")
 
 
 def _load_domains() -> None:
