@@ -11,6 +11,8 @@ from dunwell.app.audit import record
 from dunwell.app.context import Dunwell
 from dunwell.app.identity.hashing import hash_password
 from dunwell.app.uow import UnitOfWork
+from dunwell.core.errors import InvalidInput
+from dunwell.core.money import to_minor
 from dunwell.identity.model import Role, User
 from dunwell.identity.rules import check_links, check_name, check_password, parse_role
 
@@ -91,3 +93,15 @@ def disable_user(app: Dunwell, *, name: str, now: dt.datetime, by: str = "system
 def list_users(app: Dunwell) -> list[User]:
     with app.uow() as uow:
         return uow.identity.users()
+
+
+def authority_minor(app: Dunwell, amount: str) -> int:
+    """An approval authority typed in the book's currency (``"5000.00"``), in minor
+    units."""
+    with app.uow() as uow:
+        book = uow.book.get()
+    if book is None:
+        raise InvalidInput("an approval authority is an amount in the book's currency: open "
+                           "the book first (dunwell init)", code="book_must_be_open_for_amount",
+                           field="authority")
+    return to_minor(amount, book.currency, field="authority")
