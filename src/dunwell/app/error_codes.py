@@ -18,6 +18,7 @@ class Code(StrEnum):
     ATTEMPT_MUST_BE_SUBMITTED_ONCE = "attempt_must_be_submitted_once"
     ATTEMPT_MUST_END_AFTER_IT_STARTS = "attempt_must_end_after_it_starts"
     BATCH_SIZE_MUST_BE_IN_RANGE = "batch_size_must_be_in_range"
+    BOOK_MUST_BE_OPEN_FOR_AMOUNT = "book_must_be_open_for_amount"
     BOOK_MUST_OPEN_ONCE = "book_must_open_once"
     BOOK_MUST_VERIFY_AFTER_COB = "book_must_verify_after_cob"
     BUNDLE_FILE_MUST_EXIST = "bundle_file_must_exist"
