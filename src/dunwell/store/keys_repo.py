@@ -110,18 +110,23 @@ class KeysRepository:
     # --- counting ---------------------------------------------------------------------
     def status(self) -> list[ColumnStatus]:
         """Each encrypted column's values per key id and in plaintext (NULL and empty
-        values hold nothing and are not counted)."""
+        values hold nothing and are not counted); one pass over each table."""
         ids = keyring().key_ids
         out: list[ColumnStatus] = []
         for name in self.tables():
-            for column in encrypted_columns(metadata.tables[name]):
+            columns = encrypted_columns(metadata.tables[name])
+            counts: list[ColumnElement[int]] = []
+            for column in columns:
                 raw = _raw(column)
                 held = and_(raw.is_not(None), raw != "")
-                counts = [func.count().filter(held)]
+                counts.append(func.count().filter(held))
                 counts += [func.count().filter(raw.like(f"{PREFIX}{k}:%")) for k in ids]
                 counts.append(func.count().filter(and_(held, raw.not_like(f"{PREFIX}%"))))
-                row = self.conn.execute(select(*counts).select_from(column.table)).one()
-                total, *per_key, plain = (int(x or 0) for x in row)
+            row = [int(x or 0) for x in
+                   self.conn.execute(select(*counts).select_from(metadata.tables[name])).one()]
+            width = len(ids) + 2
+            for k, column in enumerate(columns):
+                total, *per_key, plain = row[k * width:(k + 1) * width]
                 out.append(ColumnStatus(name, column.name, dict(zip(ids, per_key, strict=True)),
                                         total - plain - sum(per_key), plain))
         return out
