@@ -9,6 +9,7 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -239,3 +240,23 @@ def test_a_malformed_keyring_stops_a_command_with_one_line(
     result = runner.invoke(cli, ["keys", "status", "--db", db_url])
     assert result.exit_code == 2
     assert "data_keys_must_be_well_formed" in result.output
+
+
+def test_after_rotating_a_book_from_before_encryption_its_file_holds_no_plaintext(
+        tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    app = open_book(f"sqlite:///{path}", K1)
+    with app.engine.begin() as conn:  # written before encryption
+        for b in range(1, 301):
+            conn.execute(sa.insert(borrowers).values(
+                borrower_id=b, name=sa.type_coerce(f"Zebulon Plaintextson {b:04d}", sa.Text),
+                jurisdiction="CN-NIFA", timezone="Asia/Shanghai", language="en"))
+
+    def in_clear() -> int:
+        files = [p for p in (path, Path(f"{path}-wal")) if p.exists()]
+        return b"".join(p.read_bytes() for p in files).count(b"Zebulon Plaintextson")
+
+    assert in_clear() >= 300
+    rotate_keys(app, batch=100)
+    app.engine.dispose()  # the last connection folds the write-ahead log in
+    assert in_clear() == 0
