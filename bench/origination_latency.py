@@ -145,7 +145,7 @@ def free_port() -> int:
 
 def start_server(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "dunwell.cli.main", "serve", "--host", HOST, "--port",
-           str(port), "--db", db_url]
+           str(port), "--db", db_url, "--dev"]  # a throwaway book on development secrets
     env = {**os.environ, "DUNWELL_LOG_LEVEL": "WARNING"}
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)

@@ -149,7 +149,7 @@ class Server:
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "dunwell.cli.main", "serve", "--host", HOST, "--port",
-               str(self.port), "--db", self.db_url]
+               str(self.port), "--db", self.db_url, "--dev"]  # development secrets
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
         env = {**os.environ, "DUNWELL_LOG_LEVEL": "WARNING"}
