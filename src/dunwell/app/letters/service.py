@@ -241,19 +241,13 @@ def letter_is_intact(letter: LetterRecord, stored_document: str, *, secret: str,
                      code: str) -> bool:
     """Whether ``code`` is the code of the letter as stored now: recomputed from its
     fields and document (never from the stored hash), which must also still hash to
-    the ``content_sha256`` written when it was issued.
-
-    A letter issued before codes covered its fields (its code made from the number
-    and the document's hash) still verifies by its document: what was printed on it
-    is checked either way."""
+    the ``content_sha256`` written when it was issued."""
     document_hash = hashlib.sha256(stored_document.encode("utf-8")).hexdigest()
     if not hmac.compare_digest(document_hash, letter.content_sha256):
         return False
     signed = signed_sha256(signed_content(letter, stored_document))
-    return (code_matches(secret=secret, code=code, letter_no=letter.letter_no,
-                         content_sha256=signed)
-            or code_matches(secret=secret, code=code, letter_no=letter.letter_no,
-                            content_sha256=document_hash))
+    return code_matches(secret=secret, code=code, letter_no=letter.letter_no,
+                        content_sha256=signed)
 
 
 def verify_letter(app: Dunwell, code: str) -> LetterVerification:
