@@ -118,10 +118,13 @@ def plan(sizes: Sizes) -> list[Job]:
             for i in range(sizes.payments)]
 
 
-def prepare_book(db_url: str, loans: int) -> None:
+def prepare_book(db_url: str, loans: int) -> str:
     """Open the book, disburse ``loans`` loans of 500,000.00 (far more than the run
-    pays, so no loan closes) and close the first 35 days."""
+    pays, so no loan closes) and close the first 35 days; the API token of the manager
+    the clients post payments as."""
     from dunwell.app.cob import close_until
+    from dunwell.app.identity.accounts import add_user
+    from dunwell.app.identity.tokens import create_token
     from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
     from dunwell.bootstrap import bootstrap
     from dunwell.lending.products import builtin_product_texts
@@ -136,7 +139,11 @@ def prepare_book(db_url: str, loans: int) -> None:
                        for k in range(loans)])
         uow.commit()
     close_until(app, START + dt.timedelta(days=34))
+    now = dt.datetime.now(dt.UTC)
+    add_user(app, name="stress-manager", role="manager", now=now, by="bench")
+    token = create_token(app, name="stress-manager", now=now, days=1, by="bench").token
     app.engine.dispose()
+    return token
 
 
 class Server:
@@ -223,8 +230,8 @@ def send(client: httpx.Client, base: str, job: Job, amount_minor: int, tally: Ta
     return 0
 
 
-def client_loop(base: str, jobs: queue.Queue[Job], tally: Tally) -> None:
-    with httpx.Client() as client:
+def client_loop(base: str, jobs: queue.Queue[Job], tally: Tally, token: str) -> None:
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
         while True:
             try:
                 job = jobs.get_nowait()
@@ -303,7 +310,7 @@ def count_keys(db_url: str, jobs: list[Job]) -> dict[str, int]:
 def run(sizes: Sizes, db_url: str, *, workers: int = 1,
         log_dir: Path | None = None) -> dict[str, Any]:
     """The whole stress run on the (empty) database at ``db_url``; returns the figures."""
-    prepare_book(db_url, sizes.loans)
+    token = prepare_book(db_url, sizes.loans)
     jobs = plan(sizes)
     work: queue.Queue[Job] = queue.Queue()
     for job in jobs:
@@ -316,7 +323,8 @@ def run(sizes: Sizes, db_url: str, *, workers: int = 1,
         stop = threading.Event()
         survived: list[float] = []
         base = f"http://{HOST}:{port}"
-        clients = [threading.Thread(target=client_loop, args=(base, work, tally), daemon=True)
+        clients = [threading.Thread(target=client_loop, args=(base, work, tally, token),
+                                    daemon=True)
                    for _ in range(sizes.clients)]
         kill_thread = threading.Thread(target=killer, args=(server, sizes, tally, stop, survived),
                                        daemon=True)
