@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dunwell.api.auth import CSRF_COOKIE, SESSION_COOKIE, PrincipalDep
 from dunwell.api.deps import ServicesDep, utc_now
+from dunwell.api.schemas import ErrorOut
 from dunwell.app.identity.codes import request_code, verify_code
 from dunwell.app.identity.sessions import NewSession, sign_in, sign_out
 from dunwell.core.errors import DomainError
@@ -33,8 +34,11 @@ pages = Environment(loader=PackageLoader("dunwell.api", "templates"),
 PORTAL_HOME = "/portal/hardship"
 FORM_BYTES_MAX = 4_096
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in, or the credentials are wrong"},
-    422: {"description": "The request is malformed"}}
+    code: {"model": ErrorOut, "description": text} for code, text in (
+        (400, "Invalid input (a phone number or code of the wrong shape)"),
+        (401, "Not signed in, or the credentials are wrong"), (409, "Conflict with the state"),
+        (413, "Request body too large"), (422, "Invalid request"),
+        (503, "Temporarily unavailable; retry later"))}
 
 
 class SignIn(BaseModel):
