@@ -35,6 +35,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from dunwell.app.audit import anchor
 from dunwell.app.lending.payments import quote_payoff
 from dunwell.app.training import service as training_svc
 from dunwell.bootstrap import Dunwell, bootstrap, router_for
@@ -327,6 +328,20 @@ def credit_line_1(tour: Tour) -> dict[str, str]:
     return {"1": str(application.credit_line_id)}
 
 
+def token_1(tour: Tour) -> dict[str, str]:
+    """Token 1: the newest token of li.na, the user the tour added."""
+    with tour.app.uow() as uow:
+        user = uow.identity.named("li.na")
+        ids = [t.token_id for t in uow.identity.tokens() if t.user_id == user.user_id]
+    assert ids, "the tour's `token create` made no token for li.na"
+    return {"1": str(max(ids))}
+
+
+def audit_anchor(tour: Tour) -> dict[str, str]:
+    """The anchor the tour's `audit anchor` line printed: the log's head now."""
+    return {"--anchor": str(anchor(tour.app))}
+
+
 #: Every tour line this module runs (by prefix; the longest matching prefix applies),
 #: with what fills its placeholders just before it runs.
 TOUR: dict[str, Fill] = {
@@ -375,6 +390,16 @@ TOUR: dict[str, Fill] = {
     "dunwell credit-line draw 1": credit_line_1,
     "dunwell credit-line review": nothing,
     "dunwell origination monitor": nothing,
+    "dunwell user ": nothing,  # li.na: added by the tour's first user line
+    "dunwell token create": nothing,
+    "dunwell token list": nothing,
+    "dunwell token revoke 1": token_1,
+    "dunwell keys": nothing,
+    "dunwell audit anchor": nothing,
+    "dunwell audit verify --anchor": audit_anchor,
+    "dunwell consent ": borrower_117,
+    "dunwell retention report": nothing,
+    "dunwell retention apply": nothing,
     "dunwell risk train": nothing,  # tests/data/taiwan_sample.csv
     "dunwell risk score": nothing,
     "dunwell risk report": nothing,
