@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Date, Index, Integer, String, Table, Text
 
+from dunwell.store.encrypted import EncryptedText
 from dunwell.store.tables import metadata
 
 BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -22,7 +23,7 @@ consents = Table(
     Column("purpose", String(16), nullable=False),
     Column("granted_at", String(40), nullable=False),
     Column("source", String(16), nullable=False),
-    Column("evidence", Text, nullable=False, server_default=""),
+    Column("evidence", EncryptedText("consents.evidence"), nullable=False, server_default=""),
     Column("withdrawn_at", String(40), nullable=True),
     Column("withdrawn_source", String(16), nullable=True),
 )
