@@ -59,8 +59,8 @@ def test_only_documentation_letter_checks_education_and_sign_in_are_public() -> 
     for template in public:
         assert (template in {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
                              "/v1/sessions", "/v1/portal/codes", "/v1/portal/sessions",
-                             "/portal/sign-in"}
-                or template.startswith(("/static/docs/", "/letters/verify",
+                             "/portal/sign-in", "/", "/sign-in"}
+                or template.startswith(("/static/docs/", "/static/web/", "/letters/verify",
                                         "/v1/letters/verify/", "/portal/learn"))), template
 
 
@@ -85,7 +85,7 @@ def test_a_borrower_reaches_only_their_own_kinds_of_things() -> None:
                        if not isinstance(rule, Open) and Role.BORROWER in rule}
     assert all(t.startswith(("/v1/loans", "/v1/payments/", "/v1/credit-lines/",
                              "/v1/drawdowns/", "/v1/hardship", "/v1/cases/", "/v1/offers/",
-                             "/portal/", "/v1/me", "/v1/sessions"))
+                             "/portal", "/v1/me", "/v1/sessions", "/sign-out"))
                for t in borrower_routes), borrower_routes
     assert Role.BORROWER not in allowed_roles(rule_for("POST", "/v1/offers/{offer_id}/approve"))
 
@@ -94,7 +94,8 @@ def test_the_administrator_sees_no_borrower_data() -> None:
     for (method, template), rule in MATRIX.items():
         if isinstance(rule, Open) or Role.ADMIN not in rule:
             continue
-        assert template.startswith(("/v1/training/", "/v1/me", "/v1/sessions")), (
+        assert template.startswith(("/v1/training/", "/v1/me", "/v1/sessions",
+                                    "/sign-out")), (
             method, template)
 
 

@@ -53,6 +53,7 @@ from dunwell.core.errors import (
 )
 from dunwell.lending.errors import BOOK_NOT_OPEN
 from dunwell.settings import Settings
+from dunwell.web import add_web
 
 #: Codes whose status is not their class's.
 STATUS_BY_CODE = {BOOK_NOT_OPEN: 503, KEY_CONFLICT: 409}
@@ -247,6 +248,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.include_router(portal_router)
     api.include_router(training_router)
     api.include_router(sessions_router)
+    add_web(api)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_exception_handler(StarletteHTTPException, http_error)

@@ -244,6 +244,14 @@ class RouteGuard:
 def sign_in_needed(request: Request) -> HTMLResponse:
     """A page that needs a signed-in borrower, asked for without one: 401, with the
     way to sign in."""
+    if not request.url.path.startswith("/portal"):  # staff pages: name and password
+        target = html.escape(f"/sign-in?next={quote(request.url.path, safe='/')}")
+        return HTMLResponse(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            "<title>请先登录 · Please sign in</title></head><body><main>"
+            "<h1>请先登录 · Please sign in</h1>"
+            f"<p><a href=\"{target}\">员工登录 · Staff sign-in</a></p></main></body></html>",
+            status_code=401, headers={"WWW-Authenticate": "Bearer"})
     link = html.escape(f"{SIGN_IN_PAGE}?next={quote(request.url.path, safe='/')}")
     return HTMLResponse(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"

@@ -103,6 +103,18 @@ MATRIX: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/v1/portal/sessions"): PUBLIC,
     ("GET", "/portal/sign-in"): PUBLIC,
     ("POST", "/portal/sign-in"): PUBLIC,
+    # --- the web app's front door: the landing page and staff sign-in are public;
+    # signing out needs someone signed in; the pages' own assets are public --------
+    ("GET", "/"): PUBLIC,
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): SIGNED_IN,
+    ("GET", "/static/web/{path}"): PUBLIC,
+    # --- web: the borrower's portal (filled by the portal's pages) ------------------
+    # --- web: the collector's workbench ---------------------------------------------
+    # --- web: the field agent's day -------------------------------------------------
+    # --- web: the manager's dashboard -----------------------------------------------
+    # --- web: complaints -------------------------------------------------------------
     # --- letters and education: anyone holding a letter may check it is genuine, and
     # the education guides are for everyone; neither shows a borrower's data ----------
     ("GET", "/v1/letters/verify/{code}"): PUBLIC,
