@@ -800,13 +800,16 @@ def _rel(path: Path, root: Path) -> str:
 
 def read_layers(pyproject: Path) -> list[frozenset[str]]:
     """The layers of the import-linter layers contract, outermost first, as package
-    names without the root (``"dunwell.store | dunwell.providers"`` is one layer)."""
+    names without the root (``"dunwell.store | dunwell.providers"`` is one layer of
+    independent siblings, ``"dunwell.api : dunwell.web"`` one of siblings that may
+    import each other)."""
     config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     contracts = config["tool"]["importlinter"]["contracts"]
     for contract in contracts:
         if contract.get("type") == LAYERS_CONTRACT:
             return [frozenset(part.strip().removeprefix(f"{ROOT_PACKAGE}.")
-                              for part in layer.split("|")) for layer in contract["layers"]]
+                              for part in re.split(r"[|:]", layer))
+                    for layer in contract["layers"]]
     raise LookupError(f"no {LAYERS_CONTRACT} contract in {pyproject}")
 
 
