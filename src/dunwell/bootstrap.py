@@ -14,6 +14,7 @@ from dunwell.channels.document import Document
 from dunwell.core.errors import InvalidInput
 from dunwell.field.routing import NearestNeighbourRouter, Router
 from dunwell.providers.bureau_file import FileBureau
+from dunwell.providers.payment_sandbox import SandboxGateway
 from dunwell.providers.pdf import render_pdf
 from dunwell.providers.registry import build_providers, provider_name
 from dunwell.providers.templating import builtin_templates
@@ -63,7 +64,8 @@ def providers_for(settings: Settings) -> Providers:
 
     bureau = FileBureau(settings.bureau_file) if settings.bureau_file else None
     return Providers(templates=builtin_templates, pdf=pdf, channels=build_providers,
-                     provider_name=provider_name, bureau=bureau)
+                     provider_name=provider_name, bureau=bureau,
+                     payments=SandboxGateway())
 
 
 def router_for(solver: str, *, time_limit_s: int = 10) -> Router:

@@ -16,6 +16,7 @@ from dunwell.app.uow import UnitOfWork
 from dunwell.channels.document import Document
 from dunwell.channels.model import MessageChannel
 from dunwell.channels.ports import ChannelProvider
+from dunwell.lending.gateway import PaymentGateway
 from dunwell.origination.ports import Bureau
 from dunwell.settings import Settings
 
@@ -58,6 +59,8 @@ class Providers:
     provider_name: Callable[[Settings, MessageChannel], str]
     #: The credit bureau the credit review consults (None: the lender consults none).
     bureau: Bureau | None = None
+    #: The payment gateway the portal charges borrowers through (None: no online payments).
+    payments: PaymentGateway | None = None
 
 
 @dataclass
