@@ -54,6 +54,7 @@ ROOT_PACKAGE = "dunwell"
 #: Every top-level package gets an enumeration file, even an empty one.
 PACKAGES = ("core", "ledger", "lending", "cob", "compliance", "collections", "risk",
             "origination", "negotiation", "channels", "field", "legal", "training", "identity",
+            "analytics",
             "app",
             "api", "cli", "store", "providers", "simulation")
 #: Packages where every string shaped like :data:`MUST_SHAPE` is a code.
