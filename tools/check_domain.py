@@ -24,7 +24,7 @@ from pathlib import Path
 MONEY_PACKAGES = frozenset({"core", "ledger", "lending", "cob", "negotiation"})
 DOMAIN_PACKAGES = MONEY_PACKAGES | {
     "compliance", "risk", "origination", "negotiation", "collections",
-    "channels", "field", "legal", "analytics", "training", "identity",
+    "channels", "field", "legal", "complaints", "analytics", "training", "identity",
 }  # fmt: skip
 CLOCKS = frozenset({
     "datetime.datetime.now", "datetime.datetime.utcnow", "datetime.datetime.today",

@@ -53,7 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ROOT_PACKAGE = "dunwell"
 #: Every top-level package gets an enumeration file, even an empty one.
 PACKAGES = ("core", "ledger", "lending", "cob", "compliance", "collections", "risk",
-            "origination", "negotiation", "channels", "field", "legal", "training", "identity",
+            "origination", "negotiation", "channels", "field", "legal", "complaints", "training",
+            "identity",
             "analytics",
             "app",
             "api", "cli", "store", "providers", "simulation")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
         LoanFactsRepository,
     )
     from dunwell.store.command_keys_repo import CommandKeyRepository
+    from dunwell.store.complaints_repo import ComplaintRepository
     from dunwell.store.consent_repo import ConsentRepository
     from dunwell.store.day_repo import DayRepository
     from dunwell.store.field_repo import FieldRepository
@@ -83,6 +84,8 @@ class UnitOfWork(Protocol):
     # consents and retention
     consents: ConsentRepository
     retention: RetentionRepository
+    # complaints and disputes
+    complaints: ComplaintRepository
     # field, negotiation, legal, training
     field: FieldRepository
     negotiation: NegotiationRepository

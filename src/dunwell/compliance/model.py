@@ -214,6 +214,24 @@ class ContactPreferences:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A dispute of the debt raised at ``opened_at`` and answered (or withdrawn) at
+    ``ended_at`` (None: still open); ``reference`` names the record it came from."""
+
+    opened_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        require_aware(self.opened_at, "dispute.opened_at")
+        if self.ended_at is not None:
+            require_aware(self.ended_at, "dispute.ended_at")
+
+    def open_at(self, at: dt.datetime) -> bool:
+        return self.opened_at <= at and (self.ended_at is None or at < self.ended_at)
+
+
 @dataclass(frozen=True)
 class Borrower:
     timezone: str
@@ -224,6 +242,9 @@ class Borrower:
     #: Every consent record (granted, and withdrawn ones); the rules ask which are in
     #: force at the moment they judge.
     consents: tuple[Consent, ...] = ()
+    #: The borrower's disputes of the debt that pause collection (from the complaints
+    #: register); the rules ask which is open at the moment they judge.
+    disputes: tuple[Dispute, ...] = ()
 
     def __post_init__(self) -> None:
         zone_of(self.timezone)

@@ -39,6 +39,7 @@ from dunwell.lending.model import LoanStatus
 from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
 from dunwell.store.channel_tables import channel_addresses
+from dunwell.store.complaints_repo import disputes_by_borrower
 from dunwell.store.consent_repo import consents_by_borrower
 from dunwell.store.crypto import keyring
 
@@ -126,6 +127,7 @@ class BorrowerRepository:
         out: dict[int, BorrowerProfile] = {}
         for chunk in chunks(ids):
             consents = consents_by_borrower(self.conn, chunk)  # the guard reads them too
+            disputes = disputes_by_borrower(self.conn, chunk)  # and the open disputes
             for r in self.conn.execute(select(c.borrowers)
                                        .where(c.borrowers.c.borrower_id.in_(chunk))):
                 m = r._mapping
@@ -137,7 +139,8 @@ class BorrowerRepository:
                     contact_preferences=ContactPreferences(
                         _time(prefs.get("no_contact_before")), _time(prefs.get("no_contact_after")),
                         prefs.get("reason")),
-                    language=m["language"], consents=consents.get(int(m["borrower_id"]), ()))
+                    language=m["language"], consents=consents.get(int(m["borrower_id"]), ()),
+                    disputes=disputes.get(int(m["borrower_id"]), ()))
                 out[int(m["borrower_id"])] = BorrowerProfile(
                     int(m["borrower_id"]), m["name"], Jurisdiction(m["jurisdiction"]), borrower)
         return out

@@ -14,6 +14,7 @@ class Code(StrEnum):
     BORROWER_USER_MUST_BE_UNIQUE = "borrower_user_must_be_unique"
     CERTIFICATE_NUMBER_MUST_BE_UNIQUE = "certificate_number_must_be_unique"
     COB_MUST_RUN_ALONE = "cob_must_run_alone"
+    COMPLAINT_MUST_EXIST = "complaint_must_exist"
     COMPLAINT_REFERENCE_MUST_BE_UNIQUE = "complaint_reference_must_be_unique"
     DATA_KEYS_MUST_BE_WELL_FORMED = "data_keys_must_be_well_formed"
     ENROLMENT_MUST_EXIST = "enrolment_must_exist"

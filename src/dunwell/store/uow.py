@@ -26,6 +26,7 @@ from dunwell.store.collections_repo import (
     LoanFactsRepository,
 )
 from dunwell.store.command_keys_repo import CommandKeyRepository
+from dunwell.store.complaints_repo import ComplaintRepository
 from dunwell.store.consent_repo import ConsentRepository
 from dunwell.store.day_repo import DayRepository
 from dunwell.store.field_repo import FieldRepository
@@ -106,6 +107,7 @@ class SqlUnitOfWork:
         self.channel_facts = ChannelFactsRepository(conn)
         self.letters = LetterRepository(conn)
         self.consents = ConsentRepository(conn)
+        self.complaints = ComplaintRepository(conn)
         self.retention = RetentionRepository(conn)
         self.field = FieldRepository(conn)
         self.negotiation = NegotiationRepository(conn)

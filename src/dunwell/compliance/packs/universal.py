@@ -154,9 +154,14 @@ def time_barred_suit(a: ProposedAction, h: History, b: Borrower, p: PackParams) 
 
 def dispute(a: ProposedAction, h: History, b: Borrower, p: PackParams) -> Objection | None:
     disputed = b.has(Flag.DISPUTED) or has_outcome(h, Outcome.DISPUTE_RECEIVED)
-    if disputed and is_collecting(a):
+    recorded = next((d for d in b.disputes if d.open_at(a.ts)), None)
+    if (disputed or recorded is not None) and is_collecting(a):
+        where = "" if recorded is None else (
+            f" (dispute {recorded.reference or 'on record'} open since "
+            f"{recorded.opened_at.date().isoformat()})")
         return deny(
-            "the borrower disputes the debt: collection pauses until the dispute is answered"
+            "the borrower disputes the debt: collection pauses until the dispute is "
+            f"answered{where}"
         )
     return None
 

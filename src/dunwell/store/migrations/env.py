@@ -10,6 +10,7 @@ from sqlalchemy import engine_from_config, pool
 from dunwell.store import (  # noqa: F401
     channel_tables,
     collection_tables,
+    complaints_tables,
     consent_tables,
     day_tables,
     field_tables,
