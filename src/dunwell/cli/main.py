@@ -114,6 +114,8 @@ class _Commands(LazyGroup):
              "Borrowers' consents per channel and party: record, withdraw, list."),
         Lazy("retention", "dunwell.cli.consent:retention_app",
              "Records past their retention period: report, then anonymise."),
+        Lazy("complaints", "dunwell.cli.complaints:complaints_app",
+             "Complaints and disputes: record, list the queue, answer, escalate, close."),
     )
     # --- End of command registrations ---------------------------------------------
 
