@@ -64,6 +64,9 @@ ProviderPath = Annotated[str, Path(min_length=1, max_length=64,
 
 
 class StatusIn(StrictIn):
+    #: Providers add fields of their own to callbacks; what we do not read is ignored.
+    model_config = ConfigDict(strict=True, extra="ignore")
+
     id: str | None = Field(default=None, max_length=128,
                            description="The provider's message id.")
     client_ref: str | None = Field(default=None, max_length=128,
@@ -81,6 +84,8 @@ class StatusOut(BaseModel):
 
 
 class InboundIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
     model_config = ConfigDict(strict=True, populate_by_name=True)
 
     channel: Literal["sms", "email", "in_app", "social_media"]

@@ -85,9 +85,11 @@ IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime),
 
 class StrictIn(BaseModel):
     """A request body: JSON types as the schema says (``"12"`` is not 12, ``0`` is not a
-    date); enums take their string values."""
+    date); enums take their string values; a field the route does not take is refused
+    (422 naming it), so a client that still sends, say, an approver's role learns that
+    the signed-in user decides it."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 class Strict(BaseModel):
