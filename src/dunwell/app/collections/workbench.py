@@ -149,6 +149,7 @@ class CaseFile:
     borrower_id: int
     borrower: str  # masked unless the object rules show it in full
     language: str  # the borrower's: zh-CN or en
+    timezone: str  # the borrower's clock, which the guard judges on
     status: str
     owner: str | None
     business_date: dt.date
@@ -237,7 +238,7 @@ def case_file(app: Dunwell, principal: Principal, case_id: str) -> CaseFile:
     mine = [a for a in actions if a.get("case_id") == case_id]
     promise = case.open_promise
     return CaseFile(case_id, bid, shown, _language(profile.borrower.language),
-                    case.status.value, row.get("owner"), info.business_date, info.currency,
+                    profile.borrower.timezone, case.status.value, row.get("owner"), info.business_date, info.currency,
                     dpd, overdue,
                     None if promise is None else (promise.amount_minor, promise.due_date),
                     str(mine[-1]["kind"]) if mine else "call", events[:TIMELINE_MAX])
