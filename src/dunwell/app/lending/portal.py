@@ -230,7 +230,10 @@ def _amount(text: str, currency: str) -> int:
     if not text:
         raise InvalidInput("type the amount to pay, e.g. 500.00", code="amount_must_be_given",
                            field="amount")
-    amount = to_minor(text, currency, field="amount")
+    try:
+        amount = to_minor(text, currency, field="amount")
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, code=exc.code, field="amount") from None
     if amount <= 0:
         raise InvalidInput("the amount must be more than zero",
                            code="payment_amount_must_be_positive", field="amount")

@@ -70,7 +70,10 @@ def _amount(text: str, currency: str, field: str, *, required: bool = True) -> i
             return 0
         raise InvalidInput(f"{field.replace('_', ' ')} is required, e.g. 6000.00",
                            code="portal_amount_required", field=field)
-    amount = to_minor(text, currency, field=field)
+    try:
+        amount = to_minor(text, currency, field=field)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, code=exc.code, field=field) from None
     if amount < 0:
         raise InvalidInput(f"{field.replace('_', ' ')} must not be negative",
                            code="hardship_amount_must_be_in_range", field=field)
