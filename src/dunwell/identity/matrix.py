@@ -111,6 +111,15 @@ MATRIX: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/sign-out"): SIGNED_IN,
     ("GET", "/static/web/{path}"): PUBLIC,
     # --- web: the borrower's portal (filled by the portal's pages) ------------------
+    ("GET", "/portal"): roles(B),
+    ("GET", "/portal/loans/{loan_id}"): roles(B),
+    ("GET", "/portal/loans/{loan_id}/pay"): roles(B),
+    ("POST", "/portal/loans/{loan_id}/pay"): roles(B),
+    ("GET", "/portal/plan"): roles(B),
+    ("POST", "/portal/plan"): roles(B),
+    ("POST", "/portal/plan/offers/{offer_id}/accept"): roles(B),
+    ("GET", "/portal/preferences"): roles(B),
+    ("POST", "/portal/preferences"): roles(B),
     # --- web: the collector's workbench ---------------------------------------------
     # --- web: the field agent's day -------------------------------------------------
     # --- web: the manager's dashboard -----------------------------------------------
