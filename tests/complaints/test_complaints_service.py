@@ -79,13 +79,14 @@ def test_a_complaint_goes_through_its_life_audited_and_on_its_timeline(app: Dunw
     with pytest.raises(Conflict) as again:
         acknowledge(app, complaint_id=cid, now=T0 + dt.timedelta(days=41), by="co-01")
     assert again.value.code == "complaint_transition_must_be_allowed"
-    view, timeline = get_complaint(app, cid, today=DUE)
+    _view, timeline = get_complaint(app, cid, today=DUE)
     assert [e.kind for e in timeline] == ["received", "acknowledged", "final_response",
                                           "escalated", "closed"]
     assert timeline[0].actor == "c-01"
     with app.engine.connect() as conn:
         kinds = [r[0] for r in conn.execute(sa.text(
-            "SELECT kind FROM audit_log WHERE subject = :s ORDER BY seq"), {"s": f"complaint:{cid}"})]
+            "SELECT kind FROM audit_log WHERE subject = :s ORDER BY seq"),
+            {"s": f"complaint:{cid}"})]
         sealed = conn.execute(sa.select(sa.type_coerce(ct.complaints.c.text, sa.Text))).scalar()
     assert kinds == ["complaint_recorded", "complaint_acknowledged", "complaint_final_response",
                      "complaint_escalated", "complaint_closed"]

@@ -31,6 +31,7 @@ from dunwell.api.channels import router as channels_router
 from dunwell.api.deps import Runner, Services
 from dunwell.api.docs import add_docs
 from dunwell.api.field import router as field_router
+from dunwell.api.complaints import router as complaints_router
 from dunwell.api.legal import router as legal_router
 from dunwell.api.letters import router as letters_router
 from dunwell.api.negotiation import router as negotiation_router
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.include_router(negotiation_router)
     api.include_router(channels_router)
     api.include_router(legal_router)
+    api.include_router(complaints_router)
     api.include_router(field_router)
     api.include_router(portal_router)
     api.include_router(training_router)
