@@ -121,7 +121,19 @@ MATRIX: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/portal/preferences"): roles(B),
     ("POST", "/portal/preferences"): roles(B),
     # --- web: the collector's workbench ---------------------------------------------
+    # a collector works the cases assigned to them; a team lead or manager sees every
+    # collector's queue and case (the object rules keep a collector to their own) ----
+    ("GET", "/work"): roles(C, TL, M),
+    ("GET", "/work/cases/{case_id}"): roles(C, TL, M),
+    ("POST", "/work/cases/{case_id}/calls"): roles(C, TL, M),
+    ("POST", "/work/cases/{case_id}/promises"): roles(C, TL, M),
+    ("POST", "/work/cases/{case_id}/hardship"): roles(C, TL, M),
     # --- web: the field agent's day -------------------------------------------------
+    # a field agent reads their own day and records their visits' outcomes; a team
+    # lead or manager reads every agent's day, masked, and records nothing ----------
+    ("GET", "/field"): roles(F, TL, M),
+    ("GET", "/field/visits/{visit_id}"): roles(F, TL, M),
+    ("POST", "/field/visits/{visit_id}/outcome"): roles(F),
     # --- web: the manager's dashboard -----------------------------------------------
     # --- web: complaints -------------------------------------------------------------
     # staff who hear a complaint (by call, visit or in writing) record it; the queue,

@@ -91,7 +91,8 @@ def _gate(uow: UnitOfWork, agent_id: str, day: dt.date) -> tuple[str, ...]:
 
 def agent_day(app: Dunwell, principal: Principal, *, plan_date: dt.date | None = None,
               agent_id: str | None = None, now: dt.datetime) -> AgentDayView:
-    """The visits of ``plan_date`` (default: the book's open date) in route order: a
+    """The visits of ``plan_date`` (default: the book's open date, or today where no
+    loan book is kept) in route order: a
     field agent's own; a lead's or manager's for every agent or ``agent_id``."""
     if not sees_all_visits(principal):
         own = principal.staff_id
@@ -100,7 +101,8 @@ def agent_day(app: Dunwell, principal: Principal, *, plan_date: dt.date | None =
                             code="itinerary_must_be_your_own")
         agent_id = own
     with app.uow() as uow:
-        day = plan_date or uow.book.require().business_date
+        book = uow.book.get()
+        day = plan_date or (book.business_date if book else now.date())
         every = [v for v in uow.field.visits_on(day) if _on_itinerary(v)]
         agents = sorted({str(v.agent_id) for v in every})
         mine = [v for v in every if agent_id is None or v.agent_id == agent_id]
