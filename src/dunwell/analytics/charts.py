@@ -61,12 +61,12 @@ def charts(f: Figures, t: Callable[[str], str],
     lines = []
     for cohort in sorted({p.cohort for p in f.vintages}):
         mine = [p for p in f.vintages if p.cohort == cohort]
-        for label, get, dash in (("M1+", lambda p: p.m1, "solid"),
-                                 ("M3+", lambda p: p.m3, "dash")):
+        for label, rates, dash in (("M1+", [p.m1 for p in mine], "solid"),
+                                   ("M3+", [p.m3 for p in mine], "dash")):
             lines.append({"type": "scatter", "mode": "lines+markers",
                           "name": f"{cohort} {label}", "line": {"dash": dash},
                           "x": [p.months_on_book for p in mine],
-                          "y": [percent(get(p)) for p in mine]})
+                          "y": [percent(r) for r in rates]})
     vintage = {"data": lines, "layout": _layout(
         t("chart.vintage"), pct, xaxis={"title": {"text": t("chart.mob")}, "dtick": 1})}
     return {"overdue": overdue, "rolls": rolls, "roi": roi, "denials": denials,

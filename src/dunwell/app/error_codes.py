@@ -43,6 +43,7 @@ class Code(StrEnum):
     CONTACT_MUST_USE_KNOWN_TERMS = "contact_must_use_known_terms"
     COORDINATES_MUST_COME_IN_PAIRS = "coordinates_must_come_in_pairs"
     CURRENCY_MUST_MATCH_BOOK = "currency_must_match_book"
+    DASHBOARD_FILTER_MUST_BE_KNOWN = "dashboard_filter_must_be_known"
     DAY_MUST_BE_OPEN_DATE = "day_must_be_open_date"
     DAY_RUN_MUST_BE_BOUNDED = "day_run_must_be_bounded"
     DELIVERY_REPORT_MUST_NAME_MESSAGE = "delivery_report_must_name_message"

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
 if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
+    from dunwell.store.analytics_repo import AnalyticsRepository
     from dunwell.store.audit import AuditRepository
     from dunwell.store.case_views_repo import CaseViewRepository
     from dunwell.store.cob_io import CobRepository
@@ -96,6 +97,8 @@ class UnitOfWork(Protocol):
     identity: IdentityRepository
     # field encryption keys
     keys: KeysRepository
+    # the dashboard's figures
+    analytics: AnalyticsRepository
 
     def __enter__(self) -> Self: ...
 

@@ -135,6 +135,11 @@ MATRIX: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/field/visits/{visit_id}"): roles(F, TL, M),
     ("POST", "/field/visits/{visit_id}/outcome"): roles(F),
     # --- web: the manager's dashboard -----------------------------------------------
+    # the book's aggregate figures, for those who run or oversee collections; the
+    # chart library is a public asset like the pages' own
+    ("GET", "/dashboard"): roles(TL, M, RA, CO, LC),
+    ("GET", "/dashboard/export/{table}.csv"): roles(TL, M, RA, CO, LC),
+    ("GET", "/static/charts/plotly.min.js"): PUBLIC,
     # --- web: complaints -------------------------------------------------------------
     # staff who hear a complaint (by call, visit or in writing) record it; the queue,
     # the register's texts and the final response are for compliance and managers -----

@@ -9,3 +9,6 @@ from enum import StrEnum
 
 class Code(StrEnum):
     """Every code ``dunwell.simulation`` owns, sorted."""
+
+    DASHBOARD_FILTER_MUST_BE_VALID = "dashboard_filter_must_be_valid"
+    DASHBOARD_TABLE_MUST_EXIST = "dashboard_table_must_exist"

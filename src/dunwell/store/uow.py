@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from dunwell.core.errors import Conflict
+from dunwell.store.analytics_repo import AnalyticsRepository
 from dunwell.store.audit import AuditRepository
 from dunwell.store.case_views_repo import CaseViewRepository
 from dunwell.store.cob_io import CobRepository
@@ -116,6 +117,7 @@ class SqlUnitOfWork:
         self.training = TrainingRepository(conn)
         self.identity = IdentityRepository(conn)
         self.keys = KeysRepository(conn)
+        self.analytics = AnalyticsRepository(conn)
         return self
 
     @property
