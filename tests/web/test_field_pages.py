@@ -16,16 +16,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "field"))
 
-from field_book import DAY, NOW, agent, offset, put_visit_case  # noqa: E402
+from field_book import DAY, NOW, agent, offset, put_visit_case
 
-from access import token_headers  # noqa: E402
-from dunwell.api.app import create_app  # noqa: E402
-from dunwell.app.field.visits import plan_visits, set_address  # noqa: E402
-from dunwell.app.training.service import suspend  # noqa: E402
-from dunwell.bootstrap import Dunwell, router_for  # noqa: E402
-from dunwell.field.model import VisitRecord  # noqa: E402
-from dunwell.store.field_repo import FieldRepository  # noqa: E402
-from dunwell.web.field_view import route_map  # noqa: E402
+from access import token_headers
+from dunwell.api.app import create_app
+from dunwell.app.field.visits import plan_visits, set_address
+from dunwell.app.training.service import suspend
+from dunwell.bootstrap import Dunwell, router_for
+from dunwell.field.model import VisitRecord
+from dunwell.store.field_repo import FieldRepository
+from dunwell.web.field_view import route_map
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

@@ -16,16 +16,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "field"))
 
-from field_book import DAY, NOW, agent, offset, put_visit_case  # noqa: E402
-from work_book import queued_book  # noqa: E402
+from field_book import DAY, NOW, agent, offset, put_visit_case
+from work_book import queued_book
 
-from dunwell.app.field.visits import plan_visits, set_address  # noqa: E402
-from dunwell.app.identity.accounts import add_user  # noqa: E402
-from dunwell.bootstrap import Dunwell, bootstrap, router_for  # noqa: E402
-from dunwell.settings import Settings  # noqa: E402
-from dunwell.store.collections_repo import CaseRepository  # noqa: E402
-from dunwell.store.field_repo import FieldRepository  # noqa: E402
-from serving import serve  # noqa: E402
+from dunwell.app.field.visits import plan_visits, set_address
+from dunwell.app.identity.accounts import add_user
+from dunwell.bootstrap import Dunwell, bootstrap, router_for
+from dunwell.settings import Settings
+from dunwell.store.collections_repo import CaseRepository
+from dunwell.store.field_repo import FieldRepository
+from serving import serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

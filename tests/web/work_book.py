@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "letters"))
 
-from letters_book import DUE, open_small_book, run_collections  # noqa: E402
+from letters_book import DUE, open_small_book, run_collections
 
-from dunwell.bootstrap import Dunwell  # noqa: E402
+from dunwell.bootstrap import Dunwell
 
 #: The day the strategy queues its D+7 calls: the book's business date after the run.
 QUEUE_DAY = dt.date(2025, 2, 22)

@@ -238,8 +238,8 @@ def case_file(app: Dunwell, principal: Principal, case_id: str) -> CaseFile:
     mine = [a for a in actions if a.get("case_id") == case_id]
     promise = case.open_promise
     return CaseFile(case_id, bid, shown, _language(profile.borrower.language),
-                    profile.borrower.timezone, case.status.value, row.get("owner"), info.business_date, info.currency,
-                    dpd, overdue,
+                    profile.borrower.timezone, case.status.value, row.get("owner"),
+                    info.business_date, info.currency, dpd, overdue,
                     None if promise is None else (promise.amount_minor, promise.due_date),
                     str(mine[-1]["kind"]) if mine else "call", events[:TIMELINE_MAX])
 
