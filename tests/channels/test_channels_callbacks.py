@@ -163,7 +163,7 @@ def test_a_callback_without_a_valid_signature_is_refused_and_changes_nothing(
     tampered = raw.replace(b"delivered", b"undelivered")
     _refused(post(good, tampered), "callback_signature_must_match")
     window = app.settings.callback_window_seconds
-    for skew in (-window - 1, window + 60):
+    for skew in (-window - 60, window + 60):  # well outside, however slow the machine
         stale = sign(secret=TEST_CALLBACK_SECRET, timestamp=now - skew, body=raw)
         _refused(post(stale), "callback_timestamp_must_be_recent")
     assert contacts(app) == []

@@ -29,14 +29,17 @@ def test_a_referral_through_the_api(app: Dunwell,
     lead = token_headers(app, "team_lead", staff_id="li-na")
     counsel = token_headers(app, "legal_counsel", staff_id="zhao-min")
     with TestClient(create_app(dunwell=app)) as http:
-        made = http.post("/v1/legal/referrals", headers=lead, json={
+        claimed = http.post("/v1/legal/referrals", headers=lead, json={
             "case_id": CASE, "proposed_by": "someone else", "business_date": DAY.isoformat()})
+        assert (claimed.status_code, claimed.json()["field"]) == (422, "proposed_by")
+        made = http.post("/v1/legal/referrals", headers=lead, json={
+            "case_id": CASE, "business_date": DAY.isoformat()})
         assert made.status_code == 201, made.text
         rid = made.json()["referral_id"]
         assert (made.json()["status"], made.json()["proposed_by"]) == ("proposed", "li-na")
         assert Decimal(made.json()["outstanding"]) >= Decimal("3000.00")
         ok = http.post(f"/v1/legal/referrals/{rid}/approve", headers=counsel, json={
-            "approver": "ignored", "role": "intern", "note": "contact exhausted",
+            "note": "contact exhausted",
             "business_date": DAY.isoformat()})
         assert ok.status_code == 200 and ok.json()["legal_state"] == "approved", ok.text
         assert (ok.json()["decided_by"], ok.json()["decided_role"]) == ("zhao-min",

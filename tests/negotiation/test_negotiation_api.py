@@ -54,9 +54,11 @@ def test_the_borrower_asks_a_lead_approves_and_the_borrower_accepts(
     lead = token_headers(app, "team_lead", staff_id="tl-1")
     with TestClient(create_app(dunwell=app)) as client:
         # the body no longer names who told it: a borrower's claim to be a collector is
-        # ignored, the sign-in says who it is
-        res = client.post("/v1/hardship", json={**FORM, "source": "collector"},
-                          headers=borrower)
+        # refused, the sign-in says who it is
+        claimed = client.post("/v1/hardship", json={**FORM, "source": "collector"},
+                              headers=borrower)
+        assert (claimed.status_code, claimed.json()["field"]) == (422, "source")
+        res = client.post("/v1/hardship", json=FORM, headers=borrower)
         assert res.status_code == 201, res.text
         body = res.json()
         assert body["disposable_income"] == "2000.00" and body["referral"] is None
@@ -137,7 +139,7 @@ def test_a_collector_cannot_approve_a_risk_committee_waiver(app: Dunwell) -> Non
                 ("collector", "c-01", "approval_must_be_within_authority"),
                 ("manager", "m-1", "approval_must_be_within_authority"),
                 ("legal_counsel", "lc-1", "role_must_be_allowed")):
-            res = client.post(f"/v1/offers/{oid}/approve", json={"role": "risk_committee"},
+            res = client.post(f"/v1/offers/{oid}/approve",
                               headers=token_headers(app, role, staff_id=staff))
             assert res.json()["error"] == code, (role, res.text)
         capped = token_headers(app, "risk_analyst", staff_id="r-2", authority_minor=100_000)
