@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: venv
-	$(BIN)/dunwell demo
+	$(BIN)/dunwell demo --serve
 
 test: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n auto

@@ -221,17 +221,31 @@ def print_sign_ins(app: Dunwell) -> None:
 
 
 def _serve(app: Dunwell, port: int, db: str) -> None:
-    """Serve the demo book: the API and the borrower's pages, with a letter to try."""
+    """Serve the demo book: the web app for every role, the borrower's portal and the
+    API, with the sign-ins printed above and a letter to try."""
     import uvicorn
 
     from dunwell.api.app import create_app
 
     letters = list_letters(app, limit=1)
     base = f"http://127.0.0.1:{port}"
-    console.print(f"serving {db} on {base}: API at /openapi.json, the borrower's hardship "
-                  f"page at {base}/portal/hardship")
+    table = Table(title=f"serving {db} on {base} (Ctrl-C stops)")
+    table.add_column("who")
+    table.add_column("where", no_wrap=True)
+    for who, where in (("staff: sign in with a demo user above", f"{base}/sign-in"),
+                       ("the collector's workbench", f"{base}/work"),
+                       ("the field agent's day", f"{base}/field"),
+                       ("the manager's dashboard", f"{base}/dashboard"),
+                       ("the compliance officer's complaints", f"{base}/complaints"),
+                       ("borrowers: a code texted to the phone on file",
+                        f"{base}/portal/sign-in"),
+                       ("the borrower's hardship page", f"{base}/portal/hardship"),
+                       ("the API and its documentation", f"{base}/docs")):
+        table.add_row(who, where)
+    console.print(table)
     if letters:
         code = letters[0].verification_code
-        console.print(f"a letter to check: {base}/letters/verify/{code} (its code also opens "
-                      "the hardship page)")
+        console.print(f"a letter to check: {base}/letters/verify/{code}")
+    console.print(f"the borrower's one-time codes arrive as text messages written under "
+                  f"{app.settings.outbox_dir}/ by the local SMS provider")
     uvicorn.run(create_app(dunwell=app), host="127.0.0.1", port=port, log_level="warning")
