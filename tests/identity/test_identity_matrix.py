@@ -60,7 +60,8 @@ def test_only_documentation_letter_checks_education_and_sign_in_are_public() -> 
         assert (template in {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
                              "/v1/sessions", "/v1/portal/codes", "/v1/portal/sessions",
                              "/portal/sign-in", "/", "/sign-in"}
-                or template.startswith(("/static/docs/", "/static/web/", "/letters/verify",
+                or template.startswith(("/static/docs/", "/static/web/", "/static/charts/",
+                                        "/letters/verify",
                                         "/v1/letters/verify/", "/portal/learn"))), template
 
 
