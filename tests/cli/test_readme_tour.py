@@ -36,6 +36,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dunwell.app.audit import anchor
+from dunwell.app.complaints.service import list_complaints
 from dunwell.app.lending.payments import quote_payoff
 from dunwell.app.training import service as training_svc
 from dunwell.bootstrap import Dunwell, bootstrap, router_for
@@ -337,6 +338,13 @@ def token_1(tour: Tour) -> dict[str, str]:
     return {"1": str(max(ids))}
 
 
+def complaint_1(tour: Tour) -> dict[str, str]:
+    """Complaint 1: the one the tour's `complaints record` line made."""
+    found = list_complaints(tour.app, today=tour.today())
+    assert found, "the tour's `complaints record` made no complaint"
+    return {"1": str(max(c.complaint.complaint_id for c in found))}
+
+
 def audit_anchor(tour: Tour) -> dict[str, str]:
     """The anchor the tour's `audit anchor` line printed: the log's head now."""
     return {"--anchor": str(anchor(tour.app))}
@@ -398,6 +406,9 @@ TOUR: dict[str, Fill] = {
     "dunwell audit anchor": nothing,
     "dunwell audit verify --anchor": audit_anchor,
     "dunwell consent ": borrower_117,
+    "dunwell complaints record 117": borrower_117,
+    "dunwell complaints list": nothing,
+    "dunwell complaints answer 1": complaint_1,
     "dunwell retention report": nothing,
     "dunwell retention apply": nothing,
     "dunwell risk train": nothing,  # tests/data/taiwan_sample.csv
