@@ -7,6 +7,7 @@ refused by the guard (the route may still say 404, or refuse the object)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import warnings
@@ -67,7 +68,12 @@ def api(app: Dunwell) -> Iterator[tuple[TestClient, dict[Role, dict[str, str]]]]
     headers = {role: token_headers(app, role, borrower_id=1 if role is Role.BORROWER else None,
                                    staff_id=None if role is Role.BORROWER else "c-01")
                for role in Role}
-    with TestClient(create_app(dunwell=app), raise_server_exceptions=False) as client:
+    # every route × every role from one client address: the abuse limits (tested on
+    # their own in tests/api/test_rate_limits.py) must not answer for the matrix here
+    unlimited = dataclasses.replace(app, settings=app.settings.model_copy(update={
+        "portal_requests_per_minute": 100_000, "sign_in_attempts_per_minute": 10_000,
+        "letter_checks_per_minute": 100_000, "otp_requests_per_hour": 10_000}))
+    with TestClient(create_app(dunwell=unlimited), raise_server_exceptions=False) as client:
         yield client, headers
 
 
