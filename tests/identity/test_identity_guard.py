@@ -35,7 +35,8 @@ SAMPLE = {"application_id": "1", "merchant_id": "m-1", "consumer_id": "c-1", "li
           "drawdown_id": "1", "loan_id": "1", "payment_id": "1", "code": "ABCD-EFGH-JKMN-PQRS",
           "topic": "budgeting", "case_id": "C-1", "offer_id": "1", "provider": "local",
           "referral_id": "1", "visit_id": "1", "plan_date": "2025-01-15", "staff_id": "c-01",
-          "course_id": "COM-101", "path": "swagger-ui.css", "table": "overdue"}
+          "course_id": "COM-101", "path": "swagger-ui.css", "table": "overdue",
+          "complaint_id": "1"}
 #: The codes only the guard answers with.
 GUARD_401 = {"credentials_must_be_valid"}
 GUARD_403 = {"role_must_be_allowed", "route_must_be_in_matrix"}

@@ -120,6 +120,8 @@ MATRIX: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/portal/plan/offers/{offer_id}/accept"): roles(B),
     ("GET", "/portal/preferences"): roles(B),
     ("POST", "/portal/preferences"): roles(B),
+    ("GET", "/portal/complaints"): roles(B),
+    ("POST", "/portal/complaints"): roles(B),
     # --- web: the collector's workbench ---------------------------------------------
     # a collector works the cases assigned to them; a team lead or manager sees every
     # collector's queue and case (the object rules keep a collector to their own) ----
@@ -147,6 +149,14 @@ MATRIX: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/v1/complaints"): roles(M, CO),
     ("GET", "/v1/complaints/{complaint_id}"): roles(M, CO),
     ("POST", "/v1/complaints/{complaint_id}/answer"): roles(CO),
+    # the pages: the queue and a complaint (names masked) for the same readers; the
+    # actions that move a complaint on, like the final response, for compliance only
+    ("GET", "/complaints"): roles(M, CO),
+    ("GET", "/complaints/{complaint_id}"): roles(M, CO),
+    ("POST", "/complaints/{complaint_id}/acknowledge"): roles(CO),
+    ("POST", "/complaints/{complaint_id}/answer"): roles(CO),
+    ("POST", "/complaints/{complaint_id}/escalate"): roles(CO),
+    ("POST", "/complaints/{complaint_id}/close"): roles(CO),
     # --- letters and education: anyone holding a letter may check it is genuine, and
     # the education guides are for everyone; neither shows a borrower's data ----------
     ("GET", "/v1/letters/verify/{code}"): PUBLIC,

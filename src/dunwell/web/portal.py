@@ -26,11 +26,14 @@ from dunwell.app.collections.portal_prefs import (
     my_preferences,
     save_preferences,
 )
+from dunwell.app.complaints.pages import my_cases, my_complaints, submit_complaint
 from dunwell.app.lending.portal import my_loan, my_loans, pay_online, preview_payment
 from dunwell.app.negotiation.portal_plan import accept_plan, ask_for_plan, my_plans
+from dunwell.complaints.model import TEXT_CHARS_MAX
 from dunwell.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from dunwell.core.money import format_minor
 from dunwell.identity.model import Principal
+from dunwell.web.complaints_text import CATEGORIES
 from dunwell.web.home import form_fields
 from dunwell.web.portal_text import REASONS, error_key
 from dunwell.web.render import page
@@ -39,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 _CSS = "/static/web/portal.css"
 #: The notices a redirect may ask for (``?notice=``).
-NOTICES = ("paid", "replayed", "offers", "accepted", "preferences")
+NOTICES = ("paid", "replayed", "offers", "accepted", "preferences", "complaint")
 
 
 def _borrower(principal: Principal) -> int:
@@ -274,3 +277,67 @@ async def portal_preferences_submit(request: Request, svc: ServicesDep,
         return _prefs_page(request, prefs, fields=fields, status_code=422,
                            errors=_errors(exc, "language"))
     return _see("/portal/preferences?notice=preferences")
+
+
+#: A complaint form of up to TEXT_CHARS_MAX characters in any script, URL-encoded.
+COMPLAINT_FORM_BYTES_MAX = 16 * TEXT_CHARS_MAX
+#: The complaint form's fields as the service names them -> as the form does.
+_COMPLAINT_FIELDS = {"category": "category", "text": "text", "case_id": "case_id"}
+
+
+def _complaint_errors(form: Mapping[str, str], cases: set[str]) -> dict[str, str]:
+    errors = {}
+    if form["category"] not in CATEGORIES:
+        errors["category"] = "portal.complaints.err.choose"
+    if not form["text"]:
+        errors["text"] = "portal.complaints.err.required"
+    elif len(form["text"]) > TEXT_CHARS_MAX:
+        errors["text"] = "portal.complaints.err.too_long"
+    if form["case_id"] and form["case_id"] not in cases:
+        errors["case_id"] = "portal.complaints.err.case"
+    return errors
+
+
+async def _complaints_page(request: Request, svc: ServicesDep, bid: int, *,
+                           form: Mapping[str, str] | None = None,
+                           errors: Mapping[str, str] | None = None, alert: str | None = None,
+                           status_code: int = 200) -> Response:
+    today = utc_now().date()
+    mine = await _run(svc, lambda: my_complaints(svc.dunwell, borrower_id=bid, today=today))
+    cases = await _run(svc, lambda: my_cases(svc.dunwell, borrower_id=bid))
+    shown = {"category": "", "text": "", "case_id": "", **(form or {})}
+    return page(request, "portal_complaints.html", title_key="portal.complaints.title",
+                css=_CSS, status_code=status_code,
+                complaints=mine, cases=cases, categories=CATEGORIES, form=shown,
+                errors=errors or {}, alert=alert, notice=_notice(request))
+
+
+@router.get("/portal/complaints")
+async def portal_complaints(request: Request, svc: ServicesDep,
+                            principal: PrincipalDep) -> Response:
+    return await _complaints_page(request, svc, _borrower(principal))
+
+
+@router.post("/portal/complaints")
+async def portal_complaints_submit(request: Request, svc: ServicesDep,
+                                   principal: PrincipalDep) -> Response:
+    bid = _borrower(principal)
+    raw = await form_fields(request, COMPLAINT_FORM_BYTES_MAX)
+    form = {k: raw.get(k, "").strip() for k in ("category", "text", "case_id")}
+    cases = await _run(svc, lambda: my_cases(svc.dunwell, borrower_id=bid))
+    errors = _complaint_errors(form, {c.case_id for c in cases})
+    if errors:
+        return await _complaints_page(request, svc, bid, form=form, errors=errors,
+                                      status_code=422)
+    try:
+        await _run(svc, lambda: submit_complaint(
+            svc.dunwell, borrower_id=bid, category=form["category"], text=form["text"],
+            case_id=form["case_id"] or None, now=utc_now()))
+    except DomainError as exc:
+        field = _COMPLAINT_FIELDS.get(str(exc.details.get("field") or ""))
+        if field and isinstance(exc, InvalidInput):
+            return await _complaints_page(request, svc, bid, form=form, status_code=422,
+                                          errors={field: "portal.complaints.err.choose"})
+        return await _complaints_page(request, svc, bid, form=form, status_code=_status_of(exc),
+                                      alert="portal.complaints.err.other")
+    return _see("/portal/complaints?notice=complaint")
