@@ -222,3 +222,16 @@ def test_both_languages_render(client: TestClient, book: Dunwell) -> None:
     zh_portal = client.get("/portal/complaints", params={"lang": "zh-CN"},
                            headers=borrower(book, 1)).text
     assert "我的投诉" in zh_portal and "最迟答复日期" in zh_portal
+
+
+def test_the_case_timeline_shows_the_borrowers_complaints(client: TestClient,
+                                                           book: Dunwell) -> None:
+    with book.uow() as uow:
+        case_id = str(uow.cases.for_borrower(1)[-1]["case_id"])
+    lead = {**HTML, **token_headers(book, "team_lead", staff_id="t-01")}
+    page = client.get(f"/work/cases/{case_id}", params={"lang": "en"}, headers=lead)
+    assert page.status_code == 200
+    lines = re.findall(r'<tr class="kind-complaint">(.*?)</tr>', page.text)
+    assert len(lines) == 2  # borrower 1's two; borrower 2's is not theirs
+    assert any("#3 debt_not_mine by letter: received (collection paused)" in x for x in lines)
+    assert "I never took this loan" not in page.text  # the text stays in the register

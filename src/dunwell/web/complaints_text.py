@@ -134,6 +134,8 @@ add_messages({
     "complaints.done.escalate": {"zh-CN": "转交已记录。", "en": "The referral is recorded."},
     "complaints.done.close": {"zh-CN": "投诉已结案。", "en": "The complaint is closed."},
     "complaints.event.received": {"zh-CN": "收到投诉", "en": "Received"},
+    # a complaint's line on the collector's case timeline
+    "work.kind.complaint": {"zh-CN": "投诉", "en": "complaint"},
     # the borrower's portal
     "portal.nav.complaints": {"zh-CN": "投诉", "en": "Complaints"},
     "portal.help.complaints": {"zh-CN": "对我们的服务不满意？提出投诉",

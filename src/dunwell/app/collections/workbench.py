@@ -1,8 +1,8 @@
 """The collector's workbench: the day's call queue as a person reads it, one case's
 file (its timeline across payments, contacts, guard decisions, letters, visits,
-promises, offers and plans), the guard's live answer to "may I contact now?" per
-channel, and the three commands a call ends with (its outcome, a promise to pay, a
-hardship assessment).
+promises, offers, plans and the borrower's complaints), the guard's live answer to
+"may I contact now?" per channel, and the three commands a call ends with (its
+outcome, a promise to pay, a hardship assessment).
 
 Every function takes the signed-in :class:`~dunwell.identity.model.Principal` and
 applies the object rules first: a collector reads and acts only on the cases
@@ -24,6 +24,7 @@ from dunwell.app.negotiation.replays import assess_hardship_once
 from dunwell.app.objects import holding_of, require_case
 from dunwell.app.training.gate import gated_staff
 from dunwell.app.uow import UnitOfWork
+from dunwell.complaints.rules import pauses_collection
 from dunwell.compliance.model import Channel, Decision
 from dunwell.core.errors import Forbidden, InvalidInput
 from dunwell.identity.masking import mask_name
@@ -138,7 +139,8 @@ class Event:
 
     on: dt.date
     at: dt.datetime | None  # when the moment is known
-    kind: str  # payment, contact, decision, letter, visit, promise, offer, plan, case
+    kind: str  # payment, contact, decision, letter, visit, promise, offer, plan, case,
+    # complaint
     what: str
     rule: str | None = None
 
@@ -215,6 +217,19 @@ def _case_notes(uow: UnitOfWork, case_id: str) -> list[Event]:
             for day, kind, text in uow.cases.timeline(case_id)]
 
 
+def _complaints(uow: UnitOfWork, borrower_id: int) -> list[Event]:
+    """The borrower's complaints as the register holds them (category, channel, where
+    each stands; their texts stay in the register), and a dispute's pause."""
+    out = []
+    for rec in uow.complaints.for_borrower(borrower_id):
+        c = rec.complaint
+        paused = pauses_collection(c) and not c.status.answered
+        out.append(Event(c.received_on, c.received_at, "complaint",
+                         f"#{c.complaint_id} {c.category.value} by {c.channel.value}: "
+                         f"{c.status.value}" + (" (collection paused)" if paused else "")))
+    return out
+
+
 def case_file(app: Dunwell, principal: Principal, case_id: str) -> CaseFile:
     """One case with its timeline, newest first. A collector reaches only the cases
     assigned to them (403; 404 for a case that does not exist)."""
@@ -229,7 +244,7 @@ def case_file(app: Dunwell, principal: Principal, case_id: str) -> CaseFile:
         since = case.opened_on or info.business_date
         events = (_case_notes(uow, case_id) + _decisions(actions, case_id)
                   + _contacts(uow, bid) + _payments(uow, bid, since) + _letters(uow, bid)
-                  + _negotiation(uow, case_id))
+                  + _negotiation(uow, case_id) + _complaints(uow, bid))
         dpd, overdue = _overdue(uow, info.business_date, [bid]).get(bid, (0, 0))
         shown = _shown_name(uow, principal, bid, profile.name)
     events.sort(key=lambda e: (e.on, e.at or dt.datetime.combine(e.on, dt.time.min,
