@@ -22,6 +22,7 @@ from dunwell.app.complaints.service import get_complaint, list_complaints, recor
 from dunwell.app.context import Dunwell
 from dunwell.complaints.rules import deadlines
 from dunwell.compliance.model import Jurisdiction
+from dunwell.simulation.complaints import seed_demo_complaints
 from dunwell.web import i18n
 
 with warnings.catch_warnings():
@@ -235,3 +236,16 @@ def test_the_case_timeline_shows_the_borrowers_complaints(client: TestClient,
     assert len(lines) == 2  # borrower 1's two; borrower 2's is not theirs
     assert any("#3 debt_not_mine by letter: received (collection paused)" in x for x in lines)
     assert "I never took this loan" not in page.text  # the text stays in the register
+
+
+def test_the_demo_records_complaints_some_answered_one_overdue_one_pausing(
+        app: Dunwell, tmp_path: Path) -> None:
+    fresh = portal_book(app, tmp_path / "demo-outbox")
+    assert seed_demo_complaints(fresh, now=dt.datetime.now(dt.UTC)) == 2  # two open cases
+    views = list_complaints(fresh, today=dt.date.today())
+    by_category = {v.complaint.category.value: v for v in views}
+    assert by_category["fees_and_charges"].complaint.status.value == "acknowledged"
+    assert by_category["fees_and_charges"].complaint.channel.value == "portal"
+    dispute = by_category["amount_disputed"]
+    assert dispute.pauses_collection and not dispute.overdue
+    assert {v.complaint.borrower_id for v in views} == {1, 2}

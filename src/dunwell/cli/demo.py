@@ -26,6 +26,7 @@ from dunwell.cli.training import gate_day_table
 from dunwell.core.dates import parse_date
 from dunwell.settings import Settings
 from dunwell.simulation.access import seed_demo_sign_ins
+from dunwell.simulation.complaints import seed_demo_complaints
 from dunwell.simulation.early_warning import build_training_csv
 from dunwell.simulation.merchants import seed_merchants
 from dunwell.simulation.operations import (
@@ -146,6 +147,7 @@ def demo(
         ops = _run_days(app, first=first, days=days, seed=seed, model=model,
                         experiment=Experiment(challenger=challenger, share_pct=share,
                                               seed=seed))
+        seed_demo_complaints(app, now=dt.datetime.now(dt.UTC))
     _summary(app, ops, db=db, last_day=ops.last_plan_date or first + dt.timedelta(days=days - 1),
              staff=[p.staff_id for p in mixed] + ["f-01"])
     print_sign_ins(app)
