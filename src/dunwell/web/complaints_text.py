@@ -39,8 +39,8 @@ _CHANNEL = {
 }
 #: Escalation routes by jurisdiction and key (the domain's ``complaints.rules.TERMS``).
 _ROUTE = {
-    "CN-NIFA.regulator": ("国家金融监督管理总局消费者投诉热线 12378",
-                          "National Financial Regulatory Administration hotline 12378"),
+    "CN-NIFA.regulator": ("国家金融监督管理总局消费者投诉热线",
+                          "National Financial Regulatory Administration hotline"),
     "CN-NIFA.pboc": ("中国人民银行或当地金融监管部门",
                      "People's Bank of China or the local financial regulator"),
     "UK-FCA.ombudsman": ("英国金融申诉服务机构（FOS）", "Financial Ombudsman Service"),
@@ -165,7 +165,7 @@ add_messages({
                                "en": "You have not made a complaint."},
     "portal.complaints.received": {"zh-CN": "提交日期", "en": "Sent"},
     "portal.complaints.answer_by": {"zh-CN": "最迟答复日期", "en": "We will answer by"},
-    "portal.complaints.status": {"zh-CN": "处理进度", "en": "Where it stands"},
+    "portal.complaints.answered_on": {"zh-CN": "答复日期", "en": "Answered on"},
     "portal.complaints.answer": {"zh-CN": "我们的答复", "en": "Our answer"},
     "portal.complaints.paused": {"zh-CN": "答复前催收已暂停", "en": "Collection is paused "
                                                               "until we answer"},
