@@ -36,6 +36,5 @@ class Code(StrEnum):
     SHIFT_MUST_BE_A_RANGE = "shift_must_be_a_range"
     STRATEGY_FILE_MUST_BE_READABLE = "strategy_file_must_be_readable"
     SYSTEM_MUST_BE_AVAILABLE = "system_must_be_available"
-    TIME_MUST_BE_HH_MM = "time_must_be_hh_mm"
     TIME_MUST_BE_HHMM = "time_must_be_hhmm"
     VALUE_MUST_FIT_DATABASE = "value_must_fit_database"

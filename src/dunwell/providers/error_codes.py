@@ -10,9 +10,11 @@ from enum import StrEnum
 class Code(StrEnum):
     """Every code ``dunwell.providers`` owns, sorted."""
 
+    ACCOUNT_MUST_BE_VALID = "account_must_be_valid"
     ADDRESS_MUST_BE_KNOWN = "address_must_be_known"
     BUREAU_FILE_MUST_BE_VALID = "bureau_file_must_be_valid"
     BUREAU_FILE_MUST_EXIST = "bureau_file_must_exist"
+    CHARGE_AMOUNT_MUST_BE_POSITIVE = "charge_amount_must_be_positive"
     CJK_FONT_MUST_BE_INSTALLED = "cjk_font_must_be_installed"
     PROVIDER_ANSWER_MUST_HAVE_ID = "provider_answer_must_have_id"
     PROVIDER_BASE_URL_MUST_BE_SET = "provider_base_url_must_be_set"

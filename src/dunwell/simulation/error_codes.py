@@ -12,3 +12,4 @@ class Code(StrEnum):
 
     DASHBOARD_FILTER_MUST_BE_VALID = "dashboard_filter_must_be_valid"
     DASHBOARD_TABLE_MUST_EXIST = "dashboard_table_must_exist"
+    PORTAL_USER_MUST_BE_A_BORROWER = "portal_user_must_be_a_borrower"
