@@ -28,10 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunwell.api.auth import add_auth
 from dunwell.api.channels import router as channels_router
+from dunwell.api.complaints import router as complaints_router
 from dunwell.api.deps import Runner, Services
 from dunwell.api.docs import add_docs
 from dunwell.api.field import router as field_router
-from dunwell.api.complaints import router as complaints_router
 from dunwell.api.legal import router as legal_router
 from dunwell.api.letters import router as letters_router
 from dunwell.api.negotiation import router as negotiation_router
