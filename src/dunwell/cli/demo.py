@@ -13,9 +13,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.collections.collect import Experiment
-from dunwell.app.collections.views import case_list
-from dunwell.app.day.loop import ScoringModel
+from dunwell.app.collections.collect import Experiment, collect_day
+from dunwell.app.collections.views import call_queue, case_list
+from dunwell.app.day.clock import BookClock, DayStep
+from dunwell.app.day.loop import ScoringModel, open_date
+from dunwell.app.field.plan import plan_visits
 from dunwell.app.letters.service import list_letters
 from dunwell.app.negotiation.service import plans
 from dunwell.app.risk import load_model, read_report, train_from_csv
@@ -138,7 +140,9 @@ def demo(
     with clear_errors():
         db = db or _fresh_demo_db()
         # a development book: fixed development secrets and keys stand in for unset ones
-        app = bootstrap(Settings(db_url=db, log_level="WARNING", dev_mode=True))
+        # served over plain HTTP on 127.0.0.1 only: session cookies cannot be HTTPS-only
+        app = bootstrap(Settings(db_url=db, log_level="WARNING", dev_mode=True,
+                                 cookie_secure=False))
         first = parse_date(start, field="--start")
         model = _early_warning(first, seed) if early_warning else None
         seed_book(app, loans=loans, start=first, seed=seed)
@@ -152,7 +156,8 @@ def demo(
              staff=[p.staff_id for p in mixed] + ["f-01"])
     print_sign_ins(app)
     if serve:
-        _serve(app, port, db)
+        calls, visits = _morning(app, ops.last_plan_date)
+        _serve(app, port, db, calls=calls, visits=visits)
 
 
 def _fresh_demo_db() -> str:
@@ -222,7 +227,28 @@ def print_sign_ins(app: Dunwell) -> None:
         console.print(f"  {s.role.value:<18} {s.token}", soft_wrap=True)
 
 
-def _serve(app: Dunwell, port: int, db: str) -> None:
+#: How far back the demo looks for the latest day with calls to show.
+BUSY_DAYS_BACK = 30
+
+
+def _morning(app: Dunwell, last_plan: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """The open date's morning, as on any working day before staff arrive: the
+    collection run fills the call queues and the field plan routes the visits. The
+    humane ladder calls on some days only, so also the latest day with calls and with
+    visits, for the pages to open on (``/work?day=``, ``/field?day=``)."""
+    today = open_date(app)
+    clock = BookClock()
+    collect_day(app, today, now=clock.at(today, DayStep.COLLECT))
+    planned = plan_visits(app, plan_date=today, now=clock.at(today, DayStep.FIELD_PLAN),
+                          router=router_for("ortools", time_limit_s=ROUTING_SECONDS))
+    console.print(f"the morning of {today} is planned: today's call queues and field visits")
+    calls = next((d for d in (today - dt.timedelta(days=k) for k in range(BUSY_DAYS_BACK))
+                  if call_queue(app, business_date=d).rows), None)
+    return calls, today if planned.planned else last_plan
+
+
+def _serve(app: Dunwell, port: int, db: str, *, calls: dt.date | None = None,
+           visits: dt.date | None = None) -> None:
     """Serve the demo book: the web app for every role, the borrower's portal and the
     API, with the sign-ins printed above and a letter to try."""
     import uvicorn
@@ -235,8 +261,10 @@ def _serve(app: Dunwell, port: int, db: str) -> None:
     table.add_column("who")
     table.add_column("where", no_wrap=True)
     for who, where in (("staff: sign in with a demo user above", f"{base}/sign-in"),
-                       ("the collector's workbench", f"{base}/work"),
-                       ("the field agent's day", f"{base}/field"),
+                       ("the collector's workbench", f"{base}/work"
+                        + (f"?day={calls}" if calls else "")),
+                       ("the field agent's day", f"{base}/field"
+                        + (f"?day={visits}" if visits else "")),
                        ("the manager's dashboard", f"{base}/dashboard"),
                        ("the compliance officer's complaints", f"{base}/complaints"),
                        ("borrowers: a code texted to the phone on file",

@@ -27,6 +27,7 @@ from dunwell.app.collections.workbench import (
     record_case_promise,
     work_queue,
 )
+from dunwell.core.dates import parse_date
 from dunwell.core.errors import Conflict, DomainError
 from dunwell.core.money import to_minor
 from dunwell.identity.model import Principal
@@ -59,11 +60,13 @@ def error_page(request: Request, exc: DomainError) -> Response:
 
 @router.get("/work")
 async def queue_page(request: Request, svc: ServicesDep, collector: str | None = None,
-                     ) -> Response:
+                     day: str | None = None) -> Response:
     who = _who(request)
     chosen = collector if collector and CASE_ID.match(collector) else None
     try:
-        queue = await svc.run(lambda: work_queue(svc.dunwell, who, collector=chosen))
+        wanted = parse_date(day, field="day") if day else None
+        queue = await svc.run(lambda: work_queue(svc.dunwell, who, business_date=wanted,
+                                                 collector=chosen))
     except DomainError as exc:
         return error_page(request, exc)
     return page(request, "work_queue.html", title_key="work.title", queue=queue,
