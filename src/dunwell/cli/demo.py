@@ -154,10 +154,12 @@ def demo(
         seed_demo_complaints(app, now=dt.datetime.now(dt.UTC))
     _summary(app, ops, db=db, last_day=ops.last_plan_date or first + dt.timedelta(days=days - 1),
              staff=[p.staff_id for p in mixed] + ["f-01"])
-    print_sign_ins(app)
-    if serve:
-        calls, visits = _morning(app, ops.last_plan_date)
-        _serve(app, port, db, calls=calls, visits=visits)
+    if not serve:
+        print_sign_ins(app)
+        return
+    calls, visits = _morning(app, ops.last_plan_date)
+    print_sign_ins(app, field_agent=_busiest_agent(app, visits))
+    _serve(app, port, db, calls=calls, visits=visits)
 
 
 def _fresh_demo_db() -> str:
@@ -208,13 +210,23 @@ def _summary(app: Dunwell, ops: OperationsReport, *, db: str, last_day: dt.date,
                   f"`dunwell loan 1 --db {db}`")
 
 
-def print_sign_ins(app: Dunwell) -> None:
+def _busiest_agent(app: Dunwell, day: dt.date | None) -> str:
+    """The field agent with the most visits on ``day``, so the demo's field agent has
+    a round to show (f-01 when nobody has one)."""
+    if day is None:
+        return "f-01"
+    with app.uow() as uow:
+        counts = Counter(v.agent_id for v in uow.field.visits_on(day) if v.agent_id)
+    return counts.most_common(1)[0][0] if counts else "f-01"
+
+
+def print_sign_ins(app: Dunwell, *, field_agent: str = "f-01") -> None:
     """One demo user per role, with a password and an API token each (shown once);
     the borrower is the one with the most overdue open case. Tokens go on lines of
     their own so a terminal copies them whole."""
     cases = case_list(app, status="open", limit=1)
     borrower_id = cases[0].borrower_id if cases else 1
-    sign_ins = seed_demo_sign_ins(app, borrower_id=borrower_id)
+    sign_ins = seed_demo_sign_ins(app, borrower_id=borrower_id, field_agent=field_agent)
     table = Table(title="demo sign-ins (staff: name and password; the borrower: a one-time "
                   "code at /portal/sign-in)")
     for col in ("role", "user", "password", "works as"):

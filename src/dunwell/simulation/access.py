@@ -48,13 +48,15 @@ class DemoSignIn:
     linked: str
 
 
-def seed_demo_sign_ins(app: Dunwell, *, borrower_id: int,
+def seed_demo_sign_ins(app: Dunwell, *, borrower_id: int, field_agent: str = "f-01",
                        now: dt.datetime | None = None) -> list[DemoSignIn]:
     """Create the demo's users (one per role) and a token for each; the borrower is
-    ``borrower_id``, reachable at :data:`DEMO_BORROWER_PHONE`."""
+    ``borrower_id``, reachable at :data:`DEMO_BORROWER_PHONE`, and the field agent
+    works as ``field_agent``."""
     at = now or dt.datetime.now(dt.UTC)
     out: list[DemoSignIn] = []
-    for role, name, staff_id in DEMO_STAFF:
+    for role, name, listed in DEMO_STAFF:
+        staff_id = field_agent if role is Role.FIELD_AGENT else listed
         password = secrets.token_urlsafe(12)
         add_user(app, name=name, role=role, now=at, password=password, staff_id=staff_id,
                  by="demo")
