@@ -138,12 +138,11 @@ def _minutes(settings: Settings) -> int:
     return max(1, settings.otp_ttl_seconds // 60)
 
 
-def _local(target: str | None) -> str:
-    """``target`` if it is a path on this site, else the portal's home (no open
-    redirects)."""
+def local_path(target: str | None, fallback: str = PORTAL_HOME) -> str:
+    """``target`` if it is a path on this site, else ``fallback`` (no open redirects)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return PORTAL_HOME
+    return fallback
 
 
 def _page(settings: Settings, *, status_code: int = 200, step: str = "phone", phone: str = "",
@@ -155,7 +154,7 @@ def _page(settings: Settings, *, status_code: int = 200, step: str = "phone", ph
 
 @router.get("/portal/sign-in", response_class=HTMLResponse, include_in_schema=False)
 async def sign_in_page(svc: ServicesDep, next: str | None = None) -> HTMLResponse:
-    return _page(svc.dunwell.settings, next_page=_local(next))
+    return _page(svc.dunwell.settings, next_page=local_path(next))
 
 
 @router.post("/portal/sign-in", response_class=HTMLResponse, include_in_schema=False)
@@ -168,7 +167,7 @@ async def sign_in_submit(request: Request, svc: ServicesDep) -> Response:
         return _page(settings, status_code=413, error="the form is too large")
     fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
     phone, code = fields.get("phone", "").strip(), fields.get("code", "").strip()
-    next_page = _local(fields.get("next"))
+    next_page = local_path(fields.get("next"))
     try:
         if not code or fields.get("resend") == "yes":
             await svc.run(lambda: request_code(svc.dunwell, phone=phone, now=utc_now()))

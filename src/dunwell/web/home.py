@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from dunwell.api.auth import SESSION_COOKIE
 from dunwell.api.deps import ServicesDep, utc_now
-from dunwell.api.sessions import clear_session_cookies, set_session_cookies
+from dunwell.api.sessions import clear_session_cookies, local_path, set_session_cookies
 from dunwell.app.identity.sessions import sign_in, sign_out
 from dunwell.core.errors import DomainError
 from dunwell.web.render import home_of, page, principal_of
@@ -21,13 +21,6 @@ router = APIRouter(include_in_schema=False)
 
 #: The largest sign-in form read.
 FORM_BYTES_MAX = 4_096
-
-
-def local_path(target: str | None, fallback: str) -> str:
-    """``target`` when it is a path on this site, else ``fallback`` (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
 
 
 async def form_fields(request: Request, bytes_max: int = FORM_BYTES_MAX) -> dict[str, str]:
