@@ -4,13 +4,15 @@ when, how and in which language to be contacted; the guard obeys it."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dunwell.app.collections.contacts import KEEP, Keep, set_contact_preferences
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from dunwell.app.collections.contacts import Keep
 
 borrower_app = typer.Typer(help="Borrowers' contact preferences.", no_args_is_help=True)
 #: Typed instead of a time or a list to clear what is stored.
@@ -18,6 +20,7 @@ CLEAR = "none"
 
 
 def _clock(text: str | None, field: str) -> dt.time | Keep | None:
+    from dunwell.app.collections.contacts import KEEP
     if text is None:
         return KEEP
     if text.strip().lower() == CLEAR:
@@ -61,6 +64,7 @@ def prefs(
     db: DbOption = None,
 ) -> None:
     """Store (and show) the borrower's contact preferences; options not given stay."""
+    from dunwell.app.collections.contacts import set_contact_preferences
     with clear_errors():
         stored = set_contact_preferences(
             app_for(db), borrower_id=borrower_id,

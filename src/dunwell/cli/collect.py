@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.collections.collect import CollectReport, Experiment, collect_day
-from dunwell.app.collections.contacts import Override, log_contact, log_promise
-from dunwell.app.collections.views import (
-    ArmRow,
-    CaseRow,
-    arms,
-    borrower_cases,
-    call_queue,
-    case_list,
-)
-from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.cli.strategy import resolve
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
+
+if TYPE_CHECKING:
+    from dunwell.app.collections.collect import CollectReport
+    from dunwell.app.collections.views import ArmRow, CaseRow
 
 
 def collect(
@@ -40,6 +33,9 @@ def collect(
 ) -> None:
     """Open and close cases, propose today's steps, pass each through the compliance
     guard, audit every decision and fill the collectors' call queues."""
+    from dunwell.app.collections.collect import Experiment, collect_day
+    from dunwell.app.collections.views import arms
+    from dunwell.app.day.clock import BookClock, DayStep
     with clear_errors():
         app = app_for(db)
         chosen = dict([resolve(champion)] + ([resolve(challenger)] if challenger else []))
@@ -106,6 +102,7 @@ def case(
 ) -> None:
     """A borrower's cases: status, strategy, timeline and every decision on them; or,
     with `list`, the cases most overdue first."""
+    from dunwell.app.collections.views import borrower_cases, case_list
     with clear_errors():
         if borrower == "list":
             rows = case_list(app_for(db), status=status, limit=limit)
@@ -157,6 +154,7 @@ def queue(
     db: DbOption = None,
 ) -> None:
     """Today's calls per collector, in order, with expected recovery."""
+    from dunwell.app.collections.views import call_queue
     with clear_errors():
         calls = call_queue(app_for(db),
                            business_date=parse_date(date, field="--date") if date else None)
@@ -210,6 +208,7 @@ def contact(
 ) -> None:
     """Record what happened on a contact; the guard counts it from now on. An outbound
     contact the guard does not allow at that moment is refused with its rule."""
+    from dunwell.app.collections.contacts import Override, log_contact
     with clear_errors():
         if (override_by is None) != (reason is None):
             raise InvalidInput("an override needs both --override-by NAME and --reason TEXT",
@@ -240,6 +239,7 @@ def promise(
     db: DbOption = None,
 ) -> None:
     """Record a promise to pay; payment requests pause while it is pending."""
+    from dunwell.app.collections.contacts import log_promise
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:

@@ -17,7 +17,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -117,6 +116,7 @@ def train(csv: CsvOption, target: Annotated[str, typer.Option(
           seed: SeedOption = DEFAULT_SEED, max_rounds: RoundsOption = 2000,
           threads: ThreadsOption = 2) -> None:
     """Train a calibrated credit model on a CSV and add it to a model directory."""
+    import numpy as np
     with _clear_errors():
         from dunwell.app.risk import save_model
         from dunwell.risk.tabular import fingerprint, read_frame
@@ -250,6 +250,7 @@ def evaluate(csv: CsvOption, target: Annotated[str, typer.Option(
              seed: SeedOption = DEFAULT_SEED, max_rounds: RoundsOption = 2000,
              threads: ThreadsOption = 2, as_json: JsonOption = False) -> None:
     """K-fold cross-validation of `risk train` on a CSV: AUC, KS and time per fold."""
+    import numpy as np
     with _clear_errors():
         from dunwell.risk.evaluate import cross_validate, summarise
         from dunwell.risk.tabular import read_frame
