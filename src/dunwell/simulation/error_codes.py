@@ -12,4 +12,13 @@ class Code(StrEnum):
 
     DASHBOARD_FILTER_MUST_BE_VALID = "dashboard_filter_must_be_valid"
     DASHBOARD_TABLE_MUST_EXIST = "dashboard_table_must_exist"
+    LAB_AMOUNT_MUST_BE_A_DECIMAL_STRING = "lab_amount_must_be_a_decimal_string"
+    LAB_RUN_METRICS_MUST_BE_COMPLETE = "lab_run_metrics_must_be_complete"
+    LAB_RUN_MUST_BE_UNIQUE_PER_STRATEGY_AND_SEED = "lab_run_must_be_unique_per_strategy_and_seed"
+    LAB_RUNS_MUST_NOT_BE_EMPTY = "lab_runs_must_not_be_empty"
+    LAB_RUNS_MUST_NOT_EXCEED_LIMIT = "lab_runs_must_not_exceed_limit"
     PORTAL_USER_MUST_BE_A_BORROWER = "portal_user_must_be_a_borrower"
+    SIMULATE_BOOK_MUST_VERIFY = "simulate_book_must_verify"
+    SIMULATE_STRATEGY_MUST_BE_AVAILABLE = "simulate_strategy_must_be_available"
+    SIMULATE_STRATEGY_MUST_BE_KNOWN = "simulate_strategy_must_be_known"
+    SIMULATION_PARAMETERS_MUST_BE_VALID = "simulation_parameters_must_be_valid"

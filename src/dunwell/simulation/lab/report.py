@@ -38,15 +38,15 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("recovered", "Recovered", "amount"),
     ("recovery_rate", "Recovery rate", "percent"),
     ("cost", "Cost", "amount"),
-    ("cost_per_unit_recovered", "Cost per unit recovered", "ratio"),
+    ("cost_per_unit_recovered", "Cost per unit recovered", "ratio4"),
     ("contacts", "Contacts", "count"),
-    ("contacts_per_case", "Contacts per case", "ratio"),
+    ("contacts_per_case", "Contacts per case", "ratio2"),
     ("complaints", "Complaints", "count"),
     ("cures", "Cures", "count"),
     ("plans_made", "Plans made", "count"),
     ("plans_kept", "Plans kept", "count"),
     ("visits", "Visits", "count"),
-    ("visit_roi", "Return on visits", "ratio"),
+    ("visit_roi", "Return on visits", "ratio2"),
     ("denials", "Guard denials", "count"),
     ("violations", "Guard violations (must be 0)", "count"),
 )
@@ -72,7 +72,8 @@ def figure(value: float | int | None, kind: str) -> str:
         return f"{value * 100:.2f} %"
     if kind == "count":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return f"{value:,.4f}".rstrip("0").rstrip(".") if value else "0"
+    places = 4 if kind == "ratio4" else 2
+    return f"{value:,.{places}f}"
 
 
 def headline(value: Any, kind: str) -> str:

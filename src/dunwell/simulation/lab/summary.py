@@ -192,7 +192,7 @@ def _check_runs(runs: Sequence[Mapping[str, Any]]) -> None:
     if len(runs) > RUNS_MAX:
         raise InvalidInput(
             f"{len(runs)} runs are more than the {RUNS_MAX} a report holds",
-            code="lab_runs_must_not_be_empty",
+            code="lab_runs_must_not_exceed_limit",
         )
     seen: set[tuple[str, int]] = set()
     for i, run in enumerate(runs):
