@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app.audit import anchor, verify
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.hashchain import parse_anchor
 
@@ -31,6 +30,7 @@ def verify_command(
 
     With --anchor, also check that the anchored record still has its hash, which finds
     a log rewritten from its first record or cut short below the anchor."""
+    from dunwell.app.audit import verify
     with clear_errors():
         kept = parse_anchor(anchor_text) if anchor_text is not None else None
         report = verify(app_for(db), anchor=kept)
@@ -61,6 +61,7 @@ def anchor_command(
     """Print the log's head as SEQ:HASH, to keep somewhere the database cannot reach.
 
     Later, `dunwell audit verify --anchor SEQ:HASH` checks the log still holds it."""
+    from dunwell.app.audit import anchor
     with clear_errors():
         head = anchor(app_for(db))
     if as_json:

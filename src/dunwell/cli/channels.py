@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.channels.outbox import (
-    DispatchReport,
-    dispatch_outbox,
-    due_count,
-    list_messages,
-    set_channel_address,
-)
-from dunwell.app.channels.templates import check_templates, render_template
-from dunwell.app.day.clock import DayStep
-from dunwell.app.day.loop import parse_now
-from dunwell.bootstrap import providers_for
 from dunwell.channels.locale import LANGUAGES
 from dunwell.channels.model import Message
 from dunwell.channels.ports import TemplateFiles
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, parse_aware
-from dunwell.settings import Settings
+
+if TYPE_CHECKING:
+    from dunwell.app.channels.outbox import DispatchReport
 
 outbox_app = typer.Typer(help="The outbox of messages: list them, send the due ones.",
                          no_args_is_help=True)
@@ -56,6 +47,7 @@ def outbox_list(
     db: DbOption = None,
 ) -> None:
     """The newest messages in the outbox, with their status and last error."""
+    from dunwell.app.channels.outbox import list_messages
     with clear_errors():
         messages = list_messages(app_for(db), status=status, limit=limit)
     if as_json:
@@ -85,6 +77,9 @@ def outbox_dispatch(
 ) -> None:
     """Send the due messages through their providers, retrying failures later. Windows
     are judged on the book's clock unless --now says otherwise."""
+    from dunwell.app.channels.outbox import dispatch_outbox, due_count
+    from dunwell.app.day.clock import DayStep
+    from dunwell.app.day.loop import parse_now
     with clear_errors():
         app = app_for(db)
         moment = parse_now(app, now, DayStep.DISPATCH, lambda t: parse_aware(t, "--now"))
@@ -123,6 +118,7 @@ def outbox_address(
     db: DbOption = None,
 ) -> None:
     """Record the phone number or e-mail address a channel reaches a borrower at."""
+    from dunwell.app.channels.outbox import set_channel_address
     with clear_errors():
         set_channel_address(app_for(db), borrower_id=borrower_id, channel=channel,
                             address=address)
@@ -137,6 +133,7 @@ def templates_check(
 ) -> None:
     """Load every template, render it with sample data and check the channel rules
     (opt-out notice, no amounts by SMS); exit 1 on any problem, as FILE: problem."""
+    from dunwell.app.channels.templates import check_templates
     with clear_errors():
         root, checks = check_templates(_template_files(), directory)
     table = Table(title=f"templates in {directory or 'the built-in directory'}")
@@ -172,6 +169,8 @@ def templates_render(
 ) -> None:
     """Render one template with the given variables (the lender's name and support
     contact default to the settings')."""
+    from dunwell.app.channels.templates import render_template
+    from dunwell.settings import Settings
     with clear_errors():
         text = render_template(_template_files(), name=name, language=lang,
                                variables=var or [], settings=Settings(), directory=directory)
@@ -180,4 +179,6 @@ def templates_render(
 
 def _template_files() -> TemplateFiles:
     """The template files as the composition root reads them (no database needed)."""
+    from dunwell.bootstrap import providers_for
+    from dunwell.settings import Settings
     return providers_for(Settings()).templates()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 
-from dunwell.app.context import Dunwell
-from dunwell.app.lending.cost_report import ProductCostRow, cost_report
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.money import format_minor
+
+if TYPE_CHECKING:
+    from dunwell.app.context import Dunwell
+    from dunwell.app.lending.cost_report import ProductCostRow
 
 
 def percent(ppm: int | None, *, up: bool = True) -> str:
@@ -22,6 +26,7 @@ def percent(ppm: int | None, *, up: bool = True) -> str:
 
 
 def cost_cap_table(app: Dunwell) -> Table:
+    from dunwell.app.lending.cost_report import cost_report
     with app.uow() as uow:
         info = uow.book.require()
         rows = cost_report(uow)

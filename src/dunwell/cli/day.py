@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.collections.collect import Experiment
-from dunwell.app.context import Dunwell
-from dunwell.app.day.loop import (
-    STEPS,
-    DayOptions,
-    StepRecord,
-    open_date,
-    registered_model,
-    run_until,
-    status,
-)
-from dunwell.bootstrap import router_for
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
+
+if TYPE_CHECKING:
+    from dunwell.app.context import Dunwell
+    from dunwell.app.day.loop import DayOptions, StepRecord
 
 day_app = typer.Typer(help="The lender's day: COB, verification, scoring, collection, "
                       "messages, letters, field plans, plans and legal, date by date.",
@@ -32,6 +24,9 @@ day_app = typer.Typer(help="The lender's day: COB, verification, scoring, collec
 
 def day_options(app: Dunwell, *, router: str, challenger: str | None,
                 share: int) -> DayOptions:
+    from dunwell.app.collections.collect import Experiment
+    from dunwell.app.day.loop import DayOptions, registered_model
+    from dunwell.bootstrap import router_for
     settings = app.settings
     model, why = registered_model(settings.early_warning_model_dir)
     chosen = None if router == "none" else router_for(
@@ -56,6 +51,7 @@ def run(
 ) -> None:
     """Run the book day by day; each step is recorded, so a second run skips what is
     done and an interrupted run resumes where it stopped."""
+    from dunwell.app.day.loop import STEPS, open_date, run_until
     with clear_errors():
         app = app_for(db)
         last = parse_date(until, field="--until") if until else open_date(app)
@@ -84,6 +80,7 @@ def status_cmd(
     db: DbOption = None,
 ) -> None:
     """The steps done, skipped or failed per business date."""
+    from dunwell.app.day.loop import open_date, status
     with clear_errors():
         app = app_for(db)
         records = status(app, days=days)
@@ -92,6 +89,7 @@ def status_cmd(
 
 
 def status_table(records: list[StepRecord], *, title: str, rows_max: int = 30) -> Table:
+    from dunwell.app.day.loop import STEPS
     by_day: dict[dt.date, dict[str, StepRecord]] = defaultdict(dict)
     for r in records:
         by_day[r.business_date][r.step] = r

@@ -7,38 +7,22 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.collections.collect import Experiment, collect_day
-from dunwell.app.collections.views import call_queue, case_list
-from dunwell.app.day.clock import BookClock, DayStep
-from dunwell.app.day.loop import ScoringModel, open_date
-from dunwell.app.field.plan import plan_visits
-from dunwell.app.letters.service import list_letters
-from dunwell.app.negotiation.service import plans
-from dunwell.app.risk import load_model, read_report, train_from_csv
-from dunwell.bootstrap import Dunwell, bootstrap, router_for
 from dunwell.cli.book import balances_table, portfolio_table
 from dunwell.cli.common import clear_errors, console
 from dunwell.cli.training import gate_day_table
 from dunwell.core.dates import parse_date
-from dunwell.settings import Settings
-from dunwell.simulation.access import seed_demo_sign_ins
-from dunwell.simulation.complaints import seed_demo_complaints
-from dunwell.simulation.early_warning import build_training_csv
-from dunwell.simulation.merchants import seed_merchants
-from dunwell.simulation.operations import (
-    OperationsReport,
-    count_day_steps,
-    decision_totals,
-    work_visits,
-)
-from dunwell.simulation.portfolio import run_days, seed_book
-from dunwell.simulation.training import seed_demo_staff
+
+if TYPE_CHECKING:
+    from dunwell.app.collections.collect import Experiment
+    from dunwell.app.day.loop import ScoringModel
+    from dunwell.bootstrap import Dunwell
+    from dunwell.simulation.operations import OperationsReport
 
 DEMO_DB = Path("var") / "demo.sqlite"
 #: Where the demo's merchants' records files are written before they are imported.
@@ -49,6 +33,7 @@ ROUTING_SECONDS = 2
 
 def decisions_table(app: Dunwell) -> Table:
     """Every contact the strategy proposed over the run, by what the guard decided."""
+    from dunwell.simulation.operations import decision_totals
     totals = decision_totals(app)
     table = Table(title="collection steps proposed, by the guard's decision")
     for col in ("step", "decision", "rule", "count"):
@@ -60,6 +45,8 @@ def decisions_table(app: Dunwell) -> Table:
 
 def operations_table(app: Dunwell, ops: OperationsReport) -> Table:
     """What the outbox, the letter register, the field agents and negotiation did."""
+    from dunwell.app.letters.service import list_letters
+    from dunwell.app.negotiation.service import plans
     letters = Counter((x.kind, x.status.value) for x in list_letters(app, limit=100_000))
     table = Table(title="channels, letters, field visits and plans over the run")
     table.add_column("what")
@@ -90,6 +77,10 @@ EW_TRAINING_DAYS = 120
 def _early_warning(first: dt.date, seed: int) -> ScoringModel:
     """Train the early-warning model on its own simulated book (another seed) and
     register it where the day loop finds it (``early_warning_model_dir``)."""
+    from dunwell.app.day.loop import ScoringModel
+    from dunwell.app.risk import load_model, read_report, train_from_csv
+    from dunwell.simulation.early_warning import build_training_csv
+    from dunwell.simulation.portfolio import run_days, seed_book
     train_seed = seed + 1_000
     csv_path = EW_DIR.parent / "early_warning_training.csv"
     csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +128,13 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve.")] = 8000,
 ) -> None:
     """Book sample loans across all four repayment methods and run COB day by day."""
+    from dunwell.app.collections.collect import Experiment
+    from dunwell.bootstrap import bootstrap
+    from dunwell.settings import Settings
+    from dunwell.simulation.complaints import seed_demo_complaints
+    from dunwell.simulation.merchants import seed_merchants
+    from dunwell.simulation.portfolio import seed_book
+    from dunwell.simulation.training import seed_demo_staff
     with clear_errors():
         db = db or _fresh_demo_db()
         # a development book: fixed development secrets and keys stand in for unset ones
@@ -174,6 +172,9 @@ def _run_days(app: Dunwell, *, first: dt.date, days: int, seed: int,
               model: ScoringModel | None, experiment: Experiment) -> OperationsReport:
     """The sample book's days through the day loop, with a progress bar; the agents
     work the routed visits each day. Returns what the outbox, visits and plans did."""
+    from dunwell.bootstrap import router_for
+    from dunwell.simulation.operations import OperationsReport, count_day_steps, work_visits
+    from dunwell.simulation.portfolio import run_days
     ops = OperationsReport()
     ops_rng = random.Random(seed + 2)
     with Progress(TextColumn("closing {task.fields[day]}"), BarColumn(),
@@ -224,6 +225,8 @@ def print_sign_ins(app: Dunwell, *, field_agent: str = "f-01") -> None:
     """One demo user per role, with a password and an API token each (shown once);
     the borrower is the one with the most overdue open case. Tokens go on lines of
     their own so a terminal copies them whole."""
+    from dunwell.app.collections.views import case_list
+    from dunwell.simulation.access import seed_demo_sign_ins
     cases = case_list(app, status="open", limit=1)
     borrower_id = cases[0].borrower_id if cases else 1
     sign_ins = seed_demo_sign_ins(app, borrower_id=borrower_id, field_agent=field_agent)
@@ -248,6 +251,12 @@ def _morning(app: Dunwell, last_plan: dt.date | None) -> tuple[dt.date | None, d
     collection run fills the call queues and the field plan routes the visits. The
     humane ladder calls on some days only, so also the latest day with calls and with
     visits, for the pages to open on (``/work?day=``, ``/field?day=``)."""
+    from dunwell.app.collections.collect import collect_day
+    from dunwell.app.collections.views import call_queue
+    from dunwell.app.day.clock import BookClock, DayStep
+    from dunwell.app.day.loop import open_date
+    from dunwell.app.field.plan import plan_visits
+    from dunwell.bootstrap import router_for
     today = open_date(app)
     clock = BookClock()
     collect_day(app, today, now=clock.at(today, DayStep.COLLECT))
@@ -266,6 +275,7 @@ def _serve(app: Dunwell, port: int, db: str, *, calls: dt.date | None = None,
     import uvicorn
 
     from dunwell.api.app import create_app
+    from dunwell.app.letters.service import list_letters
 
     letters = list_letters(app, limit=1)
     base = f"http://127.0.0.1:{port}"

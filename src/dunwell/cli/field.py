@@ -9,22 +9,26 @@ import html
 import io
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.context import Dunwell
-from dunwell.app.day.clock import BookClock, DayStep, book_date_or_today
-from dunwell.app.field import visits as svc
-from dunwell.bootstrap import router_for
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
 from dunwell.field.model import VisitRecord
 from dunwell.field.rules import VISIT_PROTOCOL
+
+if TYPE_CHECKING:
+    from dunwell.app.context import Dunwell
+    from dunwell.app.field import visits as svc
+
+#: ``dunwell.app.field.visits.ROI_DAYS``, repeated here so that the command line starts
+#: without importing the application layer (a test keeps the two equal).
+ROI_DAYS = 30
 
 field_app = typer.Typer(help="Field visits: agents, certificates, addresses, plans, outcomes, "
                         "ROI.", no_args_is_help=True)
@@ -72,6 +76,7 @@ def agent_add(
     db: DbOption = None,
 ) -> None:
     """Add a field agent with a territory (centre + radius), shift and capacity."""
+    from dunwell.app.field import visits as svc
     with clear_errors():
         app = app_for(db)
         currency = svc.book_currency(app)
@@ -98,6 +103,7 @@ def agent_list(
     db: DbOption = None,
 ) -> None:
     """Agents, their territories and shifts, and whether they may visit on the date."""
+    from dunwell.app.field import visits as svc
     with clear_errors():
         app = app_for(db)
         day = _day(date, app, "--date")
@@ -142,6 +148,7 @@ def cert_add(
     """Import a certificate earned on an outside course (an admin import: the passed
     score, its evidence and a signer other than the agent are recorded). Courses taken
     in Dunwell are certified with `dunwell training certify`."""
+    from dunwell.app.field import visits as svc
     with clear_errors():
         app = app_for(db)
         cert = svc.add_certificate(app, agent_id=agent_id, subject=subject,
@@ -162,6 +169,7 @@ def address(
     db: DbOption = None,
 ) -> None:
     """Store a borrower's address and its coordinates (nothing is geocoded online)."""
+    from dunwell.app.field import visits as svc
     with clear_errors():
         stored = svc.set_address(app_for(db), borrower_id=borrower_id, text=text, latitude=lat,
                                  longitude=lon, now=now())
@@ -185,6 +193,9 @@ def plan(
     """Plan the day's guard-allowed visits: certified agents by territory and workload,
     routes within contact windows and shifts, the guard again at each ETA; print the
     plan and write the itineraries."""
+    from dunwell.app.day.clock import BookClock, DayStep
+    from dunwell.app.field import visits as svc
+    from dunwell.bootstrap import router_for
     with clear_errors():
         app = app_for(db)
         day = _day(date, app, "--date")
@@ -243,6 +254,7 @@ def show_plan(report: svc.PlanReport, its: list[svc.Itinerary], left: list[Visit
 
 def write_itineraries(its: list[svc.Itinerary], out: Path, currency: str) -> list[Path]:
     """One printable .txt, an .html page and a .csv per agent."""
+    from dunwell.app.field import visits as svc
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for it in its:
@@ -282,6 +294,8 @@ def assign(
 ) -> None:
     """Give a visit to an agent by hand; refused unless the agent holds valid
     certificates in every required subject on the visit date."""
+    from dunwell.app.day.clock import book_date_or_today
+    from dunwell.app.field import visits as svc
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
@@ -312,6 +326,7 @@ def visit(
 ) -> None:
     """Record a visit's outcome: it feeds the case timeline, the contact history the
     guard reads, promises and the letter register."""
+    from dunwell.app.field import visits as svc
     with clear_errors():
         app = app_for(db)
         try:
@@ -336,11 +351,12 @@ def roi(
     date_from: Annotated[str | None, typer.Option("--from", help="First plan date.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last plan date.")] = None,
     days: Annotated[int, typer.Option(help="Payments counted this many days after a "
-                                           "visit.")] = svc.ROI_DAYS,
+                                           "visit.")] = ROI_DAYS,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Visit return: visits, their cost, what those borrowers paid within --days after."""
+    from dunwell.app.field import visits as svc
     with clear_errors():
         app = app_for(db)
         rows = svc.visit_roi(app, date_from=parse_date(date_from, field="--from")

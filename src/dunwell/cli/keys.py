@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.keys import (
-    BATCH_ROWS_DEFAULT,
-    KeyStatus,
-    generate_key_line,
-    key_status,
-    rotate_keys,
-)
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
+
+if TYPE_CHECKING:
+    from dunwell.app.keys import KeyStatus
 
 keys_app = typer.Typer(
     help="Field encryption keys: status, and rotate (re-encrypt under the newest key).\n\n"
@@ -23,11 +19,16 @@ keys_app = typer.Typer(
          "DUNWELL_LOOKUP_KEY; see docs/security/encryption.md.",
     no_args_is_help=True)
 
+#: ``dunwell.app.keys.BATCH_ROWS_DEFAULT``, repeated here so that the command line starts
+#: without importing the application layer (a test keeps the two equal).
+BATCH_ROWS_DEFAULT = 500
+
 
 @keys_app.command("status")
 def status(db: DbOption = None) -> None:
     """Values of each encrypted column under each key id and in plaintext, and the
     lookup hashes under the current lookup key."""
+    from dunwell.app.keys import key_status
     with clear_errors():
         found = key_status(app_for(db))
     console.print(status_table(found))
@@ -69,6 +70,7 @@ def rotate(
     """Re-encrypt every value not under the newest key (and every plaintext value written
     before encryption) and remake lookup hashes made under another lookup key. Safe to
     stop and run again; a second run finds nothing to do."""
+    from dunwell.app.keys import rotate_keys
     with clear_errors():
         app = app_for(db)
         with Progress(TextColumn("rotate {task.fields[table]}"), BarColumn(),
@@ -96,6 +98,7 @@ def generate(
 ) -> None:
     """Print a fresh "ID:BASE64KEY" key line (32 random bytes): put it first in
     DUNWELL_DATA_KEYS, or its base64 part alone in DUNWELL_LOOKUP_KEY."""
+    from dunwell.app.keys import generate_key_line
     with clear_errors():
         line = generate_key_line(key_id=key_id or f"k{now():%Y%m%d}")
     typer.echo(line)

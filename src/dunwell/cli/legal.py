@@ -7,28 +7,20 @@ import datetime as dt
 import getpass
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.context import Dunwell
-from dunwell.app.legal.cases import case_timeline, issue_demand, legal_case, record_legal_event
-from dunwell.app.legal.evidence import export_bundle, verify_bundle_file
-from dunwell.app.legal.referrals import (
-    approve_referral,
-    money_text,
-    propose_referral,
-    queue_legal_reviews,
-    reject_referral,
-    review_queue,
-)
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
 from dunwell.legal.model import Referral, ReferralStatus
+
+if TYPE_CHECKING:
+    from dunwell.app.context import Dunwell
 
 legal_app = typer.Typer(help="Legal referrals (human-approved), demand letters, evidence "
                              "bundles and legal case tracking.", no_args_is_help=True)
@@ -64,6 +56,7 @@ def _as_json(r: Referral) -> dict[str, object]:
 
 def _table(title: str, rows: list[Referral], *, queue: bool = False) -> Table:
     """Referrals; the queue shows who proposed and why not, the list the decision."""
+    from dunwell.app.legal.referrals import money_text
     table = Table(title=title)
     extra = ("proposed by", "why not eligible") if queue else ("decided by", "legal")
     for col in ("id", "case", "status", "DPD", "outstanding", *extra):
@@ -80,6 +73,7 @@ def _table(title: str, rows: list[Referral], *, queue: bool = False) -> Table:
 def queue(date: DateOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
     """The review queue: the strategy's legal reviews become proposals (or are recorded
     as not eligible, with every reason); proposals wait here for a person."""
+    from dunwell.app.legal.referrals import queue_legal_reviews, review_queue
     with clear_errors():
         app = app_for(db)
         day = _day(app, date)
@@ -103,6 +97,7 @@ def list_referrals(
     as_json: JsonOption = False, db: DbOption = None,
 ) -> None:
     """Every referral with its status, decision and legal state."""
+    from dunwell.app.legal.referrals import review_queue
     with clear_errors():
         try:
             wanted = [ReferralStatus(status)] if status else None
@@ -128,6 +123,7 @@ def propose(
 ) -> None:
     """Propose referring a case. Refused, with every failed rule, when the rules do not
     allow it (protected borrower, plan in good standing, thresholds not reached)."""
+    from dunwell.app.legal.referrals import propose_referral
     with clear_errors():
         app = app_for(db)
         day = _day(app, date)
@@ -144,6 +140,7 @@ def propose(
 
 def _decision(approve: bool, referral_id: int, by: str, role: str, note: str,
               date: str | None, db: str | None) -> Referral:
+    from dunwell.app.legal.referrals import approve_referral, reject_referral
     with clear_errors():
         app = app_for(db)
         day = _day(app, date)
@@ -180,6 +177,7 @@ def demand(referral_id: ReferralArg, date: DateOption = None, as_json: JsonOptio
            db: DbOption = None) -> None:
     """Issue the demand letter (催告函) of an approved referral: numbered and
     verifiable like every letter, in the borrower's language."""
+    from dunwell.app.legal.cases import issue_demand
     with clear_errors():
         app = app_for(db)
         day = _day(app, date)
@@ -202,6 +200,7 @@ def bundle(referral_id: ReferralArg,
            db: DbOption = None) -> None:
     """Export the evidence bundle: one PDF and a ZIP of the originals with a manifest
     (name, size, SHA-256, description) and the manifest's checksum."""
+    from dunwell.app.legal.evidence import export_bundle
     with clear_errors():
         app = app_for(db)
         with Progress(SpinnerColumn(), TextColumn(f"evidence bundle for referral {referral_id}"),
@@ -226,6 +225,7 @@ def verify_bundle(path: Annotated[Path, typer.Argument(help="The bundle's .zip f
     """Re-check a bundle ZIP: the manifest's checksum, each file's size and SHA-256,
     nothing missing or added, and that this book exported that manifest. Exit 1 when
     anything is wrong."""
+    from dunwell.app.legal.evidence import verify_bundle_file
     with clear_errors():
         result = verify_bundle_file(path, app=None if no_book else app_for(db))
     check = result.check
@@ -278,6 +278,8 @@ def event(
     date: DateOption = None, as_json: JsonOption = False, db: DbOption = None,
 ) -> None:
     """Record a step of the legal case with its cost; illegal steps are refused."""
+    from dunwell.app.legal.cases import legal_case, record_legal_event
+    from dunwell.app.legal.referrals import money_text
     with clear_errors():
         if cost_minor is not None and cost != "0":
             raise InvalidInput("give --cost or --cost-minor, not both",
@@ -306,6 +308,8 @@ def event(
 def case(referral_id: ReferralArg, as_json: JsonOption = False, db: DbOption = None) -> None:
     """The legal case: the collection case's timeline, each legal event with its cost,
     and the total."""
+    from dunwell.app.legal.cases import case_timeline, legal_case
+    from dunwell.app.legal.referrals import money_text
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:

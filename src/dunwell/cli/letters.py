@@ -10,16 +10,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dunwell.app.day.clock import on_book_date
-from dunwell.app.day.loop import open_date
-from dunwell.app.letters.service import (
-    issue_for_case,
-    letter_pdf,
-    list_letters,
-    print_letters,
-    record_event,
-    verify_letter,
-)
 from dunwell.channels.letters import LetterRecord
 from dunwell.channels.verification import grouped
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
@@ -52,6 +42,7 @@ def list_(
     db: DbOption = None,
 ) -> None:
     """The letter register: number, kind, addressee, date, state."""
+    from dunwell.app.letters.service import list_letters
     with clear_errors():
         app = app_for(db)
         day = parse_date(date, field="--date") if date else None
@@ -85,6 +76,9 @@ def issue(
 ) -> None:
     """Issue a letter for a case now; issuing the same kind again that day returns the
     letter already issued."""
+    from dunwell.app.day.clock import on_book_date
+    from dunwell.app.day.loop import open_date
+    from dunwell.app.letters.service import issue_for_case
     with clear_errors():
         app = app_for(db)
         day = parse_date(date, field="--date") if date else None
@@ -102,6 +96,7 @@ def render(
     db: DbOption = None,
 ) -> None:
     """Write a letter's PDF (the same bytes every time); does not change its state."""
+    from dunwell.app.letters.service import letter_pdf
     with clear_errors():
         pdf = letter_pdf(app_for(db), letter_no)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,6 +117,7 @@ def event(
     db: DbOption = None,
 ) -> None:
     """Record what happened to a letter; an event its state does not allow is refused."""
+    from dunwell.app.letters.service import record_event
     with clear_errors():
         letter = record_event(app_for(db), letter_no=letter_no, event=name, at=now(),
                               method=method, proof=proof, note=note)
@@ -135,6 +131,7 @@ def verify(
     db: DbOption = None,
 ) -> None:
     """Is this letter genuine? Exit 0 if it is, 1 if not."""
+    from dunwell.app.letters.service import verify_letter
     with clear_errors():
         v = verify_letter(app_for(db), code)
     if as_json:
@@ -160,6 +157,7 @@ def print_(
     db: DbOption = None,
 ) -> None:
     """Render every generated letter of a day into a directory and mark it printed."""
+    from dunwell.app.letters.service import print_letters
     with clear_errors():
         app = app_for(db)
         day = parse_date(date, field="--date")

@@ -6,21 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from dunwell.app.origination.records import (
-    ImportResult,
-    IncomeImportResult,
-    RecordsSummary,
-    import_income_file,
-    import_merchant_file,
-)
-from dunwell.app.uow import UnitOfWork
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.money import format_minor
+
+if TYPE_CHECKING:
+    from dunwell.app.origination.records import ImportResult, IncomeImportResult, RecordsSummary
+    from dunwell.app.uow import UnitOfWork
 
 merchants_app = typer.Typer(no_args_is_help=True, help="Merchants and their records.")
 consumers_app = typer.Typer(no_args_is_help=True, help="Consumers and their income records.")
@@ -76,6 +72,7 @@ def import_records(
 ) -> None:
     """Import a merchant's transaction records: every line checked, ids already stored
     skipped, nothing stored when a line is wrong; the history summed up."""
+    from dunwell.app.origination.records import import_merchant_file
     _import(db, file, lambda uow: import_merchant_file(
         uow, merchant=merchant, path=file, name=name, language=lang),
         title=f"merchant {merchant}: records summed up", turnover="turnover")
@@ -97,6 +94,7 @@ def import_income(
     """Import a consumer's income records: every line checked, ids already stored
     skipped, nothing stored when a line is wrong; an application sending no income
     history is judged on them."""
+    from dunwell.app.origination.records import import_income_file
     _import(db, file, lambda uow: import_income_file(
         uow, consumer=consumer, path=file, name=name, language=lang),
         title=f"consumer {consumer}: income summed up", turnover="income")

@@ -11,12 +11,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app.negotiation.replays import (
-    accept_offer_once,
-    approve_offer_once,
-    assess_hardship_once,
-)
-from dunwell.app.negotiation.service import offer_book, plan_view, plans
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor, to_minor
@@ -62,6 +56,7 @@ def hardship(
 ) -> None:
     """Record a borrower's hardship on a case: reason, monthly budget, evidence. The
     same assessment again the same day (or with the same --key) is already recorded."""
+    from dunwell.app.negotiation.replays import assess_hardship_once
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
@@ -86,6 +81,7 @@ def offers(
     db: DbOption = None,
 ) -> None:
     """Today's offers for the case, best first (expected NPV among affordable offers)."""
+    from dunwell.app.negotiation.service import offer_book
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
@@ -138,6 +134,7 @@ def approve(
     db: DbOption = None,
 ) -> None:
     """Approve an offer within your authority (see approvals.toml)."""
+    from dunwell.app.negotiation.replays import approve_offer_once
     with clear_errors():
         rec, replayed = approve_offer_once(app_for(db), offer_id=offer_id, approver_id=by,
                                            role=role, now=now(), key=key)
@@ -153,6 +150,7 @@ def accept(
 ) -> None:
     """The borrower accepts an approved offer: the loan is restructured (once: an offer
     already accepted shows its plan)."""
+    from dunwell.app.negotiation.replays import accept_offer_once
     with clear_errors():
         plan, replayed = accept_offer_once(app_for(db), offer_id=offer_id, now=now(), key=key)
     if replayed:
@@ -171,6 +169,7 @@ def list_plans(
     db: DbOption = None,
 ) -> None:
     """Plans with their status."""
+    from dunwell.app.negotiation.service import plans
     with clear_errors():
         found = plans(app_for(db), status=status)
     if as_json:
@@ -195,6 +194,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """A plan's schedule: each payment, its parts and what has been paid."""
+    from dunwell.app.negotiation.service import plan_view
     with clear_errors():
         view = plan_view(app_for(db), plan_id=plan_id)
     cur, p, o = view.currency, view.plan, view.offer.offer

@@ -7,35 +7,23 @@ import datetime as dt
 import gc
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from dunwell.api.schemas import ApplicationIn
-from dunwell.api.views import decision_out, line_out
-from dunwell.app.commands import run_command
-from dunwell.app.origination.drawdowns import (
-    Method,
-    Quote,
-    cancel_drawdown,
-    draw_accepted,
-    quote,
-)
-from dunwell.app.origination.monitor import FrontDoor, front_door
-from dunwell.app.origination.service import (
-    line_language,
-    line_view,
-    origination_for,
-    review_limits,
-    submit_application,
-)
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
+from dunwell.origination.disclosure import Method
 from dunwell.origination.limit_review import explain_limit_review
+
+if TYPE_CHECKING:
+    from dunwell.api.schemas import ApplicationIn
+    from dunwell.app.origination.drawdowns import Quote
+    from dunwell.app.origination.monitor import FrontDoor
 
 credit_line_app = typer.Typer(no_args_is_help=True, help="Revolving credit lines.")
 origination_app = typer.Typer(no_args_is_help=True, help="The front door: applications "
@@ -43,6 +31,7 @@ origination_app = typer.Typer(no_args_is_help=True, help="The front door: applic
 
 
 def _read_application(path: Path) -> ApplicationIn:
+    from dunwell.api.schemas import ApplicationIn
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -67,6 +56,8 @@ def apply(
     db: DbOption = None,
 ) -> None:
     """Submit an application and print the decision with its reasons."""
+    from dunwell.api.views import decision_out
+    from dunwell.app.origination.service import origination_for, submit_application
     with clear_errors():
         body = _read_application(file)
         idempotency_key = key or body.idempotency_key
@@ -112,6 +103,8 @@ def show(
     db: DbOption = None,
 ) -> None:
     """A credit line: limit, available, drawdowns."""
+    from dunwell.api.views import line_out
+    from dunwell.app.origination.service import line_view
     with clear_errors():
         app = app_for(db)
         with app.uow() as uow:
@@ -168,6 +161,8 @@ def draw(
 ) -> None:
     """Show what a drawdown costs (all-in annual cost, total to repay, schedule,
     cooling-off) and, with --accept, lend on exactly those terms."""
+    from dunwell.app.origination.drawdowns import draw_accepted, quote
+    from dunwell.app.origination.service import origination_for
     with clear_errors():
         app = app_for(db)
         policy = origination_for(app.settings).policy
@@ -208,6 +203,8 @@ def cancel(
 ) -> None:
     """Cancel a drawdown within its cooling-off window: the money returned, the fee
     waived, the loan closed."""
+    from dunwell.app.commands import run_command
+    from dunwell.app.origination.drawdowns import cancel_drawdown
     with clear_errors():
         on = parse_date(date, field="date") if date else None
         app = app_for(db)
@@ -235,6 +232,7 @@ def review(
 ) -> None:
     """Review every active credit line not yet reviewed on the date: raise, keep, lower
     (never below what is drawn) or freeze, each with its reasons, all recorded."""
+    from dunwell.app.origination.service import line_language, origination_for, review_limits
     with clear_errors():
         on = parse_date(date, field="date") if date else None
         app = app_for(db)
@@ -295,6 +293,8 @@ def monitor(
 ) -> None:
     """Approval, default and early-delinquency rates by vintage and grade, and the
     population stability (PSI) of the application features."""
+    from dunwell.app.origination.monitor import front_door
+    from dunwell.app.origination.service import origination_for
     with clear_errors():
         app = app_for(db)
         model = origination_for(app.settings).model

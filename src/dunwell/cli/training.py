@@ -8,19 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from dunwell.app.context import Dunwell
-from dunwell.app.training import report
-from dunwell.app.training import service as svc
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now, parse_aware
 from dunwell.core.dates import parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.training.curriculum import builtin_checklist, builtin_curriculum
 from dunwell.training.model import Action, Subject
+
+if TYPE_CHECKING:
+    from dunwell.app.context import Dunwell
+    from dunwell.app.training import report
 
 training_app = typer.Typer(help="Staff training and certification: the register, courses, "
                            "attempts, certificates, the gate, warnings and quality.",
@@ -70,6 +71,7 @@ def staff_add(
     db: DbOption = None,
 ) -> None:
     """Register a staff member."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         staff = svc.add_staff(app_for(db), staff_id=staff_id, name=name, role=role,
                               lead_id=lead, now=now())
@@ -80,6 +82,7 @@ def staff_add(
 @staff_app.command("list")
 def staff_list(db: DbOption = None) -> None:
     """The staff register."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         rows = svc.list_staff(app_for(db))
     table = Table(title="staff")
@@ -99,6 +102,7 @@ def enforce(
     db: DbOption = None,
 ) -> None:
     """Require the staff register for every gated action (or stop requiring it)."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         if state not in ("on", "off"):
             raise InvalidInput("say on or off", code="register_rule_must_be_on_or_off")
@@ -171,6 +175,7 @@ def enrol(
     db: DbOption = None,
 ) -> None:
     """Enrol a staff member in a course (or its refresher)."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         app = app_for(db)
         e = svc.enrol(app, staff_id=staff_id, course_id=course_id,
@@ -188,6 +193,7 @@ def module_done(
     db: DbOption = None,
 ) -> None:
     """Record a module as completed."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         e = svc.complete_module(app_for(db), staff_id=staff_id, course_id=course_id,
                                 module_id=module_id, now=now())
@@ -234,6 +240,7 @@ def attempt(
     db: DbOption = None,
 ) -> None:
     """Submit an assessment attempt; it is scored and recorded, pass or fail."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         given = _answers(answers, answer or [])
         a = svc.submit_attempt(app_for(db), staff_id=staff_id, course_id=course_id,
@@ -258,6 +265,7 @@ def certify(
     db: DbOption = None,
 ) -> None:
     """Issue the course's certificate on a passed assessment, signed by someone else."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         app = app_for(db)
         c = svc.certify(app, staff_id=staff_id, course_id=course_id, signer_id=signer,
@@ -281,6 +289,7 @@ def import_(
     db: DbOption = None,
 ) -> None:
     """Import a certificate from an outside course's passed assessment."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         app = app_for(db)
         c = svc.import_certificate(app, staff_id=staff_id, subject=subject, signer_id=signer,
@@ -306,6 +315,7 @@ def suspend(
     db: DbOption = None,
 ) -> None:
     """Suspend a staff member's certificates: the gate refuses them until reinstated."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         app = app_for(db)
         sid = svc.suspend(app, staff_id=staff_id, by=by, reason=reason,
@@ -324,6 +334,7 @@ def reinstate(
     db: DbOption = None,
 ) -> None:
     """Lift a staff member's open suspensions."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         app = app_for(db)
         ids = svc.reinstate(app, staff_id=staff_id, by=by, note=note,
@@ -342,6 +353,7 @@ def complaint(
     db: DbOption = None,
 ) -> None:
     """Record a complaint about a staff member's conduct."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         app = app_for(db)
         svc.record_complaint(app, reference=reference, staff_id=staff_id,
@@ -357,6 +369,7 @@ def records(
     db: DbOption = None,
 ) -> None:
     """Enrolments, attempts and certificates."""
+    from dunwell.app.training import service as svc
     with clear_errors():
         app = app_for(db)
         ens = svc.enrolments(app, staff_id=staff_id)
@@ -417,6 +430,7 @@ def status(
 ) -> None:
     """Staff × subject: valid, expiring, expired, missing or suspended; and what each
     may do that day."""
+    from dunwell.app.training import report
     with clear_errors():
         app = app_for(db)
         day = _day(date, app, "--date")
@@ -456,6 +470,7 @@ def warnings(
     db: DbOption = None,
 ) -> None:
     """Certificates about to expire, for the person and their lead."""
+    from dunwell.app.training import report
     with clear_errors():
         app = app_for(db)
         day = _day(date, app, "--date")
@@ -479,6 +494,7 @@ def review_add(
     db: DbOption = None,
 ) -> None:
     """Review a recorded call or visit against the checklist (each item pass or fail)."""
+    from dunwell.app.training import report
     with clear_errors():
         app = app_for(db)
         score = report.add_review(app, staff_id=staff_id, kind=kind, reference=reference,
@@ -498,6 +514,7 @@ def review_sample(
     db: DbOption = None,
 ) -> None:
     """Draw unreviewed calls and visits per person for the reviewers."""
+    from dunwell.app.training import report
     with clear_errors():
         app = app_for(db)
         start = parse_date(date_from, field="--from")
@@ -538,6 +555,7 @@ def quality(
 ) -> None:
     """Per staff member: review score, upheld complaints, guard denials, contacts, and
     whether a refresher is recommended (and which courses)."""
+    from dunwell.app.training import report
     with clear_errors():
         app = app_for(db)
         start = parse_date(date_from, field="--from")
@@ -575,6 +593,7 @@ def gate_day_table(app: Dunwell, default_day: dt.date, staff_ids: list[str]) -> 
     person's main action (a visit for field agents, a call for collectors), refused
     or warned for certificate reasons, with the visits the day's plan gave them; the
     warnings are sent to them and their lead."""
+    from dunwell.app.training import report
     day = report.busiest_plan_day(app) or default_day
     rows = {r.staff.staff_id: r for r in report.status(app, on=day)}
     sent = {(w.staff_id, w.subject) for w in report.warnings(app, on=day, days=30, now=now())}

@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dunwell.app.commands import run_command
-from dunwell.app.lending.writeoff import write_off as write_off_loan
 from dunwell.cli.common import DbOption, app_for, clear_errors, console, now
 from dunwell.core.money import format_minor
 
@@ -21,6 +19,8 @@ def write_off(
     db: DbOption = None,
 ) -> None:
     """Write an open loan off: suspense first, the rest to the write-off account."""
+    from dunwell.app.commands import run_command
+    from dunwell.app.lending.writeoff import write_off as write_off_loan
     with clear_errors():
         app = app_for(db)
         at = now()
