@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
     )
     from dunwell.store.retention_repo import RetentionRepository
     from dunwell.store.training_repo import TrainingRepository
+    from dunwell.store.uplift_repo import UpliftHistoryRepository
     from dunwell.store.verify_repo import VerifyRepository
 
 
@@ -99,6 +100,8 @@ class UnitOfWork(Protocol):
     keys: KeysRepository
     # the dashboard's figures
     analytics: AnalyticsRepository
+    # the collection history, for uplift modelling
+    uplift: UpliftHistoryRepository
 
     def __enter__(self) -> Self: ...
 

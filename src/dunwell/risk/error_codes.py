@@ -40,3 +40,5 @@ class Code(StrEnum):
     RISK_TARGET_MUST_NOT_BE_MISSING = "risk_target_must_not_be_missing"
     RISK_TOP_MUST_BE_POSITIVE = "risk_top_must_be_positive"
     RISK_TRAINING_DATA_MUST_BE_LARGE_ENOUGH = "risk_training_data_must_be_large_enough"
+    UPLIFT_HISTORY_MUST_HAVE_UNTREATED_DAYS = "uplift_history_must_have_untreated_days"
+    UPLIFT_HOLDOUT_MUST_BE_A_PERCENTAGE = "uplift_holdout_must_be_a_percentage"

@@ -50,6 +50,7 @@ from dunwell.store.repositories import (
 from dunwell.store.retention_repo import RetentionRepository
 from dunwell.store.sqlite_wal import WalCheckpointer
 from dunwell.store.training_repo import TrainingRepository
+from dunwell.store.uplift_repo import UpliftHistoryRepository
 from dunwell.store.verify_repo import VerifyRepository
 
 _PG_RETRY_STATES = frozenset({"40001", "40P01", "55P03"})  # serialisation, deadlock, lock
@@ -118,6 +119,7 @@ class SqlUnitOfWork:
         self.identity = IdentityRepository(conn)
         self.keys = KeysRepository(conn)
         self.analytics = AnalyticsRepository(conn)
+        self.uplift = UpliftHistoryRepository(conn)
         return self
 
     @property

@@ -44,6 +44,7 @@ from dunwell.store.borrowers_repo import BorrowerProfile
 from dunwell.store.collections_repo import StoredCase
 
 if TYPE_CHECKING:  # the repositories' interfaces, for the type checker
+    from dunwell.app.collections.uplift import UpliftPolicy
     from dunwell.store.borrowers_repo import LoanFactsRepository
     from dunwell.store.collections_repo import CaseRepository
 
@@ -102,9 +103,12 @@ class DayWork:
 def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
                 experiment: Experiment | None = None,
                 strategies: dict[str, Strategy] | None = None,
-                progress: Progress | None = None) -> CollectReport:
+                progress: Progress | None = None,
+                policy: UpliftPolicy | None = None) -> CollectReport:
     """Plan ``business_date``; ``strategies`` adds to (or overrides) the built-in ones
-    by name, for the experiment's champion and challenger."""
+    by name, for the experiment's champion and challenger. With ``policy``, the steps
+    of the cases on its strategy (``ml``) are chosen by expected uplift under its
+    budget before the guard decides them (:mod:`dunwell.app.collections.uplift`)."""
     arms = choose_arms(experiment or Experiment(), strategies)
     report = CollectReport(business_date)
     with app.uow() as uow:
@@ -117,16 +121,24 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
         day = read_day(uow, business_date, currency=currency, last_run=last_run)
         work = DayWork()
         ids = day.borrower_ids
+        pending = []  # with a policy: every borrower's steps, chosen among at once
         for k, bid in enumerate(ids):
             profile = day.profiles.get(bid)
             if profile is not None:
                 case = plan_case(uow, day, arms=arms, bid=bid, profile=profile, report=report)
-                for step in steps_for(uow, day, arms=arms, bid=bid, profile=profile, case=case,
-                                      report=report):
+                steps = steps_for(uow, day, arms=arms, bid=bid, profile=profile, case=case,
+                                  report=report)
+                if policy is not None:
+                    pending.append((bid, profile, case, steps))
+                for step in steps if policy is None else ():
                     decide_step(app, uow, day, step, bid=bid, profile=profile, case=case,
                                 now=now, report=report, work=work)
             if progress is not None:
                 progress(k + 1, len(ids))
+        for bid, profile, case, step, note in (
+                policy.plan(uow, day, pending, report) if policy is not None else ()):
+            decide_step(app, uow, day, step, bid=bid, profile=profile, case=case, now=now,
+                        report=report, work=work, note=note)
         finish_day(app, uow, business_date, now=now, report=report, work=work)
         uow.commit()
     return report
@@ -226,14 +238,17 @@ def steps_for(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
 
 def decide_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep, *, bid: int,
                 profile: BorrowerProfile, case: CaseView | None, now: dt.datetime,
-                report: CollectReport, work: DayWork) -> int:
+                report: CollectReport, work: DayWork, note: str | None = None) -> int:
     """Pass one step through the guard and record the verdict as an action (and an
     audit entry); an allowed step gets its message, its plan offers or its place in
-    the call queues. Returns the action's id."""
+    the call queues. ``note`` (why a policy chose the step) precedes the guard's
+    reason in the action and goes into the audit entry. Returns the action's id."""
     verdict = _judge(step, profile, day.contacts.get(bid, []), day.business_date)
     arm = case.variant if case is not None and case.status.is_active else None
-    action_id = uow.actions.add(_action_row(step, verdict, bid, day.business_date,
-                                            arm or "champion"))
+    row = _action_row(step, verdict, bid, day.business_date, arm or "champion")
+    if note is not None:
+        row["reason"] = f"{note}; guard: {row['reason']}"
+    action_id = uow.actions.add(row)
     decision = _decision(step, verdict)
     report.decisions[(step.kind.value, decision)] += 1
     if verdict is not None and verdict.rule and not verdict.allowed:
@@ -244,7 +259,8 @@ def decide_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep
         "rule": verdict.rule if verdict else None,
         "reason": verdict.reason if verdict else "internal step",
         "strategy": f"{step.strategy_name}@{step.strategy_version}",
-        "business_date": day.business_date.isoformat()}))
+        "business_date": day.business_date.isoformat(),
+        **({"policy": note} if note is not None else {})}))
     enqueue_for_step(uow, app.settings, providers=app.providers, step=step, verdict=verdict,
                      action_id=action_id, profile=profile, business_date=day.business_date,
                      now=now)

@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dunwell.app import logs
 from dunwell.app.channels.outbox import dispatch_outbox
@@ -58,6 +58,9 @@ from dunwell.app.risk import is_registry, load_model, score_book
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.field.routing import Router
 from dunwell.store.day_repo import StepRecord as StepRecord  # what status() returns
+
+if TYPE_CHECKING:
+    from dunwell.app.collections.uplift import UpliftPolicy
 
 log = logs.get(__name__)
 
@@ -92,7 +95,8 @@ Hook = Callable[[dt.date], None]
 @dataclass(frozen=True)
 class DayOptions:
     """What the loop uses. ``router=None`` skips field planning and ``model=None``
-    skips scoring, each recorded with its reason."""
+    skips scoring, each recorded with its reason; ``policy`` chooses the steps of
+    cases on the ``ml`` strategy by uplift (:mod:`dunwell.app.collections.uplift`)."""
 
     clock: BookClock = field(default_factory=BookClock)
     experiment: Experiment | None = None
@@ -104,6 +108,7 @@ class DayOptions:
     after_collect: Hook | None = None
     after_field_plan: Hook | None = None
     after_day: Hook | None = None
+    policy: UpliftPolicy | None = None
 
 
 @dataclass
@@ -233,7 +238,8 @@ def _run_step(app: Dunwell, day: dt.date, step: DayStep,
     if step is DayStep.LIMIT_REVIEW:
         return _limit_review(app)
     if step is DayStep.COLLECT:
-        rep = collect_day(app, day, now=now, experiment=options.experiment)
+        rep = collect_day(app, day, now=now, experiment=options.experiment,
+                          policy=options.policy)
         return StepStatus.DONE, {
             "cases_open": rep.cases_open, "cases_opened": rep.cases_opened,
             "cases_closed": rep.cases_closed, "calls_queued": rep.calls_queued,
