@@ -228,8 +228,8 @@ def roll_figure(doc: Mapping[str, Any]) -> Figure | None:
     if not series:
         return None
     how = (
-        "The share of balances that moved one delinquency bucket worse over the run, "
-        "per transition. Bar: mean over seeds; whisker: lowest to highest seed."
+        "Of the loans that reached a delinquency bucket during the run, the share that "
+        "went on to the next one. Bar: mean over seeds; whisker: lowest to highest seed."
     )
     return Figure(
         "fig-rolls",
