@@ -41,13 +41,14 @@ def problems_of(text: str) -> list[str]:
     return problems
 
 
-def test_both_shipped_strategies_load() -> None:
+def test_the_shipped_strategies_load() -> None:
     strategies = builtin_strategies()
-    assert sorted(strategies) == ["aggressive", "humane"]
+    assert sorted(strategies) == ["aggressive", "humane", "ml"]
     humane = strategies["humane"]
     assert (humane.name, humane.version) == ("humane", 1)
     assert [s.id for s in humane.segments] == ["standard", "high_risk", "care"]
     assert [s.id for s in strategies["aggressive"].segments] == ["all"]
+    assert [s.id for s in strategies["ml"].segments] == ["menu", "care"]
 
 
 def test_the_humane_standard_ladder_is_the_documented_one() -> None:
