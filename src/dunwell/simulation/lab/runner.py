@@ -1,0 +1,416 @@
+"""``dunwell simulate``'s engine: for each strategy and seed, a fresh book seeded
+through the real services (:mod:`.book`), then the real day loop (``run_until``)
+with the simulated borrowers acting in its hooks:
+
+* ``after_collect`` — the world moves on a day (shocks, recovery, pressure fading);
+  the borrowers answer the contacts the morning's run allowed (messages delivered,
+  calls answered or not, promises), and those who disclose a hardship are assessed
+  and offered a plan through negotiation;
+* ``after_field_plan`` — the agents work the routed visits (outcomes recorded through
+  the field service; hardship met with a plan), then the borrowers pay what the
+  world says they pay through ``receive_payment``, and some complain;
+* ``after_day`` — legal: a person approves the referrals the strategy queued, and the
+  claims go to court on a fixed timetable (filed, hearing, judgment).
+
+Each hook is one unit of work per day for the bulk of its work (contacts, payments),
+with one query per day for what it reads. At the end the book is verified (an
+unsound book fails the run) and measured (:mod:`.metrics`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dunwell.app.collections.collect import Experiment
+from dunwell.app.collections.contacts import record_contact, record_promise
+from dunwell.app.complaints.service import record_complaint
+from dunwell.app.day.loop import DayOptions, run_until
+from dunwell.app.field.visits import record_visit_outcome
+from dunwell.app.legal.cases import record_legal_event
+from dunwell.app.legal.referrals import approve_referral, review_queue
+from dunwell.app.lending.payments import receive_payment
+from dunwell.app.lending.verify import verify_book
+from dunwell.app.negotiation.service import (
+    accept_offer,
+    approve_offer,
+    assess_hardship,
+    make_offers,
+)
+from dunwell.core.dates import to_day
+from dunwell.core.errors import DomainError, InvalidInput
+from dunwell.core.money import format_minor
+from dunwell.field.model import VisitStatus
+from dunwell.field.routing import NearestNeighbourRouter
+from dunwell.negotiation.model import PlanStatus
+from dunwell.simulation.lab import book as lab_book
+from dunwell.simulation.lab import metrics as lab_metrics
+from dunwell.simulation.lab import stories as lab_stories
+from dunwell.simulation.lab.params import Parameters
+from dunwell.simulation.lab.population import Population, build
+from dunwell.simulation.lab.world import SHOCKS, World
+from dunwell.simulation.training import MANAGER
+
+ZONE = ZoneInfo("Asia/Shanghai")
+BUILTIN = ("humane", "aggressive")
+ML = "ml"
+#: Days from a referral's approval to each court step, and each step's cost (minor).
+COURT_STEPS = (("filed", 14, 150_000), ("hearing", 45, 0), ("judgment", 75, 0))
+LEGAL_APPROVER_ROLE = "legal_counsel"
+#: A day's contacts: the kinds the borrowers answer as messages.
+MESSAGE_CHANNELS = ("sms", "in_app", "email", "letter")
+
+Progress = Callable[[str, int, dt.date], None]
+
+
+class StrategyUnavailable(InvalidInput):
+    """A strategy the lab cannot run yet (e.g. the ML policy's module is missing)."""
+
+    code = "simulate_strategy_must_be_available"
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    borrowers: int
+    days: int
+    seeds: tuple[int, ...]
+    strategies: tuple[str, ...]
+    start: dt.date
+    params: Parameters
+    db_url: str | None = None
+
+
+@dataclass(frozen=True)
+class StrategyPlan:
+    """How the day loop runs one strategy: its experiment and any extra options."""
+
+    name: str
+    experiment: Experiment
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_for(name: str, settings: LabSettings, seed: int) -> StrategyPlan:
+    """The day loop's set-up for a strategy. ``humane`` and ``aggressive`` are the
+    built-in collection strategies; ``ml`` is the uplift policy trained on a history
+    book of another seed (``dunwell.app.collections.uplift``)."""
+    if name in BUILTIN:
+        return StrategyPlan(name, Experiment(champion=name, name=f"lab-{name}", seed=seed))
+    if name == ML:
+        return _ml_plan(settings, seed)
+    raise InvalidInput(f"unknown strategy {name!r}; use humane, aggressive or ml",
+                       code="simulate_strategy_must_be_known", field="strategies")
+
+
+def _ml_plan(settings: LabSettings, seed: int) -> StrategyPlan:
+    try:
+        from dunwell.app.collections import uplift  # noqa: F401  (the ML policy's seam)
+    except ImportError as exc:
+        raise StrategyUnavailable(
+            "the ml strategy needs the uplift policy (dunwell.app.collections.uplift, "
+            "dunwell.risk.uplift, dunwell.collections.prioritise), which this installation "
+            "does not have; run --strategies humane,aggressive",
+            code="simulate_strategy_must_be_available", field="strategies") from exc
+    make = getattr(uplift, "lab_strategy", None)
+    if make is None:
+        raise StrategyUnavailable(
+            "dunwell.app.collections.uplift has no lab_strategy(settings, seed) to train "
+            "the ml policy on a history book; run --strategies humane,aggressive",
+            code="simulate_strategy_must_be_available", field="strategies")
+    experiment, options = make(settings, seed)
+    return StrategyPlan(ML, experiment, dict(options))
+
+
+@dataclass
+class RunResult:
+    strategy: str
+    seed: int
+    run: dict[str, Any]
+    stories: list[dict[str, Any]]
+    url: str
+
+
+@dataclass
+class _Track:
+    """What the run remembers between days beyond the book: referral approval dates."""
+
+    approved_on: dict[int, dt.date] = field(default_factory=dict)
+    steps_done: dict[int, int] = field(default_factory=dict)
+
+
+class Borrowers:
+    """The simulated borrowers' side of the day loop's hooks for one run."""
+
+    def __init__(self, book: lab_book.Book, world: World, start: dt.date,
+                 hooks_extra: dict[str, Any] | None = None):
+        self.book, self.app, self.world, self.start = book, book.app, world, start
+        self.track = _Track()
+        self.extra = hooks_extra or {}
+        self.overdue: dict[dt.date, int] = {}  # overdue balance each day, before payments
+
+    # --- hooks -----------------------------------------------------------------------
+    def morning(self, today: dt.date) -> None:
+        self.world.advance((today - self.start).days)
+        hardship = self._answer_contacts(today)
+        for case_id, i, source in hardship:
+            self._plan(case_id, i, today, source)
+
+    def midday(self, today: dt.date) -> None:
+        self._visits(today)
+        self._payments(today)
+        self._complaints(today)
+
+    def evening(self, today: dt.date) -> None:
+        self._legal(today)
+
+    # --- contacts ----------------------------------------------------------------------
+    def _answer_contacts(self, today: dt.date) -> list[tuple[str, int, str]]:
+        world, index = self.world, self.book.borrower_index
+        hardship: list[tuple[str, int, str]] = []
+        with self.app.uow() as uow:
+            planned = [a for a in uow.actions.on_date(today) if a["decision"] == "allow"
+                       and a["channel"] in (*MESSAGE_CHANNELS, "call")]
+            dpd = self._dpd_today(uow, today)
+            for a in planned:
+                bid = int(a["borrower_id"])
+                i = index.get(bid)
+                if i is None:
+                    continue
+                at = dt.datetime.fromisoformat(a["planned_at"]).replace(tzinfo=ZONE)
+                days = dpd.get(i, -1)
+                if a["channel"] == "call":
+                    ans = world.call(i, a["kind"], dpd=days, attempt=int(a["action_id"]))
+                else:
+                    ans = world.message(i, a["channel"], a["kind"], dpd=days)
+                record_contact(uow, borrower_id=bid, at=at, channel=a["channel"],
+                               outcome=ans.outcome, action_id=int(a["action_id"]), now=at)
+                case_id = str(a["case_id"])
+                if case_id.startswith("pre-"):
+                    continue
+                if ans.promise:
+                    owed = self._overdue(uow, bid, today)
+                    with contextlib.suppress(DomainError):  # a pending promise stands
+                        record_promise(uow, case_id=case_id, amount_minor=owed,
+                                       due_date=today + dt.timedelta(days=3), today=today,
+                                       now=at)
+                if ans.hardship:
+                    hardship.append((case_id, i, "collector" if a["channel"] == "call"
+                                     else "borrower"))
+            uow.commit()
+        return hardship
+
+    def _dpd_today(self, uow: Any, today: dt.date) -> dict[int, int]:
+        """Days past due per borrower index (oldest unpaid instalment), one query."""
+        day = to_day(today)
+        loans = self.book.loan_index
+        return {loans[lid]: day - due for lid, _n, due, _owed in uow.loans.due_for_payment(day)
+                if lid in loans}
+
+    def _overdue(self, uow: Any, bid: int, today: dt.date) -> int:
+        facts, _ = uow.loan_facts.facts(today, [bid], only=True)
+        return max(1, sum(loan.overdue_minor for loan in facts.get(bid, [])))
+
+    # --- negotiation -------------------------------------------------------------------
+    def _plan(self, case_id: str, i: int, today: dt.date, source: str) -> None:
+        """The borrower tells of the shock; an assessment at their true budget, the best
+        affordable offer approved and accepted."""
+        world = self.world
+        at = dt.datetime.combine(today, dt.time(15, 0), tzinfo=ZONE)
+        budget = world.budget_minor(i)
+        expenses = budget * 55 // 100
+        reason = SHOCKS[int(world.shock[i])]
+        try:
+            assess_hardship(self.app, case_id=case_id,
+                            reason=reason if reason != "none" else "other",
+                            monthly_income_minor=max(1, budget),
+                            essential_expenses_minor=expenses, other_debt_payments_minor=0,
+                            evidence=(), vulnerable=False, source=source, now=at)
+            offers = make_offers(self.app, case_id=case_id, business_date=today)
+            if not offers:
+                return
+            best = offers[0]
+            approve_offer(self.app, offer_id=best.offer_id,
+                          approver_id=f"{best.offer.approval_role.value}-1",
+                          role=best.offer.approval_role.value, now=at)
+            accept_offer(self.app, offer_id=best.offer_id, now=at)
+        except DomainError:
+            return  # refused by a rule (e.g. an open plan): the book says why
+        world.take_plan(i, best.offer.monthly_payment_minor)
+
+    # --- visits ------------------------------------------------------------------------
+    def _visits(self, today: dt.date) -> None:
+        index = self.book.borrower_index
+        with self.app.uow() as uow:
+            planned = [v for v in uow.field.visits_on(today) if v.status is VisitStatus.PLANNED]
+            if not planned:
+                return
+            addresses = uow.field.addresses([v.borrower_id for v in planned])
+            owed = {v.borrower_id: self._overdue(uow, v.borrower_id, today) for v in planned}
+        for visit in planned:
+            i = index.get(visit.borrower_id)
+            place = addresses.get(visit.borrower_id)
+            if i is None or place is None or place.location is None:
+                continue
+            ans = self.world.visit(i)
+            at = visit.eta or dt.datetime.combine(today, dt.time(14, 0), tzinfo=ZONE)
+            promise = owed.get(visit.borrower_id) if ans.promise else None
+            with contextlib.suppress(DomainError):
+                record_visit_outcome(
+                    self.app, visit_id=visit.visit_id, outcome=ans.outcome, at=at,
+                    latitude=place.location.latitude, longitude=place.location.longitude,
+                    note="lab visit", promise_amount_minor=promise,
+                    promise_due=today + dt.timedelta(days=7) if promise else None)
+            if ans.hardship:
+                self._plan(visit.case_id, i, today, "field_agent")
+
+    # --- payments ----------------------------------------------------------------------
+    def _payments(self, today: dt.date) -> None:
+        world, loans = self.world, self.book.loan_index
+        day = to_day(today)
+        with self.app.uow() as uow:
+            due = uow.loans.due_for_payment(day)
+            in_plan = {p.loan_id for p in uow.negotiation.plans(status=PlanStatus.ACTIVE)}
+            self.overdue[today] = sum(owed for _l, _n, due_day, owed in due if due_day < day)
+            for loan_id, _n, due_day, owed in due:
+                i = loans.get(loan_id)
+                if i is None:
+                    continue
+                share = world.pay_share(i, dpd=day - due_day, in_plan=loan_id in in_plan)
+                amount = int(owed * share)
+                if amount <= 0:
+                    continue
+                receive_payment(uow, loan_id=loan_id, amount=format_minor(amount, "CNY"),
+                                currency="CNY", idempotency_key=f"lab:{loan_id}:{today}",
+                                settings=self.app.settings, providers=self.app.providers)
+            uow.commit()
+
+    # --- complaints --------------------------------------------------------------------
+    def _complaints(self, today: dt.date) -> None:
+        who = self.world.complainers()
+        if len(who) == 0:
+            return
+        ids = {i: bid for bid, i in self.book.borrower_index.items()}
+        at = dt.datetime.combine(today, dt.time(19, 0), tzinfo=ZONE)
+        for i in who.tolist():
+            bid = ids.get(int(i))
+            if bid is None:
+                continue
+            category = self.world.complaint_category(int(i))
+            record_complaint(self.app, borrower_id=bid, channel="call", category=category,
+                             text=f"simulated borrower: {category.replace('_', ' ')}", now=at)
+
+    # --- legal ------------------------------------------------------------------------
+    def _legal(self, today: dt.date) -> None:
+        at = dt.datetime.combine(today, dt.time(17, 0), tzinfo=ZONE)
+        track = self.track
+        with self.app.uow() as uow:
+            for ref in review_queue(uow):
+                with contextlib.suppress(DomainError):
+                    approve_referral(uow, referral_id=ref.referral_id, approver=MANAGER,
+                                     role=LEGAL_APPROVER_ROLE,
+                                     note="every contact tried; no plan, no payment",
+                                     business_date=today, now=at)
+                    track.approved_on[ref.referral_id] = today
+                    track.steps_done[ref.referral_id] = 0
+            for rid, approved in list(track.approved_on.items()):
+                k = track.steps_done[rid]
+                if k >= len(COURT_STEPS):
+                    continue
+                event, after, cost = COURT_STEPS[k]
+                if (today - approved).days < after:
+                    continue
+                ref = uow.legal.get(rid)
+                try:
+                    record_legal_event(uow, referral_id=rid, event=event, on=today,
+                                       cost_minor=cost, recorded_by=MANAGER, now=at,
+                                       court="成都市武侯区人民法院" if event == "filed" else "",
+                                       note=f"lab: {event}")
+                except DomainError:
+                    track.steps_done[rid] = len(COURT_STEPS)  # the case left legal
+                    continue
+                track.steps_done[rid] = k + 1
+                i = self.book.borrower_index.get(int(ref.borrower_id))
+                if event == "filed" and i is not None:
+                    self.world.legal(i)
+            uow.commit()
+
+
+def run_one(settings: LabSettings, strategy: str, seed: int, *, workdir: Path,
+            progress: Progress | None = None, population: Population | None = None,
+            ) -> RunResult:
+    """One strategy on one seed: a fresh book, the day loop with the borrowers, the
+    book verified and measured."""
+    began = time.perf_counter()
+    plan = plan_for(strategy, settings, seed)
+    pop = population or build(settings.params, size=settings.borrowers, seed=seed)
+    url = lab_book.run_url(settings.db_url, workdir, strategy, seed)
+    book = lab_book.seed(pop, url=url, start=settings.start)
+    world = World(pop, settings.params, first_due_day=30)
+    people = Borrowers(book, world, settings.start)
+
+    def evening(today: dt.date) -> None:
+        people.evening(today)
+        if progress is not None:
+            progress(strategy, seed, today)
+
+    options = DayOptions(experiment=plan.experiment, router=NearestNeighbourRouter(),
+                         model=None, model_missing_reason="the lab runs without a model",
+                         dispatch=True, after_collect=people.morning,
+                         after_field_plan=people.midday, after_day=evening, **plan.options)
+    end = settings.start + dt.timedelta(days=settings.days - 1)
+    run_until(book.app, end, options)
+    check = verify_book(book.app)
+    if not check.ok:
+        failed = [c.name for c in check.checks if not c.ok]
+        raise lab_metrics.LabBookUnsound(
+            f"the {strategy} book for seed {seed} does not verify after the run: "
+            f"{', '.join(failed)}; run `dunwell book verify --db {url}` for the offenders",
+            code="simulate_book_must_verify")
+    run = lab_metrics.measure(book.app, strategy=strategy, seed=seed, start=settings.start,
+                              end=end, params=settings.params, overdue=people.overdue)
+    story = lab_stories.extract(book, strategy=strategy)
+    run["seconds"] = round(time.perf_counter() - began, 3)
+    book.app.engine.dispose()
+    return RunResult(strategy, seed, run, story, url)
+
+
+def run_lab(settings: LabSettings, *, workdir: Path | None = None,
+            progress: Progress | None = None) -> tuple[list[RunResult], Path]:
+    """Every (strategy, seed) run; the ml plan is checked before any run starts."""
+    for name in settings.strategies:
+        if name not in BUILTIN and name != ML:
+            plan_for(name, settings, settings.seeds[0])
+    if ML in settings.strategies:
+        plan_for(ML, settings, settings.seeds[0])
+    where = workdir or Path(tempfile.mkdtemp(prefix="dunwell-lab-"))
+    results = []
+    for seed in settings.seeds:
+        pop = build(settings.params, size=settings.borrowers, seed=seed)
+        for strategy in settings.strategies:
+            results.append(run_one(settings, strategy, seed, workdir=where, progress=progress,
+                                   population=pop))
+    return results, where
+
+
+def settings_json(settings: LabSettings) -> dict[str, Any]:
+    from dunwell import __version__
+
+    return {"borrowers": settings.borrowers, "days": settings.days,
+            "seeds": list(settings.seeds), "strategies": list(settings.strategies),
+            "start": settings.start.isoformat(), "currency": "CNY",
+            "parameters_file": Path(settings.params.path).name,
+            "parameters_digest": settings.params.digest, "dunwell_version": __version__}
+
+
+def strategies_seen(results: Sequence[RunResult]) -> list[str]:
+    seen: list[str] = []
+    for r in results:
+        if r.strategy not in seen:
+            seen.append(r.strategy)
+    return seen
