@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help venv demo test stress bench lint fmt clean
 
 help:
-	@echo "make venv   create .venv and install dunwell with its dev extras"
+	@echo "make venv   create .venv and install dunwell with its dev and spark extras"
 	@echo "make demo   simulate a portfolio and serve the web app"
 	@echo "make test   run the tests (SQLite; PostgreSQL too when DUNWELL_TEST_POSTGRES_URL is set)"
 	@echo "make stress the integrity tests at full size: 10,000 HTTP payments with server kills,"
@@ -29,7 +29,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev,spark]'
 	touch $@
 
 demo: venv

@@ -64,6 +64,12 @@ def cob(
     verify_after: Annotated[bool, typer.Option(
         "--verify", help="Reconcile the book afterwards (as `dunwell book verify`); "
         "exit 1 if it is not sound.")] = False,
+    engine: Annotated[str, typer.Option(
+        help="local, or spark: each day closed in Spark over a Parquet snapshot "
+        "(docs/scale.md).")] = "local",
+    master: Annotated[str, typer.Option(help="Spark master, with --engine spark.")] = "local[2]",
+    snapshots: Annotated[str | None, typer.Option(
+        help="With --engine spark: keep each day's snapshot under this directory.")] = None,
     db: DbOption = None,
 ) -> None:
     """Close business days: accrue, age, penalise (capped) and move the book on.
@@ -77,13 +83,19 @@ def cob(
             raise InvalidInput("give exactly one of --date D or --until D",
                                code="cob_needs_one_date")
         app = app_for(db)
+        from dunwell.cli.snapshot import engine_cob  # before the bar: it shows its own
+
+        engine_reports = engine_cob(app, engine, date=date, until=until, master=master,
+                                    snapshots=snapshots)
         with cob_progress() as bar:
             task = bar.add_task("cob", total=None, day="")
 
             def tick(day: dt.date, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, day=day.isoformat())
 
-            if date is not None:
+            if engine_reports is not None:
+                reports = engine_reports
+            elif date is not None:
                 reports = [close_day(app, parse_date(date, field="--date"), tick)]
             else:
                 reports = close_until(app, parse_date(str(until), field="--until"), tick)

@@ -15,6 +15,7 @@ class Code(StrEnum):
     ANSWERS_FILE_MUST_BE_SMALL = "answers_file_must_be_small"
     APPLICATION_FILE_MUST_BE_JSON = "application_file_must_be_json"
     BORROWER_ID_MUST_BE_A_NUMBER = "borrower_id_must_be_a_number"
+    COB_ENGINE_MUST_BE_KNOWN = "cob_engine_must_be_known"
     COB_NEEDS_ONE_DATE = "cob_needs_one_date"
     DATE_MUST_BE_GIVEN = "date_must_be_given"
     DB_URL_MUST_BE_VALID = "db_url_must_be_valid"

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from dunwell.cob.batch import INST_COLUMNS, LOAN_COLUMNS, LoanBatch, dtype_of, from_columns
-from dunwell.cob.kernel import cob_day
+from dunwell.cob.kernel import CobResult, _events, _postings, cob_day
 from dunwell.ledger.model import Account
 
 INSTALLMENTS = "installments"
@@ -84,3 +84,26 @@ def cob_arrow(batches: Iterable[Any], day: int) -> Iterator[Any]:
             np.add.at(per_loan, idx, result.postings.amount_minor[mask])
             posted[name] = per_loan
         yield to_arrow(result.batch, posted)
+
+
+def closed_partition(before: LoanBatch, closed: Iterable[Any]) -> CobResult:
+    """One partition's day put together again from what :func:`cob_arrow` yielded for
+    it, in any order and any slicing: the very :class:`CobResult` ``cob_day`` gives on
+    the whole partition (``before``, in loan order), postings and events in the
+    kernel's order, so the ledger builds the same entry line for line."""
+    batches = [rb for rb in closed if rb.num_rows]
+    if not batches:
+        assert len(before) == 0, "no closed loans for a partition that has loans"
+        return cob_day(before, 0)
+    table = pa.Table.from_batches(batches).sort_by("loan_id").combine_chunks()
+    merged = table.to_batches()[0] if table.num_rows else batches[0].slice(0, 0)
+    after = from_arrow(merged)
+    assert np.array_equal(after.loan_id, before.loan_id), "closed loans are the partition's"
+    amounts = [merged.column(name).to_numpy(zero_copy_only=False).astype(np.int64)
+               for name in POSTED]
+    return CobResult(
+        batch=after,
+        postings=_postings(before.loan_id, *amounts),
+        events=_events(before, after.status, after.bucket),
+        loans_closed=int(np.count_nonzero(after.last_cob_day != before.last_cob_day)),
+    )
