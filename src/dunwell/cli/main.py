@@ -18,6 +18,9 @@ class _Commands(LazyGroup):
     #     Lazy("name", "dunwell.cli.module:function_or_sub_app", "first paragraph of
     #          its help, as `dunwell --help` shows it")
     # (tests/cli/test_cli_start.py tells when an entry's help is not the command's own.)
+    # The module itself must import light: services, bootstrap, the store, NumPy and the
+    # like are imported inside the command function that uses them, never at its top
+    # (docs/development.md, "Adding a command"; tests/cli/test_cli_start_groups.py).
     lazy = (
         Lazy("schedule", "dunwell.cli.schedule:schedule",
              "Print the repayment schedule of a loan, one row per monthly instalment."),
