@@ -108,23 +108,39 @@ def plan_for(name: str, settings: LabSettings, seed: int) -> StrategyPlan:
                        code="simulate_strategy_must_be_known", field="strategies")
 
 
-def _ml_plan(settings: LabSettings, seed: int) -> StrategyPlan:
+#: The ml policy's history book: this seed offset, and its daily contact budget per
+#: hundred borrowers (the ladders' contacts are a few per borrower a month).
+ML_HISTORY_SEED_OFFSET = 10_000
+ML_CONTACTS_PER_100_BORROWERS = 6
+
+
+def _ml_plan(settings: LabSettings, seed: int, *, workdir: Path | None = None,
+             progress: Progress | None = None) -> StrategyPlan:
+    """Train the uplift policy on a history book of another seed (same size and days),
+    run with the exploring policy (randomised arms); the trained policy then chooses
+    the ``ml`` cases' actions under a daily contact budget."""
     try:
-        from dunwell.app.collections import uplift  # noqa: F401  (the ML policy's seam)
+        from dunwell.app.collections.uplift import UpliftPolicy, train_uplift_policy
+        from dunwell.collections.prioritise import Budget
     except ImportError as exc:
         raise StrategyUnavailable(
             "the ml strategy needs the uplift policy (dunwell.app.collections.uplift, "
             "dunwell.risk.uplift, dunwell.collections.prioritise), which this installation "
             "does not have; run --strategies humane,aggressive",
             code="simulate_strategy_must_be_available", field="strategies") from exc
-    make = getattr(uplift, "lab_strategy", None)
-    if make is None:
-        raise StrategyUnavailable(
-            "dunwell.app.collections.uplift has no lab_strategy(settings, seed) to train "
-            "the ml policy on a history book; run --strategies humane,aggressive",
-            code="simulate_strategy_must_be_available", field="strategies")
-    experiment, options = make(settings, seed)
-    return StrategyPlan(ML, experiment, dict(options))
+    budget = Budget(contacts=max(1, settings.borrowers * ML_CONTACTS_PER_100_BORROWERS // 100))
+    if workdir is None:  # only checking that the strategy is available
+        return StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed))
+    history_seed = seed + ML_HISTORY_SEED_OFFSET
+    explore = StrategyPlan("ml-history", Experiment(champion=ML, name="lab-ml-history",
+                                                    seed=history_seed),
+                           {"policy": UpliftPolicy.exploring(seed=history_seed, budget=budget)})
+    history = _run_book(settings, explore, history_seed, workdir=workdir, progress=progress,
+                        label="ml-history")
+    policy = train_uplift_policy(history.book.app, seed=history_seed, budget=budget)
+    history.book.app.engine.dispose()
+    return StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed),
+                        {"policy": policy})
 
 
 @dataclass
@@ -341,15 +357,21 @@ class Borrowers:
             uow.commit()
 
 
-def run_one(settings: LabSettings, strategy: str, seed: int, *, workdir: Path,
-            progress: Progress | None = None, population: Population | None = None,
-            ) -> RunResult:
-    """One strategy on one seed: a fresh book, the day loop with the borrowers, the
-    book verified and measured."""
-    began = time.perf_counter()
-    plan = plan_for(strategy, settings, seed)
+@dataclass
+class _Ran:
+    book: lab_book.Book
+    people: Borrowers
+    url: str
+    end: dt.date
+
+
+def _run_book(settings: LabSettings, plan: StrategyPlan, seed: int, *, workdir: Path,
+              progress: Progress | None, population: Population | None = None,
+              label: str | None = None) -> _Ran:
+    """A fresh book for ``plan`` on ``seed``'s population, run through the day loop."""
+    name = label or plan.name
     pop = population or build(settings.params, size=settings.borrowers, seed=seed)
-    url = lab_book.run_url(settings.db_url, workdir, strategy, seed)
+    url = lab_book.run_url(settings.db_url, workdir, name, seed)
     book = lab_book.seed(pop, url=url, start=settings.start)
     world = World(pop, settings.params, first_due_day=30)
     people = Borrowers(book, world, settings.start)
@@ -357,7 +379,7 @@ def run_one(settings: LabSettings, strategy: str, seed: int, *, workdir: Path,
     def evening(today: dt.date) -> None:
         people.evening(today)
         if progress is not None:
-            progress(strategy, seed, today)
+            progress(name, seed, today)
 
     options = DayOptions(experiment=plan.experiment, router=NearestNeighbourRouter(),
                          model=None, model_missing_reason="the lab runs without a model",
@@ -369,25 +391,37 @@ def run_one(settings: LabSettings, strategy: str, seed: int, *, workdir: Path,
     if not check.ok:
         failed = [c.name for c in check.checks if not c.ok]
         raise lab_metrics.LabBookUnsound(
-            f"the {strategy} book for seed {seed} does not verify after the run: "
+            f"the {name} book for seed {seed} does not verify after the run: "
             f"{', '.join(failed)}; run `dunwell book verify --db {url}` for the offenders",
             code="simulate_book_must_verify")
-    run = lab_metrics.measure(book.app, strategy=strategy, seed=seed, start=settings.start,
-                              end=end, params=settings.params, overdue=people.overdue)
-    story = lab_stories.extract(book, strategy=strategy)
+    return _Ran(book, people, url, end)
+
+
+def run_one(settings: LabSettings, strategy: str, seed: int, *, workdir: Path,
+            progress: Progress | None = None, population: Population | None = None,
+            ) -> RunResult:
+    """One strategy on one seed: a fresh book, the day loop with the borrowers, the
+    book verified and measured."""
+    began = time.perf_counter()
+    if strategy == ML:
+        plan = _ml_plan(settings, seed, workdir=workdir, progress=progress)
+    else:
+        plan = plan_for(strategy, settings, seed)
+    ran = _run_book(settings, plan, seed, workdir=workdir, progress=progress,
+                    population=population)
+    run = lab_metrics.measure(ran.book.app, strategy=strategy, seed=seed, start=settings.start,
+                              end=ran.end, params=settings.params, overdue=ran.people.overdue)
+    story = lab_stories.extract(ran.book, strategy=strategy)
     run["seconds"] = round(time.perf_counter() - began, 3)
-    book.app.engine.dispose()
-    return RunResult(strategy, seed, run, story, url)
+    ran.book.app.engine.dispose()
+    return RunResult(strategy, seed, run, story, ran.url)
 
 
 def run_lab(settings: LabSettings, *, workdir: Path | None = None,
             progress: Progress | None = None) -> tuple[list[RunResult], Path]:
     """Every (strategy, seed) run; the ml plan is checked before any run starts."""
     for name in settings.strategies:
-        if name not in BUILTIN and name != ML:
-            plan_for(name, settings, settings.seeds[0])
-    if ML in settings.strategies:
-        plan_for(ML, settings, settings.seeds[0])
+        plan_for(name, settings, settings.seeds[0])
     where = workdir or Path(tempfile.mkdtemp(prefix="dunwell-lab-"))
     results = []
     for seed in settings.seeds:

@@ -39,6 +39,8 @@ SMS_FRESH_DAYS = 7
 #: The planted family emergency: days before the first due date it starts, and its length.
 STORY_SHOCK_LEAD_DAYS = 8
 STORY_SHOCK_DAYS = 150
+#: Days from a plan instalment's due date on which a borrower who keeps it pays.
+PLAN_PAY_DAYS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +226,9 @@ class World:
         if in_plan and self.plan_fit[i] >= 0:
             keep = p["response.plan_keep_fit"] if self.plan_fit[i] == 1 else p[
                 "response.plan_keep_unfit"]
-            return 1.0 if dpd <= 2 and u < keep ** (1 / 3) else 0.0
+            # kept = paid on one of the plan's first three days: 1-(1-q)^3 = keep
+            daily = 1.0 - (1.0 - keep) ** (1 / PLAN_PAY_DAYS)
+            return 1.0 if dpd < PLAN_PAY_DAYS and u < daily else 0.0
         if will < p["payment.unwilling_threshold"]:
             if self.sued[i] and i != STORY_COURT and u < p["legal.settle_share"] / 30:
                 return 1.0
