@@ -49,8 +49,6 @@ class _Commands(LazyGroup):
              "Book sample loans across all four repayment methods and run COB day by day."),
         Lazy("simulate", "dunwell.cli.simulate:simulate",
              "Run collection strategies on the same simulated borrowers and compare them."),
-        Lazy("simulate", "dunwell.cli.simulate:simulate",
-             "Run collection strategies on the same simulated borrowers and compare them."),
         Lazy("collect", "dunwell.cli.collect:collect",
              "Open and close cases, propose today's steps, pass each through the compliance\n"
              "guard, audit every decision and fill the collectors' call queues."),
