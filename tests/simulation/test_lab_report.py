@@ -58,7 +58,7 @@ SETTINGS = {
     "parameters_digest": "sha256:0f3c9a",
     "dunwell_version": "0.1.0",
 }
-STORIES = [
+STORIES: list[dict[str, Any]] = [
     {
         "name": "family_emergency_plan",
         "strategy": "humane",
@@ -432,7 +432,7 @@ def test_the_page_is_self_contained_and_holds_every_table_and_chart(tmp_path: Pa
     assert "10,992.67" in strategies.group(1) and "8,274.00–13,475.00" in strategies.group(1)
     assert "Guard violations: none in any of the 9 runs." in page
     for story in STORIES:
-        assert f'id="story-{story["name"]}"' in page
+        assert f'data-story="{story["name"]}"' in page and story["title"] in page
     assert "sha256:0f3c9a" in page
     assert "<script>" not in report.render_html(
         {**doc, "stories": [{**STORIES[0], "title": "<script>alert(1)</script>"}]}

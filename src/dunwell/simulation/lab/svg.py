@@ -24,6 +24,8 @@ INK, MUTED, GRID = "#1b1f24", "#4a5560", "#dde3e8"
 WIDTH, HEIGHT = 720, 320
 LEFT, RIGHT, TOP, BOTTOM = 80, 20, 44, 52
 POINTS_MAX = 2_000
+#: A line with at most this many points marks each point.
+MARKED_POINTS_MAX = 16
 
 _ids = count(1)
 Fmt = Callable[[float], str]
@@ -215,6 +217,14 @@ def line_chart(
             f'stroke-width="2.5" stroke-dasharray="{dash}" '
             f'stroke-linejoin="round"><title>{escape(s.name)}</title></path>'
         )
+        if len(s.values) <= MARKED_POINTS_MAX:  # few points: each one visible
+            c.parts.extend(
+                f'<g class="mark">{_marker(to_x(i), to_y(v), s.style, col, 3.5)}'
+                f"<title>{escape(s.name)}, {escape(x_labels[i] if i < len(x_labels) else '')}"
+                f": {escape(fmt(v))}</title></g>"
+                for i, v in enumerate(s.values)
+                if v is not None
+            )
     _legend(c, [(s.name, s.style) for s in series])
     return c.svg("chart line-chart")
 
