@@ -499,3 +499,12 @@ def test_the_page_draws_its_charts_offline_in_a_browser(tmp_path: Path) -> None:
             browser.close()
     assert errors == []
     assert all(u.startswith("file://") for u in requests), requests
+
+
+def test_the_worked_examples_in_the_docstrings_hold() -> None:
+    import doctest
+
+    from dunwell.simulation.lab import svg
+
+    for module in (summary, svg):
+        assert doctest.testmod(module).failed == 0, module.__name__

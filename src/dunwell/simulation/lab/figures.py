@@ -109,6 +109,10 @@ def _over_time(
 
 
 def _short_dates(dates: Sequence[str]) -> list[str]:
+    """Dates as axis labels: month and day when the run stays in one year."""
+    years = {d[:4] for d in dates}
+    if len(years) > 1:
+        return list(dates)
     return [d[5:] if len(d) == 10 else d for d in dates]
 
 

@@ -106,8 +106,8 @@ def nice_ticks(low: float, high: float, n: int = 5) -> list[float]:
         high = low + (abs(low) or 1.0)
     raw = (high - low) / n
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    start = math.floor(low / step) * step
+    step = float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
+    start = math.floor(low / step) * step + 0.0
     ticks: list[float] = []
     v = start
     while v < high + step * 0.999 and len(ticks) < 50:
