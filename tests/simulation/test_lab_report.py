@@ -453,6 +453,21 @@ def test_one_strategy_on_one_seed_still_makes_a_page() -> None:
     assert page.count("not run") == len(summary.TARGETS)
 
 
+def test_a_run_with_only_its_metrics_makes_a_page_without_empty_charts() -> None:
+    bare = run("ml", 11)
+    for part in ("daily", "vintages", "roll_rates", "denials_by_rule"):
+        del bare[part]
+    page = report.render_html(summary.summarise([bare], {}, [], None))
+    for missing in (
+        "no day-by-day series",
+        "no roll rates",
+        "no vintage curves",
+        "The guard refused nothing",
+    ):
+        assert missing in page
+    assert page.count('<svg class="chart') == 1  # recovery against contacts
+
+
 # --- in a browser ------------------------------------------------------------------------
 
 

@@ -218,7 +218,7 @@ def roll_figure(doc: Mapping[str, Any]) -> Figure | None:
     series = []
     for style, (name, s) in enumerate(doc["strategies"].items()):
         rolls = s.get("roll_rates", {})
-        if not rolls:
+        if all(rolls.get(k, {}).get("mean") is None for k in ROLLS):
             continue
         series.append(
             svg.Series(
