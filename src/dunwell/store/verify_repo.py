@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import Connection, case, exists, func, literal, or_, select
 
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
@@ -48,18 +48,93 @@ class VerifyRepository:
             .where(t.journal_entries.c.entry_id.is_(None)))
         return int(self.conn.execute(q).scalar_one())
 
-    def ledger_total(self) -> int:
-        return int(self.conn.execute(
-            select(func.coalesce(func.sum(t.journal_lines.c.amount_minor), 0))).scalar_one())
+    def ledger_total(self, after_line: int | None = None) -> int:
+        """All lines summed (only those after line ``after_line`` when given)."""
+        q = select(func.coalesce(func.sum(t.journal_lines.c.amount_minor), 0))
+        if after_line is not None:
+            q = q.where(t.journal_lines.c.line_id > after_line)
+        return int(self.conn.execute(q).scalar_one())
 
-    def journal_by_loan(self) -> dict[tuple[int, int], int]:
-        """Signed journal balance per (loan, account) for the sub-ledger accounts."""
+    def journal_by_loan(self, after_line: int | None = None,
+                        through_line: int | None = None) -> dict[tuple[int, int], int]:
+        """Signed journal balance per (loan, account) for the sub-ledger accounts (over
+        the lines after ``after_line`` and up to ``through_line`` only, when given)."""
         jl = t.journal_lines.c
         q = (select(jl.loan_id, jl.account, func.sum(jl.amount_minor))
              .where(jl.loan_id.is_not(None),
                     jl.account.in_([int(a) for a in _RECEIVABLE_ACCOUNTS]))
              .group_by(jl.loan_id, jl.account))
+        if after_line is not None:
+            q = q.where(jl.line_id > after_line)
+        if through_line is not None:
+            q = q.where(jl.line_id <= through_line)
         return {(int(lid), int(acc)): int(v) for lid, acc, v in self.conn.execute(q).all()}
+
+    # -- the day loop's incremental reads: the journal is append-only, so what a clean
+    # check saw up to its last line cannot have changed; these read what came after.
+
+    def journal_mark(self) -> tuple[int, int]:
+        """(the last line's id, how many lines there are): where an incremental check
+        starts next time."""
+        jl = t.journal_lines.c
+        last, n = self.conn.execute(select(func.coalesce(func.max(jl.line_id), 0),
+                                           func.count())).one()
+        return int(last), int(n)
+
+    def lines_through(self, last_line: int) -> int:
+        """How many lines have an id up to ``last_line``: equal to the count at the mark
+        unless lines were removed, or (PostgreSQL) committed late with earlier ids."""
+        jl = t.journal_lines.c
+        return int(self.conn.execute(select(func.count()).select_from(t.journal_lines)
+                                     .where(jl.line_id <= last_line)).scalar_one())
+
+    def unbalanced_entries_after(self, after_line: int) -> list[tuple[str, int, int]]:
+        """:meth:`unbalanced_entries` restricted to the entries with a line after
+        ``after_line`` and the entries with no line at all (index reads, not a scan)."""
+        jl = t.journal_lines.c
+        je = t.journal_entries.c
+        other = t.journal_lines.alias("other_lines")
+        touched = (select(other.c.entry_id).where(other.c.line_id > after_line)
+                   .distinct().scalar_subquery())
+        no_lines = ~exists().where(other.c.entry_id == je.entry_id).correlate(t.journal_entries)
+        total = func.coalesce(func.sum(jl.amount_minor), 0)
+        q = (select(je.entry_id, total, func.count(jl.line_id))
+             .select_from(t.journal_entries.outerjoin(t.journal_lines,
+                                                      jl.entry_id == je.entry_id))
+             .where(or_(je.entry_id.in_(touched), no_lines))
+             .group_by(je.entry_id)
+             .having((total != 0) | (func.count(jl.line_id) < 2))
+             .order_by(je.entry_id).limit(OFFENDING_MAX))
+        return [(str(e), int(s), int(n)) for e, s, n in self.conn.execute(q).all()]
+
+    def orphan_lines_after(self, after_line: int) -> int:
+        """:meth:`orphan_lines` among the lines after ``after_line``."""
+        jl = t.journal_lines.c
+        q = (select(func.count()).select_from(t.journal_lines.outerjoin(
+            t.journal_entries, t.journal_entries.c.entry_id == jl.entry_id))
+            .where(t.journal_entries.c.entry_id.is_(None), jl.line_id > after_line))
+        return int(self.conn.execute(q).scalar_one())
+
+    def payments_without_matching_entry_by_index(self) -> list[tuple[int, str]]:
+        """:meth:`payments_without_matching_entry`, each payment's cash summed over its
+        own entry's lines (an index read per payment, not a scan of every cash line)."""
+        p = t.payments.c
+        jl = t.journal_lines.c
+        cash = (select(func.sum(jl.amount_minor))
+                .where(jl.entry_id == p.entry_id, jl.account == int(Account.CASH))
+                .scalar_subquery())
+        q = (select(p.payment_id, p.amount_minor, t.journal_entries.c.entry_id, cash)
+             .select_from(t.payments.outerjoin(
+                 t.journal_entries, t.journal_entries.c.entry_id == p.entry_id))
+             .where(case((t.journal_entries.c.entry_id.is_(None), literal(True)),
+                         else_=func.coalesce(cash, 0) != p.amount_minor))
+             .order_by(p.payment_id).limit(OFFENDING_MAX))
+        out = []
+        for pid, amount, entry_id, cash_minor in self.conn.execute(q).all():
+            why = ("no journal entry" if entry_id is None
+                   else f"cash {int(cash_minor or 0)} != amount {int(amount)}")
+            out.append((int(pid), why))
+        return out
 
     def subledger(self) -> list[SubLedgerRow]:
         """Every loan's servicing state summed by component, with its status."""

@@ -16,8 +16,9 @@ way resumes at the first step not done:
    queued after the first dispatch (receipts, plan confirmations after visits);
 4. ``cob`` — close of business for D (``app.cob_runner.close_day``); the book moves to
    D+1;
-5. ``verify`` — the reconciliation (``app.verify.verify_book``); an unsound book stops
-   the loop before anything else happens;
+5. ``verify`` — the reconciliation (``app.lending.verify.verify_book_since_mark``: the
+   full report, reading only the journal lines added since the last clean check); an
+   unsound book stops the loop before anything else happens;
 6. ``score`` — the early-warning model registered in the settings scores the current
    loans as of D+1, so tomorrow's collection run sees who needs help before they fall
    behind;
@@ -52,7 +53,7 @@ from dunwell.app.collections.collect import Experiment, collect_day
 from dunwell.app.context import Dunwell
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.app.field.plan import plan_visits
-from dunwell.app.lending.verify import verify_book
+from dunwell.app.lending.verify import verify_book_since_mark
 from dunwell.app.origination.service import review_limits
 from dunwell.app.risk import is_registry, load_model, score_book
 from dunwell.core.errors import DomainError, InvalidInput
@@ -262,7 +263,7 @@ def _run_step(app: Dunwell, day: dt.date, step: DayStep,
         return StepStatus.DONE, {"loans": cob.loans_closed, "postings": cob.postings,
                                  "events": cob.events}
     if step is DayStep.VERIFY:
-        check = verify_book(app)
+        check = verify_book_since_mark(app)
         failed = [c.name for c in check.checks if not c.ok]
         return (StepStatus.DONE if check.ok else StepStatus.FAILED), {"failed": failed}
     if options.model is None:
