@@ -84,8 +84,9 @@ def test_a_plan_that_fits_is_kept_more_often_than_one_that_does_not() -> None:
         paid = set()
         for day in range(50, 53):  # an instalment's first days
             world.advance(day)
-            paid |= {i for i in range(2, pop.size)
-                     if world.pay_share(i, dpd=day - 50, in_plan=True) > 0}
+            paid |= {
+                i for i in range(2, pop.size) if world.pay_share(i, dpd=day - 50, in_plan=True) > 0
+            }
         kept[fits] = len(paid)
     n = pop.size - 2
     assert kept[1] / n == pytest.approx(PARAMS["response.plan_keep_fit"], abs=0.03)
@@ -119,16 +120,23 @@ def _write(tmp_path: Path, edit: str, replace: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("edit", "replace", "says"), [
-    ("value = 0.045\n", "value = 0.5\n", "payment.miss_due value 0.5 must lie within"),
-    ('source = "day-1 delinquency', 'assumption = "x"\nsource = "day-1 delinquency',
-     "exactly one non-empty `source` or `assumption`"),
-    ("[payment.cure_hazard]", "[payment.cure_hazard_typo]", "payment.cure_hazard is missing"),
-    ("uncertain = true\nsource = \"90+", "uncertain = 1\nsource = \"90+", "`uncertain` must be"),
-    ("visit = 120.0", "visit = -1.0", "cost.visit must not be negative"),
-])
+@pytest.mark.parametrize(
+    ("edit", "replace", "says"),
+    [
+        ("value = 0.045\n", "value = 0.5\n", "payment.miss_due value 0.5 must lie within"),
+        (
+            'source = "day-1 delinquency',
+            'assumption = "x"\nsource = "day-1 delinquency',
+            "exactly one non-empty `source` or `assumption`",
+        ),
+        ("[payment.cure_hazard]", "[payment.cure_hazard_typo]", "payment.cure_hazard is missing"),
+        ('uncertain = true\nsource = "90+', 'uncertain = 1\nsource = "90+', "`uncertain` must be"),
+        ("visit = 120.0", "visit = -1.0", "cost.visit must not be negative"),
+    ],
+)
 def test_a_bad_parameter_file_is_refused_with_the_parameter_named(
-        tmp_path: Path, edit: str, replace: str, says: str) -> None:
+    tmp_path: Path, edit: str, replace: str, says: str
+) -> None:
     with pytest.raises(InvalidInput) as err:
         lab_params.load(_write(tmp_path, edit, replace))
     assert err.value.code == "simulation_parameters_must_be_valid"

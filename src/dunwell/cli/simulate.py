@@ -18,37 +18,65 @@ DEFAULT_START = "2025-01-31"
 
 
 def simulate(
-    borrowers: Annotated[int, typer.Option(min=2, max=200_000,
-                                           help="Synthetic borrowers who apply.")] = 200,
+    borrowers: Annotated[
+        int, typer.Option(min=2, max=200_000, help="Synthetic borrowers who apply.")
+    ] = 200,
     days: Annotated[int, typer.Option(min=1, max=3660, help="Business days to run.")] = 90,
     seed: Annotated[int, typer.Option(help="First seed (the population and its shocks).")] = 7,
-    seeds: Annotated[int, typer.Option(min=1, max=50,
-                                       help="How many seeds, from --seed upwards.")] = 1,
-    strategies: Annotated[str, typer.Option(
-        help="Comma-separated strategies: humane, aggressive, ml.")] = "humane,aggressive",
+    seeds: Annotated[
+        int, typer.Option(min=1, max=50, help="How many seeds, from --seed upwards.")
+    ] = 1,
+    strategies: Annotated[
+        str, typer.Option(help="Comma-separated strategies: humane, aggressive, ml.")
+    ] = "humane,aggressive",
     start: Annotated[str, typer.Option(help="First business date.")] = DEFAULT_START,
-    db: Annotated[str | None, typer.Option(
-        "--db", help="Database URL: SQLite (one file per run next to it) or PostgreSQL "
-                     "(one schema per run). Default: temporary SQLite files.")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL: SQLite (one file per run next to it) or PostgreSQL "
+            "(one schema per run). Default: temporary SQLite files.",
+        ),
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
-    json_path: Annotated[Path | None, typer.Option(
-        "--json", help="Write the result document (JSON) here.")] = None,
-    sensitivity: Annotated[bool, typer.Option(
-        help="Also rerun with each uncertain parameter at x0.5 and x1.5.")] = False,
-    parameters: Annotated[Path | None, typer.Option(
-        help="A parameter file (default: the built-in parameters.toml).")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the result document (JSON) here.")
+    ] = None,
+    sensitivity: Annotated[
+        bool, typer.Option(help="Also rerun with each uncertain parameter at x0.5 and x1.5.")
+    ] = False,
+    parameters: Annotated[
+        Path | None, typer.Option(help="A parameter file (default: the built-in parameters.toml).")
+    ] = None,
 ) -> None:
     """Run collection strategies on the same simulated borrowers and compare them."""
     with clear_errors():
-        doc = run_simulation(borrowers=borrowers, days=days, seed=seed, seeds=seeds,
-                             strategies=strategies, start=start, db=db,
-                             sensitivity=sensitivity, parameters=parameters)
+        doc = run_simulation(
+            borrowers=borrowers,
+            days=days,
+            seed=seed,
+            seeds=seeds,
+            strategies=strategies,
+            start=start,
+            db=db,
+            sensitivity=sensitivity,
+            parameters=parameters,
+        )
         write_outputs(doc, report=report, json_path=json_path)
 
 
-def run_simulation(*, borrowers: int, days: int, seed: int, seeds: int, strategies: str,
-                   start: str, db: str | None, sensitivity: bool,
-                   parameters: Path | None = None) -> dict[str, Any]:
+def run_simulation(
+    *,
+    borrowers: int,
+    days: int,
+    seed: int,
+    seeds: int,
+    strategies: str,
+    start: str,
+    db: str | None,
+    sensitivity: bool,
+    parameters: Path | None = None,
+) -> dict[str, Any]:
     """Every run with a progress bar, then the result document; prints the table."""
     from rich.progress import (
         BarColumn,
@@ -65,18 +93,31 @@ def run_simulation(*, borrowers: int, days: int, seed: int, seeds: int, strategi
 
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
     if not names or len(set(names)) != len(names):
-        raise InvalidInput("--strategies needs one or more distinct names, e.g. "
-                           "humane,aggressive", code="simulate_strategy_must_be_known",
-                           field="strategies")
+        raise InvalidInput(
+            "--strategies needs one or more distinct names, e.g. humane,aggressive",
+            code="simulate_strategy_must_be_known",
+            field="strategies",
+        )
     settings = runner.LabSettings(
-        borrowers=borrowers, days=days, seeds=tuple(range(seed, seed + seeds)),
-        strategies=names, start=parse_date(start, field="--start"),
-        params=lab_params.load(parameters), db_url=db)
+        borrowers=borrowers,
+        days=days,
+        seeds=tuple(range(seed, seed + seeds)),
+        strategies=names,
+        start=parse_date(start, field="--start"),
+        params=lab_params.load(parameters),
+        db_url=db,
+    )
     for name in names:
         runner.plan_for(name, settings, seed)  # an unknown or missing strategy fails now
     total = days * len(names) * seeds + (days * len(names) if runner.ML in names else 0)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("days"), TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task("simulating", total=total)
 
         def tick(strategy: str, s: int, day: dt.date) -> None:
@@ -93,11 +134,9 @@ def run_simulation(*, borrowers: int, days: int, seed: int, seeds: int, strategi
             def point(name: str, scale: float) -> None:
                 bar.update(sens_task, advance=1, description=f"sensitivity {name} x{scale}")
 
-            sens = lab_sensitivity.run(settings, workdir=workdir / "sensitivity",
-                                       on_point=point)
+            sens = lab_sensitivity.run(settings, workdir=workdir / "sensitivity", on_point=point)
     stories = [s for r in results for s in r.stories if r.seed == seed]
-    doc = summary.summarise([r.run for r in results], runner.settings_json(settings),
-                            stories, sens)
+    doc = summary.summarise([r.run for r in results], runner.settings_json(settings), stories, sens)
     console.print(comparison_table(doc))
     console.print(f"books: {', '.join(sorted({r.url for r in results}))}", highlight=False)
     return doc
@@ -107,9 +146,21 @@ def comparison_table(doc: dict[str, Any]) -> Any:
     from rich.table import Table
 
     table = Table(title=f"strategies compared (mean over {len(doc['settings']['seeds'])} seed(s))")
-    keys = ("recovered", "recovery_rate", "contacts", "contacts_per_case", "complaints",
-            "cost", "cost_per_unit_recovered", "cures", "plans_made", "plans_kept", "visits",
-            "violations", "denials")
+    keys = (
+        "recovered",
+        "recovery_rate",
+        "contacts",
+        "contacts_per_case",
+        "complaints",
+        "cost",
+        "cost_per_unit_recovered",
+        "cures",
+        "plans_made",
+        "plans_kept",
+        "visits",
+        "violations",
+        "denials",
+    )
     table.add_column("metric")
     names = list(doc["strategies"])
     for name in names:
@@ -117,16 +168,20 @@ def comparison_table(doc: dict[str, Any]) -> Any:
     for key in keys:
         table.add_row(key, *(str(doc["strategies"][n].get(key, "")) for n in names))
     for row in doc.get("comparison", []):
-        table.add_row(f"target: {row['name']}", *[""] * (len(names) - 1),
-                      f"{row['measured']} ({'met' if row['met'] else 'not met'})")
+        table.add_row(
+            f"target: {row['name']}",
+            *[""] * (len(names) - 1),
+            f"{row['measured']} ({'met' if row['met'] else 'not met'})",
+        )
     return table
 
 
 def write_outputs(doc: dict[str, Any], *, report: Path | None, json_path: Path | None) -> None:
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False),
-                             encoding="utf-8")
+        json_path.write_text(
+            json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8"
+        )
         console.print(f"result document: {json_path}", highlight=False)
     if report is not None:
         from dunwell.simulation.lab.report import write_html

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
+from dunwell.app.lab_read import new_schema_url
 from dunwell.app.lending.book import open_book, register_product
 from dunwell.app.origination.service import (
     Origination,
@@ -71,8 +68,8 @@ class Book:
 
     app: Dunwell
     url: str
-    borrower_index: dict[int, int] = field(default_factory=dict)   # borrower id -> index
-    loan_index: dict[int, int] = field(default_factory=dict)       # loan id -> index
+    borrower_index: dict[int, int] = field(default_factory=dict)  # borrower id -> index
+    loan_index: dict[int, int] = field(default_factory=dict)  # loan id -> index
     applied: int = 0
     approved: int = 0
     declined_by_reason: dict[str, int] = field(default_factory=dict)
@@ -91,20 +88,11 @@ def run_url(base: str | None, workdir: Path, strategy: str, seed: int) -> str:
     """The database URL of one run (see the module's docstring)."""
     if base is None:
         return f"sqlite:///{workdir / f'book-{strategy}-{seed}.sqlite'}"
-    url = make_url(base)
-    if url.get_backend_name() == "sqlite":
-        path = Path(url.database or "lab.sqlite")
+    if base.startswith("sqlite"):
+        path = Path(base.split("///", 1)[-1] or "lab.sqlite")
         suffix = path.suffix or ".sqlite"
         return f"sqlite:///{path.with_name(f'{path.stem}-{strategy}-{seed}{suffix}')}"
-    schema = f"lab_{strategy}_{seed}_{uuid.uuid4().hex[:8]}".lower()
-    admin = sa.create_engine(url)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    finally:
-        admin.dispose()
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False)
+    return new_schema_url(base, f"lab_{strategy.replace('-', '_')}_{seed}")
 
 
 def seed(pop: Population, *, url: str, start: dt.date) -> Book:
@@ -133,27 +121,52 @@ def _application(pop: Population, i: int, start: dt.date) -> Application:
         for month in months_before(start, HISTORY_MONTHS):
             sales = monthly_sales(pop, i, month.month - 1)
             for r in range(RECORDS_PER_MONTH):
-                records.append(Transaction(month + dt.timedelta(days=7 * r),
-                                           max(100, sales // RECORDS_PER_MONTH),
-                                           TransactionKind.SALE))
+                records.append(
+                    Transaction(
+                        month + dt.timedelta(days=7 * r),
+                        max(100, sales // RECORDS_PER_MONTH),
+                        TransactionKind.SALE,
+                    )
+                )
         monthly = int(pop.sales_minor[i])
-        return Application(Applicant(ApplicantKind.MERCHANT, ref, name, language), "CNY",
-                           monthly // 100 * 100, 12, Purpose.WORKING_CAPITAL, 0,
-                           monthly - int(pop.income_minor[i]), 0, tuple(records))
+        return Application(
+            Applicant(ApplicantKind.MERCHANT, ref, name, language),
+            "CNY",
+            monthly // 100 * 100,
+            12,
+            Purpose.WORKING_CAPITAL,
+            0,
+            monthly - int(pop.income_minor[i]),
+            0,
+            tuple(records),
+        )
     income = int(pop.income_minor[i])
-    return Application(Applicant(ApplicantKind.CONSUMER, ref, name, language), "CNY",
-                       income * 2 // 100 * 100, 6, Purpose.PERSONAL, income, income * 45 // 100,
-                       0, income_history_minor=income_history(pop, i))
+    return Application(
+        Applicant(ApplicantKind.CONSUMER, ref, name, language),
+        "CNY",
+        income * 2 // 100 * 100,
+        6,
+        Purpose.PERSONAL,
+        income,
+        income * 45 // 100,
+        0,
+        income_history_minor=income_history(pop, i),
+    )
 
 
-def _apply(book: Book, uow: UnitOfWork, pop: Population, i: int, start: dt.date,
-           origination: Origination) -> None:
+def _apply(
+    book: Book, uow: UnitOfWork, pop: Population, i: int, start: dt.date, origination: Origination
+) -> None:
     application = _application(pop, i, start)
     book.applied += 1
-    decided = submit_application(uow, application=application,
-                                 idempotency_key=f"lab-apply-{pop.seed}-{i}",
-                                 model=origination.model, policy=origination.policy,
-                                 bureau=book.app.providers.bureau)
+    decided = submit_application(
+        uow,
+        application=application,
+        idempotency_key=f"lab-apply-{pop.seed}-{i}",
+        model=origination.model,
+        policy=origination.policy,
+        bureau=book.app.providers.bureau,
+    )
     line = decided.line
     if line is None:
         reason = decided.application.decision.outcome.value
@@ -164,32 +177,46 @@ def _apply(book: Book, uow: UnitOfWork, pop: Population, i: int, start: dt.date,
     drawn = None
     while drawn is None and amount >= DRAW_MIN_MINOR:
         try:  # a refused drawdown writes nothing; the borrower asks for half
-            drawn = draw_down(uow, line_id=line.line_id, amount=format_minor(amount, "CNY"),
-                              term_months=term, idempotency_key=f"lab-draw-{pop.seed}-{i}",
-                              policy=origination.policy)
+            drawn = draw_down(
+                uow,
+                line_id=line.line_id,
+                amount=format_minor(amount, "CNY"),
+                term_months=term,
+                idempotency_key=f"lab-draw-{pop.seed}-{i}",
+                policy=origination.policy,
+            )
         except DomainError:
             amount = amount // 2 // 10_000 * 10_000
     if drawn is None:
-        book.declined_by_reason["not_affordable"] = book.declined_by_reason.get(
-            "not_affordable", 0) + 1
+        book.declined_by_reason["not_affordable"] = (
+            book.declined_by_reason.get("not_affordable", 0) + 1
+        )
         return
     bid = line.borrower_id
     book.approved += 1
     book.borrower_index[bid] = i
     book.loan_index[drawn.loan.loan_id] = i
-    uow.borrowers.put(borrower_id=bid, name=pop.names[i], jurisdiction=Jurisdiction.CN_NIFA,
-                      timezone="Asia/Shanghai", language=pop.language[i])
+    uow.borrowers.put(
+        borrower_id=bid,
+        name=pop.names[i],
+        jurisdiction=Jurisdiction.CN_NIFA,
+        timezone="Asia/Shanghai",
+        language=pop.language[i],
+    )
     at = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
     text = f"{pop.city[i]}市{(i % 300) + 1}号{(i % 30) + 1}栋{101 + i % 2700}室"
-    uow.field.put_address(Address(bid, text, GeoPoint(float(pop.latitude[i]),
-                                                      float(pop.longitude[i]))), at=at)
+    uow.field.put_address(
+        Address(bid, text, GeoPoint(float(pop.latitude[i]), float(pop.longitude[i]))), at=at
+    )
 
 
 def _staff(book: Book, pop: Population, start: dt.date) -> None:
     """Collectors and field agents in proportion to the book, certified."""
     n = max(1, len(book.borrower_index))
-    collectors = [(f"c-{k + 1:02d}", f"催收员{k + 1:02d}")
-                  for k in range(max(3, math.ceil(n / BORROWERS_PER_COLLECTOR)))]
+    collectors = [
+        (f"c-{k + 1:02d}", f"催收员{k + 1:02d}")
+        for k in range(max(3, math.ceil(n / BORROWERS_PER_COLLECTOR)))
+    ]
     agents = sample_agents(max(10, math.ceil(n / BORROWERS_PER_AGENT)))
     with book.app.uow() as uow:
         for cid, name in collectors:
@@ -197,6 +224,7 @@ def _staff(book: Book, pop: Population, start: dt.date) -> None:
         for agent in agents:
             if not uow.field.has_agent(agent.agent_id):
                 uow.field.put_agent(agent)
-        seed_staff(uow, collectors=collectors, agents=[(a.agent_id, a.name) for a in agents],
-                   start=start)
+        seed_staff(
+            uow, collectors=collectors, agents=[(a.agent_id, a.name) for a in agents], start=start
+        )
         uow.commit()

@@ -27,18 +27,22 @@ from decimal import Decimal
 from typing import Any
 
 from dunwell.app.context import Dunwell
+from dunwell.app.lab_read import lab_reader
 from dunwell.core.dates import to_day
 from dunwell.core.errors import DomainError
 from dunwell.lending.model import LoanStatus
 from dunwell.simulation.lab.params import Parameters
-from dunwell.store.lab_repo import LabReadRepository
 
 CURED = ("cured", "paid_off")
 MET = ("delivered_in_person", "promise_to_pay", "hardship_reported", "refused")
 VISIT_ROI_DAYS = 30
 #: Bucket numbers: 0 current, 1 = 1-30 dpd, 2 = 31-60, 3 = 61-90, 4 = 91+.
-ROLLS = (("current_to_1_30", 0), ("1_30_to_31_60", 1), ("31_60_to_61_90", 2),
-         ("61_90_to_90_plus", 3))
+ROLLS = (
+    ("current_to_1_30", 0),
+    ("1_30_to_31_60", 1),
+    ("31_60_to_61_90", 2),
+    ("61_90_to_90_plus", 3),
+)
 MONTH_DAYS = 30
 
 
@@ -65,18 +69,30 @@ def _cost_key(kind: str, channel: str | None) -> str | None:
         return None
     if kind == "field_visit":
         return None  # counted per visit done
-    return {"sms": "sms", "in_app": "in_app", "email": "email", "call": "call",
-            "letter": "letter"}.get(channel or "")
+    return {
+        "sms": "sms",
+        "in_app": "in_app",
+        "email": "email",
+        "call": "call",
+        "letter": "letter",
+    }.get(channel or "")
 
 
-def measure(app: Dunwell, *, strategy: str, seed: int, start: dt.date, end: dt.date,
-            params: Parameters, overdue: dict[dt.date, int] | None = None) -> dict[str, Any]:
-    with app.engine.connect() as conn:
-        repo = LabReadRepository(conn)
+def measure(
+    app: Dunwell,
+    *,
+    strategy: str,
+    seed: int,
+    start: dt.date,
+    end: dt.date,
+    params: Parameters,
+    overdue: dict[dt.date, int] | None = None,
+) -> dict[str, Any]:
+    with lab_reader(app.engine) as repo:
         cases = repo.cases()
         payments = repo.payments()
         loans = repo.loans()
-        overdue = repo.overdue_by_loan(to_day(end) + 1)
+        owed_by_loan = repo.overdue_by_loan(to_day(end) + 1)
         contacts = repo.contacts()
         not_allowed = repo.contacts_not_allowed()
         decisions = repo.decisions()
@@ -96,8 +112,11 @@ def measure(app: Dunwell, *, strategy: str, seed: int, start: dt.date, end: dt.d
             daily_recovered[on] += amount
     recovered = sum(daily_recovered.values())
     open_codes = {int(s) for s in LoanStatus if s.is_open}
-    owed = sum(overdue.get(lid, 0) for lid, bid, _p, _d, status in loans
-               if bid in spans and status in open_codes)
+    owed = sum(
+        owed_by_loan.get(lid, 0)
+        for lid, bid, _p, _d, status in loans
+        if bid in spans and status in open_codes
+    )
     recovery_rate = recovered / (recovered + owed) if recovered + owed else 0.0
     # cost, denials
     cost = 0
@@ -112,19 +131,15 @@ def measure(app: Dunwell, *, strategy: str, seed: int, start: dt.date, end: dt.d
     visit_cost = unit["visit"] * len(done)
     approved = [r for r in referrals if r[2] not in ("proposed", "not_eligible", "rejected")]
     cost += visit_cost + unit["legal"] * len(approved)
-    # visits' return
-    met_days: dict[int, list[dt.date]] = defaultdict(list)
-    for bid, on, _s, outcome in done:
-        if outcome in MET:
-            met_days[bid].append(on)
-    after_visit = sum(amount for _l, bid, on, amount in payments
-                      if any(0 <= (on - d).days <= VISIT_ROI_DAYS for d in met_days.get(bid, ())))
+    after_visit = _after_visits(done, payments)
     contacts_n = len(contacts)
     metrics = {
-        "recovered": money(recovered), "recovery_rate": rate(recovery_rate),
+        "recovered": money(recovered),
+        "recovery_rate": rate(recovery_rate),
         "contacts": contacts_n,
         "contacts_per_case": round(contacts_n / len(cases), 2) if cases else 0.0,
-        "complaints": len(complaints), "cost": money(cost),
+        "complaints": len(complaints),
+        "cost": money(cost),
         "cost_per_unit_recovered": rate(cost / recovered) if recovered else 0.0,
         "cures": sum(1 for c in cases if c[4] in CURED),
         "plans_made": len(plans),
@@ -134,17 +149,38 @@ def measure(app: Dunwell, *, strategy: str, seed: int, start: dt.date, end: dt.d
         "violations": not_allowed,
         "denials": sum(denials_by_rule.values()),
     }
-    return {"strategy": strategy, "seed": seed, "metrics": metrics,
-            "denials_by_rule": dict(sorted(denials_by_rule.items())),
-            "roll_rates": roll_rates(loans, buckets),
-            "vintages": vintages(loans, buckets, end),
-            "daily": daily(start, end, daily_recovered, contacts, complaints, cases, loans,
-                           overdue_series=overdue),
-            "seconds": 0.0}
+    return {
+        "strategy": strategy,
+        "seed": seed,
+        "metrics": metrics,
+        "denials_by_rule": dict(sorted(denials_by_rule.items())),
+        "roll_rates": roll_rates(loans, buckets),
+        "vintages": vintages(loans, buckets, end),
+        "daily": daily(
+            start, end, daily_recovered, contacts, complaints, cases, loans, overdue_series=overdue
+        ),
+        "seconds": 0.0,
+    }
 
 
-def roll_rates(loans: list[tuple[int, int, int, int, int]],
-               changes: list[tuple[int, dt.date, int, int]]) -> dict[str, float]:
+def _after_visits(
+    done: list[tuple[int, dt.date, str, str | None]], payments: list[tuple[int, int, dt.date, int]]
+) -> int:
+    """Payments within VISIT_ROI_DAYS after a visit that met the borrower."""
+    met_days: dict[int, list[dt.date]] = defaultdict(list)
+    for bid, on, _s, outcome in done:
+        if outcome in MET:
+            met_days[bid].append(on)
+    return sum(
+        amount
+        for _l, bid, on, amount in payments
+        if any(0 <= (on - d).days <= VISIT_ROI_DAYS for d in met_days.get(bid, ()))
+    )
+
+
+def roll_rates(
+    loans: list[tuple[int, int, int, int, int]], changes: list[tuple[int, dt.date, int, int]]
+) -> dict[str, float]:
     """For each bucket: the share of loans ever in it that reached the next one."""
     ever: dict[int, set[int]] = defaultdict(set)
     for lid, *_ in loans:
@@ -159,9 +195,11 @@ def roll_rates(loans: list[tuple[int, int, int, int, int]],
     return out
 
 
-def vintages(loans: list[tuple[int, int, int, int, int]],
-             changes: list[tuple[int, dt.date, int, int]], end: dt.date,
-             ) -> dict[str, list[float]]:
+def vintages(
+    loans: list[tuple[int, int, int, int, int]],
+    changes: list[tuple[int, dt.date, int, int]],
+    end: dt.date,
+) -> dict[str, list[float]]:
     """Per disbursement month: the share of its principal 30+ days past due (bucket 2
     or more) at month-on-book 1..n (30-day months), up to the run's end."""
     history: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
@@ -191,14 +229,20 @@ def vintages(loans: list[tuple[int, int, int, int, int]],
     return out
 
 
-def daily(start: dt.date, end: dt.date, recovered: Counter[dt.date],
-          contacts: list[tuple[int, str, str, str, int | None]],
-          complaints: list[tuple[int, dt.date, str]],
-          cases: list[tuple[str, int, dt.date, dt.date | None, str]],
-          loans: list[tuple[int, int, int, int, int]],
-          overdue_series: dict[dt.date, int] | None) -> dict[str, list[Any]]:
+def daily(
+    start: dt.date,
+    end: dt.date,
+    recovered: Counter[dt.date],
+    contacts: list[tuple[int, str, str, str, int | None]],
+    complaints: list[tuple[int, dt.date, str]],
+    cases: list[tuple[str, int, dt.date, dt.date | None, str]],
+    loans: list[tuple[int, int, int, int, int]],
+    overdue_series: dict[dt.date, int] | None,
+) -> dict[str, list[Any]]:
     days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
-    by_contact: Counter[dt.date] = Counter(dt.date.fromisoformat(ts[:10]) for _b, ts, *_ in contacts)
+    by_contact: Counter[dt.date] = Counter(
+        dt.date.fromisoformat(ts[:10]) for _b, ts, *_ in contacts
+    )
     by_complaint: Counter[dt.date] = Counter(d for _b, d, _c in complaints)
     opened: Counter[dt.date] = Counter(o for _c, _b, o, _x, _s in cases)
     closed: Counter[dt.date] = Counter(x for _c, _b, _o, x, _s in cases if x is not None)
@@ -208,9 +252,11 @@ def daily(start: dt.date, end: dt.date, recovered: Counter[dt.date],
         open_cases.append(open_now)
     del loans
     series = overdue_series or {}
-    return {"dates": [d.isoformat() for d in days],
-            "recovered": [money(recovered[d]) for d in days],
-            "contacts": [by_contact[d] for d in days],
-            "complaints": [by_complaint[d] for d in days],
-            "open_cases": open_cases,
-            "overdue_balance": [money(series.get(d, 0)) for d in days]}
+    return {
+        "dates": [d.isoformat() for d in days],
+        "recovered": [money(recovered[d]) for d in days],
+        "contacts": [by_contact[d] for d in days],
+        "complaints": [by_complaint[d] for d in days],
+        "open_cases": open_cases,
+        "overdue_balance": [money(series.get(d, 0)) for d in days],
+    }

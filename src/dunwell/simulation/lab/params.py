@@ -23,28 +23,57 @@ from dunwell.core.errors import InvalidInput
 DEFAULT_FILE = "parameters.toml"
 #: Weights tables: name -> the keys each must hold.
 WEIGHTS: dict[str, tuple[str, ...]] = {
-    "pressure.weights": ("sms", "in_app", "call_attempt", "call", "letter", "visit", "legal",
-                         "help"),
-    "cost": ("sms", "in_app", "email", "call", "letter", "visit", "offer", "education",
-             "legal"),
+    "pressure.weights": (
+        "sms",
+        "in_app",
+        "call_attempt",
+        "call",
+        "letter",
+        "visit",
+        "legal",
+        "help",
+    ),
+    "cost": ("sms", "in_app", "email", "call", "letter", "visit", "offer", "education", "legal"),
 }
 #: Every scalar the world model reads (a file without one is refused).
 REQUIRED = (
-    "population.merchant_share", "population.en_share", "population.remote_city_share",
-    "population.consumer_income_median", "population.merchant_sales_median",
-    "population.willingness_mean", "population.refuser_share", "population.call_reach",
+    "population.merchant_share",
+    "population.en_share",
+    "population.remote_city_share",
+    "population.consumer_income_median",
+    "population.merchant_sales_median",
+    "population.willingness_mean",
+    "population.refuser_share",
+    "population.call_reach",
     "population.home_share",
-    "shocks.illness_hazard", "shocks.illness_days", "shocks.illness_ability",
-    "shocks.family_emergency_hazard", "shocks.family_emergency_days",
-    "shocks.family_emergency_ability", "shocks.downturn_hazard", "shocks.downturn_days",
+    "shocks.illness_hazard",
+    "shocks.illness_days",
+    "shocks.illness_ability",
+    "shocks.family_emergency_hazard",
+    "shocks.family_emergency_days",
+    "shocks.family_emergency_ability",
+    "shocks.downturn_hazard",
+    "shocks.downturn_days",
     "shocks.downturn_ability",
-    "payment.miss_due", "payment.reminder_uplift", "payment.cure_hazard",
-    "payment.self_cure_share", "payment.unwilling_threshold",
-    "response.sms_uplift", "response.call_uplift", "response.letter_uplift",
-    "response.visit_uplift", "response.promise_share", "response.hardship_disclosure",
-    "response.plan_keep_fit", "response.plan_keep_unfit",
-    "pressure.half_life_days", "pressure.tolerance", "pressure.complaint_rate",
-    "pressure.complaint_base", "pressure.reactance", "pressure.willingness_erosion",
+    "payment.miss_due",
+    "payment.reminder_uplift",
+    "payment.cure_hazard",
+    "payment.self_cure_share",
+    "payment.unwilling_threshold",
+    "response.sms_uplift",
+    "response.call_uplift",
+    "response.letter_uplift",
+    "response.visit_uplift",
+    "response.promise_share",
+    "response.hardship_disclosure",
+    "response.plan_keep_fit",
+    "response.plan_keep_unfit",
+    "pressure.half_life_days",
+    "pressure.tolerance",
+    "pressure.complaint_rate",
+    "pressure.complaint_base",
+    "pressure.reactance",
+    "pressure.willingness_erosion",
     "legal.settle_share",
 )
 #: Shares and probabilities: a scaled value is clipped to this.
@@ -99,9 +128,13 @@ class Parameters:
         stay below 1)."""
         param = self.scalars.get(name)
         if param is None or not param.uncertain:
-            raise InvalidInput(f"{name!r} is not an uncertain parameter of {self.path}; "
-                               "the sensitivity report scales only those marked "
-                               "`uncertain = true`", code=CODE, field=name)
+            raise InvalidInput(
+                f"{name!r} is not an uncertain parameter of {self.path}; "
+                "the sensitivity report scales only those marked "
+                "`uncertain = true`",
+                code=CODE,
+                field=name,
+            )
         value = param.value * factor
         if param.high <= 1.0:
             value = min(value, PROBABILITY_MAX)
@@ -120,13 +153,15 @@ def load(path: Path | None = None) -> Parameters:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot read the parameter file {path}: {exc.strerror}",
-                           code=CODE, field="parameters") from exc
+        raise InvalidInput(
+            f"cannot read the parameter file {path}: {exc.strerror}", code=CODE, field="parameters"
+        ) from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the parameter file {path} is not valid TOML: {exc}",
-                           code=CODE, field="parameters") from exc
+        raise InvalidInput(
+            f"the parameter file {path} is not valid TOML: {exc}", code=CODE, field="parameters"
+        ) from exc
     return parse(data, path=str(path), digest=hashlib.sha256(raw).hexdigest())
 
 
@@ -154,8 +189,11 @@ def parse(data: Mapping[str, Any], *, path: str, digest: str = "") -> Parameters
 
 
 def _fail(path: str, name: str, what: str) -> None:
-    raise InvalidInput(f"{path}: parameter {name} {what}; see docs/simulation.md for the "
-                       "format", code=CODE, field=name)
+    raise InvalidInput(
+        f"{path}: parameter {name} {what}; see docs/simulation.md for the format",
+        code=CODE,
+        field=name,
+    )
 
 
 def _number(path: str, name: str, spec: Mapping[str, Any], key: str) -> float:

@@ -47,14 +47,16 @@ def purpose_code(purpose: str) -> int:
     return zlib.crc32(purpose.encode())
 
 
-def uniforms(seed: int, index: IntArray | NDArray[np.int64], purpose: str,
-             day: int = 0) -> FloatArray:
+def uniforms(
+    seed: int, index: IntArray | NDArray[np.int64], purpose: str, day: int = 0
+) -> FloatArray:
     """One uniform in [0, 1) per borrower index, fixed by (seed, index, purpose, day)."""
     with np.errstate(over="ignore"):
-        key = _splitmix(np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x100000001B3)
-                        + np.uint64(purpose_code(purpose)) + np.asarray([day & 0xFFFFFFFF],
-                                                                         dtype=np.uint64)
-                        * np.uint64(0x2545F4914F6CDD1D))
+        key = _splitmix(
+            np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x100000001B3)
+            + np.uint64(purpose_code(purpose))
+            + np.asarray([day & 0xFFFFFFFF], dtype=np.uint64) * np.uint64(0x2545F4914F6CDD1D)
+        )
         z = _splitmix(key + np.asarray(index, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03))
     return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
@@ -76,12 +78,12 @@ class Population:
     latitude: FloatArray
     longitude: FloatArray
     visitable: NDArray[np.bool_]
-    income_minor: IntArray      # monthly cash flow: net income, or sales x margin
-    sales_minor: IntArray       # merchants' monthly sales (0 for consumers)
-    seasonality: FloatArray     # merchants' seasonal swing (share of sales)
+    income_minor: IntArray  # monthly cash flow: net income, or sales x margin
+    sales_minor: IntArray  # merchants' monthly sales (0 for consumers)
+    seasonality: FloatArray  # merchants' seasonal swing (share of sales)
     willingness: FloatArray
-    reach: FloatArray           # P(a call attempt reaches the borrower)
-    home: FloatArray            # P(a visit finds the borrower in)
+    reach: FloatArray  # P(a call attempt reaches the borrower)
+    home: FloatArray  # P(a visit finds the borrower in)
 
     def index_of(self, reference: str) -> int:
         return int(reference.rsplit("-", 1)[1])
@@ -102,8 +104,9 @@ def _beta_like(u: FloatArray, mean: float) -> FloatArray:
     b = max(0.05, (1 - mean) * 4.0)
     # choose b so the mean is close: solve roughly with a fixed shape
     x = (1 - (1 - u) ** (1 / b)) ** (1 / a)
-    return np.asarray(np.clip(1 - (1 - mean) * (x / max(float(np.mean(x)), 1e-9)), 0.01, 0.999),
-                      dtype=np.float64)
+    return np.asarray(
+        np.clip(1 - (1 - mean) * (x / max(float(np.mean(x)), 1e-9)), 0.01, 0.999), dtype=np.float64
+    )
 
 
 def build(params: Parameters, *, size: int, seed: int) -> Population:
@@ -116,16 +119,19 @@ def build(params: Parameters, *, size: int, seed: int) -> Population:
     merchant = u("kind") < params["population.merchant_share"]
     english = u("language") < params["population.en_share"]
     remote = u("city") < params["population.remote_city_share"]
-    radius = CITY_RADIUS_KM * np.minimum(1.0, np.abs(
-        np.sqrt(-2.0 * np.log(np.maximum(u("r1"), 1e-12))) * np.cos(2 * math.pi * u("r2")))
-        * 0.45)
+    radius = CITY_RADIUS_KM * np.minimum(
+        1.0,
+        np.abs(np.sqrt(-2.0 * np.log(np.maximum(u("r1"), 1e-12))) * np.cos(2 * math.pi * u("r2")))
+        * 0.45,
+    )
     angle = 2 * math.pi * u("angle")
     lat0 = np.where(remote, CITIES[1][1], CITIES[0][1])
     lon0 = np.where(remote, CITIES[1][2], CITIES[0][2])
     lat = lat0 + radius * np.cos(angle) / 111.32
     lon = lon0 + radius * np.sin(angle) / (111.32 * np.cos(np.radians(lat0)))
-    consumer_income = _lognormal(u("inc1"), u("inc2"), params["population.consumer_income_median"],
-                                 0.45)
+    consumer_income = _lognormal(
+        u("inc1"), u("inc2"), params["population.consumer_income_median"], 0.45
+    )
     sales = _lognormal(u("sal1"), u("sal2"), params["population.merchant_sales_median"], 0.6)
     margin = 0.15 + 0.15 * u("margin")
     income = np.where(merchant, sales * margin, consumer_income)
@@ -136,14 +142,22 @@ def build(params: Parameters, *, size: int, seed: int) -> Population:
     reach = np.clip(reach_mean * (0.4 + 1.2 * u("reach")), 0.01, 0.95)
     home = np.clip(params["population.home_share"] * (0.6 + 0.8 * u("home")), 0.05, 0.98)
     pop = Population(
-        seed=seed, size=size, merchant=merchant,
+        seed=seed,
+        size=size,
+        merchant=merchant,
         language=["en" if e else "zh-CN" for e in english],
-        names=[], city=[CITIES[1][0] if r else CITIES[0][0] for r in remote],
-        latitude=np.round(lat, 6), longitude=np.round(lon, 6), visitable=~remote,
+        names=[],
+        city=[CITIES[1][0] if r else CITIES[0][0] for r in remote],
+        latitude=np.round(lat, 6),
+        longitude=np.round(lon, 6),
+        visitable=~remote,
         income_minor=(income * 100).astype(np.int64),
         sales_minor=np.where(merchant, sales * 100, 0).astype(np.int64),
         seasonality=np.where(merchant, 0.05 + 0.3 * u("season"), 0.0),
-        willingness=willingness, reach=reach, home=home)
+        willingness=willingness,
+        reach=reach,
+        home=home,
+    )
     pop.names = [_name(seed, i, pop.language[i]) for i in range(size)]
     _plant_stories(pop)
     return pop
@@ -183,8 +197,7 @@ def _plant_stories(pop: Population) -> None:
 def income_history(pop: Population, i: int, months: int = 6) -> tuple[int, ...]:
     """A consumer's observed monthly incomes before the start, oldest first."""
     base = int(pop.income_minor[i])
-    return tuple(int(base * (0.9 + 0.2 * uniform(pop.seed, i, "hist", m)))
-                 for m in range(months))
+    return tuple(int(base * (0.9 + 0.2 * uniform(pop.seed, i, "hist", m))) for m in range(months))
 
 
 def monthly_sales(pop: Population, i: int, month_index: int) -> int:

@@ -104,8 +104,11 @@ def plan_for(name: str, settings: LabSettings, seed: int) -> StrategyPlan:
         return StrategyPlan(name, Experiment(champion=name, name=f"lab-{name}", seed=seed))
     if name == ML:
         return _ml_plan(settings, seed)
-    raise InvalidInput(f"unknown strategy {name!r}; use humane, aggressive or ml",
-                       code="simulate_strategy_must_be_known", field="strategies")
+    raise InvalidInput(
+        f"unknown strategy {name!r}; use humane, aggressive or ml",
+        code="simulate_strategy_must_be_known",
+        field="strategies",
+    )
 
 
 #: The ml policy's history book: this seed offset, and its daily contact budget per
@@ -114,8 +117,13 @@ ML_HISTORY_SEED_OFFSET = 10_000
 ML_CONTACTS_PER_100_BORROWERS = 6
 
 
-def _ml_plan(settings: LabSettings, seed: int, *, workdir: Path | None = None,
-             progress: Progress | None = None) -> StrategyPlan:
+def _ml_plan(
+    settings: LabSettings,
+    seed: int,
+    *,
+    workdir: Path | None = None,
+    progress: Progress | None = None,
+) -> StrategyPlan:
     """Train the uplift policy on a history book of another seed (same size and days),
     run with the exploring policy (randomised arms); the trained policy then chooses
     the ``ml`` cases' actions under a daily contact budget."""
@@ -127,20 +135,24 @@ def _ml_plan(settings: LabSettings, seed: int, *, workdir: Path | None = None,
             "the ml strategy needs the uplift policy (dunwell.app.collections.uplift, "
             "dunwell.risk.uplift, dunwell.collections.prioritise), which this installation "
             "does not have; run --strategies humane,aggressive",
-            code="simulate_strategy_must_be_available", field="strategies") from exc
+            code="simulate_strategy_must_be_available",
+            field="strategies",
+        ) from exc
     budget = Budget(contacts=max(1, settings.borrowers * ML_CONTACTS_PER_100_BORROWERS // 100))
     if workdir is None:  # only checking that the strategy is available
         return StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed))
     history_seed = seed + ML_HISTORY_SEED_OFFSET
-    explore = StrategyPlan("ml-history", Experiment(champion=ML, name="lab-ml-history",
-                                                    seed=history_seed),
-                           {"policy": UpliftPolicy.exploring(seed=history_seed, budget=budget)})
-    history = _run_book(settings, explore, history_seed, workdir=workdir, progress=progress,
-                        label="ml-history")
+    explore = StrategyPlan(
+        "ml-history",
+        Experiment(champion=ML, name="lab-ml-history", seed=history_seed),
+        {"policy": UpliftPolicy.exploring(seed=history_seed, budget=budget)},
+    )
+    history = _run_book(
+        settings, explore, history_seed, workdir=workdir, progress=progress, label="ml-history"
+    )
     policy = train_uplift_policy(history.book.app, seed=history_seed, budget=budget)
     history.book.app.engine.dispose()
-    return StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed),
-                        {"policy": policy})
+    return StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed), {"policy": policy})
 
 
 @dataclass
@@ -163,8 +175,13 @@ class _Track:
 class Borrowers:
     """The simulated borrowers' side of the day loop's hooks for one run."""
 
-    def __init__(self, book: lab_book.Book, world: World, start: dt.date,
-                 hooks_extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        book: lab_book.Book,
+        world: World,
+        start: dt.date,
+        hooks_extra: dict[str, Any] | None = None,
+    ):
         self.book, self.app, self.world, self.start = book, book.app, world, start
         self.track = _Track()
         self.extra = hooks_extra or {}
@@ -190,8 +207,11 @@ class Borrowers:
         world, index = self.world, self.book.borrower_index
         hardship: list[tuple[str, int, str]] = []
         with self.app.uow() as uow:
-            planned = [a for a in uow.actions.on_date(today) if a["decision"] == "allow"
-                       and a["channel"] in (*MESSAGE_CHANNELS, "call")]
+            planned = [
+                a
+                for a in uow.actions.on_date(today)
+                if a["decision"] == "allow" and a["channel"] in (*MESSAGE_CHANNELS, "call")
+            ]
             dpd = self._dpd_today(uow, today)
             for a in planned:
                 bid = int(a["borrower_id"])
@@ -204,20 +224,33 @@ class Borrowers:
                     ans = world.call(i, a["kind"], dpd=days, attempt=int(a["action_id"]))
                 else:
                     ans = world.message(i, a["channel"], a["kind"], dpd=days)
-                record_contact(uow, borrower_id=bid, at=at, channel=a["channel"],
-                               outcome=ans.outcome, action_id=int(a["action_id"]), now=at)
+                record_contact(
+                    uow,
+                    borrower_id=bid,
+                    at=at,
+                    channel=a["channel"],
+                    outcome=ans.outcome,
+                    action_id=int(a["action_id"]),
+                    now=at,
+                )
                 case_id = str(a["case_id"])
                 if case_id.startswith("pre-"):
                     continue
                 if ans.promise:
                     owed = self._overdue(uow, bid, today)
                     with contextlib.suppress(DomainError):  # a pending promise stands
-                        record_promise(uow, case_id=case_id, amount_minor=owed,
-                                       due_date=today + dt.timedelta(days=3), today=today,
-                                       now=at)
+                        record_promise(
+                            uow,
+                            case_id=case_id,
+                            amount_minor=owed,
+                            due_date=today + dt.timedelta(days=3),
+                            today=today,
+                            now=at,
+                        )
                 if ans.hardship:
-                    hardship.append((case_id, i, "collector" if a["channel"] == "call"
-                                     else "borrower"))
+                    hardship.append(
+                        (case_id, i, "collector" if a["channel"] == "call" else "borrower")
+                    )
             uow.commit()
         return hardship
 
@@ -225,12 +258,15 @@ class Borrowers:
         """Days past due per borrower index (oldest unpaid instalment), one query."""
         day = to_day(today)
         loans = self.book.loan_index
-        return {loans[lid]: day - due for lid, _n, due, _owed in uow.loans.due_for_payment(day)
-                if lid in loans}
+        return {
+            loans[lid]: day - due
+            for lid, _n, due, _owed in uow.loans.due_for_payment(day)
+            if lid in loans
+        }
 
     def _overdue(self, uow: Any, bid: int, today: dt.date) -> int:
         facts, _ = uow.loan_facts.facts(today, [bid], only=True)
-        return max(1, sum(loan.overdue_minor for loan in facts.get(bid, [])))
+        return max(1, sum(int(loan.overdue_minor) for loan in facts.get(bid, [])))
 
     # --- negotiation -------------------------------------------------------------------
     def _plan(self, case_id: str, i: int, today: dt.date, source: str) -> None:
@@ -242,18 +278,29 @@ class Borrowers:
         expenses = budget * 55 // 100
         reason = SHOCKS[int(world.shock[i])]
         try:
-            assess_hardship(self.app, case_id=case_id,
-                            reason=reason if reason != "none" else "other",
-                            monthly_income_minor=max(1, budget),
-                            essential_expenses_minor=expenses, other_debt_payments_minor=0,
-                            evidence=(), vulnerable=False, source=source, now=at)
+            assess_hardship(
+                self.app,
+                case_id=case_id,
+                reason=reason if reason != "none" else "other",
+                monthly_income_minor=max(1, budget),
+                essential_expenses_minor=expenses,
+                other_debt_payments_minor=0,
+                evidence=(),
+                vulnerable=False,
+                source=source,
+                now=at,
+            )
             offers = make_offers(self.app, case_id=case_id, business_date=today)
             if not offers:
                 return
             best = offers[0]
-            approve_offer(self.app, offer_id=best.offer_id,
-                          approver_id=f"{best.offer.approval_role.value}-1",
-                          role=best.offer.approval_role.value, now=at)
+            approve_offer(
+                self.app,
+                offer_id=best.offer_id,
+                approver_id=f"{best.offer.approval_role.value}-1",
+                role=best.offer.approval_role.value,
+                now=at,
+            )
             accept_offer(self.app, offer_id=best.offer_id, now=at)
         except DomainError:
             return  # refused by a rule (e.g. an open plan): the book says why
@@ -278,10 +325,16 @@ class Borrowers:
             promise = owed.get(visit.borrower_id) if ans.promise else None
             with contextlib.suppress(DomainError):
                 record_visit_outcome(
-                    self.app, visit_id=visit.visit_id, outcome=ans.outcome, at=at,
-                    latitude=place.location.latitude, longitude=place.location.longitude,
-                    note="lab visit", promise_amount_minor=promise,
-                    promise_due=today + dt.timedelta(days=7) if promise else None)
+                    self.app,
+                    visit_id=visit.visit_id,
+                    outcome=ans.outcome,
+                    at=at,
+                    latitude=place.location.latitude,
+                    longitude=place.location.longitude,
+                    note="lab visit",
+                    promise_amount_minor=promise,
+                    promise_due=today + dt.timedelta(days=7) if promise else None,
+                )
             if ans.hardship:
                 self._plan(visit.case_id, i, today, "field_agent")
 
@@ -301,9 +354,15 @@ class Borrowers:
                 amount = int(owed * share)
                 if amount <= 0:
                     continue
-                receive_payment(uow, loan_id=loan_id, amount=format_minor(amount, "CNY"),
-                                currency="CNY", idempotency_key=f"lab:{loan_id}:{today}",
-                                settings=self.app.settings, providers=self.app.providers)
+                receive_payment(
+                    uow,
+                    loan_id=loan_id,
+                    amount=format_minor(amount, "CNY"),
+                    currency="CNY",
+                    idempotency_key=f"lab:{loan_id}:{today}",
+                    settings=self.app.settings,
+                    providers=self.app.providers,
+                )
             uow.commit()
 
     # --- complaints --------------------------------------------------------------------
@@ -318,8 +377,14 @@ class Borrowers:
             if bid is None:
                 continue
             category = self.world.complaint_category(int(i))
-            record_complaint(self.app, borrower_id=bid, channel="call", category=category,
-                             text=f"simulated borrower: {category.replace('_', ' ')}", now=at)
+            record_complaint(
+                self.app,
+                borrower_id=bid,
+                channel="call",
+                category=category,
+                text=f"simulated borrower: {category.replace('_', ' ')}",
+                now=at,
+            )
 
     # --- legal ------------------------------------------------------------------------
     def _legal(self, today: dt.date) -> None:
@@ -328,10 +393,15 @@ class Borrowers:
         with self.app.uow() as uow:
             for ref in review_queue(uow):
                 with contextlib.suppress(DomainError):
-                    approve_referral(uow, referral_id=ref.referral_id, approver=MANAGER,
-                                     role=LEGAL_APPROVER_ROLE,
-                                     note="every contact tried; no plan, no payment",
-                                     business_date=today, now=at)
+                    approve_referral(
+                        uow,
+                        referral_id=ref.referral_id,
+                        approver=MANAGER,
+                        role=LEGAL_APPROVER_ROLE,
+                        note="every contact tried; no plan, no payment",
+                        business_date=today,
+                        now=at,
+                    )
                     track.approved_on[ref.referral_id] = today
                     track.steps_done[ref.referral_id] = 0
             for rid, approved in list(track.approved_on.items()):
@@ -343,10 +413,17 @@ class Borrowers:
                     continue
                 ref = uow.legal.get(rid)
                 try:
-                    record_legal_event(uow, referral_id=rid, event=event, on=today,
-                                       cost_minor=cost, recorded_by=MANAGER, now=at,
-                                       court="成都市武侯区人民法院" if event == "filed" else "",
-                                       note=f"lab: {event}")
+                    record_legal_event(
+                        uow,
+                        referral_id=rid,
+                        event=event,
+                        on=today,
+                        cost_minor=cost,
+                        recorded_by=MANAGER,
+                        now=at,
+                        court="成都市武侯区人民法院" if event == "filed" else "",
+                        note=f"lab: {event}",
+                    )
                 except DomainError:
                     track.steps_done[rid] = len(COURT_STEPS)  # the case left legal
                     continue
@@ -365,9 +442,16 @@ class _Ran:
     end: dt.date
 
 
-def _run_book(settings: LabSettings, plan: StrategyPlan, seed: int, *, workdir: Path,
-              progress: Progress | None, population: Population | None = None,
-              label: str | None = None) -> _Ran:
+def _run_book(
+    settings: LabSettings,
+    plan: StrategyPlan,
+    seed: int,
+    *,
+    workdir: Path,
+    progress: Progress | None,
+    population: Population | None = None,
+    label: str | None = None,
+) -> _Ran:
     """A fresh book for ``plan`` on ``seed``'s population, run through the day loop."""
     name = label or plan.name
     pop = population or build(settings.params, size=settings.borrowers, seed=seed)
@@ -381,10 +465,17 @@ def _run_book(settings: LabSettings, plan: StrategyPlan, seed: int, *, workdir: 
         if progress is not None:
             progress(name, seed, today)
 
-    options = DayOptions(experiment=plan.experiment, router=NearestNeighbourRouter(),
-                         model=None, model_missing_reason="the lab runs without a model",
-                         dispatch=True, after_collect=people.morning,
-                         after_field_plan=people.midday, after_day=evening, **plan.options)
+    options = DayOptions(
+        experiment=plan.experiment,
+        router=NearestNeighbourRouter(),
+        model=None,
+        model_missing_reason="the lab runs without a model",
+        dispatch=True,
+        after_collect=people.morning,
+        after_field_plan=people.midday,
+        after_day=evening,
+        **plan.options,
+    )
     end = settings.start + dt.timedelta(days=settings.days - 1)
     run_until(book.app, end, options)
     check = verify_book(book.app)
@@ -393,13 +484,20 @@ def _run_book(settings: LabSettings, plan: StrategyPlan, seed: int, *, workdir: 
         raise lab_metrics.LabBookUnsound(
             f"the {name} book for seed {seed} does not verify after the run: "
             f"{', '.join(failed)}; run `dunwell book verify --db {url}` for the offenders",
-            code="simulate_book_must_verify")
+            code="simulate_book_must_verify",
+        )
     return _Ran(book, people, url, end)
 
 
-def run_one(settings: LabSettings, strategy: str, seed: int, *, workdir: Path,
-            progress: Progress | None = None, population: Population | None = None,
-            ) -> RunResult:
+def run_one(
+    settings: LabSettings,
+    strategy: str,
+    seed: int,
+    *,
+    workdir: Path,
+    progress: Progress | None = None,
+    population: Population | None = None,
+) -> RunResult:
     """One strategy on one seed: a fresh book, the day loop with the borrowers, the
     book verified and measured."""
     began = time.perf_counter()
@@ -407,18 +505,25 @@ def run_one(settings: LabSettings, strategy: str, seed: int, *, workdir: Path,
         plan = _ml_plan(settings, seed, workdir=workdir, progress=progress)
     else:
         plan = plan_for(strategy, settings, seed)
-    ran = _run_book(settings, plan, seed, workdir=workdir, progress=progress,
-                    population=population)
-    run = lab_metrics.measure(ran.book.app, strategy=strategy, seed=seed, start=settings.start,
-                              end=ran.end, params=settings.params, overdue=ran.people.overdue)
+    ran = _run_book(settings, plan, seed, workdir=workdir, progress=progress, population=population)
+    run = lab_metrics.measure(
+        ran.book.app,
+        strategy=strategy,
+        seed=seed,
+        start=settings.start,
+        end=ran.end,
+        params=settings.params,
+        overdue=ran.people.overdue,
+    )
     story = lab_stories.extract(ran.book, strategy=strategy)
     run["seconds"] = round(time.perf_counter() - began, 3)
     ran.book.app.engine.dispose()
     return RunResult(strategy, seed, run, story, ran.url)
 
 
-def run_lab(settings: LabSettings, *, workdir: Path | None = None,
-            progress: Progress | None = None) -> tuple[list[RunResult], Path]:
+def run_lab(
+    settings: LabSettings, *, workdir: Path | None = None, progress: Progress | None = None
+) -> tuple[list[RunResult], Path]:
     """Every (strategy, seed) run; the ml plan is checked before any run starts."""
     for name in settings.strategies:
         plan_for(name, settings, settings.seeds[0])
@@ -427,19 +532,26 @@ def run_lab(settings: LabSettings, *, workdir: Path | None = None,
     for seed in settings.seeds:
         pop = build(settings.params, size=settings.borrowers, seed=seed)
         for strategy in settings.strategies:
-            results.append(run_one(settings, strategy, seed, workdir=where, progress=progress,
-                                   population=pop))
+            results.append(
+                run_one(settings, strategy, seed, workdir=where, progress=progress, population=pop)
+            )
     return results, where
 
 
 def settings_json(settings: LabSettings) -> dict[str, Any]:
     from dunwell import __version__
 
-    return {"borrowers": settings.borrowers, "days": settings.days,
-            "seeds": list(settings.seeds), "strategies": list(settings.strategies),
-            "start": settings.start.isoformat(), "currency": "CNY",
-            "parameters_file": Path(settings.params.path).name,
-            "parameters_digest": settings.params.digest, "dunwell_version": __version__}
+    return {
+        "borrowers": settings.borrowers,
+        "days": settings.days,
+        "seeds": list(settings.seeds),
+        "strategies": list(settings.strategies),
+        "start": settings.start.isoformat(),
+        "currency": "CNY",
+        "parameters_file": Path(settings.params.path).name,
+        "parameters_digest": settings.params.digest,
+        "dunwell_version": __version__,
+    }
 
 
 def strategies_seen(results: Sequence[RunResult]) -> list[str]:

@@ -18,29 +18,51 @@ SHARE_PCT = 25
 BORROWERS_MIN = 40
 
 
-def run(settings: LabSettings, *, workdir: Path, progress: Progress | None = None,
-        on_point: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+def run(
+    settings: LabSettings,
+    *,
+    workdir: Path,
+    progress: Progress | None = None,
+    on_point: Callable[[str, float], None] | None = None,
+) -> dict[str, Any]:
     small = dataclasses.replace(
-        settings, borrowers=max(BORROWERS_MIN, settings.borrowers * SHARE_PCT // 100),
-        seeds=settings.seeds[:1])
+        settings,
+        borrowers=max(BORROWERS_MIN, settings.borrowers * SHARE_PCT // 100),
+        seeds=settings.seeds[:1],
+    )
     seed = small.seeds[0]
     parameters, rows = [], []
     for param in settings.params.uncertain:
-        parameters.append({"name": param.name, "low": param.low, "base": param.value,
-                           "high": param.high})
+        parameters.append(
+            {"name": param.name, "low": param.low, "base": param.value, "high": param.high}
+        )
         for scale in SCALES:
             if on_point is not None:
                 on_point(param.name, scale)
             point = dataclasses.replace(small, params=settings.params.scaled(param.name, scale))
             figures: dict[str, dict[str, Any]] = {}
             for strategy in point.strategies:
-                res = run_one(point, strategy, seed, workdir=workdir / f"{param.name}-{scale}",
-                              progress=progress)
+                res = run_one(
+                    point,
+                    strategy,
+                    seed,
+                    workdir=workdir / f"{param.name}-{scale}",
+                    progress=progress,
+                )
                 figures[strategy] = res.run["metrics"]
-            rows.append({
-                "parameter": param.name, "scale": scale,
-                "strategies": {name: {"recovered": m["recovered"], "contacts": m["contacts"],
-                                      "complaints": m["complaints"]}
-                               for name, m in figures.items()},
-                "conclusions": sensitivity_conclusions(figures)})
+            rows.append(
+                {
+                    "parameter": param.name,
+                    "scale": scale,
+                    "strategies": {
+                        name: {
+                            "recovered": m["recovered"],
+                            "contacts": m["contacts"],
+                            "complaints": m["complaints"],
+                        }
+                        for name, m in figures.items()
+                    },
+                    "conclusions": sensitivity_conclusions(figures),
+                }
+            )
     return {"parameters": parameters, "rows": rows}

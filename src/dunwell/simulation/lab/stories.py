@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dunwell.app.lab_read import lab_reader
 from dunwell.simulation.lab.book import Book
 from dunwell.simulation.lab.metrics import money
 from dunwell.simulation.lab.population import STORY_COURT, STORY_PLAN
-from dunwell.store.lab_repo import LabReadRepository
 
 TITLES = {
     "family_emergency_plan": "A family emergency, a visit, and a plan that fits",
@@ -29,14 +29,20 @@ def extract(book: Book, *, strategy: str) -> list[dict[str, Any]]:
         bid = next((b for b, i in book.borrower_index.items() if i == index), None)
         if bid is None:
             continue
-        out.append({"name": name, "strategy": strategy, "borrower_id": bid,
-                    "title": TITLES[name], "events": _events(book, bid)})
+        out.append(
+            {
+                "name": name,
+                "strategy": strategy,
+                "borrower_id": bid,
+                "title": TITLES[name],
+                "events": _events(book, bid),
+            }
+        )
     return out
 
 
 def _events(book: Book, bid: int) -> list[dict[str, str]]:
-    with book.app.engine.connect() as conn:
-        repo = LabReadRepository(conn)
+    with lab_reader(book.app.engine) as repo:
         timeline = repo.timeline(bid)
         actions = repo.actions_of(bid)
         payments = [p for p in repo.payments() if p[1] == bid]
@@ -56,9 +62,17 @@ def _events(book: Book, bid: int) -> list[dict[str, str]]:
     for _b, on, category in complaints:
         events.append((on, 4, "complaint", f"complaint: {category.replace('_', ' ')}"))
     events.sort(key=lambda e: (e[0], e[1]))
-    out = [{"date": on.isoformat(), "kind": kind, "text": text}
-           for on, _o, kind, text in events[:EVENTS_MAX]]
+    out = [
+        {"date": on.isoformat(), "kind": kind, "text": text}
+        for on, _o, kind, text in events[:EVENTS_MAX]
+    ]
     if reminders:
-        out.insert(0, {"date": events[0][0].isoformat() if events else "",
-                       "kind": "reminders", "text": f"{reminders} reminders sent over the run"})
+        out.insert(
+            0,
+            {
+                "date": events[0][0].isoformat() if events else "",
+                "kind": "reminders",
+                "text": f"{reminders} reminders sent over the run",
+            },
+        )
     return out

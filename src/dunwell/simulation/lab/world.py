@@ -47,8 +47,8 @@ PLAN_PAY_DAYS = 3
 class Answer:
     """A borrower's side of one contact."""
 
-    outcome: str          # the contact outcome recorded in the book
-    reached: bool         # the borrower heard it
+    outcome: str  # the contact outcome recorded in the book
+    reached: bool  # the borrower heard it
     promise: bool = False
     hardship: bool = False
 
@@ -69,20 +69,35 @@ class World:
         self.engagement = np.zeros(n, dtype=np.float64)
         self.last_sms = np.full(n, -10_000, dtype=np.int64)
         self.last_reminder = np.full(n, -10_000, dtype=np.int64)
-        self.plan_fit = np.full(n, -1, dtype=np.int8)     # -1 no plan, 0 unfit, 1 fit
-        self.disclosed = np.zeros(n, dtype=np.bool_)      # the current shock was told
+        self.plan_fit = np.full(n, -1, dtype=np.int8)  # -1 no plan, 0 unfit, 1 fit
+        self.disclosed = np.zeros(n, dtype=np.bool_)  # the current shock was told
         self.sued = np.zeros(n, dtype=np.bool_)
         self.complaints = np.zeros(n, dtype=np.int64)
         self.first_due_day = first_due_day
-        self._ability = np.array([1.0, params["shocks.illness_ability"],
-                                  params["shocks.family_emergency_ability"],
-                                  params["shocks.downturn_ability"]])
-        self._hazard = np.array([0.0, params["shocks.illness_hazard"],
-                                 params["shocks.family_emergency_hazard"],
-                                 params["shocks.downturn_hazard"]])
-        self._days = np.array([1.0, params["shocks.illness_days"],
-                               params["shocks.family_emergency_days"],
-                               params["shocks.downturn_days"]])
+        self._ability = np.array(
+            [
+                1.0,
+                params["shocks.illness_ability"],
+                params["shocks.family_emergency_ability"],
+                params["shocks.downturn_ability"],
+            ]
+        )
+        self._hazard = np.array(
+            [
+                0.0,
+                params["shocks.illness_hazard"],
+                params["shocks.family_emergency_hazard"],
+                params["shocks.downturn_hazard"],
+            ]
+        )
+        self._days = np.array(
+            [
+                1.0,
+                params["shocks.illness_days"],
+                params["shocks.family_emergency_days"],
+                params["shocks.downturn_days"],
+            ]
+        )
         self._decay = 0.5 ** (1.0 / params["pressure.half_life_days"])
 
     # --- daily state ------------------------------------------------------------------
@@ -99,8 +114,9 @@ class World:
         self.engagement[:] = 0.0
         self.pressure *= self._decay
         excess = np.maximum(0.0, self.pressure - p["pressure.tolerance"])
-        self.willingness = np.maximum(0.0, self.willingness
-                                      - p["pressure.willingness_erosion"] * excess)
+        self.willingness = np.maximum(
+            0.0, self.willingness - p["pressure.willingness_erosion"] * excess
+        )
         over = (self.shock > 0) & (self.shock_until <= day)
         self.shock[over] = 0
         self.disclosed[over] = False
@@ -109,8 +125,9 @@ class World:
         kind = uniforms(self.seed, self.idx, "shock_kind", day)
         length = uniforms(self.seed, self.idx, "shock_len", day)
         hazards = self._hazard.copy()
-        total = np.where(self.pop.merchant, hazards[1] + hazards[2] + hazards[3],
-                         hazards[1] + hazards[2])
+        total = np.where(
+            self.pop.merchant, hazards[1] + hazards[2] + hazards[3], hazards[1] + hazards[2]
+        )
         hit = well & (u < total)
         share = kind * total
         which = np.where(share < hazards[1], 1, np.where(share < hazards[1] + hazards[2], 2, 3))
@@ -118,8 +135,9 @@ class World:
         mean_days = self._days[which]
         self.shock[hit] = which[hit]
         self.shock_started[hit] = day
-        self.shock_until[hit] = day + np.ceil(-np.log(np.maximum(length[hit], 1e-9))
-                                              * mean_days[hit]).astype(np.int64)
+        self.shock_until[hit] = day + np.ceil(
+            -np.log(np.maximum(length[hit], 1e-9)) * mean_days[hit]
+        ).astype(np.int64)
         self._plant(day)
 
     def _plant(self, day: int) -> None:
@@ -140,8 +158,11 @@ class World:
 
     def _offer_help(self, i: int, purpose: str, boost: float = 1.0) -> bool:
         """A borrower in a shock, offered help, discloses it (at most once per shock)."""
-        if self.shock[i] == 0 or self.disclosed[i] or self.willingness[i] < self.p[
-                "payment.unwilling_threshold"]:
+        if (
+            self.shock[i] == 0
+            or self.disclosed[i]
+            or self.willingness[i] < self.p["payment.unwilling_threshold"]
+        ):
             return False
         share = min(1.0, self.p["response.hardship_disclosure"] * boost)
         if i == STORY_PLAN and purpose == "visit":
@@ -181,8 +202,11 @@ class World:
         self.engagement[i] = max(self.engagement[i], self.p["response.call_uplift"])
         if self._offer_help(i, "call", 0.7 if kind != "hardship_outreach" else 1.0):
             return Answer("conversation", True, hardship=True)
-        if (dpd > 0 and self.willingness[i] >= self.p["payment.unwilling_threshold"]
-                and self._draw(i, f"promise:{attempt}") < self.p["response.promise_share"]):
+        if (
+            dpd > 0
+            and self.willingness[i] >= self.p["payment.unwilling_threshold"]
+            and self._draw(i, f"promise:{attempt}") < self.p["response.promise_share"]
+        ):
             return Answer("promise_to_pay", True, promise=True)
         return Answer("conversation", True)
 
@@ -224,8 +248,11 @@ class World:
         ability = float(self._ability[self.shock[i]])
         u = self._draw(i, "pay")
         if in_plan and self.plan_fit[i] >= 0:
-            keep = p["response.plan_keep_fit"] if self.plan_fit[i] == 1 else p[
-                "response.plan_keep_unfit"]
+            keep = (
+                p["response.plan_keep_fit"]
+                if self.plan_fit[i] == 1
+                else p["response.plan_keep_unfit"]
+            )
             # kept = paid on one of the plan's first three days: 1-(1-q)^3 = keep
             daily = 1.0 - (1.0 - keep) ** (1 / PLAN_PAY_DAYS)
             return 1.0 if dpd < PLAN_PAY_DAYS and u < daily else 0.0
