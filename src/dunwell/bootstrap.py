@@ -69,9 +69,17 @@ def providers_for(settings: Settings) -> Providers:
 
 
 def router_for(solver: str, *, time_limit_s: int = 10) -> Router:
-    """The field visit router behind ``--solver``: ``ortools`` (default) or ``nearest``."""
+    """The field visit router behind ``--solver``: ``vroom`` (the default, see
+    docs/field.md for the measurement that chose it), ``ortools`` or ``nearest``."""
     if solver == "nearest":
         return NearestNeighbourRouter()
+    if solver == "vroom":
+        from dunwell.providers.routing_vroom import VroomRouter
+
+        if time_limit_s <= 0:
+            raise InvalidInput("--time-limit must be at least 1 second",
+                               code="time_limit_must_be_positive")
+        return VroomRouter(time_limit_s=time_limit_s)
     if solver == "ortools":
         from dunwell.providers.routing_ortools import OrToolsRouter
 
@@ -79,5 +87,5 @@ def router_for(solver: str, *, time_limit_s: int = 10) -> Router:
             raise InvalidInput("--time-limit must be at least 1 second",
                                code="time_limit_must_be_positive")
         return OrToolsRouter(time_limit_s=time_limit_s)
-    raise InvalidInput(f"unknown solver {solver!r}; use ortools or nearest",
+    raise InvalidInput(f"unknown solver {solver!r}; use vroom, ortools or nearest",
                        code="solver_must_be_known")

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     #: (the latest version scores the book after each close; none there: the step is
     #: skipped with its reason), which router plans the field visits and for how long.
     early_warning_model_dir: Path = Path("var/models/early_warning")
-    day_router: str = "ortools"
+    day_router: str = "vroom"
     day_routing_seconds: int = Field(default=2, ge=1, le=600)
     #: Origination: the credit bureau's records as a local file (JSON or CSV) the credit
     #: review reads debts elsewhere from. Unset: no bureau is consulted, and a missing

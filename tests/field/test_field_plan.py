@@ -153,5 +153,5 @@ def test_assigning_a_visit_to_an_agent_whose_privacy_certificate_expired_is_refu
 
 def test_an_unknown_solver_is_refused_with_the_choices() -> None:
     with pytest.raises(InvalidInput) as err:
-        router_for("vroom")
+        router_for("no-such-solver")
     assert err.value.code == "solver_must_be_known"

@@ -81,13 +81,15 @@ def test_every_stop_is_served_or_explained_and_never_both() -> None:
         "stop 2 both served and unserved"]
 
 
-def test_the_network_numbers_agents_first_then_visits_with_travel_between_each_pair() -> None:
+def test_the_network_numbers_starts_then_ends_then_visits_with_travel_between_each_pair(
+        ) -> None:
     network = Network.of([VAN], [VISIT], speed_kmh=20)
-    assert (network.vehicle_count, network.node_count, network.stop_node(0)) == (1, 2, 1)
-    assert network.stop_at(1) is VISIT
-    assert network.distance_m == ((0, 1000), (1000, 0))
-    assert network.travel_min == ((0, 3), (3, 0))
-    assert network.service_min == (0, 20)
+    assert (network.vehicle_count, network.node_count, network.end_node(0),
+            network.stop_node(0)) == (1, 3, 1, 2)
+    assert network.stop_at(2) is VISIT
+    assert network.distance_m == ((0, 0, 1000), (0, 0, 1000), (1000, 1000, 0))
+    assert network.travel_min == ((0, 0, 3), (0, 0, 3), (3, 3, 0))
+    assert network.service_min == (0, 0, 20)
 
 
 def test_only_visits_some_agent_may_take_are_routed_the_others_explained() -> None:

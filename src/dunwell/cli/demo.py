@@ -189,7 +189,7 @@ def _run_days(app: Dunwell, *, first: dt.date, days: int, seed: int,
             work_visits(app, day, ops_rng, report=ops)
 
         run_days(app, days=days, seed=seed, on_day=tick, model=model,
-                 router=router_for("ortools", time_limit_s=ROUTING_SECONDS),
+                 router=router_for("vroom", time_limit_s=ROUTING_SECONDS),
                  dispatch=True, during_day=visits, experiment=experiment)
     count_day_steps(app, days, ops)
     return ops
@@ -261,7 +261,7 @@ def _morning(app: Dunwell, last_plan: dt.date | None) -> tuple[dt.date | None, d
     clock = BookClock()
     collect_day(app, today, now=clock.at(today, DayStep.COLLECT))
     planned = plan_visits(app, plan_date=today, now=clock.at(today, DayStep.FIELD_PLAN),
-                          router=router_for("ortools", time_limit_s=ROUTING_SECONDS))
+                          router=router_for("vroom", time_limit_s=ROUTING_SECONDS))
     console.print(f"the morning of {today} is planned: today's call queues and field visits")
     calls = next((d for d in (today - dt.timedelta(days=k) for k in range(BUSY_DAYS_BACK))
                   if call_queue(app, business_date=d).rows), None)

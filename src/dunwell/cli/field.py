@@ -182,9 +182,11 @@ def address(
 def plan(
     date: Annotated[str | None, typer.Option("--date", help="Day to plan (default: the "
                                               "book's date).")] = None,
-    time_limit: Annotated[int, typer.Option("--time-limit", min=1,
-                                            help="OR-Tools time limit, seconds.")] = 10,
-    solver: Annotated[str, typer.Option(help="ortools or nearest.")] = "ortools",
+    time_limit: Annotated[int, typer.Option("--time-limit", min=1, help=(
+        "Most seconds the solver may search (VROOM and OR-Tools stop sooner once no "
+        "better plan turns up)."))] = 5,
+    solver: Annotated[str, typer.Option(help="vroom (best measured, docs/field.md), "
+                                             "ortools or nearest.")] = "vroom",
     out: Annotated[Path | None, typer.Option(help="Directory for the itineraries (one .txt, "
                                                   ".html and .csv per agent).")] = None,
     as_json: JsonOption = False,

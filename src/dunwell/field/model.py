@@ -150,7 +150,9 @@ class CertificateGap:
 class Stop:
     """A visit to route: service must *start* within ``[window_start_min,
     window_end_min]`` and lasts ``service_min``; only ``allowed_agents`` may take it
-    (empty: nobody). ``preferred_agent`` is the territory/workload assignment's pick."""
+    (empty: nobody). ``preferred_agent`` is the territory/workload assignment's pick.
+    ``priority`` (0-100) is what serving the visit is worth against other visits: when
+    not every visit fits, a router leaves out those of lower priority first."""
 
     stop_id: int
     location: GeoPoint
@@ -159,18 +161,27 @@ class Stop:
     service_min: int
     allowed_agents: frozenset[str]
     preferred_agent: str | None = None
+    priority: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Vehicle:
-    """An agent for one day: starts and ends at ``start``, works
-    ``[shift_start_min, shift_end_min]`` (back at the start by the end)."""
+    """An agent for one day: starts at ``start`` no earlier than ``shift_start_min``,
+    makes at most ``capacity`` visits and is back at ``end`` (``start`` when not given)
+    by ``shift_end_min``. A re-plan during the day starts the agent where they are, at
+    the time they are free, with the visits they have left in the day."""
 
     agent_id: str
     start: GeoPoint
     shift_start_min: int
     shift_end_min: int
     capacity: int
+    end: GeoPoint | None = None
+
+    @property
+    def home(self) -> GeoPoint:
+        """Where the day ends."""
+        return self.start if self.end is None else self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +211,9 @@ class RouteStop:
 class Route:
     agent_id: str
     stops: tuple[RouteStop, ...]
-    return_m: int  # last place back to the start
+    return_m: int  # last place back to the vehicle's end (its start unless given)
     return_min: int
-    end_min: int  # back at the start
+    end_min: int  # back at the end
 
     @property
     def distance_m(self) -> int:

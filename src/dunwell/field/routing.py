@@ -1,7 +1,8 @@
 """The routing port, a greedy nearest-neighbour baseline, and a route checker.
 
-The model: each agent leaves their start (the territory centre) no earlier than the
-shift start and is back there by the shift end; a visit starts inside its window
+The model: each agent leaves their start (the territory centre, or where they are
+when a day is re-planned) no earlier than the shift start and is back at their end
+(the start unless given) by the shift end; a visit starts inside its window
 (arriving early means waiting) and takes its service time; an agent makes at most
 ``capacity`` visits; a visit goes only to one of its ``allowed_agents``. Travel time
 is the haversine distance at the problem's speed, rounded up to whole minutes. A
@@ -50,7 +51,8 @@ def explain_unserved(problem: RoutingProblem, stop: Stop) -> str:
     for v in vehicles:
         _, t = _leg(v.start, stop.location, problem.speed_kmh)
         start = max(v.shift_start_min + t, stop.window_start_min)
-        if start <= stop.window_end_min and start + stop.service_min + t <= v.shift_end_min:
+        _, back = _leg(stop.location, v.home, problem.speed_kmh)
+        if start <= stop.window_end_min and start + stop.service_min + back <= v.shift_end_min:
             alone = True
             break
     if not alone:
@@ -109,7 +111,7 @@ class _Tour:
         start = max(arrival, s.window_start_min)
         if start > s.window_end_min:
             return None
-        _, back = _leg(s.location, v.start, speed_kmh)
+        _, back = _leg(s.location, v.home, speed_kmh)
         if start + s.service_min + back > v.shift_end_min:
             return None
         return RouteStop(s.stop_id, arrival, start, d, t)
@@ -120,7 +122,7 @@ class _Tour:
         self.free_min = step.start_min + s.service_min
 
     def route(self, speed_kmh: int) -> Route:
-        d, t = _leg(self.here, self.vehicle.start, speed_kmh) if self.stops else (0, 0)
+        d, t = _leg(self.here, self.vehicle.home, speed_kmh) if self.stops else (0, 0)
         end = self.free_min + t if self.stops else self.vehicle.shift_start_min
         return Route(self.vehicle.agent_id, tuple(self.stops), d, t, end)
 
@@ -154,7 +156,7 @@ def return_violations(route: Route, vehicle: Vehicle, *, here: GeoPoint, free_mi
     ``free_min``) and the end of the day."""
     out: list[str] = []
     if route.stops:
-        d, t = _leg(here, vehicle.start, speed_kmh)
+        d, t = _leg(here, vehicle.home, speed_kmh)
         if route.return_m != d or route.end_min < free_min + t:
             out.append(f"{route.agent_id}: return leg inconsistent")
     if route.end_min > vehicle.shift_end_min:

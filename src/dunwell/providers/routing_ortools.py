@@ -1,18 +1,22 @@
 """OR-Tools behind the routing port: vehicle routing with time windows.
 
-Nodes are one start per agent (start = end of their day) and one per visit. The
+Nodes are one start and one end per agent (the same place unless a re-plan starts
+the agent where they are) and one per visit. The
 arc cost is the haversine distance in metres; a time dimension carries travel
 minutes plus the service time of the place left, with waiting allowed (slack); a
 visit's cumulative time (its start) must lie in its window and each agent's
 route in their shift; a count dimension caps visits per agent; a visit may go only
-to its allowed agents; and every visit is optional at a large drop penalty, so
-infeasible visits are left out rather than making the problem infeasible. The first
-solution is the cheapest-arc construction, improved by guided local search until
-the time limit.
+to its allowed agents; and every visit is optional at a drop penalty scaled by its
+priority, so infeasible visits are left out rather than making the problem
+infeasible, and low-priority ones go first. The first solution is built by parallel
+cheapest insertion (better than the cheapest arc when windows are tight), then
+improved by guided local search, which stops when ``patience_s`` pass without a
+better plan, or at the time limit.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,16 +41,38 @@ HORIZON_MIN = 3 * 24 * 60
 #: Workload balance: each visit the busiest agent makes costs this many metres, so
 #: visits spread over agents unless keeping them together saves more travel.
 BALANCE_M_PER_VISIT = 1_000
+#: Seconds of search without a better plan after which the search stops.
+PATIENCE_S = 1.0
+
+
+class _NoImprovement:
+    """Called at each solution the search finds; ends the search once ``patience_s``
+    have passed since the last one that lowered the cost."""
+
+    def __init__(self, routing: Any, patience_s: float) -> None:
+        self.routing, self.patience_s = routing, patience_s
+        self.best: int | None = None
+        self.since = time.monotonic()
+
+    def __call__(self) -> None:
+        cost = int(self.routing.CostVar().Max())
+        now = time.monotonic()
+        if self.best is None or cost < self.best:
+            self.best, self.since = cost, now
+        elif now - self.since >= self.patience_s:
+            self.routing.solver().FinishCurrentSearch()
 
 
 class OrToolsRouter:
     name = "ortools"
 
     def __init__(self, *, time_limit_s: int = 10, drop_penalty_m: int = DROP_PENALTY_M,
-                 balance_m_per_visit: int = BALANCE_M_PER_VISIT) -> None:
+                 balance_m_per_visit: int = BALANCE_M_PER_VISIT,
+                 patience_s: float = PATIENCE_S) -> None:
         if time_limit_s <= 0:
             raise ValueError("time limit must be at least one second")
         self.time_limit_s = time_limit_s
+        self.patience_s = patience_s
         self.drop_penalty_m = drop_penalty_m
         self.balance_m_per_visit = balance_m_per_visit
 
@@ -56,6 +82,8 @@ class OrToolsRouter:
             return unrouted(problem, (), unserved)
         model = Model(network, drop_penalty_m=self.drop_penalty_m,
                       balance_m_per_visit=self.balance_m_per_visit)
+        stop = _NoImprovement(model.routing, self.patience_s)
+        model.routing.AddAtSolutionCallback(stop)
         solution = model.routing.SolveWithParameters(search_parameters(self.time_limit_s))
         if solution is None:
             return unrouted(problem, network.stops, unserved)
@@ -68,9 +96,9 @@ class OrToolsRouter:
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    """The nodes the solver sees, one start per agent then one per visit that some agent
-    may take, with the metres and minutes between every pair and the service time of
-    each node (none at a start)."""
+    """The nodes the solver sees, one start per agent, one end per agent, then one per
+    visit that some agent may take, with the metres and minutes between every pair and
+    the service time of each node (none at a start or an end)."""
 
     vehicles: tuple[Vehicle, ...]
     stops: tuple[Stop, ...]
@@ -81,10 +109,11 @@ class Network:
     @classmethod
     def of(cls, vehicles: Sequence[Vehicle], stops: Sequence[Stop],
            speed_kmh: int) -> Network:
-        places: list[GeoPoint] = [v.start for v in vehicles] + [s.location for s in stops]
+        places: list[GeoPoint] = ([v.start for v in vehicles] + [v.home for v in vehicles]
+                                  + [s.location for s in stops])
         distance = tuple(tuple(haversine_m(a, b) for b in places) for a in places)
         minutes = tuple(tuple(travel_minutes(d, speed_kmh) for d in row) for row in distance)
-        service = (0,) * len(vehicles) + tuple(s.service_min for s in stops)
+        service = (0,) * (2 * len(vehicles)) + tuple(s.service_min for s in stops)
         return cls(tuple(vehicles), tuple(stops), distance, minutes, service)
 
     @property
@@ -93,14 +122,18 @@ class Network:
 
     @property
     def node_count(self) -> int:
-        return len(self.vehicles) + len(self.stops)
+        return 2 * len(self.vehicles) + len(self.stops)
+
+    def end_node(self, k: int) -> int:
+        """The node where the ``k``-th agent's day ends."""
+        return self.vehicle_count + k
 
     def stop_node(self, k: int) -> int:
         """The node of the ``k``-th visit."""
-        return self.vehicle_count + k
+        return 2 * self.vehicle_count + k
 
     def stop_at(self, node: int) -> Stop:
-        return self.stops[node - self.vehicle_count]
+        return self.stops[node - 2 * self.vehicle_count]
 
 
 def routable_network(problem: RoutingProblem) -> tuple[Network | None, dict[int, str]]:
@@ -123,9 +156,11 @@ def unrouted(problem: RoutingProblem, stops: Sequence[Stop],
 
 
 def search_parameters(time_limit_s: int) -> Any:
-    """Cheapest-arc first solution, improved by guided local search until the limit."""
+    """Parallel cheapest insertion first, improved by guided local search until the
+    limit (or until :class:`_NoImprovement` ends it)."""
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION)
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
     params.time_limit.seconds = time_limit_s
@@ -141,7 +176,8 @@ class Model:
         self.network = network
         n_v = network.vehicle_count
         self.manager = pywrapcp.RoutingIndexManager(network.node_count, n_v,
-                                                    list(range(n_v)), list(range(n_v)))
+                                                    list(range(n_v)),
+                                                    list(range(n_v, 2 * n_v)))
         self.routing = pywrapcp.RoutingModel(self.manager)
         self._callbacks = (self._distance_m, self._time_min, self._visits)
         arc_cost = self.routing.RegisterTransitCallback(self._callbacks[0])
@@ -162,7 +198,7 @@ class Model:
         return self.network.travel_min[a][b] + self.network.service_min[a]
 
     def _visits(self, i: int) -> int:
-        return 0 if self._node(i) < self.network.vehicle_count else 1
+        return 0 if self._node(i) < 2 * self.network.vehicle_count else 1
 
     def _time_dimension(self) -> Any:
         """Travel plus the service time of the place left; waiting allowed."""
@@ -186,7 +222,7 @@ class Model:
             self.time.CumulVar(index).SetRange(s.window_start_min, s.window_end_min)
             allowed = sorted(agent_index[a] for a in s.allowed_agents if a in agent_index)
             self.routing.VehicleVar(index).SetValues([-1, *allowed])
-            self.routing.AddDisjunction([index], drop_penalty_m)
+            self.routing.AddDisjunction([index], drop_penalty_m * max(1, s.priority))
 
     def _constrain_shifts(self) -> None:
         """Each agent leaves and is back within the shift, leaving as late and coming
@@ -217,6 +253,8 @@ class Model:
             index = solution.Value(self.routing.NextVar(index))
         if not legs:
             return Route(vehicle.agent_id, (), 0, 0, vehicle.shift_start_min)
-        back_d, back_t = network.distance_m[prev_node][k], network.travel_min[prev_node][k]
+        end_node = network.end_node(k)
+        back_d = network.distance_m[prev_node][end_node]
+        back_t = network.travel_min[prev_node][end_node]
         end = solution.Value(self.time.CumulVar(index))
         return Route(vehicle.agent_id, tuple(legs), back_d, back_t, max(end, free + back_t))

@@ -2,7 +2,10 @@
 period has run -> addresses with coordinates -> certified agents by territory and
 workload -> routes -> the guard again at each ETA -> itineraries with costs. One
 transaction; re-planning a date replaces the visits that have no outcome yet and
-keeps their ids."""
+keeps their ids. A re-plan starts each agent where they are: at the place of their
+last visit done that day (where its outcome was recorded), free from when it was
+recorded (or from now, if later), with the visits they have left in the day; their
+day still ends at their territory's centre."""
 
 from __future__ import annotations
 
@@ -123,10 +126,13 @@ def plan_visits(app: Dunwell, *, plan_date: dt.date, router: Router, now: dt.dat
         rows, to_assign, windows, unnoticed = _candidates(day, actions, existing)
         assignment = _assign_agents(uow, day, to_assign, rows)
         tick("route", 2, 3)
-        result = router.solve(_problem(day, to_assign, windows, assignment))
+        positions = _where_agents_are(uow, day, existing, now) if existing else {}
+        problem = _problem(day, to_assign, windows, assignment, positions)
+        result = router.solve(problem)
         for sid, why in result.unserved.items():
             rows[sid]["reason"] = assignment.unassigned.get(sid, why)
-        _itineraries(day, result, {v.visit_id: v.location for v in to_assign}, rows, report)
+        _itineraries(day, result, {v.visit_id: v.location for v in to_assign}, rows, report,
+                     {v.agent_id: v for v in problem.vehicles})
         _save_visits(uow, plan_date, rows, unnoticed, report)
         _hold_waiting(uow, rows)
         report.planned = report.statuses.get(VisitStatus.PLANNED.value, 0)
@@ -257,11 +263,47 @@ def notice_refusal(uow: UnitOfWork, *, borrower_id: int, on: dt.date) -> str | N
     return _notice_reason(earliest_visit_date(uow, borrower_id=borrower_id, since=since), on)
 
 
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where an agent is when a day is re-planned: the place, the minute (of the
+    routing problem) from which they are free, and the visits they have done."""
+
+    place: GeoPoint
+    free_min: int
+    done: int
+
+
+def _where_agents_are(uow: UnitOfWork, day: _Day, existing: dict[int, VisitRecord],
+                      now: dt.datetime) -> dict[str, Position]:
+    """Each agent's position for a re-plan: after their last visit done on the date
+    (its recorded place, else the borrower's address), free from the later of its
+    outcome and ``now``; an agent with nothing done yet is at their start, free from
+    ``now``."""
+    now_min = -(-_seconds(now, day.ref) // 60)
+    done = sorted((v for v in existing.values()
+                   if v.status is VisitStatus.DONE and v.agent_id),
+                  key=lambda v: (v.outcome_at or day.ref, v.sequence or 0))
+    addresses = uow.field.addresses(sorted({v.borrower_id for v in done}))
+    out = {aid: Position(agent.start, now_min, 0) for aid, agent in day.agents.items()}
+    for v in done:
+        aid = str(v.agent_id)
+        if aid not in day.agents:
+            continue
+        addr = addresses.get(v.borrower_id)
+        place = v.outcome_location or (addr.location if addr is not None else None)
+        free = (-(-_seconds(v.outcome_at, day.ref) // 60) if v.outcome_at is not None
+                else now_min)
+        prior = out[aid]
+        out[aid] = Position(place or prior.place, max(free, now_min), prior.done + 1)
+    return out
+
+
 def _problem(day: _Day, to_assign: Sequence[VisitToAssign],
              windows: dict[int, tuple[dt.datetime, dt.datetime]],
-             assignment: Assignment) -> RoutingProblem:
+             assignment: Assignment, positions: dict[str, Position]) -> RoutingProblem:
     """Visits with an eligible agent become stops (window start rounded up to the
-    minute, end down); the eligible agents become vehicles."""
+    minute, end down); the eligible agents become vehicles, starting where
+    ``positions`` puts them on a re-plan."""
     stops = []
     for v in to_assign:
         if v.visit_id not in assignment.eligible:
@@ -271,18 +313,19 @@ def _problem(day: _Day, to_assign: Sequence[VisitToAssign],
                           _seconds(end, day.ref) // 60, day.service_min,
                           assignment.eligible[v.visit_id], assignment.agent_of.get(v.visit_id)))
     used = sorted({a for e in assignment.eligible.values() for a in e})
-    return RoutingProblem(tuple(stops), tuple(_vehicle(day.agents[a], day) for a in used),
-                          day.speed_kmh)
+    return RoutingProblem(tuple(stops), tuple(_vehicle(day.agents[a], day, positions.get(a))
+                                              for a in used), day.speed_kmh)
 
 
 def _itineraries(day: _Day, result: RoutingResult, locations: dict[int, GeoPoint],
-                 rows: dict[int, dict[str, Any]], report: PlanReport) -> None:
+                 rows: dict[int, dict[str, Any]], report: PlanReport,
+                 vehicles: dict[str, Vehicle]) -> None:
     """Each route's visits, asked of the guard again at their ETA; those it no longer
     allows are deferred and the rest are numbered, timed and costed."""
     for route in result.routes:
         agent = day.agents[route.agent_id]
         totals = AgentDay(agent.agent_id)
-        here = agent.start
+        here = vehicles[route.agent_id].start
         for rs in route.stops:
             row = rows[rs.stop_id]
             eta = day.ref + dt.timedelta(minutes=rs.start_min)
@@ -334,12 +377,19 @@ def _ts(text: object) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(text)) if text else None
 
 
-def _vehicle(agent: Agent, day: _Day) -> Vehicle:
+def _vehicle(agent: Agent, day: _Day, position: Position | None = None) -> Vehicle:
+    """The agent's day as the router sees it; on a re-plan, from ``position`` (never
+    before the shift starts, never past its end) with the visits left, back home."""
     zone = ZoneInfo(agent.timezone)
     start = dt.datetime.combine(day.plan_date, agent.shift.start, tzinfo=zone)
     end = dt.datetime.combine(day.plan_date, agent.shift.end, tzinfo=zone)
-    return Vehicle(agent.agent_id, agent.start, _seconds(start, day.ref) // 60,
-                   _seconds(end, day.ref) // 60, agent.visits_per_day_max)
+    start_min, end_min = _seconds(start, day.ref) // 60, _seconds(end, day.ref) // 60
+    if position is None:
+        return Vehicle(agent.agent_id, agent.start, start_min, end_min,
+                       agent.visits_per_day_max)
+    return Vehicle(agent.agent_id, position.place,
+                   min(max(start_min, position.free_min), end_min), end_min,
+                   max(0, agent.visits_per_day_max - position.done), end=agent.start)
 
 
 # --- itineraries ------------------------------------------------------------------------
