@@ -2,7 +2,9 @@
 
 ``score_rows`` and ``explain`` take plain dicts (one HTTP request's worth of rows);
 ``score_columns`` takes the columnar form a CSV batch becomes. Both check their
-input against the schema and give the same probabilities.
+input against the schema and give the same probabilities. A model trained with robust
+preprocessing (:mod:`dunwell.risk.robust`) applies the same treatments to every row
+it scores; contributions and reasons are given per input column.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dunwell.risk.gbm import Gbm
 from dunwell.risk.model import Family, Reason, Schema
 from dunwell.risk.monitor import Drift, Reference, monitor
 from dunwell.risk.reasons import top_reasons
+from dunwell.risk.robust import Prep
 from dunwell.risk.scorecard import Scorecard
 from dunwell.risk.tabular import feature_columns, row_values
 
@@ -31,11 +34,13 @@ class CreditModel:
     def __init__(self, *, schema: Schema, family: Family, calibrator: Calibrator,
                  scorecard: Scorecard | None = None, gbm: Gbm | None = None,
                  reference: Reference | None = None, version: str | None = None,
-                 meta: Mapping[str, Any] | None = None) -> None:
+                 meta: Mapping[str, Any] | None = None, prep: Prep | None = None) -> None:
         if (family is Family.SCORECARD) != (scorecard is not None) or \
                 (family is Family.GBM) != (gbm is not None):
             raise ValueError("a CreditModel holds exactly the artifact of its family")
         self._schema = schema
+        self.prep = prep
+        self._features = prep.features(schema) if prep is not None else schema
         self._specs = {f.name: f for f in schema.features}
         self.family = family
         self.calibrator = calibrator
@@ -47,13 +52,31 @@ class CreditModel:
 
     @property
     def schema(self) -> Schema:
+        """The input's columns, as checked when scoring."""
         return self._schema
+
+    @property
+    def features(self) -> Schema:
+        """What the scorecard or the booster reads: the input's columns, then any
+        indicators the preprocessing derives."""
+        return self._features
 
     def _values(self, row: Mapping[str, object]) -> Values:
         return dict(zip(self._schema.names, row_values(row, self._schema), strict=True))
 
+    def _treated(self, values: Values) -> Values:
+        return self.prep.row(values) if self.prep is not None else values
+
+    def _fold(self, parts: dict[str, float]) -> dict[str, float]:
+        return self.prep.fold(parts) if self.prep is not None else parts
+
+    def model_columns(self, cols: Mapping[str, Array]) -> Mapping[str, Array]:
+        """Input columns as the scorecard or the booster reads them."""
+        return self.prep.columns(cols) if self.prep is not None else cols
+
     def raw_columns(self, cols: Mapping[str, Array]) -> Array:
         """Uncalibrated log-odds of bad."""
+        cols = self.model_columns(cols)
         if self.scorecard is not None:
             return self.scorecard.raw_columns(cols)
         assert self.gbm is not None
@@ -68,7 +91,7 @@ class CreditModel:
 
     def score_rows(self, rows: Sequence[Mapping[str, object]]) -> list[float]:
         """Probability of the bad outcome for each row (a dict of column -> value)."""
-        values = [self._values(row) for row in rows]
+        values = [self._treated(self._values(row)) for row in rows]
         if self.scorecard is not None:
             sc, cal = self.scorecard, self.calibrator
             return [cal.apply_one(sc.raw_row(v)) for v in values]
@@ -79,8 +102,10 @@ class CreditModel:
         return [float(p) for p in self.calibrator.apply(self.gbm.raw(x))]
 
     def contributions(self, row: Mapping[str, object]) -> dict[str, float]:
-        """Each feature's push on the log-odds of bad (positive = towards bad)."""
-        values = self._values(row)
+        """Each input column's push on the log-odds of bad (positive = towards bad)."""
+        return self._fold(self._parts(self._treated(self._values(row))))
+
+    def _parts(self, values: Values) -> dict[str, float]:
         if self.scorecard is not None:
             return self.scorecard.contributions(values)
         assert self.gbm is not None
@@ -90,19 +115,16 @@ class CreditModel:
                 lang: str = "en") -> list[Reason]:
         """The strongest factors pushing this row towards bad, phrased for the borrower
         in ``lang`` (``en`` or ``zh-CN``); fewer than ``top`` when fewer push that way."""
-        values = self._values(row)
-        if self.scorecard is not None:
-            parts = self.scorecard.contributions(values)
-        else:
-            assert self.gbm is not None
-            parts = self.gbm.contributions(values)
-        return top_reasons(parts, values, self._specs, top=top, lang=lang)
+        treated = self._treated(self._values(row))
+        parts = self._fold(self._parts(treated))
+        shown = {name: treated[name] for name in self._schema.names}
+        return top_reasons(parts, shown, self._specs, top=top, lang=lang)
 
     def importance(self, cols: Mapping[str, Array]) -> dict[str, float]:
         if self.scorecard is not None:
-            return self.scorecard.importance(cols)
+            return self._fold(self.scorecard.importance(self.model_columns(cols)))
         assert self.gbm is not None
-        return self.gbm.importance()
+        return self._fold(self.gbm.importance())
 
     def monitor_frame(self, frame: pd.DataFrame) -> list[Drift]:
         """PSI of the score and of each feature between training data and ``frame``."""

@@ -10,6 +10,7 @@ from enum import StrEnum
 class Code(StrEnum):
     """Every code ``dunwell.risk`` owns, sorted."""
 
+    RISK_BUDGET_MUST_BE_IN_RANGE = "risk_budget_must_be_in_range"
     RISK_CALIBRATION_MUST_BE_KNOWN = "risk_calibration_must_be_known"
     RISK_COLUMN_MUST_BE_FINITE = "risk_column_must_be_finite"
     RISK_COLUMN_MUST_BE_NUMERIC = "risk_column_must_be_numeric"
@@ -33,6 +34,7 @@ class Code(StrEnum):
     RISK_MONOTONE_MUST_BE_VALID = "risk_monotone_must_be_valid"
     RISK_NUMERIC_FEATURE_MUST_HAVE_MEDIAN = "risk_numeric_feature_must_have_median"
     RISK_OPTION_COLUMN_MUST_EXIST = "risk_option_column_must_exist"
+    RISK_ROWS_MUST_FILL_FOLDS = "risk_rows_must_fill_folds"
     RISK_SPLIT_MUST_BE_IN_RANGE = "risk_split_must_be_in_range"
     RISK_TARGET_COLUMN_MUST_EXIST = "risk_target_column_must_exist"
     RISK_TARGET_MUST_BE_BINARY = "risk_target_must_be_binary"

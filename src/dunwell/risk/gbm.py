@@ -101,21 +101,35 @@ def monotone_vector(schema: Schema, monotone: Mapping[str, int]) -> list[int]:
     return [int(monotone.get(n, 0)) for n in schema.names]
 
 
-def fit_gbm(train: Mapping[str, Array], y_train: Array, valid: Mapping[str, Array],
-            y_valid: Array, schema: Schema, options: TrainOptions, *, seed: int) -> Gbm:
-    import lightgbm as lgb
-
-    shell = Gbm.for_schema(None, schema)
-    x_train, x_valid = shell.matrix(train), shell.matrix(valid)
-    categorical = [k for k, f in enumerate(schema.features) if f.kind is Kind.CATEGORICAL]
+def gbm_params(options: TrainOptions, rows: int, seed: int,
+               overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """LightGBM's parameters: the defaults below, then ``overrides`` (a search
+    candidate's). ``min_child_samples`` given as a negative number ``-k`` means
+    ``max(20, rows // k)``."""
     params: dict[str, Any] = {
         "objective": "binary", "metric": "auc", "learning_rate": options.learning_rate,
-        "num_leaves": 15, "max_depth": 6, "min_child_samples": max(20, len(y_train) // 200),
+        "num_leaves": 15, "max_depth": 6, "min_child_samples": -200,
         "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1,
         "lambda_l2": 5.0, "cat_smooth": 20.0, "min_data_per_group": 50,
         "seed": seed, "deterministic": True, "force_row_wise": True,
-        "num_threads": options.threads, "verbose": -1,
+        "num_threads": options.threads, "verbose": -1, **(overrides or {}),
     }
+    if params["min_child_samples"] < 0:
+        params["min_child_samples"] = max(20, rows // -int(params["min_child_samples"]))
+    return params
+
+
+def fit_gbm(train: Mapping[str, Array], y_train: Array, valid: Mapping[str, Array] | None,
+            y_valid: Array | None, schema: Schema, options: TrainOptions, *, seed: int,
+            overrides: Mapping[str, Any] | None = None, rounds: int | None = None) -> Gbm:
+    """Fit with early stopping on ``valid``, or without a validation split for exactly
+    ``rounds`` rounds (a refit whose number of rounds cross-validation found)."""
+    import lightgbm as lgb
+
+    shell = Gbm.for_schema(None, schema)
+    x_train = shell.matrix(train)
+    categorical = [k for k, f in enumerate(schema.features) if f.kind is Kind.CATEGORICAL]
+    params = gbm_params(options, len(y_train), seed, overrides)
     constraints = monotone_vector(schema, options.monotone)
     if any(constraints):
         params["monotone_constraints"] = constraints
@@ -123,7 +137,10 @@ def fit_gbm(train: Mapping[str, Array], y_train: Array, valid: Mapping[str, Arra
     names = [f"f{k}" for k in range(len(schema.features))]
     train_set = lgb.Dataset(x_train, label=y_train, feature_name=names,
                             categorical_feature=categorical, free_raw_data=True)
-    valid_set = lgb.Dataset(x_valid, label=y_valid, reference=train_set)
+    if valid is None or y_valid is None:
+        booster = lgb.train(params, train_set, num_boost_round=max(1, rounds or 1))
+        return Gbm.for_schema(lgb.Booster(model_str=booster.model_to_string()), schema)
+    valid_set = lgb.Dataset(shell.matrix(valid), label=y_valid, reference=train_set)
     booster = lgb.train(params, train_set, num_boost_round=options.max_rounds,
                         valid_sets=[valid_set],
                         callbacks=[lgb.early_stopping(options.early_stopping_rounds,
@@ -131,3 +148,8 @@ def fit_gbm(train: Mapping[str, Array], y_train: Array, valid: Mapping[str, Arra
     best = booster.best_iteration or booster.current_iteration()
     text = booster.model_to_string(num_iteration=best)
     return Gbm.for_schema(lgb.Booster(model_str=text), schema)
+
+
+def rounds_of(gbm: Gbm) -> int:
+    """Boosting rounds in a fitted model (one tree per round for a binary objective)."""
+    return int(gbm.booster.num_trees())

@@ -1,5 +1,6 @@
-"""Validation measures over (outcome, predicted probability) pairs: AUC, KS, Gini,
-Brier score, the calibration curve, the lift and gain table, score histograms."""
+"""Validation measures over (outcome, predicted probability) pairs: AUC, PR-AUC
+(average precision), KS, Gini, Brier score, the calibration curve, the lift and gain
+table, score histograms."""
 
 from __future__ import annotations
 
@@ -18,6 +19,21 @@ def auc(y: Array, p: Array) -> float:
     below = np.searchsorted(good, bad, side="left")
     upto = np.searchsorted(good, bad, side="right")
     return float((below.sum() + 0.5 * (upto - below).sum()) / (bad.size * good.size))
+
+
+def average_precision(y: Array, p: Array) -> float:
+    """PR-AUC as average precision: the precision at each bad, riskiest first, averaged
+    (tied scores share one threshold). Chance level is the bad rate."""
+    bads = int(y.sum())
+    if bads == 0:
+        return float("nan")
+    order = np.argsort(-p, kind="stable")
+    ys, ps = y[order], p[order]
+    ends = np.r_[np.flatnonzero(np.diff(ps)), ys.size - 1]
+    tp = np.cumsum(ys)[ends].astype(np.float64)
+    precision = tp / (ends + 1)
+    recall_gain = np.diff(np.r_[0.0, tp]) / bads
+    return float(np.sum(precision * recall_gain))
 
 
 def roc_curve(y: Array, p: Array) -> tuple[Array, Array]:
@@ -44,6 +60,7 @@ def brier(y: Array, p: Array) -> float:
 def summary(y: Array, p: Array) -> dict[str, float]:
     a = auc(y, p)
     return {"auc": round(a, 4), "gini": round(2 * a - 1, 4), "ks": round(ks(y, p), 4),
+            "pr_auc": round(average_precision(y, p), 4),
             "brier": round(brier(y, p), 4), "base_rate": round(float(y.mean()), 4),
             "mean_predicted": round(float(p.mean()), 4), "rows": int(y.size)}
 

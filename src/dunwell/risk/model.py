@@ -121,7 +121,8 @@ class Schema:
 
 @dataclass(frozen=True, slots=True)
 class TrainOptions:
-    """How to train. ``monotone`` maps a column to +1 (risk rises with it) or -1."""
+    """How to train. ``monotone`` maps a column to +1 (risk rises with it) or -1;
+    ``robust`` fits :mod:`dunwell.risk.robust`'s treatments on the training rows."""
 
     family: str = "auto"
     monotone: Mapping[str, int] = field(default_factory=dict)
@@ -135,3 +136,4 @@ class TrainOptions:
     learning_rate: float = 0.03
     early_stopping_rounds: int = 100
     threads: int = 2
+    robust: bool = True

@@ -3,8 +3,10 @@
 ::
 
     DIR/manifest.json         {"format": 1, "latest": "v2", "versions": [...]}
-    DIR/v1/model.json         family, schema, calibration, data sha256, metrics,
-                              options, and the sha256 of every artifact below
+    DIR/v1/model.json         family, schema, calibration, preprocessing (sentinel
+                              codes, clipping bounds, missing indicators), data
+                              sha256, metrics, options, and the sha256 of every
+                              artifact below
     DIR/v1/scorecard.json     bins, WOE, coefficients, points  (scorecard family)
     DIR/v1/gbm.txt            LightGBM's text model            (gbm family)
     DIR/v1/reference.json     training distributions for PSI
@@ -34,6 +36,7 @@ from dunwell.risk.gbm import Gbm
 from dunwell.risk.model import Family, Schema
 from dunwell.risk.monitor import Reference
 from dunwell.risk.report import render_html
+from dunwell.risk.robust import Prep
 from dunwell.risk.scorecard import Scorecard
 from dunwell.risk.training import Trained
 
@@ -44,7 +47,8 @@ REPORT = "report.json"
 MAX_VERSIONS = 10_000
 _VERSION = re.compile(r"^v(\d+)$")
 #: Keys of model.json that are not the model's free-form metadata.
-_NOT_META = frozenset({"schema", "calibration", "files", "format", "family", "version"})
+_NOT_META = frozenset({"schema", "calibration", "files", "format", "family", "version",
+                       "preprocessing"})
 
 #: Reads one artifact of a version by name; raises :class:`ModelLoadError` when it cannot.
 ReadArtifact = Callable[[str], bytes]
@@ -105,6 +109,7 @@ def version_files(trained: Trained, version: str, *, created_at: str | None,
     doc = {"format": FORMAT, "version": version, "family": model.family.value,
            "created_at": created_at, "schema": model.schema.to_json(),
            "calibration": model.calibrator.to_json(),
+           **({"preprocessing": model.prep.to_json()} if model.prep is not None else {}),
            "files": {name: sha256_of(text.encode("utf-8")) for name, text in artifacts.items()},
            "provenance": dict(provenance or {}), **model.meta}
     return {**artifacts, REPORT: json_text(report), "report.html": render_html(report),
@@ -158,12 +163,14 @@ def model_from(doc: Any, read: ReadArtifact, where: str) -> CreditModel:
         schema = Schema.from_json(doc["schema"])
         family = Family(doc["family"])
         calibrator = Calibrator.from_json(doc["calibration"])
+        prep = Prep.from_json(doc["preprocessing"]) if "preprocessing" in doc else None
+        features = prep.features(schema) if prep is not None else schema
         reference = Reference.from_json(json.loads(artifact("reference.json")))
         scorecard = gbm = None
         if family is Family.SCORECARD:
             scorecard = Scorecard.from_json(json.loads(artifact("scorecard.json")))
         else:
-            gbm = Gbm.from_text(artifact("gbm.txt"), schema)
+            gbm = Gbm.from_text(artifact("gbm.txt"), features)
     except ModelLoadError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
@@ -171,4 +178,4 @@ def model_from(doc: Any, read: ReadArtifact, where: str) -> CreditModel:
     meta = {k: v for k, v in doc.items() if k not in _NOT_META}
     return CreditModel(schema=schema, family=family, calibrator=calibrator,
                        scorecard=scorecard, gbm=gbm, reference=reference,
-                       version=str(doc.get("version")), meta=meta)
+                       version=str(doc.get("version")), meta=meta, prep=prep)

@@ -66,6 +66,8 @@ def build_report(model: CreditModel, cols: Mapping[str, Array], y: Array,
         "importance": [{"feature": k, "share": round(v, 4)} for k, v in importance],
         "reason_examples": examples, "schema": model.schema.to_json(),
         "scorecard": model.scorecard.points_table() if model.scorecard else None,
+        "preprocessing": facts.get("preprocessing", {"enabled": False}),
+        "cross_validation": facts.get("cross_validation"),
     }
 
 
@@ -111,6 +113,38 @@ def _reasons(report: Mapping[str, Any]) -> str:
     return _table(rows, ["line", "score", "outcome", "lang", "reasons"])
 
 
+def _robust_sections(report: Mapping[str, Any]) -> list[str]:
+    parts: list[str] = []
+    cv = report.get("cross_validation")
+    if cv:
+        rows = [{"candidate": c["name"], "family": c["family"],
+                 "AUC_mean": c["auc_mean"], "AUC_sd": c["auc_sd"],
+                 "PR_AUC": c["pr_auc_mean"], "KS": c["ks_mean"], "Brier": c["brier_mean"],
+                 "fold_AUCs": " ".join(f"{a:.4f}" for a in c["fold_auc"]),
+                 "chosen": "yes" if c["name"] == cv["chosen"] else ""}
+                for c in cv["candidates"]]
+        skipped = ", ".join(cv.get("not_tried", [])) or "none"
+        parts += [f"<h2>Settings chosen by {cv['folds']}-fold cross-validation</h2>",
+                  f"<p>On the {cv['rows']} training rows; not tried within the budget: "
+                  f"{escape(skipped)}.</p>",
+                  _table(rows, ["candidate", "family", "AUC_mean", "AUC_sd", "PR_AUC", "KS",
+                                "Brier", "fold_AUCs", "chosen"])]
+    prep = report.get("preprocessing") or {}
+    if prep.get("enabled"):
+        parts += ["<h2>Robust preprocessing (fitted on the training rows)</h2>"]
+        for key, title, columns in (
+                ("sentinels", "Sentinel codes turned into missing values",
+                 ["column", "codes", "rows", "bulk_max", "indicator"]),
+                ("clipped", "Extreme values clipped",
+                 ["column", "low", "high", "rows_low", "rows_high", "observed_min",
+                  "observed_max"]),
+                ("missing", "Missing values (kept missing)",
+                 ["column", "rows", "share", "handled"])):
+            rows = prep.get(key) or []
+            parts += [f"<h3>{title}</h3>", _table(rows, columns) if rows else "<p>none</p>"]
+    return parts
+
+
 _STYLE = """body{font-family:system-ui,'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;
 margin:2rem;color:#222}table{border-collapse:collapse;margin:0.5rem 0 1.5rem}
 td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}
@@ -151,6 +185,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     if report.get("scorecard"):
         parts += ["<h2>Scorecard points (PDO 20, 600 points at odds 50:1)</h2>",
                   _table(report["scorecard"], ["feature", "bin", "woe", "points"])]
+    parts += _robust_sections(report)
     parts += ["<h2>Feature schema</h2>", _table(features, ["name", "kind", "dtype",
                                                           "categories"]),
               "<h2>Columns set aside</h2>",

@@ -1,6 +1,8 @@
 """Training: the target and identifiers set aside, a stratified train / validation /
-test split, one or both families fitted, the better validation AUC kept, its
-probabilities calibrated on the validation split and measured on the test split.
+test split, robust preprocessing fitted on the training split, one or both families
+fitted, the better validation AUC kept, its probabilities calibrated on the
+validation split and measured on the test split. (``dunwell risk train`` chooses by
+cross-validation instead: :mod:`dunwell.risk.search`.)
 
 Nothing here reads files or the clock: the CSV comes in as a parsed frame with its
 fingerprint, and a seeded random generator comes in as an argument.
@@ -23,6 +25,7 @@ from dunwell.risk.metrics import auc
 from dunwell.risk.model import Family, Schema, TrainOptions
 from dunwell.risk.monitor import reference_of
 from dunwell.risk.report import build_report
+from dunwell.risk.robust import Prep, fit_prep
 from dunwell.risk.scorecard import fit_scorecard
 from dunwell.risk.tabular import binary_target, feature_columns, infer_schema
 
@@ -93,17 +96,22 @@ def fit(schema: Schema, cols: Mapping[str, Array], y: Array, options: TrainOptio
     train_at, valid_at, test_at = split(y, options, rng)
     seed = int(rng.integers(0, 2**31 - 1))
     train, valid = take(cols, train_at), take(cols, valid_at)
+    prep = fit_prep(train, schema) if options.robust else None
+    features = prep.features(schema) if prep is not None else schema
+    m_train, m_valid = (prep.columns(c) if prep else c for c in (train, valid))
     candidates: dict[Family, tuple[CreditModel, Array]] = {}
     identity = Calibrator("platt", a=1.0, b=0.0)
     if options.family in ("auto", "scorecard"):
-        scorecard = fit_scorecard(train, y[train_at], schema, monotone=options.monotone,
+        scorecard = fit_scorecard(m_train, y[train_at], features, monotone=options.monotone,
                                   seed=seed)
         model = CreditModel(schema=schema, family=Family.SCORECARD, calibrator=identity,
-                            scorecard=scorecard)
+                            scorecard=scorecard, prep=prep)
         candidates[Family.SCORECARD] = (model, model.raw_columns(valid))
     if options.family in ("auto", "gbm"):
-        gbm = fit_gbm(train, y[train_at], valid, y[valid_at], schema, options, seed=seed)
-        model = CreditModel(schema=schema, family=Family.GBM, calibrator=identity, gbm=gbm)
+        gbm = fit_gbm(m_train, y[train_at], m_valid, y[valid_at], features, options,
+                      seed=seed)
+        model = CreditModel(schema=schema, family=Family.GBM, calibrator=identity, gbm=gbm,
+                            prep=prep)
         candidates[Family.GBM] = (model, model.raw_columns(valid))
     valid_auc = {f: auc(y[valid_at], raw) for f, (_, raw) in candidates.items()}
     chosen = max(valid_auc, key=lambda f: (valid_auc[f], f is Family.SCORECARD))
@@ -112,14 +120,21 @@ def fit(schema: Schema, cols: Mapping[str, Array], y: Array, options: TrainOptio
     scores = calibrator.apply(draft.raw_columns(cols))
     model = CreditModel(schema=schema, family=chosen, calibrator=calibrator,
                         scorecard=draft.scorecard, gbm=draft.gbm,
-                        reference=reference_of(cols, scores, schema), meta=meta)
+                        reference=reference_of(cols, scores, schema), meta=meta, prep=prep)
     held_out = test_at if test_at.size else valid_at
     return model, {
         "valid_auc": {f.value: round(a, 4) for f, a in valid_auc.items()},
         "held_out": held_out, "held_out_name": "test" if test_at.size else "validation",
         "scores": scores, "sizes": {"train": int(train_at.size), "validation":
                                     int(valid_at.size), "test": int(test_at.size)},
+        "preprocessing": describe_prep(prep),
     }
+
+
+def describe_prep(prep: Prep | None) -> dict[str, Any]:
+    if prep is None:
+        return {"enabled": False}
+    return {"enabled": True, **prep.describe()}
 
 
 def train(frame: pd.DataFrame, *, target: str, options: TrainOptions, data_sha256: str,
@@ -131,7 +146,7 @@ def train(frame: pd.DataFrame, *, target: str, options: TrainOptions, data_sha25
             "options": {"family": options.family, "calibration": options.calibration,
                         "monotone": dict(options.monotone),
                         "categorical": list(options.categorical), "drop": list(options.drop),
-                        "max_rounds": options.max_rounds}}
+                        "max_rounds": options.max_rounds, "robust": options.robust}}
     model, facts = fit(schema, cols, y, options, rng=rng, meta=meta)
     report = build_report(model, cols, y, facts)
     model.meta = {**meta, "metrics": report["metrics"], "valid_auc": facts["valid_auc"]}
