@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +18,7 @@ from dunwell.core.money import format_minor, to_minor
 
 if TYPE_CHECKING:
     from dunwell.app.collections.collect import CollectReport
+    from dunwell.app.collections.uplift import UpliftPolicy
     from dunwell.app.collections.views import ArmRow, CaseRow
 
 
@@ -29,6 +31,11 @@ def collect(
         help="Challenger strategy (name or YAML file), e.g. aggressive.")] = None,
     share: Annotated[int, typer.Option(min=0, max=100,
                                        help="Percent of new cases on the challenger.")] = 0,
+    policy: Annotated[Path | None, typer.Option(
+        help="Uplift policy directory (`dunwell uplift train`): cases on the ml strategy get "
+        "the actions it chooses; the champion becomes ml unless given.")] = None,
+    budget: Annotated[int | None, typer.Option(
+        min=0, help="With --policy: contacts it may choose today (default: its own).")] = None,
     db: DbOption = None,
 ) -> None:
     """Open and close cases, propose today's steps, pass each through the compliance
@@ -38,6 +45,9 @@ def collect(
     from dunwell.app.day.clock import BookClock, DayStep
     with clear_errors():
         app = app_for(db)
+        chosen_policy = _policy(policy, budget)
+        if chosen_policy is not None and champion == "humane":
+            champion = "ml"
         chosen = dict([resolve(champion)] + ([resolve(challenger)] if challenger else []))
         names = list(chosen)
         exp = Experiment(champion=names[0], challenger=names[1] if challenger else None,
@@ -49,12 +59,22 @@ def collect(
                       transient=True) as bar:
             task = bar.add_task("collect", total=None)
             report = collect_day(app, day, now=BookClock().at(day, DayStep.COLLECT),
-                                 experiment=exp, strategies=chosen,
+                                 experiment=exp, strategies=chosen, policy=chosen_policy,
                                  progress=lambda done, total: bar.update(
                                      task, completed=done, total=total))
         split = arms(app, today=day)
     console.print(summary_table(report))
     console.print(arms_table(split, day))
+
+
+def _policy(directory: Path | None, budget: int | None) -> UpliftPolicy | None:
+    if directory is None:
+        return None
+    from dunwell.app.collections.uplift import Budget, load_policy
+
+    loaded = load_policy(directory)
+    return loaded if budget is None else loaded.with_options(
+        budget=Budget(budget, loaded.budget.cost_minor))
 
 
 def arms_table(arms: list[ArmRow], day: dt.date) -> Table:
@@ -74,12 +94,15 @@ def summary_table(report: CollectReport) -> Table:
                                                         else "")
     table = Table(title=title)
     table.add_column("action")
-    for col in ("allow", "defer", "deny", "internal"):
+    decisions = ["allow", "defer", "deny", "internal"]
+    if any(d == "withheld" for _, d in report.decisions):
+        decisions.append("withheld")  # an uplift policy gave the case nothing today
+    for col in decisions:
         table.add_column(col, justify="right")
     kinds = sorted({k for k, _ in report.decisions})
     for kind in kinds:
         table.add_row(kind, *(str(report.decisions.get((kind, d), 0) or "")
-                              for d in ("allow", "defer", "deny", "internal")))
+                              for d in decisions))
     table.caption = (f"open cases {report.cases_open}, opened {report.cases_opened}, closed "
                      f"{report.cases_closed}; calls queued {report.calls_queued}, unassigned "
                      f"{report.calls_unassigned}; letters issued {report.letters_issued}; "

@@ -52,6 +52,8 @@ class _Commands(LazyGroup):
         Lazy("collect", "dunwell.cli.collect:collect",
              "Open and close cases, propose today's steps, pass each through the compliance\n"
              "guard, audit every decision and fill the collectors' call queues."),
+        Lazy("uplift", "dunwell.cli.uplift:uplift_app",
+             "ML-prioritised collection: train an uplift policy on the book's history, show one."),
         Lazy("case", "dunwell.cli.collect:case",
              "A borrower's cases: status, strategy, timeline and every decision on them; or,\n"
              "with `list`, the cases most overdue first."),

@@ -270,9 +270,10 @@ def fit_uplift(
     horizon_days: int,
     seed: int,
     rounds: int = 150,
+    min_rows: int = MIN_ROWS,
 ) -> UpliftModel:
-    """One classifier per arm with at least :data:`MIN_ROWS` rows and
-    :data:`MIN_CLASS` payers and non-payers; ``none`` must qualify."""
+    """One classifier per arm with at least ``min_rows`` rows and :data:`MIN_CLASS`
+    payers and non-payers; ``none`` must qualify."""
     import lightgbm as lgb
 
     arm_array = np.asarray(arms)
@@ -281,7 +282,7 @@ def fit_uplift(
     for arm in ARMS:
         mask = arm_array == arm
         rows, pos = int(mask.sum()), int(y[mask].sum())
-        if rows < MIN_ROWS or min(pos, rows - pos) < MIN_CLASS:
+        if rows < min_rows or min(pos, rows - pos) < MIN_CLASS:
             skipped[arm] = f"{rows} rows, {pos} paid"
             continue
         data = lgb.Dataset(
@@ -295,7 +296,7 @@ def fit_uplift(
     if NONE not in boosters:
         raise RiskInputError(
             f"the history has too few days without contact to learn uplift against "
-            f"({skipped.get(NONE)}; need {MIN_ROWS} rows with {MIN_CLASS} payers and "
+            f"({skipped.get(NONE)}; need {min_rows} rows with {MIN_CLASS} payers and "
             "non-payers); run longer or keep an exploration share",
             code="uplift_history_must_have_untreated_days",
         )

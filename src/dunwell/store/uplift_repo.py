@@ -71,6 +71,15 @@ class UpliftHistoryRepository:
             for b, ts, ch, d, o in self.conn.execute(q)
         ]
 
+    def contact_action_ids(self) -> list[int]:
+        """The steps outbound contacts were made for, in the order of the contacts."""
+        q = (
+            select(c.contacts.c.action_id)
+            .where(c.contacts.c.action_id.is_not(None), c.contacts.c.direction == "outbound")
+            .order_by(c.contacts.c.contact_id)
+        )
+        return [int(a) for (a,) in self.conn.execute(q)]
+
     def payments(
         self, borrower_ids: Sequence[int] | None = None, *, since: dt.date | None = None
     ) -> dict[int, list[tuple[int, dt.date, int]]]:

@@ -28,7 +28,7 @@ what else would have worked): ``UpliftPolicy.exploring(seed=…)`` has no model 
 gives every ``ml`` case a randomised arm each day (``none`` among them), and a
 trained policy with ``explore_pct`` does so for that share of case-days. The arm is
 drawn by SHA-256 of the seed, case and day (no random generator), and its rows say
-``ml explore`` so training and evaluation can tell them apart. The strategy lab runs
+``ml <version> explore:`` so training and evaluation can tell them apart. The strategy lab runs
 such a history on its own seed, trains on it with :func:`train_uplift_policy`, and
 compares the trained policy (strategy ``ml``) with the ladders on the same borrowers.
 """
@@ -57,6 +57,7 @@ from dunwell.core.errors import InvalidInput
 from dunwell.risk.uplift import (
     ARM_OF_KIND,
     ARMS,
+    MIN_ROWS,
     NONE,
     CaseState,
     Contact,
@@ -97,7 +98,8 @@ DEFAULT_COSTS: Final = {
 }
 #: Segments of the menu strategy whose steps are kept whatever their uplift.
 REQUIRED_SEGMENTS: Final = frozenset({"care"})
-EXPLORE_TAG: Final = "ml explore"
+#: What the reason of a randomised (exploration) decision says after the policy's name.
+EXPLORE_TAG: Final = " explore: "
 HORIZON_DAYS_DEFAULT: Final = 7
 PAYMENT_LOOKBACK_DAYS: Final = 31
 
@@ -150,7 +152,7 @@ class UpliftPolicy:
             dict(costs or DEFAULT_COSTS),
             explore_pct=100,
             seed=seed,
-            version="explore",
+            version="untrained",
         )
 
     def with_options(
@@ -219,9 +221,18 @@ class UpliftPolicy:
             if arms_here and self.explores(case.key, today):
                 menu = [NONE, *arms_here]
                 explore[case.key] = menu[_bucket(self.seed, "arm", case.key, today) % len(menu)]
-        return choose(
+        selection = choose(
             candidates, self.budget, currency=currency, explore=explore, tie_pct=self.tie_pct
         )
+        for case in cases:
+            if not any(k == case.key for k, _ in selection.why) and case.key not in (
+                selection.withheld
+            ):
+                selection.withheld[case.key] = (
+                    "nothing today: none of the menu's actions has a model yet (too little "
+                    "history for them)"
+                )
+        return selection
 
     def _uplift(self, cases: Sequence[PolicyCase], today: dt.date) -> dict[str, Any]:
         if self.model is None or not cases:
@@ -258,7 +269,8 @@ class UpliftPolicy:
         selection = self.choose([pc for _, pc in mine], day.business_date, currency=day.currency)
         for (bid, profile, case, steps), pc in mine:
             assert case is not None  # _is_mine
-            tag = EXPLORE_TAG if self.explores(pc.key, day.business_date) else self.strategy
+            explored = self.explores(pc.key, day.business_date)
+            tag = f"{self.strategy} {self.version}{' explore' if explored else ''}"
             chosen = [j for j in range(len(steps)) if (pc.key, j) in selection.why]
             for j in chosen:
                 out.append(
@@ -267,7 +279,7 @@ class UpliftPolicy:
                         profile,
                         case,
                         steps[j],
-                        f"{tag} {self.version}: {selection.why[(pc.key, j)]}",
+                        f"{tag}: {selection.why[(pc.key, j)]}",
                     )
                 )
             if pc.key in selection.withheld:
@@ -285,7 +297,7 @@ class UpliftPolicy:
                         **row,
                         "decision": "withheld",
                         "status": "withheld",
-                        "reason": f"{tag} {self.version}: {selection.withheld[pc.key]}",
+                        "reason": f"{tag}: {selection.withheld[pc.key]}",
                     }
                 )
                 report.decisions[(step.kind.value, "withheld")] += 1
@@ -377,7 +389,7 @@ def _loan_state(
 def _arm_of_day(rows: Sequence[tuple[str, str, str, str]]) -> tuple[str, bool]:
     """The most intrusive arm allowed among one case-day's steps, and whether the
     policy randomised it."""
-    explored = any(r[3].startswith(EXPLORE_TAG) for r in rows)
+    explored = any(EXPLORE_TAG in r[3].split(";")[0] for r in rows)
     arms = [
         ARM_OF_KIND[k]
         for k, dc, st, _ in rows
@@ -507,6 +519,7 @@ def train_uplift_policy(
     costs: Mapping[str, int] | None = None,
     explore_pct: int = 0,
     tie_pct: int = 10,
+    min_rows: int = MIN_ROWS,
 ) -> UpliftPolicy:
     """Train on the book's own history: a T-learner on the case-days of the borrowers
     outside the hold-out, evaluated (Qini per arm against ``none``) on the
@@ -523,6 +536,7 @@ def train_uplift_policy(
         languages=data.languages,
         horizon_days=horizon_days,
         seed=seed,
+        min_rows=min_rows,
     )
     judged = test & data.explored if (test & data.explored).sum() >= 100 else test
     qini = evaluate(model, data.x[judged], list(arms[judged]), data.y[judged])
