@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from dunwell.collections.model import (
     ActionKind,
@@ -48,6 +48,14 @@ __all__ = ["ACTIVE", "HELD", "ActionRepository", "BorrowerProfile", "BorrowerRep
 
 ACTIVE = [s.value for s in CaseStatus if s.is_active]
 
+
+# Statements built once: the collection run saves a case, an action and a contact per
+# borrower, and building the same expression for each row cost more than running it.
+_CASE_EXISTS = select(c.cases.c.case_id).where(c.cases.c.case_id == bindparam("cid"))
+_CASE_UPDATE = update(c.cases).where(c.cases.c.case_id == bindparam("cid"))
+_CASE_INSERT = insert(c.cases)
+_ACTION_INSERT = insert(c.case_actions)
+_CONTACT_INSERT = insert(c.contacts)
 
 @dataclass(frozen=True, slots=True)
 class StoredCase:
@@ -119,15 +127,13 @@ class CaseRepository:
                   "strategy_name": view.strategy_name or "", "broken_promises":
                   view.broken_promises, "strategy_version": view.strategy_version or 0,
                   "closed_on": None if view.status.is_active else today}
-        exists = self.conn.execute(select(c.cases.c.case_id)
-                                   .where(c.cases.c.case_id == view.case_id)).first()
+        exists = self.conn.execute(_CASE_EXISTS, {"cid": view.case_id}).first()
         if exists:
-            self.conn.execute(update(c.cases).where(c.cases.c.case_id == view.case_id)
-                              .values(**values))
+            self.conn.execute(_CASE_UPDATE, {"cid": view.case_id, **values})
         else:
-            self.conn.execute(insert(c.cases).values(
-                case_id=view.case_id, borrower_id=int(view.borrower_id),
-                opened_on=view.opened_on or today, **values))
+            self.conn.execute(_CASE_INSERT, {
+                "case_id": view.case_id, "borrower_id": int(view.borrower_id),
+                "opened_on": view.opened_on or today, **values})
 
     def set_owner(self, case_id: str, owner: str) -> None:
         self.conn.execute(update(c.cases).where(c.cases.c.case_id == case_id)
@@ -184,7 +190,7 @@ class ActionRepository:
         self.conn = conn
 
     def add(self, row: dict[str, Any]) -> int:
-        res = self.conn.execute(insert(c.case_actions).values(**row))
+        res = self.conn.execute(_ACTION_INSERT, row)
         pk = res.inserted_primary_key
         assert pk is not None
         return int(pk[0])
@@ -259,9 +265,10 @@ class ActionRepository:
 
     def add_contact(self, borrower_id: int, event: ContactEvent,
                     action_id: int | None = None) -> None:
-        self.conn.execute(insert(c.contacts).values(
-            borrower_id=borrower_id, ts=event.ts.isoformat(), channel=event.channel.value,
-            direction=event.direction.value, outcome=event.outcome.value, action_id=action_id))
+        self.conn.execute(_CONTACT_INSERT, {
+            "borrower_id": borrower_id, "ts": event.ts.isoformat(),
+            "channel": event.channel.value, "direction": event.direction.value,
+            "outcome": event.outcome.value, "action_id": action_id})
 
     def collectors(self) -> list[Collector]:
         rows = self.conn.execute(select(c.collectors).order_by(c.collectors.c.collector_id))

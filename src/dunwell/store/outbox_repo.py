@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from dunwell.channels.errors import KEY_REUSED, MESSAGE_UNKNOWN
 from dunwell.channels.model import Attempt, Message, MessageChannel, MessageStatus
@@ -28,6 +28,23 @@ UTC = dt.UTC
 #: Messages one claim takes at the most.
 CLAIM_LIMIT_MAX = 10_000
 
+
+# Statements built once: the collection run writes a message per allowed contact,
+# and building the same expression for each row cost more than running it.
+_BY_KEY = select(ch.outbox).where(ch.outbox.c.idempotency_key == bindparam("key"))
+_BY_ID = select(ch.outbox).where(ch.outbox.c.message_id == bindparam("mid"))
+_INSERT = insert(ch.outbox).returning(ch.outbox.c.message_id)
+_ADDRESS = select(ch.channel_addresses.c.address).where(
+    ch.channel_addresses.c.borrower_id == bindparam("bid"),
+    ch.channel_addresses.c.channel == bindparam("ch"))
+_i = t.installments.c
+_UNPAID = ((_i.principal_minor - _i.paid_principal_minor)
+           + (_i.interest_minor - _i.paid_interest_minor)
+           + (_i.fee_minor - _i.paid_fee_minor) + (_i.penalty_minor - _i.paid_penalty_minor))
+_AMOUNT_DUE = (select(t.loans.c.currency, func.sum(_UNPAID))
+               .join(t.installments, _i.loan_id == t.loans.c.loan_id)
+               .where(t.loans.c.borrower_id == bindparam("bid"), _i.due_day <= bindparam("day"))
+               .group_by(t.loans.c.currency).order_by(func.sum(_UNPAID).desc()))
 
 def ts(moment: dt.datetime) -> str:
     """A timestamp as stored: UTC, microseconds, so text order is time order."""
@@ -95,8 +112,7 @@ class OutboxRepository:
         The same key with the same content returns the stored message; with other
         content it is a Conflict."""
         digest = draft.digest()
-        found = self.conn.execute(select(ch.outbox).where(
-            ch.outbox.c.idempotency_key == draft.idempotency_key)).first()
+        found = self.conn.execute(_BY_KEY, {"key": draft.idempotency_key}).first()
         if found is not None:
             existing = _message(found._mapping)
             if found._mapping["fingerprint"] != digest:
@@ -107,7 +123,7 @@ class OutboxRepository:
             return existing, False
         at = ts(now)
         due = at if draft.not_before is None else max(at, ts(draft.not_before))
-        row = self.conn.execute(insert(ch.outbox).values(
+        row = self.conn.execute(_INSERT, dict(
             idempotency_key=draft.idempotency_key, fingerprint=digest,
             channel=draft.channel.value, provider=draft.provider,
             borrower_id=draft.borrower_id, to_address=draft.to_address, kind=draft.kind,
@@ -116,20 +132,18 @@ class OutboxRepository:
             status=MessageStatus.PENDING.value, attempts=0, created_at=at,
             next_attempt_at=due,
             not_after=None if draft.not_after is None else ts(draft.not_after),
-        ).returning(ch.outbox.c.message_id)).scalar_one()
+        )).scalar_one()
         return self.get(int(row)), True
 
     # --- reading -----------------------------------------------------------------
     def get(self, message_id: int) -> Message:
-        row = self.conn.execute(select(ch.outbox).where(
-            ch.outbox.c.message_id == message_id)).first()
+        row = self.conn.execute(_BY_ID, {"mid": message_id}).first()
         if row is None:
             raise NotFound(f"message {message_id} is not in the outbox", code=MESSAGE_UNKNOWN)
         return _message(row._mapping)
 
     def find_by_key(self, key: str) -> Message | None:
-        row = self.conn.execute(select(ch.outbox).where(
-            ch.outbox.c.idempotency_key == key)).first()
+        row = self.conn.execute(_BY_KEY, {"key": key}).first()
         return None if row is None else _message(row._mapping)
 
     def find_by_provider_id(self, provider: str, provider_message_id: str) -> Message | None:
@@ -258,9 +272,8 @@ class ChannelFactsRepository:
         self.conn = conn
 
     def address(self, borrower_id: int, channel: MessageChannel) -> str | None:
-        return self.conn.execute(select(ch.channel_addresses.c.address).where(
-            ch.channel_addresses.c.borrower_id == borrower_id,
-            ch.channel_addresses.c.channel == channel.value)).scalar_one_or_none()
+        return self.conn.execute(_ADDRESS, {"bid": borrower_id, "ch": channel.value}
+                                 ).scalar_one_or_none()
 
     def set_address(self, borrower_id: int, channel: MessageChannel, address: str) -> None:
         found = self.address(borrower_id, channel)
@@ -278,15 +291,8 @@ class ChannelFactsRepository:
     def amount_due(self, borrower_id: int, due_date: dt.date) -> tuple[int, str] | None:
         """What the borrower's open loans have unpaid on instalments due on or before
         ``due_date``, and their currency; None when the borrower has no loans."""
-        i = t.installments.c
-        unpaid = ((i.principal_minor - i.paid_principal_minor)
-                  + (i.interest_minor - i.paid_interest_minor)
-                  + (i.fee_minor - i.paid_fee_minor) + (i.penalty_minor - i.paid_penalty_minor))
-        q = (select(t.loans.c.currency, func.sum(unpaid))
-             .join(t.installments, i.loan_id == t.loans.c.loan_id)
-             .where(t.loans.c.borrower_id == borrower_id, i.due_day <= to_day(due_date))
-             .group_by(t.loans.c.currency).order_by(func.sum(unpaid).desc()))
-        rows: Sequence[Any] = self.conn.execute(q).all()
+        rows: Sequence[Any] = self.conn.execute(
+            _AMOUNT_DUE, {"bid": borrower_id, "day": to_day(due_date)}).all()
         if not rows:
             return None
         currency, total = rows[0]
