@@ -4,6 +4,7 @@ export is idempotent, import refuses what it must and changes nothing twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sys
@@ -12,17 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from dunwell.app.cob import close_day
 from dunwell.app.lending.book import open_book, register_product
+from dunwell.app.risk import LABEL, load_model, score_book, train_from_csv
 from dunwell.app.snapshot import export_snapshot, import_results, run_local
 from dunwell.bootstrap import Dunwell, bootstrap
 from dunwell.cob.batch import INST_COLUMNS
+from dunwell.cob.kernel import cob_day
 from dunwell.core.dates import from_day
 from dunwell.core.errors import InvalidInput
 from dunwell.lending.products import builtin_product_texts
+from dunwell.risk.early_warning import features_from_batch
 from dunwell.settings import Settings
 from dunwell.store import tables as t
 
@@ -36,8 +41,9 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:PySpark does not yet fully support pandas:FutureWarning"
 )
 
-LOANS = 3_000
+LOANS = 2_000
 PARTITIONS = 3
+NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 #: Every table COB writes, in a fixed order.
 TABLES = (
     "loans",
@@ -47,6 +53,7 @@ TABLES = (
     "loan_events",
     "cob_runs",
     "book",
+    "loan_scores",
 )
 
 
@@ -220,15 +227,35 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
-def test_spark_local_mode_closes_days_byte_identical_to_the_local_runner(
-    books: tuple[Dunwell, Dunwell], portfolio: Portfolio, spark: Any, tmp_path: Path
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real early-warning model, trained on the features of a small synthetic book
+    labelled by whether each loan is overdue 30 closed days later."""
+    p = build_portfolio(600, seed=9)
+    cols = features_from_batch(p.batch, p.day)
+    batch = p.batch
+    for day in range(p.day, p.day + 30):
+        batch = cob_day(batch, day).batch
+    frame = pd.DataFrame({k: np.asarray(v) for k, v in cols.items()})
+    frame[LABEL] = (batch.days_past_due > 0).astype(int)
+    where = tmp_path_factory.mktemp("model")
+    frame.to_csv(where / "train.csv", index=False)
+    train_from_csv(where / "train.csv", where / "registry", seed=1, now=NOW)
+    return load_model(where / "registry")
+
+
+def test_spark_local_mode_closes_and_scores_days_byte_identical_to_the_local_runner(
+    books: tuple[Dunwell, Dunwell], portfolio: Portfolio, spark: Any, model: Any, tmp_path: Path
 ) -> None:
     from dunwell.app.cob_spark import close_days_spark
 
     local, other = books
-    until = from_day(portfolio.day + 1)
-    expected = [close_day(local, from_day(portfolio.day)), close_day(local, until)]
-    reports = close_days_spark(other, until=until, spark=spark, workdir=tmp_path / "work")
+    until = from_day(portfolio.day)
+    expected = [close_day(local, until)]  # as the day loop: close, then score
+    assert score_book(local, until + dt.timedelta(days=1), model, model_name="ew") > 0
+    reports = close_days_spark(
+        other, until=until, spark=spark, workdir=tmp_path / "work", model=model, model_name="ew"
+    )
     assert [(r.loans_closed, r.postings, r.events) for r in reports] == [
         (r.loans_closed, r.postings, r.events) for r in expected
     ]
@@ -239,3 +266,28 @@ def test_spark_local_mode_closes_days_byte_identical_to_the_local_runner(
     assert _files(a) == _files(b)  # the closed books export to the same bytes
     spark_results = tmp_path / "work" / until.isoformat() / "results" / "manifest.json"
     assert '"engine": "spark"' in spark_results.read_text()
+
+
+def test_the_commands_export_and_import_a_closed_day(
+    books: tuple[Dunwell, Dunwell], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from dunwell.cli.main import app as cli
+
+    _, app = books
+    url = app.settings.db_url
+    runner = CliRunner()
+    snap = tmp_path / "snap"
+    out = runner.invoke(cli, ["export", "--to", str(snap), "--db", url])
+    assert out.exit_code == 0, out.output
+    assert f"{LOANS} loans" in out.output
+    refused = runner.invoke(cli, ["import", "--from", str(snap), "--db", url])
+    assert refused.exit_code == 2 and "snapshot_results_must_exist" in refused.output
+    run_local(snap)
+    done = runner.invoke(cli, ["import", "--from", str(snap), "--db", url])
+    assert done.exit_code == 0 and str(LOANS) in done.output
+    again = runner.invoke(cli, ["import", "--from", str(snap), "--db", url])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    engine = runner.invoke(cli, ["cob", "--date", "2025-01-01", "--engine", "x", "--db", url])
+    assert engine.exit_code == 2 and "cob_engine_must_be_known" in engine.output

@@ -36,12 +36,15 @@ from dunwell.app.context import Dunwell
 from dunwell.app.snapshot import (
     LOANS_DIR,
     RESULTS_DIR,
+    SCORES_DIR,
     Progress,
     close_batches,
     export_snapshot,
     import_locked,
     open_snapshot,
     results_schema,
+    score_batches,
+    scores_schema,
     snapshot_schema,
     write_results_manifest,
 )
@@ -95,8 +98,12 @@ def spark_session(master: str = DEFAULT_MASTER, *, app_name: str = "dunwell-cob"
     return session
 
 
-def run_spark(spark: SparkSession, directory: Path) -> dict[str, Any]:
-    """Close the snapshot's day with Spark; the results' manifest."""
+def run_spark(
+    spark: SparkSession, directory: Path, *, model: Any | None = None, model_name: str = ""
+) -> dict[str, Any]:
+    """Close the snapshot's day with Spark; the results' manifest. With an
+    early-warning ``model``, the scoring batch runs in Spark too, over the closed loans
+    (:func:`dunwell.app.snapshot.score_batches`), and import keeps the scores."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     snap = open_snapshot(directory)
@@ -112,7 +119,10 @@ def run_spark(spark: SparkSession, directory: Path) -> dict[str, Any]:
     closed = frame.mapInArrow(close, from_arrow_schema(results_schema()))
     closed.write.mode("overwrite").parquet(out.as_uri())
     files = sorted(out.glob("*.parquet"))
-    doc = write_results_manifest(snap, files, engine="spark")
+    scores = None
+    if model is not None:
+        scores = _score(spark, out, directory / RESULTS_DIR / SCORES_DIR, day + 1, model)
+    doc = write_results_manifest(snap, files, engine="spark", scores=scores, model_name=model_name)
     rows = int(snap.manifest["tables"]["loans"]["rows"])
     if doc["rows"] != rows:
         raise InvalidInput(
@@ -127,6 +137,20 @@ def run_spark(spark: SparkSession, directory: Path) -> dict[str, Any]:
         master=spark.sparkContext.master,
     )
     return doc
+
+
+def _score(spark: SparkSession, closed: Path, out: Path, day: int, model: Any) -> list[Path]:
+    """The scoring batch over the closed loans, in Spark; the files written."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    def score(batches: Iterator[Any]) -> Iterator[Any]:
+        return score_batches(batches, day, model)
+
+    frame = spark.read.parquet(closed.as_uri())
+    scored = frame.mapInArrow(score, from_arrow_schema(scores_schema()))
+    target = out.resolve()
+    scored.write.mode("overwrite").parquet(target.as_uri())
+    return sorted(target.glob("*.parquet"))
 
 
 @contextmanager
@@ -148,6 +172,8 @@ def close_days_spark(
     master: str = DEFAULT_MASTER,
     workdir: Path | None = None,
     progress: Progress | None = None,
+    model: Any | None = None,
+    model_name: str = "",
 ) -> list[CobDayReport]:
     """Close ``date`` (the open date) or every day through ``until`` with Spark: per
     day, export a snapshot, run the kernel in Spark, import the results. ``workdir``
@@ -175,26 +201,19 @@ def close_days_spark(
         session = spark if spark is not None else spark_session(master)
         try:
             for k in range(max(days, 0)):
-                reports.append(
-                    _close_one(app, session, root, start + dt.timedelta(days=k), progress)
-                )
+                day = start + dt.timedelta(days=k)
+                directory = root / day.isoformat()
+                export_snapshot(app, directory, progress)
+                if progress is not None:
+                    progress("spark", 0, 1)
+                run_spark(session, directory, model=model, model_name=model_name)
+                if progress is not None:
+                    progress("spark", 1, 1)
+                reports.append(import_locked(app, directory, progress).day)
         finally:
             if spark is None:
                 session.stop()
     return reports
-
-
-def _close_one(
-    app: Dunwell, spark: SparkSession, root: Path, day: dt.date, progress: Progress | None
-) -> CobDayReport:
-    directory = root / day.isoformat()
-    export_snapshot(app, directory, progress)
-    if progress is not None:
-        progress("spark", 0, 1)
-    run_spark(spark, directory)
-    if progress is not None:
-        progress("spark", 1, 1)
-    return import_locked(app, directory, progress).day
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -206,7 +225,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--master", default=None, help="Spark master (default: spark-submit's, else local[2])"
     )
+    parser.add_argument("--model", type=Path, help="early-warning model registry to score with")
     args = parser.parse_args(argv)
+    model, name = None, ""
+    if args.model is not None:
+        from dunwell.app.risk import load_model
+
+        model = load_model(args.model)
+        name = f"early_warning@{model.version}"
     say: Callable[[str], None] = print
     if args.master is None and os.environ.get("SPARK_ENV_LOADED"):
         from pyspark.sql import SparkSession
@@ -215,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         spark = spark_session(args.master or DEFAULT_MASTER)
     try:
-        doc = run_spark(spark, args.snapshot)
+        doc = run_spark(spark, args.snapshot, model=model, model_name=name)
     finally:
         spark.stop()
     say(

@@ -45,11 +45,14 @@ import pyarrow.parquet as pq
 from dunwell.app import logs
 from dunwell.app.cob import CobDayReport, day_entry
 from dunwell.app.context import Dunwell
+from dunwell.app.risk import MODEL_NAME_MAX
 from dunwell.cob.arrow import closed_partition, cob_arrow, from_arrow, loan_schema, to_arrow
 from dunwell.cob.batch import LoanBatch
 from dunwell.cob.model import CobParams
 from dunwell.core.dates import to_day
 from dunwell.core.errors import InvalidInput
+from dunwell.lending.model import LoanStatus
+from dunwell.risk.early_warning import features_from_batch
 
 log = logs.get(__name__)
 
@@ -61,6 +64,8 @@ PARTITION = "partition"
 INSTALLMENT_N = "installment_n"
 LOANS_DIR = "loans"
 RESULTS_DIR = "results"
+SCORES_DIR = "scores"
+OPEN_STATUSES = np.array([int(s) for s in LoanStatus if s.is_open], dtype=np.int8)
 PRODUCT_FIELDS = (
     "penalty_rate_ppm",
     "cost_cap_ppm",
@@ -139,65 +144,54 @@ def partition_table(partition: int, batch: LoanBatch, inst_n: Any) -> Any:
     return pa.Table.from_arrays(arrays, schema=snapshot_schema())
 
 
-# --- export -------------------------------------------------------------------------
-
-
-def export_snapshot(
-    app: Dunwell, directory: Path, progress: Progress | None = None
-) -> ExportReport:
-    """Write the book's open date to ``directory`` (empty, missing, or an earlier
-    snapshot, which is replaced; an identical one is left byte for byte as it was)."""
-    _check_target(directory)
-    with app.uow() as uow:
-        info = uow.book.require()
-        params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
-        done = uow.cob.completed_partitions(info.business_date)
-    day = to_day(info.business_date)
+def write_partition_file(
+    directory: Path, partition: int, batch: LoanBatch, inst_n: Any
+) -> dict[str, Any]:
+    """Write one partition's loans; the manifest's entry for the file."""
     (directory / LOANS_DIR).mkdir(parents=True, exist_ok=True)
-    (directory / "products").mkdir(exist_ok=True)
-    files, loans, insts = [], 0, 0
-    for p in range(info.partitions):
-        with app.uow() as uow:
-            part = uow.cob.load_partition(p, day, params)
-        path = directory / LOANS_DIR / f"part-{p:05d}.parquet"
-        _write_parquet(partition_table(p, part.batch, part.inst_n), path)
-        files.append(
-            {
-                "path": f"{LOANS_DIR}/{path.name}",
-                "partition": p,
-                "rows": len(part.batch),
-                "installments": part.batch.installment_count,
-                "sha256": _sha256(path),
-            }
-        )
-        loans += len(part.batch)
-        insts += part.batch.installment_count
-        if progress is not None:
-            progress("export", p + 1, info.partitions)
+    path = directory / LOANS_DIR / f"part-{partition:05d}.parquet"
+    _write_parquet(partition_table(partition, batch, inst_n), path)
+    return {
+        "path": f"{LOANS_DIR}/{path.name}",
+        "partition": partition,
+        "rows": len(batch),
+        "installments": batch.installment_count,
+        "sha256": _sha256(path),
+    }
+
+
+def write_manifest(
+    directory: Path,
+    *,
+    business_date: dt.date,
+    currency: str,
+    params: Mapping[str, CobParams],
+    files: list[dict[str, Any]],
+    closed: Iterable[int] = (),
+) -> bool:
+    """Write the products and the manifest naming ``files``; True when the directory
+    already held this very snapshot (then nothing is rewritten)."""
     products = directory / "products" / "products.parquet"
+    products.parent.mkdir(parents=True, exist_ok=True)
     codes = sorted(params)
-    _write_parquet(
-        pa.table(
-            {
-                "product_code": codes,
-                **{
-                    f: pa.array([getattr(params[c], f) for c in codes], pa.int64())
-                    for f in PRODUCT_FIELDS
-                },
-            }
-        ),
-        products,
-    )
+    columns = {
+        f: pa.array([getattr(params[c], f) for c in codes], pa.int64()) for f in PRODUCT_FIELDS
+    }
+    _write_parquet(pa.table({"product_code": codes, **columns}), products)
     manifest = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
-        "business_date": info.business_date.isoformat(),
-        "day": day,
-        "currency": info.currency,
-        "partitions": info.partitions,
-        "closed_partitions": sorted(done),
+        "business_date": business_date.isoformat(),
+        "day": to_day(business_date),
+        "currency": currency,
+        "partitions": len(files),
+        "closed_partitions": sorted(closed),
         "tables": {
-            "loans": {"rows": loans, "installments": insts, "files": files},
+            "loans": {
+                "rows": sum(int(f["rows"]) for f in files),
+                "installments": sum(int(f["installments"]) for f in files),
+                "files": files,
+            },
             "products": {
                 "rows": len(codes),
                 "files": [
@@ -212,10 +206,44 @@ def export_snapshot(
     }
     data = _json_bytes(manifest)
     old = directory / MANIFEST
-    unchanged = old.exists() and old.read_bytes() == data
-    if not unchanged:
-        shutil.rmtree(directory / RESULTS_DIR, ignore_errors=True)  # results of other inputs
-        _write_atomic(old, data)
+    if old.exists() and old.read_bytes() == data:
+        return True
+    shutil.rmtree(directory / RESULTS_DIR, ignore_errors=True)  # results of other inputs
+    _write_atomic(old, data)
+    return False
+
+
+# --- export -------------------------------------------------------------------------
+
+
+def export_snapshot(
+    app: Dunwell, directory: Path, progress: Progress | None = None
+) -> ExportReport:
+    """Write the book's open date to ``directory`` (empty, missing, or an earlier
+    snapshot, which is replaced; an identical one is left byte for byte as it was)."""
+    _check_target(directory)
+    with app.uow() as uow:
+        info = uow.book.require()
+        params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
+        done = uow.cob.completed_partitions(info.business_date)
+    day = to_day(info.business_date)
+    files = []
+    for p in range(info.partitions):
+        with app.uow() as uow:
+            part = uow.cob.load_partition(p, day, params)
+        files.append(write_partition_file(directory, p, part.batch, part.inst_n))
+        if progress is not None:
+            progress("export", p + 1, info.partitions)
+    unchanged = write_manifest(
+        directory,
+        business_date=info.business_date,
+        currency=info.currency,
+        params=params,
+        files=files,
+        closed=done,
+    )
+    loans = sum(int(f["rows"]) for f in files)
+    insts = sum(int(f["installments"]) for f in files)
     log.info(
         "snapshot.exported",
         business_date=info.business_date.isoformat(),
@@ -336,6 +364,8 @@ def open_results(snap: Snapshot) -> dict[str, Any]:
             code="snapshot_must_be_intact",
         )
     _check_files(rdir, doc["files"])
+    if "scores" in doc:
+        _check_files(rdir, doc["scores"]["files"])
     return doc
 
 
@@ -352,11 +382,8 @@ def close_batches(batches: Iterable[Any], day: int) -> Iterator[Any]:
             )
 
 
-def write_results_manifest(snap: Snapshot, files: list[Path], *, engine: str) -> dict[str, Any]:
-    """Record what a runner wrote: the files, their rows and checksums, and the
-    snapshot they came from."""
-    rdir = (snap.directory / RESULTS_DIR).resolve()
-    entries = [
+def _entries(rdir: Path, files: Iterable[Path]) -> list[dict[str, Any]]:
+    return [
         {
             "path": f.resolve().relative_to(rdir).as_posix(),
             "rows": pq.ParquetFile(f).metadata.num_rows,
@@ -364,7 +391,22 @@ def write_results_manifest(snap: Snapshot, files: list[Path], *, engine: str) ->
         }
         for f in sorted(files)
     ]
-    doc = {
+
+
+def write_results_manifest(
+    snap: Snapshot,
+    files: list[Path],
+    *,
+    engine: str,
+    scores: list[Path] | None = None,
+    model_name: str = "",
+) -> dict[str, Any]:
+    """Record what a runner wrote: the files, their rows and checksums, and the
+    snapshot they came from; with ``scores``, the early-warning scores of the day
+    after and the model's name."""
+    rdir = (snap.directory / RESULTS_DIR).resolve()
+    entries = _entries(rdir, files)
+    doc: dict[str, Any] = {
         "format": RESULTS_FORMAT,
         "schema_version": SCHEMA_VERSION,
         "business_date": snap.manifest["business_date"],
@@ -373,13 +415,47 @@ def write_results_manifest(snap: Snapshot, files: list[Path], *, engine: str) ->
         "rows": sum(int(e["rows"]) for e in entries),
         "files": entries,
     }
+    if scores is not None:
+        doc["scores"] = {"model": model_name, "files": _entries(rdir, scores)}
     _write_atomic(rdir / MANIFEST, _json_bytes(doc))
     return doc
 
 
-def run_local(directory: Path, progress: Progress | None = None) -> dict[str, Any]:
+def scores_schema() -> Any:
+    return pa.schema([("loan_id", pa.int64()), ("score_bps", pa.int64()), (PARTITION, pa.int32())])
+
+
+def score_batches(batches: Iterable[Any], day: int, model: Any) -> Iterator[Any]:
+    """The scoring batch's ``mapInArrow`` function: early-warning scores, in basis
+    points, of the closed loans still open with nothing past due as at ``day`` (the
+    book's next open date), as :func:`dunwell.app.risk.score_book` keeps them."""
+    for rb in batches:
+        if rb.num_rows == 0:
+            continue
+        batch = from_arrow(rb)
+        cols = features_from_batch(batch, day)
+        keep = np.isin(batch.status, OPEN_STATUSES) & (np.asarray(cols["days_past_due"]) == 0)
+        if not keep.any():
+            continue
+        probs = model.score_columns({k: np.asarray(v)[keep] for k, v in cols.items()})
+        bps = np.clip(np.rint(np.asarray(probs) * 10_000), 0, 10_000).astype(np.int64)
+        parts = rb.column(PARTITION).to_numpy(zero_copy_only=False)[keep]
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(batch.loan_id[keep]), pa.array(bps), pa.array(parts)],
+            schema=scores_schema(),
+        )
+
+
+def run_local(
+    directory: Path,
+    progress: Progress | None = None,
+    *,
+    model: Any | None = None,
+    model_name: str = "",
+) -> dict[str, Any]:
     """Close the snapshot's day in this process, file by file (the runner without a
-    cluster; the same kernel and the same results layout as the Spark job)."""
+    cluster; the same kernel and the same results layout as the Spark job); with a
+    ``model``, score the closed loans as of the next day as well."""
     snap = open_snapshot(directory)
     out = directory / RESULTS_DIR / LOANS_DIR
     shutil.rmtree(directory / RESULTS_DIR, ignore_errors=True)
@@ -394,7 +470,19 @@ def run_local(directory: Path, progress: Progress | None = None) -> dict[str, An
         written.append(target)
         if progress is not None:
             progress("close", k + 1, len(files))
-    return write_results_manifest(snap, written, engine="local")
+    if model is None:
+        return write_results_manifest(snap, written, engine="local")
+    scored = directory / RESULTS_DIR / SCORES_DIR
+    scored.mkdir()
+    targets = []
+    for path in written:
+        rows = list(score_batches(pq.ParquetFile(path).iter_batches(), snap.day + 1, model))
+        target = scored / path.name
+        _write_parquet(pa.Table.from_batches(rows, schema=scores_schema()), target)
+        targets.append(target)
+    return write_results_manifest(
+        snap, written, engine="local", scores=targets, model_name=model_name
+    )
 
 
 # --- import -------------------------------------------------------------------------
@@ -441,6 +529,8 @@ def import_locked(app: Dunwell, directory: Path, progress: Progress | None = Non
             uow.book.require().business_date == date
             and len(uow.cob.completed_partitions(date)) == info.partitions
         ):
+            if "scores" in results:
+                _put_scores(uow, snap, results["scores"], date + dt.timedelta(days=1))
             uow.book.advance(date + dt.timedelta(days=1))
             uow.commit()
     log.info(
@@ -453,6 +543,20 @@ def import_locked(app: Dunwell, directory: Path, progress: Progress | None = Non
         events=report.events,
     )
     return ImportReport(date, report, False)
+
+
+def _put_scores(uow: Any, snap: Snapshot, scores: Mapping[str, Any], day: dt.date) -> None:
+    """Keep the scores as each loan's latest, partition by partition in loan order."""
+    rdir = snap.directory / RESULTS_DIR
+    tables = [pq.read_table(rdir / f["path"]) for f in scores["files"]]
+    table = pa.concat_tables(tables).sort_by([(PARTITION, "ascending"), ("loan_id", "ascending")])
+    ids = table.column("loan_id").to_numpy().tolist()
+    bps = table.column("score_bps").to_numpy().tolist()
+    uow.loans.put_scores(
+        business_date=day,
+        model=str(scores["model"])[:MODEL_NAME_MAX],
+        scores=list(zip(ids, bps, strict=True)),
+    )
 
 
 def _read_results(snap: Snapshot, results: Mapping[str, Any]) -> dict[int, list[Any]]:

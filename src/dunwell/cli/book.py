@@ -70,6 +70,9 @@ def cob(
     master: Annotated[str, typer.Option(help="Spark master, with --engine spark.")] = "local[2]",
     snapshots: Annotated[str | None, typer.Option(
         help="With --engine spark: keep each day's snapshot under this directory.")] = None,
+    model: Annotated[str | None, typer.Option(
+        help="With --engine spark: also score the book in Spark with this early-warning "
+        "model registry, as the day loop does after COB.")] = None,
     db: DbOption = None,
 ) -> None:
     """Close business days: accrue, age, penalise (capped) and move the book on.
@@ -86,7 +89,7 @@ def cob(
         from dunwell.cli.snapshot import engine_cob  # before the bar: it shows its own
 
         engine_reports = engine_cob(app, engine, date=date, until=until, master=master,
-                                    snapshots=snapshots)
+                                    snapshots=snapshots, model=model)
         with cob_progress() as bar:
             task = bar.add_task("cob", total=None, day="")
 

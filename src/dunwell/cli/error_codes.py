@@ -25,6 +25,7 @@ class Code(StrEnum):
     FILE_MUST_BE_UTF8 = "file_must_be_utf8"
     LANGUAGE_MUST_BE_KNOWN = "language_must_be_known"
     LEGAL_COST_MUST_BE_GIVEN_ONCE = "legal_cost_must_be_given_once"
+    MODEL_MUST_BE_REGISTERED = "model_must_be_registered"
     MODULE_MUST_BE_INSTALLED = "module_must_be_installed"
     OVERRIDE_MUST_NAME_SUPERVISOR_AND_REASON = "override_must_name_supervisor_and_reason"
     PAYMENT_KIND_MUST_BE_KNOWN = "payment_kind_must_be_known"

@@ -84,6 +84,7 @@ def engine_cob(
     until: str | None,
     master: str,
     snapshots: str | None,
+    model: str | None = None,
 ) -> list[CobDayReport] | None:
     """``dunwell cob --engine spark``: each day exported, closed in Spark, imported.
     None for the local engine (the command runs it)."""
@@ -95,6 +96,14 @@ def engine_cob(
         )
     from dunwell.app.cob_spark import close_days_spark
 
+    scoring, name = None, ""
+    if model is not None:
+        from dunwell.app.day.loop import registered_model
+
+        found, why = registered_model(Path(model))
+        if found is None:
+            raise InvalidInput(why, code="model_must_be_registered")
+        scoring, name = found.model, found.name
     with _steps() as tick:
         return close_days_spark(
             app,
@@ -103,6 +112,8 @@ def engine_cob(
             master=master,
             workdir=Path(snapshots) if snapshots else None,
             progress=tick,
+            model=scoring,
+            model_name=name,
         )
 
 
