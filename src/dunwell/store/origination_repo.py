@@ -68,6 +68,39 @@ _APPLICATION_BY_ID = _APPLICATIONS.where(
     o.applications.c.application_id == bindparam("application_id"))
 _product_from_text = lru_cache(maxsize=256)(load_product)
 
+# The limit review's reads and writes, built once: the day loop reviews every active
+# line daily, and building each line's expressions cost more than running them.
+_d, _i, _ln, _ev, _s = (o.drawdowns.c, t.installments.c, t.loans.c, t.loan_events.c,
+                        c.loan_scores.c)
+_OPEN_DRAWN = and_(_d.line_id == bindparam("line_id"), _ln.status.in_(OPEN_STATUSES))
+_OWED = (select(func.coalesce(func.sum(_i.principal_minor - _i.paid_principal_minor), 0))
+         .select_from(o.drawdowns.join(t.loans, _ln.loan_id == _d.loan_id)
+                      .join(t.installments, _i.loan_id == _d.loan_id))
+         .where(_OPEN_DRAWN))
+_INSTALMENTS = (select(func.coalesce(func.sum(_d.instalment_minor), 0))
+                .select_from(o.drawdowns.join(t.loans, _ln.loan_id == _d.loan_id))
+                .where(_OPEN_DRAWN))
+_DPD_NOW = (select(func.coalesce(func.max(_ln.days_past_due), 0),
+                   func.coalesce(func.max(_ln.bucket), 0))
+            .select_from(o.drawdowns.join(t.loans, _ln.loan_id == _d.loan_id))
+            .where(_OPEN_DRAWN))
+_RECENT_BUCKET = (select(func.coalesce(func.max(_ev.after), 0))
+                  .select_from(o.drawdowns.join(t.loan_events, _ev.loan_id == _d.loan_id))
+                  .where(_d.line_id == bindparam("line_id"), _ev.kind == "bucket_changed",
+                         _ev.business_date >= bindparam("since")))
+_EARLY_WARNING = (select(func.max(_s.score_bps))
+                  .select_from(o.drawdowns.join(t.loans, _ln.loan_id == _d.loan_id)
+                               .join(c.loan_scores, _s.loan_id == _d.loan_id))
+                  .where(_OPEN_DRAWN))
+_PAID_IN_FULL = and_(_i.paid_principal_minor >= _i.principal_minor,
+                     _i.paid_interest_minor >= _i.interest_minor)
+_PAID_SHARE = (select(func.count(), func.coalesce(func.sum(case((_PAID_IN_FULL, 1), else_=0)), 0))
+               .select_from(o.drawdowns.join(t.installments, _i.loan_id == _d.loan_id))
+               .where(_d.line_id == bindparam("line_id"), _i.due_day < bindparam("today"),
+                      _i.due_day >= bindparam("first")))
+_LINE_UPDATE = update(o.credit_lines).where(o.credit_lines.c.line_id == bindparam("lid"))
+_INSERT_REVIEW = insert(o.limit_reviews)
+
 
 @dataclass(frozen=True, slots=True)
 class StoredApplication:
@@ -305,9 +338,8 @@ class OriginationRepository:
         values: dict[str, Any] = {"status": status.value, "reviewed_on": on}
         if review.limit_after_minor != review.limit_before_minor:
             values.update(limit_minor=review.limit_after_minor, limit_changed_on=on)
-        self.conn.execute(update(o.credit_lines)
-                          .where(o.credit_lines.c.line_id == review.line_id).values(**values))
-        self.conn.execute(insert(o.limit_reviews).values(
+        self.conn.execute(_LINE_UPDATE, {"lid": review.line_id, **values})
+        self.conn.execute(_INSERT_REVIEW, dict(
             line_id=review.line_id, business_date=on, action=review.action.value,
             limit_before_minor=review.limit_before_minor,
             limit_after_minor=review.limit_after_minor, reasons_json=reasons_json(review.reasons)))
@@ -320,32 +352,15 @@ class OriginationRepository:
         return [(d, a, int(b), int(x)) for d, a, b, x in rows]
 
     def exposure(self, line_id: int) -> Exposure:
-        d, i, ln = o.drawdowns.c, t.installments.c, t.loans.c
-        open_loans = and_(d.line_id == line_id, ln.status.in_(OPEN_STATUSES))
-        owed = self.conn.execute(
-            select(func.coalesce(func.sum(i.principal_minor - i.paid_principal_minor), 0))
-            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id)
-                         .join(t.installments, i.loan_id == d.loan_id))
-            .where(open_loans)).scalar_one()
-        instalments = self.conn.execute(
-            select(func.coalesce(func.sum(d.instalment_minor), 0))
-            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id))
-            .where(open_loans)).scalar_one()
+        owed = self.conn.execute(_OWED, {"line_id": line_id}).scalar_one()
+        instalments = self.conn.execute(_INSTALMENTS, {"line_id": line_id}).scalar_one()
         return Exposure(int(owed), int(instalments))
 
     def behaviour(self, line_id: int, on: dt.date, lookback_days: int) -> Behaviour:
-        d, ln, ev = o.drawdowns.c, t.loans.c, t.loan_events.c
-        now = self.conn.execute(
-            select(func.coalesce(func.max(ln.days_past_due), 0),
-                   func.coalesce(func.max(ln.bucket), 0))
-            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id))
-            .where(d.line_id == line_id, ln.status.in_(OPEN_STATUSES))).one()
+        now = self.conn.execute(_DPD_NOW, {"line_id": line_id}).one()
         since = on - dt.timedelta(days=lookback_days)
-        recent = self.conn.execute(
-            select(func.coalesce(func.max(ev.after), 0))
-            .select_from(o.drawdowns.join(t.loan_events, ev.loan_id == d.loan_id))
-            .where(d.line_id == line_id, ev.kind == "bucket_changed",
-                   ev.business_date >= since)).scalar_one()
+        recent = self.conn.execute(_RECENT_BUCKET,
+                                   {"line_id": line_id, "since": since}).scalar_one()
         worst = Bucket(max(int(now[1]), int(recent)))
         return Behaviour(int(now[0]), worst, self.exposure(line_id).outstanding_minor)
 
@@ -441,25 +456,15 @@ class OriginationRepository:
     # --- evidence for limit reviews ---------------------------------------------------
     def early_warning_bps(self, line_id: int) -> int | None:
         """The highest early-warning score of the line's open loans (None: unscored)."""
-        d, ln, s = o.drawdowns.c, t.loans.c, c.loan_scores.c
-        score = self.conn.execute(
-            select(func.max(s.score_bps))
-            .select_from(o.drawdowns.join(t.loans, ln.loan_id == d.loan_id)
-                         .join(c.loan_scores, s.loan_id == d.loan_id))
-            .where(d.line_id == line_id, ln.status.in_(OPEN_STATUSES))).scalar_one()
+        score = self.conn.execute(_EARLY_WARNING, {"line_id": line_id}).scalar_one()
         return None if score is None else int(score)
 
     def paid_share_bps(self, line_id: int, on: dt.date, lookback_days: int) -> int | None:
         """The share of the line's instalments due in the look-back window (before
         ``on``) that are paid in full (None: none fell due)."""
-        d, i = o.drawdowns.c, t.installments.c
-        paid = and_(i.paid_principal_minor >= i.principal_minor,
-                    i.paid_interest_minor >= i.interest_minor)
-        due, done = self.conn.execute(
-            select(func.count(), func.coalesce(func.sum(case((paid, 1), else_=0)), 0))
-            .select_from(o.drawdowns.join(t.installments, i.loan_id == d.loan_id))
-            .where(d.line_id == line_id, i.due_day < to_day(on),
-                   i.due_day >= to_day(on) - lookback_days)).one()
+        due, done = self.conn.execute(_PAID_SHARE, {
+            "line_id": line_id, "today": to_day(on),
+            "first": to_day(on) - lookback_days}).one()
         return None if not due else int(done) * 10_000 // int(due)
 
     def review_history(self, line_id: int) -> list[tuple[dt.date, str, int, int,
