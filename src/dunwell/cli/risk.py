@@ -56,7 +56,8 @@ CalibrationOption = Annotated[str, typer.Option("--calibration", help="platt or 
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the split and the models.")]
 RoundsOption = Annotated[int, typer.Option("--max-rounds", help="Boosting rounds at most.")]
 ThreadsOption = Annotated[int, typer.Option("--threads", min=1, max=64,
-                                            help="LightGBM threads.")]
+                                            help="LightGBM threads (default 1: on a busy machine "
+                                                 "OpenMP threads wait on each other).")]
 
 
 @contextmanager
@@ -124,7 +125,7 @@ def train(csv: CsvOption, target: Annotated[str, typer.Option(
           categorical: CategoricalOption = "", drop: DropOption = "",
           keep_protected: ProtectedOption = False, calibration: CalibrationOption = "platt",
           seed: SeedOption = DEFAULT_SEED, max_rounds: RoundsOption = 2000,
-          threads: ThreadsOption = 2, budget: BudgetOption = 60.0, folds: FoldsOption = 5,
+          threads: ThreadsOption = 1, budget: BudgetOption = 60.0, folds: FoldsOption = 5,
           robust: RobustOption = True) -> None:
     """Train a calibrated credit model on a CSV, its settings chosen by cross-validation
     within --budget seconds, and add it to a model directory."""
@@ -336,7 +337,7 @@ def evaluate(csv: CsvOption, target: Annotated[str, typer.Option(
              categorical: CategoricalOption = "", drop: DropOption = "",
              keep_protected: ProtectedOption = False, calibration: CalibrationOption = "platt",
              seed: SeedOption = DEFAULT_SEED, max_rounds: RoundsOption = 2000,
-             threads: ThreadsOption = 2, as_json: JsonOption = False) -> None:
+             threads: ThreadsOption = 1, as_json: JsonOption = False) -> None:
     """K-fold cross-validation of `risk train` on a CSV: AUC, KS and time per fold."""
     import numpy as np
     with _clear_errors():
