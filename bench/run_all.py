@@ -43,6 +43,7 @@ import cob_kernel  # noqa: E402
 import cob_postgres  # noqa: E402
 import field_routing  # noqa: E402
 import origination_latency  # noqa: E402
+import simulation  # noqa: E402
 from kernel_profile import profile_day  # noqa: E402
 
 OUT = HERE / "out" / "cob.json"
@@ -62,6 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--skip-origination", action="store_true", help="leave out figure (f)")
     ap.add_argument("--skip-field", action="store_true", help="leave out figure (g)")
     ap.add_argument("--skip-cli", action="store_true", help="leave out figure (h)")
+    ap.add_argument("--skip-simulation", action="store_true",
+                    help="leave out the simulation speed (bench/simulation.py)")
     ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                     help="statement profile of the kernel (auto: when a target is missed)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -131,6 +134,7 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             result["origination"] = origination_latency.run(
                 ols, lambda step, n: tick("orig_load", n) if step == "load" else None)
         run_quick_figures(args, frs, cls, tick, result)
+        result["simulation"] = run_simulation(args, console)
     result["command"] = " ".join(["bench/run_all.py", *sys.argv[1:]])
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "numpy": np.__version__, "platform": platform.platform()}
@@ -151,6 +155,13 @@ def run_quick_figures(args: argparse.Namespace, frs: field_routing.Sizes,
     else:
         result["cli_start"] = cli_start.run(cls)
         tick("cli", 1)
+
+
+def run_simulation(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    """The lab's day loop, 10,000 x 180 (600 x 45 with --quick): bench/simulation.py."""
+    if args.skip_simulation:
+        return {"skipped": "--skip-simulation"}
+    return simulation.run(simulation.QUICK if args.quick else simulation.Sizes(), console)
 
 
 def _rate(x: float) -> str:
@@ -216,6 +227,11 @@ def render(r: dict[str, Any], console: Console) -> None:
                   f"{nn['travel_km']:.0f} km (travel x{fr['travel_ratio_ortools_over_nearest']})",
                   "<= 10 s, less travel, >= served", ok[fr["meets_target"]])
     render_cli_start(t, r.get("cli_start", {"skipped": "not run"}), ok)
+    sim = r.get("simulation", {"skipped": "not run"})
+    t.add_row("simulation speed, day loop", f"skipped: {sim['skipped']}" if "skipped" in sim
+              else f"{sim['run']['loan_days_per_s']:,.0f} loan·days/s; 10,000 x 180 in "
+              f"{sim['projected_target_s']:,.0f} s (x{sim['ratio_over_target']} the target)",
+              "<= 60 s", "" if "skipped" in sim else ok[sim["meets_target"]])
     console.print(t)
     prof = r.get("profile")
     if prof:
