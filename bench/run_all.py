@@ -7,7 +7,9 @@ the real server (bench/origination_latency.py, docs/origination.md),
 (g) field routing: OR-Tools against the nearest-neighbour baseline on 200 visits and
 10 agents (bench/field_routing.py, docs/field.md),
 (h) CLI start: the median time of `dunwell --help` against `python -c "import typer"`
-(bench/cli_start.py).
+(bench/cli_start.py),
+(i) COB over a Parquet snapshot: Spark local mode against the local runner, and the
+cores a 50 M-loan book needs to close in 30 minutes (bench/spark_cob.py, docs/scale.md).
 See docs/benchmarks.md for what each figure means.
 """
 
@@ -44,6 +46,7 @@ import cob_postgres  # noqa: E402
 import field_routing  # noqa: E402
 import origination_latency  # noqa: E402
 import simulation  # noqa: E402
+import spark_cob  # noqa: E402
 from kernel_profile import profile_day  # noqa: E402
 
 OUT = HERE / "out" / "cob.json"
@@ -65,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--skip-cli", action="store_true", help="leave out figure (h)")
     ap.add_argument("--skip-simulation", action="store_true",
                     help="leave out the simulation speed (bench/simulation.py)")
+    ap.add_argument("--skip-spark", action="store_true", help="leave out figure (i)")
     ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                     help="statement profile of the kernel (auto: when a target is missed)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -97,7 +101,8 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     }
     if not args.skip_postgres:
         steps["pg_seed"] = (f"PostgreSQL: seed {pgs.loans:,} loans", 1)
-        steps["pg_days"] = (f"PostgreSQL: close {pgs.days} days", pgs.days)
+        steps["pg_days"] = (f"PostgreSQL: close {pgs.baseline_days} + {pgs.days} days",
+                            pgs.baseline_days + pgs.days)
     ols = origination_latency.QUICK if args.quick else origination_latency.Sizes()
     if not args.skip_origination:
         steps["orig_load"] = (f"origination: {ols.rate} req/s, "
@@ -155,6 +160,11 @@ def run_quick_figures(args: argparse.Namespace, frs: field_routing.Sizes,
     else:
         result["cli_start"] = cli_start.run(cls)
         tick("cli", 1)
+    if args.skip_spark or args.quick:  # Spark takes a minute to start and warm up
+        result["spark_cob"] = {"skipped": "--skip-spark" if args.skip_spark else "--quick"}
+    else:
+        result["spark_cob"] = spark_cob.run(spark_cob.Sizes())
+        spark_cob.save(result["spark_cob"])
 
 
 def run_simulation(args: argparse.Namespace, console: Console) -> dict[str, Any]:
@@ -201,7 +211,9 @@ def render(r: dict[str, Any], console: Console) -> None:
     else:
         t.add_row("(e) PostgreSQL loans x days/s", f"{_rate(pg['loan_days_per_s'])}  "
                   f"({pg['loans']:,} loans x {pg['days']} days, {pg['partitions']} partitions,"
-                  f" {pg['day_s_median']:.2f} s/day median)", "", "")
+                  f" {pg['day_s_mean']:.2f} s/day; x{pg['ratio_over_day_by_day']} of day by day,"
+                  f" book verify {'clean' if pg['verify_ok'] else 'FAILED'})",
+                  f">= {pg['target_loan_days_per_s']:,} /s", ok[pg["meets_target"]])
         ph = pg.get("phases_s", {})
         if ph:
             t.add_row("    where the time goes", ", ".join(
@@ -232,6 +244,8 @@ def render(r: dict[str, Any], console: Console) -> None:
               else f"{sim['run']['loan_days_per_s']:,.0f} loan·days/s; 10,000 x 180 in "
               f"{sim['projected_target_s']:,.0f} s (x{sim['ratio_over_target']} the target)",
               "<= 60 s", "" if "skipped" in sim else ok[sim["meets_target"]])
+    t.add_row("(i) COB on a snapshot: Spark local / local",
+              spark_cob.describe(r.get("spark_cob", {"skipped": "not run"})), "", "")
     console.print(t)
     prof = r.get("profile")
     if prof:

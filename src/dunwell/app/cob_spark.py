@@ -36,15 +36,12 @@ from dunwell.app.context import Dunwell
 from dunwell.app.snapshot import (
     LOANS_DIR,
     RESULTS_DIR,
-    SCORES_DIR,
     Progress,
     close_batches,
     export_snapshot,
     import_locked,
     open_snapshot,
     results_schema,
-    score_batches,
-    scores_schema,
     snapshot_schema,
     write_results_manifest,
 )
@@ -102,8 +99,8 @@ def run_spark(
     spark: SparkSession, directory: Path, *, model: Any | None = None, model_name: str = ""
 ) -> dict[str, Any]:
     """Close the snapshot's day with Spark; the results' manifest. With an
-    early-warning ``model``, the scoring batch runs in Spark too, over the closed loans
-    (:func:`dunwell.app.snapshot.score_batches`), and import keeps the scores."""
+    early-warning ``model``, the scoring batch runs in the same pass over the closed
+    loans (:func:`dunwell.app.snapshot.scores_of`), and import keeps the scores."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     snap = open_snapshot(directory)
@@ -113,16 +110,15 @@ def run_spark(
     out = (directory / RESULTS_DIR / LOANS_DIR).resolve()
 
     def close(batches: Iterator[Any]) -> Iterator[Any]:
-        return close_batches(batches, day)
+        return close_batches(batches, day, model)
 
     frame = spark.read.schema(from_arrow_schema(snapshot_schema())).parquet(*paths)
     closed = frame.mapInArrow(close, from_arrow_schema(results_schema()))
     closed.write.mode("overwrite").parquet(out.as_uri())
     files = sorted(out.glob("*.parquet"))
-    scores = None
-    if model is not None:
-        scores = _score(spark, out, directory / RESULTS_DIR / SCORES_DIR, day + 1, model)
-    doc = write_results_manifest(snap, files, engine="spark", scores=scores, model_name=model_name)
+    doc = write_results_manifest(
+        snap, files, engine="spark", model_name=None if model is None else model_name
+    )
     rows = int(snap.manifest["tables"]["loans"]["rows"])
     if doc["rows"] != rows:
         raise InvalidInput(
@@ -137,20 +133,6 @@ def run_spark(
         master=spark.sparkContext.master,
     )
     return doc
-
-
-def _score(spark: SparkSession, closed: Path, out: Path, day: int, model: Any) -> list[Path]:
-    """The scoring batch over the closed loans, in Spark; the files written."""
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    def score(batches: Iterator[Any]) -> Iterator[Any]:
-        return score_batches(batches, day, model)
-
-    frame = spark.read.parquet(closed.as_uri())
-    scored = frame.mapInArrow(score, from_arrow_schema(scores_schema()))
-    target = out.resolve()
-    scored.write.mode("overwrite").parquet(target.as_uri())
-    return sorted(target.glob("*.parquet"))
 
 
 @contextmanager

@@ -46,7 +46,15 @@ from dunwell.app import logs
 from dunwell.app.cob import CobDayReport, day_entry
 from dunwell.app.context import Dunwell
 from dunwell.app.risk import MODEL_NAME_MAX
-from dunwell.cob.arrow import closed_partition, cob_arrow, from_arrow, loan_schema, to_arrow
+from dunwell.cob.arrow import (
+    changes_of,
+    changes_schema,
+    closed_partition,
+    cob_arrow,
+    from_arrow,
+    loan_schema,
+    to_arrow,
+)
 from dunwell.cob.batch import LoanBatch
 from dunwell.cob.model import CobParams
 from dunwell.core.dates import to_day
@@ -64,7 +72,7 @@ PARTITION = "partition"
 INSTALLMENT_N = "installment_n"
 LOANS_DIR = "loans"
 RESULTS_DIR = "results"
-SCORES_DIR = "scores"
+SCORE = "score_bps"
 OPEN_STATUSES = np.array([int(s) for s in LoanStatus if s.is_open], dtype=np.int8)
 PRODUCT_FIELDS = (
     "penalty_rate_ppm",
@@ -89,8 +97,12 @@ def snapshot_schema() -> Any:
 
 
 def results_schema() -> Any:
-    """What a runner writes per closed loan: the kernel's output and the partition."""
-    return loan_schema(with_postings=True).append(pa.field(PARTITION, pa.int32()))
+    """What a runner writes per closed loan: what the day changed of it (the columns
+    the kernel rewrites and the day's postings), its partition, and its early-warning
+    score in basis points when the run scored the book (else null)."""
+    return (
+        changes_schema().append(pa.field(PARTITION, pa.int32())).append(pa.field(SCORE, pa.int64()))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,22 +376,40 @@ def open_results(snap: Snapshot) -> dict[str, Any]:
             code="snapshot_must_be_intact",
         )
     _check_files(rdir, doc["files"])
-    if "scores" in doc:
-        _check_files(rdir, doc["scores"]["files"])
     return doc
 
 
 # --- running the kernel over a snapshot ---------------------------------------------
 
 
-def close_batches(batches: Iterable[Any], day: int) -> Iterator[Any]:
+def close_batches(batches: Iterable[Any], day: int, model: Any | None = None) -> Iterator[Any]:
     """The ``mapInArrow`` function: the kernel (:func:`dunwell.cob.arrow.cob_arrow`,
-    unchanged) over snapshot record batches, each closed batch keeping its partition."""
+    unchanged) over snapshot record batches, each closed batch narrowed to what the day
+    changed and keeping its partition; with a ``model``, the scoring batch too
+    (:func:`scores_of`, as of the next day)."""
     for rb in batches:
         for closed in cob_arrow([rb], day):
+            score = pa.nulls(closed.num_rows, pa.int64())
+            if model is not None:
+                bps = scores_of(from_arrow(closed), day + 1, model)
+                score = pa.array(bps, mask=bps < 0)
             yield pa.RecordBatch.from_arrays(
-                [*closed.columns, rb.column(PARTITION)], schema=results_schema()
+                [*changes_of(closed).columns, rb.column(PARTITION), score],
+                schema=results_schema(),
             )
+
+
+def scores_of(batch: LoanBatch, day: int, model: Any) -> Any:
+    """Early-warning scores in basis points of the loans still open with nothing past
+    due as at ``day`` (the book's next open date), as
+    :func:`dunwell.app.risk.score_book` keeps them; -1 for the others."""
+    cols = features_from_batch(batch, day)
+    keep = np.isin(batch.status, OPEN_STATUSES) & (np.asarray(cols["days_past_due"]) == 0)
+    out = np.full(len(batch), -1, dtype=np.int64)
+    if keep.any():
+        probs = model.score_columns({k: np.asarray(v)[keep] for k, v in cols.items()})
+        out[keep] = np.clip(np.rint(np.asarray(probs) * 10_000), 0, 10_000).astype(np.int64)
+    return out
 
 
 def _entries(rdir: Path, files: Iterable[Path]) -> list[dict[str, Any]]:
@@ -398,12 +428,11 @@ def write_results_manifest(
     files: list[Path],
     *,
     engine: str,
-    scores: list[Path] | None = None,
-    model_name: str = "",
+    model_name: str | None = None,
 ) -> dict[str, Any]:
     """Record what a runner wrote: the files, their rows and checksums, and the
-    snapshot they came from; with ``scores``, the early-warning scores of the day
-    after and the model's name."""
+    snapshot they came from; with ``model_name``, that the files hold the
+    early-warning scores of the day after, by that model."""
     rdir = (snap.directory / RESULTS_DIR).resolve()
     entries = _entries(rdir, files)
     doc: dict[str, Any] = {
@@ -415,35 +444,10 @@ def write_results_manifest(
         "rows": sum(int(e["rows"]) for e in entries),
         "files": entries,
     }
-    if scores is not None:
-        doc["scores"] = {"model": model_name, "files": _entries(rdir, scores)}
+    if model_name is not None:
+        doc["scores"] = {"model": model_name}
     _write_atomic(rdir / MANIFEST, _json_bytes(doc))
     return doc
-
-
-def scores_schema() -> Any:
-    return pa.schema([("loan_id", pa.int64()), ("score_bps", pa.int64()), (PARTITION, pa.int32())])
-
-
-def score_batches(batches: Iterable[Any], day: int, model: Any) -> Iterator[Any]:
-    """The scoring batch's ``mapInArrow`` function: early-warning scores, in basis
-    points, of the closed loans still open with nothing past due as at ``day`` (the
-    book's next open date), as :func:`dunwell.app.risk.score_book` keeps them."""
-    for rb in batches:
-        if rb.num_rows == 0:
-            continue
-        batch = from_arrow(rb)
-        cols = features_from_batch(batch, day)
-        keep = np.isin(batch.status, OPEN_STATUSES) & (np.asarray(cols["days_past_due"]) == 0)
-        if not keep.any():
-            continue
-        probs = model.score_columns({k: np.asarray(v)[keep] for k, v in cols.items()})
-        bps = np.clip(np.rint(np.asarray(probs) * 10_000), 0, 10_000).astype(np.int64)
-        parts = rb.column(PARTITION).to_numpy(zero_copy_only=False)[keep]
-        yield pa.RecordBatch.from_arrays(
-            [pa.array(batch.loan_id[keep]), pa.array(bps), pa.array(parts)],
-            schema=scores_schema(),
-        )
 
 
 def run_local(
@@ -464,24 +468,14 @@ def run_local(
     files = snap.loan_files()
     for k, info in enumerate(files):
         source = pq.ParquetFile(directory / info["path"])
-        batches = list(close_batches(source.iter_batches(), snap.day))
+        batches = list(close_batches(source.iter_batches(), snap.day, model))
         target = out / Path(info["path"]).name
         _write_parquet(pa.Table.from_batches(batches, schema=results_schema()), target)
         written.append(target)
         if progress is not None:
             progress("close", k + 1, len(files))
-    if model is None:
-        return write_results_manifest(snap, written, engine="local")
-    scored = directory / RESULTS_DIR / SCORES_DIR
-    scored.mkdir()
-    targets = []
-    for path in written:
-        rows = list(score_batches(pq.ParquetFile(path).iter_batches(), snap.day + 1, model))
-        target = scored / path.name
-        _write_parquet(pa.Table.from_batches(rows, schema=scores_schema()), target)
-        targets.append(target)
     return write_results_manifest(
-        snap, written, engine="local", scores=targets, model_name=model_name
+        snap, written, engine="local", model_name=None if model is None else model_name
     )
 
 
@@ -530,7 +524,7 @@ def import_locked(app: Dunwell, directory: Path, progress: Progress | None = Non
             and len(uow.cob.completed_partitions(date)) == info.partitions
         ):
             if "scores" in results:
-                _put_scores(uow, snap, results["scores"], date + dt.timedelta(days=1))
+                _put_scores(uow, snap, results, date + dt.timedelta(days=1))
             uow.book.advance(date + dt.timedelta(days=1))
             uow.commit()
     log.info(
@@ -545,16 +539,21 @@ def import_locked(app: Dunwell, directory: Path, progress: Progress | None = Non
     return ImportReport(date, report, False)
 
 
-def _put_scores(uow: Any, snap: Snapshot, scores: Mapping[str, Any], day: dt.date) -> None:
-    """Keep the scores as each loan's latest, partition by partition in loan order."""
+def _put_scores(uow: Any, snap: Snapshot, results: Mapping[str, Any], day: dt.date) -> None:
+    """Keep the run's scores as each loan's latest, by partition in loan order."""
     rdir = snap.directory / RESULTS_DIR
-    tables = [pq.read_table(rdir / f["path"]) for f in scores["files"]]
-    table = pa.concat_tables(tables).sort_by([(PARTITION, "ascending"), ("loan_id", "ascending")])
+    columns = ["loan_id", PARTITION, SCORE]
+    table = pa.concat_tables(
+        [pq.read_table(rdir / f["path"], columns=columns) for f in results["files"]]
+    )
+    table = table.filter(table.column(SCORE).is_valid()).sort_by(
+        [(PARTITION, "ascending"), ("loan_id", "ascending")]
+    )
     ids = table.column("loan_id").to_numpy().tolist()
-    bps = table.column("score_bps").to_numpy().tolist()
+    bps = table.column(SCORE).to_numpy().tolist()
     uow.loans.put_scores(
         business_date=day,
-        model=str(scores["model"])[:MODEL_NAME_MAX],
+        model=str(results["scores"]["model"])[:MODEL_NAME_MAX],
         scores=list(zip(ids, bps, strict=True)),
     )
 

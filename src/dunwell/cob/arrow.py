@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from dunwell.cob.batch import INST_COLUMNS, LOAN_COLUMNS, LoanBatch, dtype_of, from_columns
+from dunwell.cob.batch import (
+    INST_COLUMNS,
+    INST_OUTPUTS,
+    LOAN_COLUMNS,
+    LOAN_OUTPUTS,
+    LoanBatch,
+    dtype_of,
+    from_columns,
+)
 from dunwell.cob.kernel import CobResult, _events, _postings, cob_day
 from dunwell.ledger.model import Account
 
@@ -86,21 +94,50 @@ def cob_arrow(batches: Iterable[Any], day: int) -> Iterator[Any]:
         yield to_arrow(result.batch, posted)
 
 
-def closed_partition(before: LoanBatch, closed: Iterable[Any]) -> CobResult:
-    """One partition's day put together again from what :func:`cob_arrow` yielded for
-    it, in any order and any slicing: the very :class:`CobResult` ``cob_day`` gives on
-    the whole partition (``before``, in loan order), postings and events in the
-    kernel's order, so the ledger builds the same entry line for line."""
-    batches = [rb for rb in closed if rb.num_rows]
+def changes_schema() -> Any:
+    """What a closed day changed of each loan: the columns the kernel rewrites (its
+    instalments' in a list, in due order) and the day's postings."""
+    inst = pa.struct([(n, _pa_type(n)) for n in INST_OUTPUTS])
+    fields = [("loan_id", pa.int64()), *((n, _pa_type(n)) for n in LOAN_OUTPUTS),
+              (INSTALLMENTS, pa.list_(inst)), *((n, pa.int64()) for n in POSTED)]
+    return pa.schema(fields)
+
+
+def changes_of(closed: Any) -> Any:
+    """A batch :func:`cob_arrow` yielded, narrowed to :func:`changes_schema`."""
+    lists = closed.column(INSTALLMENTS)
+    values = lists.flatten()
+    inst = pa.StructArray.from_arrays([values.field(n) for n in INST_OUTPUTS],
+                                      names=list(INST_OUTPUTS))
+    offsets = pa.array(np.asarray(lists.offsets) - lists.offsets[0].as_py(), pa.int32())
+    arrays = [closed.column("loan_id"), *(closed.column(n) for n in LOAN_OUTPUTS),
+              pa.ListArray.from_arrays(offsets, inst), *(closed.column(n) for n in POSTED)]
+    return pa.RecordBatch.from_arrays(arrays, schema=changes_schema())
+
+
+def closed_partition(before: LoanBatch, changes: Iterable[Any]) -> CobResult:
+    """One partition's day put together again from its :func:`changes_of` batches, in
+    any order and any slicing: the very :class:`CobResult` ``cob_day`` gives on the
+    whole partition (``before``, in loan order), postings and events in the kernel's
+    order, so the ledger builds the same entry line for line."""
+    batches = [rb for rb in changes if rb.num_rows]
     if not batches:
         assert len(before) == 0, "no closed loans for a partition that has loans"
         return cob_day(before, 0)
-    table = pa.Table.from_batches(batches).sort_by("loan_id").combine_chunks()
-    merged = table.to_batches()[0] if table.num_rows else batches[0].slice(0, 0)
-    after = from_arrow(merged)
-    assert np.array_equal(after.loan_id, before.loan_id), "closed loans are the partition's"
-    amounts = [merged.column(name).to_numpy(zero_copy_only=False).astype(np.int64)
-               for name in POSTED]
+    merged = pa.Table.from_batches(batches).sort_by("loan_id").combine_chunks()
+    lists = merged.column(INSTALLMENTS).chunk(0)
+    offsets = np.asarray(lists.offsets, dtype=np.int64)
+    assert np.array_equal(merged.column("loan_id").to_numpy(), before.loan_id), \
+        "closed loans are the partition's"
+    assert np.array_equal(offsets - offsets[0], before.offsets), "same instalments"
+    values = lists.flatten()
+    cols: dict[str, Any] = before.columns()
+    for n in LOAN_OUTPUTS:
+        cols[n] = merged.column(n).to_numpy()
+    for n in INST_OUTPUTS:
+        cols[n] = values.field(n).to_numpy(zero_copy_only=False)
+    after = from_columns(cols)
+    amounts = [merged.column(name).to_numpy().astype(np.int64) for name in POSTED]
     return CobResult(
         batch=after,
         postings=_postings(before.loan_id, *amounts),
