@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     import datetime as dt
 
 DEFAULT_START = "2025-01-31"
+#: The lab book's default warm-up (``simulation.lab.book.WARMUP_DAYS``; kept here so
+#: ``--help`` does not import the lab).
+WARMUP_DAYS = 45
 
 
 def simulate(
@@ -29,7 +32,16 @@ def simulate(
     strategies: Annotated[
         str, typer.Option(help="Comma-separated strategies: humane, aggressive, ml.")
     ] = "humane,aggressive",
-    start: Annotated[str, typer.Option(help="First business date.")] = DEFAULT_START,
+    start: Annotated[str, typer.Option(help="First measured business date.")] = DEFAULT_START,
+    warmup_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=365,
+            help="Days before --start the book opens, the borrowers drawing down over them "
+            "(so the measured days start with dues and arrears); 0: all on --start.",
+        ),
+    ] = WARMUP_DAYS,
     db: Annotated[
         str | None,
         typer.Option(
@@ -61,6 +73,7 @@ def simulate(
             db=db,
             sensitivity=sensitivity,
             parameters=parameters,
+            warmup_days=warmup_days,
         )
         write_outputs(doc, report=report, json_path=json_path)
 
@@ -76,6 +89,7 @@ def run_simulation(
     db: str | None,
     sensitivity: bool,
     parameters: Path | None = None,
+    warmup_days: int = WARMUP_DAYS,
 ) -> dict[str, Any]:
     """Every run with a progress bar, then the result document; prints the table."""
     from rich.progress import (
@@ -106,10 +120,11 @@ def run_simulation(
         start=parse_date(start, field="--start"),
         params=lab_params.load(parameters),
         db_url=db,
+        warmup_days=warmup_days,
     )
     for name in names:
         runner.plan_for(name, settings, seed)  # an unknown or missing strategy fails now
-    total = days * len(names) * seeds + (days * len(names) if runner.ML in names else 0)
+    total = runner.days_per_run(settings) * runner.runs_closed(settings)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -135,7 +150,7 @@ def run_simulation(
                 bar.update(sens_task, advance=1, description=f"sensitivity {name} x{scale}")
 
             sens = lab_sensitivity.run(settings, workdir=workdir / "sensitivity", on_point=point)
-    stories = [s for r in results for s in r.stories if r.seed == seed]
+    stories = runner.pick_stories(results)
     doc = summary.summarise([r.run for r in results], runner.settings_json(settings), stories, sens)
     console.print(comparison_table(doc))
     console.print(f"books: {', '.join(sorted({r.url for r in results}))}", highlight=False)

@@ -5,13 +5,12 @@ loans' bucket history. Nothing here writes."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, select, text
+from sqlalchemy import Connection, Date, Engine, bindparam, create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from dunwell.store.collection_tables import case_timeline, cases
@@ -93,15 +92,20 @@ class LabReadRepository:
         )
         return int(rows[0][0])
 
-    def decisions(self) -> list[tuple[str, str | None, str, str | None, int]]:
-        """(kind, channel, decision, rule, count) of every step proposed."""
+    def decisions(
+        self, since: dt.date | None = None
+    ) -> list[tuple[str, str | None, str, str | None, int]]:
+        """(kind, channel, decision, rule, count) of every step proposed (on or after
+        ``since``)."""
         return [
             (str(k), None if c is None else str(c), str(d), None if r is None else str(r), int(n))
-            for k, c, d, r, n in _rows(
-                self.conn,
-                "SELECT kind, channel, decision, rule, COUNT(*) FROM "
-                "case_actions GROUP BY kind, channel, decision, rule",
-            )
+            for k, c, d, r, n in self.conn.execute(
+                text(
+                    "SELECT kind, channel, decision, rule, COUNT(*) FROM case_actions "
+                    "WHERE business_date >= :since GROUP BY kind, channel, decision, rule"
+                ).bindparams(bindparam("since", type_=Date)),
+                {"since": since or dt.date(1970, 1, 1)},
+            ).all()
         ]
 
     def complaints(self) -> list[tuple[int, dt.date, str]]:
@@ -169,6 +173,18 @@ class LabReadRepository:
             .order_by(case_timeline.c.on_date, case_timeline.c.entry_id)
         )
         return [(_date(d), str(k), str(t)) for d, k, t in self.conn.execute(q).all()]
+
+    def contacts_of(self, borrower_id: int) -> list[tuple[dt.date, str, str]]:
+        """(date, channel, outcome) of the borrower's outbound contacts, oldest first."""
+        return [
+            (_date(ts), str(ch), str(o))
+            for ts, ch, o in _rows(
+                self.conn,
+                "SELECT ts, channel, outcome FROM contacts WHERE borrower_id = :b AND "
+                "direction = 'outbound' ORDER BY ts",
+                b=borrower_id,
+            )
+        ]
 
     def actions_of(self, borrower_id: int) -> list[tuple[dt.date, str, str, str | None]]:
         """(date, kind, decision, rule) of every step proposed for the borrower."""

@@ -1,7 +1,12 @@
-"""A fresh book for one lab run, seeded through the real services: the products, every
-synthetic borrower applying through origination (the decision engine and the
-over-indebtedness review), the approved ones drawing down, their addresses, and the
-staff (collectors and certified field agents).
+"""A fresh book for one lab run, seeded through the real services: the products, the
+staff (collectors and certified field agents), and the synthetic borrowers applying
+through origination (the decision engine and the over-indebtedness review), the
+approved ones drawing down, with their addresses.
+
+The book opens :data:`WARMUP_DAYS` before the run's start and the borrowers apply in
+daily cohorts over those days (:func:`cohort_day`; the two story borrowers on the first
+day), so when the measured run starts the book already has instalments falling due
+every day and loans in arrears, as a lender's book does.
 
 Where the book lives: by default a SQLite file per run in a temporary directory; with
 a SQLite URL, one file per run next to it (``lab.sqlite`` -> ``lab-humane-7.sqlite``);
@@ -15,6 +20,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from dunwell.app.lab_read import new_schema_url
 from dunwell.app.lending.book import open_book, register_product
@@ -42,10 +49,13 @@ from dunwell.origination.model import (
 from dunwell.settings import Settings
 from dunwell.simulation.field import sample_agents
 from dunwell.simulation.lab.population import (
+    STORY_COURT,
+    STORY_PLAN,
     Population,
     income_history,
     monthly_sales,
     months_before,
+    uniforms,
 )
 from dunwell.simulation.training import seed_staff
 
@@ -60,6 +70,8 @@ DRAW_PCT = 60
 DRAW_MIN_MINOR = 50_000
 RECORDS_PER_MONTH = 4
 HISTORY_MONTHS = 12
+#: Days before the run's start the book opens; the borrowers draw down over them.
+WARMUP_DAYS = 45
 
 
 @dataclass
@@ -87,6 +99,7 @@ class Book:
 def run_url(base: str | None, workdir: Path, strategy: str, seed: int) -> str:
     """The database URL of one run (see the module's docstring)."""
     if base is None:
+        workdir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{workdir / f'book-{strategy}-{seed}.sqlite'}"
     if base.startswith("sqlite"):
         path = Path(base.split("///", 1)[-1] or "lab.sqlite")
@@ -95,22 +108,44 @@ def run_url(base: str | None, workdir: Path, strategy: str, seed: int) -> str:
     return new_schema_url(base, f"lab_{strategy.replace('-', '_')}_{seed}")
 
 
-def seed(pop: Population, *, url: str, start: dt.date) -> Book:
-    """Open a book at ``start`` and bring the population in through origination."""
+def cohorts(pop: Population, days: int) -> list[list[int]]:
+    """The borrowers who apply on each of the first ``days`` days of the book (the
+    story borrowers on day 0); fixed by the population's seed."""
+    out: list[list[int]] = [[] for _ in range(max(1, days))]
+    draws = uniforms(pop.seed, np.arange(pop.size, dtype=np.int64), "cohort")
+    for i in range(pop.size):
+        k = 0 if i in (STORY_PLAN, STORY_COURT) else int(draws[i] * len(out))
+        out[min(k, len(out) - 1)].append(i)
+    return out
+
+
+def open_lab_book(pop: Population, *, url: str, opened: dt.date) -> Book:
+    """Open an empty book on ``opened`` with the products and the staff for ``pop``."""
     app = bootstrap(Settings(db_url=url, log_level="WARNING", dev_mode=True))
     book = Book(app, url)
     with app.uow() as uow:
-        open_book(uow, business_date=start, partitions=app.settings.partitions, currency="CNY")
+        open_book(uow, business_date=opened, partitions=app.settings.partitions, currency="CNY")
         for text in builtin_product_texts():
             register_product(uow, text)
         uow.commit()
-    origination = origination_for(app.settings)
-    for lo in range(0, pop.size, APPLICATIONS_PER_BATCH):
-        with app.uow() as uow:
-            for i in range(lo, min(pop.size, lo + APPLICATIONS_PER_BATCH)):
-                _apply(book, uow, pop, i, start, origination)
+    _staff(book, pop.size, opened)
+    return book
+
+
+def originate(book: Book, pop: Population, indices: list[int], *, today: dt.date) -> None:
+    """The borrowers ``indices`` apply on the book's business date ``today``."""
+    origination = origination_for(book.app.settings)
+    for lo in range(0, len(indices), APPLICATIONS_PER_BATCH):
+        with book.app.uow() as uow:
+            for i in indices[lo : lo + APPLICATIONS_PER_BATCH]:
+                _apply(book, uow, pop, i, today, origination)
             uow.commit()
-    _staff(book, pop, start)
+
+
+def seed(pop: Population, *, url: str, start: dt.date) -> Book:
+    """Open a book at ``start`` and bring the whole population in on that day."""
+    book = open_lab_book(pop, url=url, opened=start)
+    originate(book, pop, list(range(pop.size)), today=start)
     return book
 
 
@@ -210,9 +245,9 @@ def _apply(
     )
 
 
-def _staff(book: Book, pop: Population, start: dt.date) -> None:
-    """Collectors and field agents in proportion to the book, certified."""
-    n = max(1, len(book.borrower_index))
+def _staff(book: Book, size: int, start: dt.date) -> None:
+    """Collectors and field agents in proportion to the population, certified."""
+    n = max(1, size)
     collectors = [
         (f"c-{k + 1:02d}", f"催收员{k + 1:02d}")
         for k in range(max(3, math.ceil(n / BORROWERS_PER_COLLECTOR)))

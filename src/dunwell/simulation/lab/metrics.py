@@ -2,6 +2,10 @@
 decisions, complaints, plans, visits, legal steps, bucket history), in the shape of the
 result document's ``runs[*]`` (docs/simulation.md, "Metrics").
 
+Everything is counted over the measured days, ``start`` to ``end``: the book's warm-up
+before ``start`` (the borrowers drawing down) is left out, except in the roll rates and
+vintages, which follow each loan from its disbursement.
+
 Definitions:
 
 * **recovered** — payments received while the borrower had a collection case open
@@ -16,7 +20,8 @@ Definitions:
 * **violations** — outbound contacts on steps the guard did not allow (must be 0);
   **denials** — steps the guard denied or deferred, by rule in ``denials_by_rule``;
 * **visit_roi** — payments within 30 days after a visit that met the borrower, over
-  the visits' cost.
+  the visits' cost (None when no visit was done); **cost_per_unit_recovered** is None
+  when nothing was recovered.
 """
 
 from __future__ import annotations
@@ -93,22 +98,24 @@ def measure(
         payments = repo.payments()
         loans = repo.loans()
         owed_by_loan = repo.overdue_by_loan(to_day(end) + 1)
-        contacts = repo.contacts()
+        contacts = [c for c in repo.contacts() if c[1][:10] >= start.isoformat()]
         not_allowed = repo.contacts_not_allowed()
-        decisions = repo.decisions()
-        complaints = repo.complaints()
-        plans = repo.plans()
-        visits = repo.visits()
-        referrals = repo.referrals()
+        decisions = repo.decisions(since=start)
+        complaints = [c for c in repo.complaints() if c[1] >= start]
+        plans = [p for p in repo.plans() if p[2] >= start]
+        visits = [v for v in repo.visits() if v[1] >= start]
+        referrals = [r for r in repo.referrals() if r[3] >= start]
         buckets = repo.bucket_changes()
+    all_cases = cases
+    cases = [c for c in all_cases if c[3] is None or c[3] >= start]  # open in the window
     unit = {k: round(v * 100) for k, v in params.weights["cost"].items()}
-    # recovered: payments inside an open case's dates
+    # recovered: payments inside an open case's dates, in the window
     spans: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for _c, bid, opened, closed, _s in cases:
-        spans[bid].append((opened, closed or end))
+        spans[bid].append((max(opened, start), closed or end))
     daily_recovered: Counter[dt.date] = Counter()
     for _lid, bid, on, amount in payments:
-        if any(a <= on <= b for a, b in spans.get(bid, ())):
+        if on >= start and any(a <= on <= b for a, b in spans.get(bid, ())):
             daily_recovered[on] += amount
     recovered = sum(daily_recovered.values())
     open_codes = {int(s) for s in LoanStatus if s.is_open}
@@ -140,12 +147,12 @@ def measure(
         "contacts_per_case": round(contacts_n / len(cases), 2) if cases else 0.0,
         "complaints": len(complaints),
         "cost": money(cost),
-        "cost_per_unit_recovered": rate(cost / recovered) if recovered else 0.0,
-        "cures": sum(1 for c in cases if c[4] in CURED),
+        "cost_per_unit_recovered": rate(cost / recovered) if recovered else None,
+        "cures": sum(1 for c in cases if c[4] in CURED and c[3] is not None),
         "plans_made": len(plans),
         "plans_kept": sum(1 for p in plans if p[3] != "broken"),
         "visits": len(done),
-        "visit_roi": round(after_visit / visit_cost, 2) if visit_cost else 0.0,
+        "visit_roi": round(after_visit / visit_cost, 2) if visit_cost else None,
         "violations": not_allowed,
         "denials": sum(denials_by_rule.values()),
     }
@@ -157,7 +164,14 @@ def measure(
         "roll_rates": roll_rates(loans, buckets),
         "vintages": vintages(loans, buckets, end),
         "daily": daily(
-            start, end, daily_recovered, contacts, complaints, cases, loans, overdue_series=overdue
+            start,
+            end,
+            daily_recovered,
+            contacts,
+            complaints,
+            all_cases,
+            loans,
+            overdue_series=overdue,
         ),
         "seconds": 0.0,
     }
@@ -244,9 +258,12 @@ def daily(
         dt.date.fromisoformat(ts[:10]) for _b, ts, *_ in contacts
     )
     by_complaint: Counter[dt.date] = Counter(d for _b, d, _c in complaints)
-    opened: Counter[dt.date] = Counter(o for _c, _b, o, _x, _s in cases)
-    closed: Counter[dt.date] = Counter(x for _c, _b, _o, x, _s in cases if x is not None)
-    open_now, open_cases = 0, []
+    opened: Counter[dt.date] = Counter(o for _c, _b, o, _x, _s in cases if o >= start)
+    closed: Counter[dt.date] = Counter(
+        x for _c, _b, _o, x, _s in cases if x is not None and x >= start
+    )
+    open_now = sum(1 for _c, _b, o, x, _s in cases if o < start and (x is None or x >= start))
+    open_cases = []
     for d in days:
         open_now += opened[d] - closed[d]
         open_cases.append(open_now)

@@ -65,6 +65,7 @@ REQUIRED = (
     "response.letter_uplift",
     "response.visit_uplift",
     "response.promise_share",
+    "response.promise_kept",
     "response.hardship_disclosure",
     "response.plan_keep_fit",
     "response.plan_keep_unfit",

@@ -85,6 +85,18 @@ class LabSettings:
     start: dt.date
     params: Parameters
     db_url: str | None = None
+    #: Days before ``start`` the book opens, the borrowers drawing down over them.
+    warmup_days: int = lab_book.WARMUP_DAYS
+
+
+def opened_on(settings: LabSettings) -> dt.date:
+    """The day each run's book opens: ``warmup_days`` before the measured start."""
+    return settings.start - dt.timedelta(days=settings.warmup_days)
+
+
+def days_per_run(settings: LabSettings) -> int:
+    """Business days one run closes (the warm-up and the measured days)."""
+    return settings.warmup_days + settings.days
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,7 @@ def plan_for(name: str, settings: LabSettings, seed: int) -> StrategyPlan:
     if name in BUILTIN:
         return StrategyPlan(name, Experiment(champion=name, name=f"lab-{name}", seed=seed))
     if name == ML:
-        return _ml_plan(settings, seed)
+        return train_ml_plan(settings, seed)
     raise InvalidInput(
         f"unknown strategy {name!r}; use humane, aggressive or ml",
         code="simulate_strategy_must_be_known",
@@ -117,7 +129,7 @@ ML_HISTORY_SEED_OFFSET = 10_000
 ML_CONTACTS_PER_100_BORROWERS = 6
 
 
-def _ml_plan(
+def train_ml_plan(
     settings: LabSettings,
     seed: int,
     *,
@@ -179,17 +191,20 @@ class Borrowers:
         self,
         book: lab_book.Book,
         world: World,
-        start: dt.date,
-        hooks_extra: dict[str, Any] | None = None,
+        opened: dt.date,
+        cohorts: Sequence[list[int]] = (),
     ):
-        self.book, self.app, self.world, self.start = book, book.app, world, start
+        self.book, self.app, self.world, self.opened = book, book.app, world, opened
         self.track = _Track()
-        self.extra = hooks_extra or {}
+        self.cohorts = cohorts
         self.overdue: dict[dt.date, int] = {}  # overdue balance each day, before payments
 
     # --- hooks -----------------------------------------------------------------------
     def morning(self, today: dt.date) -> None:
-        self.world.advance((today - self.start).days)
+        day = (today - self.opened).days
+        if 0 <= day < len(self.cohorts) and self.cohorts[day]:
+            lab_book.originate(self.book, self.world.pop, self.cohorts[day], today=today)
+        self.world.advance(day)
         hardship = self._answer_contacts(today)
         for case_id, i, source in hardship:
             self._plan(case_id, i, today, source)
@@ -243,7 +258,7 @@ class Borrowers:
                             uow,
                             case_id=case_id,
                             amount_minor=owed,
-                            due_date=today + dt.timedelta(days=3),
+                            due_date=today + dt.timedelta(days=ans.promise_days),
                             today=today,
                             now=at,
                         )
@@ -333,7 +348,7 @@ class Borrowers:
                     longitude=place.location.longitude,
                     note="lab visit",
                     promise_amount_minor=promise,
-                    promise_due=today + dt.timedelta(days=7) if promise else None,
+                    promise_due=today + dt.timedelta(days=ans.promise_days) if promise else None,
                 )
             if ans.hardship:
                 self._plan(visit.case_id, i, today, "field_agent")
@@ -456,9 +471,10 @@ def _run_book(
     name = label or plan.name
     pop = population or build(settings.params, size=settings.borrowers, seed=seed)
     url = lab_book.run_url(settings.db_url, workdir, name, seed)
-    book = lab_book.seed(pop, url=url, start=settings.start)
+    opened = opened_on(settings)
+    book = lab_book.open_lab_book(pop, url=url, opened=opened)
     world = World(pop, settings.params, first_due_day=30)
-    people = Borrowers(book, world, settings.start)
+    people = Borrowers(book, world, opened, lab_book.cohorts(pop, settings.warmup_days))
 
     def evening(today: dt.date) -> None:
         people.evening(today)
@@ -497,12 +513,15 @@ def run_one(
     workdir: Path,
     progress: Progress | None = None,
     population: Population | None = None,
+    trained: StrategyPlan | None = None,
 ) -> RunResult:
     """One strategy on one seed: a fresh book, the day loop with the borrowers, the
-    book verified and measured."""
+    book verified and measured. ``trained`` is an ml plan already trained (its policy
+    is reused; otherwise ``ml`` trains its own on seed + 10000)."""
     began = time.perf_counter()
     if strategy == ML:
-        plan = _ml_plan(settings, seed, workdir=workdir, progress=progress)
+        base = trained or train_ml_plan(settings, seed, workdir=workdir, progress=progress)
+        plan = StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed), base.options)
     else:
         plan = plan_for(strategy, settings, seed)
     ran = _run_book(settings, plan, seed, workdir=workdir, progress=progress, population=population)
@@ -515,7 +534,7 @@ def run_one(
         params=settings.params,
         overdue=ran.people.overdue,
     )
-    story = lab_stories.extract(ran.book, strategy=strategy)
+    story = lab_stories.extract(ran.book, strategy=strategy, seed=seed)
     run["seconds"] = round(time.perf_counter() - began, 3)
     ran.book.app.engine.dispose()
     return RunResult(strategy, seed, run, story, ran.url)
@@ -529,13 +548,65 @@ def run_lab(
         plan_for(name, settings, settings.seeds[0])
     where = workdir or Path(tempfile.mkdtemp(prefix="dunwell-lab-"))
     results = []
+    trained: StrategyPlan | None = None
     for seed in settings.seeds:
         pop = build(settings.params, size=settings.borrowers, seed=seed)
         for strategy in settings.strategies:
+            if strategy == ML and trained is None:
+                # one policy for every seed: trained on the first seed's history book
+                trained = train_ml_plan(
+                    settings, settings.seeds[0], workdir=where, progress=progress
+                )
             results.append(
-                run_one(settings, strategy, seed, workdir=where, progress=progress, population=pop)
+                run_one(
+                    settings,
+                    strategy,
+                    seed,
+                    workdir=where,
+                    progress=progress,
+                    population=pop,
+                    trained=trained,
+                )
             )
     return results, where
+
+
+def runs_closed(settings: LabSettings) -> int:
+    """Runs :func:`run_lab` closes: each strategy per seed, and one ml history book."""
+    return len(settings.strategies) * len(settings.seeds) + (ML in settings.strategies)
+
+
+#: How far a story's legal track got: the timeline kinds, in order.
+LEGAL_PROGRESS = ("legal_referral", "legal_filed", "legal_hearing", "legal_judgment")
+#: The strategy whose run of the first seed tells the family-emergency story.
+PLAN_STORY_STRATEGY = "humane"
+
+
+def pick_stories(results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    """The two named stories, once each: the family emergency from the humane run of
+    the first seed (the first strategy's when humane did not run), and the refusal
+    from the run of the first seed where the refuser got furthest towards court
+    (judgment > hearing > filed > referral; the first strategy on a tie)."""
+    if not results:
+        return []
+    first = results[0].seed
+    runs = [r for r in results if r.seed == first]
+    out: list[dict[str, Any]] = []
+    plan_run = next((r for r in runs if r.strategy == PLAN_STORY_STRATEGY), runs[0])
+    out += [s for s in plan_run.stories if s["name"] == "family_emergency_plan"]
+    court = [s for r in runs for s in r.stories if s["name"] == "refusal_to_court"]
+    if court:
+        out.append(max(court, key=lambda s: (_legal_progress(s), -court.index(s))))
+    return out
+
+
+def _legal_progress(story: dict[str, Any]) -> int:
+    reached = 0
+    for e in story["events"]:
+        for k, kind in enumerate(LEGAL_PROGRESS, start=1):
+            if e["kind"] == kind or (k == 1 and "legal referral" in e["text"]):
+                reached = max(reached, k)
+    return reached
 
 
 def settings_json(settings: LabSettings) -> dict[str, Any]:

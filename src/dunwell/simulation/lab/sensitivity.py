@@ -1,6 +1,8 @@
 """The sensitivity report: every uncertain parameter at x0.5 and x1.5, each strategy
 rerun on the first seed (a smaller population by default), and whether each of the
-issue's targets still holds at that point."""
+issue's targets still holds at that point. The ml policy is trained once, on the base
+parameters' history book, and deployed unchanged at every point: the question is
+whether its advantage survives a world that differs from the one it learnt in."""
 
 from __future__ import annotations
 
@@ -9,7 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dunwell.simulation.lab.runner import LabSettings, Progress, run_one
+from dunwell.simulation.lab.runner import (
+    ML,
+    LabSettings,
+    Progress,
+    StrategyPlan,
+    run_one,
+    train_ml_plan,
+)
 from dunwell.simulation.lab.summary import sensitivity_conclusions
 
 SCALES = (0.5, 1.5)
@@ -29,8 +38,13 @@ def run(
         settings,
         borrowers=max(BORROWERS_MIN, settings.borrowers * SHARE_PCT // 100),
         seeds=settings.seeds[:1],
+        # SQLite books go to the points' own directories (one file per point and run)
+        db_url=None if (settings.db_url or "sqlite").startswith("sqlite") else settings.db_url,
     )
     seed = small.seeds[0]
+    trained: StrategyPlan | None = None
+    if ML in small.strategies:
+        trained = train_ml_plan(small, seed, workdir=workdir / "ml-history", progress=progress)
     parameters, rows = [], []
     for param in settings.params.uncertain:
         parameters.append(
@@ -48,6 +62,7 @@ def run(
                     seed,
                     workdir=workdir / f"{param.name}-{scale}",
                     progress=progress,
+                    trained=trained,
                 )
                 figures[strategy] = res.run["metrics"]
             rows.append(

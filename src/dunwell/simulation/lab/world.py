@@ -17,6 +17,9 @@ The model (parameters in ``parameters.toml``, explained in docs/simulation.md):
   lowers the day's chance of paying (reactance) and slowly erodes willingness.
 * **Engagement** — contacts today raise the day's hazard of paying: an SMS a little (only
   the first in a week), a conversation or a visit a lot, a letter in between.
+* **Promises** — a conversation or a visit may end in a promise to pay within a few
+  days; a promise is kept (paid in full by its date) with ``response.promise_kept``,
+  drawn when it is made; a broken one leaves the borrower on the ordinary hazard.
 * **Help** — a borrower in a shock who is offered help (a visit, a call that gets
   through, a hardship outreach or a plan offer) discloses it with some probability; a
   plan whose instalment fits the borrower's cash flow is kept far more often.
@@ -41,6 +44,9 @@ STORY_SHOCK_LEAD_DAYS = 8
 STORY_SHOCK_DAYS = 150
 #: Days from a plan instalment's due date on which a borrower who keeps it pays.
 PLAN_PAY_DAYS = 3
+#: Days a promise to pay runs: made on a call, and on a visit.
+PROMISE_DAYS_CALL = 3
+PROMISE_DAYS_VISIT = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,7 @@ class Answer:
     reached: bool  # the borrower heard it
     promise: bool = False
     hardship: bool = False
+    promise_days: int = 0  # the promise's due date, in days from today
 
 
 class World:
@@ -73,6 +80,7 @@ class World:
         self.disclosed = np.zeros(n, dtype=np.bool_)  # the current shock was told
         self.sued = np.zeros(n, dtype=np.bool_)
         self.complaints = np.zeros(n, dtype=np.int64)
+        self.promise_due = np.full(n, -1, dtype=np.int64)  # day a kept promise is paid by
         self.first_due_day = first_due_day
         self._ability = np.array(
             [
@@ -207,7 +215,7 @@ class World:
             and self.willingness[i] >= self.p["payment.unwilling_threshold"]
             and self._draw(i, f"promise:{attempt}") < self.p["response.promise_share"]
         ):
-            return Answer("promise_to_pay", True, promise=True)
+            return self._promise(i, PROMISE_DAYS_CALL, f"call:{attempt}")
         return Answer("conversation", True)
 
     def visit(self, i: int) -> Answer:
@@ -222,8 +230,17 @@ class World:
         if self._offer_help(i, "visit", 1.3):
             return Answer("hardship_reported", True, hardship=True)
         if self._draw(i, "visit_promise") < self.p["response.promise_share"]:
-            return Answer("promise_to_pay", True, promise=True)
+            return self._promise(i, PROMISE_DAYS_VISIT, "visit")
         return Answer("delivered_in_person", True)
+
+    def _promise(self, i: int, days: int, purpose: str) -> Answer:
+        """A promise to pay within ``days``: whether it will be kept is drawn now (a
+        borrower in a shock keeps it only with what they can pay)."""
+        if self._draw(i, f"promise_kept:{purpose}") < self.p["response.promise_kept"]:
+            self.promise_due[i] = self.day + days
+        else:
+            self.promise_due[i] = -1
+        return Answer("promise_to_pay", True, promise=True, promise_days=days)
 
     def legal(self, i: int) -> None:
         """A claim filed: heavy pressure; able borrowers may settle."""
@@ -253,6 +270,8 @@ class World:
                 if self.plan_fit[i] == 1
                 else p["response.plan_keep_unfit"]
             )
+            if i == STORY_PLAN and self.plan_fit[i] == 1:
+                keep = 1.0  # the planted story: the plan that fits is kept
             # kept = paid on one of the plan's first three days: 1-(1-q)^3 = keep
             daily = 1.0 - (1.0 - keep) ** (1 / PLAN_PAY_DAYS)
             return 1.0 if dpd < PLAN_PAY_DAYS and u < daily else 0.0
@@ -267,6 +286,11 @@ class World:
             if self.day - self.last_reminder[i] <= 5:
                 miss *= max(0.0, 1.0 - p["payment.reminder_uplift"])
             return 0.0 if u < miss else 1.0
+        if self.promise_due[i] >= 0 and self.day >= self.promise_due[i]:
+            kept = self.day == self.promise_due[i]  # later: a promise of an earlier arrear
+            self.promise_due[i] = -1
+            if kept:  # a kept promise is paid on its date at the latest
+                return 1.0 if ability >= 1.0 else ability
         excess = max(0.0, float(self.pressure[i]) - p["pressure.tolerance"])
         hazard = p["payment.cure_hazard"] * (1.0 + float(self.engagement[i]))
         hazard *= math.exp(-p["pressure.reactance"] * excess) * will
