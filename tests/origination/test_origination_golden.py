@@ -65,37 +65,63 @@ def _merchant(i: int, rng: random.Random) -> dict[str, Any]:
         y = first.year + (first.month - back - 1) // 12
         level = int(base * (1 + growth) ** (months - back) * (1.3 if m in (10, 11) else 1.0))
         for day in (3, 10, 17, 24):
-            records.append({"date": f"{y}-{m:02d}-{day:02d}", "kind": "sale",
-                            "amount": _money(level // 4 + rng.randint(-level // 10, level // 10))})
+            records.append(
+                {
+                    "date": f"{y}-{m:02d}-{day:02d}",
+                    "kind": "sale",
+                    "amount": _money(level // 4 + rng.randint(-level // 10, level // 10)),
+                }
+            )
         if rng.random() < 0.7:
-            records.append({"date": f"{y}-{m:02d}-15", "kind": "refund",
-                            "amount": _money(max(100, int(level * refund)))})
+            records.append(
+                {
+                    "date": f"{y}-{m:02d}-15",
+                    "kind": "refund",
+                    "amount": _money(max(100, int(level * refund))),
+                }
+            )
     expenses = int(base * rng.uniform(0.3, 0.8))
     debts = int(max(0, base - expenses) * rng.choice((0.0, 0.1, 0.3, 0.6, 1.2)))
-    return {"applicant": {"kind": "merchant", "reference": f"m-{i:04d}",
-                          "name": f"Merchant {i}", "language": rng.choice(("en", "zh-CN"))},
-            "currency": "CNY", "requested_amount": _money(rng.randint(5, 4000) * 10_000),
-            "term_months": rng.choice((12, 3, 1)),
-            "purpose": rng.choice(("working_capital", "inventory", "equipment")),
-            "monthly_expenses": _money(expenses), "existing_debt_payments": _money(debts),
-            "transactions": records}
+    return {
+        "applicant": {
+            "kind": "merchant",
+            "reference": f"m-{i:04d}",
+            "name": f"Merchant {i}",
+            "language": rng.choice(("en", "zh-CN")),
+        },
+        "currency": "CNY",
+        "requested_amount": _money(rng.randint(5, 4000) * 10_000),
+        "term_months": rng.choice((12, 3, 1)),
+        "purpose": rng.choice(("working_capital", "inventory", "equipment")),
+        "monthly_expenses": _money(expenses),
+        "existing_debt_payments": _money(debts),
+        "transactions": records,
+    }
 
 
 def _consumer(i: int, rng: random.Random) -> dict[str, Any]:
     income = rng.randint(200_000, 4_000_000)
     months = rng.choice((0, 1, 2, 6, 12, 12))
     wobble = rng.choice((0.0, 0.05, 0.3, 0.8))
-    history = [_money(max(0, int(income * rng.uniform(1 - wobble, 1 + wobble))))
-               for _ in range(months)]
-    return {"applicant": {"kind": "consumer", "reference": f"c-{i:04d}",
-                          "name": f"Customer {i}", "language": rng.choice(("en", "zh-CN"))},
-            "currency": "CNY", "requested_amount": _money(rng.randint(5, 1500) * 10_000),
-            "term_months": rng.choice((6, 1)),
-            "purpose": rng.choice(("personal", "education", "medical")),
-            "monthly_income": _money(income),
-            "monthly_expenses": _money(int(income * rng.uniform(0.2, 1.1))),
-            "existing_debt_payments": _money(int(income * rng.choice((0.0, 0.1, 0.3, 0.7)))),
-            "income_history": history}
+    history = [
+        _money(max(0, int(income * rng.uniform(1 - wobble, 1 + wobble)))) for _ in range(months)
+    ]
+    return {
+        "applicant": {
+            "kind": "consumer",
+            "reference": f"c-{i:04d}",
+            "name": f"Customer {i}",
+            "language": rng.choice(("en", "zh-CN")),
+        },
+        "currency": "CNY",
+        "requested_amount": _money(rng.randint(5, 1500) * 10_000),
+        "term_months": rng.choice((6, 1)),
+        "purpose": rng.choice(("personal", "education", "medical")),
+        "monthly_income": _money(income),
+        "monthly_expenses": _money(int(income * rng.uniform(0.2, 1.1))),
+        "existing_debt_payments": _money(int(income * rng.choice((0.0, 0.1, 0.3, 0.7)))),
+        "income_history": history,
+    }
 
 
 def applications() -> list[tuple[str, dict[str, Any]]]:
@@ -122,8 +148,9 @@ def decide_all(client: TestClient) -> list[dict[str, Any]]:
         if r.status_code in (200, 201):
             d = r.json()
             other = "en" if d["language"] == "zh-CN" else "zh-CN"
-            entry["stored"] = client.get(f"/v1/applications/{d['application_id']}",
-                                         params={"lang": other}).json()
+            entry["stored"] = client.get(
+                f"/v1/applications/{d['application_id']}", params={"lang": other}
+            ).json()
         seen.append(entry)
     return seen
 

@@ -68,6 +68,37 @@ _APPLICATION_BY_ID = _APPLICATIONS.where(
     o.applications.c.application_id == bindparam("application_id"))
 _product_from_text = lru_cache(maxsize=256)(load_product)
 
+# The credit review's reads of the applicant's own history, built once (one decision
+# each): their lines are found through their applications (indexed by applicant).
+_ap, _cl = o.applications.c, o.credit_lines.c
+_OWN_LINES = (select(_cl.line_id)
+              .select_from(o.applications.join(o.credit_lines,
+                                               _cl.application_id == _ap.application_id))
+              .where(_ap.applicant_id == bindparam("applicant_id"),
+                     _cl.applicant_id == bindparam("applicant_id")))
+_OWN_APPLICATIONS = (
+    select(func.max(case((and_(_ap.outcome == Outcome.DECLINE.value,
+                               _ap.business_date <= bindparam("on")), _ap.business_date))),
+           func.count(_cl.line_id))
+    .select_from(o.applications.outerjoin(o.credit_lines,
+                                          _cl.application_id == _ap.application_id))
+    .where(_ap.applicant_id == bindparam("applicant_id")))
+_dd, _loan, _event = o.drawdowns.c, t.loans.c, t.loan_events.c
+_OWN_DRAWN = _dd.line_id.in_(_OWN_LINES.scalar_subquery())
+_OWN_DRAWDOWNS = (
+    select(func.count(),
+           func.coalesce(func.sum(case((_loan.status.in_(OPEN_STATUSES), 1), else_=0)), 0),
+           func.coalesce(func.sum(case((_loan.status.in_(OPEN_STATUSES), _dd.instalment_minor),
+                                       else_=0)), 0))
+    .select_from(o.drawdowns.join(t.loans, _loan.loan_id == _dd.loan_id))
+    .where(_OWN_DRAWN))
+_OWN_CHARGED_OFF = (
+    select(func.max(_event.business_date))
+    .select_from(o.drawdowns.join(t.loans, _loan.loan_id == _dd.loan_id)
+                 .join(t.loan_events, _event.loan_id == _dd.loan_id))
+    .where(_OWN_DRAWN, _event.kind == "status_changed",
+           _event.after == int(LoanStatus.CHARGED_OFF)))
+
 # The limit review's reads and writes, built once: the day loop reviews every active
 # line daily, and building each line's expressions cost more than running them.
 _d, _i, _ln, _ev, _s = (o.drawdowns.c, t.installments.c, t.loans.c, t.loan_events.c,
@@ -432,25 +463,15 @@ class OriginationRepository:
 
     # --- the borrower's history with us, for the credit review -----------------------
     def own_history(self, applicant_id: int, on: dt.date) -> OwnHistory:
-        d, ln, cl, ap = o.drawdowns.c, t.loans.c, o.credit_lines.c, o.applications.c
-        theirs = o.drawdowns.join(o.credit_lines, cl.line_id == d.line_id) \
-            .join(t.loans, ln.loan_id == d.loan_id)
-        ever, opened, payments = self.conn.execute(
-            select(func.count(), func.coalesce(func.sum(
-                       case((ln.status.in_(OPEN_STATUSES), 1), else_=0)), 0),
-                   func.coalesce(func.sum(
-                       case((ln.status.in_(OPEN_STATUSES), d.instalment_minor), else_=0)), 0))
-            .select_from(theirs).where(cl.applicant_id == applicant_id)).one()
-        declined = self.conn.execute(
-            select(func.max(ap.business_date)).where(
-                ap.applicant_id == applicant_id, ap.outcome == Outcome.DECLINE.value,
-                ap.business_date <= on)).scalar_one()
-        ev = t.loan_events.c
-        defaulted = self.conn.execute(
-            select(func.max(ev.business_date))
-            .select_from(theirs.join(t.loan_events, ev.loan_id == d.loan_id))
-            .where(cl.applicant_id == applicant_id, ev.kind == "status_changed",
-                   ev.after == int(LoanStatus.CHARGED_OFF))).scalar_one()
+        """The applicant's record with us: one indexed read of their applications (the
+        latest decline, whether any opened a line); their drawdowns are read only
+        when they hold a line."""
+        params = {"applicant_id": applicant_id, "on": on}
+        declined, lines = self.conn.execute(_OWN_APPLICATIONS, params).one()
+        if not lines:
+            return OwnHistory(0, 0, 0, declined, None)
+        ever, opened, payments = self.conn.execute(_OWN_DRAWDOWNS, params).one()
+        defaulted = self.conn.execute(_OWN_CHARGED_OFF, params).scalar_one()
         return OwnHistory(int(ever), int(opened), int(payments), declined, defaulted)
 
     # --- evidence for limit reviews ---------------------------------------------------
