@@ -26,7 +26,7 @@ from dunwell.origination.model import (
     Transaction,
 )
 from dunwell.origination.records import IncomeRecord, MerchantRecord
-from dunwell.store.origination_repo import Drawdown, StoredApplication
+from dunwell.store.origination_repo import Drawdown, LineFigures, StoredApplication
 from fakes import registry
 from fakes.lending import lending_data
 
@@ -268,6 +268,23 @@ class FakeOriginationRepository:
         paid = sum(1 for i in due if i.paid_principal_minor >= i.principal_minor
                    and i.paid_interest_minor >= i.interest_minor)
         return paid * 10_000 // len(due)
+
+    def line_figures(self, lines: Sequence[CreditLine], on: dt.date,
+                     lookback_days: int) -> dict[int, LineFigures]:
+        out = {}
+        for ln in lines:
+            share = self.paid_share_bps(ln.line_id, on, lookback_days)
+            # the share as a count of 10,000 instalments gives the same bps back
+            due, paid = (0, 0) if share is None else (10_000, share)
+            out[ln.line_id] = LineFigures(
+                self.exposure(ln.line_id), self.behaviour(ln.line_id, on, lookback_days),
+                self.early_warning_bps(ln.line_id), due, paid, self.months(ln.applicant_id))
+        return out
+
+    def apply_reviews(self, verdicts: Sequence[tuple[LimitReview, LineStatus]],
+                      on: dt.date) -> None:
+        for review, status in verdicts:
+            self.apply_review(review, status, on)
 
 
 registry.register("origination", FakeOriginationRepository)

@@ -13,9 +13,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from dunwell.core.dates import to_day
@@ -131,6 +142,64 @@ _PAID_SHARE = (select(func.count(), func.coalesce(func.sum(case((_PAID_IN_FULL, 
                       _i.due_day >= bindparam("first")))
 _LINE_UPDATE = update(o.credit_lines).where(o.credit_lines.c.line_id == bindparam("lid"))
 _INSERT_REVIEW = insert(o.limit_reviews)
+
+# The same figures for many lines at once, one grouped read each (``line_id IN ids``).
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_OPEN_DRAWN_MANY = and_(_d.line_id.in_(_IDS), _ln.status.in_(OPEN_STATUSES))
+_OWED_MANY = (select(_d.line_id, func.sum(_i.principal_minor - _i.paid_principal_minor))
+              .select_from(o.drawdowns.join(t.loans, _ln.loan_id == _d.loan_id)
+                           .join(t.installments, _i.loan_id == _d.loan_id))
+              .where(_OPEN_DRAWN_MANY).group_by(_d.line_id))
+_OPEN_MANY = (select(_d.line_id, func.sum(_d.instalment_minor), func.max(_ln.days_past_due),
+                     func.max(_ln.bucket))
+              .select_from(o.drawdowns.join(t.loans, _ln.loan_id == _d.loan_id))
+              .where(_OPEN_DRAWN_MANY).group_by(_d.line_id))
+_RECENT_BUCKET_MANY = (select(_d.line_id, func.max(_ev.after))
+                       .select_from(o.drawdowns.join(t.loan_events, _ev.loan_id == _d.loan_id))
+                       .where(_d.line_id.in_(_IDS), _ev.kind == "bucket_changed",
+                              _ev.business_date >= bindparam("since"))
+                       .group_by(_d.line_id))
+_EARLY_WARNING_MANY = (select(_d.line_id, func.max(_s.score_bps))
+                       .select_from(o.drawdowns.join(t.loans, _ln.loan_id == _d.loan_id)
+                                    .join(c.loan_scores, _s.loan_id == _d.loan_id))
+                       .where(_OPEN_DRAWN_MANY).group_by(_d.line_id))
+_PAID_SHARE_MANY = (select(_d.line_id, func.count(),
+                           func.coalesce(func.sum(case((_PAID_IN_FULL, 1), else_=0)), 0))
+                    .select_from(o.drawdowns.join(t.installments, _i.loan_id == _d.loan_id))
+                    .where(_d.line_id.in_(_IDS), _i.due_day < bindparam("today"),
+                           _i.due_day >= bindparam("first"))
+                    .group_by(_d.line_id))
+_m = o.merchant_months.c
+_MONTHS_MANY = (select(_m.applicant_id, _m.month, _m.sales_minor, _m.refunds_minor,
+                       _m.sales_count, _m.refunds_count)
+                .where(_m.applicant_id.in_(_IDS)).order_by(_m.applicant_id, _m.month))
+_T = TypeVar("_T")
+#: Ids bound in one grouped read (SQLite allows 32,766 variables per statement).
+IDS_PER_READ = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class LineFigures:
+    """What the limit review reads about one line, as the per-line reads give it:
+    ``exposure`` and ``behaviour`` of its open loans, the highest early-warning score
+    (None: unscored), the instalments due in the look-back window and how many of
+    them are paid in full, and its applicant's monthly records."""
+
+    exposure: Exposure
+    behaviour: Behaviour
+    early_warning_bps: int | None
+    due: int
+    paid: int
+    months: tuple[MonthSummary, ...]
+
+    @property
+    def paid_share_bps(self) -> int | None:
+        return None if not self.due else self.paid * 10_000 // self.due
+
+
+def _chunks(ids: Sequence[_T]) -> Iterator[list[_T]]:
+    for lo in range(0, len(ids), IDS_PER_READ):
+        yield list(ids[lo:lo + IDS_PER_READ])
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +455,71 @@ class OriginationRepository:
         owed = self.conn.execute(_OWED, {"line_id": line_id}).scalar_one()
         instalments = self.conn.execute(_INSTALMENTS, {"line_id": line_id}).scalar_one()
         return Exposure(int(owed), int(instalments))
+
+    def line_figures(self, lines: Sequence[CreditLine], on: dt.date,
+                     lookback_days: int) -> dict[int, LineFigures]:
+        """:meth:`exposure`, :meth:`behaviour`, :meth:`early_warning_bps`,
+        :meth:`paid_share_bps` and :meth:`months` of every line in ``lines``, each
+        figure read for all of them in one grouped statement (per ``IDS_PER_READ``)."""
+        owed: dict[int, int] = {}
+        open_: dict[int, tuple[int, int, int]] = {}
+        recent: dict[int, int] = {}
+        scores: dict[int, int] = {}
+        paid: dict[int, tuple[int, int]] = {}
+        months: dict[int, list[MonthSummary]] = {}
+        since = on - dt.timedelta(days=lookback_days)
+        today = to_day(on)
+        for ids in _chunks([ln.line_id for ln in lines]):
+            run = self.conn.execute
+            owed.update((int(r[0]), int(r[1] or 0)) for r in run(_OWED_MANY, {"ids": ids}))
+            open_.update((int(r[0]), (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)))
+                         for r in run(_OPEN_MANY, {"ids": ids}))
+            recent.update((int(r[0]), int(r[1] or 0))
+                          for r in run(_RECENT_BUCKET_MANY, {"ids": ids, "since": since}))
+            scores.update((int(r[0]), int(r[1])) for r in run(_EARLY_WARNING_MANY, {"ids": ids})
+                          if r[1] is not None)
+            paid.update((int(r[0]), (int(r[1]), int(r[2]))) for r in run(
+                _PAID_SHARE_MANY, {"ids": ids, "today": today, "first": today - lookback_days}))
+        applicants = sorted({ln.applicant_id for ln in lines})
+        for ids in _chunks(applicants):
+            for r in self.conn.execute(_MONTHS_MANY, {"ids": ids}):
+                months.setdefault(int(r[0]), []).append(
+                    MonthSummary(r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])))
+        out = {}
+        for ln in lines:
+            lid = ln.line_id
+            instalments, dpd, bucket = open_.get(lid, (0, 0, 0))
+            outstanding = owed.get(lid, 0)
+            due, done = paid.get(lid, (0, 0))
+            out[lid] = LineFigures(
+                Exposure(outstanding, instalments),
+                Behaviour(dpd, Bucket(max(bucket, recent.get(lid, 0))), outstanding),
+                scores.get(lid), due, done, tuple(months.get(ln.applicant_id, ())))
+        return out
+
+    def apply_reviews(self, verdicts: Sequence[tuple[LimitReview, LineStatus]],
+                      on: dt.date) -> None:
+        """:meth:`apply_review` of many lines: the line updates (those whose limit
+        changed, and the others) and the review records, one batched statement each."""
+        same, changed, records = [], [], []
+        for review, status in verdicts:
+            values: dict[str, Any] = {"lid": review.line_id, "status": status.value,
+                                      "reviewed_on": on}
+            if review.limit_after_minor != review.limit_before_minor:
+                changed.append({**values, "limit_minor": review.limit_after_minor,
+                                "limit_changed_on": on})
+            else:
+                same.append(values)
+            records.append(dict(
+                line_id=review.line_id, business_date=on, action=review.action.value,
+                limit_before_minor=review.limit_before_minor,
+                limit_after_minor=review.limit_after_minor,
+                reasons_json=reasons_json(review.reasons)))
+        for batch in (same, changed):
+            if batch:
+                self.conn.execute(_LINE_UPDATE, batch)
+        if records:
+            self.conn.execute(_INSERT_REVIEW, records)
 
     def behaviour(self, line_id: int, on: dt.date, lookback_days: int) -> Behaviour:
         now = self.conn.execute(_DPD_NOW, {"line_id": line_id}).one()

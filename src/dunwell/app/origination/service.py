@@ -68,7 +68,7 @@ from dunwell.origination.records import income_history_minor
 from dunwell.origination.scorecard import builtin_scorecard
 from dunwell.settings import Settings
 from dunwell.store.origination_repo import Drawdown as Drawdown  # in each DrawdownResult
-from dunwell.store.origination_repo import OriginationRepository
+from dunwell.store.origination_repo import LineFigures, OriginationRepository
 from dunwell.store.origination_repo import StoredApplication as StoredApplication
 
 #: Borrowers who come through origination are numbered from here up in the loan book.
@@ -441,19 +441,30 @@ def review_limits(uow: UnitOfWork, *, policy: Policy | None = None,
     policy = policy or builtin_policy()
     today = _review_date(uow.book.require().business_date, on)
     repo = uow.origination
-    reviews = []
-    for line in repo.lines_to_review(today, min(lines_max, LINES_PER_REVIEW_MAX)):
-        lookback = policy.review.lookback_days
-        behaviour = repo.behaviour(line.line_id, today, lookback)
-        evidence = Evidence(repo.months(line.applicant_id),
-                            repo.early_warning_bps(line.line_id),
-                            repo.paid_share_bps(line.line_id, today, lookback))
-        review = review_line(line, behaviour, evidence, on=today, policy=policy,
-                             step_minor=to_minor(policy.sizing_step, line.currency))
+    lines = repo.lines_to_review(today, min(lines_max, LINES_PER_REVIEW_MAX))
+    figures = repo.line_figures(lines, today, policy.review.lookback_days)
+    verdicts = review_lines(lines, figures, on=today, policy=policy)
+    repo.apply_reviews(verdicts, today)
+    return [review for review, _ in verdicts]
+
+
+def review_lines(lines: Sequence[CreditLine], figures: Mapping[int, LineFigures], *,
+                 on: dt.date, policy: Policy) -> list[tuple[LimitReview, LineStatus]]:
+    """Each line's verdict on ``on`` from its figures, and the status it leaves (no
+    I/O: the figures are read, and the verdicts written, for all lines at once)."""
+    out = []
+    steps: dict[str, int] = {}
+    for line in lines:
+        f = figures[line.line_id]
+        evidence = Evidence(f.months, f.early_warning_bps, f.paid_share_bps)
+        step = steps.get(line.currency)
+        if step is None:
+            step = steps[line.currency] = to_minor(policy.sizing_step, line.currency)
+        review = review_line(line, f.behaviour, evidence, on=on, policy=policy,
+                             step_minor=step)
         frozen = review.action is ReviewAction.FREEZE
-        repo.apply_review(review, LineStatus.FROZEN if frozen else line.status, today)
-        reviews.append(review)
-    return reviews
+        out.append((review, LineStatus.FROZEN if frozen else line.status))
+    return out
 
 
 def _review_date(business_date: dt.date, on: dt.date | None) -> dt.date:
