@@ -1,4 +1,6 @@
-"""``dunwell demo``: a sample book on the embedded default, 90 days of COB."""
+"""``dunwell demo``: a sample book on the embedded default, 90 days of COB; or, with
+``--lab``, the strategy lab's humane, aggressive and ml runs side by side, their report,
+and the humane run's book served."""
 
 from __future__ import annotations
 
@@ -29,6 +31,11 @@ DEMO_DB = Path("var") / "demo.sqlite"
 DEMO_RECORDS = Path("var") / "demo-records"
 #: OR-Tools' time limit for each day's visit routes in the demo.
 ROUTING_SECONDS = 2
+#: ``--lab``: where the runs' books, the report and its JSON twin are written.
+LAB_DIR = Path("var") / "lab"
+LAB_REPORT = Path("var") / "lab.html"
+LAB_JSON = Path("var") / "lab.json"
+LAB_STRATEGIES = "humane,aggressive,ml"
 
 
 def decisions_table(app: Dunwell) -> Table:
@@ -126,8 +133,22 @@ def demo(
         help="Then serve the app on 127.0.0.1 (the API, the letter check and the "
              "borrower's hardship page) until Ctrl-C.")] = False,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve.")] = 8000,
+    lab: Annotated[bool, typer.Option(
+        help="Run the strategy lab instead: humane, aggressive and ml on the same "
+             f"--borrowers for --days, the report in {LAB_REPORT} and {LAB_JSON}; "
+             "--serve then serves the humane run's book.")] = False,
+    borrowers: Annotated[int, typer.Option(
+        min=2, max=200_000, help="--lab: synthetic borrowers who apply.")] = 2_000,
+    strategies: Annotated[str, typer.Option(
+        help="--lab: the strategies, comma-separated.")] = LAB_STRATEGIES,
 ) -> None:
-    """Book sample loans across all four repayment methods and run COB day by day."""
+    """Book sample loans across all four repayment methods and run COB day by day
+    (or, with --lab, compare the collection strategies in the strategy lab)."""
+    if lab:
+        with clear_errors():
+            _lab_demo(borrowers=borrowers, days=days, seed=seed, start=start,
+                      strategies=strategies, serve=serve, port=port)
+        return
     from dunwell.app.collections.collect import Experiment
     from dunwell.bootstrap import bootstrap
     from dunwell.settings import Settings
@@ -158,6 +179,46 @@ def demo(
     calls, visits = _morning(app, ops.last_plan_date)
     print_sign_ins(app, field_agent=_busiest_agent(app, visits))
     _serve(app, port, db, calls=calls, visits=visits)
+
+
+def _lab_demo(*, borrowers: int, days: int, seed: int, start: str, strategies: str,
+              serve: bool, port: int) -> None:
+    """The strategy lab's runs (fresh books under ``var/lab``), the report, then the
+    humane run's book with the demo's sign-ins, served when asked."""
+    from dunwell.bootstrap import bootstrap
+    from dunwell.cli.simulate import run_simulation, write_outputs
+    from dunwell.settings import Settings
+    from dunwell.simulation.lab.book import run_url
+    LAB_DIR.mkdir(parents=True, exist_ok=True)
+    for old in LAB_DIR.glob("lab-*"):
+        old.unlink()
+    base = f"sqlite:///{LAB_DIR / 'lab.sqlite'}"
+    doc = run_simulation(borrowers=borrowers, days=days, seed=seed, seeds=1,
+                         strategies=strategies, start=start, db=base, sensitivity=False)
+    write_outputs(doc, report=LAB_REPORT, json_path=LAB_JSON)
+    served = "humane" if "humane" in doc["strategies"] else next(iter(doc["strategies"]))
+    db = run_url(base, LAB_DIR, served, seed)
+    app = bootstrap(Settings(db_url=db, log_level="WARNING", dev_mode=True,
+                             cookie_secure=False))
+    report = LAB_REPORT.resolve()
+    console.print(f"the strategy lab's report: {report} (the result document: "
+                  f"{LAB_JSON.resolve()})", highlight=False)
+    if not serve:
+        print_sign_ins(app)
+        console.print(f"the {served} run's book: {db}; serve it with `dunwell demo --lab "
+                      "--serve` or `dunwell serve --db ...`", highlight=False)
+        return
+    calls, visits = _morning(app, _last_visit_day(app))
+    print_sign_ins(app, field_agent=_busiest_agent(app, visits))
+    _serve(app, port, db, calls=calls, visits=visits, report=report)
+
+
+def _last_visit_day(app: Dunwell) -> dt.date | None:
+    """The latest date a visit was planned for (None when there was none)."""
+    from dunwell.app.lab_read import lab_reader
+    with lab_reader(app.engine) as repo:
+        days = [on for _b, on, _s, _o in repo.visits()]
+    return max(days) if days else None
 
 
 def _fresh_demo_db() -> str:
@@ -269,7 +330,7 @@ def _morning(app: Dunwell, last_plan: dt.date | None) -> tuple[dt.date | None, d
 
 
 def _serve(app: Dunwell, port: int, db: str, *, calls: dt.date | None = None,
-           visits: dt.date | None = None) -> None:
+           visits: dt.date | None = None, report: Path | None = None) -> None:
     """Serve the demo book: the web app for every role, the borrower's portal and the
     API, with the sign-ins printed above and a letter to try."""
     import uvicorn
@@ -294,6 +355,8 @@ def _serve(app: Dunwell, port: int, db: str, *, calls: dt.date | None = None,
                        ("the borrower's hardship page", f"{base}/portal/hardship"),
                        ("the API and its documentation", f"{base}/docs")):
         table.add_row(who, where)
+    if report is not None:
+        table.add_row("the strategy lab's report (a file)", report.as_uri())
     console.print(table)
     if letters:
         code = letters[0].verification_code

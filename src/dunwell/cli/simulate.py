@@ -149,7 +149,10 @@ def run_simulation(
             def point(name: str, scale: float) -> None:
                 bar.update(sens_task, advance=1, description=f"sensitivity {name} x{scale}")
 
-            sens = lab_sensitivity.run(settings, workdir=workdir / "sensitivity", on_point=point)
+            trained = next((r.plan for r in results if r.plan is not None), None)
+            sens = lab_sensitivity.run(
+                settings, workdir=workdir / "sensitivity", on_point=point, trained=trained
+            )
     stories = runner.pick_stories(results)
     doc = summary.summarise([r.run for r in results], runner.settings_json(settings), stories, sens)
     console.print(comparison_table(doc))

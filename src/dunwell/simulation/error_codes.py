@@ -19,6 +19,7 @@ class Code(StrEnum):
     LAB_RUNS_MUST_NOT_EXCEED_LIMIT = "lab_runs_must_not_exceed_limit"
     PORTAL_USER_MUST_BE_A_BORROWER = "portal_user_must_be_a_borrower"
     SIMULATE_BOOK_MUST_VERIFY = "simulate_book_must_verify"
+    SIMULATE_ML_HISTORY_MUST_BE_LARGE_ENOUGH = "simulate_ml_history_must_be_large_enough"
     SIMULATE_STRATEGY_MUST_BE_AVAILABLE = "simulate_strategy_must_be_available"
     SIMULATE_STRATEGY_MUST_BE_KNOWN = "simulate_strategy_must_be_known"
     SIMULATION_PARAMETERS_MUST_BE_VALID = "simulation_parameters_must_be_valid"

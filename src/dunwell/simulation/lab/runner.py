@@ -24,7 +24,7 @@ import datetime as dt
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -127,6 +127,15 @@ def plan_for(name: str, settings: LabSettings, seed: int) -> StrategyPlan:
 #: hundred borrowers (the ladders' contacts are a few per borrower a month).
 ML_HISTORY_SEED_OFFSET = 10_000
 ML_CONTACTS_PER_100_BORROWERS = 6
+#: The history book has at least this many borrowers (uplift needs enough case-days
+#: without contact to learn against).
+ML_HISTORY_MIN_BORROWERS = 300
+
+
+class MlHistoryTooSmall(InvalidInput):
+    """The history book gave too little to train the uplift policy on."""
+
+    code = "simulate_ml_history_must_be_large_enough"
 
 
 def train_ml_plan(
@@ -136,9 +145,10 @@ def train_ml_plan(
     workdir: Path | None = None,
     progress: Progress | None = None,
 ) -> StrategyPlan:
-    """Train the uplift policy on a history book of another seed (same size and days),
-    run with the exploring policy (randomised arms); the trained policy then chooses
-    the ``ml`` cases' actions under a daily contact budget."""
+    """Train the uplift policy on a history book of another seed (the same days, and the
+    same size or :data:`ML_HISTORY_MIN_BORROWERS`, whichever is larger), run with the
+    exploring policy (randomised arms); the trained policy then chooses the ``ml``
+    cases' actions under a daily contact budget for the run's size."""
     try:
         from dunwell.app.collections.uplift import UpliftPolicy, train_uplift_policy
         from dunwell.collections.prioritise import Budget
@@ -154,17 +164,36 @@ def train_ml_plan(
     if workdir is None:  # only checking that the strategy is available
         return StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed))
     history_seed = seed + ML_HISTORY_SEED_OFFSET
+    wide = replace(settings, borrowers=max(settings.borrowers, ML_HISTORY_MIN_BORROWERS))
+    explore_budget = Budget(contacts=max(1, wide.borrowers * ML_CONTACTS_PER_100_BORROWERS // 100))
     explore = StrategyPlan(
         "ml-history",
         Experiment(champion=ML, name="lab-ml-history", seed=history_seed),
-        {"policy": UpliftPolicy.exploring(seed=history_seed, budget=budget)},
+        {"policy": UpliftPolicy.exploring(seed=history_seed, budget=explore_budget)},
     )
     history = _run_book(
-        settings, explore, history_seed, workdir=workdir, progress=progress, label="ml-history"
+        wide, explore, history_seed, workdir=workdir, progress=progress, label="ml-history"
     )
-    policy = train_uplift_policy(history.book.app, seed=history_seed, budget=budget)
-    history.book.app.engine.dispose()
+    try:
+        policy = train_uplift_policy(history.book.app, seed=history_seed, budget=budget)
+    except InvalidInput as exc:
+        raise MlHistoryTooSmall(
+            f"the ml policy could not be trained on the {wide.borrowers}-borrower, "
+            f"{days_per_run(wide)}-day history book ({exc}); run more --borrowers or --days",
+            code="simulate_ml_history_must_be_large_enough",
+            field="borrowers",
+        ) from exc
+    finally:
+        history.book.app.engine.dispose()
     return StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed), {"policy": policy})
+
+
+def _budgeted(policy: Any, settings: LabSettings) -> Any:
+    """The trained policy with the daily contact budget of this run's size."""
+    from dunwell.collections.prioritise import Budget
+
+    contacts = max(1, settings.borrowers * ML_CONTACTS_PER_100_BORROWERS // 100)
+    return policy.with_options(budget=Budget(contacts=contacts))
 
 
 @dataclass
@@ -174,6 +203,7 @@ class RunResult:
     run: dict[str, Any]
     stories: list[dict[str, Any]]
     url: str
+    plan: StrategyPlan | None = None  # the ml run's trained plan
 
 
 @dataclass
@@ -521,7 +551,11 @@ def run_one(
     began = time.perf_counter()
     if strategy == ML:
         base = trained or train_ml_plan(settings, seed, workdir=workdir, progress=progress)
-        plan = StrategyPlan(ML, Experiment(champion=ML, name="lab-ml", seed=seed), base.options)
+        plan = StrategyPlan(
+            ML,
+            Experiment(champion=ML, name="lab-ml", seed=seed),
+            {**base.options, "policy": _budgeted(base.options["policy"], settings)},
+        )
     else:
         plan = plan_for(strategy, settings, seed)
     ran = _run_book(settings, plan, seed, workdir=workdir, progress=progress, population=population)
@@ -537,7 +571,7 @@ def run_one(
     story = lab_stories.extract(ran.book, strategy=strategy, seed=seed)
     run["seconds"] = round(time.perf_counter() - began, 3)
     ran.book.app.engine.dispose()
-    return RunResult(strategy, seed, run, story, ran.url)
+    return RunResult(strategy, seed, run, story, ran.url, plan if strategy == ML else None)
 
 
 def run_lab(

@@ -1,7 +1,8 @@
 """The sensitivity report: every uncertain parameter at x0.5 and x1.5, each strategy
 rerun on the first seed (a smaller population by default), and whether each of the
 issue's targets still holds at that point. The ml policy is trained once, on the base
-parameters' history book, and deployed unchanged at every point: the question is
+parameters' history book (the main runs' policy when given), and deployed unchanged at
+every point: the question is
 whether its advantage survives a world that differs from the one it learnt in."""
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def run(
     workdir: Path,
     progress: Progress | None = None,
     on_point: Callable[[str, float], None] | None = None,
+    trained: StrategyPlan | None = None,
 ) -> dict[str, Any]:
     small = dataclasses.replace(
         settings,
@@ -42,8 +44,7 @@ def run(
         db_url=None if (settings.db_url or "sqlite").startswith("sqlite") else settings.db_url,
     )
     seed = small.seeds[0]
-    trained: StrategyPlan | None = None
-    if ML in small.strategies:
+    if ML in small.strategies and trained is None:
         trained = train_ml_plan(small, seed, workdir=workdir / "ml-history", progress=progress)
     parameters, rows = [], []
     for param in settings.params.uncertain:
