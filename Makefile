@@ -12,7 +12,8 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make venv   create .venv and install dunwell with its dev and spark extras"
-	@echo "make demo   simulate a portfolio and serve the web app"
+	@echo "make demo   compare humane, aggressive and ml in the strategy lab, write var/lab.html,"
+	@echo "            then serve the humane run's book in the web app"
 	@echo "make test   run the tests (SQLite; PostgreSQL too when DUNWELL_TEST_POSTGRES_URL is set)"
 	@echo "make stress the integrity tests at full size: 10,000 HTTP payments with server kills,"
 	@echo "            COB killed at 100 points, the stateful book test with a bigger budget"
@@ -32,8 +33,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev,spark]'
 	touch $@
 
+# The demo's strategy lab: humane, aggressive and ml side by side on DEMO_BORROWERS
+# synthetic borrowers for DEMO_DAYS days (after the book's 45-day warm-up), the report
+# in var/lab.html, then the humane run's book served (docs/simulation.md, "The demo").
+DEMO_BORROWERS ?= 200
+DEMO_DAYS ?= 60
+
 demo: venv
-	$(BIN)/dunwell demo --serve
+	$(BIN)/dunwell demo --lab --borrowers $(DEMO_BORROWERS) --days $(DEMO_DAYS) --serve
 
 test: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n auto
