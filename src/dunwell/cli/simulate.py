@@ -60,6 +60,9 @@ def simulate(
     parameters: Annotated[
         Path | None, typer.Option(help="A parameter file (default: the built-in parameters.toml).")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option(min=1, max=16, help="Worker processes for the sensitivity points.")
+    ] = 1,
 ) -> None:
     """Run collection strategies on the same simulated borrowers and compare them."""
     with clear_errors():
@@ -74,6 +77,7 @@ def simulate(
             sensitivity=sensitivity,
             parameters=parameters,
             warmup_days=warmup_days,
+            jobs=jobs,
         )
         write_outputs(doc, report=report, json_path=json_path)
 
@@ -90,6 +94,7 @@ def run_simulation(
     sensitivity: bool,
     parameters: Path | None = None,
     warmup_days: int = WARMUP_DAYS,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Every run with a progress bar, then the result document; prints the table."""
     from rich.progress import (
@@ -147,11 +152,15 @@ def run_simulation(
             sens_task = bar.add_task("sensitivity", total=points)
 
             def point(name: str, scale: float) -> None:
-                bar.update(sens_task, advance=1, description=f"sensitivity {name} x{scale}")
+                bar.update(sens_task, advance=1, description=f"sensitivity {name} x{scale} done")
 
             trained = next((r.plan for r in results if r.plan is not None), None)
             sens = lab_sensitivity.run(
-                settings, workdir=workdir / "sensitivity", on_point=point, trained=trained
+                settings,
+                workdir=workdir / "sensitivity",
+                on_point=point,
+                trained=trained,
+                jobs=jobs,
             )
     stories = runner.pick_stories(results)
     doc = summary.summarise([r.run for r in results], runner.settings_json(settings), stories, sens)

@@ -583,14 +583,13 @@ def run_lab(
     where = workdir or Path(tempfile.mkdtemp(prefix="dunwell-lab-"))
     results = []
     trained: StrategyPlan | None = None
+    if ML in settings.strategies:
+        # first, so a policy that cannot be trained stops the lab before any run; one
+        # policy for every seed, trained on the first seed's history book
+        trained = train_ml_plan(settings, settings.seeds[0], workdir=where, progress=progress)
     for seed in settings.seeds:
         pop = build(settings.params, size=settings.borrowers, seed=seed)
         for strategy in settings.strategies:
-            if strategy == ML and trained is None:
-                # one policy for every seed: trained on the first seed's history book
-                trained = train_ml_plan(
-                    settings, settings.seeds[0], workdir=where, progress=progress
-                )
             results.append(
                 run_one(
                     settings,

@@ -8,7 +8,9 @@ whether its advantage survives a world that differs from the one it learnt in.""
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,10 @@ def run(
     progress: Progress | None = None,
     on_point: Callable[[str, float], None] | None = None,
     trained: StrategyPlan | None = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
+    """Every point's runs (``jobs`` points at a time in worker processes when above 1;
+    the results do not depend on it)."""
     small = dataclasses.replace(
         settings,
         borrowers=max(BORROWERS_MIN, settings.borrowers * SHARE_PCT // 100),
@@ -46,39 +51,73 @@ def run(
     seed = small.seeds[0]
     if ML in small.strategies and trained is None:
         trained = train_ml_plan(small, seed, workdir=workdir / "ml-history", progress=progress)
-    parameters, rows = [], []
-    for param in settings.params.uncertain:
-        parameters.append(
-            {"name": param.name, "low": param.low, "base": param.value, "high": param.high}
+    parameters = [
+        {"name": p.name, "low": p.low, "base": p.value, "high": p.high}
+        for p in settings.params.uncertain
+    ]
+    points = [
+        (
+            param.name,
+            scale,
+            dataclasses.replace(small, params=settings.params.scaled(param.name, scale)),
         )
-        for scale in SCALES:
-            if on_point is not None:
-                on_point(param.name, scale)
-            point = dataclasses.replace(small, params=settings.params.scaled(param.name, scale))
-            figures: dict[str, dict[str, Any]] = {}
-            for strategy in point.strategies:
-                res = run_one(
-                    point,
-                    strategy,
-                    seed,
-                    workdir=workdir / f"{param.name}-{scale}",
-                    progress=progress,
-                    trained=trained,
-                )
-                figures[strategy] = res.run["metrics"]
-            rows.append(
-                {
-                    "parameter": param.name,
-                    "scale": scale,
-                    "strategies": {
-                        name: {
-                            "recovered": m["recovered"],
-                            "contacts": m["contacts"],
-                            "complaints": m["complaints"],
-                        }
-                        for name, m in figures.items()
-                    },
-                    "conclusions": sensitivity_conclusions(figures),
-                }
+        for param in settings.params.uncertain
+        for scale in SCALES
+    ]
+    figures: dict[tuple[str, float], dict[str, dict[str, Any]]] = {}
+    if jobs <= 1:
+        for name, scale, point in points:
+            figures[(name, scale)] = _point(
+                point, seed, workdir / f"{name}-{scale}", trained, progress
             )
+            if on_point is not None:
+                on_point(name, scale)
+    else:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
+            futures = {
+                pool.submit(_point, point, seed, workdir / f"{name}-{scale}", trained, None): (
+                    name,
+                    scale,
+                )
+                for name, scale, point in points
+            }
+            for future in as_completed(futures):
+                name, scale = futures[future]
+                figures[(name, scale)] = future.result()
+                if on_point is not None:
+                    on_point(name, scale)
+    rows = [
+        {
+            "parameter": name,
+            "scale": scale,
+            "strategies": {
+                strategy: {
+                    "recovered": m["recovered"],
+                    "contacts": m["contacts"],
+                    "complaints": m["complaints"],
+                    "cost": m["cost"],
+                }
+                for strategy, m in figures[(name, scale)].items()
+            },
+            "conclusions": sensitivity_conclusions(figures[(name, scale)]),
+        }
+        for name, scale, _ in points
+    ]
     return {"parameters": parameters, "rows": rows}
+
+
+def _point(
+    point: LabSettings,
+    seed: int,
+    workdir: Path,
+    trained: StrategyPlan | None,
+    progress: Progress | None,
+) -> dict[str, dict[str, Any]]:
+    """Each strategy's metrics at one sensitivity point."""
+    return {
+        strategy: run_one(
+            point, strategy, seed, workdir=workdir, progress=progress, trained=trained
+        ).run["metrics"]
+        for strategy in point.strategies
+    }
