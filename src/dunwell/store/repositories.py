@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -21,6 +22,10 @@ from dunwell.lending.products import load_product
 from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
 from dunwell.store.locks import lock_partitions
+
+#: A product file parsed once (products are immutable values; every disbursement and
+#: COB reads them all, and parsing TOML cost more than the rest of a disbursement).
+_product = lru_cache(maxsize=1024)(load_product)
 
 #: The code of a save refused because another writer changed the loan meanwhile: the
 #: command is run again from the start (:mod:`dunwell.app.commands`).
@@ -90,7 +95,7 @@ class ProductRepository:
 
     def all(self) -> dict[str, Product]:
         rows = self.conn.execute(select(t.products.c.spec_toml)).all()
-        products = (load_product(r[0]) for r in rows)
+        products = (_product(r[0]) for r in rows)
         return {p.code: p for p in products}
 
     def get(self, code: str) -> Product:
@@ -99,7 +104,7 @@ class ProductRepository:
         if row is None:
             raise NotFound(f"unknown product {code!r}; list products with `dunwell products`",
                            code="product_must_exist")
-        return load_product(row[0])
+        return _product(row[0])
 
 
 class LoanRepository:
