@@ -93,8 +93,9 @@ def write_snapshot(p: Portfolio, directory: Path, partitions: int) -> None:
         loans = np.flatnonzero(b.loan_id % partitions == part)
         inst = np.flatnonzero(owner % partitions == part)
         files.append(write_partition_file(directory, part, take_loans(b, loans), inst_n[inst]))
-    write_manifest(directory, business_date=from_day(p.day), currency=CURRENCY,
-                   params=p.params, files=files)
+    write_manifest(
+        directory, business_date=from_day(p.day), currency=CURRENCY, params=p.params, files=files
+    )
 
 
 def _best(fn: Callable[[], Any], reps: int, tick: Tick | None, step: str) -> float:
@@ -167,12 +168,14 @@ def describe(r: dict[str, Any]) -> str:
     if "skipped" in r:
         return f"skipped: {r['skipped']}"
     c = r["capacity"]
-    return (f"{r['loans']:,} loans: kernel {r['kernel_loans_per_s']:,.0f}/s, local over "
-            f"Parquet {r['local_loans_per_s']:,.0f}/s, Spark local[{r['sizes']['cores']}] "
-            f"{r['spark_loans_per_s']:,.0f}/s (x{r['ratio_spark_over_local']} of local, "
-            f"{r['spark_loans_per_s_per_core']:,.0f}/s per core); "
-            f"{c['book_loans'] / 1e6:.0f} M loans in {c['window_s'] / 60:.0f} min: "
-            f"{c['cores_needed_at_spark_rate']} cores")
+    return (
+        f"{r['loans']:,} loans: kernel {r['kernel_loans_per_s']:,.0f}/s, local over "
+        f"Parquet {r['local_loans_per_s']:,.0f}/s, Spark local[{r['sizes']['cores']}] "
+        f"{r['spark_loans_per_s']:,.0f}/s (x{r['ratio_spark_over_local']} of local, "
+        f"{r['spark_loans_per_s_per_core']:,.0f}/s per core); "
+        f"{c['book_loans'] / 1e6:.0f} M loans in {c['window_s'] / 60:.0f} min: "
+        f"{c['cores_needed_at_spark_rate']} cores"
+    )
 
 
 def save(result: dict[str, Any], out: Path = OUT) -> None:
@@ -190,8 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     base = QUICK if args.quick else Sizes()
-    sizes = Sizes(loans=args.loans or base.loans, partitions=base.partitions,
-                  cores=args.cores or base.cores, reps=args.reps or base.reps, seed=base.seed)
+    sizes = Sizes(
+        loans=args.loans or base.loans,
+        partitions=base.partitions,
+        cores=args.cores or base.cores,
+        reps=args.reps or base.reps,
+        seed=base.seed,
+    )
     result = run(sizes)
     result["command"] = " ".join(["bench/spark_cob.py", *(argv or sys.argv[1:])])
     print(describe(result))

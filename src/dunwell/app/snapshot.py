@@ -18,8 +18,10 @@ Layout (schema version 1)::
                                        instalment's number as ``installment_n``
     results/manifest.json              the runner's output: engine, rows, checksums,
                                        the digest of the manifest it ran on
-    results/loans/*.parquet            the closed loans (same columns) and the day's
-                                       interest, penalty and fee posted per loan
+    results/loans/*.parquet            what the day changed of each loan (the columns
+                                       the kernel rewrites), the day's interest,
+                                       penalty and fee posted, and the early-warning
+                                       score when the run scored the book
 
 Exporting the same book twice writes the same bytes; importing the same results twice
 changes nothing the second time; results for another date, for a book that changed
