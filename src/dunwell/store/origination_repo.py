@@ -284,6 +284,47 @@ def _line(m: Any) -> CreditLine:
         limit_changed_on=m["limit_changed_on"], reviewed_on=m["reviewed_on"])
 
 
+def _stored_application(m: Any) -> StoredApplication:
+    applicant = Applicant(ApplicantKind(m["kind"]), m["reference"], m["name"], m["language"])
+    return StoredApplication(
+        int(m["application_id"]), m["idempotency_key"], m["fingerprint"],
+        int(m["applicant_id"]), applicant, m["business_date"], m["currency"],
+        int(m["term_months"]), Purpose(m["purpose"]), m["language"], _decision(m),
+        m["model"], None if m["credit_line_id"] is None else int(m["credit_line_id"]))
+
+
+def application_row(*, key: str, fingerprint: str, applicant_id: int, business_date: dt.date,
+                    currency: str, term_months: int, purpose: Purpose, language: str,
+                    decision: Decision, model: str) -> dict[str, Any]:
+    """An application's row as :meth:`OriginationRepository.add_application` stores it."""
+    d = decision
+    return dict(
+        idempotency_key=key, fingerprint=fingerprint, applicant_id=applicant_id,
+        business_date=business_date, currency=currency,
+        requested_minor=d.requested_minor, term_months=term_months,
+        purpose=purpose.value, language=language, outcome=d.outcome.value,
+        grade=d.grade, pd_bps=d.pd_bps, approved_minor=d.approved_minor,
+        limit_minor=d.limit_minor,
+        annual_rate=None if d.annual_rate is None else str(d.annual_rate),
+        term_options_json=json.dumps(list(d.term_options)),
+        reasons_json=reasons_json(d.reasons), advice_json=json.dumps(list(d.advice)),
+        features_json=json.dumps(dict(d.features), separators=(",", ":")),
+        cash_flow_minor=d.cash_flow_minor,
+        existing_payments_minor=d.existing_payments_minor,
+        dsr_bps=d.dsr_bps, model=model)
+
+
+def _line_row(line: CreditLine) -> dict[str, Any]:
+    return dict(
+        application_id=line.application_id, applicant_id=line.applicant_id,
+        borrower_id=line.borrower_id, kind=line.kind.value, currency=line.currency,
+        limit_minor=line.limit_minor, limit_max_minor=line.limit_max_minor,
+        grade=line.grade, annual_rate=str(line.annual_rate), status=line.status.value,
+        cash_flow_minor=line.cash_flow_minor,
+        existing_payments_minor=line.existing_payments_minor, opened_on=line.opened_on,
+        limit_changed_on=line.limit_changed_on, reviewed_on=line.reviewed_on)
+
+
 @contextmanager
 def _key_in_use(key: str) -> Iterator[None]:
     """A concurrent request inserted the same idempotency key first: a named rejection
@@ -359,15 +400,7 @@ class OriginationRepository:
     # --- applications ---------------------------------------------------------------
     def _applications(self, statement: Any, params: dict[str, Any]) -> StoredApplication | None:
         row = self.conn.execute(statement, params).first()
-        if row is None:
-            return None
-        m = row._mapping
-        applicant = Applicant(ApplicantKind(m["kind"]), m["reference"], m["name"], m["language"])
-        return StoredApplication(
-            int(m["application_id"]), m["idempotency_key"], m["fingerprint"],
-            int(m["applicant_id"]), applicant, m["business_date"], m["currency"],
-            int(m["term_months"]), Purpose(m["purpose"]), m["language"], _decision(m),
-            m["model"], None if m["credit_line_id"] is None else int(m["credit_line_id"]))
+        return None if row is None else _stored_application(row._mapping)
 
     def application_by_key(self, key: str) -> StoredApplication | None:
         return self._applications(_APPLICATION_BY_KEY, {"key": key})
@@ -383,36 +416,109 @@ class OriginationRepository:
                         business_date: dt.date, currency: str, term_months: int,
                         purpose: Purpose, language: str, decision: Decision,
                         model: str) -> int:
-        d = decision
         with _key_in_use(key):
-            pk = self.conn.execute(_INSERT_APPLICATION, dict(
-                idempotency_key=key, fingerprint=fingerprint, applicant_id=applicant_id,
-                business_date=business_date, currency=currency,
-                requested_minor=d.requested_minor, term_months=term_months,
-                purpose=purpose.value, language=language, outcome=d.outcome.value,
-                grade=d.grade, pd_bps=d.pd_bps, approved_minor=d.approved_minor,
-                limit_minor=d.limit_minor,
-                annual_rate=None if d.annual_rate is None else str(d.annual_rate),
-                term_options_json=json.dumps(list(d.term_options)),
-                reasons_json=reasons_json(d.reasons), advice_json=json.dumps(list(d.advice)),
-                features_json=json.dumps(dict(d.features), separators=(",", ":")),
-                cash_flow_minor=d.cash_flow_minor,
-                existing_payments_minor=d.existing_payments_minor,
-                dsr_bps=d.dsr_bps, model=model)).inserted_primary_key
+            pk = self.conn.execute(_INSERT_APPLICATION, application_row(
+                key=key, fingerprint=fingerprint, applicant_id=applicant_id,
+                business_date=business_date, currency=currency, term_months=term_months,
+                purpose=purpose, language=language, decision=decision,
+                model=model)).inserted_primary_key
         assert pk is not None
         return int(pk[0])
 
+    # --- many at once: the batch path of origination (same rows, set-based) ----------
+    def _insert_many(self, table: Any, id_column: Any, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert ``rows`` in one batched statement; their new ids, in the rows' order."""
+        if not rows:
+            return []
+        q = insert(table).returning(id_column, sort_by_parameter_order=True)
+        return [int(r[0]) for r in self.conn.execute(q, rows)]
+
+    def applicants_by_reference(self, kind: ApplicantKind,
+                                references: Sequence[str]) -> dict[str, tuple[int, Applicant]]:
+        """:meth:`applicant` of many references of one kind, in one read."""
+        a = o.applicants.c
+        out = {}
+        for ids in _chunks(references):
+            q = select(a.applicant_id, a.reference, a.name, a.language).where(
+                a.kind == kind.value, a.reference.in_(ids))
+            for r in self.conn.execute(q):
+                out[r[1]] = (int(r[0]), Applicant(kind, r[1], r[2], r[3]))
+        return out
+
+    def add_applicants(self, applicants: Sequence[Applicant], on: dt.date) -> list[int]:
+        return self._insert_many(o.applicants, o.applicants.c.applicant_id, [
+            {"kind": a.kind.value, "reference": a.reference, "name": a.name,
+             "language": a.language, "registered_on": on} for a in applicants])
+
+    def add_months_many(self, months: Sequence[tuple[int, Sequence[MonthSummary]]]) -> None:
+        """:meth:`put_months` of applicants who hold none yet, in one statement."""
+        rows = [{"applicant_id": applicant_id, "month": s.month, "sales_minor": s.sales_minor,
+                 "refunds_minor": s.refunds_minor, "sales_count": s.sales_count,
+                 "refunds_count": s.refunds_count}
+                for applicant_id, summaries in months for s in summaries]
+        if rows:
+            self.conn.execute(_INSERT_MONTHS, rows)
+
+    def applications_by_key(self, keys: Sequence[str]) -> dict[str, StoredApplication]:
+        """:meth:`application_by_key` of many keys, in one read."""
+        out = {}
+        for chunk in _chunks(keys):
+            q = _APPLICATIONS.where(o.applications.c.idempotency_key.in_(chunk))
+            for row in self.conn.execute(q):
+                stored = _stored_application(row._mapping)
+                out[stored.idempotency_key] = stored
+        return out
+
+    def add_applications(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Applications (each :func:`application_row`) in one statement; their ids."""
+        with _key_in_use(", ".join(str(r["idempotency_key"]) for r in rows[:3])):
+            return self._insert_many(o.applications, o.applications.c.application_id,
+                                     list(rows))
+
+    def add_lines(self, lines: Sequence[CreditLine]) -> list[int]:
+        return self._insert_many(o.credit_lines, o.credit_lines.c.line_id,
+                                 [_line_row(line) for line in lines])
+
+    def lines(self, line_ids: Sequence[int], *, for_update: bool = False) -> dict[int, CreditLine]:
+        """:meth:`line` of many lines, in one read (those that exist)."""
+        out = {}
+        for chunk in _chunks(line_ids):
+            q = select(o.credit_lines).where(o.credit_lines.c.line_id.in_(chunk)) \
+                .order_by(o.credit_lines.c.line_id)
+            for row in self.conn.execute(q.with_for_update() if for_update else q):
+                line = _line(row._mapping)
+                out[line.line_id] = line
+        return out
+
+    def drawdowns_by_key(self, keys: Sequence[str]) -> dict[str, Drawdown]:
+        out = {}
+        for chunk in _chunks(keys):
+            q = select(o.drawdowns).where(o.drawdowns.c.idempotency_key.in_(chunk))
+            for row in self.conn.execute(q):
+                drawdown = Drawdown(**row._mapping)
+                out[drawdown.idempotency_key] = drawdown
+        return out
+
+    def exposures(self, line_ids: Sequence[int]) -> dict[int, Exposure]:
+        """:meth:`exposure` of many lines, one grouped read per figure."""
+        owed: dict[int, int] = {}
+        instalments: dict[int, int] = {}
+        for ids in _chunks(line_ids):
+            owed.update((int(r[0]), int(r[1] or 0))
+                        for r in self.conn.execute(_OWED_MANY, {"ids": ids}))
+            instalments.update((int(r[0]), int(r[1] or 0))
+                               for r in self.conn.execute(_OPEN_MANY, {"ids": ids}))
+        return {lid: Exposure(owed.get(lid, 0), instalments.get(lid, 0)) for lid in line_ids}
+
+    def add_drawdowns(self, drawdowns: Sequence[Drawdown]) -> list[int]:
+        rows = [{f.name: getattr(d, f.name) for f in fields(Drawdown) if f.name != "drawdown_id"}
+                for d in drawdowns]
+        with _key_in_use(", ".join(d.idempotency_key for d in drawdowns[:3])):
+            return self._insert_many(o.drawdowns, o.drawdowns.c.drawdown_id, rows)
+
     # --- credit lines ---------------------------------------------------------------
     def add_line(self, line: CreditLine) -> int:
-        pk = self.conn.execute(_INSERT_LINE, dict(
-            application_id=line.application_id, applicant_id=line.applicant_id,
-            borrower_id=line.borrower_id, kind=line.kind.value, currency=line.currency,
-            limit_minor=line.limit_minor, limit_max_minor=line.limit_max_minor,
-            grade=line.grade, annual_rate=str(line.annual_rate), status=line.status.value,
-            cash_flow_minor=line.cash_flow_minor,
-            existing_payments_minor=line.existing_payments_minor, opened_on=line.opened_on,
-            limit_changed_on=line.limit_changed_on,
-            reviewed_on=line.reviewed_on)).inserted_primary_key
+        pk = self.conn.execute(_INSERT_LINE, _line_row(line)).inserted_primary_key
         assert pk is not None
         return int(pk[0])
 

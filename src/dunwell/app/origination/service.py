@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dunwell.app.lending.book import LoanRequest, disburse
 from dunwell.app.uow import UnitOfWork
-from dunwell.core.errors import Conflict, InvalidInput, NotFound
+from dunwell.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from dunwell.core.ids import check_idempotency_key, fingerprint
 from dunwell.core.money import to_minor
 from dunwell.lending.loans import LoanState
@@ -68,7 +68,7 @@ from dunwell.origination.records import income_history_minor
 from dunwell.origination.scorecard import builtin_scorecard
 from dunwell.settings import Settings
 from dunwell.store.origination_repo import Drawdown as Drawdown  # in each DrawdownResult
-from dunwell.store.origination_repo import LineFigures, OriginationRepository
+from dunwell.store.origination_repo import LineFigures, OriginationRepository, application_row
 from dunwell.store.origination_repo import StoredApplication as StoredApplication
 
 #: Borrowers who come through origination are numbered from here up in the loan book.
@@ -96,6 +96,8 @@ class CreditModelNotAvailable(RuntimeError):
 class RiskModelAdapter:
     """A ``dunwell.risk`` model (``score_rows(rows) -> list[float]`` and
     ``explain(row, top=3, lang=...) -> list[Reason]``) as origination's CreditModel.
+    A model that also has ``score_and_explain(row, top=, langs=)`` is asked once per
+    decision for the probability and the reasons in every language.
 
     Each explained reason (``feature``, ``phrase``, ``contribution`` in log-odds towards
     default) becomes a ``model.<feature>`` reason carrying the model's own words in
@@ -108,8 +110,15 @@ class RiskModelAdapter:
 
     def score(self, features: Mapping[str, object]) -> tuple[float, list[Reason]]:
         row = dict(features)
-        probability = float(self._model.score_rows([row])[0])
-        worded = {lang: list(self._model.explain(row, top=3, lang=lang)) for lang in LANGUAGES}
+        both = getattr(self._model, "score_and_explain", None)
+        if callable(both):  # one call: the row checked once, contributions computed once
+            p, explained = both(row, top=3, langs=LANGUAGES)
+            probability = float(p)
+            worded = {lang: list(explained[lang]) for lang in LANGUAGES}
+        else:
+            probability = float(self._model.score_rows([row])[0])
+            worded = {lang: list(self._model.explain(row, top=3, lang=lang))
+                      for lang in LANGUAGES}
         reasons = []
         for k, first in enumerate(worded["en"]):
             feature = getattr(first, "feature", None) or getattr(first, "code", None) or k + 1
@@ -261,6 +270,280 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
     return ApplicationResult(Status.CREATED, stored, line)
 
 
+@dataclass(frozen=True)
+class ApplicationRequest:
+    """One application of a batch, with its idempotency key."""
+
+    application: Application
+    idempotency_key: str
+
+
+def _segments(items: Sequence[Any], *keys: Any) -> list[list[Any]]:
+    """``items`` cut, in order, wherever one would share a key (any of ``keys(item)``)
+    with an earlier item of its piece: within a piece no item reads what another
+    writes, so a piece can be decided set-based with the same results as one by one."""
+    pieces: list[list[Any]] = []
+    seen: set[Any] = set()
+    for item in items:
+        mine = {(k, f(item)) for k, f in enumerate(keys)}
+        if not pieces or mine & seen:
+            pieces.append([])
+            seen = set()
+        pieces[-1].append(item)
+        seen |= mine
+    return pieces
+
+
+def submit_applications(uow: UnitOfWork, requests: Sequence[ApplicationRequest], *,
+                        model: CreditModel, policy: Policy | None = None,
+                        bureau: Bureau | None = None) -> list[ApplicationResult]:
+    """:func:`submit_application` of each request, in order, with the same decisions,
+    reviews, records and ids, set-based: the book, the products and the stored keys and
+    applicants are read once for many requests, and the new applicants, their records,
+    the applications and the credit lines are each written with one batched statement.
+    Requests that repeat a key or an applicant are decided after the earlier one is
+    written (the batch is cut there), as one by one; an applicant already on record is
+    taken through the one-by-one path (their records and history are merged)."""
+    policy = policy or builtin_policy()
+    out: list[ApplicationResult] = []
+    pieces = _segments(requests, lambda r: r.idempotency_key,
+                       lambda r: (r.application.applicant.kind, r.application.applicant.reference))
+    for piece in pieces:
+        out.extend(_submit_piece(uow, piece, model=model, policy=policy, bureau=bureau))
+    return out
+
+
+@dataclass
+class _Pending:
+    """One new application of a piece while it is decided."""
+
+    at: int
+    key: str
+    fingerprint: str
+    application: Application
+    applicant_id: int = 0
+    summaries: tuple[MonthSummary, ...] = ()
+    decision: Decision | None = None
+
+
+def _submit_piece(uow: UnitOfWork, piece: Sequence[ApplicationRequest], *, model: CreditModel,
+                  policy: Policy, bureau: Bureau | None) -> list[ApplicationResult]:
+    repo = uow.origination
+    info = uow.book.require()
+    today = info.business_date
+    results: list[ApplicationResult | None] = [None] * len(piece)
+    pending = _replays(repo, piece, results, currency=info.currency)
+    new_ids = _register_applicants(repo, pending, today)
+    products = repo.products()
+    for p in pending:
+        decision = decide(p.application, summaries=p.summaries, model=model, policy=policy,
+                          products=products, start=today)
+        checked = _credit_review(
+            repo, p.application, decision, applicant_id=p.applicant_id,
+            history_months=_history_months(p.application, p.summaries), today=today,
+            policy=policy, products=products, bureau=bureau,
+            own=OwnHistory() if p.applicant_id in new_ids else None)
+        p.decision = with_review(decision, checked)
+    name = model.name[:MODEL_NAME_MAX]
+    decided = [(p, p.decision) for p in pending if p.decision is not None]
+    application_ids = repo.add_applications([application_row(
+        key=p.key, fingerprint=p.fingerprint, applicant_id=p.applicant_id,
+        business_date=today, currency=p.application.currency,
+        term_months=p.application.term_months, purpose=p.application.purpose,
+        language=p.application.applicant.language, decision=d, model=name)
+        for p, d in decided])
+    approved = [(p, d, application_id) for (p, d), application_id
+                in zip(decided, application_ids, strict=True) if d.outcome is Outcome.APPROVE]
+    lines = [_new_line(p.application, d, policy, application_id=application_id,
+                       applicant_id=p.applicant_id, today=today)
+             for p, d, application_id in approved]
+    opened = {line.application_id: replace(line, line_id=line_id)
+              for line, line_id in zip(lines, repo.add_lines(lines), strict=True)}
+    for (p, d), application_id in zip(decided, application_ids, strict=True):
+        a = p.application
+        line = opened.get(application_id)
+        stored = StoredApplication(
+            application_id, p.key, p.fingerprint, p.applicant_id, a.applicant, today,
+            a.currency, a.term_months, a.purpose, a.applicant.language, d, name,
+            line.line_id if line else None)
+        results[p.at] = ApplicationResult(Status.CREATED, stored, line)
+    return [r for r in results if r is not None]
+
+
+def _replays(repo: OriginationRepository, piece: Sequence[ApplicationRequest],
+             results: list[ApplicationResult | None], *, currency: str) -> list[_Pending]:
+    """Replays answered into ``results``; the new applications, checked, to decide."""
+    keys = [check_idempotency_key(r.idempotency_key) for r in piece]
+    seen = repo.applications_by_key(keys)
+    pending = []
+    for k, (request, key) in enumerate(zip(piece, keys, strict=True)):
+        application = request.application
+        fp = fingerprint(application_payload(application))
+        stored = seen.get(key)
+        if stored is not None:
+            if stored.fingerprint != fp:
+                raise _conflict("application", key)
+            line = None if stored.credit_line_id is None else repo.line(stored.credit_line_id)
+            results[k] = ApplicationResult(Status.REPLAYED, stored, line)
+            continue
+        if application.currency != currency:
+            raise InvalidInput(f"this book lends in {currency}, not {application.currency}",
+                               code="currency_must_match_book", field="currency")
+        pending.append(_Pending(k, key, fp, application))
+    return pending
+
+
+def _register_applicants(repo: OriginationRepository, pending: Sequence[_Pending],
+                         today: dt.date) -> set[int]:
+    """Each pending applicant's id and records: those on record one by one (their
+    records are merged), the new ones and their monthly records in one statement each.
+    The ids of the new ones."""
+    known: set[tuple[ApplicantKind, str]] = set()
+    for kind in ApplicantKind:
+        refs = [p.application.applicant.reference for p in pending
+                if p.application.applicant.kind is kind]
+        if refs:
+            known.update((kind, ref) for ref in repo.applicants_by_reference(kind, refs))
+    fresh: list[_Pending] = []
+    for p in pending:
+        applicant = p.application.applicant
+        if (applicant.kind, applicant.reference) in known:
+            p.applicant_id, summaries = _applicant_on_record(repo, p.application, today)
+            p.summaries = tuple(summaries)
+            p.application = with_stored_income(repo, p.application, p.applicant_id)
+            continue
+        if applicant.kind is ApplicantKind.MERCHANT:
+            if not p.application.transactions:
+                raise MerchantUnknown(f"merchant {applicant.reference!r} is not known; "
+                                      "register its transaction records or send them with "
+                                      "the application", field="applicant.reference")
+            months = {m.month: m for m in summarise(p.application.transactions)}
+            p.summaries = tuple(months[m] for m in sorted(months))
+        fresh.append(p)
+    ids = repo.add_applicants([p.application.applicant for p in fresh], today)
+    for p, applicant_id in zip(fresh, ids, strict=True):
+        p.applicant_id = applicant_id
+    repo.add_months_many([(p.applicant_id, summarise(p.application.transactions))
+                          for p in fresh
+                          if p.application.applicant.kind is ApplicantKind.MERCHANT])
+    return set(ids)
+
+
+@dataclass(frozen=True)
+class DrawRequest:
+    """One drawdown of a batch: the amounts to try, in order, in minor units (the first
+    the line takes is drawn; a refused amount writes nothing), the term and the key."""
+
+    line_id: int
+    amounts_minor: tuple[int, ...]
+    term_months: int
+    idempotency_key: str
+
+
+def draw_down_many(uow: UnitOfWork, requests: Sequence[DrawRequest], *,
+                   policy: Policy | None = None) -> list[DrawdownResult | DomainError]:
+    """:func:`draw_down` of each request, in order, with the same checks, loans, ledger
+    entries and ids; for each request, the first of its amounts the line takes is drawn
+    (as calling :func:`draw_down` again with the next amount after a refusal), and a
+    request none of whose amounts is taken gives the last refusal (nothing written for
+    it). Set-based: the lines, keys and exposures are read once for many requests; the
+    loans are disbursed in one :func:`disburse` and the drawdowns written in one batched
+    statement. Requests that repeat a line or a key are drawn after the earlier one is
+    written (the batch is cut there)."""
+    policy = policy or builtin_policy()
+    out: list[DrawdownResult | DomainError] = []
+    for piece in _segments(requests, lambda r: r.line_id, lambda r: r.idempotency_key):
+        out.extend(_draw_piece(uow, piece, policy))
+    return out
+
+
+def _draw_piece(uow: UnitOfWork, piece: Sequence[DrawRequest],
+                policy: Policy) -> list[DrawdownResult | DomainError]:
+    repo = uow.origination
+    keys = [check_idempotency_key(r.idempotency_key) for r in piece]
+    lines = repo.lines([r.line_id for r in piece], for_update=True)
+    seen = repo.drawdowns_by_key(keys)
+    exposures = repo.exposures(list(lines))
+    today = uow.book.require().business_date
+    products = repo.products()
+    results: list[DrawdownResult | DomainError | None] = [None] * len(piece)
+    chosen: list[tuple[int, DrawRequest, str, Product, int, int, Exposure]] = []
+    for k, (request, key) in enumerate(zip(piece, keys, strict=True)):
+        line = lines.get(request.line_id)
+        if line is None:
+            results[k] = NotFound(f"credit line {request.line_id} does not exist",
+                                  code="credit_line_must_exist", field="line_id")
+            continue
+        exposure = exposures[line.line_id]
+        error: DomainError | None = InvalidInput(
+            "a drawdown needs at least one amount to try", code="amount_must_be_given",
+            field="amounts_minor")
+        for amount_minor in request.amounts_minor:
+            try:
+                picked = _check_draw(line, exposure, seen, products, uow, request, key,
+                                     amount_minor, policy, today)
+            except DomainError as exc:
+                error = exc
+                continue
+            if isinstance(picked, DrawdownResult):
+                results[k] = picked
+            else:
+                product, instalment = picked
+                chosen.append((k, request, key, product, amount_minor, instalment, exposure))
+            error = None
+            break
+        if error is not None:
+            results[k] = error
+    loans = disburse(uow, [LoanRequest(lines[r.line_id].borrower_id, product.code, amount,
+                                       r.term_months)
+                           for _, r, _, product, amount, _, _ in chosen])
+    drawdowns = [Drawdown(0, key, fingerprint({"line_id": r.line_id, "amount_minor": amount,
+                                               "term": r.term_months}),
+                          r.line_id, loan.loan_id, amount, r.term_months, product.code,
+                          instalment, today)
+                 for (_, r, key, product, amount, instalment, _), loan in zip(chosen, loans,
+                                                                              strict=True)]
+    ids = repo.add_drawdowns(drawdowns)
+    for (k, r, _, _, amount, instalment, exposure), loan, drawdown, drawdown_id in zip(
+            chosen, loans, drawdowns, ids, strict=True):
+        after = Exposure(exposure.outstanding_minor + amount,
+                         exposure.instalments_minor + instalment)
+        results[k] = DrawdownResult(Status.CREATED, replace(drawdown, drawdown_id=drawdown_id),
+                                    loan, available_minor(lines[r.line_id], after))
+    return [r for r in results if r is not None]
+
+
+def _check_draw(line: CreditLine, exposure: Exposure, seen: Mapping[str, Drawdown],
+                products: dict[str, Product], uow: UnitOfWork, request: DrawRequest, key: str,
+                amount_minor: int, policy: Policy,
+                today: dt.date) -> DrawdownResult | tuple[Product, int]:
+    """:func:`draw_down`'s checks of one amount: a replay's result, or the priced
+    product and the instalment of a drawdown the line takes (a refusal raises). A
+    priced product the book lacks is stored, as :func:`draw_down` does."""
+    fp = fingerprint({"line_id": line.line_id, "amount_minor": amount_minor,
+                      "term": request.term_months})
+    replayed = seen.get(key)
+    if replayed is not None:
+        if replayed.fingerprint != fp:
+            raise _conflict("drawdown", key)
+        return DrawdownResult(Status.REPLAYED, replayed, uow.loans.get(replayed.loan_id),
+                              available_minor(line, uow.origination.exposure(line.line_id)))
+    term = policy.term(line.kind, request.term_months)
+    check_drawdown(line, exposure, amount_minor=amount_minor)
+    if term.product not in products:
+        raise NotFound(f"the book has no product {term.product!r} for "
+                       f"{request.term_months} months", code="product_must_exist")
+    priced = priced_product(products[term.product], grade=line.grade,
+                            annual_rate=line.annual_rate)
+    if products.get(priced.code) != priced:
+        uow.products.put(priced, product_toml(priced))
+        products[priced.code] = priced
+    instalment = monthly_repayment_minor(priced, amount_minor, request.term_months, today)
+    check_affordable(line, exposure, new_instalment_minor=instalment,
+                     dsr_max_bps=term.dsr_max_bps)
+    return priced, instalment
+
+
 def with_stored_income(repo: OriginationRepository, application: Application,
                        applicant_id: int) -> Application:
     """A consumer's application that sends no income history is judged on the income
@@ -309,11 +592,23 @@ def credit_review(repo: OriginationRepository, application: Application, decisio
                   products: Mapping[str, Product], bureau: Bureau | None) -> CreditReview | None:
     """The review against over-indebtedness of an application the decision did not
     decline (None for a declined one: there is nothing to review)."""
+    return _credit_review(repo, application, decision, applicant_id=applicant_id,
+                          history_months=history_months, today=today, policy=policy,
+                          products=products, bureau=bureau)
+
+
+def _credit_review(repo: OriginationRepository, application: Application, decision: Decision,
+                   *, applicant_id: int, history_months: int, today: dt.date, policy: Policy,
+                   products: Mapping[str, Product], bureau: Bureau | None,
+                   own: OwnHistory | None = None) -> CreditReview | None:
+    """:func:`credit_review`; ``own``: the applicant's history when it is known without
+    reading it (an applicant registered in this batch has none)."""
     if decision.outcome is Outcome.DECLINE:
         return None
     report = None if bureau is None else bureau.report(
         application.applicant.reference, currency=application.currency, as_of=today)
-    own: OwnHistory = repo.own_history(applicant_id, today)
+    if own is None:
+        own = repo.own_history(applicant_id, today)
     applicant = ReviewApplicant(
         on=today, cash_flow_minor=decision.cash_flow_minor,
         new_payment_minor=_new_payment_minor(application, decision, policy, products, today),
@@ -357,15 +652,21 @@ def _open_line(repo: OriginationRepository, application: Application, decision: 
                policy: Policy, *, application_id: int, applicant_id: int,
                today: dt.date) -> CreditLine:
     """The credit line an approval opens: the decided limit, up to the grade's cap."""
+    line = _new_line(application, decision, policy, application_id=application_id,
+                     applicant_id=applicant_id, today=today)
+    return replace(line, line_id=repo.add_line(line))
+
+
+def _new_line(application: Application, decision: Decision, policy: Policy, *,
+              application_id: int, applicant_id: int, today: dt.date) -> CreditLine:
     assert decision.grade is not None and decision.annual_rate is not None
     grade = policy.grade(decision.grade)
-    line = CreditLine(
+    return CreditLine(
         0, application_id, applicant_id, BORROWER_ID_BASE + applicant_id,
         application.applicant.kind, application.currency, decision.limit_minor,
         max(decision.limit_minor, to_minor(grade.limit_cap, application.currency)),
         decision.grade, decision.annual_rate, LineStatus.ACTIVE, decision.cash_flow_minor,
         decision.existing_payments_minor, today, today)
-    return replace(line, line_id=repo.add_line(line))
 
 
 def register_merchant(uow: UnitOfWork, *, applicant: Applicant,
