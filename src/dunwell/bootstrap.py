@@ -7,17 +7,12 @@ routing providers are chosen in :mod:`dunwell.providers` registries named here t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dunwell.app import logs
 from dunwell.app.context import Dunwell, Providers
-from dunwell.channels.document import Document
 from dunwell.core.errors import InvalidInput
-from dunwell.field.routing import NearestNeighbourRouter, Router
-from dunwell.providers.bureau_file import FileBureau
 from dunwell.providers.payment_sandbox import SandboxGateway
-from dunwell.providers.pdf import render_pdf
-from dunwell.providers.registry import build_providers, provider_name
-from dunwell.providers.templating import builtin_templates
 from dunwell.settings import Settings
 from dunwell.store import crypto
 from dunwell.store.db import make_engine, migrate
@@ -29,6 +24,15 @@ from dunwell.store.errors import (
     with_connect_timeout,
 )
 from dunwell.store.uow import Database
+
+if TYPE_CHECKING:  # the adapters' types; each adapter's module (and the library behind
+    # it: ReportLab, Jinja2, httpx, the routing solvers) is imported when first used,
+    # so a command that only reads the book starts without them
+    from dunwell.channels.document import Document
+    from dunwell.channels.model import MessageChannel
+    from dunwell.channels.ports import ChannelProvider
+    from dunwell.field.routing import Router
+    from dunwell.providers.templating import TemplateBook
 
 #: The edges (cli, api) classify database failures with these, never the store's
 #: driver directly.
@@ -60,18 +64,44 @@ def providers_for(settings: Settings) -> Providers:
     """The adapters ``settings`` choose."""
 
     def pdf(doc: Document) -> bytes:
+        from dunwell.providers.pdf import render_pdf
+
         return render_pdf(doc, font_path=settings.cjk_font)
 
-    bureau = FileBureau(settings.bureau_file) if settings.bureau_file else None
-    return Providers(templates=builtin_templates, pdf=pdf, channels=build_providers,
-                     provider_name=provider_name, bureau=bureau,
+    bureau = None
+    if settings.bureau_file:
+        from dunwell.providers.bureau_file import FileBureau
+
+        bureau = FileBureau(settings.bureau_file)
+    return Providers(templates=_templates, pdf=pdf, channels=_channels,
+                     provider_name=_provider_name, bureau=bureau,
                      payments=SandboxGateway())
+
+
+def _templates() -> TemplateBook:
+    from dunwell.providers.templating import builtin_templates
+
+    return builtin_templates()
+
+
+def _channels(settings: Settings) -> dict[str, ChannelProvider]:
+    from dunwell.providers.registry import build_providers
+
+    return build_providers(settings)
+
+
+def _provider_name(settings: Settings, channel: MessageChannel) -> str:
+    from dunwell.providers.registry import provider_name
+
+    return provider_name(settings, channel)
 
 
 def router_for(solver: str, *, time_limit_s: int = 10) -> Router:
     """The field visit router behind ``--solver``: ``vroom`` (the default, see
     docs/field.md for the measurement that chose it), ``ortools`` or ``nearest``."""
     if solver == "nearest":
+        from dunwell.field.routing import NearestNeighbourRouter
+
         return NearestNeighbourRouter()
     if solver == "vroom":
         from dunwell.providers.routing_vroom import VroomRouter

@@ -25,13 +25,18 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from dunwell.origination.model import Outcome
 from dunwell.risk.model import Kind
-from dunwell.risk.monitor import Distribution, Drift, Reference, distribution_of, drift_of
+
+if TYPE_CHECKING:  # NumPy and the PSI code are imported by the functions that bin rows,
+    # so the rows' shapes (which the store imports) come without them
+    import numpy as np
+
+    from dunwell.risk.monitor import Distribution, Drift, Reference
+
+    Array = np.ndarray[Any, Any]
 
 BPS = 10_000
 ALL = "all"
@@ -116,9 +121,6 @@ def _cohort(vintage: dt.date, grade: str, c: _Counts) -> Cohort:
 
 # --- population stability --------------------------------------------------------------
 
-Array = np.ndarray[Any, Any]
-
-
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return math.nan
@@ -128,6 +130,8 @@ def _number(value: object) -> float:
 def column(rows: Sequence[Mapping[str, object]], name: str, kind: Kind) -> Array:
     """One feature of ``rows`` as the array :mod:`dunwell.risk.monitor` bins: numbers
     (NaN when missing) or categories (None when missing)."""
+    import numpy as np
+
     if kind is Kind.NUMERIC:
         return np.array([_number(r.get(name)) for r in rows], dtype=np.float64)
     return np.array([None if r.get(name) is None else str(r.get(name)) for r in rows],
@@ -144,6 +148,10 @@ def kind_of(values: Iterable[object]) -> Kind:
 def reference_from_rows(rows: Sequence[Mapping[str, object]],
                         scores: Sequence[float] = ()) -> Reference:
     """A reference distribution from a baseline set of application feature rows."""
+    import numpy as np
+
+    from dunwell.risk.monitor import Reference, distribution_of
+
     names = sorted({k for r in rows for k in r})
     features = {}
     for name in names:
@@ -157,6 +165,10 @@ def application_drift(reference: Reference, rows: Sequence[Mapping[str, object]]
                       scores: Sequence[float] | None = None) -> list[Drift]:
     """PSI of each feature the reference knows (largest first), the score's first when
     ``scores`` are given."""
+    import numpy as np
+
+    from dunwell.risk.monitor import drift_of
+
     drifts = [drift_of(name, dist, column(rows, name, dist.kind))
               for name, dist in reference.features.items()]
     drifts.sort(key=lambda d: -d.psi)

@@ -17,11 +17,33 @@ The online decision path::
     reasons = model.explain(row, top=3, lang="zh-CN")
 """
 
-from dunwell.risk.credit_model import CreditModel
-from dunwell.risk.early_warning import features_from_batch
-from dunwell.risk.model import Family, FeatureSpec, Reason, Schema, TrainOptions
-from dunwell.risk.monitor import Drift
-from dunwell.risk.training import Trained, train
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dunwell.risk.credit_model import CreditModel
+    from dunwell.risk.early_warning import features_from_batch
+    from dunwell.risk.model import Family, FeatureSpec, Reason, Schema, TrainOptions
+    from dunwell.risk.monitor import Drift
+    from dunwell.risk.training import Trained, train
+
+#: Where each name below lives. They are imported when first read (PEP 562), so that
+#: importing a light submodule (``dunwell.risk.model``, ``dunwell.risk.monitor``) does
+#: not import pandas, LightGBM and OptBinning with the training and scoring code.
+_EXPORTS = {
+    "CreditModel": "dunwell.risk.credit_model",
+    "features_from_batch": "dunwell.risk.early_warning",
+    "Family": "dunwell.risk.model",
+    "FeatureSpec": "dunwell.risk.model",
+    "Reason": "dunwell.risk.model",
+    "Schema": "dunwell.risk.model",
+    "TrainOptions": "dunwell.risk.model",
+    "Drift": "dunwell.risk.monitor",
+    "Trained": "dunwell.risk.training",
+    "train": "dunwell.risk.training",
+}
 
 __all__ = [
     "CreditModel",
@@ -35,3 +57,16 @@ __all__ = [
     "features_from_batch",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,13 +1,28 @@
-"""Engines and migrations."""
+"""Engines and migrations.
+
+A process that opens a book already at the newest schema (every command but the first
+on a book) does not import Alembic: :func:`migrate` reads the newest revision id from
+the migration files' text and compares it with the database's ``alembic_version`` in
+one query; only a database behind (or new, or one whose version this cannot decide)
+goes through Alembic's ``upgrade``.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+
+if TYPE_CHECKING:  # Alembic is imported only when a schema is migrated
+    from alembic.config import Config
+
+#: ``revision = "0018"`` and ``down_revision = "0017"`` at the top of a migration file
+#: (a merge's tuple of parents does not match: such a tree is left to Alembic).
+_REVISION_LINE = re.compile(
+    r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*["']([^"'\n]+)["']\s*$""", re.M)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -28,13 +43,53 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("dunwell.store") / "migrations"))
     return cfg
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest migration's revision id, read from the migration files without
+    importing Alembic; None when the files do not make one straight line of revisions
+    (then only Alembic can tell)."""
+    versions = resources.files("dunwell.store") / "migrations" / "versions"
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for entry in versions.iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("__"):
+            continue
+        found = {m[1]: m[2] for m in _REVISION_LINE.finditer(entry.read_text("utf-8"))}
+        if "revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if "down_revision" in found:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database's schema is already at the newest revision (one query on
+    ``alembic_version``, and one asking whether that table exists)."""
+    head = head_revision()
+    if head is None:
+        return False
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "alembic_version"):
+            return False
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return list(versions) == [head]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent)."""
+    if at_head(engine):
+        return
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

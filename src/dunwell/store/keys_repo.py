@@ -35,12 +35,20 @@ from sqlalchemy import (
     update,
 )
 
+# every table module, so the shared metadata holds every encrypted column: a unit of
+# work imports a repository's module (and its tables) only when the repository is used
 from dunwell.store import channel_tables as ch
 from dunwell.store import collection_tables as _collections  # noqa: F401  (on the metadata)
+from dunwell.store import complaints_tables as _complaints  # noqa: F401
+from dunwell.store import consent_tables as _consent  # noqa: F401
+from dunwell.store import day_tables as _day  # noqa: F401
 from dunwell.store import field_tables as _field  # noqa: F401
+from dunwell.store import identity_tables as _identity  # noqa: F401
 from dunwell.store import legal_tables as _legal  # noqa: F401
 from dunwell.store import letter_tables as _letters  # noqa: F401
+from dunwell.store import negotiation_tables as _negotiation  # noqa: F401
 from dunwell.store import origination_tables as _origination  # noqa: F401
+from dunwell.store import training_tables as _training  # noqa: F401
 from dunwell.store.crypto import PREFIX, keyring
 from dunwell.store.encrypted import ENCRYPTED_TYPES
 from dunwell.store.tables import metadata

@@ -47,21 +47,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dunwell.app import logs
-from dunwell.app.channels.outbox import dispatch_outbox
-from dunwell.app.cob import close_day
-from dunwell.app.collections.collect import Experiment, collect_day
 from dunwell.app.context import Dunwell
 from dunwell.app.day.clock import BookClock, DayStep
-from dunwell.app.field.plan import plan_visits
-from dunwell.app.lending.verify import verify_book_since_mark
-from dunwell.app.origination.service import review_limits
-from dunwell.app.risk import is_registry, load_model, score_book
 from dunwell.core.errors import DomainError, InvalidInput
-from dunwell.field.routing import Router
 from dunwell.store.day_repo import StepRecord as StepRecord  # what status() returns
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each step's service is imported when the step runs, so the
+    # commands that only read the loop's record (or the book's date) start light
+    from dunwell.app.collections.collect import Experiment
     from dunwell.app.collections.uplift import UpliftPolicy
+    from dunwell.field.routing import Router
 
 log = logs.get(__name__)
 
@@ -126,6 +121,8 @@ class BookNotSound(DomainError):
 
 def registered_model(model_dir: Path) -> tuple[ScoringModel | None, str]:
     """The latest model version registered in ``model_dir``, or None and why not."""
+    from dunwell.app.risk import is_registry, load_model
+
     if not is_registry(model_dir):
         return None, (f"no early-warning model is registered in {model_dir}; train one "
                       "(`dunwell demo` does) or set DUNWELL_EARLY_WARNING_MODEL_DIR")
@@ -239,6 +236,8 @@ def _run_step(app: Dunwell, day: dt.date, step: DayStep,
     if step is DayStep.LIMIT_REVIEW:
         return _limit_review(app)
     if step is DayStep.COLLECT:
+        from dunwell.app.collections.collect import collect_day
+
         rep = collect_day(app, day, now=now, experiment=options.experiment,
                           policy=options.policy)
         return StepStatus.DONE, {
@@ -256,24 +255,34 @@ def _run_step(app: Dunwell, day: dt.date, step: DayStep,
     if step is DayStep.FIELD_PLAN:
         if options.router is None:
             return StepStatus.SKIPPED, {"reason": "no router configured"}
+        from dunwell.app.field.plan import plan_visits
+
         plan = plan_visits(app, plan_date=day, router=options.router, now=now)
         return StepStatus.DONE, {"candidates": plan.candidates, "planned": plan.planned}
     if step is DayStep.COB:
+        from dunwell.app.cob import close_day
+
         cob = close_day(app, day)
         return StepStatus.DONE, {"loans": cob.loans_closed, "postings": cob.postings,
                                  "events": cob.events}
     if step is DayStep.VERIFY:
+        from dunwell.app.lending.verify import verify_book_since_mark
+
         check = verify_book_since_mark(app)
         failed = [c.name for c in check.checks if not c.ok]
         return (StepStatus.DONE if check.ok else StepStatus.FAILED), {"failed": failed}
     if options.model is None:
         return StepStatus.SKIPPED, {"reason": options.model_missing_reason}
+    from dunwell.app.risk import score_book
+
     scored = score_book(app, day + dt.timedelta(days=1), options.model.model,
                         model_name=options.model.name)
     return StepStatus.DONE, {"model": options.model.name, "loans_scored": scored}
 
 
 def _limit_review(app: Dunwell) -> tuple[StepStatus, dict[str, Any]]:
+    from dunwell.app.origination.service import review_limits
+
     with app.uow() as uow:
         reviews = review_limits(uow)
         uow.commit()
@@ -285,6 +294,8 @@ def _limit_review(app: Dunwell) -> tuple[StepStatus, dict[str, Any]]:
 
 def _dispatch(app: Dunwell, now: dt.datetime,
               rng: random.Random | None) -> tuple[StepStatus, dict[str, Any]]:
+    from dunwell.app.channels.outbox import dispatch_outbox
+
     outcomes: dict[str, int] = {}
     for _ in range(DISPATCH_BATCHES_MAX):
         sent = dispatch_outbox(app, now=now, limit=DISPATCH_BATCH, rng=rng)
