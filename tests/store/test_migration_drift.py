@@ -94,8 +94,8 @@ def _text(value: Any) -> str:
 
 
 @pytest.fixture
-def migrated(db_url: str) -> Iterator[MigrationContext]:
-    engine = make_engine(db_url)
+def migrated(empty_db_url: str) -> Iterator[MigrationContext]:
+    engine = make_engine(empty_db_url)
     try:
         migrate(engine)
         with engine.connect() as conn:

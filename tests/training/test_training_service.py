@@ -242,8 +242,8 @@ def test_reviews_and_an_upheld_complaint_recommend_a_refresher(app: Dunwell) -> 
     assert com.refresher and svc.modules_left(com) == ["com-2"]
 
 
-def test_the_field_register_certificates_carry_over_as_legacy(db_url: str) -> None:
-    engine = make_engine(db_url)
+def test_the_field_register_certificates_carry_over_as_legacy(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
