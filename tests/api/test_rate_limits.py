@@ -20,6 +20,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.sqlite_only(reason=(
+    "the token buckets live in the process, not in the database"))
+
 CODE = "ABCD-EFGH-JKMN-PQRS"
 
 

@@ -19,6 +19,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.sqlite_only(reason=(
+    "the headers and CORS are the middleware's; no query differs by database"))
+
 FIXED = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
          "referrer-policy": "no-referrer", "permissions-policy": PERMISSIONS_POLICY}
 APP_ORIGIN = "https://app.lender.example"

@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium (apt install chromium)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium (apt install chromium)"),
+    pytest.mark.sqlite_only(reason=(
+        "a browser drives the sign-in; sessions and codes are tested on both databases in the "
+        "identity service tests")),
+]
 PHONE = "+8613800000001"
 
 

@@ -18,6 +18,10 @@ from dunwell.ledger.model import Account
 from dunwell.providers.pdf import FontMissing, render_pdf
 from dunwell.store.letters_repo import LetterRepository
 
+pytestmark = pytest.mark.sqlite_only(reason=(
+    "the subject is the PDF rendering of a letter's document; the letter register is tested on "
+    "both databases in the other letter tests"))
+
 SAMPLE = Document(
     title="逾期还款提醒函",
     language="zh-CN",

@@ -21,8 +21,13 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium (apt install chromium)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium (apt install chromium)"),
+    pytest.mark.sqlite_only(reason=(
+        "a browser drives the form; the form's writes are tested on both databases in "
+        "test_letters_portal")),
+]
 
 
 @pytest.fixture

@@ -29,8 +29,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("var/test-artifacts/screenshots")
 PASSWORD = "correct horse battery staple"
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium (apt install chromium)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium (apt install chromium)"),
+    pytest.mark.sqlite_only(reason=(
+        "a browser drives the pages; the pages' reads and writes are tested on both databases in "
+        "test_complaints_pages")),
+]
 
 
 def _ago(days: int) -> dt.datetime:

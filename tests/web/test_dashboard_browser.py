@@ -28,8 +28,13 @@ if TYPE_CHECKING:
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("var/test-artifacts/screenshots")
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium (apt install chromium)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium (apt install chromium)"),
+    pytest.mark.sqlite_only(reason=(
+        "a browser draws the charts; the dashboard's figures are tested on both databases in "
+        "test_dashboard_pages")),
+]
 PASSWORD = "correct horse battery staple"
 #: A product of the simulated book with overdue loans, cases and guard denials.
 PRODUCT = "inventory_interest_only_3m"

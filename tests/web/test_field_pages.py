@@ -31,6 +31,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.sqlite_only(reason=(
+    "the pages render what the field services read; those reads are tested on both databases in "
+    "tests/field"))
+
 HTML = {"Accept": "text/html"}
 GOOD = {"outcome": "not_at_home", "recording": "on", "latitude": "30.6680",
         "longitude": "104.0647", "note": "nobody answered"}

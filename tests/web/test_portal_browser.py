@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("var/test-artifacts/screenshots")
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium (apt install chromium)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium (apt install chromium)"),
+    pytest.mark.sqlite_only(reason=(
+        "a browser drives the pages; the pages' reads and writes are tested on both databases in "
+        "test_portal_pages")),
+]
 
 
 @pytest.fixture

@@ -32,8 +32,13 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium (apt install chromium)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium (apt install chromium)"),
+    pytest.mark.sqlite_only(reason=(
+        "a browser drives the pages; the collections services they call are tested on both "
+        "databases")),
+]
 SHOTS = Path("var/test-artifacts/screenshots")
 PASSWORD = "correct horse battery staple"
 

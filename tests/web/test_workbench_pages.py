@@ -25,6 +25,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.sqlite_only(reason=(
+    "the pages render what the collections services read; those reads are tested on both "
+    "databases in tests/collections and tests/app"))
+
 CASE = "case-1-20250216"
 CEASED = "case-4-20250216"  # borrower 4 asked for contact to cease; nobody owns it
 SHANGHAI = ZoneInfo("Asia/Shanghai")
