@@ -111,8 +111,7 @@ def test_a_cob_killed_half_way_resumes_to_the_same_books(db_url: str, tmp_path: 
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     total = days * 16
     done = 0
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
+    while proc.poll() is None:  # no deadline: a busy machine starts the COB later
         with victim.engine.connect() as conn:
             done = conn.execute(sa.select(sa.func.count()).select_from(t.cob_runs)).scalar_one()
         if done >= total // 3:

@@ -19,17 +19,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: Only a hung demo is failed; a busy machine merely makes the wait longer.
+HANG_GUARD_SECONDS = 1800
+
+
 @pytest.mark.slow
 def test_the_demo_serves_its_book_after_the_run(tmp_path: Path) -> None:
     port = free_port()
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dunwell.cli.main", "demo", "--loans", "30", "--days", "20",
+        [sys.executable, "-m", "dunwell.cli.main", "demo", "--loans", "20", "--days", "5",
          "--no-early-warning", "--serve", "--port", str(port), "--db", url],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
         page = None
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + HANG_GUARD_SECONDS
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 page = httpx.get(f"http://127.0.0.1:{port}/portal/sign-in", timeout=2)

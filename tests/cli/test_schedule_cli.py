@@ -68,7 +68,7 @@ def run_dunwell(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         encoding="utf-8",
-        timeout=60,
+        timeout=600,  # a hang guard only: a busy machine starts Python slowly
         check=False,
     )
 

@@ -24,7 +24,8 @@ READY = {
     "DUNWELL_DATA_KEYS": "k1:LpIfko9wUXlPsLUfUEfmGSb0oGFidh1BfZ+Rzj+KWFo=",
     "DUNWELL_LOOKUP_KEY": "q0bCVOvZ3d1ZfM1jG9L4T5mUq2m8S7XyF0bK2hWcE3A=",
 }
-SERVE_SECONDS_MAX = 60
+#: Only a hung server is failed; a busy machine merely makes the wait longer.
+SERVE_SECONDS_MAX = 900
 
 
 @pytest.fixture(autouse=True)
