@@ -17,7 +17,8 @@ help:
 	@echo "make test   run the tests (SQLite; PostgreSQL too when DUNWELL_TEST_POSTGRES_URL is set)"
 	@echo "make stress the integrity tests at full size: 10,000 HTTP payments with server kills,"
 	@echo "            COB killed at 100 points, the stateful book test with a bigger budget"
-	@echo "            (PostgreSQL at DUNWELL_STRESS_POSTGRES_URL, fresh schemas it drops)"
+	@echo "            (PostgreSQL at DUNWELL_STRESS_POSTGRES_URL, fresh schemas it drops),"
+	@echo "            and every test marked stress: the full-size runs make test sizes down"
 	@echo "make bench  run the benchmarks in bench/"
 	@echo "make lint   ruff, mypy, import-linter contracts and the domain checks"
 	@echo "make fmt    format the code with ruff"
@@ -53,6 +54,9 @@ stress: venv
 		$(BIN)/pytest -q -p no:cacheprovider -rA tests/integrity \
 		--deselect tests/integrity/test_http_payments_stress.py \
 		--junitxml=bench/out/stress_integrity.xml
+	DUNWELL_STRESS=1 DUNWELL_TEST_POSTGRES_URL=$(DUNWELL_STRESS_POSTGRES_URL) \
+		$(BIN)/pytest -q -p no:cacheprovider -rA -n auto -m stress tests --ignore=tests/integrity \
+		--junitxml=bench/out/stress_full_size.xml
 	$(BIN)/python bench/stress_payments.py --db $(DUNWELL_STRESS_POSTGRES_URL)
 
 bench: venv
