@@ -22,10 +22,11 @@ and the book's integrity stay on both.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,6 +307,63 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield _schema_url(pool.base, schema)
     finally:
         pool.give_back(schema)
+
+
+#: What identifies a simulated sample book: loans, first business date, seed, days run.
+BookKey = tuple[int, dt.date, int, int]
+
+
+def _simulate(url: str, key: BookKey) -> Dunwell:
+    from dunwell.simulation.portfolio import run_days, seed_book
+
+    loans, start, seed, days = key
+    book = bootstrap(Settings(db_url=url, partitions=3, log_level="WARNING"))
+    seed_book(book, loans=loans, start=start, seed=seed)
+    run_days(book, days=days, seed=seed)
+    return book
+
+
+@pytest.fixture(scope="session")
+def _simulated_books(
+    tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
+) -> Callable[[BookKey], Path]:
+    """Each sample book simulated once per worker on SQLite, kept as a closed file."""
+    built: dict[BookKey, Path] = {}
+
+    def file_for(key: BookKey) -> Path:
+        if key not in built:
+            path = tmp_path_factory.mktemp("simulated") / "book.sqlite"
+            shutil.copyfile(_sqlite_template, path)
+            _simulate(f"sqlite:///{path}", key).engine.dispose()
+            built[key] = path
+        return built[key]
+
+    return file_for
+
+
+@pytest.fixture
+def simulated_book(
+    db_url: str, _simulated_books: Callable[[BookKey], Path]
+) -> Iterator[Callable[..., Dunwell]]:
+    """``simulated_book(loans=, start=, seed=, days=)``: the sample book seeded and run
+    through the day loop (no routing, no dispatch), in this test's database. On SQLite
+    it is a copy of the book the worker simulated once for these arguments (the same
+    rows: the simulation is seeded); on PostgreSQL it is simulated in the test's schema."""
+    books: list[Dunwell] = []
+
+    def make(*, loans: int, start: dt.date, seed: int, days: int) -> Dunwell:
+        key = (loans, start, seed, days)
+        if db_url.startswith("sqlite:///"):
+            shutil.copyfile(_simulated_books(key), db_url.removeprefix("sqlite:///"))
+            book = bootstrap(Settings(db_url=db_url, partitions=3, log_level="WARNING"))
+        else:
+            book = _simulate(db_url, key)
+        books.append(book)
+        return book
+
+    yield make
+    for book in books:
+        book.engine.dispose()
 
 
 @pytest.fixture

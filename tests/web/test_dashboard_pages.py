@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -31,7 +31,6 @@ from dunwell.analytics.model import (
 from dunwell.api.app import create_app
 from dunwell.bootstrap import Dunwell
 from dunwell.core.errors import InvalidInput
-from dunwell.simulation.portfolio import run_days, seed_book
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -139,10 +138,8 @@ START = D(2025, 1, 31)
 
 
 @pytest.fixture
-def book(app: Dunwell) -> Dunwell:
-    seed_book(app, loans=40, start=START, seed=7)
-    run_days(app, days=70, seed=7)
-    return app
+def book(simulated_book: Callable[..., Dunwell]) -> Dunwell:
+    return simulated_book(loans=40, start=START, seed=7, days=70)
 
 
 @pytest.fixture
