@@ -115,10 +115,34 @@ class CreditModel:
                 lang: str = "en") -> list[Reason]:
         """The strongest factors pushing this row towards bad, phrased for the borrower
         in ``lang`` (``en`` or ``zh-CN``); fewer than ``top`` when fewer push that way."""
+        return self.explain_in(row, top=top, langs=(lang,))[lang]
+
+    def explain_in(self, row: Mapping[str, object], *, top: int = 3,
+                   langs: Sequence[str] = ("en",)) -> dict[str, list[Reason]]:
+        """:meth:`explain` in each of ``langs``: the contributions are computed once."""
         treated = self._treated(self._values(row))
         parts = self._fold(self._parts(treated))
         shown = {name: treated[name] for name in self._schema.names}
-        return top_reasons(parts, shown, self._specs, top=top, lang=lang)
+        return {lang: top_reasons(parts, shown, self._specs, top=top, lang=lang)
+                for lang in langs}
+
+    def score_and_explain(self, row: Mapping[str, object], *, top: int = 3,
+                          langs: Sequence[str] = ("en",)) -> tuple[float, dict[str, list[Reason]]]:
+        """One decision's model call: the probability of bad (as :meth:`score_rows`) and
+        the reasons in each of ``langs`` (as :meth:`explain`), the row checked and
+        treated once."""
+        values = self._values(row)
+        treated = self._treated(values)
+        if self.scorecard is not None:
+            probability = self.calibrator.apply_one(self.scorecard.raw_row(treated))
+        else:
+            assert self.gbm is not None
+            raw = self.gbm.raw(self.gbm.row_matrix(treated))
+            probability = float(self.calibrator.apply(raw)[0])
+        parts = self._fold(self._parts(treated))
+        shown = {name: treated[name] for name in self._schema.names}
+        return probability, {lang: top_reasons(parts, shown, self._specs, top=top, lang=lang)
+                             for lang in langs}
 
     def importance(self, cols: Mapping[str, Array]) -> dict[str, float]:
         if self.scorecard is not None:

@@ -4,12 +4,19 @@ constraints where declared, categories as integer codes of the training categori
 
 Inside LightGBM the features are named ``f0``, ``f1``... so any column name works;
 the model is kept as LightGBM's own text format.
+
+One row at a time (a decision) is scored through LightGBM's single-row C entry points,
+set up once per model (:class:`SingleRow`): the same predictor code as
+``Booster.predict``, so the same numbers, without building a predictor per call.
 """
 
 from __future__ import annotations
 
+import ctypes
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -18,6 +25,53 @@ from dunwell.risk.errors import ModelLoadError, RiskInputError
 from dunwell.risk.model import Kind, Schema, TrainOptions
 
 Array = np.ndarray[Any, Any]
+
+
+class SingleRow:
+    """LightGBM's fast single-row prediction of one kind (raw score or SHAP
+    contributions) for one booster, configured once (``FastConfig`` with one thread).
+    LightGBM's single-row predictor keeps one buffer per OpenMP thread, which every
+    caller's thread shares, so calls are serialised by a lock (it is held for the
+    microseconds of one row)."""
+
+    def __init__(self, booster: Any, *, contrib: bool, columns: int) -> None:
+        from lightgbm import basic
+
+        self._lib: Any = basic._LIB  # type: ignore[attr-defined]  # LightGBM C library
+        self._booster = booster  # kept alive as long as the configuration using it
+        self._lock = threading.Lock()
+        self.columns = columns
+        self.width = columns + 1 if contrib else 1
+        kind = basic._C_API_PREDICT_CONTRIB if contrib else basic._C_API_PREDICT_RAW_SCORE
+        best = int(getattr(booster, "best_iteration", 0) or 0)
+        self._handle = ctypes.c_void_p()
+        basic._safe_call(self._lib.LGBM_BoosterPredictForMatSingleRowFastInit(
+            booster._handle, ctypes.c_int(kind), ctypes.c_int(0),
+            ctypes.c_int(best if best > 0 else -1), ctypes.c_int(_FLOAT64),
+            ctypes.c_int32(columns), basic._c_str("num_threads=1"),
+            ctypes.byref(self._handle)))
+        self._out = np.empty(self.width, dtype=np.float64)
+        self._out_len = ctypes.c_int64(0)
+
+    def __call__(self, row: Array) -> Array:
+        """The prediction of one row (float64, ``columns`` long), as a new array."""
+        from lightgbm import basic
+
+        x = np.ascontiguousarray(row, dtype=np.float64)
+        with self._lock:
+            basic._safe_call(self._lib.LGBM_BoosterPredictForMatSingleRowFast(
+                self._handle, x.ctypes.data_as(ctypes.c_void_p), ctypes.byref(self._out_len),
+                self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))))
+            return self._out.copy()
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None and handle.value:
+            self._lib.LGBM_FastConfigFree(handle)
+
+
+#: LightGBM's C API code for float64 input (``C_API_DTYPE_FLOAT64``).
+_FLOAT64 = 1
 
 
 @dataclass(frozen=True)
@@ -57,13 +111,23 @@ class Gbm:
         return out
 
     def raw(self, x: Array) -> Array:
+        if x.shape[0] == 1:
+            return self._raw_one(x[0])
         return np.asarray(self.booster.predict(x, raw_score=True, num_threads=1),
                           dtype=np.float64)
 
+    @cached_property
+    def _raw_one(self) -> SingleRow:
+        return SingleRow(self.booster, contrib=False, columns=len(self.features))
+
+    @cached_property
+    def _contrib_one(self) -> SingleRow:
+        return SingleRow(self.booster, contrib=True, columns=len(self.features))
+
     def contributions(self, values: Mapping[str, float | str | None]) -> dict[str, float]:
         """SHAP values in log-odds of bad (LightGBM's ``pred_contrib``)."""
-        parts = self.booster.predict(self.row_matrix(values), pred_contrib=True, num_threads=1)
-        return {name: float(parts[0, k]) for k, name in enumerate(self.features)}
+        parts = self._contrib_one(self.row_matrix(values)[0])
+        return {name: float(parts[k]) for k, name in enumerate(self.features)}
 
     def importance(self) -> dict[str, float]:
         gain = np.asarray(self.booster.feature_importance(importance_type="gain"),
