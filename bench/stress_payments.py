@@ -39,11 +39,11 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import sqlalchemy as sa
@@ -287,7 +287,17 @@ def verify(db_url: str) -> tuple[int, dict[str, Any]]:
     return out.returncode, report
 
 
-def count_keys(db_url: str, jobs: list[Job]) -> dict[str, int]:
+class Keyed(Protocol):
+    """A payment sent: its key and first amount."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def amount_minor(self) -> int: ...
+
+
+def count_keys(db_url: str, jobs: Sequence[Keyed]) -> dict[str, int]:
     """Lost (a key missing), duplicated (a key or its entry twice) and amount changed."""
     engine = sa.create_engine(db_url)
     try:

@@ -27,7 +27,7 @@ from dunwell.lending.payments import AllocationLine
 from dunwell.lending.reconcile import SubLedgerRow
 from dunwell.store.command_keys_repo import KIND, key_subject
 from dunwell.store.day_repo import StepRecord
-from dunwell.store.repositories import LOAN_CHANGED, BookInfo, PaymentRecord
+from dunwell.store.repositories import LOAN_CHANGED, BookInfo, PaymentRecord, PaymentStart
 from dunwell.store.verify_repo import OFFENDING_MAX
 from fakes import registry
 
@@ -223,7 +223,38 @@ class FakeLedgerRepository(_Repo):
         return sum(ln.amount_minor for e in self.data.entries.values() for ln in e.lines)
 
 
+class FakePaymentPosting(_Repo):
+    """The store's payment path (lock and read, then write) on the fakes above."""
+
+    def start(self, key: str, loan_id: int) -> PaymentStart:
+        loan = self.data.loans.get(loan_id)
+        if loan is not None:
+            FakeLoanRepository(self._state).get_for_update(loan_id)
+        product = None if loan is None else self.data.products.get(loan.product_code)
+        return PaymentStart(loan, self.data.partition_of.get(loan_id, -1),
+                            FakePaymentRepository(self._state).by_key(key), self.data.book,
+                            None if product is None else product[0])
+
+    def record(self, *, entries: Sequence[JournalEntry], before: LoanState, after: LoanState,
+               partition: int, key: str, fingerprint: str, kind: str, amount_minor: int,
+               currency: str, business_date: dt.date, entry_id: str,
+               allocation: Sequence[AllocationLine],
+               suspense_minor: int) -> tuple[PaymentRecord, LoanState]:
+        FakeLedgerRepository(self._state).post_many(entries)
+        saved = FakeLoanRepository(self._state).save(after)
+        payments = FakePaymentRepository(self._state)
+        pid = payments.add(key=key, fingerprint=fingerprint, loan_id=after.loan_id, kind=kind,
+                           amount_minor=amount_minor, currency=currency,
+                           business_date=business_date, entry_id=entry_id,
+                           allocation=allocation, suspense_minor=suspense_minor)
+        return payments.get(pid), saved
+
+
 class FakePaymentRepository(_Repo):
+    @property
+    def posting(self) -> FakePaymentPosting:
+        return FakePaymentPosting(self._state)
+
     def by_key(self, key: str) -> PaymentRecord | None:
         return next((p for p in self.data.payments.values() if p.idempotency_key == key), None)
 

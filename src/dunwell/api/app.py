@@ -15,6 +15,7 @@ arrives is refused at that point."""
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -264,4 +265,14 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.add_middleware(BodyLimit, bytes_max=limits.request_body_bytes_max,
                        bytes_max_by_path={BUNDLE_VERIFY_PATH: limits.bundle_upload_bytes_max})
     add_security(api, dunwell.settings)
+    return api
+
+
+def serve_app() -> FastAPI:
+    """The app of one server worker (``dunwell serve --workers N`` names this factory):
+    the settings come from the environment the command set (``DUNWELL_DB_URL``,
+    ``DUNWELL_DEV_MODE``...); the schema was migrated before the workers started."""
+    api = create_app(Settings())
+    gc.collect()
+    gc.freeze()  # what start-up loaded is never garbage: keep the collector off it
     return api

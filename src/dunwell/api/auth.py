@@ -16,13 +16,23 @@ Sessions: the cookie ``dunwell_session`` (HttpOnly, SameSite=Lax, Secure unless
 ``cookie_secure`` is off) carries the session id; ``dunwell_csrf`` (readable by the
 page, same flags otherwise) carries the CSRF token, which a request that changes
 something must send back as the ``X-CSRF-Token`` header or a ``csrf_token`` form
-field. A request with a bearer token needs no CSRF token (a browser never adds one)."""
+field. A request with a bearer token needs no CSRF token (a browser never adds one).
+
+Tokens verified once are trusted for a few seconds: each server process keeps the
+principal of a token it verified for :data:`TOKEN_CACHE_SECONDS` (keyed by the token's
+SHA-256 digest, never the token itself; at most :data:`TOKEN_CACHE_MAX` of them), so a
+busy client costs the database one token lookup per process per window instead of one
+per request. That is the bound on revocation: a revoked or expired token, a disabled
+user or a changed role is refused (or seen) by every process within
+``TOKEN_CACHE_SECONDS`` of the change. A token that fails is never cached."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -61,6 +71,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_BYTES_MAX = 1024 * 1024
 #: Where a person is sent to sign in to a page.
 SIGN_IN_PAGE = "/portal/sign-in"
+#: How long (seconds) a process trusts a token it verified (the revocation bound).
+TOKEN_CACHE_SECONDS = 5.0
+#: Verified tokens a process keeps at most (beyond it, it starts again empty).
+TOKEN_CACHE_MAX = 10_000
 
 ErrorRenderer = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -135,15 +149,49 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
+class TokenCache:
+    """Principals of the API tokens verified in the last ``seconds`` (module doc). Used
+    from the event loop's thread only."""
+
+    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS, *, size_max: int = TOKEN_CACHE_MAX,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.size_max = size_max
+        self.clock = clock
+        self._found: dict[bytes, tuple[float, Principal]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        if self.seconds <= 0:
+            return None
+        key = hashlib.sha256(token.encode()).digest()
+        found = self._found.get(key)
+        if found is None:
+            return None
+        if found[0] <= self.clock():
+            del self._found[key]
+            return None
+        return found[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._found) >= self.size_max:
+            self._found.clear()
+        self._found[hashlib.sha256(token.encode()).digest()] = (self.clock() + self.seconds,
+                                                                principal)
+
+
 class RouteGuard:
     """The ASGI middleware that authenticates and checks the matrix (module doc)."""
 
     def __init__(self, app: ASGIApp, *, api: FastAPI,
-                 matrix: dict[tuple[str, str], Rule] | None = None) -> None:
+                 matrix: dict[tuple[str, str], Rule] | None = None,
+                 token_cache_seconds: float = TOKEN_CACHE_SECONDS) -> None:
         self.app = app
         self.api = api
         self.matrix = dict(MATRIX if matrix is None else matrix)
         self._routes: list[GuardedRoute] | None = None
+        self.tokens = TokenCache(token_cache_seconds)
 
     def routes(self) -> list[GuardedRoute]:
         if self._routes is None:
@@ -200,8 +248,13 @@ class RouteGuard:
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthenticated("send the API token as Authorization: Bearer dw_...",
                                       code="token_must_be_valid")
-            return await services.run(lambda: authenticate_token(
-                services.dunwell, token=token.strip(), now=now))
+            token = token.strip()
+            principal = self.tokens.get(token)
+            if principal is None:
+                principal = await services.run(lambda: authenticate_token(
+                    services.dunwell, token=token, now=now))
+                self.tokens.put(token, principal)
+            return principal
         session_id = _cookies(scope).get(SESSION_COOKIE)
         if not session_id:
             return None

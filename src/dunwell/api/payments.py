@@ -27,9 +27,11 @@ from dunwell.app.lending.payments import (
     receive_payment,
     reverse_payment,
 )
-from dunwell.app.objects import require_loan, require_payment
+from dunwell.app.objects import holding_of, require_payment
+from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.money import format_minor
+from dunwell.identity.objects import Thing, require_reach
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
 
@@ -112,14 +114,15 @@ async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
     kind = PaymentKind(body.kind)
     mode = PrepaymentMode(body.mode) if body.mode else None
 
+    def may_pay(uow: UnitOfWork, borrower_id: int | None) -> None:
+        require_reach(principal, holding_of(uow, principal, Thing.LOAN, loan_id, borrower_id))
+
     def command() -> Receipt:
-        with svc.dunwell.uow() as uow:
-            require_loan(uow, principal, loan_id)
         try:
             return run_command(svc.dunwell, lambda uow: receive_payment(
                 uow, loan_id=loan_id, amount=body.amount, currency=body.currency,
                 idempotency_key=key, kind=kind, mode=mode, settings=svc.dunwell.settings,
-                providers=svc.dunwell.providers),
+                providers=svc.dunwell.providers, may_pay=may_pay),
                 what=f"payment {key!r}")
         except InvalidInput as exc:
             raise _invalid_is_422(exc) from None

@@ -40,3 +40,4 @@ class Code(StrEnum):
     SYSTEM_MUST_BE_AVAILABLE = "system_must_be_available"
     TIME_MUST_BE_HHMM = "time_must_be_hhmm"
     VALUE_MUST_FIT_DATABASE = "value_must_fit_database"
+    WORKERS_MUST_USE_POSTGRESQL = "workers_must_use_postgresql"

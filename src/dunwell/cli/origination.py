@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -312,11 +313,15 @@ def serve(
     dev: Annotated[bool, typer.Option(
         "--dev", help="Development mode (also DUNWELL_DEV_MODE=1): missing or development "
         "secrets are warnings, not a refusal to start.")] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Server processes sharing the port (PostgreSQL only: SQLite "
+        "has one writer). About one per core.")] = 1,
 ) -> None:
     """Serve the HTTP API (docs at /docs, schema at /openapi.json).
 
     Outside development mode it refuses to start (exit 2), one line per problem, while
-    a secret is missing or still a development value (docs/security/secrets.md)."""
+    a secret is missing or still a development value (docs/security/secrets.md). With
+    ``--workers N`` (PostgreSQL) N processes serve the port; on SQLite it refuses."""
     import ipaddress
 
     import uvicorn
@@ -347,13 +352,41 @@ def serve(
             raise InvalidInput("dunwell serve refuses to start without its secrets; set "
                                "them, or pass --dev on a development machine",
                                code="secrets_must_be_set")
-        api = create_app(dunwell=bootstrap(
-            settings, db_url=with_connect_timeout(db or settings.db_url)))
+        url = with_connect_timeout(db or settings.db_url)
+        if workers > 1 and not url.startswith("postgresql"):
+            raise InvalidInput(
+                f"--workers {workers} needs PostgreSQL: a SQLite book has one writer, so "
+                "extra processes would only wait for each other; serve it with one worker "
+                "or move the book to PostgreSQL", code="workers_must_use_postgresql",
+                field="workers")
+        dunwell = bootstrap(settings, db_url=url)  # migrates once, before any worker
+    if workers > 1:
+        dunwell.db.dispose()
+        _serve_workers(url, dev=settings.dev_mode, host=host, port=port, workers=workers,
+                       access_log=access_log)
+        return
+    with clear_errors():
+        api = create_app(dunwell=dunwell)
     gc.collect()
     gc.freeze()  # what start-up loaded is never garbage: keep the collector off it
     console.print(f"serving on http://{host}:{port} (OpenAPI at /openapi.json)"
                   + (" in development mode" if settings.dev_mode else ""))
     uvicorn.run(api, host=host, port=port, access_log=access_log, log_level="warning")
+
+
+def _serve_workers(url: str, *, dev: bool, host: str, port: int, workers: int,
+                   access_log: bool) -> None:
+    """``workers`` processes on one port, each building its app from the environment
+    (``dunwell.api.app:serve_app``)."""
+    import uvicorn
+
+    os.environ["DUNWELL_DB_URL"] = url
+    if dev:
+        os.environ["DUNWELL_DEV_MODE"] = "1"
+    console.print(f"serving on http://{host}:{port} with {workers} workers (OpenAPI at "
+                  "/openapi.json)" + (" in development mode" if dev else ""))
+    uvicorn.run("dunwell.api.app:serve_app", factory=True, workers=workers, host=host,
+                port=port, access_log=access_log, log_level="warning")
 
 
 

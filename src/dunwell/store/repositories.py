@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from dunwell.core.errors import Conflict, NotFound
 from dunwell.ledger.model import Account, JournalEntry, Line
@@ -21,7 +22,7 @@ from dunwell.lending.payments import AllocationLine
 from dunwell.lending.products import load_product
 from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
-from dunwell.store.locks import lock_partitions
+from dunwell.store.locks import _PARTITION_NS, lock_partitions
 
 #: A product file parsed once (products are immutable values; every disbursement and
 #: COB reads them all, and parsing TOML cost more than the rest of a disbursement).
@@ -35,6 +36,11 @@ INST_FIELDS = tuple(f.name for f in fields(InstallmentState))
 LOAN_SCALARS = ("borrower_id", "product_code", "currency", "principal_minor", "disbursed_day",
                 "days_past_due", "charged_minor", "exposure_minor_days", "suspense_minor",
                 "last_cob_day")
+#: What the PostgreSQL driver raises (the payment path uses its connection directly).
+try:
+    from psycopg import Error as DriverError
+except ImportError:  # pragma: no cover - PostgreSQL support not installed
+    DriverError = type("DriverError", (Exception,), {})  # type: ignore[misc,assignment]
 #: Rows written per early-warning score insert.
 SCORE_BATCH_ROWS = 5_000
 
@@ -328,6 +334,12 @@ class PaymentRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    @property
+    def posting(self) -> PaymentPosting:
+        """The payment command's own path: lock and read, then write (one pipeline each
+        on PostgreSQL)."""
+        return PaymentPosting(self.conn)
+
     def by_key(self, key: str) -> PaymentRecord | None:
         row = self.conn.execute(select(t.payments)
                                 .where(t.payments.c.idempotency_key == key)).first()
@@ -348,7 +360,7 @@ class PaymentRepository:
     def add(self, *, key: str, fingerprint: str, loan_id: int, kind: str, amount_minor: int,
             currency: str, business_date: dt.date, entry_id: str,
             allocation: Sequence[AllocationLine], suspense_minor: int) -> int:
-        alloc = json.dumps([[a.n, a.component.value, a.amount_minor] for a in allocation])
+        alloc = _allocation_json(allocation)
         res = self.conn.execute(insert(t.payments).values(
             idempotency_key=key, fingerprint=fingerprint, loan_id=loan_id, kind=kind,
             amount_minor=amount_minor, currency=currency, business_date=business_date,
@@ -360,6 +372,193 @@ class PaymentRepository:
     def mark_reversed(self, payment_id: int, entry_id: str) -> None:
         self.conn.execute(update(t.payments).where(t.payments.c.payment_id == payment_id)
                           .values(reversal_entry_id=entry_id))
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStart:
+    """What a payment reads before it posts, with its loan locked: the loan (None when
+    it does not exist), the payment already posted with the key (None when new), the
+    book (None before it opens) and the loan's product."""
+
+    loan: LoanState | None
+    partition: int
+    seen: PaymentRecord | None
+    book: BookInfo | None
+    product: Product | None
+
+
+class PaymentPosting:
+    """The payment's own path through the store: lock and read everything it needs,
+    then write its entries, the loan and the payment row, in as few round trips as the
+    database allows.
+
+    On PostgreSQL each half is one pipeline (psycopg sends the statements together and
+    reads their results after one sync), with statements written once as SQL text so
+    psycopg prepares them on each connection: the reads are the loan's partition lock
+    (shared, as every single-loan writer takes), the loan ``FOR UPDATE``, its
+    instalments, the payment with the key, the book and the product (parsed once per
+    process); the writes are
+    the entries and lines, the loan (version-checked), the instalments the payment
+    changed and the payment row. Elsewhere (SQLite: one writer) the repositories' own
+    statements do the same in order. Both take the locks of :mod:`dunwell.store.locks`
+    in the same order as every other writer."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def start(self, key: str, loan_id: int) -> PaymentStart:
+        if self.pg:
+            return self._start_pg(key, loan_id)
+        part = self.conn.execute(select(t.loans.c.partition)
+                                 .where(t.loans.c.loan_id == loan_id)).scalar_one_or_none()
+        loans = LoanRepository(self.conn)
+        loan = None if part is None else loans.get_for_update(loan_id)
+        spec = None if loan is None else self.conn.execute(
+            select(t.products.c.spec_toml).where(t.products.c.code == loan.product_code)
+        ).scalar_one_or_none()
+        return PaymentStart(loan, -1 if part is None else int(part),
+                            PaymentRepository(self.conn).by_key(key),
+                            BookRepository(self.conn).get(),
+                            None if spec is None else _product(spec))
+
+    def _start_pg(self, key: str, loan_id: int) -> PaymentStart:
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        try:
+            with raw.pipeline():
+                lock, loan, insts, seen, book, spec = (raw.cursor() for _ in range(6))
+                lock.execute(_PG_LOCK, (_PARTITION_NS, loan_id))
+                loan.execute(_PG_LOAN, (loan_id,))
+                insts.execute(_PG_INSTALLMENTS, (loan_id,))
+                seen.execute(_PG_BY_KEY, (key,))
+                book.execute(_PG_BOOK)
+                spec.execute(_PG_SPEC, (loan_id,))
+            row = loan.fetchone()
+            seen_row, book_row, spec_row = seen.fetchone(), book.fetchone(), spec.fetchone()
+            inst_rows = insts.fetchall()
+        except DriverError as exc:
+            raise _wrapped(exc) from exc
+        state = None if row is None else _loan_from_tuple(row, inst_rows)
+        return PaymentStart(
+            state, -1 if row is None else int(row[-1]),
+            None if seen_row is None
+            else _payment_from(dict(zip(_PAYMENT_COLS, seen_row, strict=True))),
+            None if book_row is None else BookInfo(book_row[0], int(book_row[1]),
+                                                   str(book_row[2])),
+            None if spec_row is None else _product(str(spec_row[0])))
+
+    def record(self, *, entries: Sequence[JournalEntry], before: LoanState, after: LoanState,
+               partition: int, key: str, fingerprint: str, kind: str, amount_minor: int,
+               currency: str, business_date: dt.date, entry_id: str,
+               allocation: Sequence[AllocationLine],
+               suspense_minor: int) -> tuple[PaymentRecord, LoanState]:
+        """Write the payment: its entries, the loan as ``after`` (refused with
+        :data:`LOAN_CHANGED` if another writer moved its version since ``before`` was
+        read) and the payment row; the payment as stored and the loan as saved."""
+        alloc = tuple(allocation)
+        if not self.pg:
+            LedgerRepository(self.conn).post_many(entries)
+            saved = LoanRepository(self.conn).save(after)
+            payments = PaymentRepository(self.conn)
+            pid = payments.add(key=key, fingerprint=fingerprint, loan_id=after.loan_id,
+                               kind=kind, amount_minor=amount_minor, currency=currency,
+                               business_date=business_date, entry_id=entry_id,
+                               allocation=alloc, suspense_minor=suspense_minor)
+            return payments.get(pid), saved
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        loan_values = (*(getattr(after, k) for k in LOAN_SCALARS), int(after.status),
+                       int(after.bucket), int(after.restructured), after.version + 1,
+                       after.loan_id, after.version)
+        old = {i.n: i for i in before.installments}
+        same_schedule = set(old) == {i.n for i in after.installments}
+        try:
+            with raw.pipeline():
+                cur = raw.cursor()
+                cur.executemany(_PG_ENTRY, [(e.entry_id, e.business_date, e.kind, e.currency,
+                                             e.reverses, e.memo) for e in entries])
+                cur.executemany(_PG_LINE, [(e.entry_id, int(ln.account), ln.loan_id,
+                                            ln.amount_minor)
+                                           for e in entries for ln in e.lines])
+                loan = raw.cursor()
+                loan.execute(_PG_SAVE_LOAN, loan_values)
+                if same_schedule:
+                    changed = [(*(getattr(i, f) for f in INST_FIELDS[1:]), after.loan_id, i.n)
+                               for i in after.installments if old[i.n] != i]
+                    if changed:
+                        cur.executemany(_PG_UPDATE_INSTALLMENT, changed)
+                else:
+                    cur.execute(_PG_DELETE_INSTALLMENTS, (after.loan_id,))
+                    cur.executemany(_PG_INSERT_INSTALLMENT, [
+                        (after.loan_id, partition, *(getattr(i, f) for f in INST_FIELDS))
+                        for i in after.installments])
+                pay = raw.cursor()
+                pay.execute(_PG_ADD_PAYMENT, (
+                    key, fingerprint, after.loan_id, kind, amount_minor, currency,
+                    business_date, entry_id, _allocation_json(alloc), suspense_minor))
+            updated = loan.rowcount
+            got = pay.fetchone()
+        except DriverError as exc:
+            raise _wrapped(exc) from exc
+        if updated != 1:
+            raise Conflict(f"loan {after.loan_id} changed while this command ran; retry it",
+                           code=LOAN_CHANGED)
+        assert got is not None
+        record = PaymentRecord(int(got[0]), key, fingerprint, after.loan_id, kind, amount_minor,
+                               currency, business_date, entry_id, alloc, suspense_minor, None)
+        return record, replace(after, version=after.version + 1)
+
+
+_LOAN_COLS = ("loan_id", "borrower_id", "product_code", "currency", "principal_minor",
+              "disbursed_day", "status", "days_past_due", "bucket", "charged_minor",
+              "exposure_minor_days", "suspense_minor", "last_cob_day", "version",
+              "restructured", "partition")
+_PAYMENT_COLS = ("payment_id", "idempotency_key", "fingerprint", "loan_id", "kind",
+                 "amount_minor", "currency", "business_date", "entry_id", "allocation_json",
+                 "suspense_minor", "reversal_entry_id")
+_PG_LOCK = ("SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || %s), partition) "
+            "FROM loans WHERE loan_id = %s")
+_PG_LOAN = f"SELECT {', '.join(_LOAN_COLS)} FROM loans WHERE loan_id = %s FOR UPDATE"
+_PG_INSTALLMENTS = (f"SELECT {', '.join(INST_FIELDS)} FROM installments WHERE loan_id = %s "
+                    "ORDER BY n")
+_PG_BY_KEY = f"SELECT {', '.join(_PAYMENT_COLS)} FROM payments WHERE idempotency_key = %s"
+_PG_BOOK = "SELECT business_date, partitions, currency FROM book"
+_PG_SPEC = ("SELECT p.spec_toml FROM products p JOIN loans l ON l.product_code = p.code "
+            "WHERE l.loan_id = %s")
+_PG_ENTRY = ("INSERT INTO journal_entries (entry_id, business_date, kind, currency, reverses, "
+             "memo) VALUES (%s, %s, %s, %s, %s, %s)")
+_PG_LINE = ("INSERT INTO journal_lines (entry_id, account, loan_id, amount_minor) "
+            "VALUES (%s, %s, %s, %s)")
+_PG_SAVE_LOAN = (f"UPDATE loans SET {', '.join(f'{k} = %s' for k in LOAN_SCALARS)}, "
+                 "status = %s, bucket = %s, restructured = %s, version = %s "
+                 "WHERE loan_id = %s AND version = %s")
+_PG_UPDATE_INSTALLMENT = (f"UPDATE installments SET "
+                          f"{', '.join(f'{f} = %s' for f in INST_FIELDS[1:])} "
+                          "WHERE loan_id = %s AND n = %s")
+_PG_DELETE_INSTALLMENTS = "DELETE FROM installments WHERE loan_id = %s"
+_PG_INSERT_INSTALLMENT = (f"INSERT INTO installments (loan_id, partition, "
+                          f"{', '.join(INST_FIELDS)}) VALUES "
+                          f"({', '.join(['%s'] * (len(INST_FIELDS) + 2))})")
+_PG_ADD_PAYMENT = ("INSERT INTO payments (idempotency_key, fingerprint, loan_id, kind, "
+                   "amount_minor, currency, business_date, entry_id, allocation_json, "
+                   "suspense_minor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                   "RETURNING payment_id")
+
+
+def _loan_from_tuple(row: Sequence[Any], inst_rows: Iterable[Sequence[Any]]) -> LoanState:
+    return _loan_from(dict(zip(_LOAN_COLS, row, strict=True)),
+                      [dict(zip(INST_FIELDS, r, strict=True)) for r in inst_rows])
+
+
+def _allocation_json(allocation: Sequence[AllocationLine]) -> str:
+    return json.dumps([[a.n, a.component.value, a.amount_minor] for a in allocation])
+
+
+def _wrapped(exc: Exception) -> Exception:
+    """A driver error raised on the raw connection, as SQLAlchemy raises it, so races
+    (:func:`dunwell.store.uow.lost_race`) and failures are judged alike."""
+    return DBAPIError.instance(None, None, exc, DriverError)
 
 
 def _payment_from(m: Any) -> PaymentRecord:

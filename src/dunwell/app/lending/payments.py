@@ -5,6 +5,7 @@ result; the same key with different data is rejected."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -13,13 +14,13 @@ from dunwell.app.context import Providers
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.dates import to_day
-from dunwell.core.errors import Conflict
+from dunwell.core.errors import Conflict, NotFound
 from dunwell.core.ids import check_idempotency_key, fingerprint
 from dunwell.core.money import format_minor, to_minor
 from dunwell.ledger.model import Account, JournalEntry, Line
 from dunwell.ledger.rules import entry, reversal
 from dunwell.lending import payments as pay_rules
-from dunwell.lending.errors import PaymentRejected, ReversalRejected
+from dunwell.lending.errors import BOOK_NOT_OPEN, PaymentRejected, ReversalRejected
 from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Product
 from dunwell.lending.payments import PaymentKind, PaymentOutcome
@@ -40,65 +41,75 @@ class Receipt:
     loan: LoanState
 
 
+#: Checks, inside the payment's transaction, that the caller may pay the loan of
+#: ``borrower_id`` (None: no such loan); raises to refuse. The API's object rule.
+ReachCheck = Callable[[UnitOfWork, int | None], None]
+
+
 def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str,
                     idempotency_key: str, kind: PaymentKind = PaymentKind.REGULAR,
                     mode: PrepaymentMode | None = None, settings: Settings | None = None,
-                    now: dt.datetime | None = None, providers: Providers) -> Receipt:
+                    now: dt.datetime | None = None, providers: Providers,
+                    may_pay: ReachCheck | None = None) -> Receipt:
     """Post a payment and queue its receipt in the same transaction: every payment gets
     one (``providers`` is the context's, ``app.providers``: the templates it is written
     from). The receipt is judged by the guard as of ``now``, default the book's clock
-    for the day's dispatch, so it goes out with the day's messages."""
+    for the day's dispatch, so it goes out with the day's messages.
+
+    The loan is locked first (this waits while COB closes its partition, and while
+    another payment changes the loan), then the key is looked up: a request with the
+    same key that held the lock before us has committed by now, and this one becomes
+    its replay. ``may_pay`` is asked first whether the caller may pay this loan."""
     key = check_idempotency_key(idempotency_key)
     amount_minor = to_minor(amount, currency)
     fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
                       "kind": kind.value, "mode": mode.value if mode else None})
-    seen, loan = _seen_or_locked(uow, key, loan_id)
-    if seen is not None:
-        return _replayed(uow, seen, key, fp)
-    assert loan is not None, "a payment not seen before holds its loan"
-    info = uow.book.require()
-    outcome = payment_outcome(loan, uow.products.get(loan.product_code), kind=kind, mode=mode,
+    posting = uow.payments.posting
+    start = posting.start(key, loan_id)
+    loan = start.loan
+    if may_pay is not None:
+        may_pay(uow, None if loan is None else loan.borrower_id)
+    if loan is None:
+        raise NotFound(f"loan {loan_id} does not exist; check the loan id",
+                       code="loan_must_exist", loan_id=loan_id)
+    if start.seen is not None:
+        return _replayed(start.seen, key, fp, loan)
+    info = start.book
+    if info is None:
+        raise NotFound("the book is not open yet; run `dunwell init` (or `dunwell demo`)",
+                       code=BOOK_NOT_OPEN)
+    product = start.product
+    if product is None:
+        raise NotFound(f"unknown product {loan.product_code!r}; list products with "
+                       "`dunwell products`", code="product_must_exist")
+    outcome = payment_outcome(loan, product, kind=kind, mode=mode,
                               amount_minor=amount_minor, currency=currency,
                               day=to_day(info.business_date))
     entry_id = f"pay:{loan_id}:{fp[:12]}:{fingerprint({'k': key})[:12]}"
-    uow.ledger.post_many(payment_entries(outcome, entry_id=entry_id, kind=kind, key=key,
-                                         loan_id=loan_id, currency=currency,
-                                         business_date=info.business_date))
-    saved = uow.loans.save(outcome.loan)
-    pid = uow.payments.add(key=key, fingerprint=fp, loan_id=loan_id, kind=kind.value,
-                           amount_minor=amount_minor, currency=currency,
-                           business_date=info.business_date, entry_id=entry_id,
-                           allocation=outcome.allocation, suspense_minor=outcome.suspense_minor)
-    record = uow.payments.get(pid)
+    record, saved = posting.record(
+        entries=payment_entries(outcome, entry_id=entry_id, kind=kind, key=key,
+                                loan_id=loan_id, currency=currency,
+                                business_date=info.business_date),
+        before=loan, after=outcome.loan, partition=start.partition, key=key,
+        fingerprint=fp, kind=kind.value, amount_minor=amount_minor, currency=currency,
+        business_date=info.business_date, entry_id=entry_id, allocation=outcome.allocation,
+        suspense_minor=outcome.suspense_minor)
     notify_payment(uow, payment=record, borrower_id=loan.borrower_id, providers=providers,
                    settings=settings,
                    now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
     return Receipt(ReceiptStatus.POSTED, record, saved)
 
 
-def _seen_or_locked(uow: UnitOfWork, key: str,
-                    loan_id: int) -> tuple[PaymentRecord | None, LoanState | None]:
-    """The payment first posted with ``key``, or (none seen) the loan, locked.
-
-    The loan is locked first (this waits while COB closes its partition) and the key
-    looked at again: a request with the same key that held the lock before us has
-    committed by now, and this one becomes its replay."""
-    seen = uow.payments.by_key(key)
-    if seen is not None:
-        return seen, None
-    loan = uow.loans.get_for_update(loan_id)
-    return uow.payments.by_key(key), loan
-
-
-def _replayed(uow: UnitOfWork, seen: PaymentRecord, key: str, fp: str) -> Receipt:
-    """The first payment's receipt again, when the key came with the same data."""
+def _replayed(seen: PaymentRecord, key: str, fp: str, loan: LoanState) -> Receipt:
+    """The first payment's receipt again, when the key came with the same data (the
+    same data names the same loan)."""
     if seen.fingerprint != fp:
         raise Conflict(
             f"idempotency key {key!r} was used for a different payment "
             f"(loan {seen.loan_id}, {format_minor(seen.amount_minor, seen.currency)} "
             f"{seen.currency}); use a new key",
             code="idempotency_key_must_match_original_request")
-    return Receipt(ReceiptStatus.REPLAYED, seen, uow.loans.get(seen.loan_id))
+    return Receipt(ReceiptStatus.REPLAYED, seen, loan)
 
 
 def payment_outcome(loan: LoanState, product: Product, *, kind: PaymentKind,
