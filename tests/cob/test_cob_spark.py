@@ -119,8 +119,19 @@ def dump(app: Dunwell) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def books(tmp_path: Path, portfolio: Portfolio) -> Iterator[tuple[Dunwell, Dunwell]]:
-    """Two identical books: one for the local runner, one for the snapshot's."""
+def books(tmp_path: Path, portfolio: Portfolio, db_url: str) -> Iterator[tuple[Dunwell, Dunwell]]:
+    """Two identical books: one on SQLite for the local runner, one for the snapshot's
+    on each database under test (SQLite, and PostgreSQL when configured)."""
+    apps = [seeded(f"sqlite:///{tmp_path / 'local'}.sqlite", portfolio), seeded(db_url, portfolio)]
+    yield apps[0], apps[1]
+    for app in apps:
+        app.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_books(tmp_path: Path, portfolio: Portfolio) -> Iterator[tuple[Dunwell, Dunwell]]:
+    """Two identical books on SQLite (the Spark test runs once: the import's writes on
+    PostgreSQL are held equal by the round-trip test below)."""
     apps = [seeded(f"sqlite:///{tmp_path / name}.sqlite", portfolio) for name in ("a", "b")]
     yield apps[0], apps[1]
     for app in apps:
@@ -245,11 +256,15 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_spark_local_mode_closes_and_scores_days_byte_identical_to_the_local_runner(
-    books: tuple[Dunwell, Dunwell], portfolio: Portfolio, spark: Any, model: Any, tmp_path: Path
+    sqlite_books: tuple[Dunwell, Dunwell],
+    portfolio: Portfolio,
+    spark: Any,
+    model: Any,
+    tmp_path: Path,
 ) -> None:
     from dunwell.app.cob_spark import close_days_spark
 
-    local, other = books
+    local, other = sqlite_books
     until = from_day(portfolio.day)
     expected = [close_day(local, until)]  # as the day loop: close, then score
     assert score_book(local, until + dt.timedelta(days=1), model, model_name="ew") > 0
