@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from dunwell.app.risk import (
     went_overdue,
 )
 from dunwell.bootstrap import Dunwell
+from dunwell.risk.credit_model import CreditModel
 from dunwell.risk.early_warning import FEATURES
 from dunwell.simulation.early_warning import build_training_csv, snapshot_due
 from dunwell.simulation.portfolio import run_days, seed_book
@@ -38,18 +39,33 @@ def simulate(book: Dunwell, seed: int, on_day: Callable[[dt.date], None]) -> Non
     run_days(book, days=75, seed=seed, on_day=on_day)
 
 
-def test_a_model_trained_on_a_simulated_book_scores_the_current_loans(
-        app: Dunwell, tmp_path: Path) -> None:
-    path = tmp_path / "ew.csv"
+@dataclass(frozen=True)
+class Trained:
+    rows: int
+    table: list[dict[str, str]]
+    model: CreditModel
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """The training set of a simulated book (its own SQLite book, whatever the test's
+    database) and the model trained on it, built once for the module."""
+    where = tmp_path_factory.mktemp("early_warning")
+    path = where / "ew.csv"
     rows = build_training_csv(path, loans=120, days=75, seed=5, every=10, first=20,
                               run=simulate)
     with path.open(encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
+    version = train_from_csv(path, where / "model", seed=5, now=NOW)
+    return Trained(rows, table, load_model(where / "model", version))
+
+
+def test_a_model_trained_on_a_simulated_book_scores_the_current_loans(
+        app: Dunwell, trained: Trained) -> None:
+    rows, table, model = trained.rows, trained.table, trained.model
     assert len(table) == rows > 200
     assert set(table[0]) == {*FEATURES, LABEL}
     assert {r[LABEL] for r in table} == {"0", "1"}
-    version = train_from_csv(path, tmp_path / "model", seed=5, now=NOW)
-    model = load_model(tmp_path / "model", version)
 
     seed_book(app, loans=30, start=START, seed=9)
     close_until(app, START + dt.timedelta(days=20))
