@@ -21,7 +21,7 @@ from dunwell.simulation.lab.summary import summarise
 START = dt.date(2025, 1, 31)
 #: Long enough for the first cohorts' first instalments to fall due before START.
 WARMUP = 34
-DAYS = 30
+DAYS = 20
 SEED = 3
 
 

@@ -155,3 +155,23 @@ def test_every_parameter_has_a_source_or_an_assumption() -> None:
     assert data  # loaded and checked by load() at import
     for p in PARAMS.scalars.values():
         assert (p.source is None) != (p.assumption is None), p.name
+
+
+def test_promises_are_kept_at_the_sourced_rate_and_paid_on_their_date() -> None:
+    pop = build(PARAMS, size=3_000, seed=9)
+    world = World(pop, PARAMS)
+    world.advance(40)
+    able = [
+        i
+        for i in range(2, pop.size)
+        if world.shock[i] == 0 and world.willingness[i] >= PARAMS["payment.unwilling_threshold"]
+    ]
+    for i in able:
+        answer = world._promise(i, 3, "test")
+        assert answer.promise and answer.promise_days == 3
+    kept = [i for i in able if world.promise_due[i] == 43]
+    assert abs(len(kept) / len(able) - PARAMS["response.promise_kept"]) < 0.03
+    world.advance(43)
+    paid = [i for i in kept[:200] if world.pay_share(i, dpd=10, in_plan=False) == 1.0]
+    assert len(paid) == len(kept[:200]) - sum(world.shock[i] > 0 for i in kept[:200])
+    assert all(world.promise_due[i] == -1 for i in kept[:200])

@@ -138,7 +138,7 @@ def demo(
              f"--borrowers for --days, the report in {LAB_REPORT} and {LAB_JSON}; "
              "--serve then serves the humane run's book.")] = False,
     borrowers: Annotated[int, typer.Option(
-        min=2, max=200_000, help="--lab: synthetic borrowers who apply.")] = 2_000,
+        min=2, max=200_000, help="--lab: synthetic borrowers who apply.")] = 200,
     strategies: Annotated[str, typer.Option(
         help="--lab: the strategies, comma-separated.")] = LAB_STRATEGIES,
 ) -> None:
