@@ -4,6 +4,7 @@ live minutes and allow five tries), and Argon2id for passwords."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -13,9 +14,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 #: Argon2id with the library's defaults (RFC 9106's second recommended setting).
 PASSWORDS = PasswordHasher()
-#: Verified against when the user does not exist, so a wrong name costs as long as a
-#: wrong password and the timing does not tell which names exist.
-_DUMMY_HASH = PASSWORDS.hash("an unknown user's password stands in here")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as
+    a wrong password and the timing does not tell which names exist. Made on first use:
+    an Argon2 hash costs a noticeable share of a second, which every process importing
+    this module (each command, each test worker) paid at import."""
+    return PASSWORDS.hash("an unknown user's password stands in here")
+
+
 #: Random bytes in a token's secret, a session id and a CSRF token.
 SECRET_BYTES = 32
 
@@ -58,6 +67,6 @@ def password_matches(stored: str | None, password: str) -> bool:
     """Whether ``password`` is the one hashed in ``stored`` (None: no password set,
     which never matches, after the same work as a real check)."""
     try:
-        return PASSWORDS.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return PASSWORDS.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
