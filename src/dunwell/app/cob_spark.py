@@ -18,11 +18,17 @@ book's COB lock throughout. On a cluster, step 2 is ``spark-submit`` of this mod
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.path and sys.path[0].replace("\\", "/").endswith("dunwell/app"):
+    # run as a file (``spark-submit .../dunwell/app/cob_spark.py``): this directory must
+    # not come first on the path, or ``dunwell.app.collections`` shadows the standard one
+    sys.path.pop(0)
+
 import argparse
 import datetime as dt
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
@@ -45,7 +51,7 @@ from dunwell.app.snapshot import (
     snapshot_schema,
     write_results_manifest,
 )
-from dunwell.core.errors import InvalidInput
+from dunwell.core.errors import DomainError, InvalidInput, RetryLater
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -135,6 +141,24 @@ def run_spark(
     return doc
 
 
+def _run_job(
+    spark: SparkSession, directory: Path, day: dt.date, *, model: Any | None, model_name: str
+) -> None:
+    """:func:`run_spark`, a failure of Spark itself said as one line: nothing of the
+    day has been imported, so running the command again is safe."""
+    try:
+        run_spark(spark, directory, model=model, model_name=model_name)
+    except DomainError:
+        raise
+    except Exception as exc:  # the cluster's failure (lost executors, a killed job, ...)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise RetryLater(
+            f"the Spark job closing {day} failed ({first}); nothing of {day} was imported: "
+            "check the cluster and run the command again",
+            code="spark_job_must_succeed",
+        ) from exc
+
+
 @contextmanager
 def _workdir(keep: Path | None) -> Iterator[Path]:
     if keep is not None:
@@ -188,7 +212,7 @@ def close_days_spark(
                 export_snapshot(app, directory, progress)
                 if progress is not None:
                     progress("spark", 0, 1)
-                run_spark(session, directory, model=model, model_name=model_name)
+                _run_job(session, directory, day, model=model, model_name=model_name)
                 if progress is not None:
                     progress("spark", 1, 1)
                 reports.append(import_locked(app, directory, progress).day)
@@ -216,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         model = load_model(args.model)
         name = f"early_warning@{model.version}"
     say: Callable[[str], None] = print
-    if args.master is None and os.environ.get("SPARK_ENV_LOADED"):
+    if args.master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):  # under spark-submit
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.appName("dunwell-cob").getOrCreate()

@@ -134,6 +134,7 @@ class Code(StrEnum):
     SNAPSHOT_VERSION_MUST_BE_SUPPORTED = "snapshot_version_must_be_supported"
     SOLVER_MUST_BE_KNOWN = "solver_must_be_known"
     SOURCE_MUST_BE_KNOWN = "source_must_be_known"
+    SPARK_JOB_MUST_SUCCEED = "spark_job_must_succeed"
     SPARK_MUST_BE_INSTALLED = "spark_must_be_installed"
     STAFF_ID_MUST_BE_UNIQUE = "staff_id_must_be_unique"
     STAFF_ROLE_MUST_BE_KNOWN = "staff_role_must_be_known"
