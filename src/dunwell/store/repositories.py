@@ -36,11 +36,6 @@ INST_FIELDS = tuple(f.name for f in fields(InstallmentState))
 LOAN_SCALARS = ("borrower_id", "product_code", "currency", "principal_minor", "disbursed_day",
                 "days_past_due", "charged_minor", "exposure_minor_days", "suspense_minor",
                 "last_cob_day")
-#: What the PostgreSQL driver raises (the payment path uses its connection directly).
-try:
-    from psycopg import Error as DriverError
-except ImportError:  # pragma: no cover - PostgreSQL support not installed
-    DriverError = type("DriverError", (Exception,), {})  # type: ignore[misc,assignment]
 #: Rows written per early-warning score insert.
 SCORE_BATCH_ROWS = 5_000
 
@@ -437,7 +432,7 @@ class PaymentPosting:
             row = loan.fetchone()
             seen_row, book_row, spec_row = seen.fetchone(), book.fetchone(), spec.fetchone()
             inst_rows = insts.fetchall()
-        except DriverError as exc:
+        except _driver_error() as exc:
             raise _wrapped(exc) from exc
         state = None if row is None else _loan_from_tuple(row, inst_rows)
         return PaymentStart(
@@ -499,7 +494,7 @@ class PaymentPosting:
                     business_date, entry_id, _allocation_json(alloc), suspense_minor))
             updated = loan.rowcount
             got = pay.fetchone()
-        except DriverError as exc:
+        except _driver_error() as exc:
             raise _wrapped(exc) from exc
         if updated != 1:
             raise Conflict(f"loan {after.loan_id} changed while this command ran; retry it",
@@ -555,10 +550,24 @@ def _allocation_json(allocation: Sequence[AllocationLine]) -> str:
     return json.dumps([[a.n, a.component.value, a.amount_minor] for a in allocation])
 
 
+def _driver_error() -> type[Exception]:
+    """What the PostgreSQL driver raises (the payment path uses its connection directly);
+    imported when that path runs, so a command on SQLite starts without the driver."""
+    try:
+        from psycopg import Error
+    except ImportError:  # pragma: no cover - PostgreSQL support not installed
+        return _NoDriverError
+    return Error
+
+
+class _NoDriverError(Exception):
+    """Stands for the driver's error where PostgreSQL support is not installed."""
+
+
 def _wrapped(exc: Exception) -> Exception:
     """A driver error raised on the raw connection, as SQLAlchemy raises it, so races
     (:func:`dunwell.store.uow.lost_race`) and failures are judged alike."""
-    return DBAPIError.instance(None, None, exc, DriverError)
+    return DBAPIError.instance(None, None, exc, _driver_error())
 
 
 def _payment_from(m: Any) -> PaymentRecord:
