@@ -61,7 +61,10 @@ def simulate(
         Path | None, typer.Option(help="A parameter file (default: the built-in parameters.toml).")
     ] = None,
     jobs: Annotated[
-        int, typer.Option(min=1, max=16, help="Worker processes for the sensitivity points.")
+        int,
+        typer.Option(
+            min=1, max=16, help="Worker processes for the runs and the sensitivity points."
+        ),
     ] = 1,
 ) -> None:
     """Run collection strategies on the same simulated borrowers and compare them."""
@@ -143,7 +146,7 @@ def run_simulation(
         def tick(strategy: str, s: int, day: dt.date) -> None:
             bar.update(task, advance=1, description=f"{strategy} seed {s} {day}")
 
-        results, workdir = runner.run_lab(settings, progress=tick)
+        results, workdir = runner.run_lab(settings, progress=tick, jobs=jobs)
         sens = None
         if sensitivity:
             from dunwell.simulation.lab import sensitivity as lab_sensitivity

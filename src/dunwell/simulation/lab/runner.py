@@ -129,7 +129,7 @@ ML_HISTORY_SEED_OFFSET = 10_000
 ML_CONTACTS_PER_100_BORROWERS = 6
 #: The history book has at least this many borrowers (uplift needs enough case-days
 #: without contact to learn against).
-ML_HISTORY_MIN_BORROWERS = 300
+ML_HISTORY_MIN_BORROWERS = 150
 
 
 class MlHistoryTooSmall(InvalidInput):
@@ -575,32 +575,57 @@ def run_one(
 
 
 def run_lab(
-    settings: LabSettings, *, workdir: Path | None = None, progress: Progress | None = None
+    settings: LabSettings,
+    *,
+    workdir: Path | None = None,
+    progress: Progress | None = None,
+    jobs: int = 1,
 ) -> tuple[list[RunResult], Path]:
-    """Every (strategy, seed) run; the ml plan is checked before any run starts."""
+    """Every (strategy, seed) run; the ml plan is checked before any run starts. With
+    ``jobs`` above 1 the runs go to that many worker processes (each run is its own
+    book, so the results are the same; the progress then advances a run at a time)."""
     for name in settings.strategies:
         plan_for(name, settings, settings.seeds[0])
     where = workdir or Path(tempfile.mkdtemp(prefix="dunwell-lab-"))
-    results = []
     trained: StrategyPlan | None = None
     if ML in settings.strategies:
         # first, so a policy that cannot be trained stops the lab before any run; one
         # policy for every seed, trained on the first seed's history book
         trained = train_ml_plan(settings, settings.seeds[0], workdir=where, progress=progress)
-    for seed in settings.seeds:
-        pop = build(settings.params, size=settings.borrowers, seed=seed)
-        for strategy in settings.strategies:
-            results.append(
-                run_one(
-                    settings,
-                    strategy,
-                    seed,
-                    workdir=where,
-                    progress=progress,
-                    population=pop,
-                    trained=trained,
-                )
+    order = [(seed, strategy) for seed in settings.seeds for strategy in settings.strategies]
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
+            futures = [
+                pool.submit(run_one, settings, strategy, seed, workdir=where, trained=trained)
+                for seed, strategy in order
+            ]
+            results = []
+            for (seed, strategy), future in zip(order, futures, strict=True):
+                results.append(future.result())
+                if progress is not None:
+                    for day in range(days_per_run(settings)):
+                        progress(strategy, seed, opened_on(settings) + dt.timedelta(days=day))
+        return results, where
+    results = []
+    pops = {
+        seed: build(settings.params, size=settings.borrowers, seed=seed) for seed in settings.seeds
+    }
+    for seed, strategy in order:
+        results.append(
+            run_one(
+                settings,
+                strategy,
+                seed,
+                workdir=where,
+                progress=progress,
+                population=pops[seed],
+                trained=trained,
             )
+        )
     return results, where
 
 
