@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from pathlib import Path
 
 import pypdf
@@ -166,13 +165,18 @@ def test_printing_a_day_renders_every_generated_letter_and_marks_it_printed(
                          now=NOW) == []
 
 
-#: The seeded book's size: 40 loans give both letter steps; 120 under DUNWELL_STRESS=1.
-LOANS = 120 if os.environ.get("DUNWELL_STRESS") == "1" else 40
-
-
 def test_a_seeded_book_gets_reminders_and_visit_notices_from_its_daily_runs(
         app: Dunwell) -> None:
-    seed_book(app, loans=LOANS, start=dt.date(2025, 1, 15), seed=7)
+    seeded_book_letters(app, loans=40)  # enough for both letter steps
+
+
+@pytest.mark.stress
+def test_a_full_size_seeded_book_gets_its_letters_from_its_daily_runs(app: Dunwell) -> None:
+    seeded_book_letters(app, loans=120)
+
+
+def seeded_book_letters(app: Dunwell, *, loans: int) -> None:
+    seed_book(app, loans=loans, start=dt.date(2025, 1, 15), seed=7)
     issued: dict[dt.date, int] = {}
 
     def letters_of(day: dt.date) -> None:
