@@ -203,10 +203,12 @@ def close_days_spark(
             code="cob_catch_up_must_be_bounded",
         )
     reports: list[CobDayReport] = []
+    if days <= 0:
+        return reports
     with app.db.cob_lock(), _workdir(workdir) as root:
         session = spark if spark is not None else spark_session(master)
         try:
-            for k in range(max(days, 0)):
+            for k in range(days):
                 day = start + dt.timedelta(days=k)
                 directory = root / day.isoformat()
                 export_snapshot(app, directory, progress)
