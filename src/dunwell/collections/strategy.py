@@ -5,6 +5,7 @@ docs/collections.md."""
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from typing import Final
 
@@ -98,7 +99,14 @@ def load_strategy(text: str) -> Strategy:
 
 
 def builtin_strategies() -> dict[str, Strategy]:
-    """The strategies shipped with Dunwell, by name (``humane`` is the default)."""
+    """The strategies shipped with Dunwell, by name (``humane`` is the default); read
+    and checked once (strategies are immutable values; the daily collection run asks
+    for them every day)."""
+    return dict(_builtin_strategies())
+
+
+@cache
+def _builtin_strategies() -> dict[str, Strategy]:
     folder = resources.files(STRATEGIES_PACKAGE).joinpath(STRATEGIES_DIR)
     strategies: dict[str, Strategy] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
