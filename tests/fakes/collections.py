@@ -264,6 +264,10 @@ class FakeCaseRepository(_Repo):
     def has_note(self, case_id: str, on: dt.date, kind: TimelineKind) -> bool:
         return any((e.case_id, e.on, e.kind) == (case_id, on, kind) for e in self.data.timeline)
 
+    def save_many(self, views: Sequence[CaseView], today: dt.date) -> None:
+        for view in views:
+            self.save(view, today)
+
     def add_timeline(self, entries: Sequence[TimelineEntry]) -> None:
         for e in entries:
             assert e.case_id in self.data.cases, f"case {e.case_id} must exist (foreign key)"
@@ -292,6 +296,9 @@ class FakeActionRepository(_Repo):
         action_id = max(self.data.actions, default=0) + 1
         self.data.actions[action_id] = {"action_id": action_id, **row}
         return action_id
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        return [self.add(row) for row in rows]
 
     def hold(self, action_ids: Sequence[int], *, held: bool = True) -> None:
         for aid in action_ids:

@@ -55,6 +55,14 @@ _CASE_EXISTS = select(c.cases.c.case_id).where(c.cases.c.case_id == bindparam("c
 _CASE_UPDATE = update(c.cases).where(c.cases.c.case_id == bindparam("cid"))
 _CASE_INSERT = insert(c.cases)
 _ACTION_INSERT = insert(c.case_actions)
+
+
+def _case_values(view: CaseView, today: dt.date) -> dict[str, Any]:
+    return {"status": view.status.value, "variant": view.variant or "champion",
+            "last_dpd": view.max_days_past_due,
+            "strategy_name": view.strategy_name or "", "broken_promises":
+            view.broken_promises, "strategy_version": view.strategy_version or 0,
+            "closed_on": None if view.status.is_active else today}
 _CONTACT_INSERT = insert(c.contacts)
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +130,7 @@ class CaseRepository:
         return [dict(r._mapping) for r in rows]
 
     def save(self, view: CaseView, today: dt.date) -> None:
-        values = {"status": view.status.value, "variant": view.variant or "champion",
-                  "last_dpd": view.max_days_past_due,
-                  "strategy_name": view.strategy_name or "", "broken_promises":
-                  view.broken_promises, "strategy_version": view.strategy_version or 0,
-                  "closed_on": None if view.status.is_active else today}
+        values = _case_values(view, today)
         exists = self.conn.execute(_CASE_EXISTS, {"cid": view.case_id}).first()
         if exists:
             self.conn.execute(_CASE_UPDATE, {"cid": view.case_id, **values})
@@ -134,6 +138,27 @@ class CaseRepository:
             self.conn.execute(_CASE_INSERT, {
                 "case_id": view.case_id, "borrower_id": int(view.borrower_id),
                 "opened_on": view.opened_on or today, **values})
+
+    def save_many(self, views: Sequence[CaseView], today: dt.date) -> None:
+        """:meth:`save` of many cases (each once): which exist is read in one query,
+        the updates and the inserts are written with one batched statement each."""
+        ids = [v.case_id for v in views]
+        existing: set[str] = set()
+        for k in range(0, len(ids), 900):
+            q = select(c.cases.c.case_id).where(c.cases.c.case_id.in_(ids[k:k + 900]))
+            existing.update(r[0] for r in self.conn.execute(q))
+        updates, inserts = [], []
+        for view in views:
+            values = _case_values(view, today)
+            if view.case_id in existing:
+                updates.append({"cid": view.case_id, **values})
+            else:
+                inserts.append({"case_id": view.case_id, "borrower_id": int(view.borrower_id),
+                                "opened_on": view.opened_on or today, **values})
+        if updates:
+            self.conn.execute(_CASE_UPDATE, updates)
+        if inserts:
+            self.conn.execute(_CASE_INSERT, inserts)
 
     def set_owner(self, case_id: str, owner: str) -> None:
         self.conn.execute(update(c.cases).where(c.cases.c.case_id == case_id)
@@ -194,6 +219,13 @@ class ActionRepository:
         pk = res.inserted_primary_key
         assert pk is not None
         return int(pk[0])
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """:meth:`add` of many rows in one batched statement; their ids, in order."""
+        if not rows:
+            return []
+        q = _ACTION_INSERT.returning(c.case_actions.c.action_id, sort_by_parameter_order=True)
+        return [int(r[0]) for r in self.conn.execute(q, list(rows))]
 
     def hold(self, action_ids: Sequence[int], *, held: bool = True) -> None:
         """Mark allowed actions as held back before they reached the borrower (a visit

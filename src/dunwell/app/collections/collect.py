@@ -28,7 +28,7 @@ from dunwell.app.negotiation.service import monitor_plans
 from dunwell.app.uow import UnitOfWork
 from dunwell.collections.cases import apply_promise, open_or_update, pre_due_view
 from dunwell.collections.engine import choose_strategy, missed_steps, propose
-from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep
+from dunwell.collections.model import CaseLoan, CaseView, PastAction, ProposedStep, TimelineEntry
 from dunwell.collections.promises import evaluate_promise
 from dunwell.collections.queues import CallTask
 from dunwell.collections.strategy import Strategy, builtin_strategies
@@ -93,11 +93,32 @@ class DayFacts:
 
 @dataclass
 class DayWork:
-    """What the run gathers while it plans borrowers, written once at the end: the
-    audit entries and the allowed calls to queue."""
+    """What the run gathers while it plans borrowers, written once each: the cases
+    to save and their timeline entries (before any step is decided), the audit entries
+    and the allowed calls to queue (at the end)."""
 
     audit: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
     calls: list[tuple[CallTask, int]] = field(default_factory=list)
+    cases: list[CaseView] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    def write_cases(self, uow: UnitOfWork, business_date: dt.date) -> None:
+        """The day's case saves, then their timeline entries, one statement each."""
+        uow.cases.save_many(self.cases, business_date)
+        uow.cases.add_timeline(self.timeline)
+        self.cases, self.timeline = [], []
+
+
+@dataclass
+class Planned:
+    """One borrower's day once the case is planned: the rows of the ladder steps
+    missed since the last run, and today's steps."""
+
+    bid: int
+    profile: BorrowerProfile
+    case: CaseView | None
+    skipped: list[dict[str, object]]
+    steps: list[ProposedStep]
 
 
 def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
@@ -121,24 +142,31 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
         day = read_day(uow, business_date, currency=currency, last_run=last_run)
         work = DayWork()
         ids = day.borrower_ids
-        pending = []  # with a policy: every borrower's steps, chosen among at once
+        planned = []
         for k, bid in enumerate(ids):
             profile = day.profiles.get(bid)
             if profile is not None:
-                case = plan_case(uow, day, arms=arms, bid=bid, profile=profile, report=report)
+                case = plan_case(uow, day, arms=arms, bid=bid, profile=profile, report=report,
+                                 work=work)
+                skipped: list[dict[str, object]] = []
                 steps = steps_for(uow, day, arms=arms, bid=bid, profile=profile, case=case,
-                                  report=report)
-                if policy is not None:
-                    pending.append((bid, profile, case, steps))
-                for step in steps if policy is None else ():
-                    decide_step(app, uow, day, step, bid=bid, profile=profile, case=case,
-                                now=now, report=report, work=work)
+                                  report=report, skipped=skipped)
+                planned.append(Planned(bid, profile, case, skipped, steps))
             if progress is not None:
                 progress(k + 1, len(ids))
-        for bid, profile, case, step, note in (
-                policy.plan(uow, day, pending, report) if policy is not None else ()):
-            decide_step(app, uow, day, step, bid=bid, profile=profile, case=case, now=now,
-                        report=report, work=work, note=note)
+        work.write_cases(uow, business_date)
+        if policy is None:  # each borrower's missed steps, then their steps decided
+            decide_steps(app, uow, day, [(p, [(step, None) for step in p.steps])
+                                         for p in planned],
+                now=now, report=report, work=work)
+        else:  # every borrower's steps chosen among at once, after the missed ones
+            uow.actions.add_many([row for p in planned for row in p.skipped])
+            pending = [(p.bid, p.profile, p.case, p.steps) for p in planned]
+            by_bid = {p.bid: p for p in planned}
+            decide_steps(app, uow, day, [
+                (by_bid[bid], [(step, note)])
+                for bid, _, _, step, note in policy.plan(uow, day, pending, report)],
+                now=now, report=report, work=work, skipped_written=True)
         finish_day(app, uow, business_date, now=now, report=report, work=work)
         uow.commit()
     return report
@@ -182,17 +210,21 @@ def read_day(uow: UnitOfWork, business_date: dt.date, *, currency: str,
 
 
 def plan_case(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
-              profile: BorrowerProfile, report: CollectReport) -> CaseView | None:
+              profile: BorrowerProfile, report: CollectReport,
+              work: DayWork | None = None) -> CaseView | None:
     """Open, update or close the borrower's case from the day's loan facts (judging
     its pending promise first); a new case gets its strategy and arm. The case as it
-    stands after today, or None when the borrower has none."""
+    stands after today, or None when the borrower has none. With ``work``, the case
+    and its timeline entries are gathered there to be written with the day's others
+    (:meth:`DayWork.write_cases`); without, they are written now."""
     stored = day.active.get(bid)
     score = day.scores.get(bid)
     existing = None
+    timeline = work.timeline if work is not None else None
     if stored is not None:
         existing = replace(stored.view, flags=_flags(profile), risk_score=score)
         existing = _settle_promise(existing, uow.loan_facts, uow.cases, bid, day.business_date,
-                                   day.currency)
+                                   day.currency, timeline)
     change = open_or_update(existing, str(bid), day.facts[bid], day.business_date)
     case = change.case
     if case is None:
@@ -206,8 +238,12 @@ def plan_case(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
                        variant=variant, flags=_flags(profile), risk_score=score)
         report.cases_opened += 1
     if existing is not None or case.status.is_active:
-        uow.cases.save(case, day.business_date)
-        uow.cases.add_timeline(change.timeline)
+        if work is None:
+            uow.cases.save(case, day.business_date)
+            uow.cases.add_timeline(change.timeline)
+        else:
+            work.cases.append(case)
+            work.timeline.extend(change.timeline)
         if existing is not None and not case.status.is_active:
             report.cases_closed += 1
     return case
@@ -215,17 +251,23 @@ def plan_case(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
 
 def steps_for(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
               profile: BorrowerProfile, case: CaseView | None,
-              report: CollectReport) -> list[ProposedStep]:
+              report: CollectReport,
+              skipped: list[dict[str, object]] | None = None) -> list[ProposedStep]:
     """Today's steps: the case's strategy's (recording as skipped the steps whose whole
-    window fell in days without a run), or the champion's pre-due steps for a
-    borrower whose next instalment is due within :data:`PRE_DUE_DAYS`."""
+    window fell in days without a run — into ``skipped`` when given, to be written with
+    the day's other actions), or the champion's pre-due steps for a borrower whose next
+    instalment is due within :data:`PRE_DUE_DAYS`."""
     history = day.history.get(bid, [])
     if case is not None and case.status.is_active:
         report.cases_open += 1
         strategy = arms.strategy_of(case)
         if day.last_run is not None:
             for gone in missed_steps(case, strategy, day.business_date, day.last_run, history):
-                uow.actions.add(_skipped_row(gone, bid, day.business_date, case.variant))
+                row = _skipped_row(gone, bid, day.business_date, case.variant)
+                if skipped is None:
+                    uow.actions.add(row)
+                else:
+                    skipped.append(row)
                 report.steps_missed += 1
         return propose(case, strategy, day.business_date, history)
     due = day.next_due.get(bid)
@@ -236,6 +278,44 @@ def steps_for(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,
     return propose(view, arms.champion, day.business_date, history)
 
 
+def decide_steps(app: Dunwell, uow: UnitOfWork, day: DayFacts,
+                 planned: list[tuple[Planned, list[tuple[ProposedStep, str | None]]]],
+                 *, now: dt.datetime, report: CollectReport, work: DayWork,
+                 skipped_written: bool = False) -> None:
+    """:func:`decide_step` of many steps, each borrower's missed steps first (unless
+    ``skipped_written``): every verdict is judged, the actions are written with one
+    batched statement (in the order one by one would write them), then each step gets
+    its message, offers and call with its action's id."""
+    rows: list[dict[str, object]] = []
+    judged = []
+    for p, steps in planned:
+        if not skipped_written:
+            rows.extend(p.skipped)
+        for step, note in steps:
+            verdict, row = judge_step(day, step, bid=p.bid, profile=p.profile, case=p.case,
+                                      note=note)
+            judged.append((len(rows), p, step, verdict, note))
+            rows.append(row)
+    ids = uow.actions.add_many(rows)
+    for at, p, step, verdict, note in judged:
+        after_step(app, uow, day, step, verdict, action_id=ids[at], bid=p.bid,
+                   profile=p.profile, case=p.case, now=now, report=report, work=work,
+                   note=note)
+
+
+def judge_step(day: DayFacts, step: ProposedStep, *, bid: int, profile: BorrowerProfile,
+               case: CaseView | None,
+               note: str | None = None) -> tuple[Verdict | None, dict[str, object]]:
+    """The guard's verdict on one step and the action row recording it (``note``, why
+    a policy chose the step, precedes the guard's reason)."""
+    verdict = _judge(step, profile, day.contacts.get(bid, []), day.business_date)
+    arm = case.variant if case is not None and case.status.is_active else None
+    row = _action_row(step, verdict, bid, day.business_date, arm or "champion")
+    if note is not None:
+        row["reason"] = f"{note}; guard: {row['reason']}"
+    return verdict, row
+
+
 def decide_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep, *, bid: int,
                 profile: BorrowerProfile, case: CaseView | None, now: dt.datetime,
                 report: CollectReport, work: DayWork, note: str | None = None) -> int:
@@ -243,12 +323,19 @@ def decide_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep
     audit entry); an allowed step gets its message, its plan offers or its place in
     the call queues. ``note`` (why a policy chose the step) precedes the guard's
     reason in the action and goes into the audit entry. Returns the action's id."""
-    verdict = _judge(step, profile, day.contacts.get(bid, []), day.business_date)
-    arm = case.variant if case is not None and case.status.is_active else None
-    row = _action_row(step, verdict, bid, day.business_date, arm or "champion")
-    if note is not None:
-        row["reason"] = f"{note}; guard: {row['reason']}"
+    verdict, row = judge_step(day, step, bid=bid, profile=profile, case=case, note=note)
     action_id = uow.actions.add(row)
+    after_step(app, uow, day, step, verdict, action_id=action_id, bid=bid, profile=profile,
+               case=case, now=now, report=report, work=work, note=note)
+    return action_id
+
+
+def after_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep,
+               verdict: Verdict | None, *, action_id: int, bid: int, profile: BorrowerProfile,
+               case: CaseView | None, now: dt.datetime, report: CollectReport, work: DayWork,
+               note: str | None = None) -> None:
+    """What follows a step's recorded verdict: the report, the audit entry, and for an
+    allowed step its message, its plan offers or its place in the call queues."""
     decision = _decision(step, verdict)
     report.decisions[(step.kind.value, decision)] += 1
     if verdict is not None and verdict.rule and not verdict.allowed:
@@ -268,7 +355,6 @@ def decide_step(app: Dunwell, uow: UnitOfWork, day: DayFacts, step: ProposedStep
                    now=now)  # plan offers for an allowed negotiation_offer
     if verdict is not None and verdict.allowed and step.kind.value in CALL_KINDS:
         work.calls.append((call_task(step, verdict, day.facts[bid], case), action_id))
-    return action_id
 
 
 def finish_day(app: Dunwell, uow: UnitOfWork, business_date: dt.date, *, now: dt.datetime,
@@ -299,7 +385,8 @@ def _flags(profile: BorrowerProfile) -> frozenset[str]:
 
 
 def _settle_promise(case: CaseView, facts: LoanFactsRepository, cases: CaseRepository,
-                    bid: int, today: dt.date, currency: str) -> CaseView:
+                    bid: int, today: dt.date, currency: str,
+                    timeline: list[TimelineEntry] | None = None) -> CaseView:
     ptp = case.open_promise
     if ptp is None:
         return case
@@ -309,7 +396,10 @@ def _settle_promise(case: CaseView, facts: LoanFactsRepository, cases: CaseRepos
         return case
     cases.resolve_promise(case.case_id, judged)
     change = apply_promise(case, judged, today, currency=currency)
-    cases.add_timeline(change.timeline)
+    if timeline is None:
+        cases.add_timeline(change.timeline)
+    else:
+        timeline.extend(change.timeline)
     return change.case or case
 
 
