@@ -31,15 +31,7 @@ class LocalFileProvider:
 
     def _index(self, channel: MessageChannel) -> dict[str, str]:
         if channel not in self._sent:
-            index: dict[str, str] = {}
-            path = self.path_for(channel)
-            if path.exists():
-                with path.open(encoding="utf-8") as lines:
-                    for line in lines:
-                        if line.strip():
-                            row = json.loads(line)
-                            index[row["client_ref"]] = row["id"]
-            self._sent[channel] = index
+            self._sent[channel] = _file_index(self.path_for(channel))
         return self._sent[channel]
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
@@ -59,6 +51,47 @@ class LocalFileProvider:
                 out.flush()
             index[message.idempotency_key] = message_id
             return SendReceipt(message_id, "accepted")
+
+
+#: Each file's index as far as it was read (path -> bytes read, client_ref -> id): a
+#: provider is built for every dispatch, and reading the whole file each time made
+#: dispatch cost grow with every message ever sent. Only the lines appended since are
+#: read (by whichever process wrote them); a file that shrank is read again.
+_INDEXES: dict[Path, tuple[int, dict[str, str]]] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _file_index(path: Path) -> dict[str, str]:
+    """The file's idempotency keys, read from where the last reading stopped."""
+    with _INDEXES_LOCK:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            _INDEXES.pop(path, None)
+            return {}
+        offset, index = _INDEXES.get(path, (0, {}))
+        if size < offset:
+            offset, index = 0, {}
+        index = dict(index)
+        with path.open("rb") as data:
+            data.seek(offset)
+            tail: dict[str, str] = {}
+            for raw in data:
+                line = raw.decode("utf-8")
+                if not raw.endswith(b"\n"):  # the last line, unfinished or unterminated:
+                    try:  # held now if it parses, read again next time
+                        row = json.loads(line) if line.strip() else None
+                    except json.JSONDecodeError:
+                        row = None
+                    if row is not None:
+                        tail[row["client_ref"]] = row["id"]
+                    break
+                offset += len(raw)
+                if line.strip():
+                    row = json.loads(line)
+                    index[row["client_ref"]] = row["id"]
+        _INDEXES[path] = (offset, index)
+        return {**index, **tail}
 
 
 def factory(config: ProviderConfig) -> ChannelProvider:
