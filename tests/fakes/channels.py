@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -170,6 +171,10 @@ class FakeOutboxRepository(_Repo):
         assert not any((a.message_id, a.attempt_no) == (attempt.message_id, attempt.attempt_no)
                        for a in self.data.attempts), "an attempt is recorded once"
         self.data.attempts.append(replace(attempt, at=_micro(attempt.at)))
+
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        for attempt in attempts:
+            self.add_attempt(attempt)
 
     def record_attempt_outcome(self, message_id: int, attempt_no: int, *, outcome: str,
                                error: str | None, provider_message_id: str | None) -> None:

@@ -33,6 +33,15 @@ CLAIM_LIMIT_MAX = 10_000
 # and building the same expression for each row cost more than running it.
 _BY_KEY = select(ch.outbox).where(ch.outbox.c.idempotency_key == bindparam("key"))
 _BY_ID = select(ch.outbox).where(ch.outbox.c.message_id == bindparam("mid"))
+_BY_IDS = select(ch.outbox).where(ch.outbox.c.message_id.in_(bindparam("mids", expanding=True)))
+#: A claim takes a message only if no one changed it since it was read.
+_CLAIM_ONE = (update(ch.outbox)
+              .where(ch.outbox.c.message_id == bindparam("mid"),
+                     ch.outbox.c.status == bindparam("was"),
+                     ch.outbox.c.attempts == bindparam("tries"))
+              .values(status=bindparam("sending"), attempts=bindparam("next_try"),
+                      lease_until=bindparam("until")))
+_INSERT_ATTEMPT = insert(ch.outbox_attempts)
 _INSERT = insert(ch.outbox).returning(ch.outbox.c.message_id)
 _ADDRESS = select(ch.channel_addresses.c.address).where(
     ch.channel_addresses.c.borrower_id == bindparam("bid"),
@@ -190,21 +199,31 @@ class OutboxRepository:
         if self.conn.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         claimed: list[int] = []
+        lease_until = ts(now + lease)
         for message_id, status, attempts in self.conn.execute(q).all():
-            done = self.conn.execute(update(ch.outbox).where(
-                ch.outbox.c.message_id == message_id, ch.outbox.c.status == status,
-                ch.outbox.c.attempts == attempts).values(
-                status=MessageStatus.SENDING.value, attempts=int(attempts) + 1,
-                lease_until=ts(now + lease)))
+            done = self.conn.execute(_CLAIM_ONE, {
+                "mid": message_id, "was": status, "tries": attempts,
+                "sending": MessageStatus.SENDING.value, "next_try": int(attempts) + 1,
+                "until": lease_until})
             if done.rowcount == 1:
                 claimed.append(int(message_id))
-        return [self.get(i) for i in claimed]
+        found: dict[int, Message] = {}
+        for k in range(0, len(claimed), 900):
+            for row in self.conn.execute(_BY_IDS, {"mids": claimed[k:k + 900]}):
+                message = _message(row._mapping)
+                found[message.message_id] = message
+        return [found[i] for i in claimed]
 
     def add_attempt(self, attempt: Attempt) -> None:
-        self.conn.execute(insert(ch.outbox_attempts).values(
-            message_id=attempt.message_id, attempt_no=attempt.attempt_no, at=ts(attempt.at),
-            outcome=attempt.outcome, error=attempt.error,
-            provider_message_id=attempt.provider_message_id))
+        self.add_attempts([attempt])
+
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        """Attempt records, in one batched statement."""
+        if attempts:
+            self.conn.execute(_INSERT_ATTEMPT, [{
+                "message_id": a.message_id, "attempt_no": a.attempt_no, "at": ts(a.at),
+                "outcome": a.outcome, "error": a.error,
+                "provider_message_id": a.provider_message_id} for a in attempts])
 
     def record_attempt_outcome(self, message_id: int, attempt_no: int, *, outcome: str,
                                error: str | None, provider_message_id: str | None) -> None:

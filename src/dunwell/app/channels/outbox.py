@@ -216,8 +216,7 @@ def dispatch_outbox(app: Dunwell, *, now: dt.datetime, limit: int = 100,
     with app.uow() as uow:
         repo = uow.outbox
         claimed = repo.claim(now=now, limit=limit, lease=lease)
-        for m in claimed:
-            repo.add_attempt(Attempt(m.message_id, m.attempts, now, "started"))
+        repo.add_attempts([Attempt(m.message_id, m.attempts, now, "started") for m in claimed])
         uow.commit()
     report = DispatchReport(claimed=len(claimed))
     for k, message in enumerate(claimed):
