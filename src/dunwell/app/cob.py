@@ -7,6 +7,15 @@ Completed partitions are skipped, so a second run of the same date changes nothi
 and a run killed half-way resumes to the same books. When every partition of a date
 is closed the book moves to the next date.
 
+Catching up several days (:func:`close_until`) closes them in windows of up to
+:data:`WINDOW_DAYS_MAX` days: one transaction locks every partition, and each
+partition is loaded once, run through the window's days in memory (the kernel skips
+loans not open or already closed for a day) and written once — the loans and
+instalments that changed, every day's entry, events and completion record — and the
+book moves past the window in the same transaction. The books are the same as closing
+the days one by one (each loan's ``version`` moves once per day that closed it); a
+crash loses the window and the next run closes it again.
+
 Payments and other writers wait while their loan's partition is being closed, and
 only one COB runs on a book at a time: see :mod:`dunwell.store.locks`.
 """
@@ -17,6 +26,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from dunwell.app import logs
 from dunwell.app.context import Dunwell
 from dunwell.cob.kernel import CobResult, cob_day
@@ -24,11 +35,18 @@ from dunwell.cob.model import CobParams
 from dunwell.core.dates import to_day
 from dunwell.core.errors import InvalidInput
 from dunwell.ledger.columnar import ColumnarEntry, columnar_entry
+from dunwell.store.cob_io import ClosedDay
 
 log = logs.get(__name__)
 
 #: The most days one ``--until`` call closes: a typo in a year should not run for hours.
 MAX_CATCH_UP_DAYS = 3660
+#: The most days one catch-up window closes in one transaction: other writers of the
+#: book wait for a whole window, and a crash loses at most one.
+WINDOW_DAYS_MAX = 7
+#: A window holds at most about this many loan-days (open loans x days), so a large
+#: book closes in shorter windows.
+WINDOW_LOAN_DAYS = 1_000_000
 
 Progress = Callable[[dt.date, int, int], None]  # (date, partitions done, partitions)
 
@@ -43,8 +61,9 @@ class CobDayReport:
     events: int
 
 
-def close_day(app: Dunwell, business_date: dt.date,
-              progress: Progress | None = None) -> CobDayReport:
+def close_day(
+    app: Dunwell, business_date: dt.date, progress: Progress | None = None
+) -> CobDayReport:
     """Close ``business_date`` (the book's open date, or one already closed).
 
     Refuses with :class:`~dunwell.core.errors.RetryLater` while another COB runs."""
@@ -73,38 +92,56 @@ class _Tally:
         self.events += len(result.events)
 
 
-def _close_day(app: Dunwell, business_date: dt.date,
-               progress: Progress | None = None) -> CobDayReport:
+def _close_day(
+    app: Dunwell, business_date: dt.date, progress: Progress | None = None
+) -> CobDayReport:
     with app.uow() as uow:
         info = uow.book.require()
         params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
     if business_date > info.business_date:
         raise InvalidInput(
             f"the book is at {info.business_date}; close the days before {business_date} "
-            f"first (`dunwell cob --until {business_date}`)", code="cob_date_must_be_open_date")
+            f"first (`dunwell cob --until {business_date}`)",
+            code="cob_date_must_be_open_date",
+        )
     with app.uow() as uow:
         done = uow.cob.completed_partitions(business_date)
     tally = _Tally()
     for p in range(info.partitions):
-        tally.add(None if p in done else close_partition(
-            app, business_date, p, params=params, currency=info.currency))
+        tally.add(
+            None
+            if p in done
+            else close_partition(app, business_date, p, params=params, currency=info.currency)
+        )
         if progress is not None:
             progress(business_date, p + 1, info.partitions)
     if info.business_date == business_date:
         with app.uow() as uow:
             uow.book.advance(business_date + dt.timedelta(days=1))
             uow.commit()
-    report = CobDayReport(business_date, tally.run, tally.skipped, tally.loans,
-                          tally.postings, tally.events)
-    log.info("cob.day_closed", business_date=str(business_date), partitions_run=tally.run,
-             partitions_skipped=tally.skipped, loans=tally.loans, postings=tally.postings,
-             events=tally.events)
+    report = CobDayReport(
+        business_date, tally.run, tally.skipped, tally.loans, tally.postings, tally.events
+    )
+    log.info(
+        "cob.day_closed",
+        business_date=str(business_date),
+        partitions_run=tally.run,
+        partitions_skipped=tally.skipped,
+        loans=tally.loans,
+        postings=tally.postings,
+        events=tally.events,
+    )
     return report
 
 
-def close_partition(app: Dunwell, business_date: dt.date, partition: int, *,
-                    params: Mapping[str, CobParams],
-                    currency: str) -> tuple[CobResult, int] | None:
+def close_partition(
+    app: Dunwell,
+    business_date: dt.date,
+    partition: int,
+    *,
+    params: Mapping[str, CobParams],
+    currency: str,
+) -> tuple[CobResult, int] | None:
     """Close one partition for ``business_date`` in one transaction, holding its lock:
     the kernel's result and the journal lines written, or None when another run
     closed it first."""
@@ -115,38 +152,135 @@ def close_partition(app: Dunwell, business_date: dt.date, partition: int, *,
         if not uow.cob.partition_closed(business_date, partition):
             part = uow.cob.load_partition(partition, day, params)
             result = cob_day(part.batch, day)
-            entry = day_entry(result, business_date=business_date, partition=partition,
-                              currency=currency)
-            lines = uow.cob.write_partition(business_date=business_date, partition=partition,
-                                            before=part, result=result, entry=entry)
+            entry = day_entry(
+                result, business_date=business_date, partition=partition, currency=currency
+            )
+            lines = uow.cob.write_partition(
+                business_date=business_date,
+                partition=partition,
+                before=part,
+                result=result,
+                entry=entry,
+            )
             closed = (result, lines)
         uow.commit()
     return closed
 
 
-def day_entry(result: CobResult, *, business_date: dt.date, partition: int,
-              currency: str) -> ColumnarEntry | None:
+def day_entry(
+    result: CobResult, *, business_date: dt.date, partition: int, currency: str
+) -> ColumnarEntry | None:
     """The partition's accrual, penalty and fee lines as one entry, built and checked
     loan by loan by the ledger (None when the day charged nothing)."""
     posts = result.postings
     if not len(posts):
         return None
     return columnar_entry(
-        entry_id=f"cob:{business_date.isoformat()}:p{partition}", business_date=business_date,
-        kind="cob_accrual", currency=currency,
+        entry_id=f"cob:{business_date.isoformat()}:p{partition}",
+        business_date=business_date,
+        kind="cob_accrual",
+        currency=currency,
         memo=f"accrual, penalty and fees for {business_date}, partition {partition}",
-        loan_id=posts.loan_id, account=posts.account, amount_minor=posts.amount_minor)
+        loan_id=posts.loan_id,
+        account=posts.account,
+        amount_minor=posts.amount_minor,
+    )
 
 
-def close_until(app: Dunwell, until: dt.date,
-                progress: Progress | None = None) -> list[CobDayReport]:
-    """Close every day from the book's open date through ``until``."""
+def close_until(
+    app: Dunwell,
+    until: dt.date,
+    progress: Progress | None = None,
+    *,
+    window_days: int = WINDOW_DAYS_MAX,
+) -> list[CobDayReport]:
+    """Close every day from the book's open date through ``until``, in windows of up to
+    ``window_days`` days (1: day by day, one transaction per partition and day)."""
+    if window_days < 1:
+        raise InvalidInput(
+            f"a window of {window_days} days closes nothing; use 1 or more",
+            code="cob_window_must_be_positive",
+        )
     with app.db.cob_lock():
         with app.uow() as uow:
-            start = uow.book.require().business_date
+            info = uow.book.require()
+            open_loans = sum(n for s, n in uow.loans.count_by_status().items() if s.is_open)
+        start = info.business_date
         days = (until - start).days + 1
         if days > MAX_CATCH_UP_DAYS:
-            raise InvalidInput(f"{days} days to close is more than {MAX_CATCH_UP_DAYS}; "
-                               "catch up in smaller steps", code="cob_catch_up_must_be_bounded")
-        return [_close_day(app, start + dt.timedelta(days=k), progress)
-                for k in range(max(days, 0))]
+            raise InvalidInput(
+                f"{days} days to close is more than {MAX_CATCH_UP_DAYS}; catch up in smaller steps",
+                code="cob_catch_up_must_be_bounded",
+            )
+        reports: list[CobDayReport] = []
+        day = start
+        while day <= until:
+            left = (until - day).days + 1
+            widest = min(window_days, max(1, WINDOW_LOAN_DAYS // max(open_loans, 1)))
+            width = -(-left // -(-left // widest))  # the days left in even windows
+            if width > 1:
+                with app.uow() as uow:
+                    partial = bool(uow.cob.completed_partitions(day))
+            if width == 1 or partial:
+                reports.append(_close_day(app, day, progress))
+                day += dt.timedelta(days=1)
+                continue
+            reports.extend(_close_window(app, day, width, progress))
+            day += dt.timedelta(days=width)
+        return reports
+
+
+def _close_window(
+    app: Dunwell, first: dt.date, width: int, progress: Progress | None = None
+) -> list[CobDayReport]:
+    """Close ``width`` days from the book's open date ``first`` (none of whose
+    partitions is closed yet) in one transaction; see the module's docstring."""
+    dates = [first + dt.timedelta(days=k) for k in range(width)]
+    tallies = [_Tally() for _ in dates]
+    with app.uow() as uow:
+        info = uow.book.require()
+        assert info.business_date == first, "a window starts at the book's open date"
+        params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
+        uow.locks.partitions(range(info.partitions), exclusive=True)
+        for p in range(info.partitions):
+            before = uow.cob.load_partition(p, to_day(dates[-1]), params)
+            batch = before.batch
+            bumps = np.zeros(len(batch), dtype=np.int64)
+            closed: list[ClosedDay] = []
+            for date in dates:
+                result = cob_day(batch, to_day(date))
+                bumps += result.batch.last_cob_day != batch.last_cob_day
+                closed.append(
+                    ClosedDay(
+                        date,
+                        result,
+                        day_entry(result, business_date=date, partition=p, currency=info.currency),
+                    )
+                )
+                batch = result.batch
+            lines = uow.cob.write_days(
+                partition=p, before=before, after=batch, bumps=bumps, days=closed
+            )
+            for tally, c, n in zip(tallies, closed, lines, strict=True):
+                tally.add((c.result, n))
+        uow.book.advance(dates[-1] + dt.timedelta(days=1))
+        uow.commit()
+    reports = []
+    for date, tally in zip(dates, tallies, strict=True):
+        if progress is not None:
+            for p in range(info.partitions):
+                progress(date, p + 1, info.partitions)
+        reports.append(
+            CobDayReport(date, tally.run, tally.skipped, tally.loans, tally.postings, tally.events)
+        )
+        log.info(
+            "cob.day_closed",
+            business_date=str(date),
+            partitions_run=tally.run,
+            partitions_skipped=tally.skipped,
+            loans=tally.loans,
+            postings=tally.postings,
+            events=tally.events,
+            window_days=width,
+        )
+    return reports

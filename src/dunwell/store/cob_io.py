@@ -1,9 +1,16 @@
 """Bulk reads and writes of COB partitions: columns in, columns out.
 
-On PostgreSQL rows travel by ``COPY`` (CSV through Arrow); elsewhere by plain
-``executemany``. Either way one partition is written in the caller's transaction,
-together with its completion record, so a crash leaves a partition either fully
-closed for the day or untouched.
+On PostgreSQL rows travel by ``COPY`` in both directions (CSV written and parsed by
+Arrow): a partition is read with one ``COPY (SELECT ...) TO STDOUT`` per table, new
+journal lines and events go in with one ``COPY`` each, and changed loans and
+instalments are staged by ``COPY`` into a temporary table and applied with one
+``UPDATE ... FROM`` per table. Elsewhere rows travel by plain ``executemany``.
+
+Only what changed is written: loans the day (or days) closed, instalments whose
+outputs moved. :func:`write_days` writes one partition's closed days at once (the
+catch-up runner closes several days of a partition in memory and writes them in one
+go); either way the writes share the caller's transaction with the days' completion
+records, so a crash leaves a partition's days either fully closed or untouched.
 """
 
 from __future__ import annotations
@@ -16,21 +23,38 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
-from sqlalchemy import select as sa_select
-from sqlalchemy import text as sa_text
 
 from dunwell.cob.batch import INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch, from_columns
-from dunwell.cob.kernel import CobResult
+from dunwell.cob.kernel import CobResult, Events
 from dunwell.cob.model import CobParams, EventKind
 from dunwell.ledger.columnar import ColumnarEntry
 from dunwell.lending.model import LoanStatus
 from dunwell.store import tables as t
 
 OPEN_CODES = [int(s) for s in LoanStatus if s.is_open]
-_LOAN_READ = ("loan_id", "product_code", "status", "days_past_due", "bucket", "charged_minor",
-              "exposure_minor_days", "last_cob_day", "restructured")
+_LOAN_READ = (
+    "loan_id",
+    "product_code",
+    "status",
+    "days_past_due",
+    "bucket",
+    "charged_minor",
+    "exposure_minor_days",
+    "last_cob_day",
+    "restructured",
+)
+
+
+_PARAM_FIELDS = (
+    "penalty_rate_ppm",
+    "cost_cap_ppm",
+    "grace_days",
+    "late_fee_minor",
+    "penalty_year_days",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,33 +69,38 @@ def completed_partitions(conn: Connection, business_date: dt.date) -> set[int]:
 
 
 def partition_closed(conn: Connection, business_date: dt.date, partition: int) -> bool:
-    q = select(t.cob_runs.c.partition).where(t.cob_runs.c.business_date == business_date,
-                                             t.cob_runs.c.partition == partition)
+    q = select(t.cob_runs.c.partition).where(
+        t.cob_runs.c.business_date == business_date, t.cob_runs.c.partition == partition
+    )
     return conn.execute(q).first() is not None
 
 
 def _loan_filter(partition: int, day: int) -> Any:
-    return and_(t.loans.c.partition == partition, t.loans.c.status.in_(OPEN_CODES),
-                t.loans.c.last_cob_day < day)
+    return and_(
+        t.loans.c.partition == partition,
+        t.loans.c.status.in_(OPEN_CODES),
+        t.loans.c.last_cob_day < day,
+    )
 
 
 def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, Any]:
-    """Run ``query`` and return its columns as arrays.
+    """Run ``query`` and return its columns as arrays, in no particular row order.
 
-    On PostgreSQL the rows come back as one CSV text built by the server (one message
-    instead of one per row) and Arrow parses it.
+    On PostgreSQL the server joins the rows into one CSV text (one message, where a
+    plain result or ``COPY TO`` sends one per row, each costing the client a Python
+    round of the driver) and Arrow parses it.
     """
     if conn.dialect.name == "postgresql":
-        inner = query.subquery()
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         row = ", ".join(f"q.{n}" for n in names)
-        sql = str(sa_select(sa_text(f"string_agg(concat_ws(',', {row}), E'\\n' "
-                                    f"ORDER BY {row})")).select_from(inner.alias("q"))
-                  .compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        blob = conn.exec_driver_sql(sql).scalar_one()
+        blob = conn.exec_driver_sql(
+            f"SELECT string_agg(concat_ws(',', {row}), E'\\n') FROM ({sql}) AS q"
+        ).scalar_one()
         if not blob:
             return {n: np.zeros(0, dtype=np.int64) for n in names}
-        table = pacsv.read_csv(io.BytesIO(blob.encode()),
-                               read_options=pacsv.ReadOptions(column_names=list(names)))
+        table = pacsv.read_csv(
+            io.BytesIO(blob.encode()), read_options=pacsv.ReadOptions(column_names=list(names))
+        )
         return {n: table.column(n).to_numpy() for n in names}
     rows = conn.execute(query).all()
     if not rows:
@@ -80,88 +109,203 @@ def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, Any]
     return {n: np.asarray(c) for n, c in zip(names, cols, strict=True)}
 
 
-def load_partition(conn: Connection, partition: int, day: int,
-                   params: Mapping[str, CobParams]) -> Partition:
-    """Open loans of ``partition`` not yet closed for ``day``, as a batch."""
-    if conn.dialect.name == "postgresql":  # sort a partition in memory, not on disk
-        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-    lq = (select(*(t.loans.c[n] for n in _LOAN_READ)).where(_loan_filter(partition, day))
-          .order_by(t.loans.c.loan_id))
+def load_partition(
+    conn: Connection, partition: int, day: int, params: Mapping[str, CobParams]
+) -> Partition:
+    """Open loans of ``partition`` not yet closed for ``day``, as a batch (in loan
+    order, each loan's instalments in order: sorted here, not by the database)."""
+    lq = select(*(t.loans.c[n] for n in _LOAN_READ)).where(_loan_filter(partition, day))
     loans = _fetch(conn, lq, _LOAN_READ)
-    iq = (select(t.installments.c.loan_id, t.installments.c.n,
-                 *(t.installments.c[n] for n in INST_COLUMNS))
-          .join(t.loans, t.loans.c.loan_id == t.installments.c.loan_id)
-          .where(t.installments.c.partition == partition, _loan_filter(partition, day))
-          .order_by(t.installments.c.loan_id, t.installments.c.n))
+    iq = (
+        select(
+            t.installments.c.loan_id,
+            t.installments.c.n,
+            *(t.installments.c[n] for n in INST_COLUMNS),
+        )
+        .join(t.loans, t.loans.c.loan_id == t.installments.c.loan_id)
+        .where(t.installments.c.partition == partition, _loan_filter(partition, day))
+    )
     insts = _fetch(conn, iq, ("loan_id", "n", *INST_COLUMNS))
+    by_loan = np.argsort(np.asarray(loans["loan_id"], dtype=np.int64), kind="stable")
+    loans = {n: np.asarray(v)[by_loan] for n, v in loans.items()}
+    by_inst = np.lexsort(
+        (np.asarray(insts["n"], dtype=np.int64), np.asarray(insts["loan_id"], dtype=np.int64))
+    )
+    insts = {n: np.asarray(v)[by_inst] for n, v in insts.items()}
     ids = np.asarray(loans["loan_id"], dtype=np.int64)
     owner = np.asarray(insts["loan_id"], dtype=np.int64)
     offsets = np.searchsorted(owner, ids, side="left").astype(np.int64)
     offsets = np.append(offsets, owner.size)
-    codes = [str(c) for c in loans["product_code"]]
+    codes, product = np.unique(np.asarray(loans["product_code"], dtype=str), return_inverse=True)
     cols: dict[str, Any] = {n: loans[n] for n in _LOAN_READ if n != "product_code"}
-    for field in ("penalty_rate_ppm", "cost_cap_ppm", "grace_days", "late_fee_minor",
-                  "penalty_year_days"):
-        by_code = {c: getattr(p, field) for c, p in params.items()}
-        cols[field] = np.asarray([by_code[c] for c in codes], dtype=np.int64)
+    for field in _PARAM_FIELDS:
+        per_code = np.asarray([getattr(params[str(c)], field) for c in codes], dtype=np.int64)
+        cols[field] = per_code[product] if ids.size else np.zeros(0, dtype=np.int64)
     cols.update({n: insts[n] for n in INST_COLUMNS})
     cols["offsets"] = offsets
     return Partition(from_columns(cols), np.asarray(insts["n"], dtype=np.int64))
 
 
-def write_partition(conn: Connection, *, business_date: dt.date, partition: int,
-                    before: Partition, result: CobResult,
-                    entry: ColumnarEntry | None) -> int:
+@dataclass(frozen=True, slots=True)
+class ClosedDay:
+    """One business day a partition was closed for: the kernel's result and the
+    ledger's entry (None when the day charged nothing)."""
+
+    business_date: dt.date
+    result: CobResult
+    entry: ColumnarEntry | None
+
+
+def write_partition(
+    conn: Connection,
+    *,
+    business_date: dt.date,
+    partition: int,
+    before: Partition,
+    result: CobResult,
+    entry: ColumnarEntry | None,
+) -> int:
     """Persist a closed partition, its entry (built and checked by the ledger) and its
     completion record; returns the lines written. Every loan written has its
     ``version`` bumped, as any other writer's save does, so a command that read a loan
     before COB closed it cannot save over COB's day."""
     after = result.batch
-    changed_loans = np.flatnonzero(after.last_cob_day != before.batch.last_cob_day)
-    loan_rows = {"loan_id": after.loan_id[changed_loans],
-                 **{n: getattr(after, n)[changed_loans] for n in LOAN_OUTPUTS}}
+    bumps = (after.last_cob_day != before.batch.last_cob_day).astype(np.int64)
+    return write_days(
+        conn,
+        partition=partition,
+        before=before,
+        after=after,
+        bumps=bumps,
+        days=[ClosedDay(business_date, result, entry)],
+    )[0]
+
+
+def write_days(
+    conn: Connection,
+    *,
+    partition: int,
+    before: Partition,
+    after: LoanBatch,
+    bumps: np.ndarray[Any, Any],
+    days: Sequence[ClosedDay],
+) -> list[int]:
+    """Persist one partition closed for ``days`` (consecutive, in order) in memory:
+    ``before`` as loaded, ``after`` the batch after the last day, ``bumps`` how many of
+    the days changed each loan. Writes the loans and instalments that changed once,
+    each loan's ``version`` moved by its ``bumps`` (as many as a day-by-day close
+    would have), every day's entry, lines and events, and every day's completion
+    record; returns the lines written for each day."""
+    changed_loans = np.flatnonzero(bumps > 0)
+    loan_rows = {
+        "loan_id": after.loan_id[changed_loans],
+        **{n: getattr(after, n)[changed_loans] for n in LOAN_OUTPUTS},
+    }
     diff = np.zeros(after.installment_count, dtype=bool)
     for n in INST_OUTPUTS:
         diff |= getattr(after, n) != getattr(before.batch, n)
     changed_inst = np.flatnonzero(diff)
     owner = np.searchsorted(after.offsets, changed_inst, side="right") - 1
-    inst_rows = {"loan_id": after.loan_id[owner], "n": before.inst_n[changed_inst],
-                 **{n: getattr(after, n)[changed_inst] for n in INST_OUTPUTS}}
-    _bulk_update(conn, t.loans, ("loan_id",), loan_rows, bump_version=True)
+    inst_rows = {
+        "loan_id": after.loan_id[owner],
+        "n": before.inst_n[changed_inst],
+        **{n: getattr(after, n)[changed_inst] for n in INST_OUTPUTS},
+    }
+    _bulk_update(conn, t.loans, ("loan_id",), loan_rows, bump=bumps[changed_loans])
     _bulk_update(conn, t.installments, ("loan_id", "n"), inst_rows)
-
-    lines = 0 if entry is None else len(entry)
-    if entry is not None:
-        conn.execute(insert(t.journal_entries).values(
-            entry_id=entry.entry_id, business_date=entry.business_date, kind=entry.kind,
-            currency=entry.currency, reverses=None, memo=entry.memo))
-        _bulk_insert(conn, t.journal_lines, {
-            "entry_id": np.full(lines, entry.entry_id, dtype=object),
-            "account": entry.account, "loan_id": entry.loan_id,
-            "amount_minor": entry.amount_minor})
-    ev = result.events
-    if len(ev):
-        kinds = np.asarray([EventKind(int(k)).name.lower() for k in ev.kind], dtype=object)
-        _bulk_insert(conn, t.loan_events, {
-            "loan_id": ev.loan_id, "business_date": np.full(len(ev), business_date, dtype=object),
-            "kind": kinds, "before": ev.before, "after": ev.after})
-    conn.execute(insert(t.cob_runs).values(business_date=business_date, partition=partition,
-                                           loans_closed=result.loans_closed,
-                                           postings=lines, events=len(ev)))
+    lines = _write_entries(conn, [d.entry for d in days])
+    _write_events(conn, days)
+    conn.execute(
+        insert(t.cob_runs),
+        [
+            {
+                "business_date": d.business_date,
+                "partition": partition,
+                "loans_closed": d.result.loans_closed,
+                "postings": n,
+                "events": len(d.result.events),
+            }
+            for d, n in zip(days, lines, strict=True)
+        ],
+    )
     return lines
+
+
+def _write_entries(conn: Connection, entries: Sequence[ColumnarEntry | None]) -> list[int]:
+    """The days' entries and all their lines (one bulk insert); lines per entry."""
+    present = [e for e in entries if e is not None]
+    if present:
+        conn.execute(
+            insert(t.journal_entries),
+            [
+                {
+                    "entry_id": e.entry_id,
+                    "business_date": e.business_date,
+                    "kind": e.kind,
+                    "currency": e.currency,
+                    "reverses": None,
+                    "memo": e.memo,
+                }
+                for e in present
+            ],
+        )
+        sizes = np.asarray([len(e) for e in present], dtype=np.int64)
+        which = np.repeat(np.arange(len(present), dtype=np.int32), sizes)
+        loan_id = np.concatenate([e.loan_id for e in present])
+        # loan by loan (each loan's days together, in order): the loan index then takes
+        # a loan's lines on one page instead of one page per loan and day
+        order = np.argsort(loan_id, kind="stable") if len(present) > 1 else slice(None)
+        _bulk_insert(
+            conn,
+            t.journal_lines,
+            {
+                "entry_id": pa.DictionaryArray.from_arrays(
+                    pa.array(which[order]), pa.array([e.entry_id for e in present])
+                ),
+                "account": np.concatenate([e.account for e in present])[order],
+                "loan_id": loan_id[order],
+                "amount_minor": np.concatenate([e.amount_minor for e in present])[order],
+            },
+        )
+    return [0 if e is None else len(e) for e in entries]
+
+
+def _write_events(conn: Connection, days: Sequence[ClosedDay]) -> None:
+    evs: list[Events] = [d.result.events for d in days]
+    sizes = np.asarray([len(ev) for ev in evs], dtype=np.int64)
+    if not sizes.sum():
+        return
+    kind = np.concatenate([ev.kind for ev in evs]).astype(np.int32)
+    names = pa.array([k.name.lower() for k in EventKind])
+    codes = pa.array([int(k) for k in EventKind], type=pa.int32())
+    when = np.repeat(
+        np.asarray([(d.business_date - dt.date(1970, 1, 1)).days for d in days], dtype=np.int32),
+        sizes,
+    )
+    _bulk_insert(
+        conn,
+        t.loan_events,
+        {
+            "loan_id": np.concatenate([ev.loan_id for ev in evs]),
+            "business_date": pa.array(when).cast(pa.date32()),
+            "kind": pa.DictionaryArray.from_arrays(pc.index_in(pa.array(kind), codes), names),
+            "before": np.concatenate([ev.before for ev in evs]),
+            "after": np.concatenate([ev.after for ev in evs]),
+        },
+    )
 
 
 def _records(cols: Mapping[str, Any]) -> list[dict[str, Any]]:
     names = list(cols)
-    lists = [np.asarray(cols[n]).tolist() for n in names]
+    lists = [
+        cols[n].to_pylist() if isinstance(cols[n], pa.Array) else np.asarray(cols[n]).tolist()
+        for n in names
+    ]
     return [dict(zip(names, vals, strict=True)) for vals in zip(*lists, strict=True)]
 
 
 def _csv(cols: Mapping[str, Any]) -> bytes:
-    arrays = {}
-    for n, v in cols.items():
-        arr = np.asarray(v)
-        arrays[n] = pa.array(arr.tolist() if arr.dtype == object else arr)
+    arrays = {n: v if isinstance(v, pa.Array) else pa.array(np.asarray(v)) for n, v in cols.items()}
     buf = io.BytesIO()
     pacsv.write_csv(pa.table(arrays), buf, write_options=pacsv.WriteOptions(include_header=False))
     return buf.getvalue()
@@ -170,8 +314,10 @@ def _csv(cols: Mapping[str, Any]) -> bytes:
 def _copy_in(conn: Connection, table: str, names: Sequence[str], payload: bytes) -> None:
     raw = conn.connection.driver_connection
     assert raw is not None, "a live connection has its driver's connection"
-    with raw.cursor() as cur, cur.copy(
-            f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy,
+    ):
         copy.write(payload)
 
 
@@ -184,28 +330,50 @@ def _bulk_insert(conn: Connection, table: Any, cols: Mapping[str, Any]) -> None:
         conn.execute(insert(table), _records(cols))
 
 
-def _bulk_update(conn: Connection, table: Any, keys: Sequence[str],
-                 cols: Mapping[str, Any], *, bump_version: bool = False) -> None:
+def _bulk_update(
+    conn: Connection,
+    table: Any,
+    keys: Sequence[str],
+    cols: Mapping[str, Any],
+    *,
+    bump: np.ndarray[Any, Any] | None = None,
+) -> None:
+    """Set the non-key columns of the rows matched by ``keys``; with ``bump``, also move
+    each row's ``version`` by its bump."""
     if not len(cols[keys[0]]):
         return
-    values = [n for n in cols if n not in keys]
+    if bump is not None:
+        cols = {**cols, "bump": bump}
+    values = [n for n in cols if n not in keys and n != "bump"]
     if conn.dialect.name == "postgresql":
         tmp = f"tmp_{table.name}"
         col_types = ", ".join(f"{n} bigint" for n in cols)
         conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} ({col_types}) ON COMMIT DROP")
         _copy_in(conn, tmp, list(cols), _csv(cols))
-        sets = ", ".join([f"{n} = s.{n}" for n in values]
-                         + (["version = d.version + 1"] if bump_version else []))
+        sets = ", ".join(
+            [f"{n} = s.{n}" for n in values]
+            + (["version = d.version + s.bump"] if bump is not None else [])
+        )
         match = " AND ".join(f"d.{k} = s.{k}" for k in keys)
+        # each staged row finds its row by the primary key: a hash join would read and
+        # hash the whole table (every partition, dead rows too) for every partition
+        conn.exec_driver_sql("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
         conn.exec_driver_sql(f"UPDATE {table.name} AS d SET {sets} FROM {tmp} AS s WHERE {match}")
-        conn.exec_driver_sql(f"DROP TABLE {tmp}")
+        conn.exec_driver_sql(f"RESET enable_hashjoin; RESET enable_mergejoin; DROP TABLE {tmp}")
         return
     assign: dict[str, Any] = {n: bindparam(f"v_{n}") for n in values}
-    if bump_version:
-        assign["version"] = table.c.version + 1
-    stmt = (update(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)))
-            .values(assign))
-    recs = _records({**{f"k_{k}": cols[k] for k in keys}, **{f"v_{n}": cols[n] for n in values}})
+    if bump is not None:
+        assign["version"] = table.c.version + bindparam("v_bump")
+    stmt = (
+        update(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))).values(assign)
+    )
+    recs = _records(
+        {
+            **{f"k_{k}": cols[k] for k in keys},
+            **{f"v_{n}": cols[n] for n in values},
+            **({"v_bump": cols["bump"]} if bump is not None else {}),
+        }
+    )
     conn.execute(stmt, recs)
 
 
@@ -221,11 +389,38 @@ class CobRepository:
     def partition_closed(self, business_date: dt.date, partition: int) -> bool:
         return partition_closed(self._conn, business_date, partition)
 
-    def load_partition(self, partition: int, day: int,
-                       params: Mapping[str, CobParams]) -> Partition:
+    def load_partition(
+        self, partition: int, day: int, params: Mapping[str, CobParams]
+    ) -> Partition:
         return load_partition(self._conn, partition, day, params)
 
-    def write_partition(self, *, business_date: dt.date, partition: int, before: Partition,
-                        result: CobResult, entry: ColumnarEntry | None) -> int:
-        return write_partition(self._conn, business_date=business_date, partition=partition,
-                               before=before, result=result, entry=entry)
+    def write_partition(
+        self,
+        *,
+        business_date: dt.date,
+        partition: int,
+        before: Partition,
+        result: CobResult,
+        entry: ColumnarEntry | None,
+    ) -> int:
+        return write_partition(
+            self._conn,
+            business_date=business_date,
+            partition=partition,
+            before=before,
+            result=result,
+            entry=entry,
+        )
+
+    def write_days(
+        self,
+        *,
+        partition: int,
+        before: Partition,
+        after: LoanBatch,
+        bumps: np.ndarray[Any, Any],
+        days: Sequence[ClosedDay],
+    ) -> list[int]:
+        return write_days(
+            self._conn, partition=partition, before=before, after=after, bumps=bumps, days=days
+        )
