@@ -210,6 +210,11 @@ def test_import_refuses_a_tampered_snapshot_another_date_and_a_changed_book(
     with pytest.raises(InvalidInput) as other_date:
         import_results(app, later)
     assert other_date.value.code == "snapshot_date_must_be_open_date"
+    from dunwell.app.cob_spark import close_days_spark
+
+    with pytest.raises(InvalidInput) as unshared:  # a cluster cannot read a local temp dir
+        close_days_spark(app, date=from_day(portfolio.day), master="spark://cob-master:7077")
+    assert unshared.value.code == "snapshot_dir_must_be_shared"
     assert dump(app) == untouched
 
 

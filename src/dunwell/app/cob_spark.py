@@ -202,6 +202,12 @@ def close_days_spark(
             f"{days} days to close is more than {MAX_DAYS}; catch up in smaller steps",
             code="cob_catch_up_must_be_bounded",
         )
+    if workdir is None and spark is None and not master.startswith("local"):
+        raise InvalidInput(
+            f"on the cluster at {master} the executors cannot read this machine's temporary "
+            "directory; give --snapshots DIR on storage every node mounts at the same path",
+            code="snapshot_dir_must_be_shared",
+        )
     reports: list[CobDayReport] = []
     if days <= 0:
         return reports
