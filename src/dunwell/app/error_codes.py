@@ -34,6 +34,7 @@ class Code(StrEnum):
     CHARGE_MUST_BE_CAPTURED = "charge_must_be_captured"
     COB_CATCH_UP_MUST_BE_BOUNDED = "cob_catch_up_must_be_bounded"
     COB_DATE_MUST_BE_OPEN_DATE = "cob_date_must_be_open_date"
+    COB_WINDOW_MUST_BE_POSITIVE = "cob_window_must_be_positive"
     COLLECT_DATE_MUST_NOT_BE_AFTER_OPEN_DATE = "collect_date_must_not_be_after_open_date"
     COLLECT_RUN_MUST_BE_BOUNDED = "collect_run_must_be_bounded"
     COMPLAINT_CASE_MUST_BE_YOURS = "complaint_case_must_be_yours"
