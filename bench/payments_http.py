@@ -82,9 +82,11 @@ class Sizes:
     replay_every: int = 20
     conflicts: int = 5
     seed: int = 31
+    #: Payments profiled stage by stage in this process afterwards (0: none).
+    profile: int = 300
 
 
-QUICK = Sizes(loans=200, payments=1_500, baseline=100, floor=1_000, conflicts=3)
+QUICK = Sizes(loans=200, payments=1_500, baseline=100, floor=1_000, conflicts=3, profile=100)
 
 
 @dataclass(frozen=True)
@@ -233,14 +235,14 @@ def phase(server: Server, admin: sa.Engine, port: int, requests: list[bytes],
     """One timed load: the answers, and throughput, latency and CPU figures."""
     assert server.proc is not None
     pids = server_pids(server.proc.pid)
-    backends = backend_pids(admin)
-    server0, db0, gen0 = cpu_seconds(pids), cpu_seconds(backends), time.process_time()
+    db0 = {pid: cpu_seconds([pid]) for pid in backend_pids(admin)}
+    server0, gen0 = cpu_seconds(pids), time.process_time()
     began = time.perf_counter()
     answers = asyncio.run(drive(port, requests, clients))
     elapsed = time.perf_counter() - began
     gen1 = time.process_time()
-    backends_after = backend_pids(admin)
-    db1 = cpu_seconds(backends_after)
+    # a backend that began during the phase counts all its CPU; one gone counts none
+    db_spent = sum(cpu_seconds([pid]) - db0.get(pid, 0.0) for pid in backend_pids(admin))
     server1 = cpu_seconds(pids)
     n = len(answers)
     ms = [a.seconds * 1000 for a in answers]
@@ -249,7 +251,7 @@ def phase(server: Server, admin: sa.Engine, port: int, requests: list[bytes],
         "per_s": round(n / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(percentile(ms, 0.50), 2), "p99_ms": round(percentile(ms, 0.99), 2),
         "server_cpu_ms_per_request": round((server1 - server0) / n * 1000, 3) if n else None,
-        "db_cpu_ms_per_request": round((db1 - db0) / n * 1000, 3) if n else None,
+        "db_cpu_ms_per_request": round(db_spent / n * 1000, 3) if n else None,
         "loadgen_cpu_ms_per_request": round((gen1 - gen0) / n * 1000, 3) if n else None,
         "statuses": dict(Counter(a.status for a in answers)),
     }
@@ -288,6 +290,8 @@ def run(sizes: Sizes, base_url: str) -> dict[str, Any]:
             finally:
                 server.stop()
             out.update(loaded(sizes, url, admin, token, jobs, Path(tmp)))
+            if sizes.profile:
+                out["profile"] = profile_stages(url, token, sizes.loans, sizes.profile)
             out["keys"] = count_keys(url, [*base_jobs, *jobs])
             code, report = verify(url)
             out["verify"] = {"exit": code, "ok": bool(report.get("ok")),
@@ -335,6 +339,108 @@ def loaded(sizes: Sizes, url: str, admin: sa.Engine, token: str, jobs: list[Job]
         "conflicts_409": sum(a.status == 409 for a in clashes),
     }
     return out
+
+
+#: The stages of one payment timed by :func:`profile_stages`: (label, module, attribute).
+STAGES = (
+    ("transaction (run_command), of which:", "dunwell.api.payments", "run_command"),
+    ("  lock and read (one pipeline)", "dunwell.store.repositories", "PaymentPosting.start"),
+    ("  allocation (domain)", "dunwell.app.lending.payments", "payment_outcome"),
+    ("  entries (domain)", "dunwell.app.lending.payments", "payment_entries"),
+    ("  write (one pipeline)", "dunwell.store.repositories", "PaymentPosting.record"),
+    ("  receipt queued (guard, template, outbox)", "dunwell.app.lending.payments",
+     "notify_payment"),
+    ("  commit", "dunwell.store.uow", "SqlUnitOfWork.commit"),
+)
+
+
+def profile_stages(url: str, token: str, loans: int, n: int) -> dict[str, Any]:
+    """Server CPU of one payment by stage, in this process: the app called as ASGI
+    (no sockets, commands run inline on one thread), each stage wrapped in a CPU
+    clock. What is not in the transaction is the HTTP framework's part: the middleware,
+    the route guard, routing, validation and serialisation."""
+    import importlib
+
+    from dunwell.api.app import create_app
+    from dunwell.api.deps import Runner, Services
+    from dunwell.settings import Settings
+
+    spent: dict[str, float] = dict.fromkeys((label for label, _, _ in STAGES), 0.0)
+    originals: list[tuple[Any, str, Any]] = []
+    for label, module, attribute in STAGES:
+        owner: Any = importlib.import_module(module)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+
+        def timed(*args: Any, _f: Any = original, _label: str = label, **kw: Any) -> Any:
+            began = time.process_time()
+            try:
+                return _f(*args, **kw)
+            finally:
+                spent[_label] += time.process_time() - began
+
+        originals.append((owner, name, original))
+        setattr(owner, name, timed)
+    try:
+        api = create_app(Settings(db_url=url, dev_mode=True, log_level="WARNING"))
+        services = api.state.services
+        api.state.services = Services(services.dunwell, services.origination,
+                                      Runner(inline=True))
+        rng = random.Random(7)
+        jobs = plan(n + 20, loans, rng, "prof")
+        total = asyncio.run(_asgi_payments(api, token, jobs[:20], jobs[20:], spent))
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+    per = {label: round(spent[label] / n * 1000, 3) for label, _, _ in STAGES}
+    per_total = round(total / n * 1000, 3)
+    per["HTTP framework (middleware, guard, routing, validation, JSON)"] = round(
+        per_total - per["transaction (run_command), of which:"], 3)
+    return {"payments": n, "cpu_ms_per_payment": per_total, "stages_ms": per}
+
+
+async def _asgi_payments(api: Any, token: str, warmup: list[Job], jobs: list[Job],
+                         spent: dict[str, float]) -> float:
+    """CPU seconds spent posting ``jobs`` through ``api`` (after ``warmup``, whose
+    stages are forgotten)."""
+    async with api.router.lifespan_context(api):
+        for job in warmup:
+            await _asgi_post(api, token, job)
+        spent.update(dict.fromkeys(spent, 0.0))
+        began = time.process_time()
+        for job in jobs:
+            await _asgi_post(api, token, job)
+        return time.process_time() - began
+
+
+async def _asgi_post(api: Any, token: str, job: Job) -> None:
+    body = json.dumps({"amount": money(job.amount_minor), "currency": "CNY"}).encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": f"/v1/loans/{job.loan_id}/payments",
+             "raw_path": f"/v1/loans/{job.loan_id}/payments".encode(), "query_string": b"",
+             "root_path": "", "client": (HOST, 1), "server": (HOST, 80),
+             "headers": [(b"host", HOST.encode()), (b"authorization", f"Bearer {token}".encode()),
+                         (b"idempotency-key", job.key.encode()),
+                         (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+    sent = False
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    await api(scope, receive, send)
+    assert status == [201], status
 
 
 def passed(out: dict[str, Any]) -> bool:
@@ -396,6 +502,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{idem['conflicts_409']}/{idem['conflicts_sent']}; lost {keys['lost']}; "
           f"duplicated {keys['duplicated']}; book verify "
           f"{'ok' if out['verify']['ok'] else 'FAILED'}")
+    if "profile" in out:
+        prof = out["profile"]
+        print(f"server CPU of one payment by stage (in process, {prof['payments']} payments): "
+              f"{prof['cpu_ms_per_payment']} ms")
+        for label, ms in prof["stages_ms"].items():
+            print(f"  {label:<64} {ms:>7.3f} ms")
     print(f"wrote {args.out}")
     return 0 if out["ok"] else 1
 

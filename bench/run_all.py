@@ -9,7 +9,9 @@ the real server (bench/origination_latency.py, docs/origination.md),
 (h) CLI start: the median time of `dunwell --help` against `python -c "import typer"`
 (bench/cli_start.py),
 (i) COB over a Parquet snapshot: Spark local mode against the local runner, and the
-cores a 50 M-loan book needs to close in 30 minutes (bench/spark_cob.py, docs/scale.md).
+cores a 50 M-loan book needs to close in 30 minutes (bench/spark_cob.py, docs/scale.md),
+(j) payments at volume: posted/s over HTTP on PostgreSQL from 16 clients against
+2,000/s and a one-worker one-client baseline (bench/payments_http.py, docs/scale.md).
 See docs/benchmarks.md for what each figure means.
 """
 
@@ -45,8 +47,10 @@ import cob_kernel  # noqa: E402
 import cob_postgres  # noqa: E402
 import field_routing  # noqa: E402
 import origination_latency  # noqa: E402
+import payments_http  # noqa: E402
 import simulation  # noqa: E402
 import spark_cob  # noqa: E402
+import stress_payments  # noqa: E402
 from kernel_profile import profile_day  # noqa: E402
 
 OUT = HERE / "out" / "cob.json"
@@ -69,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--skip-simulation", action="store_true",
                     help="leave out the simulation speed (bench/simulation.py)")
     ap.add_argument("--skip-spark", action="store_true", help="leave out figure (i)")
+    ap.add_argument("--skip-payments", action="store_true", help="leave out figure (j)")
     ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                     help="statement profile of the kernel (auto: when a target is missed)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -149,7 +154,7 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
 def run_quick_figures(args: argparse.Namespace, frs: field_routing.Sizes,
                       cls: cli_start.Sizes, tick: Callable[[str, int], None],
                       result: dict[str, Any]) -> None:
-    """Figures (g) and (h), each unless skipped."""
+    """Figures (g), (h), (i) and (j), each unless skipped."""
     if args.skip_field:
         result["field_routing"] = {"skipped": "--skip-field"}
     else:
@@ -165,6 +170,7 @@ def run_quick_figures(args: argparse.Namespace, frs: field_routing.Sizes,
     else:
         result["spark_cob"] = spark_cob.run(spark_cob.Sizes())
         spark_cob.save(result["spark_cob"])
+    result["payments_http"] = run_payments(args)
 
 
 def run_simulation(args: argparse.Namespace, console: Console) -> dict[str, Any]:
@@ -172,6 +178,17 @@ def run_simulation(args: argparse.Namespace, console: Console) -> dict[str, Any]
     if args.skip_simulation:
         return {"skipped": "--skip-simulation"}
     return simulation.run(simulation.QUICK if args.quick else simulation.Sizes(), console)
+
+
+def run_payments(args: argparse.Namespace) -> dict[str, Any]:
+    """Figure (j): bench/payments_http.py (its quick sizes with --quick); it needs
+    PostgreSQL, so --skip-postgres leaves it out too."""
+    if args.skip_payments or args.skip_postgres:
+        return {"skipped": "--skip-payments" if args.skip_payments else "--skip-postgres"}
+    db = os.environ.get("DUNWELL_STRESS_POSTGRES_URL", stress_payments.DEFAULT_DB)
+    out = payments_http.run(payments_http.QUICK if args.quick else payments_http.Sizes(), db)
+    payments_http.save(out)
+    return out
 
 
 def _rate(x: float) -> str:
@@ -187,6 +204,15 @@ def render_cli_start(t: Table, cs: dict[str, Any], ok: dict[bool, str]) -> None:
               f"(x{cs['ratio_help_over_baseline']} of `python -c \"import typer\"`, "
               f"{cs['baseline_s_median']:.3f} s)",
               f"<= {cs['target_s']:g} s", ok[cs["meets_target"]])
+
+
+def render_snapshot_and_payments(t: Table, r: dict[str, Any], ok: dict[bool, str]) -> None:
+    """Rows (i) and (j)."""
+    t.add_row("(i) COB on a snapshot: Spark local / local",
+              spark_cob.describe(r.get("spark_cob", {"skipped": "not run"})), "", "")
+    pay = r.get("payments_http", {"skipped": "not run"})
+    t.add_row("(j) payments at volume, PostgreSQL", payments_http.describe(pay), ">= 2,000/s",
+              "" if "skipped" in pay else ok[pay["ratio_to_target"] >= 1 and pay["ok"]])
 
 
 def render(r: dict[str, Any], console: Console) -> None:
@@ -244,8 +270,7 @@ def render(r: dict[str, Any], console: Console) -> None:
               else f"{sim['run']['loan_days_per_s']:,.0f} loan·days/s; 10,000 x 180 in "
               f"{sim['projected_target_s']:,.0f} s (x{sim['ratio_over_target']} the target)",
               "<= 60 s", "" if "skipped" in sim else ok[sim["meets_target"]])
-    t.add_row("(i) COB on a snapshot: Spark local / local",
-              spark_cob.describe(r.get("spark_cob", {"skipped": "not run"})), "", "")
+    render_snapshot_and_payments(t, r, ok)
     console.print(t)
     prof = r.get("profile")
     if prof:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -17,19 +18,33 @@ from dunwell.core.errors import InvalidInput
 from dunwell.core.limits import ID_MAX, ID_MIN
 
 T = TypeVar("T")
+#: Commands a server process runs at once on a database with many writers: the size of
+#: the connection pool each process keeps (SQLAlchemy's default, 5, which the store's
+#: engine keeps), so no command opens a connection the pool would close after it.
+COMMANDS_AT_ONCE = 5
 
 
 class Runner:
     """Runs a command. SQLite has one writer: commands run one at a time on the event
-    loop, which also spares a thread hop. Other databases use the thread pool."""
+    loop, which also spares a thread hop. Other databases use the thread pool, at most
+    ``limit`` commands at once (the connection pool's size): a request beyond it waits
+    here for a connection the pool keeps, instead of opening one the pool would close
+    again after the command (a new database session costs the server more than the
+    command)."""
 
-    def __init__(self, *, inline: bool) -> None:
+    def __init__(self, *, inline: bool, limit: int | None = None) -> None:
         self.inline = inline
+        self.limit = limit
+        self._limiter: CapacityLimiter | None = None
 
     async def __call__(self, command: Callable[[], T]) -> T:
         if self.inline:
             return command()
-        return await run_in_threadpool(command)
+        if self.limit is None:
+            return await run_in_threadpool(command)
+        if self._limiter is None:  # made inside the event loop that uses it
+            self._limiter = CapacityLimiter(self.limit)
+        return await to_thread.run_sync(command, limiter=self._limiter)
 
 
 @dataclass(frozen=True)
