@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import importlib
+import pkgutil
 import re
 from collections.abc import Iterator
 
@@ -13,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+import dunwell.store
 from dunwell.app.channels.outbox import set_channel_address
 from dunwell.app.collections.contacts import record_inbound_message
 from dunwell.bootstrap import Dunwell, bootstrap
@@ -186,6 +189,10 @@ def test_a_lookup_hash_depends_on_the_lookup_key_and_says_which() -> None:
 # --- the columns ------------------------------------------------------------------------
 
 def test_every_encrypted_column_seals_for_its_own_table_and_column() -> None:
+    # every table module on the shared metadata, whatever this process imported before
+    for module in pkgutil.iter_modules(dunwell.store.__path__):
+        if "tables" in module.name:
+            importlib.import_module(f"dunwell.store.{module.name}")
     sealed = {f"{t.name}.{c.name}": c.type for t in metadata.tables.values()
               for c in t.columns if isinstance(c.type, ENCRYPTED_TYPES)}
     assert {"borrowers.name", "applicants.name", "channel_addresses.address", "outbox.body",
