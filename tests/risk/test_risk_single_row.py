@@ -26,8 +26,13 @@ ROWS = 150
 
 
 def _trained(frame: pd.DataFrame, target: str) -> CreditModel:
-    return train(frame, target=target, options=replace(FAST), data_sha256="test",
-                 rng=np.random.default_rng(3)).model
+    return train(
+        frame,
+        target=target,
+        options=replace(FAST),
+        data_sha256="test",
+        rng=np.random.default_rng(3),
+    ).model
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +63,9 @@ def _matrix(model: CreditModel, row: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("which", ["taiwan", "bureau"])
-def test_the_single_row_path_equals_booster_predict(request: pytest.FixtureRequest,
-                                                    which: str) -> None:
+def test_the_single_row_path_equals_booster_predict(
+    request: pytest.FixtureRequest, which: str
+) -> None:
     model, rows = request.getfixturevalue(which)
     assert model.gbm is not None
     booster = model.gbm.booster
@@ -74,7 +80,8 @@ def test_the_single_row_path_equals_booster_predict(request: pytest.FixtureReque
 
 @pytest.mark.parametrize("which", ["taiwan", "bureau"])
 def test_score_and_explain_equals_the_batch_score_and_reasons_from_predict(
-        request: pytest.FixtureRequest, which: str) -> None:
+    request: pytest.FixtureRequest, which: str
+) -> None:
     model, rows = request.getfixturevalue(which)
     assert model.gbm is not None
     batch = model.score_rows(rows)  # many rows: Booster.predict
@@ -82,8 +89,9 @@ def test_score_and_explain_equals_the_batch_score_and_reasons_from_predict(
         p, worded = model.score_and_explain(row, top=3, langs=("en", "zh-CN"))
         assert abs(p - want) <= 1e-12
         treated = model._treated(model._values(row))
-        contrib = model.gbm.booster.predict(model.gbm.row_matrix(treated), pred_contrib=True,
-                                            num_threads=1)[0]
+        contrib = model.gbm.booster.predict(
+            model.gbm.row_matrix(treated), pred_contrib=True, num_threads=1
+        )[0]
         parts = dict(zip(model.gbm.features, map(float, contrib[:-1]), strict=True))
         if model.prep is not None:
             parts = model.prep.fold(parts)
@@ -108,7 +116,8 @@ class OneByOne:
 
 
 def test_the_adapter_decides_alike_with_one_call_or_three(
-        bureau: tuple[CreditModel, list[dict[str, Any]]]) -> None:
+    bureau: tuple[CreditModel, list[dict[str, Any]]],
+) -> None:
     model, rows = bureau
     fast, plain = RiskModelAdapter(model, "risk:v1"), RiskModelAdapter(OneByOne(model), "risk:v1")
     for row in rows:
@@ -116,7 +125,8 @@ def test_the_adapter_decides_alike_with_one_call_or_three(
 
 
 def test_threads_scoring_at_once_get_their_own_rows(
-        taiwan: tuple[CreditModel, list[dict[str, Any]]]) -> None:
+    taiwan: tuple[CreditModel, list[dict[str, Any]]],
+) -> None:
     model, rows = taiwan
     want = [model.score_and_explain(r, langs=("en",)) for r in rows]
     got: dict[int, list[Any]] = {}
