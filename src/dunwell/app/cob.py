@@ -43,10 +43,10 @@ log = logs.get(__name__)
 MAX_CATCH_UP_DAYS = 3660
 #: The most days one catch-up window closes in one transaction: other writers of the
 #: book wait for a whole window, and a crash loses at most one.
-WINDOW_DAYS_MAX = 7
+WINDOW_DAYS_MAX = 15
 #: A window holds at most about this many loan-days (open loans x days), so a large
 #: book closes in shorter windows.
-WINDOW_LOAN_DAYS = 1_000_000
+WINDOW_LOAN_DAYS = 2_000_000
 
 Progress = Callable[[dt.date, int, int], None]  # (date, partitions done, partitions)
 
