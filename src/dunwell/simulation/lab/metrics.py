@@ -18,7 +18,8 @@ Definitions:
   visits done at the visit cost, and each approved legal referral at the legal cost;
 * **cures** — cases closed cured or paid off; **plans_kept** — plans not broken;
 * **violations** — outbound contacts on steps the guard did not allow (must be 0);
-  **denials** — steps the guard denied or deferred, by rule in ``denials_by_rule``;
+  **denials** — steps the guard denied or deferred, by rule in ``denials_by_rule``
+  (steps the ml policy withheld and internal steps are not denials);
 * **visit_roi** — payments within 30 days after a visit that met the borrower, over
   the visits' cost (None when no visit was done); **cost_per_unit_recovered** is None
   when nothing was recovered.
@@ -39,6 +40,9 @@ from dunwell.lending.model import LoanStatus
 from dunwell.simulation.lab.params import Parameters
 
 CURED = ("cured", "paid_off")
+#: The guard's decisions that refuse a step (a step the ml policy withheld, or an
+#: internal step the guard does not judge, is not a denial).
+GUARD_REFUSALS = ("deny", "defer")
 MET = ("delivered_in_person", "promise_to_pay", "hardship_reported", "refused")
 VISIT_ROI_DAYS = 30
 #: Bucket numbers: 0 current, 1 = 1-30 dpd, 2 = 31-60, 3 = 61-90, 4 = 91+.
@@ -132,7 +136,7 @@ def measure(
         if decision == "allow":
             key = _cost_key(kind, channel)
             cost += unit.get(key, 0) * n if key else 0
-        else:
+        elif decision in GUARD_REFUSALS:  # not the policy's own "withheld", nor "internal"
             denials_by_rule[rule or decision] += n
     done = [v for v in visits if v[2] == "done"]
     visit_cost = unit["visit"] * len(done)
