@@ -36,6 +36,8 @@ LAB_DIR = Path("var") / "lab"
 LAB_REPORT = Path("var") / "lab.html"
 LAB_JSON = Path("var") / "lab.json"
 LAB_STRATEGIES = "humane,aggressive,ml"
+#: ``--lab``: runs closed at a time (worker processes; one per core here).
+LAB_JOBS = 2
 
 
 def decisions_table(app: Dunwell) -> Table:
@@ -193,8 +195,10 @@ def _lab_demo(*, borrowers: int, days: int, seed: int, start: str, strategies: s
     for old in LAB_DIR.glob("lab-*"):
         old.unlink()
     base = f"sqlite:///{LAB_DIR / 'lab.sqlite'}"
+    runs = len([name for name in strategies.split(",") if name.strip()])
     doc = run_simulation(borrowers=borrowers, days=days, seed=seed, seeds=1,
-                         strategies=strategies, start=start, db=base, sensitivity=False)
+                         strategies=strategies, start=start, db=base, sensitivity=False,
+                         jobs=min(LAB_JOBS, runs))
     write_outputs(doc, report=LAB_REPORT, json_path=LAB_JSON)
     served = "humane" if "humane" in doc["strategies"] else next(iter(doc["strategies"]))
     db = run_url(base, LAB_DIR, served, seed)
