@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dunwell.app.uow import UnitOfWork
-from dunwell.channels.document import Document
-from dunwell.channels.model import MessageChannel
-from dunwell.channels.ports import ChannelProvider
-from dunwell.lending.gateway import PaymentGateway
-from dunwell.origination.ports import Bureau
 from dunwell.settings import Settings
 
-if TYPE_CHECKING:  # the template book's interface, for the type checker
+if TYPE_CHECKING:  # the adapters' interfaces, for the type checker: a command that only
+    # reads the book does not import the channel, bureau, gateway or template modules
+    from dunwell.channels.document import Document
+    from dunwell.channels.model import MessageChannel
+    from dunwell.channels.ports import ChannelProvider
+    from dunwell.lending.gateway import PaymentGateway
+    from dunwell.origination.ports import Bureau
     from dunwell.providers.templating import TemplateBook
 
 
