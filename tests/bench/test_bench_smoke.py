@@ -53,7 +53,9 @@ def test_the_cli_start_benchmark_times_the_help_against_its_baseline(tmp_path: P
     out = tmp_path / "cli_start.json"
     assert cli_start.main(["--quick", "--out", str(out)]) == 0
     result = json.loads(out.read_text(encoding="utf-8"))
-    assert result["sizes"] == {"runs": 3}
+    assert result["sizes"] == {"runs": 1, "loans": 8}
     assert result["help_s_median"] > 0
     assert result["baseline_s_median"] > 0
     assert result["ratio_help_over_baseline"] > 0
+    assert set(result["reads"]) == {"portfolio", "book_verify", "day_status"}
+    assert all(read["ratio_over_sqlalchemy"] > 0 for read in result["reads"].values())
