@@ -415,6 +415,7 @@ TOUR: dict[str, Fill] = {
     "dunwell risk score": nothing,
     "dunwell risk report": nothing,
     "dunwell risk monitor": nothing,  # new_batch.csv: rows of the Taiwan sample
+    "dunwell simulate": nothing,  # its own temporary books, not the tour's
 }
 
 

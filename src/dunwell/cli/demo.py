@@ -144,8 +144,11 @@ def demo(
     strategies: Annotated[str, typer.Option(
         help="--lab: the strategies, comma-separated.")] = LAB_STRATEGIES,
 ) -> None:
-    """Book sample loans across all four repayment methods and run COB day by day
-    (or, with --lab, compare the collection strategies in the strategy lab)."""
+    """Book sample loans and run COB day by day, or compare strategies (--lab).
+
+    Without --lab: sample loans across all four repayment methods, closed day by day
+    through the day loop. With --lab: the collection strategies compared on the same
+    simulated borrowers in the strategy lab."""
     if lab:
         with clear_errors():
             _lab_demo(borrowers=borrowers, days=days, seed=seed, start=start,

@@ -46,7 +46,7 @@ class _Commands(LazyGroup):
         Lazy("write-off", "dunwell.cli.writeoff:write_off",
              "Write an open loan off: suspense first, the rest to the write-off account."),
         Lazy("demo", "dunwell.cli.demo:demo",
-             "Book sample loans across all four repayment methods and run COB day by day."),
+             "Book sample loans and run COB day by day, or compare strategies (--lab)."),
         Lazy("simulate", "dunwell.cli.simulate:simulate",
              "Run collection strategies on the same simulated borrowers and compare them."),
         Lazy("collect", "dunwell.cli.collect:collect",
