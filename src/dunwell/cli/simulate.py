@@ -197,13 +197,26 @@ def comparison_table(doc: dict[str, Any]) -> Any:
         table.add_column(name, justify="right")
     for key in keys:
         table.add_row(key, *(str(doc["strategies"][n].get(key, "")) for n in names))
-    for row in doc.get("comparison", []):
-        table.add_row(
-            f"target: {row['name']}",
-            *[""] * (len(names) - 1),
-            f"{row['measured']} ({'met' if row['met'] else 'not met'})",
+    rows = doc.get("comparison", [])
+    if not rows:
+        return table
+    from rich.console import Group
+
+    targets = Table(title="the targets, per seed and on the mean")
+    for column in ("target", "goal", "on the mean", "per seed", "met"):
+        targets.add_column(column, justify="left" if column in ("target", "goal") else "right")
+    for row in rows:
+        per_seed = ", ".join("—" if v is None else f"{v:+.1%}" for v in row.get("per_seed", []))
+        measured = row.get("measured")
+        targets.add_row(
+            row["name"],
+            row["target"],
+            "—" if measured is None else f"{measured:+.1%}",
+            per_seed,
+            f"{row.get('seeds_met', '?')}/{len(row.get('per_seed', []))} seeds, "
+            + ("met" if row["met"] else "not met"),
         )
-    return table
+    return Group(table, targets)
 
 
 def write_outputs(doc: dict[str, Any], *, report: Path | None, json_path: Path | None) -> None:
