@@ -289,6 +289,9 @@ def test_hardship_then_offers_then_approval_by_another_person_then_the_plan() ->
         flags = uow.borrowers.get(1).borrower.flags
         statuses = {o.offer_id: o.status for o in uow.negotiation.offers_for_case(case_id)}
         kinds = [k for _, k, _ in uow.cases.timeline(case_id)]
+        hardship = [t for _, k, t in uow.cases.timeline(case_id) if k == "hardship_assessed"]
+    # staff read amounts in major units with the currency, never minor units
+    assert "disposable income 2000.00 " in hardship[0], hardship
     assert case.status is CaseStatus.PLAN and plan.case_id == case_id
     assert {Flag.VULNERABLE, Flag.HARDSHIP_PLAN} <= set(flags)
     assert statuses[best.offer_id] is OfferStatus.ACCEPTED

@@ -168,7 +168,7 @@ def assess_hardship(app: Dunwell, *, case_id: str, reason: str, monthly_income_m
             fingerprint=fp, case_id=case_id, borrower_id=borrower_id, loan_id=loan,
             business_date=info.business_date, recorded_at=now.isoformat(), source=src,
             assessment=assessment)
-        _record_hardship(uow, rec, now=now, by=recorded_by)
+        _record_hardship(uow, rec, now=now, by=recorded_by, currency=info.currency)
         uow.commit()
         return rec
 
@@ -208,7 +208,7 @@ def hardship_fingerprint(*, case_id: str, loan_id: int, on: dt.date, source: Ass
 
 
 def _record_hardship(uow: UnitOfWork, rec: HardshipRecord, *, now: dt.datetime,
-                     by: str | None = None) -> None:
+                     currency: str, by: str | None = None) -> None:
     """The ``vulnerable`` flag when it applies, the case timeline and the audit log."""
     a = rec.assessment
     if a.vulnerable:
@@ -216,7 +216,8 @@ def _record_hardship(uow: UnitOfWork, rec: HardshipRecord, *, now: dt.datetime,
     uow.cases.note(
         rec.case_id, rec.business_date, TimelineKind.HARDSHIP_ASSESSED,
         f"hardship ({a.reason.value}) recorded by {rec.source.value}: disposable income "
-        f"{a.disposable_income_minor} a month" + ("; borrower vulnerable" if a.vulnerable else ""))
+        f"{_money(a.disposable_income_minor, currency)} a month"
+        + ("; borrower vulnerable" if a.vulnerable else ""))
     record(uow, at=now, entries=[("hardship_assessed", f"case:{rec.case_id}", {
         "assessment_id": rec.assessment_id, "loan_id": rec.loan_id, "reason": a.reason.value,
         "source": rec.source.value, "disposable_minor": a.disposable_income_minor,
