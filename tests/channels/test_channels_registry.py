@@ -83,3 +83,23 @@ def test_a_broken_plugin_nobody_chose_does_not_stop_the_others(plugin: str) -> N
     assert set(build_providers(Settings(sms_provider=plugin))) == {"local", plugin}
     with pytest.raises(ModuleNotFoundError):
         build_providers(Settings(sms_provider="broken"))
+
+
+def test_a_plugin_installed_after_a_lookup_is_found(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lookups are remembered, but not past a change to a directory on the path: a
+    plugin installed next to the ones already found replaces the built-in it names."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = Settings(outbox_dir=tmp_path / "out")
+    before = build_providers(settings)["local"]
+    assert type(before).__name__ == "LocalFileProvider"
+    assert type(build_providers(settings)["local"]) is type(before)
+    (tmp_path / "heron_post.py").write_text(PLUGIN, encoding="utf-8")
+    info = tmp_path / "heron-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: heron\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nlocal = heron_post:factory\n")
+    try:
+        assert type(build_providers(settings)["local"]).__name__ == "PigeonPost"
+    finally:
+        sys.modules.pop("heron_post", None)

@@ -13,6 +13,9 @@ replaces the built-in.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 
@@ -35,9 +38,54 @@ def available() -> list[str]:
     return sorted({*BUILTIN_FACTORIES, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))})
 
 
+#: The factories found so far, by the search path they were found on and the name:
+#: scanning every installed distribution's entry points costs milliseconds, and the
+#: day loop builds its providers twice a day.
+_FOUND: dict[tuple[tuple[tuple[str, int | None], ...], str], ProviderFactory] = {}
+_FOUND_LOCK = threading.Lock()
+#: Lookups remembered at the most (a process that keeps changing its path starts over).
+_FOUND_MAX = 64
+
+
+def _search_path() -> tuple[tuple[str, int | None], ...]:
+    """Every ``sys.path`` entry with its modification time: installing or removing a
+    distribution changes the directory it lands in, and adding a path changes the
+    tuple, so a lookup made before either is not reused (the rule
+    :mod:`importlib.metadata` itself caches directory listings by)."""
+    out: list[tuple[str, int | None]] = []
+    for entry in sys.path:
+        try:
+            mtime: int | None = os.stat(entry or ".").st_mtime_ns
+        except (OSError, ValueError):
+            mtime = None
+        out.append((entry, mtime))
+    return tuple(out)
+
+
 def factory_for(name: str) -> ProviderFactory:
     """The factory registered as ``name``: an entry point of that name, else a
-    built-in. Only this plugin is imported, so a broken plugin nobody chose is harmless."""
+    built-in. Only this plugin is imported, so a broken plugin nobody chose is harmless.
+    The answer is remembered until the search path or a directory on it changes."""
+    key = (_search_path(), name)
+    with _FOUND_LOCK:
+        found = _FOUND.get(key)
+    if found is not None:
+        return found
+    factory = _lookup(name)
+    with _FOUND_LOCK:
+        if len(_FOUND) >= _FOUND_MAX:
+            _FOUND.clear()
+        _FOUND[key] = factory
+    return factory
+
+
+def clear_cache() -> None:
+    """Forget every factory found (the next lookup scans the entry points again)."""
+    with _FOUND_LOCK:
+        _FOUND.clear()
+
+
+def _lookup(name: str) -> ProviderFactory:
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         loaded: ProviderFactory = ep.load()
         return loaded
