@@ -28,12 +28,19 @@ class AuditRepository:
     def append_many(self, *, recorded_at: str,
                     entries: Sequence[tuple[str, str, Mapping[str, Any]]]) -> list[ChainRecord]:
         """Append (kind, subject, payload) entries; returns the chained records."""
+        return self.append_stamped([(recorded_at, kind, subject, payload)
+                                    for kind, subject, payload in entries])
+
+    def append_stamped(self, entries: Sequence[tuple[str, str, str, Mapping[str, Any]]],
+                       ) -> list[ChainRecord]:
+        """Append (recorded_at, kind, subject, payload) entries, each with its own
+        stamp, in one write; the chain is the same as appending them one by one."""
         if not entries:
             return []
         seq, prev = self.head(lock=True)
         fresh = seq == 0
         records = []
-        for kind, subject, payload in entries:
+        for recorded_at, kind, subject, payload in entries:
             seq += 1
             body = canonical(payload)
             digest = link_hash(prev, seq, recorded_at, kind, subject, body)

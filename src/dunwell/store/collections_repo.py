@@ -302,6 +302,15 @@ class ActionRepository:
             "channel": event.channel.value, "direction": event.direction.value,
             "outcome": event.outcome.value, "action_id": action_id})
 
+    def add_contacts(self, rows: Sequence[tuple[int, ContactEvent, int | None]]) -> None:
+        """Insert (borrower_id, event, action_id) rows in order, in one statement."""
+        if rows:
+            self.conn.execute(_CONTACT_INSERT, [
+                {"borrower_id": borrower_id, "ts": event.ts.isoformat(),
+                 "channel": event.channel.value, "direction": event.direction.value,
+                 "outcome": event.outcome.value, "action_id": action_id}
+                for borrower_id, event, action_id in rows])
+
     def collectors(self) -> list[Collector]:
         rows = self.conn.execute(select(c.collectors).order_by(c.collectors.c.collector_id))
         return [Collector(m["collector_id"], int(m["calls_per_day"]),

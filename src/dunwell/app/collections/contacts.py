@@ -109,6 +109,42 @@ def record_contact(uow: UnitOfWork, *, borrower_id: int, at: dt.datetime, channe
 
 
 @dataclass(frozen=True, slots=True)
+class NewContact:
+    """One contact for :func:`record_contacts`: :func:`record_contact`'s arguments."""
+
+    borrower_id: int
+    at: dt.datetime
+    channel: str
+    outcome: str
+    now: dt.datetime
+    direction: str = "outbound"
+    action_id: int | None = None
+    extra: dict[str, object] | None = None
+
+
+def record_contacts(uow: UnitOfWork, contacts: Sequence[NewContact]) -> list[ContactEvent]:
+    """:func:`record_contact` for many contacts at once: the same contact rows and the
+    same audit entries in the same order, with one profile read, one insert and one
+    audit write. Every contact is checked before any is written."""
+    if not contacts:
+        return []
+    events = [_event(n.at, n.channel, n.direction, n.outcome) for n in contacts]
+    if any(n.now.tzinfo is None for n in contacts):
+        raise ValueError("audit timestamps must carry a time zone")
+    known = uow.borrowers.many(sorted({n.borrower_id for n in contacts}))
+    for n in contacts:
+        if n.borrower_id not in known:
+            uow.borrowers.get(n.borrower_id)  # its NotFound says what to do
+    uow.actions.add_contacts([(n.borrower_id, e, n.action_id)
+                              for n, e in zip(contacts, events, strict=True)])
+    uow.audit.append_stamped([(n.now.isoformat(), "contact", f"borrower:{n.borrower_id}", {
+        "ts": n.at.isoformat(), "channel": n.channel, "direction": n.direction,
+        "outcome": n.outcome, "action_id": n.action_id, **(n.extra or {})})
+        for n in contacts])
+    return events
+
+
+@dataclass(frozen=True, slots=True)
 class Override:
     """A supervisor lets a contact the guard refused be recorded, and says why."""
 

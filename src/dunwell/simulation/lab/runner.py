@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dunwell.app.collections.collect import Experiment
-from dunwell.app.collections.contacts import record_contact, record_promise
+from dunwell.app.collections.contacts import NewContact, record_contacts, record_promise
 from dunwell.app.complaints.service import record_complaint
 from dunwell.app.day.loop import DayOptions, run_until
 from dunwell.app.field.visits import record_visit_outcome
@@ -251,6 +251,7 @@ class Borrowers:
     def _answer_contacts(self, today: dt.date) -> list[tuple[str, int, str]]:
         world, index = self.world, self.book.borrower_index
         hardship: list[tuple[str, int, str]] = []
+        answered: list[NewContact] = []  # written together, before the next promise
         with self.app.uow() as uow:
             planned = [
                 a
@@ -269,19 +270,22 @@ class Borrowers:
                     ans = world.call(i, a["kind"], dpd=days, attempt=int(a["action_id"]))
                 else:
                     ans = world.message(i, a["channel"], a["kind"], dpd=days)
-                record_contact(
-                    uow,
-                    borrower_id=bid,
-                    at=at,
-                    channel=a["channel"],
-                    outcome=ans.outcome,
-                    action_id=int(a["action_id"]),
-                    now=at,
+                answered.append(
+                    NewContact(
+                        borrower_id=bid,
+                        at=at,
+                        channel=a["channel"],
+                        outcome=ans.outcome,
+                        action_id=int(a["action_id"]),
+                        now=at,
+                    )
                 )
                 case_id = str(a["case_id"])
                 if case_id.startswith("pre-"):
                     continue
                 if ans.promise:
+                    record_contacts(uow, answered)  # the audit chain keeps the answers' order
+                    answered.clear()
                     owed = self._overdue(uow, bid, today)
                     with contextlib.suppress(DomainError):  # a pending promise stands
                         record_promise(
@@ -296,6 +300,7 @@ class Borrowers:
                     hardship.append(
                         (case_id, i, "collector" if a["channel"] == "call" else "borrower")
                     )
+            record_contacts(uow, answered)
             uow.commit()
         return hardship
 
