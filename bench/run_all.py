@@ -12,6 +12,8 @@ the real server (bench/origination_latency.py, docs/origination.md),
 cores a 50 M-loan book needs to close in 30 minutes (bench/spark_cob.py, docs/scale.md),
 (j) payments at volume: posted/s over HTTP on PostgreSQL from 16 clients against
 2,000/s and a one-worker one-client baseline (bench/payments_http.py, docs/scale.md).
+At the end bench/summary.py puts every figure beside its same-run baseline and target
+in bench/out/results.json and draws bench/out/results.svg.
 See docs/benchmarks.md for what each figure means.
 """
 
@@ -51,6 +53,7 @@ import payments_http  # noqa: E402
 import simulation  # noqa: E402
 import spark_cob  # noqa: E402
 import stress_payments  # noqa: E402
+import summary  # noqa: E402
 from kernel_profile import profile_day  # noqa: E402
 
 OUT = HERE / "out" / "cob.json"
@@ -298,7 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     line = json.dumps(result, default=float, sort_keys=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(line + "\n", encoding="utf-8")
-    print(line)
+    summary.write(args.out.parent, json.loads(line), console=out_console)
+    out_console.print(f"summary: {args.out.parent / summary.RESULTS}, "
+                      f"chart: {args.out.parent / summary.CHART}", highlight=False)
+    print(line)  # last, so a caller can read the run's JSON from the last line
     missed = not (result["meets_speedup"] and result["meets_floor"])
     missed = missed or not result["origination"].get("meets_target", True)
     missed = missed or not result["field_routing"].get("meets_target", True)
