@@ -8,8 +8,9 @@ seconds. The comparison itself is pure and lives in :mod:`dunwell.lending.reconc
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Connection, case, exists, func, literal, or_, select
+from sqlalchemy import Connection, Select, case, exists, func, literal, or_, select
 
 from dunwell.ledger.model import Account
 from dunwell.lending.model import LoanStatus
@@ -129,12 +130,7 @@ class VerifyRepository:
              .where(case((t.journal_entries.c.entry_id.is_(None), literal(True)),
                          else_=func.coalesce(cash, 0) != p.amount_minor))
              .order_by(p.payment_id).limit(OFFENDING_MAX))
-        out = []
-        for pid, amount, entry_id, cash_minor in self.conn.execute(q).all():
-            why = ("no journal entry" if entry_id is None
-                   else f"cash {int(cash_minor or 0)} != amount {int(amount)}")
-            out.append((int(pid), why))
-        return out
+        return self._payment_mismatches(q)
 
     def subledger(self) -> list[SubLedgerRow]:
         """Every loan's servicing state summed by component, with its status."""
@@ -170,6 +166,11 @@ class VerifyRepository:
              .where(case((t.journal_entries.c.entry_id.is_(None), literal(True)),
                          else_=func.coalesce(cash.c.cash, 0) != p.amount_minor))
              .order_by(p.payment_id).limit(OFFENDING_MAX))
+        return self._payment_mismatches(q)
+
+    def _payment_mismatches(self, q: Select[Any]) -> list[tuple[int, str]]:
+        """(payment id, what is wrong) for each row (payment id, amount, entry id or
+        None, cash on the entry) of ``q``."""
         out = []
         for pid, amount, entry_id, cash_minor in self.conn.execute(q).all():
             why = ("no journal entry" if entry_id is None
