@@ -91,6 +91,14 @@ class _Tally:
         self.postings += lines
         self.events += len(result.events)
 
+    def closed(self, business_date: dt.date, **extra: int) -> CobDayReport:
+        """The day's report, logged as ``cob.day_closed`` (with ``extra`` fields)."""
+        log.info("cob.day_closed", business_date=str(business_date),
+                 partitions_run=self.run, partitions_skipped=self.skipped,
+                 loans=self.loans, postings=self.postings, events=self.events, **extra)
+        return CobDayReport(business_date, self.run, self.skipped, self.loans,
+                            self.postings, self.events)
+
 
 def _close_day(
     app: Dunwell, business_date: dt.date, progress: Progress | None = None
@@ -119,19 +127,7 @@ def _close_day(
         with app.uow() as uow:
             uow.book.advance(business_date + dt.timedelta(days=1))
             uow.commit()
-    report = CobDayReport(
-        business_date, tally.run, tally.skipped, tally.loans, tally.postings, tally.events
-    )
-    log.info(
-        "cob.day_closed",
-        business_date=str(business_date),
-        partitions_run=tally.run,
-        partitions_skipped=tally.skipped,
-        loans=tally.loans,
-        postings=tally.postings,
-        events=tally.events,
-    )
-    return report
+    return tally.closed(business_date)
 
 
 def close_partition(
@@ -270,17 +266,5 @@ def _close_window(
         if progress is not None:
             for p in range(info.partitions):
                 progress(date, p + 1, info.partitions)
-        reports.append(
-            CobDayReport(date, tally.run, tally.skipped, tally.loans, tally.postings, tally.events)
-        )
-        log.info(
-            "cob.day_closed",
-            business_date=str(date),
-            partitions_run=tally.run,
-            partitions_skipped=tally.skipped,
-            loans=tally.loans,
-            postings=tally.postings,
-            events=tally.events,
-            window_days=width,
-        )
+        reports.append(tally.closed(date, window_days=width))
     return reports
