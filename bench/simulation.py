@@ -15,9 +15,16 @@ Figures, each against something measured in the same run:
 * the same loop on a book a tenth the size (the baseline): how the cost per
   loan·day scales with the book;
 * on the final book, the reconciliation the loop runs (``verify_book_since_mark``)
-  against the full check it replaced (``verify_book``).
+  against the full check it replaced (``verify_book``);
+* how the cost grows with the days: CPU seconds per open loan·day over the first and
+  the last fifth of the measured days (1.0 when a day costs the same per loan however
+  long the book has run; above 1 when something reads the whole history each day);
+* the floor: COB and verify alone (the loop's real single-day path,
+  ``close_day`` then ``verify_book_since_mark``) on a book of ``--floor-loans`` loans
+  seeded on one day, per loan·day, and the seconds they alone take at the target size.
 
     .venv/bin/python bench/simulation.py [--borrowers 10000 --days 180] [--quick]
+        [--floor-loans 10000 --floor-days 3]
 
 Writes bench/out/simulation.json.
 """
@@ -35,7 +42,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +76,11 @@ class Sizes:
     baseline_borrowers: int = 1_000
     seed: int = 7
     strategy: str = "humane"
+    floor_loans: int = 10_000
+    floor_days: int = 3
 
 
-QUICK = Sizes(borrowers=600, days=45, baseline_borrowers=60)
+QUICK = Sizes(borrowers=600, days=45, baseline_borrowers=60, floor_loans=600, floor_days=2)
 
 
 @dataclass
@@ -79,6 +88,9 @@ class Timing:
     steps: dict[str, float]
     hooks: dict[str, float]
     total_s: float
+    #: per business date: CPU seconds of its steps and hooks, and the loans COB closed
+    cpu: dict[dt.date, float] = field(default_factory=lambda: defaultdict(float))
+    loans: dict[dt.date, int] = field(default_factory=dict)
 
 
 @contextmanager
@@ -88,24 +100,31 @@ def timed_loop() -> Iterator[Timing]:
     run_step, hook = loop._run_step, loop._hook
 
     def step(app: Any, day: dt.date, s: DayStep, options: loop.DayOptions) -> Any:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
-            return run_step(app, day, s, options)
+            status, detail = run_step(app, day, s, options)
+            if s is DayStep.COB:
+                timing.loans[day] = int(detail.get("loans", 0))
+            return status, detail
         finally:
             timing.steps[s.value] += time.perf_counter() - t0
+            timing.cpu[day] += time.process_time() - c0
 
     def hooked(options: loop.DayOptions, s: DayStep, day: dt.date) -> None:
-        hooks = {DayStep.COLLECT: options.after_collect,
-                 DayStep.FIELD_PLAN: options.after_field_plan,
-                 DayStep.SCORE: options.after_day}
+        hooks = {
+            DayStep.COLLECT: options.after_collect,
+            DayStep.FIELD_PLAN: options.after_field_plan,
+            DayStep.SCORE: options.after_day,
+        }
         if hooks.get(s) is None:
             hook(options, s, day)
             return
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             hook(options, s, day)
         finally:
             timing.hooks[f"borrowers after {s.value}"] += time.perf_counter() - t0
+            timing.cpu[day] += time.process_time() - c0
 
     loop._run_step, loop._hook = step, hooked  # type: ignore[assignment]
     try:
@@ -114,18 +133,30 @@ def timed_loop() -> Iterator[Timing]:
         loop._run_step, loop._hook = run_step, hook
 
 
-def run_size(borrowers: int, sizes: Sizes, workdir: Path,
-             tick: Callable[[], None]) -> dict[str, Any]:
+def run_size(
+    borrowers: int, sizes: Sizes, workdir: Path, tick: Callable[[], None]
+) -> dict[str, Any]:
     """One lab run of ``borrowers`` x ``sizes.days``: timings, and verify full vs
     since-mark on the final book."""
-    settings = runner.LabSettings(borrowers=borrowers, days=sizes.days, seeds=(sizes.seed,),
-                                  strategies=(sizes.strategy,), start=START,
-                                  params=lab_params.load())
+    settings = runner.LabSettings(
+        borrowers=borrowers,
+        days=sizes.days,
+        seeds=(sizes.seed,),
+        strategies=(sizes.strategy,),
+        start=START,
+        params=lab_params.load(),
+    )
     plan = runner.plan_for(sizes.strategy, settings, sizes.seed)
     t0 = time.perf_counter()
     with timed_loop() as timing:
-        ran = runner._run_book(settings, plan, sizes.seed, workdir=workdir,
-                               progress=lambda *_: tick(), label=f"bench-{borrowers}")
+        ran = runner._run_book(
+            settings,
+            plan,
+            sizes.seed,
+            workdir=workdir,
+            progress=lambda *_: tick(),
+            label=f"bench-{borrowers}",
+        )
     total = time.perf_counter() - t0
     # the set-up (population, origination) is in the total but not in the loop
     loop_s = sum(timing.steps.values()) + sum(timing.hooks.values())
@@ -144,20 +175,91 @@ def run_size(borrowers: int, sizes: Sizes, workdir: Path,
     loop_days = runner.days_per_run(settings)
     loan_days = borrowers * loop_days
     return {
-        "borrowers": borrowers, "days": sizes.days, "loop_days": loop_days,
+        "growth": growth(timing, settings.start),
+        "borrowers": borrowers,
+        "days": sizes.days,
+        "loop_days": loop_days,
         "total_s": round(total, 2),
-        "loop_s": round(loop_s, 2), "setup_and_bookkeeping_s": round(total - loop_s, 2),
+        "loop_s": round(loop_s, 2),
+        "setup_and_bookkeeping_s": round(total - loop_s, 2),
         "loan_days_per_s": round(loan_days / total, 1),
         "steps_s": {k: round(v, 2) for k, v in timing.steps.items()},
         "hooks_s": {k: round(v, 2) for k, v in timing.hooks.items()},
-        "verify_full_s": round(full_s, 3), "verify_since_mark_s": round(fast_s, 3),
+        "verify_full_s": round(full_s, 3),
+        "verify_since_mark_s": round(fast_s, 3),
+    }
+
+
+def growth(timing: Timing, start: dt.date) -> dict[str, Any]:
+    """CPU seconds per open loan·day over the first and the last fifth of the measured
+    days (from ``start``), and their ratio: how a day's cost per loan grows with the
+    history the book has gathered."""
+    days = sorted(d for d in timing.cpu if d >= start and timing.loans.get(d))
+    if len(days) < 2:
+        return {}
+    k = max(1, len(days) // 5)
+
+    def per_loan_day(span: list[dt.date]) -> float:
+        return sum(timing.cpu[d] for d in span) / sum(timing.loans[d] for d in span)
+
+    first, last = per_loan_day(days[:k]), per_loan_day(days[-k:])
+    return {
+        "days_each": k,
+        "first_us_per_loan_day": round(first * 1e6, 1),
+        "last_us_per_loan_day": round(last * 1e6, 1),
+        "loans_first": timing.loans[days[0]],
+        "loans_last": timing.loans[days[-1]],
+        "ratio_last_over_first": round(last / first, 2),
+    }
+
+
+def cob_floor(loans: int, days: int, workdir: Path, seed: int) -> dict[str, Any]:
+    """COB and verify alone through the day loop's own single-day path on a book of
+    ``loans`` borrowers' loans seeded on one day: per loan·day, and the seconds they
+    take at the target size (10,000 loans x the run's days with its warm-up)."""
+    from dunwell.app.cob import close_day
+    from dunwell.simulation.lab import book as lab_book
+    from dunwell.simulation.lab.population import build
+
+    pop = build(lab_params.load(), size=loans, seed=seed)
+    url = lab_book.run_url(None, workdir, f"floor-{loans}", seed)
+    t0 = time.perf_counter()
+    book = lab_book.seed(pop, url=url, start=START)
+    seed_s = time.perf_counter() - t0
+    app = book.app
+    cob_s = verify_s = 0.0
+    closed = 0
+    for k in range(days):
+        day = START + dt.timedelta(days=k)
+        t1 = time.perf_counter()
+        closed += close_day(app, day).loans_closed
+        t2 = time.perf_counter()
+        verify_book_since_mark(app)
+        cob_s, verify_s = cob_s + t2 - t1, verify_s + time.perf_counter() - t2
+    app.engine.dispose()
+    per = (cob_s + verify_s) / max(closed, 1)
+    return {
+        "loans": closed // max(days, 1),
+        "days": days,
+        "seed_s": round(seed_s, 2),
+        "cob_s_per_day": round(cob_s / days, 3),
+        "verify_s_per_day": round(verify_s / days, 3),
+        "us_per_loan_day": round(per * 1e6, 1),
     }
 
 
 def run(sizes: Sizes, console: Console) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="dunwell-bench-sim-") as tmp, Progress(
-            TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("days"), TimeElapsedColumn(), console=console) as bar:
+    with (
+        tempfile.TemporaryDirectory(prefix="dunwell-bench-sim-") as tmp,
+        Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("days"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar,
+    ):
         out = {}
         for label, n in (("baseline", sizes.baseline_borrowers), ("run", sizes.borrowers)):
             task = bar.add_task(f"{label}: {n:,} borrowers", total=sizes.days)
@@ -166,34 +268,55 @@ def run(sizes: Sizes, console: Console) -> dict[str, Any]:
                 bar.advance(task)
 
             out[label] = run_size(n, sizes, Path(tmp), tick)
+        if sizes.floor_loans:
+            task = bar.add_task(f"floor: {sizes.floor_loans:,} loans", total=None)
+            floor = cob_floor(sizes.floor_loans, sizes.floor_days, Path(tmp), sizes.seed)
+            bar.update(task, completed=1, total=1)
+        else:
+            floor = {}
     main, base = out["run"], out["baseline"]
     rate = main["loan_days_per_s"]
     # the target's run closes its warm-up days as well: 10,000 x (180 + warm-up)
     target_loan_days = TARGET_LOAN_DAYS // 180 * (180 + main["loop_days"] - sizes.days)
     projected = target_loan_days / rate
+    if floor:
+        floor["target_s"] = round(floor["us_per_loan_day"] * target_loan_days / 1e6, 1)
     return {
-        "sizes": {"borrowers": sizes.borrowers, "days": sizes.days,
-                  "baseline_borrowers": sizes.baseline_borrowers, "seed": sizes.seed,
-                  "strategy": sizes.strategy},
-        "run": main, "baseline": base,
+        "floor": floor,
+        "sizes": {
+            "borrowers": sizes.borrowers,
+            "days": sizes.days,
+            "baseline_borrowers": sizes.baseline_borrowers,
+            "seed": sizes.seed,
+            "strategy": sizes.strategy,
+        },
+        "run": main,
+        "baseline": base,
         "ratio_rate_over_baseline": round(rate / base["loan_days_per_s"], 2),
         "projected_target_s": round(projected, 1),
         "measured_at_target_size": (sizes.borrowers * sizes.days == TARGET_LOAN_DAYS),
         "target_loan_days_with_warmup": target_loan_days,
         "ratio_over_target": round(projected / TARGET_S, 2),
-        "target_s": TARGET_S, "meets_target": projected <= TARGET_S,
+        "target_s": TARGET_S,
+        "meets_target": projected <= TARGET_S,
         "verify_full_over_since_mark": round(
-            main["verify_full_s"] / max(main["verify_since_mark_s"], 1e-6), 1),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+            main["verify_full_s"] / max(main["verify_since_mark_s"], 1e-6), 1
+        ),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
     }
 
 
 def render(r: dict[str, Any], console: Console) -> None:
     main, base = r["run"], r["baseline"]
-    t = Table(title=f"simulation: {main['borrowers']:,} borrowers x {main['days']} days "
-                    f"(+{main['loop_days'] - main['days']} warm-up), "
-                    f"strategy {r['sizes']['strategy']} (baseline {base['borrowers']:,})")
+    t = Table(
+        title=f"simulation: {main['borrowers']:,} borrowers x {main['days']} days "
+        f"(+{main['loop_days'] - main['days']} warm-up), "
+        f"strategy {r['sizes']['strategy']} (baseline {base['borrowers']:,})"
+    )
     for col in ("", "run s", "run s/loop day", "baseline s"):
         t.add_column(col, justify="left" if not col else "right")
     days = main["loop_days"]
@@ -201,22 +324,48 @@ def render(r: dict[str, Any], console: Console) -> None:
         a = main["steps_s"].get(name, main["hooks_s"].get(name, 0.0))
         b = base["steps_s"].get(name, base["hooks_s"].get(name, 0.0))
         t.add_row(name, f"{a:.2f}", f"{a / days:.3f}", f"{b:.2f}")
-    t.add_row("set-up and bookkeeping", f"{main['setup_and_bookkeeping_s']:.2f}", "",
-              f"{base['setup_and_bookkeeping_s']:.2f}")
+    t.add_row(
+        "set-up and bookkeeping",
+        f"{main['setup_and_bookkeeping_s']:.2f}",
+        "",
+        f"{base['setup_and_bookkeeping_s']:.2f}",
+    )
     t.add_section()
-    t.add_row("total", f"{main['total_s']:.2f}", f"{main['total_s'] / days:.3f}",
-              f"{base['total_s']:.2f}")
-    t.add_row("loan·days/s", f"{main['loan_days_per_s']:,.0f}", "",
-              f"{base['loan_days_per_s']:,.0f}")
+    t.add_row(
+        "total", f"{main['total_s']:.2f}", f"{main['total_s'] / days:.3f}", f"{base['total_s']:.2f}"
+    )
+    t.add_row(
+        "loan·days/s", f"{main['loan_days_per_s']:,.0f}", "", f"{base['loan_days_per_s']:,.0f}"
+    )
     console.print(t)
     kind = "measured" if r["measured_at_target_size"] else "projected at this rate"
-    console.print(f"10,000 x 180 {kind}: {r['projected_target_s']:,.0f} s = "
-                  f"x{r['ratio_over_target']} the {r['target_s']:g} s target "
-                  f"({'met' if r['meets_target'] else 'missed'}); rate x"
-                  f"{r['ratio_rate_over_baseline']} the {base['borrowers']:,}-borrower baseline; "
-                  f"verify on the final book: full {main['verify_full_s']:.3f} s, since the "
-                  f"mark {main['verify_since_mark_s']:.3f} s "
-                  f"(x{r['verify_full_over_since_mark']})")
+    console.print(
+        f"10,000 x 180 {kind}: {r['projected_target_s']:,.0f} s = "
+        f"x{r['ratio_over_target']} the {r['target_s']:g} s target "
+        f"({'met' if r['meets_target'] else 'missed'}); rate x"
+        f"{r['ratio_rate_over_baseline']} the {base['borrowers']:,}-borrower baseline; "
+        f"verify on the final book: full {main['verify_full_s']:.3f} s, since the "
+        f"mark {main['verify_since_mark_s']:.3f} s "
+        f"(x{r['verify_full_over_since_mark']})"
+    )
+    g = main.get("growth") or {}
+    if g:
+        console.print(
+            f"growth with the days (CPU per open loan·day): first {g['days_each']} "
+            f"measured days {g['first_us_per_loan_day']:,.0f} us "
+            f"({g['loans_first']:,} loans), last {g['days_each']} "
+            f"{g['last_us_per_loan_day']:,.0f} us ({g['loans_last']:,} loans): "
+            f"x{g['ratio_last_over_first']}"
+        )
+    f = r.get("floor") or {}
+    if f:
+        console.print(
+            f"floor, COB + verify alone on {f['loans']:,} loans ({f['days']} days): "
+            f"COB {f['cob_s_per_day']:.3f} s + verify {f['verify_s_per_day']:.3f} s "
+            f"a day = {f['us_per_loan_day']:,.0f} us per loan·day; "
+            f"{f['target_s']:,.0f} s at 10,000 x 180 with the warm-up, "
+            f"against the {r['target_s']:g} s target for the whole run"
+        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -226,6 +375,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--baseline-borrowers", type=int, help="baseline book (default 1,000)")
     ap.add_argument("--strategy", default="humane", choices=runner.BUILTIN)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--floor-loans",
+        type=int,
+        help="loans of the COB + verify floor book (default 10,000; 0 skips)",
+    )
+    ap.add_argument("--floor-days", type=int, help="days the floor closes (default 3)")
     ap.add_argument("--quick", action="store_true", help="600 x 45, baseline 60")
     ap.add_argument("--out", type=Path, default=OUT)
     return ap.parse_args(argv)
@@ -234,9 +389,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def sizes_from(args: argparse.Namespace) -> Sizes:
     base = QUICK if args.quick else Sizes()
     borrowers = args.borrowers or base.borrowers
-    return replace(base, borrowers=borrowers, days=args.days or base.days,
-                   baseline_borrowers=args.baseline_borrowers or max(1, borrowers // 10),
-                   seed=args.seed, strategy=args.strategy)
+    return replace(
+        base,
+        borrowers=borrowers,
+        days=args.days or base.days,
+        baseline_borrowers=args.baseline_borrowers or max(1, borrowers // 10),
+        seed=args.seed,
+        strategy=args.strategy,
+        floor_loans=base.floor_loans if args.floor_loans is None else args.floor_loans,
+        floor_days=args.floor_days or base.floor_days,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
