@@ -17,30 +17,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from dunwell.app.channels.outbox import CONTACT_CHANNEL, enqueue_message
-from dunwell.app.collections.contacts import judge_contact
-from dunwell.app.context import Providers
-from dunwell.app.letters.sender import lender_name, public_base_url
-from dunwell.app.uow import UnitOfWork
-from dunwell.channels.locale import language_for
-from dunwell.channels.model import Message, MessageChannel
-from dunwell.channels.ports import Templates
-from dunwell.channels.rules import (
-    EDUCATION_TITLES,
-    EDUCATION_TOPICS,
-    has_opt_out_notice,
-    message_key,
-    split_subject,
-)
-from dunwell.compliance.model import Channel, Decision, Verdict
-from dunwell.core.dates import from_day
-from dunwell.core.errors import InvalidInput, NotFound
-from dunwell.lending.loans import LoanState
-from dunwell.settings import Settings
-from dunwell.store.negotiation_repo import PlanRecord
-from dunwell.store.repositories import PaymentRecord
+from dunwell.channels.model import MessageChannel
+
+if TYPE_CHECKING:  # the outbox, the compliance guard, the letters and the store are
+    # imported by the functions that use them, so a module that imports this one (the
+    # payment service behind `dunwell pay` and `dunwell loan`) starts without them
+    from dunwell.app.context import Providers
+    from dunwell.app.uow import UnitOfWork
+    from dunwell.channels.model import Message
+    from dunwell.channels.ports import Templates
+    from dunwell.compliance.model import Verdict
+    from dunwell.lending.loans import LoanState
+    from dunwell.settings import Settings
+    from dunwell.store.negotiation_repo import PlanRecord
+    from dunwell.store.repositories import PaymentRecord
 
 #: The channels a receipt or a plan confirmation goes on (e-mail only with an address).
 NOTICE_CHANNELS: tuple[MessageChannel, ...] = (MessageChannel.IN_APP, MessageChannel.EMAIL)
@@ -58,6 +50,8 @@ def notify_payment(uow: UnitOfWork, *, payment: PaymentRecord, borrower_id: int,
 
     Idempotent per payment and channel (a replayed payment queues nothing new); a
     borrower without a profile, or every channel the guard denies, gets none."""
+    from dunwell.settings import Settings
+
     return queue_notice(
         uow, settings=settings or Settings(), providers=providers, borrower_id=borrower_id,
         kind="payment_received",
@@ -71,6 +65,9 @@ def notify_plan(uow: UnitOfWork, *, plan: PlanRecord, loan: LoanState, providers
                 now: dt.datetime | None = None) -> list[Message]:
     """Queue the ``plan_confirmation`` for a plan just accepted, inside ``uow``: how many
     instalments, the first one's amount and date, read from the restructured loan."""
+    from dunwell.core.dates import from_day
+    from dunwell.settings import Settings
+
     planned = sorted((i for i in loan.installments if plan.first_n <= i.n <= plan.last_n),
                      key=lambda i: i.n)
     if not planned:
@@ -91,6 +88,13 @@ def queue_notice(uow: UnitOfWork, *, settings: Settings, providers: Providers,
     """Write notice ``kind`` on each of :data:`NOTICE_CHANNELS` the guard does not deny,
     due when the guard's window allows; the borrower's name and language come from
     their profile."""
+    from zoneinfo import ZoneInfo
+
+    from dunwell.app.channels.outbox import CONTACT_CHANNEL, enqueue_message
+    from dunwell.app.collections.contacts import judge_contact
+    from dunwell.channels.rules import message_key
+    from dunwell.compliance.model import Channel, Decision
+
     profile = uow.borrowers.many([borrower_id]).get(borrower_id)
     if profile is None:
         return []
@@ -120,6 +124,8 @@ def queue_notice(uow: UnitOfWork, *, settings: Settings, providers: Providers,
 def _due(verdict: Verdict, now: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
     """When a notice may go: now (until the window closes), or when the guard's
     deferral ends."""
+    from dunwell.compliance.model import Decision
+
     if verdict.decision is Decision.DEFER and verdict.defer_until is not None:
         return verdict.defer_until, None
     window = verdict.window
@@ -151,6 +157,16 @@ def education_guide(settings: Settings, *, templates: Templates, topic: str, lan
     in-app message without a greeting and without its opt-out line; the rights guide
     names ``region``'s complaint routes. ``templates`` are the context's
     (``app.providers.templates()``)."""
+    from dunwell.app.letters.sender import lender_name, public_base_url
+    from dunwell.channels.locale import language_for
+    from dunwell.channels.rules import (
+        EDUCATION_TITLES,
+        EDUCATION_TOPICS,
+        has_opt_out_notice,
+        split_subject,
+    )
+    from dunwell.core.errors import InvalidInput, NotFound
+
     if topic not in EDUCATION_TOPICS:
         raise NotFound(f"no guide {topic!r}; there are {', '.join(EDUCATION_TOPICS)}",
                        code="education_topic_must_exist")
