@@ -1,16 +1,42 @@
-"""Settings: one pydantic-settings class, every variable prefixed ``DUNWELL_``."""
+"""Settings: one typed class, every variable prefixed ``DUNWELL_``.
+
+Each field is read from the environment variable ``DUNWELL_<NAME>`` (any case), or
+given as a keyword (which wins over the environment); an unset field takes its
+default. The values are checked and converted by pydantic-core, the engine under
+pydantic, so a bad value fails as it did when this class was a pydantic-settings
+model: a ``pydantic.ValidationError`` naming the field (``partitions: Input should be
+a valid integer...``). The class is a plain dataclass because building a
+pydantic-settings model cost every command a noticeable part of its start.
+"""
 
 from __future__ import annotations
 
+import copy
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+from dataclasses import Field as _DataclassField
+from dataclasses import field as _field
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+if TYPE_CHECKING:
+    from pydantic_core import SchemaValidator
+
+#: The environment variables' prefix (matched in any case, like the names after it).
+ENV_PREFIX = "DUNWELL_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DUNWELL_", extra="ignore")
+def Field(*, default: Any = MISSING, default_factory: Any = MISSING,  # noqa: N802
+          **limits: float) -> Any:
+    """A field with its default and its bounds (``ge``, ``gt``, ``le``), as the
+    environment's value is checked against them."""
+    return _field(default=default, default_factory=default_factory, metadata=limits)
 
+
+@dataclass(init=False)
+class Settings:
     #: Where the book lives. The embedded default is a SQLite file under ``var/``.
     db_url: str = Field(default_factory=lambda: f"sqlite:///{Path('var') / 'dunwell.sqlite'}")
     #: COB partitions: each is loaded, closed and committed on its own.
@@ -129,3 +155,76 @@ class Settings(BaseSettings):
     otp_requests_per_hour: int = Field(default=5, ge=1, le=10_000)
     letter_checks_per_minute: int = Field(default=30, ge=1, le=100_000)
     portal_requests_per_minute: int = Field(default=120, ge=1, le=100_000)
+
+
+    #: Each field by name (its ``.default``), as pydantic models offer them.
+    model_fields: ClassVar[Mapping[str, _DataclassField[Any]]]
+
+    def __init__(self, **values: Any) -> None:
+        """The settings from ``values`` (keywords), then the environment, then the
+        defaults; unknown keywords are ignored. Raises ``pydantic.ValidationError``
+        when a value given or read does not fit its field."""
+        env = {k.lower(): v for k, v in os.environ.items()
+               if k[:len(ENV_PREFIX)].upper() == ENV_PREFIX}
+        given: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in values:
+                given[f.name] = values[f.name]
+            elif (ENV_PREFIX.lower() + f.name) in env:
+                given[f.name] = env[ENV_PREFIX.lower() + f.name]
+        checked = _validator().validate_python(given) if given else {}
+        for f in fields(self):
+            if f.name in checked:
+                value = checked[f.name]
+            elif f.default_factory is not MISSING:
+                value = f.default_factory()
+            else:
+                value = f.default
+            setattr(self, f.name, value)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Settings:
+        """A copy with ``update``'s fields replaced (not checked, as pydantic's
+        ``model_copy`` does not check them either)."""
+        changed = copy.copy(self)
+        for name, value in (update or {}).items():
+            setattr(changed, name, value)
+        return changed
+
+
+Settings.model_fields = {f.name: f for f in fields(Settings)}
+
+
+def _path(value: Any) -> Path:
+    """A path from a string or a path, as pydantic converts one."""
+    from pydantic_core import PydanticCustomError
+
+    if isinstance(value, Path):
+        return value
+    if isinstance(value, str):
+        return Path(value)
+    raise PydanticCustomError("path_type", f"Input is not a valid path for {Path}")
+
+
+@cache
+def _validator() -> SchemaValidator:
+    """pydantic-core's validator of every field (each optional: only the values given
+    or found in the environment are checked), built once per process."""
+    from pydantic_core import SchemaValidator, core_schema
+
+    def path() -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(_path)
+
+    by_type: dict[str, Any] = {
+        "str": lambda **limits: core_schema.str_schema(),
+        "bool": lambda **limits: core_schema.bool_schema(),
+        "int": lambda **limits: core_schema.int_schema(**limits),
+        "float": lambda **limits: core_schema.float_schema(**limits),
+        "Path": lambda **limits: path(),
+        "Path | None": lambda **limits: core_schema.nullable_schema(path()),
+    }
+    schema = core_schema.typed_dict_schema(
+        {f.name: core_schema.typed_dict_field(by_type[str(f.type)](**f.metadata),
+                                              required=False)
+         for f in fields(Settings)},
+        extra_behavior="ignore", config=core_schema.CoreConfig(title="Settings"))
+    return SchemaValidator(schema)
