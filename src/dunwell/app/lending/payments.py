@@ -5,8 +5,8 @@ result; the same key with different data is rejected."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from dunwell.app.channels.notices import notify_payment
@@ -50,7 +50,7 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
                     idempotency_key: str, kind: PaymentKind = PaymentKind.REGULAR,
                     mode: PrepaymentMode | None = None, settings: Settings | None = None,
                     now: dt.datetime | None = None, providers: Providers,
-                    may_pay: ReachCheck | None = None) -> Receipt:
+                    may_pay: ReachCheck | None = None, notify: bool = True) -> Receipt:
     """Post a payment and queue its receipt in the same transaction: every payment gets
     one (``providers`` is the context's, ``app.providers``: the templates it is written
     from). The receipt is judged by the guard as of ``now``, default the book's clock
@@ -59,7 +59,9 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
     The loan is locked first (this waits while COB closes its partition, and while
     another payment changes the loan), then the key is looked up: a request with the
     same key that held the lock before us has committed by now, and this one becomes
-    its replay. ``may_pay`` is asked first whether the caller may pay this loan."""
+    its replay. ``may_pay`` is asked first whether the caller may pay this loan.
+    ``notify=False`` leaves the receipt to the caller (:func:`receive_payments` queues
+    a batch's receipts together)."""
     key = check_idempotency_key(idempotency_key)
     amount_minor = to_minor(amount, currency)
     fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
@@ -94,10 +96,134 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
         fingerprint=fp, kind=kind.value, amount_minor=amount_minor, currency=currency,
         business_date=info.business_date, entry_id=entry_id, allocation=outcome.allocation,
         suspense_minor=outcome.suspense_minor)
-    notify_payment(uow, payment=record, borrower_id=loan.borrower_id, providers=providers,
-                   settings=settings,
-                   now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
+    if notify:
+        notify_payment(uow, payment=record, borrower_id=loan.borrower_id,
+                       providers=providers, settings=settings,
+                       now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
     return Receipt(ReceiptStatus.POSTED, record, saved)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """One payment of :func:`receive_payments`: :func:`receive_payment`'s arguments."""
+
+    loan_id: int
+    amount: str
+    currency: str
+    idempotency_key: str
+    kind: PaymentKind = PaymentKind.REGULAR
+    mode: PrepaymentMode | None = None
+
+
+def receive_payments(uow: UnitOfWork, requests: Sequence[PaymentRequest], *,
+                     providers: Providers, settings: Settings | None = None,
+                     now: dt.datetime | None = None) -> list[Receipt]:
+    """:func:`receive_payment` of every request, in order, in ``uow``: the same entries,
+    loans, payment rows and receipts (their notices) as one by one, each request seeing
+    the ones before it (a second payment on a loan pays what the first left; a key seen
+    earlier in the batch is its replay). Any refused request refuses the batch before
+    anything is written.
+
+    On SQLite the batch is read once (the loans, the keys, the book, the products) and
+    written with one statement per kind of row (:mod:`dunwell.store.payment_batch`),
+    and the receipts are queued together (:func:`notify_payments`); on PostgreSQL each
+    payment keeps its own pipelined path."""
+    if not requests:
+        return []
+    if uow.payments.posting.pg:
+        receipts = [receive_payment(uow, loan_id=r.loan_id, amount=r.amount,
+                                    currency=r.currency, idempotency_key=r.idempotency_key,
+                                    kind=r.kind, mode=r.mode, settings=settings, now=now,
+                                    providers=providers, notify=False)
+                    for r in requests]
+    else:
+        receipts = _receive_batch(uow, requests)
+    info = uow.book.require()
+    notify_payments(uow, payments=[(r.payment, r.loan.borrower_id) for r in receipts
+                                   if r.status is ReceiptStatus.POSTED],
+                    providers=providers, settings=settings,
+                    now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
+    return receipts
+
+
+def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest]) -> list[Receipt]:
+    """The SQLite path of :func:`receive_payments`, without the notices."""
+    from dunwell.store.payment_batch import PaymentBatch, PaymentWrite
+
+    keys = [check_idempotency_key(r.idempotency_key) for r in requests]
+    batch = PaymentBatch(uow.payments.conn)
+    start = batch.start(keys, [r.loan_id for r in requests])
+    loans = dict(start.loans)  # each loan as the batch's payments so far left it
+    seen = dict(start.seen)
+    out: list[Receipt] = []
+    writes: list[PaymentWrite] = []
+    posted: list[int] = []  # the receipts of the writes, by index
+    for r, key in zip(requests, keys, strict=True):
+        amount_minor = to_minor(r.amount, r.currency)
+        fp = fingerprint({"loan_id": r.loan_id, "amount_minor": amount_minor,
+                          "currency": r.currency, "kind": r.kind.value,
+                          "mode": r.mode.value if r.mode else None})
+        loan = loans.get(r.loan_id)
+        if loan is None:
+            raise NotFound(f"loan {r.loan_id} does not exist; check the loan id",
+                           code="loan_must_exist", loan_id=r.loan_id)
+        if key in seen:
+            out.append(_replayed(seen[key], key, fp, loan))
+            continue
+        info = start.book
+        if info is None:
+            raise NotFound("the book is not open yet; run `dunwell init` (or `dunwell demo`)",
+                           code=BOOK_NOT_OPEN)
+        product = start.products.get(loan.product_code)
+        if product is None:
+            raise NotFound(f"unknown product {loan.product_code!r}; list products with "
+                           "`dunwell products`", code="product_must_exist")
+        outcome = payment_outcome(loan, product, kind=r.kind, mode=r.mode,
+                                  amount_minor=amount_minor, currency=r.currency,
+                                  day=to_day(info.business_date))
+        entry_id = f"pay:{r.loan_id}:{fp[:12]}:{fingerprint({'k': key})[:12]}"
+        writes.append(PaymentWrite(
+            tuple(payment_entries(outcome, entry_id=entry_id, kind=r.kind, key=key,
+                                  loan_id=r.loan_id, currency=r.currency,
+                                  business_date=info.business_date)),
+            r.loan_id, key, fp, r.kind.value, amount_minor, r.currency, info.business_date,
+            entry_id, tuple(outcome.allocation), outcome.suspense_minor))
+        saved = replace(outcome.loan, version=outcome.loan.version + 1)
+        loans[r.loan_id] = saved
+        posted.append(len(out))
+        pending = _pending(key, fp, r.loan_id, amount_minor, r.currency)
+        out.append(Receipt(ReceiptStatus.POSTED, pending, saved))
+        seen[key] = pending
+    changed = {lid: loans[lid] for lid in {w.loan_id for w in writes}}
+    records = batch.record(writes, before=start.loans, after=changed,
+                           partitions=start.partitions)
+    for at, record in zip(posted, records, strict=True):
+        out[at] = Receipt(ReceiptStatus.POSTED, record, out[at].loan)
+    by_key = {rec.idempotency_key: rec for rec in records}
+    for k, receipt in enumerate(out):  # a replay of a key posted earlier in the batch
+        if receipt.status is ReceiptStatus.REPLAYED and receipt.payment.payment_id < 0:
+            out[k] = Receipt(ReceiptStatus.REPLAYED, by_key[receipt.payment.idempotency_key],
+                             receipt.loan)
+    return out
+
+
+def notify_payments(uow: UnitOfWork, *, payments: Sequence[tuple[PaymentRecord, int]],
+                    providers: Providers, settings: Settings | None,
+                    now: dt.datetime) -> None:
+    """The receipts of ``payments`` ((payment, borrower id), in order), as
+    :func:`notify_payment` queues each."""
+    for record, borrower_id in payments:
+        notify_payment(uow, payment=record, borrower_id=borrower_id, providers=providers,
+                       settings=settings, now=now)
+
+
+def _pending(key: str, fp: str, loan_id: int, amount_minor: int,
+             currency: str) -> PaymentRecord:
+    """A payment of the batch not written yet, as a replay later in the batch judges
+    it (key, fingerprint, loan and amount); the stored record replaces it once
+    written."""
+    return PaymentRecord(-1, key, fp, loan_id, "", amount_minor, currency, dt.date.min, "",
+                         (), 0, None)
 
 
 def _replayed(seen: PaymentRecord, key: str, fp: str, loan: LoanState) -> Receipt:

@@ -8,7 +8,7 @@ with the simulated borrowers acting in its hooks:
   and offered a plan through negotiation;
 * ``after_field_plan`` — the agents work the routed visits (outcomes recorded through
   the field service; hardship met with a plan), then the borrowers pay what the
-  world says they pay through ``receive_payment``, and some complain;
+  world says they pay through ``receive_payments`` (one batch a day), and some complain;
 * ``after_day`` — legal: a person approves the referrals the strategy queued, and the
   claims go to court on a fixed timetable (filed, hearing, judgment).
 
@@ -36,7 +36,7 @@ from dunwell.app.day.loop import DayOptions, run_until
 from dunwell.app.field.visits import record_visit_outcome
 from dunwell.app.legal.cases import record_legal_event
 from dunwell.app.legal.referrals import approve_referral, review_queue
-from dunwell.app.lending.payments import receive_payment
+from dunwell.app.lending.payments import PaymentRequest, receive_payments
 from dunwell.app.lending.verify import verify_book
 from dunwell.app.negotiation.service import (
     accept_offer,
@@ -396,6 +396,7 @@ class Borrowers:
             due = uow.loans.due_for_payment(day)
             in_plan = {p.loan_id for p in uow.negotiation.plans(status=PlanStatus.ACTIVE)}
             self.overdue[today] = sum(owed for _l, _n, due_day, owed in due if due_day < day)
+            paid = []
             for loan_id, _n, due_day, owed in due:
                 i = loans.get(loan_id)
                 if i is None:
@@ -404,15 +405,13 @@ class Borrowers:
                 amount = int(owed * share)
                 if amount <= 0:
                     continue
-                receive_payment(
-                    uow,
-                    loan_id=loan_id,
-                    amount=format_minor(amount, "CNY"),
-                    currency="CNY",
-                    idempotency_key=f"lab:{loan_id}:{today}",
-                    settings=self.app.settings,
-                    providers=self.app.providers,
+                paid.append(
+                    PaymentRequest(
+                        loan_id, format_minor(amount, "CNY"), "CNY", f"lab:{loan_id}:{today}"
+                    )
                 )
+            # one batch: the same rows and receipts as receive_payment one by one
+            receive_payments(uow, paid, settings=self.app.settings, providers=self.app.providers)
             uow.commit()
 
     # --- complaints --------------------------------------------------------------------
