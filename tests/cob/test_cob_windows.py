@@ -155,3 +155,73 @@ def test_a_window_must_be_a_day_or_more(tmp_path: Path, built: Path) -> None:
         close_until(app, UNTIL, window_days=0)
     assert err.value.code == "cob_window_must_be_positive"
     app.engine.dispose()
+
+
+def test_paired_windows_close_the_same_books_as_one_window_after_another(
+    db_url: str, tmp_path: Path, built: Path
+) -> None:
+    """On PostgreSQL two windows are written at once on two connections; the books
+    equal those of the windows written one after the other (on SQLite: the pair is
+    never used, and both calls close the same way)."""
+    import dunwell.app.cob as cob
+
+    one_by_one = copy_of(built, tmp_path, "one_by_one.sqlite")
+    paired = (
+        copy_of(built, tmp_path, "paired.sqlite") if db_url.startswith("sqlite") else build(db_url)
+    )
+    calls: list[tuple[int, int]] = []
+    pair = cob._close_window_pair
+
+    def counted(app: Dunwell, first: dt.date, widths: tuple[int, int], *a: Any) -> Any:
+        calls.append(widths)
+        return pair(app, first, widths, *a)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cob, "_close_window_pair", counted)
+        reports = close_until(paired, UNTIL)
+    want = close_until(one_by_one, UNTIL, paired=False)
+    if db_url.startswith("postgresql"):
+        assert calls == [(14, 13)], "40 days: a pair of windows of 14 and 13, then one of 13"
+    else:
+        assert calls == []
+    assert [(r.business_date, r.loans_closed, r.postings, r.events) for r in reports] == [
+        (r.business_date, r.loans_closed, r.postings, r.events) for r in want
+    ]
+    assert dump(paired.engine) == dump(one_by_one.engine)
+    report = verify_book(paired)
+    assert report.ok, [c for c in report.checks if not c.ok]
+    for app in (one_by_one, paired):
+        app.engine.dispose()
+
+
+def test_a_failed_first_window_leaves_the_second_uncommitted(
+    db_url: str, tmp_path: Path, built: Path
+) -> None:
+    """The second window of a pair commits only after the first did: when the first
+    fails, neither is written and the book stays at its open date."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("windows are paired on PostgreSQL only")
+    import dunwell.store.cob_io as cob_io
+
+    app = build(db_url)
+    before = dump(app.engine)
+    advance = cob_io.advance_book
+
+    def first_fails(conn: sa.Connection, *, open_date: dt.date, to: dt.date) -> None:
+        if open_date == PAID:
+            raise RuntimeError("the first window's transaction is lost")
+        advance(conn, open_date=open_date, to=to)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cob_io, "advance_book", first_fails)
+        with pytest.raises(RuntimeError, match="first window's transaction is lost"):
+            close_until(app, UNTIL)
+    assert dump(app.engine) == before
+    report = verify_book(app)
+    assert report.ok, [c for c in report.checks if not c.ok]
+    close_until(app, UNTIL)  # and the next run closes them
+    reference = copy_of(built, tmp_path, "ref.sqlite")
+    close_until(reference, UNTIL, window_days=1)
+    assert dump(app.engine) == dump(reference.engine)
+    for a in (app, reference):
+        a.engine.dispose()

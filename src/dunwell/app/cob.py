@@ -23,19 +23,23 @@ only one COB runs on a book at a time: see :mod:`dunwell.store.locks`.
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from dunwell.app import logs
 from dunwell.app.context import Dunwell
+from dunwell.cob.batch import LoanBatch
 from dunwell.cob.kernel import CobResult, cob_day
 from dunwell.cob.model import CobParams
 from dunwell.core.dates import to_day
 from dunwell.core.errors import InvalidInput
 from dunwell.ledger.columnar import ColumnarEntry, columnar_entry
-from dunwell.store.cob_io import ClosedDay
+from dunwell.store.cob_io import Changes, ClosedDay, Partition
 
 log = logs.get(__name__)
 
@@ -93,11 +97,19 @@ class _Tally:
 
     def closed(self, business_date: dt.date, **extra: int) -> CobDayReport:
         """The day's report, logged as ``cob.day_closed`` (with ``extra`` fields)."""
-        log.info("cob.day_closed", business_date=str(business_date),
-                 partitions_run=self.run, partitions_skipped=self.skipped,
-                 loans=self.loans, postings=self.postings, events=self.events, **extra)
-        return CobDayReport(business_date, self.run, self.skipped, self.loans,
-                            self.postings, self.events)
+        log.info(
+            "cob.day_closed",
+            business_date=str(business_date),
+            partitions_run=self.run,
+            partitions_skipped=self.skipped,
+            loans=self.loans,
+            postings=self.postings,
+            events=self.events,
+            **extra,
+        )
+        return CobDayReport(
+            business_date, self.run, self.skipped, self.loans, self.postings, self.events
+        )
 
 
 def _close_day(
@@ -189,9 +201,12 @@ def close_until(
     progress: Progress | None = None,
     *,
     window_days: int = WINDOW_DAYS_MAX,
+    paired: bool = True,
 ) -> list[CobDayReport]:
     """Close every day from the book's open date through ``until``, in windows of up to
-    ``window_days`` days (1: day by day, one transaction per partition and day)."""
+    ``window_days`` days (1: day by day, one transaction per partition and day). On
+    PostgreSQL two windows are written at once (:func:`_close_window_pair`) unless
+    ``paired`` is false."""
     if window_days < 1:
         raise InvalidInput(
             f"a window of {window_days} days closes nothing; use 1 or more",
@@ -221,9 +236,31 @@ def close_until(
                 reports.append(_close_day(app, day, progress))
                 day += dt.timedelta(days=1)
                 continue
+            rest = left - width
+            if paired and app.db.dialect == "postgresql" and rest > 1:
+                second = -(-rest // -(-rest // widest))
+                reports.extend(_close_window_pair(app, day, (width, second), progress))
+                day += dt.timedelta(days=width + second)
+                continue
             reports.extend(_close_window(app, day, width, progress))
             day += dt.timedelta(days=width)
         return reports
+
+
+def _run_days(
+    batch: LoanBatch, dates: list[dt.date], partition: int, currency: str
+) -> tuple[LoanBatch, np.ndarray[Any, Any], list[ClosedDay]]:
+    """Run a partition's ``batch`` through ``dates`` in memory: the batch after the
+    last day, how many of the days changed each loan, and each day's result and entry."""
+    bumps = np.zeros(len(batch), dtype=np.int64)
+    closed: list[ClosedDay] = []
+    for date in dates:
+        result = cob_day(batch, to_day(date))
+        bumps += result.batch.last_cob_day != batch.last_cob_day
+        entry = day_entry(result, business_date=date, partition=partition, currency=currency)
+        closed.append(ClosedDay(date, result, entry))
+        batch = result.batch
+    return batch, bumps, closed
 
 
 def _close_window(
@@ -240,20 +277,7 @@ def _close_window(
         uow.locks.partitions(range(info.partitions), exclusive=True)
         for p in range(info.partitions):
             before = uow.cob.load_partition(p, to_day(dates[-1]), params)
-            batch = before.batch
-            bumps = np.zeros(len(batch), dtype=np.int64)
-            closed: list[ClosedDay] = []
-            for date in dates:
-                result = cob_day(batch, to_day(date))
-                bumps += result.batch.last_cob_day != batch.last_cob_day
-                closed.append(
-                    ClosedDay(
-                        date,
-                        result,
-                        day_entry(result, business_date=date, partition=p, currency=info.currency),
-                    )
-                )
-                batch = result.batch
+            batch, bumps, closed = _run_days(before.batch, dates, p, info.currency)
             lines = uow.cob.write_days(
                 partition=p, before=before, after=batch, bumps=bumps, days=closed
             )
@@ -267,4 +291,136 @@ def _close_window(
             for p in range(info.partitions):
                 progress(date, p + 1, info.partitions)
         reports.append(tally.closed(date, window_days=width))
+    return reports
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What one partition's window sends its writer: the days, and the rows they
+    changed (relative to the window before, as that window will have left them)."""
+
+    partition: int
+    days: list[ClosedDay]
+    changes: Changes
+
+
+class _WindowWriter:
+    """Writes one window in one transaction on its own connection, in a thread.
+
+    The partitions' days arrive by :meth:`put` as the runner computes them; each one's
+    journal lines, events and completion records are written at once. The loans and
+    instalments are updated as they arrive too, unless the writer follows another
+    window (``after``): those rows are the other window's until it commits, so they
+    are updated at the end, after it committed, with the book's move. Commits only if
+    the window before committed (else rolls back and fails the same way)."""
+
+    def __init__(self, app: Dunwell, dates: list[dt.date], after: _WindowWriter | None) -> None:
+        self.dates = dates
+        self.after = after
+        self.tallies = {date: _Tally() for date in dates}
+        self.error: BaseException | None = None
+        self.committed = threading.Event()
+        self.finished = threading.Event()
+        self._app = app
+        self._queue: queue.Queue[_Written | None] = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._run, name=f"cob-window-{dates[0]}")
+        self._thread.start()
+
+    def put(self, item: _Written | None) -> None:
+        """Hand over a partition (None: no more); never blocks past the writer's end."""
+        while not self.finished.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            with self._app.uow() as uow:
+                deferred: list[Changes] = []
+                while (item := self._queue.get()) is not None:
+                    lines = uow.cob.write_closed_days(partition=item.partition, days=item.days)
+                    for c, n in zip(item.days, lines, strict=True):
+                        self.tallies[c.business_date].add((c.result, n))
+                    if self.after is None:
+                        uow.cob.write_changes(item.changes)
+                    else:
+                        deferred.append(item.changes)
+                if self.after is not None:
+                    self.after.finished.wait()
+                    if not self.after.committed.is_set():
+                        raise RuntimeError(
+                            f"the window before {self.dates[0]} did not commit"
+                        ) from self.after.error
+                    if deferred:
+                        uow.cob.write_changes(Changes.merged(deferred))
+                uow.cob.advance_book(
+                    open_date=self.dates[0], to=self.dates[-1] + dt.timedelta(days=1)
+                )
+                uow.commit()
+                self.committed.set()
+        except BaseException as exc:  # handed to the runner's thread, which raises it
+            self.error = exc
+        finally:
+            self.finished.set()
+            while True:  # let a runner blocked on a full queue go
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+
+
+def _close_window_pair(
+    app: Dunwell, first: dt.date, widths: tuple[int, int], progress: Progress | None = None
+) -> list[CobDayReport]:
+    """Close two consecutive windows from the book's open date ``first``, each in its
+    own transaction on its own connection, the second written while the first is
+    (PostgreSQL: two server processes at work instead of one).
+
+    A third transaction takes every partition's lock and holds it until both windows
+    have committed, so no payment or other writer runs between them; it also loads
+    each partition once, and the kernel runs it through both windows' days. Each
+    window's transaction writes its days' lines, events and completion records as the
+    partitions arrive; the second updates its loans and instalments (rows the first
+    is still writing) and moves the book only after the first committed, and commits
+    only if it did. Each window commits alone, so a crash leaves the book at a
+    window's edge, as closing the windows one after the other would."""
+    days = [first + dt.timedelta(days=k) for k in range(sum(widths))]
+    windows = [days[: widths[0]], days[widths[0] :]]
+    with app.uow() as uow:
+        info = uow.book.require()
+        assert info.business_date == first, "a window starts at the book's open date"
+        params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
+        uow.locks.partitions(range(info.partitions), exclusive=True)
+        writers: list[_WindowWriter] = []
+        try:
+            for dates in windows:
+                writers.append(_WindowWriter(app, dates, writers[-1] if writers else None))
+            for p in range(info.partitions):
+                before = uow.cob.load_partition(p, to_day(days[-1]), params)
+                batch = before.batch
+                for dates, writer in zip(windows, writers, strict=True):
+                    start = batch
+                    batch, bumps, closed = _run_days(start, dates, p, info.currency)
+                    changes = Changes.of(Partition(start, before.inst_n), batch, bumps)
+                    writer.put(_Written(p, closed, changes))
+        finally:
+            for writer in writers:
+                writer.put(None)
+            for writer in writers:
+                writer.join()
+        for writer in writers:
+            if writer.error is not None:
+                raise writer.error
+    reports = []
+    for dates, writer in zip(windows, writers, strict=True):
+        for date in dates:
+            if progress is not None:
+                for p in range(info.partitions):
+                    progress(date, p + 1, info.partitions)
+            reports.append(writer.tallies[date].closed(date, window_days=len(dates)))
     return reports

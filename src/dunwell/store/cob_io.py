@@ -181,6 +181,57 @@ def write_partition(
     )[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The loan and instalment rows a partition's closed days changed, with each loan's
+    ``version`` bump: what :func:`write_changes` writes."""
+
+    loans: dict[str, np.ndarray[Any, Any]]
+    bumps: np.ndarray[Any, Any]
+    installments: dict[str, np.ndarray[Any, Any]]
+
+    @staticmethod
+    def of(before: Partition, after: LoanBatch, bumps: np.ndarray[Any, Any]) -> Changes:
+        """The loans with a bump, the instalments whose outputs differ from ``before``."""
+        changed_loans = np.flatnonzero(bumps > 0)
+        loans = {
+            "loan_id": after.loan_id[changed_loans],
+            **{n: getattr(after, n)[changed_loans] for n in LOAN_OUTPUTS},
+        }
+        diff = np.zeros(after.installment_count, dtype=bool)
+        for n in INST_OUTPUTS:
+            diff |= getattr(after, n) != getattr(before.batch, n)
+        changed_inst = np.flatnonzero(diff)
+        owner = np.searchsorted(after.offsets, changed_inst, side="right") - 1
+        installments = {
+            "loan_id": after.loan_id[owner],
+            "n": before.inst_n[changed_inst],
+            **{n: getattr(after, n)[changed_inst] for n in INST_OUTPUTS},
+        }
+        return Changes(loans, bumps[changed_loans], installments)
+
+    @staticmethod
+    def merged(parts: Sequence[Changes]) -> Changes:
+        """Several partitions' changes as one (written by one statement per table)."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def cat(cols: Sequence[dict[str, np.ndarray[Any, Any]]]) -> dict[str, Any]:
+            return {n: np.concatenate([c[n] for c in cols]) for n in cols[0]}
+
+        return Changes(
+            cat([c.loans for c in parts]),
+            np.concatenate([c.bumps for c in parts]),
+            cat([c.installments for c in parts]),
+        )
+
+
+def write_changes(conn: Connection, changes: Changes) -> None:
+    """Update the changed loans (``version`` moved by each one's bump) and instalments."""
+    _bulk_update(conn, t.loans, ("loan_id",), changes.loans, bump=changes.bumps)
+    _bulk_update(conn, t.installments, ("loan_id", "n"), changes.installments)
+
+
 def write_days(
     conn: Connection,
     *,
@@ -196,23 +247,13 @@ def write_days(
     each loan's ``version`` moved by its ``bumps`` (as many as a day-by-day close
     would have), every day's entry, lines and events, and every day's completion
     record; returns the lines written for each day."""
-    changed_loans = np.flatnonzero(bumps > 0)
-    loan_rows = {
-        "loan_id": after.loan_id[changed_loans],
-        **{n: getattr(after, n)[changed_loans] for n in LOAN_OUTPUTS},
-    }
-    diff = np.zeros(after.installment_count, dtype=bool)
-    for n in INST_OUTPUTS:
-        diff |= getattr(after, n) != getattr(before.batch, n)
-    changed_inst = np.flatnonzero(diff)
-    owner = np.searchsorted(after.offsets, changed_inst, side="right") - 1
-    inst_rows = {
-        "loan_id": after.loan_id[owner],
-        "n": before.inst_n[changed_inst],
-        **{n: getattr(after, n)[changed_inst] for n in INST_OUTPUTS},
-    }
-    _bulk_update(conn, t.loans, ("loan_id",), loan_rows, bump=bumps[changed_loans])
-    _bulk_update(conn, t.installments, ("loan_id", "n"), inst_rows)
+    write_changes(conn, Changes.of(before, after, bumps))
+    return write_closed_days(conn, partition=partition, days=days)
+
+
+def write_closed_days(conn: Connection, *, partition: int, days: Sequence[ClosedDay]) -> list[int]:
+    """Every day's entry, lines and events, and every day's completion record (rows
+    added only: no row another transaction holds is touched); the lines per day."""
     lines = _write_entries(conn, [d.entry for d in days])
     _write_events(conn, days)
     conn.execute(
@@ -229,6 +270,21 @@ def write_days(
         ],
     )
     return lines
+
+
+def advance_book(conn: Connection, *, open_date: dt.date, to: dt.date) -> None:
+    """Move the book from ``open_date`` to ``to``; refuses (and the caller's transaction
+    must roll back) when the book is not at ``open_date``: a window written ahead of
+    the one before it may only commit after that one did."""
+    done = conn.execute(
+        update(t.book)
+        .where(t.book.c.id == 1, t.book.c.business_date == open_date)
+        .values(business_date=to)
+    )
+    if done.rowcount != 1:
+        raise RuntimeError(
+            f"the book is not at {open_date}: the window before this one did not commit"
+        )
 
 
 def _write_entries(conn: Connection, entries: Sequence[ColumnarEntry | None]) -> list[int]:
@@ -411,6 +467,15 @@ class CobRepository:
             result=result,
             entry=entry,
         )
+
+    def write_changes(self, changes: Changes) -> None:
+        write_changes(self._conn, changes)
+
+    def write_closed_days(self, *, partition: int, days: Sequence[ClosedDay]) -> list[int]:
+        return write_closed_days(self._conn, partition=partition, days=days)
+
+    def advance_book(self, *, open_date: dt.date, to: dt.date) -> None:
+        advance_book(self._conn, open_date=open_date, to=to)
 
     def write_days(
         self,
