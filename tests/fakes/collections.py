@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -307,10 +307,14 @@ class FakeActionRepository(_Repo):
                 continue
             a["status"] = HELD if held else "planned"
 
-    def done_for(self, borrower_ids: Sequence[int]) -> dict[int, list[PastAction]]:
+    def done_for(self, borrower_ids: Sequence[int],
+                 since: Mapping[int, dt.date] | None = None) -> dict[int, list[PastAction]]:
         wanted = set(borrower_ids)
         out: dict[int, list[PastAction]] = defaultdict(list)
         for _, a in sorted(self.data.actions.items()):
+            if a["borrower_id"] in wanted and since is not None and (
+                    a["due_date"] is None or a["due_date"] < since[a["borrower_id"]]):
+                continue
             if (a["borrower_id"] in wanted and a["decision"] in ("allow", "internal", "deny")
                     and a["status"] != HELD):
                 out[int(a["borrower_id"])].append(PastAction(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,12 +239,19 @@ class ActionRepository:
                 q = q.where(c.case_actions.c.status == HELD)
             self.conn.execute(q.values(status=HELD if held else "planned"))
 
-    def done_for(self, borrower_ids: Sequence[int]) -> dict[int, list[PastAction]]:
+    def done_for(self, borrower_ids: Sequence[int],
+                 since: Mapping[int, dt.date] | None = None) -> dict[int, list[PastAction]]:
         """Ladder steps already decided, per borrower: allowed, internal, or denied (a
         denial is final for that step; a deferred step, or an allowed one held back
-        before it reached the borrower, is proposed again)."""
+        before it reached the borrower, is proposed again). With ``since``, only the
+        steps for due dates on or after the borrower's date there (the ladder counts
+        from one due date a day; older ones are never asked about again), so a day's
+        read does not grow with the book's history."""
         out: dict[int, list[PastAction]] = defaultdict(list)
-        for chunk in chunks(borrower_ids):
+        ids = list(borrower_ids)
+        if since is not None:  # borrowers of close dates read together
+            ids.sort(key=lambda b: (since[b], b))
+        for chunk in chunks(ids):
             q = (select(c.case_actions.c.borrower_id, c.case_actions.c.business_date,
                         c.case_actions.c.kind, c.case_actions.c.step_id,
                         c.case_actions.c.due_date, c.case_actions.c.occurrence)
@@ -252,7 +259,11 @@ class ActionRepository:
                         c.case_actions.c.decision.in_(("allow", "internal", "deny")),
                         c.case_actions.c.status != HELD)
                  .order_by(c.case_actions.c.action_id))
+            if since is not None:
+                q = q.where(c.case_actions.c.due_date >= min(since[b] for b in chunk))
             for bid, on, kind, step, due, occ in self.conn.execute(q):
+                if since is not None and due < since[bid]:
+                    continue
                 out[int(bid)].append(PastAction(on=on, kind=ActionKind(kind), step_id=step,
                                                 due_date=due, occurrence=int(occ)))
         return out

@@ -139,7 +139,8 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
             return CollectReport.from_json(business_date, done)
         last_run = uow.actions.last_run_before(business_date)
         monitor_plans(uow, business_date=business_date, now=now)  # plans kept, broken, done
-        day = read_day(uow, business_date, currency=currency, last_run=last_run)
+        day = read_day(uow, business_date, currency=currency, last_run=last_run,
+                       contacts=False)
         work = DayWork()
         ids = day.borrower_ids
         planned = []
@@ -155,6 +156,10 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
             if progress is not None:
                 progress(k + 1, len(ids))
         work.write_cases(uow, business_date)
+        # the contact history the guard judges by: of the borrowers with steps today
+        # (every planned borrower's, for the policy's features)
+        day = replace(day, contacts=uow.actions.contacts_for(
+            [p.bid for p in planned if p.steps or policy is not None]))
         if policy is None:  # each borrower's missed steps, then their steps decided
             decide_steps(app, uow, day, [(p, [(step, None) for step in p.steps])
                                          for p in planned],
@@ -193,9 +198,12 @@ def require_open(uow: UnitOfWork, business_date: dt.date) -> str:
 
 
 def read_day(uow: UnitOfWork, business_date: dt.date, *, currency: str,
-             last_run: dt.date | None) -> DayFacts:
+             last_run: dt.date | None, contacts: bool = True) -> DayFacts:
     """Everything the run reads up front, for at most :data:`BORROWERS_PER_RUN_MAX`
-    borrowers (those with open loans, and those with an active case)."""
+    borrowers (those with open loans, and those with an active case). The ladder
+    history is each borrower's steps for the due dates the ladder can count from
+    today (:func:`ladder_since`); ``contacts=False`` leaves the contact histories to
+    be read later, for the borrowers who get steps."""
     active = uow.cases.active()
     facts, next_due = uow.loan_facts.facts(business_date, list(active))
     ids = sorted(facts)
@@ -206,7 +214,17 @@ def read_day(uow: UnitOfWork, business_date: dt.date, *, currency: str,
             code="collect_run_must_be_bounded")
     return DayFacts(business_date, currency, last_run, active, facts, next_due,
                     uow.loan_facts.risk_scores(), uow.borrowers.many(ids),
-                    uow.actions.done_for(ids), uow.actions.contacts_for(ids))
+                    uow.actions.done_for(ids, ladder_since(facts, business_date)),
+                    uow.actions.contacts_for(ids) if contacts else {})
+
+
+def ladder_since(facts: dict[int, list[CaseLoan]], today: dt.date) -> dict[int, dt.date]:
+    """Per borrower, the earliest due date their ladder can count from today: the
+    engine's anchor is ``today`` less the case's days past due (the most of its
+    loans'), or the next due date (today or later), so steps for earlier due dates
+    are never asked about (:func:`dunwell.collections.engine.ladder_anchor`)."""
+    return {bid: today - dt.timedelta(days=max(0, *(ln.days_past_due for ln in loans)))
+            for bid, loans in facts.items()}
 
 
 def plan_case(uow: UnitOfWork, day: DayFacts, *, arms: Arms, bid: int,

@@ -1,0 +1,81 @@
+"""The collection run reads each borrower's ladder history only for the due dates the
+ladder can still count from (``ladder_since``), so a day's read does not grow with the
+book's history; the steps it proposes, and the steps it records as missed, are the
+same as with the whole history.
+
+On the sample book run through the day loop for 70 days (cases of many ages, some
+borrowers past several due dates), every borrower is planned twice on each of the next
+open dates — with the bounded history ``read_day`` gives and with the whole of it, each
+in a unit of work of its own that is rolled back — and the day loop then runs the date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from dunwell.app.collections import collect
+from dunwell.app.context import Dunwell
+from dunwell.app.day.loop import DayOptions, run_day
+
+START = dt.date(2025, 1, 31)
+#: Open dates compared, the day loop run between them.
+DAYS = 12
+
+
+def plans(app: Dunwell, *, whole: bool, last_run: dt.date) -> tuple[dict[int, Any], int]:
+    """Every borrower's case, today's steps and missed steps on the open date (and the
+    history rows read)."""
+    arms = collect.choose_arms(collect.Experiment(), None)
+    out: dict[int, Any] = {}
+    with app.uow() as uow:
+        today = uow.book.require().business_date
+        day = collect.read_day(uow, today, currency="CNY", last_run=last_run)
+        if whole:
+            day = dataclasses.replace(day, history=uow.actions.done_for(day.borrower_ids))
+        report = collect.CollectReport(today)
+        for bid in day.borrower_ids:
+            profile = day.profiles.get(bid)
+            if profile is None:
+                continue
+            case = collect.plan_case(
+                uow, day, arms=arms, bid=bid, profile=profile, report=report, work=collect.DayWork()
+            )
+            skipped: list[dict[str, object]] = []
+            steps = collect.steps_for(
+                uow,
+                day,
+                arms=arms,
+                bid=bid,
+                profile=profile,
+                case=case,
+                report=report,
+                skipped=skipped,
+            )
+            out[bid] = (case, steps, skipped)
+        read = sum(len(v) for v in day.history.values())
+    return out, read
+
+
+def test_the_bounded_history_plans_what_the_whole_history_plans(
+    simulated_book: Callable[..., Dunwell],
+) -> None:
+    app = simulated_book(loans=40, start=START, seed=7, days=70)
+    read = {"bounded": 0, "whole": 0}
+    steps = skipped = 0
+    for _ in range(DAYS):
+        with app.uow() as uow:
+            today = uow.book.require().business_date
+        last_run = today - dt.timedelta(days=20)  # windows closed in between: missed steps
+        bounded, read_bounded = plans(app, whole=False, last_run=last_run)
+        whole, read_whole = plans(app, whole=True, last_run=last_run)
+        assert bounded == whole, today
+        read["bounded"] += read_bounded
+        read["whole"] += read_whole
+        steps += sum(len(s) for _, s, _ in whole.values())
+        skipped += sum(len(s) for _, _, s in whole.values())
+        run_day(app, today, DayOptions(dispatch=False))  # the day goes on: its steps done
+    assert steps > 0 and skipped > 0
+    assert read["whole"] > read["bounded"] > 0  # the bound leaves old due dates out
