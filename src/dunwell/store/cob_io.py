@@ -25,7 +25,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    Integer,
+    SmallInteger,
+    String,
+    and_,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from dunwell.cob.batch import INST_COLUMNS, INST_OUTPUTS, LOAN_OUTPUTS, LoanBatch, from_columns
 from dunwell.cob.kernel import CobResult, Events
@@ -367,21 +379,69 @@ def _csv(cols: Mapping[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def _copy_in(conn: Connection, table: str, names: Sequence[str], payload: bytes) -> None:
+def _copy_in(
+    conn: Connection, table: str, names: Sequence[str], payload: bytes, *, binary: bool = False
+) -> None:
     raw = conn.connection.driver_connection
     assert raw is not None, "a live connection has its driver's connection"
+    fmt = "binary" if binary else "csv"
     with (
         raw.cursor() as cur,
-        cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy,
+        cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT {fmt})") as copy,
     ):
         copy.write(payload)
+
+
+#: COPY's binary format: the signature, no flags, no header extension ...
+_BINARY_HEAD = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+#: ... and the end of the rows
+_BINARY_TAIL = b"\xff\xff"
+_BINARY_INTS = {SmallInteger: ">i2", Integer: ">i4", BigInteger: ">i8"}
+_PG_EPOCH_DAY = (dt.date(2000, 1, 1) - dt.date(1970, 1, 1)).days
+
+
+def _binary(table: Any, cols: Mapping[str, Any]) -> bytes | None:
+    """The rows in COPY's binary format, built column by column in NumPy (no text to
+    write here nor to parse on the server), or None when a column is not one this
+    encodes: integers, dates, and text given as a dictionary of equal-length values."""
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    values: dict[str, Any] = {}
+    for name, col in cols.items():
+        kind = type(table.c[name].type)
+        if isinstance(col, pa.DictionaryArray):
+            words = [str(w).encode() for w in col.dictionary.to_pylist()]
+            if kind is not String or col.null_count or len({len(w) for w in words}) != 1:
+                return None
+            dtype = f"S{len(words[0])}"
+            values[name] = np.asarray(words, dtype=dtype)[col.indices.to_numpy()]
+        elif isinstance(col, pa.Array):
+            if kind is not Date or col.null_count or col.type != pa.date32():
+                return None
+            dtype = ">i4"
+            values[name] = col.cast(pa.int32()).to_numpy() - _PG_EPOCH_DAY
+        else:
+            if kind not in _BINARY_INTS:
+                return None
+            dtype = _BINARY_INTS[kind]
+            values[name] = np.asarray(col)
+        fields += [(f"{name}:size", ">i4"), (name, dtype)]
+    rows = np.empty(len(next(iter(values.values()))), dtype=np.dtype(fields))
+    rows["count"] = len(values)
+    for name, v in values.items():
+        rows[f"{name}:size"] = rows[name].itemsize
+        rows[name] = v
+    return _BINARY_HEAD + rows.tobytes() + _BINARY_TAIL
 
 
 def _bulk_insert(conn: Connection, table: Any, cols: Mapping[str, Any]) -> None:
     if not len(next(iter(cols.values()))):
         return
     if conn.dialect.name == "postgresql":
-        _copy_in(conn, table.name, list(cols), _csv(cols))
+        payload = _binary(table, cols)
+        if payload is not None:
+            _copy_in(conn, table.name, list(cols), payload, binary=True)
+        else:
+            _copy_in(conn, table.name, list(cols), _csv(cols))
     else:
         conn.execute(insert(table), _records(cols))
 
