@@ -14,7 +14,10 @@ if str(BENCH) not in sys.path:
 
 import cli_start  # noqa: E402
 import cob_kernel  # noqa: E402
+import field_routing  # noqa: E402
+import origination_latency  # noqa: E402
 import run_all  # noqa: E402
+import simulation  # noqa: E402
 from portfolio import build_portfolio, describe  # noqa: E402
 
 
@@ -37,8 +40,23 @@ def test_the_kernel_benchmark_checks_the_kernel_against_the_rules_and_reports_ra
         assert result[key] > 0
 
 
+#: ``--quick``'s sizes shrunk further: every figure still runs its whole path (the
+#: origination load against a served app, the routing solvers, the lab's day loop with
+#: its warm-up, the COB floor), on the fewest requests, visits and borrowers that do.
+TINY = {
+    origination_latency: origination_latency.Sizes(
+        rate=20, seconds=0.5, warmup_seconds=0.25, connections=2),
+    field_routing: field_routing.Sizes(visits=8, agents=2, time_limit_s=1),
+    simulation: simulation.Sizes(borrowers=30, days=5, baseline_borrowers=10,
+                                 floor_loans=30, floor_days=1),
+}
+
+
 def test_run_all_quick_writes_one_json_line_with_a_profile(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for module, sizes in TINY.items():
+        monkeypatch.setattr(module, "QUICK", sizes)
     out = tmp_path / "cob.json"
     code = run_all.main(["--quick", "--skip-postgres", "--loans", "800", "--sample", "100",
                          "--reps", "1", "--profile", "always", "--out", str(out)])
@@ -46,6 +64,8 @@ def test_run_all_quick_writes_one_json_line_with_a_profile(
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["postgres"] == {"skipped": "--skip-postgres"}
     assert result["profile"]["sections"]
+    assert result["simulation"]["sizes"]["borrowers"] == 30
+    assert result["origination"]["sizes"]["rate"] == 20
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
 
 
