@@ -400,14 +400,15 @@ _BINARY_INTS = {SmallInteger: ">i2", Integer: ">i4", BigInteger: ">i8"}
 _PG_EPOCH_DAY = (dt.date(2000, 1, 1) - dt.date(1970, 1, 1)).days
 
 
-def _binary(table: Any, cols: Mapping[str, Any]) -> bytes | None:
+def _binary(types: Mapping[str, Any], cols: Mapping[str, Any]) -> bytes | None:
     """The rows in COPY's binary format, built column by column in NumPy (no text to
     write here nor to parse on the server), or None when a column is not one this
-    encodes: integers, dates, and text given as a dictionary of equal-length values."""
+    encodes: integers, dates, and text given as a dictionary of equal-length values.
+    ``types`` gives each column's SQLAlchemy type class."""
     fields: list[tuple[str, str]] = [("count", ">i2")]
     values: dict[str, Any] = {}
     for name, col in cols.items():
-        kind = type(table.c[name].type)
+        kind = types[name]
         if isinstance(col, pa.DictionaryArray):
             words = [str(w).encode() for w in col.dictionary.to_pylist()]
             if kind is not String or col.null_count or len({len(w) for w in words}) != 1:
@@ -437,7 +438,7 @@ def _bulk_insert(conn: Connection, table: Any, cols: Mapping[str, Any]) -> None:
     if not len(next(iter(cols.values()))):
         return
     if conn.dialect.name == "postgresql":
-        payload = _binary(table, cols)
+        payload = _binary({n: type(table.c[n].type) for n in cols}, cols)
         if payload is not None:
             _copy_in(conn, table.name, list(cols), payload, binary=True)
         else:
@@ -465,7 +466,11 @@ def _bulk_update(
         tmp = f"tmp_{table.name}"
         col_types = ", ".join(f"{n} bigint" for n in cols)
         conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} ({col_types}) ON COMMIT DROP")
-        _copy_in(conn, tmp, list(cols), _csv(cols))
+        staged = _binary(dict.fromkeys(cols, BigInteger), cols)
+        if staged is None:
+            _copy_in(conn, tmp, list(cols), _csv(cols))
+        else:
+            _copy_in(conn, tmp, list(cols), staged, binary=True)
         sets = ", ".join(
             [f"{n} = s.{n}" for n in values]
             + (["version = d.version + s.bump"] if bump is not None else [])
