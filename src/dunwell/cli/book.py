@@ -8,23 +8,19 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
 from dunwell.core.dates import from_day, parse_date
 from dunwell.core.errors import InvalidInput
 from dunwell.core.money import format_minor
-from dunwell.ledger.model import Account
-from dunwell.lending.delinquency import bucket_on, dpd_on
-from dunwell.lending.model import Bucket
-from dunwell.lending.payments import PaymentKind
-from dunwell.lending.prepayment import PrepaymentMode
-from dunwell.lending.products import builtin_product_texts
 
 if TYPE_CHECKING:
-    # The application layer is imported inside the commands that run it, so that
-    # `dunwell book verify --help` starts without it.
+    # The application layer (and the domain rules and Rich's progress bar only some
+    # commands use) is imported inside the commands that run it, so that `dunwell book
+    # verify --help` starts without it and a read imports only what it reads.
+    from rich.progress import Progress
+
     from dunwell.app.context import Dunwell
     from dunwell.app.lending.verify import BookCheck
 
@@ -40,6 +36,7 @@ def init(
 ) -> None:
     """Open a new book and register the built-in products."""
     from dunwell.app.lending.book import open_book, register_product
+    from dunwell.lending.products import builtin_product_texts
 
     with clear_errors():
         app = app_for(db)
@@ -52,6 +49,14 @@ def init(
 
 
 def cob_progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(TextColumn("COB {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("partitions"), TimeElapsedColumn(), console=console,
                     transient=True)
@@ -133,6 +138,8 @@ def pay(
     """Receive a payment on a loan (the waterfall settles oldest instalments first)."""
     from dunwell.app.commands import run_command
     from dunwell.app.lending.payments import receive_payment
+    from dunwell.lending.payments import PaymentKind
+    from dunwell.lending.prepayment import PrepaymentMode
 
     with clear_errors():
         try:
@@ -184,6 +191,7 @@ def loan(
 ) -> None:
     """Show a loan: status, days past due, instalments and what is owed."""
     from dunwell.app.lending.payments import quote_payoff
+    from dunwell.lending.delinquency import bucket_on, dpd_on
 
     with clear_errors():
         app = app_for(db)
@@ -216,6 +224,8 @@ BAR_WIDTH = 20
 
 
 def portfolio_table(app: Dunwell) -> Table:
+    from dunwell.lending.model import Bucket
+
     with app.uow() as uow:
         info = uow.book.require()
         rows = uow.loans.summary_by_bucket()
@@ -252,6 +262,8 @@ def balances(
 
 def balances_table(app: Dunwell, *, loan_id: int | None = None,
                    as_of: dt.date | None = None) -> Table:
+    from dunwell.ledger.model import Account
+
     with app.uow() as uow:
         cur = uow.book.require().currency
         bal = uow.ledger.balances(as_of=as_of, loan_id=loan_id)

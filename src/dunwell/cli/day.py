@@ -7,7 +7,6 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dunwell.cli.common import DbOption, app_for, clear_errors, console
@@ -51,6 +50,14 @@ def run(
 ) -> None:
     """Run the book day by day; each step is recorded, so a second run skips what is
     done and an interrupted run resumes where it stopped."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from dunwell.app.day.loop import STEPS, open_date, run_until
     with clear_errors():
         app = app_for(db)
