@@ -15,7 +15,7 @@ from dunwell.core.errors import InvalidInput
 from dunwell.providers.payment_sandbox import SandboxGateway
 from dunwell.settings import Settings
 from dunwell.store import crypto
-from dunwell.store.db import make_engine, migrate
+from dunwell.store.db import at_head, make_engine, upgrade
 from dunwell.store.errors import (
     DATABASE_ERRORS,
     DatabaseFailure,
@@ -51,12 +51,17 @@ def bootstrap(settings: Settings | None = None, *, db_url: str | None = None) ->
     if db_url is not None:
         settings = settings.model_copy(update={"db_url": db_url})
     logs.configure(fmt=settings.log_format, level=settings.log_level)
-    crypto.configure(settings)  # one keyring per process: the columns seal and open with it
     url = settings.db_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
-    migrate(engine)
+    # The database is reached (an invalid URL or an unreachable server fails here, as
+    # the one line the edges print, before anything is logged), then the keyring is
+    # set up: a migration may seal values with it.
+    current = at_head(engine)
+    crypto.configure(settings)  # one keyring per process: the columns seal and open with it
+    if not current:
+        upgrade(engine)
     return Dunwell(settings, Database(engine), providers_for(settings))
 
 

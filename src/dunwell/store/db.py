@@ -88,6 +88,11 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent)."""
     if at_head(engine):
         return
+    upgrade(engine)
+
+
+def upgrade(engine: Engine) -> None:
+    """Alembic's upgrade to the newest revision (nothing to do when already there)."""
     from alembic import command
 
     cfg = alembic_config()
