@@ -1,7 +1,8 @@
 """The collection run reads each borrower's ladder history only for the due dates the
 ladder can still count from (``ladder_since``), so a day's read does not grow with the
-book's history; the steps it proposes, and the steps it records as missed, are the
-same as with the whole history.
+book's history, and the profiles only of the borrowers it may plan (``may_plan``); the
+cases it opens and updates, the steps it proposes and the steps it records as missed
+are the same as with the whole history and every profile.
 
 On the sample book run through the day loop for 70 days (cases of many ages, some
 borrowers past several due dates), every borrower is planned twice on each of the next
@@ -27,12 +28,13 @@ DAYS = 12
 
 def plans(app: Dunwell, *, whole: bool, last_run: dt.date) -> tuple[dict[int, Any], int]:
     """Every borrower's case, today's steps and missed steps on the open date (and the
-    history rows read)."""
+    history rows read): with the whole history and every profile, or as the run reads
+    them (``lean``: the bounded history, the profiles of the borrowers it may plan)."""
     arms = collect.choose_arms(collect.Experiment(), None)
     out: dict[int, Any] = {}
     with app.uow() as uow:
         today = uow.book.require().business_date
-        day = collect.read_day(uow, today, currency="CNY", last_run=last_run)
+        day = collect.read_day(uow, today, currency="CNY", last_run=last_run, lean=not whole)
         if whole:
             day = dataclasses.replace(day, history=uow.actions.done_for(day.borrower_ids))
         report = collect.CollectReport(today)
@@ -64,18 +66,22 @@ def test_the_bounded_history_plans_what_the_whole_history_plans(
 ) -> None:
     app = simulated_book(loans=40, start=START, seed=7, days=70)
     read = {"bounded": 0, "whole": 0}
-    steps = skipped = 0
+    steps = skipped = left_out = 0
     for _ in range(DAYS):
         with app.uow() as uow:
             today = uow.book.require().business_date
         last_run = today - dt.timedelta(days=20)  # windows closed in between: missed steps
         bounded, read_bounded = plans(app, whole=False, last_run=last_run)
         whole, read_whole = plans(app, whole=True, last_run=last_run)
-        assert bounded == whole, today
+        nothing = (None, [], [])
+        assert set(bounded) <= set(whole)  # the lean read leaves out borrowers without
+        assert all(whole[b] == nothing for b in set(whole) - set(bounded))  # a plan
+        assert bounded == {b: v for b, v in whole.items() if b in bounded}, today
+        left_out += len(whole) - len(bounded)
         read["bounded"] += read_bounded
         read["whole"] += read_whole
         steps += sum(len(s) for _, s, _ in whole.values())
         skipped += sum(len(s) for _, _, s in whole.values())
         run_day(app, today, DayOptions(dispatch=False))  # the day goes on: its steps done
-    assert steps > 0 and skipped > 0
+    assert steps > 0 and skipped > 0 and left_out > 0
     assert read["whole"] > read["bounded"] > 0  # the bound leaves old due dates out

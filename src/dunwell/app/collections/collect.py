@@ -139,8 +139,7 @@ def collect_day(app: Dunwell, business_date: dt.date, *, now: dt.datetime,
             return CollectReport.from_json(business_date, done)
         last_run = uow.actions.last_run_before(business_date)
         monitor_plans(uow, business_date=business_date, now=now)  # plans kept, broken, done
-        day = read_day(uow, business_date, currency=currency, last_run=last_run,
-                       contacts=False)
+        day = read_day(uow, business_date, currency=currency, last_run=last_run, lean=True)
         work = DayWork()
         ids = day.borrower_ids
         planned = []
@@ -198,12 +197,13 @@ def require_open(uow: UnitOfWork, business_date: dt.date) -> str:
 
 
 def read_day(uow: UnitOfWork, business_date: dt.date, *, currency: str,
-             last_run: dt.date | None, contacts: bool = True) -> DayFacts:
+             last_run: dt.date | None, lean: bool = False) -> DayFacts:
     """Everything the run reads up front, for at most :data:`BORROWERS_PER_RUN_MAX`
     borrowers (those with open loans, and those with an active case). The ladder
     history is each borrower's steps for the due dates the ladder can count from
-    today (:func:`ladder_since`); ``contacts=False`` leaves the contact histories to
-    be read later, for the borrowers who get steps."""
+    today (:func:`ladder_since`). ``lean`` reads the profiles only of the borrowers
+    the run may plan (:func:`may_plan`: the others get no case and no step) and leaves
+    the contact histories to be read later, for the borrowers who get steps."""
     active = uow.cases.active()
     facts, next_due = uow.loan_facts.facts(business_date, list(active))
     ids = sorted(facts)
@@ -212,10 +212,24 @@ def read_day(uow: UnitOfWork, business_date: dt.date, *, currency: str,
             f"{len(ids)} borrowers to plan is more than one run takes "
             f"({BORROWERS_PER_RUN_MAX}); raise BORROWERS_PER_RUN_MAX knowingly",
             code="collect_run_must_be_bounded")
+    wanted = ([bid for bid in ids if may_plan(bid, active, facts, next_due, business_date)]
+              if lean else ids)
     return DayFacts(business_date, currency, last_run, active, facts, next_due,
-                    uow.loan_facts.risk_scores(), uow.borrowers.many(ids),
+                    uow.loan_facts.risk_scores(), uow.borrowers.many(wanted),
                     uow.actions.done_for(ids, ladder_since(facts, business_date)),
-                    uow.actions.contacts_for(ids) if contacts else {})
+                    {} if lean else uow.actions.contacts_for(ids))
+
+
+def may_plan(bid: int, active: dict[int, StoredCase], facts: dict[int, list[CaseLoan]],
+             next_due: dict[int, dt.date], today: dt.date) -> bool:
+    """Whether the run may give the borrower a case or a step today: an active case,
+    a loan overdue (a case opens), or an instalment due within :data:`PRE_DUE_DAYS`
+    (the pre-due steps). Any other borrower gets neither (:func:`plan_case` opens no
+    case, :func:`steps_for` proposes nothing)."""
+    if bid in active or any(loan.is_overdue for loan in facts.get(bid, ())):
+        return True
+    due = next_due.get(bid)
+    return due is not None and (due - today).days <= PRE_DUE_DAYS
 
 
 def ladder_since(facts: dict[int, list[CaseLoan]], today: dt.date) -> dict[int, dt.date]:
