@@ -239,6 +239,45 @@ class _PostgresSchemas:
             return
         self.free.append(schema)
 
+    def freeze(self, schema: str) -> _Template:
+        """``schema`` (taken, then filled by a test's builder) kept as a snapshot: no
+        test is handed it; :meth:`restore` copies it into a taken schema."""
+        assert self.template is not None
+        snapshot = self._read_template(schema)
+        if snapshot.shape != self.template.shape:
+            raise AssertionError(f"a prebuilt book changed the schema's shape ({schema})")
+        return snapshot
+
+    def restore(self, schema: str, snapshot: _Template) -> None:
+        """Fill ``schema``, as migrated, with every row of ``snapshot`` and set its
+        sequences where the snapshot's are. One statement inserts into every table
+        (data-modifying ``WITH`` clauses), so the foreign keys and the journal's
+        statement triggers check the rows once all are in, whatever their order; the
+        triggers' functions name their tables unqualified, hence the search path."""
+        assert self.template is not None
+        tables = snapshot.seeded
+        dirty = sorted(set(self.template.seeded) | set(tables))
+        inserts = ",\n".join(
+            f'i{n} AS (INSERT INTO {schema}."{t}" OVERRIDING SYSTEM VALUE '
+            f'SELECT * FROM {snapshot.schema}."{t}")'
+            for n, t in enumerate(tables)
+        )
+        script = [f"SET LOCAL search_path = {schema}"]
+        if dirty:
+            script.append("TRUNCATE " + ", ".join(f'{schema}."{t}"' for t in dirty) + " CASCADE")
+        if tables:
+            script.append(f"WITH {inserts}\nSELECT 1")
+        if snapshot.sequences:
+            script.append(
+                "SELECT "
+                + ", ".join(
+                    f"setval('{schema}.\"{name}\"', {value}, {str(called).lower()})"
+                    for name, (value, called) in snapshot.sequences.items()
+                )
+            )
+        with self.admin.begin() as conn:
+            conn.exec_driver_sql(";\n".join(script))
+
     def _discard(self, schema: str) -> None:
         try:
             _drop_schema(self.admin, schema)
@@ -309,61 +348,102 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         pool.give_back(schema)
 
 
-#: What identifies a simulated sample book: loans, first business date, seed, days run.
-BookKey = tuple[int, dt.date, int, int]
+#: Writes a book into the migrated database it is given (and leaves nothing open).
+Builder = Callable[..., None]
 
 
-def _simulate(url: str, key: BookKey) -> Dunwell:
-    from dunwell.simulation.portfolio import run_days, seed_book
+def _settings(url: str, **overrides: object) -> Settings:
+    return Settings(db_url=url, partitions=3, log_level="WARNING", **overrides)  # type: ignore[arg-type]
 
-    loans, start, seed, days = key
-    book = bootstrap(Settings(db_url=url, partitions=3, log_level="WARNING"))
-    seed_book(book, loans=loans, start=start, seed=seed)
-    run_days(book, days=days, seed=seed)
-    return book
+
+def _build(url: str, build: Builder, args: tuple[object, ...]) -> None:
+    book = bootstrap(_settings(url))
+    try:
+        build(book, *args)
+    finally:
+        book.engine.dispose()
+
+
+@dataclass
+class _Prebuilt:
+    """The books each worker built once, by builder and arguments: a closed SQLite
+    file, and on PostgreSQL a schema kept as a snapshot."""
+
+    tmp: pytest.TempPathFactory
+    sqlite_template: Path
+    schemas: _PostgresSchemas | None
+    files: dict[tuple[object, ...], Path] = field(default_factory=dict)
+    snapshots: dict[tuple[object, ...], _Template] = field(default_factory=dict)
+
+    def fill(self, db_url: str, build: Builder, args: tuple[object, ...]) -> None:
+        key = (build.__module__, build.__qualname__, *args)
+        if db_url.startswith("sqlite:///"):
+            if key not in self.files:
+                path = self.tmp.mktemp("prebuilt") / "book.sqlite"
+                shutil.copyfile(self.sqlite_template, path)
+                _build(f"sqlite:///{path}", build, args)
+                self.files[key] = path
+            shutil.copyfile(self.files[key], db_url.removeprefix("sqlite:///"))
+            return
+        assert self.schemas is not None
+        if key not in self.snapshots:
+            schema = self.schemas.take()
+            _build(_schema_url(self.schemas.base, schema), build, args)
+            self.snapshots[key] = self.schemas.freeze(schema)
+        options = make_url(db_url).query["options"]
+        assert isinstance(options, str)
+        self.schemas.restore(options.removeprefix("-csearch_path="), self.snapshots[key])
 
 
 @pytest.fixture(scope="session")
-def _simulated_books(
-    tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
-) -> Callable[[BookKey], Path]:
-    """Each sample book simulated once per worker on SQLite, kept as a closed file."""
-    built: dict[BookKey, Path] = {}
-
-    def file_for(key: BookKey) -> Path:
-        if key not in built:
-            path = tmp_path_factory.mktemp("simulated") / "book.sqlite"
-            shutil.copyfile(_sqlite_template, path)
-            _simulate(f"sqlite:///{path}", key).engine.dispose()
-            built[key] = path
-        return built[key]
-
-    return file_for
+def _prebuilt_books(
+    tmp_path_factory: pytest.TempPathFactory,
+    _sqlite_template: Path,
+    _postgres_schemas: _PostgresSchemas | None,
+) -> _Prebuilt:
+    return _Prebuilt(tmp_path_factory, _sqlite_template, _postgres_schemas)
 
 
 @pytest.fixture
-def simulated_book(
-    db_url: str, _simulated_books: Callable[[BookKey], Path]
-) -> Iterator[Callable[..., Dunwell]]:
-    """``simulated_book(loans=, start=, seed=, days=)``: the sample book seeded and run
-    through the day loop (no routing, no dispatch), in this test's database. On SQLite
-    it is a copy of the book the worker simulated once for these arguments (the same
-    rows: the simulation is seeded); on PostgreSQL it is simulated in the test's schema."""
+def prebuilt(db_url: str, _prebuilt_books: _Prebuilt) -> Iterator[Callable[..., Dunwell]]:
+    """``prebuilt(build, *args, **settings)``: this test's database holding the book
+    ``build(app, *args)`` writes into a migrated database, opened with ``settings``
+    over the ``app`` fixture's. Each worker runs a builder once per set of arguments
+    (on each database) and copies its book to every test that asks: the SQLite file,
+    or on PostgreSQL every row and sequence of the schema it was built in. A builder
+    writes only to the database (no files the test reads) and must be deterministic;
+    take this fixture instead of ``app`` (the database is written before it opens)."""
     books: list[Dunwell] = []
 
-    def make(*, loans: int, start: dt.date, seed: int, days: int) -> Dunwell:
-        key = (loans, start, seed, days)
-        if db_url.startswith("sqlite:///"):
-            shutil.copyfile(_simulated_books(key), db_url.removeprefix("sqlite:///"))
-            book = bootstrap(Settings(db_url=db_url, partitions=3, log_level="WARNING"))
-        else:
-            book = _simulate(db_url, key)
-        books.append(book)
-        return book
+    def make(build: Builder, *args: object, **settings: object) -> Dunwell:
+        assert not books, "one prebuilt book per test"
+        _prebuilt_books.fill(db_url, build, args)
+        books.append(bootstrap(_settings(db_url, **settings)))
+        return books[-1]
 
     yield make
     for book in books:
         book.engine.dispose()
+
+
+def simulate(app: Dunwell, loans: int, start: dt.date, seed: int, days: int) -> None:
+    """The sample book seeded and run through the day loop (no routing, no dispatch)."""
+    from dunwell.simulation.portfolio import run_days, seed_book
+
+    seed_book(app, loans=loans, start=start, seed=seed)
+    run_days(app, days=days, seed=seed)
+
+
+@pytest.fixture
+def simulated_book(prebuilt: Callable[..., Dunwell]) -> Callable[..., Dunwell]:
+    """``simulated_book(loans=, start=, seed=, days=)``: the sample book seeded and run
+    through the day loop, in this test's database; simulated once per worker for these
+    arguments on each database (the simulation is seeded) and copied to each test."""
+
+    def make(*, loans: int, start: dt.date, seed: int, days: int) -> Dunwell:
+        return prebuilt(simulate, loans, start, seed, days)
+
+    return make
 
 
 @pytest.fixture

@@ -26,11 +26,16 @@ PEOPLE = {1: ("张伟", Jurisdiction.CN_NIFA, "Asia/Shanghai", "zh-CN"),
           2: ("Olivia Brown", Jurisdiction.UK_FCA, "Europe/London", "en-GB")}
 
 
-def portal_book(app: Dunwell, outbox: Path) -> Dunwell:
-    """The book at :data:`TODAY`, with the outbox under ``outbox``."""
-    book = dataclasses.replace(app, settings=app.settings.model_copy(
+def portal_view(app: Dunwell, outbox: Path) -> Dunwell:
+    """``app`` with its outbox under ``outbox`` and cookies sent over plain HTTP."""
+    return dataclasses.replace(app, settings=app.settings.model_copy(
         update={"outbox_dir": outbox, "cookie_secure": False}))
-    with book.uow() as uow:
+
+
+def build_portal_book(app: Dunwell) -> None:
+    """Writes the book at :data:`TODAY` (a builder for the ``prebuilt`` fixture: it
+    writes to the database alone)."""
+    with app.uow() as uow:
         open_book(uow, business_date=START, partitions=2, currency="CNY")
         for text in builtin_product_texts():
             register_product(uow, text)
@@ -41,10 +46,9 @@ def portal_book(app: Dunwell, outbox: Path) -> Dunwell:
                               timezone=tz, language=language)
         uow.actions.put_collector("c-01", "Wang", 30, "09:00", "18:00")
         uow.commit()
-    set_channel_address(book, borrower_id=1, channel="sms", address=PHONE)
+    set_channel_address(app, borrower_id=1, channel="sms", address=PHONE)
     day = DUE - dt.timedelta(days=2)
     while day <= TODAY:
-        close_until(book, day - dt.timedelta(days=1))
-        collect_day(book, day, now=NOW)
+        close_until(app, day - dt.timedelta(days=1))
+        collect_day(app, day, now=NOW)
         day += dt.timedelta(days=1)
-    return book

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from portal_fixtures import PHONE, portal_book
+from portal_fixtures import PHONE, build_portal_book, portal_view
 
 from dunwell.app.complaints.service import answer, get_complaint, record_complaint
 from dunwell.app.context import Dunwell
@@ -43,12 +43,12 @@ def _ago(days: int) -> dt.datetime:
 
 
 @pytest.fixture
-def book(app: Dunwell, tmp_path: Path) -> Dunwell:
+def book(prebuilt: Callable[..., Dunwell], db_url: str, tmp_path: Path) -> Dunwell:
     """The portal's two borrowers with a few complaints already in the register: one
     overdue, one answered, a dispute by letter."""
-    if app.settings.db_url.startswith("postgresql"):
+    if db_url.startswith("postgresql"):
         pytest.skip("the browser test runs on SQLite")
-    book = portal_book(app, tmp_path / "outbox")
+    book = portal_view(prebuilt(build_portal_book), tmp_path / "outbox")
     record_complaint(book, borrower_id=2, channel="call", category="conduct",
                      text="The caller raised their voice", now=_ago(60), by="c-01")
     record_complaint(book, borrower_id=2, channel="letter", category="amount_disputed",

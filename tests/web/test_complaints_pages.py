@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from portal_fixtures import portal_book
+from portal_fixtures import build_portal_book, portal_view
 
 from access import token_headers
 from dunwell.api.app import create_app
@@ -37,10 +37,10 @@ def _ago(days: int) -> dt.datetime:
 
 
 @pytest.fixture
-def book(app: Dunwell, tmp_path: Path) -> Dunwell:
+def book(prebuilt: Callable[..., Dunwell], tmp_path: Path) -> Dunwell:
     """The portal's two borrowers (1: CN, 15 days to answer; 2: UK, 8 weeks) with
     three complaints: 1's overdue, 2's due in weeks, 1's dispute due in two weeks."""
-    book = portal_book(app, tmp_path / "outbox")
+    book = portal_view(prebuilt(build_portal_book), tmp_path / "outbox")
     record_complaint(book, borrower_id=1, channel="call", category="conduct",
                      text="The caller was rude", now=_ago(20), by="c-01")
     record_complaint(book, borrower_id=2, channel="email", category="fees_and_charges",
@@ -239,8 +239,8 @@ def test_the_case_timeline_shows_the_borrowers_complaints(client: TestClient,
 
 
 def test_the_demo_records_complaints_some_answered_one_overdue_one_pausing(
-        app: Dunwell, tmp_path: Path) -> None:
-    fresh = portal_book(app, tmp_path / "demo-outbox")
+        prebuilt: Callable[..., Dunwell], tmp_path: Path) -> None:
+    fresh = portal_view(prebuilt(build_portal_book), tmp_path / "demo-outbox")
     assert seed_demo_complaints(fresh, now=dt.datetime.now(dt.UTC)) == 2  # two open cases
     views = list_complaints(fresh, today=dt.date.today())
     by_category = {v.complaint.category.value: v for v in views}

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from portal_fixtures import PHONE, portal_book
+from portal_fixtures import PHONE, build_portal_book, portal_view
 
 from dunwell.app.context import Dunwell
 from dunwell.app.negotiation.service import approve_offer
@@ -36,10 +36,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def book(app: Dunwell, tmp_path: Path) -> Dunwell:
-    if app.settings.db_url.startswith("postgresql"):
+def book(prebuilt: Callable[..., Dunwell], db_url: str, tmp_path: Path) -> Dunwell:
+    if db_url.startswith("postgresql"):
         pytest.skip("the browser test runs on SQLite")
-    return portal_book(app, tmp_path / "outbox")
+    return portal_view(prebuilt(build_portal_book), tmp_path / "outbox")
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from portal_fixtures import portal_book
+from portal_fixtures import build_portal_book, portal_view
 
 from access import token_headers
 from dunwell.api.app import create_app
@@ -30,8 +30,8 @@ with warnings.catch_warnings():
 
 
 @pytest.fixture
-def book(app: Dunwell, tmp_path: Path) -> Dunwell:
-    return portal_book(app, tmp_path / "outbox")
+def book(prebuilt: Callable[..., Dunwell], tmp_path: Path) -> Dunwell:
+    return portal_view(prebuilt(build_portal_book), tmp_path / "outbox")
 
 
 @pytest.fixture
