@@ -85,7 +85,7 @@ class _Tally:
     postings: int = 0
     events: int = 0
 
-    def add(self, closed: tuple[CobResult, int] | None) -> None:
+    def add(self, closed: tuple[CobResult | ClosedDay, int] | None) -> None:
         if closed is None:
             self.skipped += 1
             return
@@ -258,7 +258,7 @@ def _run_days(
         result = cob_day(batch, to_day(date))
         bumps += result.batch.last_cob_day != batch.last_cob_day
         entry = day_entry(result, business_date=date, partition=partition, currency=currency)
-        closed.append(ClosedDay(date, result, entry))
+        closed.append(ClosedDay.of(date, result, entry))
         batch = result.batch
     return batch, bumps, closed
 
@@ -282,7 +282,7 @@ def _close_window(
                 partition=p, before=before, after=batch, bumps=bumps, days=closed
             )
             for tally, c, n in zip(tallies, closed, lines, strict=True):
-                tally.add((c.result, n))
+                tally.add((c, n))
         uow.book.advance(dates[-1] + dt.timedelta(days=1))
         uow.commit()
     reports = []
@@ -345,7 +345,7 @@ class _WindowWriter:
                 while (item := self._queue.get()) is not None:
                     lines = uow.cob.write_closed_days(partition=item.partition, days=item.days)
                     for c, n in zip(item.days, lines, strict=True):
-                        self.tallies[c.business_date].add((c.result, n))
+                        self.tallies[c.business_date].add((c, n))
                     if self.after is None:
                         uow.cob.write_changes(item.changes)
                     else:

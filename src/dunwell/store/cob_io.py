@@ -160,12 +160,19 @@ def load_partition(
 
 @dataclass(frozen=True, slots=True)
 class ClosedDay:
-    """One business day a partition was closed for: the kernel's result and the
-    ledger's entry (None when the day charged nothing)."""
+    """One business day a partition was closed for: what the kernel did (the loans it
+    closed, its events) and the ledger's entry (None when the day charged nothing).
+    Not the day's batch: a window keeps its days until they are written, and the
+    batches are most of a day's memory."""
 
     business_date: dt.date
-    result: CobResult
+    loans_closed: int
+    events: Events
     entry: ColumnarEntry | None
+
+    @staticmethod
+    def of(business_date: dt.date, result: CobResult, entry: ColumnarEntry | None) -> ClosedDay:
+        return ClosedDay(business_date, result.loans_closed, result.events, entry)
 
 
 def write_partition(
@@ -189,7 +196,7 @@ def write_partition(
         before=before,
         after=after,
         bumps=bumps,
-        days=[ClosedDay(business_date, result, entry)],
+        days=[ClosedDay.of(business_date, result, entry)],
     )[0]
 
 
@@ -274,9 +281,9 @@ def write_closed_days(conn: Connection, *, partition: int, days: Sequence[Closed
             {
                 "business_date": d.business_date,
                 "partition": partition,
-                "loans_closed": d.result.loans_closed,
+                "loans_closed": d.loans_closed,
                 "postings": n,
-                "events": len(d.result.events),
+                "events": len(d.events),
             }
             for d, n in zip(days, lines, strict=True)
         ],
@@ -339,7 +346,7 @@ def _write_entries(conn: Connection, entries: Sequence[ColumnarEntry | None]) ->
 
 
 def _write_events(conn: Connection, days: Sequence[ClosedDay]) -> None:
-    evs: list[Events] = [d.result.events for d in days]
+    evs: list[Events] = [d.events for d in days]
     sizes = np.asarray([len(ev) for ev in evs], dtype=np.int64)
     if not sizes.sum():
         return
