@@ -356,8 +356,10 @@ def _settings(url: str, **overrides: object) -> Settings:
     return Settings(db_url=url, partitions=3, log_level="WARNING", **overrides)  # type: ignore[arg-type]
 
 
-def _build(url: str, build: Builder, args: tuple[object, ...]) -> None:
-    book = bootstrap(_settings(url))
+def _build(
+    url: str, build: Builder, args: tuple[object, ...], settings: dict[str, object]
+) -> None:
+    book = bootstrap(_settings(url, **settings))
     try:
         build(book, *args)
     finally:
@@ -375,20 +377,27 @@ class _Prebuilt:
     files: dict[tuple[object, ...], Path] = field(default_factory=dict)
     snapshots: dict[tuple[object, ...], _Template] = field(default_factory=dict)
 
-    def fill(self, db_url: str, build: Builder, args: tuple[object, ...]) -> None:
-        key = (build.__module__, build.__qualname__, *args)
+    def fill(
+        self,
+        db_url: str,
+        build: Builder,
+        args: tuple[object, ...],
+        settings: dict[str, object] | None = None,
+    ) -> None:
+        settings = settings or {}
+        key = (build.__module__, build.__qualname__, *args, *sorted(settings.items()))
         if db_url.startswith("sqlite:///"):
             if key not in self.files:
                 path = self.tmp.mktemp("prebuilt") / "book.sqlite"
                 shutil.copyfile(self.sqlite_template, path)
-                _build(f"sqlite:///{path}", build, args)
+                _build(f"sqlite:///{path}", build, args, settings)
                 self.files[key] = path
             shutil.copyfile(self.files[key], db_url.removeprefix("sqlite:///"))
             return
         assert self.schemas is not None
         if key not in self.snapshots:
             schema = self.schemas.take()
-            _build(_schema_url(self.schemas.base, schema), build, args)
+            _build(_schema_url(self.schemas.base, schema), build, args, settings)
             self.snapshots[key] = self.schemas.freeze(schema)
         options = make_url(db_url).query["options"]
         assert isinstance(options, str)
@@ -408,22 +417,36 @@ def _prebuilt_books(
 def prebuilt(db_url: str, _prebuilt_books: _Prebuilt) -> Iterator[Callable[..., Dunwell]]:
     """``prebuilt(build, *args, **settings)``: this test's database holding the book
     ``build(app, *args)`` writes into a migrated database, opened with ``settings``
-    over the ``app`` fixture's. Each worker runs a builder once per set of arguments
-    (on each database) and copies its book to every test that asks: the SQLite file,
-    or on PostgreSQL every row and sequence of the schema it was built in. A builder
+    over the ``app`` fixture's (the builder's too). Each worker runs a builder once per
+    set of arguments and settings (on each database) and copies its book to every test
+    that asks: the SQLite file, or on PostgreSQL every row and sequence of the schema it
+    was built in. A builder
     writes only to the database (no files the test reads) and must be deterministic;
     take this fixture instead of ``app`` (the database is written before it opens)."""
     books: list[Dunwell] = []
 
     def make(build: Builder, *args: object, **settings: object) -> Dunwell:
         assert not books, "one prebuilt book per test"
-        _prebuilt_books.fill(db_url, build, args)
+        _prebuilt_books.fill(db_url, build, args, settings)
         books.append(bootstrap(_settings(db_url, **settings)))
         return books[-1]
 
     yield make
     for book in books:
         book.engine.dispose()
+
+
+@pytest.fixture
+def fill_book(db_url: str, _prebuilt_books: _Prebuilt) -> Callable[..., None]:
+    """``fill_book(app, build, *args)``: as ``prebuilt``, into the ``app`` fixture's
+    database: its connections are closed first and open again on the book copied in."""
+
+    def fill(app: Dunwell, build: Builder, *args: object) -> None:
+        assert app.settings.db_url == db_url
+        app.engine.dispose()
+        _prebuilt_books.fill(db_url, build, args)
+
+    return fill
 
 
 def simulate(app: Dunwell, loans: int, start: dt.date, seed: int, days: int) -> None:

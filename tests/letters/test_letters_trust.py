@@ -6,7 +6,7 @@ page, named by the letter, that takes a typed code over real HTTP."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from letters_book import DUE, LETTER_DAY, NOW, cjk_text, open_small_book, pdf_te
 
 from dunwell.app.letters.sender import is_loopback_url, public_base_url
 from dunwell.app.letters.service import letter_document, letter_facts, letter_pdf
-from dunwell.bootstrap import Dunwell, bootstrap
+from dunwell.bootstrap import Dunwell
 from dunwell.channels.document import document_text
 from dunwell.channels.letter_content import LETTER_KINDS
 from dunwell.channels.verification import grouped
@@ -41,10 +41,7 @@ HOME_ZH = "浙江省宁波市江北区人民路88号3栋502室"
 HOME_EN = "Flat 2, 14 Mill Lane; Leeds LS1 4AB; United Kingdom"
 
 
-def _book(db_url: str, **extra: object) -> Dunwell:
-    options: dict[str, object] = {**LENDER, **extra}
-    app = bootstrap(Settings(db_url=db_url, partitions=3, log_level="WARNING",
-                             **options))  # type: ignore[arg-type]
+def _build(app: Dunwell) -> None:
     open_small_book(app)
     with app.uow() as uow:
         field = FieldRepository(uow.conn)
@@ -52,23 +49,18 @@ def _book(db_url: str, **extra: object) -> Dunwell:
         field.put_address(Address(2, HOME_EN, None), at=NOW)
         uow.commit()
     run_collections(app, DUE - dt.timedelta(days=3), LETTER_DAY)
-    return app
 
 
 @pytest.fixture
-def public_book(db_url: str) -> Iterator[Dunwell]:
+def public_book(prebuilt: Callable[..., Dunwell]) -> Dunwell:
     """The letter book with the lender's details and a public portal address."""
-    app = _book(db_url, public_base_url=PUBLIC)
-    yield app
-    app.engine.dispose()
+    return prebuilt(_build, **LENDER, public_base_url=PUBLIC)
 
 
 @pytest.fixture
-def loopback_book(db_url: str) -> Iterator[Dunwell]:
+def loopback_book(prebuilt: Callable[..., Dunwell]) -> Dunwell:
     """The same book left on the development default (the portal on 127.0.0.1)."""
-    app = _book(db_url)
-    yield app
-    app.engine.dispose()
+    return prebuilt(_build, **LENDER)
 
 
 def _letter(app: Dunwell, borrower_id: int) -> str:
@@ -118,14 +110,12 @@ def test_a_letter_on_the_loopback_default_shows_no_address_and_sends_the_reader_
     assert "James Miller (no postal address on file" in english
 
 
-def test_a_letter_shows_a_local_address_only_when_development_allows_it(db_url: str) -> None:
-    app = _book(db_url, public_url_loopback_allowed=True)
-    try:
-        with app.uow() as uow:
-            doc = letter_document(uow, _letter(app, 2), app.settings)
-        assert "http://127.0.0.1:8000/letters/verify" in pdf_text(render_pdf(doc))
-    finally:
-        app.engine.dispose()
+def test_a_letter_shows_a_local_address_only_when_development_allows_it(
+        prebuilt: Callable[..., Dunwell]) -> None:
+    app = prebuilt(_build, **LENDER, public_url_loopback_allowed=True)
+    with app.uow() as uow:
+        doc = letter_document(uow, _letter(app, 2), app.settings)
+    assert "http://127.0.0.1:8000/letters/verify" in pdf_text(render_pdf(doc))
 
 
 def test_the_reminder_the_visit_notice_and_the_demand_name_the_lender_alike(
