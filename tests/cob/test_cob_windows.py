@@ -225,3 +225,34 @@ def test_a_failed_first_window_leaves_the_second_uncommitted(
     assert dump(app.engine) == dump(reference.engine)
     for a in (app, reference):
         a.engine.dispose()
+
+
+def test_a_pair_left_unfinished_writes_nothing(db_url: str, tmp_path: Path, built: Path) -> None:
+    """When the runner fails part-way through a pair (here the kernel, on the second
+    partition), neither window commits: the first must not commit the partitions it
+    was handed so far."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("windows are paired on PostgreSQL only")
+    import dunwell.app.cob as cob
+
+    app = build(db_url)
+    before = dump(app.engine)
+    kernel = cob.cob_day
+    calls = 0
+
+    def fails_later(batch: Any, day: int) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls > 27:  # the first partition's 14 + 13 days went to the writers
+            raise RuntimeError("the kernel failed")
+        return kernel(batch, day)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cob, "cob_day", fails_later)
+        with pytest.raises(RuntimeError, match="the kernel failed"):
+            close_until(app, UNTIL)
+    assert calls == 28
+    assert dump(app.engine) == before
+    report = verify_book(app)
+    assert report.ok, [c for c in report.checks if not c.ok]
+    app.engine.dispose()

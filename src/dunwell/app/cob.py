@@ -322,12 +322,14 @@ class _WindowWriter:
         self.committed = threading.Event()
         self.finished = threading.Event()
         self._app = app
-        self._queue: queue.Queue[_Written | None] = queue.Queue(maxsize=1)
+        self._queue: queue.Queue[_Written | bool] = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._run, name=f"cob-window-{dates[0]}")
         self._thread.start()
 
-    def put(self, item: _Written | None) -> None:
-        """Hand over a partition (None: no more); never blocks past the writer's end."""
+    def put(self, item: _Written | bool) -> None:
+        """Hand over a partition, or the end: True when every partition was handed
+        over (commit), False when the runner failed (roll back). Never blocks past the
+        writer's end."""
         while not self.finished.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
@@ -342,7 +344,7 @@ class _WindowWriter:
         try:
             with self._app.uow() as uow:
                 deferred: list[Changes] = []
-                while (item := self._queue.get()) is not None:
+                while not isinstance(item := self._queue.get(), bool):
                     lines = uow.cob.write_closed_days(partition=item.partition, days=item.days)
                     for c, n in zip(item.days, lines, strict=True):
                         self.tallies[c.business_date].add((c, n))
@@ -350,6 +352,8 @@ class _WindowWriter:
                         uow.cob.write_changes(item.changes)
                     else:
                         deferred.append(item.changes)
+                if not item:
+                    raise RuntimeError(f"the window from {self.dates[0]} was left unfinished")
                 if self.after is not None:
                     self.after.finished.wait()
                     if not self.after.committed.is_set():
@@ -397,6 +401,7 @@ def _close_window_pair(
         params = {code: CobParams.of(p) for code, p in uow.products.all().items()}
         uow.locks.partitions(range(info.partitions), exclusive=True)
         writers: list[_WindowWriter] = []
+        computed = False
         try:
             for dates in windows:
                 writers.append(_WindowWriter(app, dates, writers[-1] if writers else None))
@@ -408,9 +413,10 @@ def _close_window_pair(
                     batch, bumps, closed = _run_days(start, dates, p, info.currency)
                     changes = Changes.of(Partition(start, before.inst_n), batch, bumps)
                     writer.put(_Written(p, closed, changes))
+            computed = True
         finally:
             for writer in writers:
-                writer.put(None)
+                writer.put(computed)
             for writer in writers:
                 writer.join()
         for writer in writers:
