@@ -66,7 +66,17 @@ def assert_ledger_matches_loans(app: Dunwell) -> None:
 
 
 def test_ninety_days_of_cob_keep_the_ledger_equal_to_the_loans(app: Dunwell) -> None:
-    seed_book(app, loans=60, start=START, seed=3)
+    ninety_days_keep_the_ledger_equal_to_the_loans(app, loans=30)  # 2 overdue, 12 paid off
+
+
+@pytest.mark.stress
+def test_ninety_days_of_cob_on_a_bigger_book_keep_the_ledger_equal_to_the_loans(
+        app: Dunwell) -> None:
+    ninety_days_keep_the_ledger_equal_to_the_loans(app, loans=60)
+
+
+def ninety_days_keep_the_ledger_equal_to_the_loans(app: Dunwell, *, loans: int) -> None:
+    seed_book(app, loans=loans, start=START, seed=3)
     run_days(app, days=90, seed=3)
     assert_ledger_matches_loans(app)
     with app.uow() as uow:
