@@ -477,7 +477,7 @@ def render(r: dict[str, Any]) -> str:
             f"COB through PostgreSQL {r['postgres']}: {r['loans']:,} loans, "
             f"{r['installments']:,} instalments, {r['partitions']} partitions",
             f"  catch-up in windows of <= {r['window_days_max']} days"
-            f"{', two at a time' if r['paired_windows'] else ', one after the other'}: "
+            f"{', two at once where two are left' if r['paired_windows'] else ', one by one'}: "
             f"{r['loan_days_per_s']:,.0f} loan-days/s ({r['days']} days, {r['loan_days']:,} "
             f"loan-days in {r['elapsed_s']:.1f} s; CPU: client {r['client_cpu_s']:.1f} s, "
             f"server {_opt(r['server_cpu_s'])} s, {_opt(r['cpu_us_per_loan_day'])} us/loan-day)",
