@@ -14,7 +14,9 @@ loans not open or already closed for a day) and written once — the loans and
 instalments that changed, every day's entry, events and completion record — and the
 book moves past the window in the same transaction. The books are the same as closing
 the days one by one (each loan's ``version`` moves once per day that closed it); a
-crash loses the window and the next run closes it again.
+crash loses the window and the next run closes it again. On PostgreSQL two windows
+are written at once, each in its own transaction on its own connection, and commit in
+order (:func:`_close_window_pair`), so the server's work is shared by two processes.
 
 Payments and other writers wait while their loan's partition is being closed, and
 only one COB runs on a book at a time: see :mod:`dunwell.store.locks`.

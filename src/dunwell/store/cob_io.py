@@ -1,16 +1,20 @@
 """Bulk reads and writes of COB partitions: columns in, columns out.
 
-On PostgreSQL rows travel by ``COPY`` in both directions (CSV written and parsed by
-Arrow): a partition is read with one ``COPY (SELECT ...) TO STDOUT`` per table, new
-journal lines and events go in with one ``COPY`` each, and changed loans and
-instalments are staged by ``COPY`` into a temporary table and applied with one
-``UPDATE ... FROM`` per table. Elsewhere rows travel by plain ``executemany``.
+On PostgreSQL a partition is read with one query per table whose rows the server
+joins into one CSV text (parsed by Arrow); new journal lines and events go in with one
+``COPY`` each (binary, built from the NumPy columns, where the columns allow), and
+changed loans and instalments are staged by ``COPY`` into a temporary table and
+applied with one ``UPDATE ... FROM`` per table. Elsewhere rows travel by plain
+``executemany``.
 
 Only what changed is written: loans the day (or days) closed, instalments whose
 outputs moved. :func:`write_days` writes one partition's closed days at once (the
 catch-up runner closes several days of a partition in memory and writes them in one
 go); either way the writes share the caller's transaction with the days' completion
-records, so a crash leaves a partition's days either fully closed or untouched.
+records, so a crash leaves a partition's days either fully closed or untouched. The
+paired windows write the same rows in two steps, :func:`write_closed_days` (rows added
+only) and :func:`write_changes` (the loans and instalments), and move the book with
+:func:`advance_book`, which refuses unless the window before has committed.
 """
 
 from __future__ import annotations
