@@ -6,6 +6,7 @@ model built from the same fields, value by value, and through the command line."
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def _reference() -> type[BaseSettings]:
     """The pydantic-settings model of the same fields, types, bounds and defaults."""
     spec: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
-        kind = eval(str(f.type), {"Path": Path})  # noqa: S307 - our own annotations
+        kind = eval(str(f.type), {"Path": Path})  # our own annotations
         if f.default_factory is not dataclasses.MISSING:
             spec[f.name] = (kind, Field(default_factory=f.default_factory, **f.metadata))
         else:
@@ -75,7 +76,8 @@ def test_keywords_win_over_the_environment_and_are_checked_alike(
                   {"outbox_dir": str(tmp_path)}, {"outbox_dir": 3}, {"bureau_file": None},
                   {"dev_mode": "yes"}, {"no_such_setting": 1},
                   {"sms_http_timeout_seconds": 0}, {"log_level": "WARNING"}):
-        assert _outcome(lambda: Settings(**given)) == _outcome(lambda: reference(**given)), given
+        assert _outcome(partial(Settings, **given)) == _outcome(partial(reference, **given)), (
+            given)
     assert Settings(partitions=5).partitions == 5
     assert Settings().db_url == "sqlite:///from-env.sqlite"
 
