@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,11 +53,27 @@ TINY = {
 }
 
 
+@pytest.fixture(scope="module")
+def cli_start_quick(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``bench/cli_start.py --quick``'s JSON, run once for the module: its subprocesses
+    are most of the smoke tests' time, and run_all's own run of it is the same call."""
+    out = tmp_path_factory.mktemp("cli_start") / "cli_start.json"
+    assert cli_start.main(["--quick", "--out", str(out)]) == 0
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
 def test_run_all_quick_writes_one_json_line_with_a_profile(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, cli_start_quick: dict[str, Any]) -> None:
     for module, sizes in TINY.items():
         monkeypatch.setattr(module, "QUICK", sizes)
+
+    def quick_cli_start(sizes: cli_start.Sizes) -> dict[str, Any]:
+        assert sizes == cli_start.QUICK
+        return cli_start_quick
+
+    monkeypatch.setattr(cli_start, "run", quick_cli_start)
     out = tmp_path / "cob.json"
     code = run_all.main(["--quick", "--skip-postgres", "--loans", "800", "--sample", "100",
                          "--reps", "1", "--profile", "always", "--out", str(out)])
@@ -66,13 +83,13 @@ def test_run_all_quick_writes_one_json_line_with_a_profile(
     assert result["profile"]["sections"]
     assert result["simulation"]["sizes"]["borrowers"] == 30
     assert result["origination"]["sizes"]["rate"] == 20
+    assert result["cli_start"] == cli_start_quick
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
 
 
-def test_the_cli_start_benchmark_times_the_help_against_its_baseline(tmp_path: Path) -> None:
-    out = tmp_path / "cli_start.json"
-    assert cli_start.main(["--quick", "--out", str(out)]) == 0
-    result = json.loads(out.read_text(encoding="utf-8"))
+def test_the_cli_start_benchmark_times_the_help_against_its_baseline(
+        cli_start_quick: dict[str, Any]) -> None:
+    result = cli_start_quick
     assert result["sizes"] == {"runs": 1, "loans": 8}
     assert result["help_s_median"] > 0
     assert result["baseline_s_median"] > 0
