@@ -43,8 +43,11 @@ DEMO_DAYS ?= 60
 demo: venv
 	$(BIN)/dunwell demo --lab --borrowers $(DEMO_BORROWERS) --days $(DEMO_DAYS) --serve
 
+# worksteal: each worker starts on its own half of the tests in order (a module's shared
+# books and models are built by one worker, not both) and takes from the other's end
+# when it runs dry, so one long test does not leave a core idle at the end.
 test: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n auto
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist worksteal
 
 DUNWELL_STRESS_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
