@@ -122,6 +122,20 @@ class FakeOutboxRepository(_Repo):
         self.data.messages[message_id] = (message, digest)
         return message, True
 
+    def add_many(self, drafts: Sequence[Draft], *, now: dt.datetime) -> list[Message]:
+        """As the store: every key checked before anything is written."""
+        first: dict[str, str] = {}
+        for draft in drafts:
+            digest = first.setdefault(draft.idempotency_key, draft.digest())
+            found = self.find_by_key(draft.idempotency_key)
+            stored = self.data.messages[found.message_id][1] if found else digest
+            if digest != draft.digest() or stored != digest:
+                raise Conflict(
+                    f"idempotency key {draft.idempotency_key} was used for a different "
+                    "message; derive a new key for new content",
+                    code=KEY_REUSED, idempotency_key=draft.idempotency_key)
+        return [self.add(draft, now=now)[0] for draft in drafts]
+
     def _put(self, message: Message) -> None:
         self.data.messages[message.message_id] = (message,
                                                   self.data.messages[message.message_id][1])
@@ -227,6 +241,14 @@ class FakeOutboxRepository(_Repo):
 class FakeChannelFactsRepository(_Repo):
     def address(self, borrower_id: int, channel: MessageChannel) -> str | None:
         return collections_data(self._state).addresses.get((borrower_id, channel.value))
+
+    def notice_facts(self, borrower_ids: Sequence[int]) -> None:
+        return None  # read through the other repositories, as on SQLite
+
+    def addresses(self, borrower_ids: Sequence[int]) -> dict[tuple[int, MessageChannel], str]:
+        wanted = set(borrower_ids)
+        return {(bid, MessageChannel(channel)): address for (bid, channel), address
+                in collections_data(self._state).addresses.items() if bid in wanted}
 
     def set_address(self, borrower_id: int, channel: MessageChannel, address: str) -> None:
         collections_data(self._state).addresses[(borrower_id, channel.value)] = address

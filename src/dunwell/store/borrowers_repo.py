@@ -26,10 +26,12 @@ from sqlalchemy import (
 )
 
 from dunwell.collections.model import CaseLoan
+from dunwell.compliance.consent import Consent
 from dunwell.compliance.model import (
     Borrower,
     Channel,
     ContactPreferences,
+    Dispute,
     Flag,
     Jurisdiction,
 )
@@ -131,19 +133,26 @@ class BorrowerRepository:
             for r in self.conn.execute(select(c.borrowers)
                                        .where(c.borrowers.c.borrower_id.in_(chunk))):
                 m = r._mapping
-                prefs = json.loads(m["preferences_json"])
-                borrower = Borrower(
-                    timezone=m["timezone"],
-                    flags=frozenset(Flag(f) for f in json.loads(m["flags_json"])),
-                    preferred_channels=tuple(Channel(x) for x in json.loads(m["channels_json"])),
-                    contact_preferences=ContactPreferences(
-                        _time(prefs.get("no_contact_before")), _time(prefs.get("no_contact_after")),
-                        prefs.get("reason")),
-                    language=m["language"], consents=consents.get(int(m["borrower_id"]), ()),
-                    disputes=disputes.get(int(m["borrower_id"]), ()))
-                out[int(m["borrower_id"])] = BorrowerProfile(
-                    int(m["borrower_id"]), m["name"], Jurisdiction(m["jurisdiction"]), borrower)
+                bid = int(m["borrower_id"])
+                out[bid] = profile_from_row(m, consents.get(bid, ()), disputes.get(bid, ()))
         return out
+
+
+def profile_from_row(m: Any, consents: tuple[Consent, ...],
+                     disputes: tuple[Dispute, ...]) -> BorrowerProfile:
+    """A ``borrowers`` row (as a mapping, the name opened) with the borrower's consent
+    records and dispute facts, as the guard reads them."""
+    prefs = json.loads(m["preferences_json"])
+    borrower = Borrower(
+        timezone=m["timezone"],
+        flags=frozenset(Flag(f) for f in json.loads(m["flags_json"])),
+        preferred_channels=tuple(Channel(x) for x in json.loads(m["channels_json"])),
+        contact_preferences=ContactPreferences(
+            _time(prefs.get("no_contact_before")), _time(prefs.get("no_contact_after")),
+            prefs.get("reason")),
+        language=m["language"], consents=consents, disputes=disputes)
+    return BorrowerProfile(int(m["borrower_id"]), m["name"], Jurisdiction(m["jurisdiction"]),
+                           borrower)
 
 
 def _hhmm(t_: dt.time | None) -> str | None:

@@ -9,7 +9,8 @@ update that only succeeds if the row is still in the state it was read in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,20 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, u
 
 from dunwell.channels.errors import KEY_REUSED, MESSAGE_UNKNOWN
 from dunwell.channels.model import Attempt, Message, MessageChannel, MessageStatus
+from dunwell.complaints.model import DISPUTE_CATEGORIES, Complaint
+from dunwell.compliance.consent import Consent
+from dunwell.compliance.model import Channel, ContactEvent, Direction, Outcome
 from dunwell.core.dates import to_day
 from dunwell.core.errors import Conflict, NotFound
 from dunwell.core.ids import fingerprint
 from dunwell.store import channel_tables as ch
+from dunwell.store import collection_tables as cl
+from dunwell.store import complaints_tables as cm
+from dunwell.store import consent_tables as cn
 from dunwell.store import tables as t
+from dunwell.store.borrowers_repo import BorrowerProfile, profile_from_row
 from dunwell.store.crypto import keyring
+from dunwell.store.encrypted import EncryptedText
 
 UTC = dt.UTC
 #: Messages one claim takes at the most.
@@ -34,6 +43,8 @@ CLAIM_LIMIT_MAX = 10_000
 _BY_KEY = select(ch.outbox).where(ch.outbox.c.idempotency_key == bindparam("key"))
 _BY_ID = select(ch.outbox).where(ch.outbox.c.message_id == bindparam("mid"))
 _BY_IDS = select(ch.outbox).where(ch.outbox.c.message_id.in_(bindparam("mids", expanding=True)))
+_BY_KEYS = select(ch.outbox).where(
+    ch.outbox.c.idempotency_key.in_(bindparam("keys", expanding=True)))
 #: A claim takes a message only if no one changed it since it was read.
 _CLAIM_ONE = (update(ch.outbox)
               .where(ch.outbox.c.message_id == bindparam("mid"),
@@ -50,10 +61,29 @@ _i = t.installments.c
 _UNPAID = ((_i.principal_minor - _i.paid_principal_minor)
            + (_i.interest_minor - _i.paid_interest_minor)
            + (_i.fee_minor - _i.paid_fee_minor) + (_i.penalty_minor - _i.paid_penalty_minor))
+_ADDRESSES = select(ch.channel_addresses.c.borrower_id, ch.channel_addresses.c.channel,
+                    ch.channel_addresses.c.address).where(
+    ch.channel_addresses.c.borrower_id.in_(bindparam("bids", expanding=True)))
 _AMOUNT_DUE = (select(t.loans.c.currency, func.sum(_UNPAID))
                .join(t.installments, _i.loan_id == t.loans.c.loan_id)
                .where(t.loans.c.borrower_id == bindparam("bid"), _i.due_day <= bindparam("day"))
                .group_by(t.loans.c.currency).order_by(func.sum(_UNPAID).desc()))
+#: Keys, and their borrowers' ids, read or written per statement at the most.
+IN_CHUNK = 900
+
+
+def _insert_new(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, key``: the key
+    check folded into the insert (PostgreSQL and SQLite both have it)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt = (postgresql.insert(ch.outbox) if dialect == "postgresql"
+            else sqlite.insert(ch.outbox))
+    return (stmt.on_conflict_do_nothing(index_elements=[ch.outbox.c.idempotency_key])
+            .returning(ch.outbox.c.message_id, ch.outbox.c.idempotency_key))
+
+
+_INSERT_NEW = {name: _insert_new(name) for name in ("postgresql", "sqlite")}
 
 def ts(moment: dt.datetime) -> str:
     """A timestamp as stored: UTC, microseconds, so text order is time order."""
@@ -111,6 +141,70 @@ def _message(m: Any) -> Message:
         sent_at=_parse(m["sent_at"]), final_at=_parse(m["final_at"]))
 
 
+def _written(message_id: int, row: dict[str, Any], draft: Draft) -> Message:
+    """The message just inserted as ``row``, as reading it back would give it."""
+    created, due = _parse(row["created_at"]), _parse(row["next_attempt_at"])
+    assert created is not None and due is not None
+    return Message(
+        message_id=message_id, idempotency_key=draft.idempotency_key, channel=draft.channel,
+        provider=draft.provider, borrower_id=draft.borrower_id, to_address=draft.to_address,
+        kind=draft.kind, language=draft.language, subject=draft.subject, body=draft.body,
+        case_id=draft.case_id, action_id=draft.action_id, status=MessageStatus.PENDING,
+        attempts=0, created_at=created, next_attempt_at=due,
+        not_after=_parse(row["not_after"]))
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFacts:
+    """What judging and writing a borrower's notices reads: their profile (requests,
+    consents, disputes), their contact history and their addresses on file."""
+
+    profile: BorrowerProfile
+    history: Sequence[ContactEvent]
+    addresses: Mapping[MessageChannel, str]
+
+
+def _cols(table: Any, skip: tuple[str, ...] = ()) -> list[Any]:
+    return [c for c in table.columns if c.name not in skip]
+
+
+_N_BORROWERS = _cols(cl.borrowers)
+_N_CONSENTS = _cols(cn.consents)
+_N_DISPUTES = _cols(cm.complaints, ("text", "answer"))
+_N_CONTACTS = _cols(cl.contacts)
+_N_ADDRESSES = _cols(ch.channel_addresses, ("address_hash",))
+
+
+def _sql(table: Any, cols: list[Any], where: str, order: str = "") -> str:
+    return (f"SELECT {', '.join(c.name for c in cols)} FROM {table.name} WHERE {where}"
+            + (f" ORDER BY {order}" if order else ""))
+
+
+#: The reads of :meth:`ChannelFactsRepository.notice_facts` on PostgreSQL, as SQL text
+#: so psycopg prepares them on each connection.
+_PG_NOTICE_READS = (
+    _sql(cl.borrowers, _N_BORROWERS, "borrower_id = ANY(%s)"),
+    _sql(cn.consents, _N_CONSENTS, "borrower_id = ANY(%s)", "borrower_id, consent_id"),
+    _sql(cm.complaints, _N_DISPUTES, "borrower_id = ANY(%s) AND category = ANY(%s)",
+         "borrower_id, complaint_id"),
+    _sql(cl.contacts, _N_CONTACTS, "borrower_id = ANY(%s)", "contact_id"),
+    _sql(ch.channel_addresses, _N_ADDRESSES, "borrower_id = ANY(%s)"),
+)
+
+
+def _opened(cols: list[Any], rows: Sequence[Any], dialect: Any) -> list[dict[str, Any]]:
+    """Raw rows as mappings, the sealed columns opened as SQLAlchemy would."""
+    sealed = [(k, c.type) for k, c in enumerate(cols) if isinstance(c.type, EncryptedText)]
+    names = [c.name for c in cols]
+    out = []
+    for row in rows:
+        m = dict(zip(names, row, strict=True))
+        for k, kind in sealed:
+            m[names[k]] = kind.process_result_value(row[k], dialect)
+        out.append(m)
+    return out
+
+
 class OutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -143,6 +237,63 @@ class OutboxRepository:
             not_after=None if draft.not_after is None else ts(draft.not_after),
         )).scalar_one()
         return self.get(int(row)), True
+
+    def add_many(self, drafts: Sequence[Draft], *, now: dt.datetime) -> list[Message]:
+        """Write ``drafts`` as pending messages due ``now`` (or their ``not_before``),
+        in order, with one ``INSERT ... ON CONFLICT DO NOTHING`` per :data:`IN_CHUNK`
+        drafts; the messages as :meth:`add` returns them, one per draft, without reading
+        the new rows back. A key already stored (or earlier in ``drafts``) with the same
+        content is that message; with other content it is a Conflict, and nothing of
+        the call is kept by the caller's transaction once it rolls back."""
+        if not drafts:
+            return []
+        at = ts(now)
+        digests = [d.digest() for d in drafts]
+        first: dict[str, int] = {}  # each key's first draft
+        for k, d in enumerate(drafts):
+            if first.setdefault(d.idempotency_key, k) != k and digests[first[
+                    d.idempotency_key]] != digests[k]:
+                raise self._reused(d.idempotency_key)
+        rows = [self._row(drafts[k], digests[k], at) for k in first.values()]
+        stmt = _INSERT_NEW.get(self.conn.dialect.name)
+        if stmt is None:  # another database: the key checked, then written, one by one
+            return [self.add(d, now=now)[0] for d in drafts]
+        made: dict[str, int] = {}
+        for c in range(0, len(rows), IN_CHUNK):
+            chunk = rows[c:c + IN_CHUNK]
+            result = (self.conn.execute(stmt, chunk[0]) if len(chunk) == 1
+                      else self.conn.execute(stmt, chunk))
+            made.update((str(key), int(mid)) for mid, key in result)
+        stored: dict[str, Message] = {}
+        missing = [key for key in first if key not in made]
+        for c in range(0, len(missing), IN_CHUNK):  # keys written before: replays
+            for found in self.conn.execute(_BY_KEYS, {"keys": missing[c:c + IN_CHUNK]}):
+                m = found._mapping
+                if m["fingerprint"] != digests[first[m["idempotency_key"]]]:
+                    raise self._reused(m["idempotency_key"])
+                stored[m["idempotency_key"]] = _message(m)
+        for row in rows:
+            key = row["idempotency_key"]
+            if key in made:
+                stored[key] = _written(made[key], row, drafts[first[key]])
+        return [stored[d.idempotency_key] for d in drafts]
+
+    @staticmethod
+    def _reused(key: str) -> Conflict:
+        return Conflict(f"idempotency key {key} was used for a different message; derive "
+                        "a new key for new content", code=KEY_REUSED, idempotency_key=key)
+
+    @staticmethod
+    def _row(draft: Draft, digest: str, at: str) -> dict[str, Any]:
+        return dict(
+            idempotency_key=draft.idempotency_key, fingerprint=digest,
+            channel=draft.channel.value, provider=draft.provider,
+            borrower_id=draft.borrower_id, to_address=draft.to_address, kind=draft.kind,
+            language=draft.language, subject=draft.subject, body=draft.body,
+            case_id=draft.case_id, action_id=draft.action_id,
+            status=MessageStatus.PENDING.value, attempts=0, created_at=at,
+            next_attempt_at=at if draft.not_before is None else max(at, ts(draft.not_before)),
+            not_after=None if draft.not_after is None else ts(draft.not_after))
 
     # --- reading -----------------------------------------------------------------
     def get(self, message_id: int) -> Message:
@@ -293,6 +444,71 @@ class ChannelFactsRepository:
     def address(self, borrower_id: int, channel: MessageChannel) -> str | None:
         return self.conn.execute(_ADDRESS, {"bid": borrower_id, "ch": channel.value}
                                  ).scalar_one_or_none()
+
+    def addresses(self, borrower_ids: Sequence[int]) -> dict[tuple[int, MessageChannel], str]:
+        """Every address on file of ``borrower_ids``, by (borrower, channel): one query
+        per :data:`IN_CHUNK` borrowers."""
+        ids = sorted(set(borrower_ids))
+        out: dict[tuple[int, MessageChannel], str] = {}
+        for c in range(0, len(ids), IN_CHUNK):
+            for bid, channel, address in self.conn.execute(_ADDRESSES,
+                                                           {"bids": ids[c:c + IN_CHUNK]}):
+                out[int(bid), MessageChannel(channel)] = address
+        return out
+
+    def notice_facts(self, borrower_ids: Sequence[int]) -> dict[int, NoticeFacts] | None:
+        """The :class:`NoticeFacts` of each of ``borrower_ids`` with a profile, in one
+        round trip where the database allows it: on PostgreSQL the profiles, consents,
+        disputes, contacts and addresses are one pipeline (psycopg sends the five reads
+        together and reads their results after one sync), read as the borrowers',
+        consents', complaints' and actions' repositories read them. None elsewhere:
+        the caller reads them through those repositories."""
+        if self.conn.dialect.name != "postgresql" or not borrower_ids:
+            return None
+        from dunwell.complaints.rules import dispute_facts
+        from dunwell.store.complaints_repo import _record as complaint_record
+        from dunwell.store.consent_repo import _record as consent_record
+        from dunwell.store.repositories import _driver_error, _wrapped
+
+        ids = sorted(set(borrower_ids))
+        categories = [c.value for c in DISPUTE_CATEGORIES]
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        try:
+            with raw.pipeline():
+                cursors = [raw.cursor() for _ in _PG_NOTICE_READS]
+                for cur, sql in zip(cursors, _PG_NOTICE_READS, strict=True):
+                    cur.execute(sql, (ids, categories) if "category" in sql else (ids,))
+            fetched = [cur.fetchall() for cur in cursors]
+        except _driver_error() as exc:
+            raise _wrapped(exc) from exc
+        dialect = self.conn.dialect
+        people, consents, disputes, contacts, addresses = (
+            _opened(cols, rows, dialect) for cols, rows in zip(
+                (_N_BORROWERS, _N_CONSENTS, _N_DISPUTES, _N_CONTACTS, _N_ADDRESSES), fetched,
+                strict=True))
+        granted: dict[int, list[Consent]] = defaultdict(list)
+        for m in consents:
+            granted[int(m["borrower_id"])].append(consent_record(m).consent)
+        complained: dict[int, list[Complaint]] = defaultdict(list)
+        for m in disputes:
+            complained[int(m["borrower_id"])].append(
+                complaint_record(m | {"text": "", "answer": ""}).complaint)
+        history: dict[int, list[ContactEvent]] = defaultdict(list)
+        for m in contacts:
+            history[int(m["borrower_id"])].append(ContactEvent(
+                dt.datetime.fromisoformat(m["ts"]), Channel(m["channel"]),
+                Direction(m["direction"]), Outcome(m["outcome"])))
+        on_file: dict[int, dict[MessageChannel, str]] = defaultdict(dict)
+        for m in addresses:
+            on_file[int(m["borrower_id"])][MessageChannel(m["channel"])] = m["address"]
+        out: dict[int, NoticeFacts] = {}
+        for m in people:
+            bid = int(m["borrower_id"])
+            facts = dispute_facts(complained[bid]) if bid in complained else ()
+            out[bid] = NoticeFacts(profile_from_row(m, tuple(granted.get(bid, ())), facts),
+                                   history.get(bid, []), on_file.get(bid, {}))
+        return out
 
     def set_address(self, borrower_id: int, channel: MessageChannel, address: str) -> None:
         found = self.address(borrower_id, channel)

@@ -15,7 +15,7 @@ when the borrower has an address on file; never by SMS, which may not show amoun
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the outbox, the compliance guard, the letters and the store
     from dunwell.lending.loans import LoanState
     from dunwell.settings import Settings
     from dunwell.store.negotiation_repo import PlanRecord
+    from dunwell.store.outbox_repo import Draft, NoticeFacts
     from dunwell.store.repositories import PaymentRecord
 
 #: The channels a receipt or a plan confirmation goes on (e-mail only with an address).
@@ -50,14 +51,25 @@ def notify_payment(uow: UnitOfWork, *, payment: PaymentRecord, borrower_id: int,
 
     Idempotent per payment and channel (a replayed payment queues nothing new); a
     borrower without a profile, or every channel the guard denies, gets none."""
+    return notify_payments(uow, payments=[(payment, borrower_id)], providers=providers,
+                           settings=settings, now=now)[0]
+
+
+def notify_payments(uow: UnitOfWork, *, payments: Sequence[tuple[PaymentRecord, int]],
+                    providers: Providers, settings: Settings | None = None,
+                    now: dt.datetime | None = None) -> list[list[Message]]:
+    """The receipts of ``payments`` ((payment, borrower id), in order), the same
+    messages :func:`notify_payment` queues for each one by one, read and written
+    together (:func:`queue_notices`); each payment's messages, in order."""
     from dunwell.settings import Settings
 
-    return queue_notice(
-        uow, settings=settings or Settings(), providers=providers, borrower_id=borrower_id,
-        kind="payment_received",
-        context={"amount_minor": payment.amount_minor, "currency": payment.currency,
-                 "paid_on": payment.business_date},
-        key_parts=("payment", payment.payment_id), now=now or dt.datetime.now(dt.UTC))
+    return queue_notices(
+        uow, [NoticeRequest(borrower_id, "payment_received",
+                            {"amount_minor": p.amount_minor, "currency": p.currency,
+                             "paid_on": p.business_date}, ("payment", p.payment_id))
+              for p, borrower_id in payments],
+        settings=settings or Settings(), providers=providers,
+        now=now or dt.datetime.now(dt.UTC))
 
 
 def notify_plan(uow: UnitOfWork, *, plan: PlanRecord, loan: LoanState, providers: Providers,
@@ -81,6 +93,19 @@ def notify_plan(uow: UnitOfWork, *, plan: PlanRecord, loan: LoanState, providers
         key_parts=("plan", plan.plan_id), now=now or dt.datetime.now(dt.UTC))
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeRequest:
+    """One notice to queue: ``kind`` for ``borrower_id``, the template's ``context``
+    (the borrower's name is added), and what its idempotency key is made of (the
+    channel is added)."""
+
+    borrower_id: int
+    kind: str
+    context: Mapping[str, object]
+    key_parts: tuple[object, ...]
+    case_id: str | None = None
+
+
 def queue_notice(uow: UnitOfWork, *, settings: Settings, providers: Providers,
                  borrower_id: int, kind: str,
                  context: Mapping[str, object], key_parts: tuple[object, ...],
@@ -88,37 +113,85 @@ def queue_notice(uow: UnitOfWork, *, settings: Settings, providers: Providers,
     """Write notice ``kind`` on each of :data:`NOTICE_CHANNELS` the guard does not deny,
     due when the guard's window allows; the borrower's name and language come from
     their profile."""
+    return queue_notices(uow, [NoticeRequest(borrower_id, kind, context, key_parts, case_id)],
+                         settings=settings, providers=providers, now=now)[0]
+
+
+def queue_notices(uow: UnitOfWork, requests: Sequence[NoticeRequest], *, settings: Settings,
+                  providers: Providers, now: dt.datetime) -> list[list[Message]]:
+    """:func:`queue_notice` of each request, in order, with the facts of all their
+    borrowers read once (:func:`read_notice_facts`), the messages judged and rendered
+    from them (:func:`draft_notices`, no database) and written with one statement
+    (:meth:`~dunwell.store.outbox_repo.OutboxRepository.add_many`): the same messages,
+    keys and due times as one by one, since queuing a notice changes none of the
+    facts the next one reads. Each request's messages, in order."""
+    if not requests:
+        return []
+    facts = read_notice_facts(uow, [r.borrower_id for r in requests])
+    drafts = [draft_notices(r, facts.get(r.borrower_id), settings=settings,
+                            providers=providers, now=now) for r in requests]
+    written = iter(uow.outbox.add_many([d for ds in drafts for d in ds], now=now))
+    return [[next(written) for _ in ds] for ds in drafts]
+
+
+def read_notice_facts(uow: UnitOfWork, borrower_ids: Sequence[int]) -> dict[int, NoticeFacts]:
+    """The facts of each of ``borrower_ids`` that has a profile, read once for them all:
+    in one round trip on PostgreSQL
+    (:meth:`~dunwell.store.outbox_repo.ChannelFactsRepository.notice_facts`), else the
+    profiles, then the histories and addresses of those found."""
+    from dunwell.store.outbox_repo import NoticeFacts
+
+    ids = list(dict.fromkeys(borrower_ids))
+    pipelined = uow.channel_facts.notice_facts(ids)
+    if pipelined is not None:
+        return pipelined
+    profiles = uow.borrowers.many(ids)
+    found = [bid for bid in ids if bid in profiles]
+    if not found:
+        return {}
+    histories = uow.actions.contacts_for(found)
+    addresses: dict[int, dict[MessageChannel, str]] = {bid: {} for bid in found}
+    for (bid, channel), address in uow.channel_facts.addresses(found).items():
+        addresses[bid][channel] = address
+    return {bid: NoticeFacts(profiles[bid], histories.get(bid, []), addresses[bid])
+            for bid in found}
+
+
+def draft_notices(request: NoticeRequest, facts: NoticeFacts | None, *, settings: Settings,
+                  providers: Providers, now: dt.datetime) -> list[Draft]:
+    """The messages of ``request`` from the borrower's ``facts`` (None: no profile, no
+    message): one on each of :data:`NOTICE_CHANNELS` the guard does not deny (e-mail
+    only with an address), due when the guard's window allows. Reads no database."""
     from zoneinfo import ZoneInfo
 
-    from dunwell.app.channels.outbox import CONTACT_CHANNEL, enqueue_message
+    from dunwell.app.channels.outbox import CONTACT_CHANNEL, render_draft
     from dunwell.app.collections.contacts import judge_contact
     from dunwell.channels.rules import message_key
     from dunwell.compliance.model import Channel, Decision
 
-    profile = uow.borrowers.many([borrower_id]).get(borrower_id)
-    if profile is None:
+    if facts is None:
         return []
-    history = uow.actions.contacts_for([borrower_id]).get(borrower_id, [])
-    facts = uow.channel_facts
+    profile = facts.profile
     at = now.astimezone(ZoneInfo(profile.borrower.timezone))
-    written: list[Message] = []
+    drafts: list[Draft] = []
     for channel in NOTICE_CHANNELS:
-        if channel is MessageChannel.EMAIL and facts.address(borrower_id, channel) is None:
+        address = facts.addresses.get(channel)
+        if channel is MessageChannel.EMAIL and address is None:
             continue
-        verdict = judge_contact(profile, history, at=at,
+        verdict = judge_contact(profile, facts.history, at=at,
                                 channel=Channel(CONTACT_CHANNEL[channel]),
-                                content_tags=NOTICE_TAGS[kind])
+                                content_tags=NOTICE_TAGS[request.kind])
         if verdict.decision is Decision.DENY:
             continue
         not_before, not_after = _due(verdict, now)
-        written.append(enqueue_message(
-            uow, settings=settings, providers=providers, borrower_id=borrower_id, kind=kind,
-            channel=channel,
+        drafts.append(render_draft(
+            settings=settings, providers=providers, borrower_id=request.borrower_id,
+            kind=request.kind, channel=channel,
             language=profile.borrower.language or "en",
-            context={"borrower_name": profile.name, **context},
-            key=message_key(*key_parts, channel.value), now=now, case_id=case_id,
-            not_before=not_before, not_after=not_after))
-    return written
+            context={"borrower_name": profile.name, **request.context},
+            key=message_key(*request.key_parts, channel.value), address=address,
+            case_id=request.case_id, not_before=not_before, not_after=not_after))
+    return drafts
 
 
 def _due(verdict: Verdict, now: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
@@ -199,5 +272,6 @@ def education_guide(settings: Settings, *, templates: Templates, topic: str, lan
     return Guide(topic, lang, title, tuple(blocks))
 
 
-__all__ = ["GUIDE_REGIONS", "NOTICE_CHANNELS", "NOTICE_TAGS", "Guide", "education_guide",
-           "notify_payment", "notify_plan", "queue_notice"]
+__all__ = ["GUIDE_REGIONS", "NOTICE_CHANNELS", "NOTICE_TAGS", "Guide", "NoticeRequest",
+           "draft_notices", "education_guide", "notify_payment", "notify_payments",
+           "notify_plan", "queue_notice", "queue_notices", "read_notice_facts"]

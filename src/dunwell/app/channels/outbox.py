@@ -90,6 +90,24 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, providers: Providers
     legal name in the message's language, the same name letters carry) and support
     phone come from ``settings`` unless ``context`` gives them. ``providers`` are the
     context's (``app.providers``): the templates and the provider names."""
+    draft = render_draft(settings=settings, providers=providers, borrower_id=borrower_id,
+                         kind=kind, channel=channel, language=language, context=context,
+                         key=key, address=uow.channel_facts.address(borrower_id, channel),
+                         case_id=case_id, action_id=action_id, not_before=not_before,
+                         not_after=not_after)
+    message, _ = uow.outbox.add(draft, now=now)
+    return message
+
+
+def render_draft(*, settings: Settings, providers: Providers, borrower_id: int, kind: str,
+                 channel: MessageChannel, language: str, context: Mapping[str, object],
+                 key: str, address: str | None, case_id: str | None = None,
+                 action_id: int | None = None, not_before: dt.datetime | None = None,
+                 not_after: dt.datetime | None = None) -> Draft:
+    """The message :func:`enqueue_message` writes, rendered but not written: no
+    database, so a batch renders all its messages from facts read once. ``address``
+    is the borrower's on ``channel`` (None: none on file; in-app messages then go to
+    the borrower's account)."""
     book = providers.templates()
     lang = language_for(language)
     full = {"lender_name": lender_name(settings, lang),
@@ -103,17 +121,13 @@ def enqueue_message(uow: UnitOfWork, *, settings: Settings, providers: Providers
                            f"{'; '.join(problems)}",
                            code="message_content_must_suit_channel", kind=kind)
     subject, body = split_subject(text)
-    facts = uow.channel_facts
-    address = facts.address(borrower_id, channel)
     if address is None and channel is MessageChannel.IN_APP:
         address = f"borrower:{borrower_id}"
-    draft = Draft(idempotency_key=key, channel=channel,
-                  provider=providers.provider_name(settings, channel), borrower_id=borrower_id,
-                  to_address=address, kind=kind, language=template.language,
-                  subject=subject, body=body, case_id=case_id, action_id=action_id,
-                  not_before=not_before, not_after=not_after)
-    message, _ = uow.outbox.add(draft, now=now)
-    return message
+    return Draft(idempotency_key=key, channel=channel,
+                 provider=providers.provider_name(settings, channel), borrower_id=borrower_id,
+                 to_address=address, kind=kind, language=template.language,
+                 subject=subject, body=body, case_id=case_id, action_id=action_id,
+                 not_before=not_before, not_after=not_after)
 
 
 def enqueue_for_step(uow: UnitOfWork, settings: Settings, *, providers: Providers,
@@ -371,7 +385,18 @@ def due_count(app: Dunwell, *, now: dt.datetime) -> int:
         return uow.outbox.due_count(now)
 
 
-__all__ = ["DeliveryOutcome", "DispatchReport", "DispatchResult",
-           "dispatch_outbox", "due_count", "education_context", "enqueue_for_step",
-           "enqueue_message",
-           "list_messages", "record_delivery", "retry_policy", "set_channel_address"]
+__all__ = [
+    "DeliveryOutcome",
+    "DispatchReport",
+    "DispatchResult",
+    "dispatch_outbox",
+    "due_count",
+    "education_context",
+    "enqueue_for_step",
+    "enqueue_message",
+    "list_messages",
+    "record_delivery",
+    "render_draft",
+    "retry_policy",
+    "set_channel_address",
+]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from dunwell.app.channels.notices import notify_payment
+from dunwell.app.channels.notices import notify_payment, notify_payments
 from dunwell.app.context import Providers
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.app.uow import UnitOfWork
@@ -126,8 +126,10 @@ def receive_payments(uow: UnitOfWork, requests: Sequence[PaymentRequest], *,
 
     On SQLite the batch is read once (the loans, the keys, the book, the products) and
     written with one statement per kind of row (:mod:`dunwell.store.payment_batch`),
-    and the receipts are queued together (:func:`notify_payments`); on PostgreSQL each
-    payment keeps its own pipelined path."""
+    and on every database the receipts are queued together
+    (:func:`~dunwell.app.channels.notices.notify_payments`: their borrowers' facts read
+    once, the messages written with one statement); on PostgreSQL each payment keeps
+    its own pipelined path."""
     if not requests:
         return []
     if uow.payments.posting.pg:
@@ -205,16 +207,6 @@ def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest]) -> list[
             out[k] = Receipt(ReceiptStatus.REPLAYED, by_key[receipt.payment.idempotency_key],
                              receipt.loan)
     return out
-
-
-def notify_payments(uow: UnitOfWork, *, payments: Sequence[tuple[PaymentRecord, int]],
-                    providers: Providers, settings: Settings | None,
-                    now: dt.datetime) -> None:
-    """The receipts of ``payments`` ((payment, borrower id), in order), as
-    :func:`notify_payment` queues each."""
-    for record, borrower_id in payments:
-        notify_payment(uow, payment=record, borrower_id=borrower_id, providers=providers,
-                       settings=settings, now=now)
 
 
 def _pending(key: str, fp: str, loan_id: int, amount_minor: int,
