@@ -33,13 +33,14 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import structlog
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from dunwell.core.errors import InvalidInput
 from dunwell.settings import Settings
+
+if TYPE_CHECKING:  # the cipher (and the `cryptography` library) is built when a value is
+    # first sealed or opened: a command that reads plain columns starts without it
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 #: Every ciphertext starts with this; the key id and the sealed bytes follow.
 PREFIX = "enc:v1:"
@@ -84,7 +85,7 @@ class Keyring:
         self.keys = tuple(keys)
         self.development = development
         self._lookup_key = lookup_key
-        self._aead = {k.key_id: AESGCM(k.secret) for k in self.keys}
+        self._aead: dict[str, AESGCM] = {}
         self.lookup_tag = hmac.new(lookup_key, b"dunwell lookup key fingerprint",
                                    hashlib.sha256).hexdigest()[:LOOKUP_TAG_CHARS]
 
@@ -97,10 +98,25 @@ class Keyring:
     def key_ids(self) -> tuple[str, ...]:
         return tuple(k.key_id for k in self.keys)
 
+    def _cipher(self, key_id: str) -> AESGCM | None:
+        """The AES-GCM cipher of a key of the ring, built on first use; None for an id
+        the ring does not hold."""
+        aead = self._aead.get(key_id)
+        if aead is None:
+            secret = next((k.secret for k in self.keys if k.key_id == key_id), None)
+            if secret is None:
+                return None
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            aead = self._aead.setdefault(key_id, AESGCM(secret))
+        return aead
+
     def encrypt(self, plaintext: str, *, column: str) -> str:
         """``plaintext`` sealed under the newest key for ``column`` (``table.column``)."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead[self.newest].encrypt(nonce, plaintext.encode("utf-8"),
+        aead = self._cipher(self.newest)
+        assert aead is not None  # the newest key is the ring's first
+        sealed = aead.encrypt(nonce, plaintext.encode("utf-8"),
                                                  column.encode("utf-8"))
         return f"{PREFIX}{self.newest}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
@@ -110,12 +126,14 @@ class Keyring:
         if not stored.startswith(PREFIX):
             return stored
         key_id, _, payload = stored[len(PREFIX):].partition(":")
-        aead = self._aead.get(key_id)
+        aead = self._cipher(key_id)
         if aead is None:
             raise CiphertextUnreadable(
                 f"a value of {column} is sealed under key {key_id!r}, which is not in "
                 f"DUNWELL_DATA_KEYS (it holds {', '.join(self.key_ids)}); add that key back "
                 "(after the newest) and run `dunwell keys rotate`")
+        from cryptography.exceptions import InvalidTag
+
         try:
             raw = base64.b64decode(payload, validate=True)
             opened = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], column.encode("utf-8"))
@@ -292,6 +310,8 @@ def _warn_development(*, dev_mode: bool) -> None:
         if _warned:
             return
         _warned = True
+    import structlog  # imported with the first warning: a keyed process never needs it here
+
     log = structlog.get_logger("dunwell.store.crypto")
     if dev_mode:
         log.warning("development keys in use (development mode)", event_kind="keys_development")

@@ -19,14 +19,21 @@ from dunwell.lending.errors import BOOK_NOT_OPEN
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import Bucket, Component, LoanStatus, Product
 from dunwell.lending.payments import AllocationLine
-from dunwell.lending.products import load_product
 from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
 from dunwell.store.locks import _PARTITION_NS, lock_partitions
 
-#: A product file parsed once (products are immutable values; every disbursement and
-#: COB reads them all, and parsing TOML cost more than the rest of a disbursement).
-_product = lru_cache(maxsize=1024)(load_product)
+
+@lru_cache(maxsize=1024)
+def _product(spec_toml: str) -> Product:
+    """A product file parsed once (products are immutable values; every disbursement and
+    COB reads them all, and parsing TOML cost more than the rest of a disbursement). The
+    parser (and the models behind it) is imported with the first product read, so a
+    command that never reads one starts without it."""
+    from dunwell.lending.products import load_product
+
+    return load_product(spec_toml)
+
 
 #: The code of a save refused because another writer changed the loan meanwhile: the
 #: command is run again from the start (:mod:`dunwell.app.commands`).
