@@ -84,6 +84,16 @@ def _insert_new(dialect: str) -> Any:
 
 
 _INSERT_NEW = {name: _insert_new(name) for name in ("postgresql", "sqlite")}
+#: The outbox's written columns on PostgreSQL's own path, each with its sealing type.
+_PG_OUTBOX_COLS = tuple(
+    (c.name, c.type if isinstance(c.type, EncryptedText) else None)
+    for c in ch.outbox.columns if c.name in (
+        "idempotency_key", "fingerprint", "channel", "provider", "borrower_id", "to_address",
+        "kind", "language", "subject", "body", "case_id", "action_id", "status", "attempts",
+        "created_at", "next_attempt_at", "not_after"))
+_PG_OUTBOX_INSERT = (f"INSERT INTO outbox ({', '.join(n for n, _ in _PG_OUTBOX_COLS)}) "
+                     "VALUES {values} ON CONFLICT (idempotency_key) DO NOTHING "
+                     "RETURNING message_id, idempotency_key")
 
 def ts(moment: dt.datetime) -> str:
     """A timestamp as stored: UTC, microseconds, so text order is time order."""
@@ -261,6 +271,9 @@ class OutboxRepository:
         made: dict[str, int] = {}
         for c in range(0, len(rows), IN_CHUNK):
             chunk = rows[c:c + IN_CHUNK]
+            if self.conn.dialect.name == "postgresql":
+                made.update(self._insert_pg(chunk))
+                continue
             result = (self.conn.execute(stmt, chunk[0]) if len(chunk) == 1
                       else self.conn.execute(stmt, chunk))
             made.update((str(key), int(mid)) for mid, key in result)
@@ -277,6 +290,27 @@ class OutboxRepository:
             if key in made:
                 stored[key] = _written(made[key], row, drafts[first[key]])
         return [stored[d.idempotency_key] for d in drafts]
+
+    def _insert_pg(self, rows: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
+        """The rows with one ``INSERT ... VALUES (...), ... ON CONFLICT DO NOTHING`` as
+        SQL text on the driver's connection (psycopg prepares it once it repeats), the
+        sealed columns sealed as SQLAlchemy seals them: (key, id) of those written."""
+        from dunwell.store.repositories import _driver_error, _wrapped
+
+        dialect = self.conn.dialect
+        values = [v for row in rows for v in (
+            kind.process_bind_param(row[name], dialect) if kind is not None else row[name]
+            for name, kind in _PG_OUTBOX_COLS)]
+        one = "(" + ", ".join(["%s"] * len(_PG_OUTBOX_COLS)) + ")"
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        try:
+            cur = raw.cursor()
+            cur.execute(_PG_OUTBOX_INSERT.format(values=", ".join([one] * len(rows))), values)
+            got = cur.fetchall()
+        except _driver_error() as exc:
+            raise _wrapped(exc) from exc
+        return [(str(key), int(mid)) for mid, key in got]
 
     @staticmethod
     def _reused(key: str) -> Conflict:
