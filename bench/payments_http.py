@@ -348,7 +348,7 @@ STAGES = (
     ("  allocation (domain)", "dunwell.app.lending.payments", "payment_outcome"),
     ("  entries (domain)", "dunwell.app.lending.payments", "payment_entries"),
     ("  write (one pipeline)", "dunwell.store.repositories", "PaymentPosting.record"),
-    ("  receipt queued (guard, template, outbox)", "dunwell.app.lending.payments",
+    ("  receipt queued (one read, guard, template, one insert)", "dunwell.app.lending.payments",
      "notify_payment"),
     ("  commit", "dunwell.store.uow", "SqlUnitOfWork.commit"),
 )
