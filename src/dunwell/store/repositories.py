@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -18,10 +18,11 @@ from dunwell.ledger.model import Account, JournalEntry, Line
 from dunwell.lending.errors import BOOK_NOT_OPEN
 from dunwell.lending.loans import InstallmentState, LoanState
 from dunwell.lending.model import Bucket, Component, LoanStatus, Product
-from dunwell.lending.payments import AllocationLine
-from dunwell.store import collection_tables as c
 from dunwell.store import tables as t
 from dunwell.store.locks import _PARTITION_NS, lock_partitions
+
+if TYPE_CHECKING:  # imported where a payment is read: a read of the book starts without it
+    from dunwell.lending.payments import AllocationLine
 
 
 @lru_cache(maxsize=1024)
@@ -226,6 +227,8 @@ class LoanRepository:
                    scores: Sequence[tuple[int, int]]) -> None:
         """Keep ``(loan id, score in basis points)`` as each loan's latest early-warning
         score, replacing the one before."""
+        from dunwell.store import collection_tables as c  # the scores' table, with its first use
+
         for k in range(0, len(scores), SCORE_BATCH_ROWS):
             chunk = scores[k:k + SCORE_BATCH_ROWS]
             self.conn.execute(delete(c.loan_scores)
@@ -578,6 +581,8 @@ def _wrapped(exc: Exception) -> Exception:
 
 
 def _payment_from(m: Any) -> PaymentRecord:
+    from dunwell.lending.payments import AllocationLine
+
     alloc = tuple(AllocationLine(int(n), Component(c), int(v))
                   for n, c, v in json.loads(m["allocation_json"]))
     return PaymentRecord(int(m["payment_id"]), m["idempotency_key"], m["fingerprint"],
