@@ -385,12 +385,18 @@ class _Prebuilt:
         settings: dict[str, object] | None = None,
     ) -> None:
         settings = settings or {}
-        key = (build.__module__, build.__qualname__, *args, *sorted(settings.items()))
+        where = build.__code__.co_filename  # two conftest modules share a name
+        key = (where, build.__qualname__, *args, *sorted(settings.items()))
         if db_url.startswith("sqlite:///"):
             if key not in self.files:
                 path = self.tmp.mktemp("prebuilt") / "book.sqlite"
                 shutil.copyfile(self.sqlite_template, path)
                 _build(f"sqlite:///{path}", build, args, settings)
+                wal = Path(f"{path}-wal")
+                assert not wal.exists() or not wal.stat().st_size, (
+                    f"{build.__qualname__} left the book open: its write-ahead log was not "
+                    "folded in (dispose every engine it opens)"
+                )
                 self.files[key] = path
             shutil.copyfile(self.files[key], db_url.removeprefix("sqlite:///"))
             return
