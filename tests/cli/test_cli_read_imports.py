@@ -134,3 +134,41 @@ def test_key_rotation_sees_every_encrypted_table_in_a_fresh_interpreter(db_url: 
         """)
     assert seen["first"] == seen["every"]
     assert {"complaints", "consents"} & set(seen["every"])
+
+
+def test_a_read_of_a_keyed_book_starts_without_structlog_and_the_warning_keeps_its_format(
+        tmp_path: Path) -> None:
+    import base64
+
+    db_url = f"sqlite:///{tmp_path / 'book.sqlite'}"
+    app = bootstrap(Settings(db_url=db_url, log_level="WARNING"))
+    seed_book(app, loans=3, start=dt.date(2025, 1, 31), seed=3)
+    app.engine.dispose()
+    code = f"""
+        import contextlib, io, json, sys
+        from dunwell.cli.main import main
+        sys.argv = ["dunwell", "portfolio", "--db", {db_url!r}]
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                main()
+            except SystemExit:
+                pass
+        print(json.dumps({{"modules": sorted(sys.modules)}}))
+        """
+    keyed = {"DUNWELL_DATA_KEYS": "k1:" + base64.b64encode(bytes(range(32))).decode(),
+             "DUNWELL_LOOKUP_KEY": base64.b64encode(bytes(range(1, 33))).decode()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUNWELL_")}
+    runs = {}
+    for name, extra in (("keyed", keyed), ("development", {})):
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                              capture_output=True, text=True, timeout=300,
+                              env={**env, "COLUMNS": "100", **extra})
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[name] = (json.loads(done.stdout.strip().splitlines()[-1])["modules"], done.stderr)
+    modules, stderr = runs["keyed"]
+    assert _heavy(modules, also=("structlog",)) == [] and stderr == ""
+    modules, stderr = runs["development"]
+    assert "structlog" in modules  # the warning is written through the set-up's renderer
+    assert "[warning  ] development keys in use; set DUNWELL_DATA_KEYS " \
+           "event_kind=keys_development" in stderr
+    assert "\x1b[" not in stderr  # no colours: structlog's default set-up was not used

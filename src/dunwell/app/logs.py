@@ -8,12 +8,18 @@ numbers and e-mail addresses written into any other text, the message included."
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
+if TYPE_CHECKING:  # structlog is imported with the first logger asked for: a command that
+    # logs nothing (a read of a keyed book) starts without it and the asyncio, Pygments
+    # and Rich tracebacks its package imports
+    import structlog
+
+#: The set-up :func:`configure` was given and not yet applied, structlog not being
+#: imported yet; applied by the first :func:`get`.
+_pending: tuple[str, str] | None = None
 
 
 def mask_personal_data(_logger: Any, _method: str,
@@ -25,6 +31,25 @@ def mask_personal_data(_logger: Any, _method: str,
 
 
 def configure(*, fmt: str = "console", level: str = "INFO") -> None:
+    """Log lines in ``fmt`` (``console`` or ``json``) from ``level`` up: applied now when
+    structlog is already imported, else with the first logger :func:`get` gives (the
+    keyring writes its development-keys warning through it too)."""
+    global _pending
+    if "structlog" in sys.modules:
+        _pending = None
+        _apply(fmt, level)
+        return
+    _pending = (fmt, level)
+    from dunwell.store import crypto
+
+    crypto.log_through(get)
+
+
+def _apply(fmt: str, level: str) -> None:
+    import logging
+
+    import structlog
+
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False))
@@ -46,8 +71,17 @@ def _current_stderr(*_: object) -> structlog.PrintLogger:
     """A logger writing to ``sys.stderr`` as it is when the line is written: a progress
     bar that redirects the stream while it runs prints log lines above itself instead
     of being broken by them."""
+    import structlog
+
     return structlog.PrintLogger(file=sys.stderr)
 
 
 def get(name: str) -> structlog.stdlib.BoundLogger:
+    global _pending
+    import structlog
+
+    if _pending is not None:
+        fmt, level = _pending
+        _pending = None
+        _apply(fmt, level)
     return structlog.get_logger(name)  # type: ignore[no-any-return]

@@ -31,9 +31,9 @@ import hmac
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dunwell.core.errors import InvalidInput
 from dunwell.settings import Settings
@@ -276,6 +276,16 @@ def secret_problems(settings: Settings) -> list[str]:
 _lock = threading.Lock()
 _current: Keyring | None = None
 _warned = False
+#: Gives the logger the development-keys warning is written to: the log set-up's own when
+#: it has named one (:func:`log_through`), else structlog's.
+_logger_for: Callable[[str], Any] | None = None
+
+
+def log_through(get: Callable[[str], Any]) -> None:
+    """Write the development-keys warning to the logger ``get(name)`` gives: the log
+    set-up names its own when it applies its configuration with the first logger."""
+    global _logger_for
+    _logger_for = get
 
 
 def configure(settings: Settings) -> Keyring:
@@ -310,9 +320,12 @@ def _warn_development(*, dev_mode: bool) -> None:
         if _warned:
             return
         _warned = True
-    import structlog  # imported with the first warning: a keyed process never needs it here
+    if _logger_for is not None:
+        log = _logger_for("dunwell.store.crypto")
+    else:
+        import structlog  # with the first warning: a keyed process never needs it here
 
-    log = structlog.get_logger("dunwell.store.crypto")
+        log = structlog.get_logger("dunwell.store.crypto")
     if dev_mode:
         log.warning("development keys in use (development mode)", event_kind="keys_development")
     else:
