@@ -23,7 +23,7 @@ from dunwell.app import logs
 from dunwell.settings import Settings
 
 #: The letter secret's development value (the setting's default).
-DEV_LETTER_SECRET: str = Settings.model_fields["letter_secret"].default
+DEV_LETTER_SECRET: str = str(Settings.model_fields["letter_secret"].default)
 #: The callback secret in development mode when none is set.
 DEV_CALLBACK_SECRET = "dunwell-dev-callback-secret-not-for-production"
 #: Shorter signing secrets are refused outside development mode.
