@@ -234,18 +234,7 @@ class OutboxRepository:
                     "message; derive a new key for new content",
                     code=KEY_REUSED, idempotency_key=draft.idempotency_key)
             return existing, False
-        at = ts(now)
-        due = at if draft.not_before is None else max(at, ts(draft.not_before))
-        row = self.conn.execute(_INSERT, dict(
-            idempotency_key=draft.idempotency_key, fingerprint=digest,
-            channel=draft.channel.value, provider=draft.provider,
-            borrower_id=draft.borrower_id, to_address=draft.to_address, kind=draft.kind,
-            language=draft.language, subject=draft.subject, body=draft.body,
-            case_id=draft.case_id, action_id=draft.action_id,
-            status=MessageStatus.PENDING.value, attempts=0, created_at=at,
-            next_attempt_at=due,
-            not_after=None if draft.not_after is None else ts(draft.not_after),
-        )).scalar_one()
+        row = self.conn.execute(_INSERT, self._row(draft, digest, ts(now))).scalar_one()
         return self.get(int(row)), True
 
     def add_many(self, drafts: Sequence[Draft], *, now: dt.datetime) -> list[Message]:
