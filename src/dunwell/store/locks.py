@@ -3,7 +3,9 @@
 The concurrency rule (docs/reliability.md):
 
 - **COB closes a partition under an exclusive lock on it**, taken before it reads the
-  partition, held until its transaction commits.
+  partition, held until its transaction commits. A pair of catch-up windows written at
+  once on PostgreSQL takes the locks in the transaction that loads the partitions and
+  holds them until both windows' own transactions have ended.
 - **Every other writer of a loan** (payments, reversals, restructures, write-offs,
   disbursements) **takes a shared lock on the loan's partition** before it reads the
   loan for change, and a row lock on the loan. So a payment that arrives while its
