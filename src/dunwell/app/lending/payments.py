@@ -26,6 +26,7 @@ from dunwell.lending.model import Product
 from dunwell.lending.payments import PaymentKind, PaymentOutcome
 from dunwell.lending.prepayment import PrepaymentMode, payoff, payoff_quote, prepay
 from dunwell.settings import Settings
+from dunwell.store.repositories import BookInfo
 from dunwell.store.repositories import PaymentRecord as PaymentRecord  # in each Receipt
 
 
@@ -64,30 +65,21 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
     a batch's receipts together)."""
     key = check_idempotency_key(idempotency_key)
     amount_minor = to_minor(amount, currency)
-    fp = fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
-                      "kind": kind.value, "mode": mode.value if mode else None})
+    fp = _fingerprint(loan_id, amount_minor, currency, kind, mode)
     posting = uow.payments.posting
     start = posting.start(key, loan_id)
     loan = start.loan
     if may_pay is not None:
         may_pay(uow, None if loan is None else loan.borrower_id)
-    if loan is None:
-        raise NotFound(f"loan {loan_id} does not exist; check the loan id",
-                       code="loan_must_exist", loan_id=loan_id)
+    loan = _require_loan(loan_id, loan)
     if start.seen is not None:
         return _replayed(start.seen, key, fp, loan)
-    info = start.book
-    if info is None:
-        raise NotFound("the book is not open yet; run `dunwell init` (or `dunwell demo`)",
-                       code=BOOK_NOT_OPEN)
-    product = start.product
-    if product is None:
-        raise NotFound(f"unknown product {loan.product_code!r}; list products with "
-                       "`dunwell products`", code="product_must_exist")
+    info = _require_book(start.book)
+    product = _require_product(loan, start.product)
     outcome = payment_outcome(loan, product, kind=kind, mode=mode,
                               amount_minor=amount_minor, currency=currency,
                               day=to_day(info.business_date))
-    entry_id = f"pay:{loan_id}:{fp[:12]}:{fingerprint({'k': key})[:12]}"
+    entry_id = _entry_id(loan_id, fp, key)
     record, saved = posting.record(
         entries=payment_entries(outcome, entry_id=entry_id, kind=kind, key=key,
                                 loan_id=loan_id, currency=currency,
@@ -99,7 +91,7 @@ def receive_payment(uow: UnitOfWork, *, loan_id: int, amount: str, currency: str
     if notify:
         notify_payment(uow, payment=record, borrower_id=loan.borrower_id,
                        providers=providers, settings=settings,
-                       now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
+                       now=_receipt_time(now, info.business_date))
     return Receipt(ReceiptStatus.POSTED, record, saved)
 
 
@@ -144,7 +136,7 @@ def receive_payments(uow: UnitOfWork, requests: Sequence[PaymentRequest], *,
     notify_payments(uow, payments=[(r.payment, r.loan.borrower_id) for r in receipts
                                    if r.status is ReceiptStatus.POSTED],
                     providers=providers, settings=settings,
-                    now=now or BookClock().at(info.business_date, DayStep.DISPATCH))
+                    now=_receipt_time(now, info.business_date))
     return receipts
 
 
@@ -162,28 +154,17 @@ def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest]) -> list[
     posted: list[int] = []  # the receipts of the writes, by index
     for r, key in zip(requests, keys, strict=True):
         amount_minor = to_minor(r.amount, r.currency)
-        fp = fingerprint({"loan_id": r.loan_id, "amount_minor": amount_minor,
-                          "currency": r.currency, "kind": r.kind.value,
-                          "mode": r.mode.value if r.mode else None})
-        loan = loans.get(r.loan_id)
-        if loan is None:
-            raise NotFound(f"loan {r.loan_id} does not exist; check the loan id",
-                           code="loan_must_exist", loan_id=r.loan_id)
+        fp = _fingerprint(r.loan_id, amount_minor, r.currency, r.kind, r.mode)
+        loan = _require_loan(r.loan_id, loans.get(r.loan_id))
         if key in seen:
             out.append(_replayed(seen[key], key, fp, loan))
             continue
-        info = start.book
-        if info is None:
-            raise NotFound("the book is not open yet; run `dunwell init` (or `dunwell demo`)",
-                           code=BOOK_NOT_OPEN)
-        product = start.products.get(loan.product_code)
-        if product is None:
-            raise NotFound(f"unknown product {loan.product_code!r}; list products with "
-                           "`dunwell products`", code="product_must_exist")
+        info = _require_book(start.book)
+        product = _require_product(loan, start.products.get(loan.product_code))
         outcome = payment_outcome(loan, product, kind=r.kind, mode=r.mode,
                                   amount_minor=amount_minor, currency=r.currency,
                                   day=to_day(info.business_date))
-        entry_id = f"pay:{r.loan_id}:{fp[:12]}:{fingerprint({'k': key})[:12]}"
+        entry_id = _entry_id(r.loan_id, fp, key)
         writes.append(PaymentWrite(
             tuple(payment_entries(outcome, entry_id=entry_id, kind=r.kind, key=key,
                                   loan_id=r.loan_id, currency=r.currency,
@@ -207,6 +188,46 @@ def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest]) -> list[
             out[k] = Receipt(ReceiptStatus.REPLAYED, by_key[receipt.payment.idempotency_key],
                              receipt.loan)
     return out
+
+
+def _fingerprint(loan_id: int, amount_minor: int, currency: str, kind: PaymentKind,
+                 mode: PrepaymentMode | None) -> str:
+    """What a payment request is, for its idempotency key: the same key with another
+    fingerprint is a different payment."""
+    return fingerprint({"loan_id": loan_id, "amount_minor": amount_minor, "currency": currency,
+                        "kind": kind.value, "mode": mode.value if mode else None})
+
+
+def _entry_id(loan_id: int, fp: str, key: str) -> str:
+    """The payment's journal entry id (its accrual entry's is derived from it)."""
+    return f"pay:{loan_id}:{fp[:12]}:{fingerprint({'k': key})[:12]}"
+
+
+def _require_loan(loan_id: int, loan: LoanState | None) -> LoanState:
+    if loan is None:
+        raise NotFound(f"loan {loan_id} does not exist; check the loan id",
+                       code="loan_must_exist", loan_id=loan_id)
+    return loan
+
+
+def _require_book(info: BookInfo | None) -> BookInfo:
+    if info is None:
+        raise NotFound("the book is not open yet; run `dunwell init` (or `dunwell demo`)",
+                       code=BOOK_NOT_OPEN)
+    return info
+
+
+def _require_product(loan: LoanState, product: Product | None) -> Product:
+    if product is None:
+        raise NotFound(f"unknown product {loan.product_code!r}; list products with "
+                       "`dunwell products`", code="product_must_exist")
+    return product
+
+
+def _receipt_time(now: dt.datetime | None, business_date: dt.date) -> dt.datetime:
+    """When a payment's receipt is judged: ``now``, default the book's clock for the
+    day's dispatch, so it goes out with the day's messages."""
+    return now or BookClock().at(business_date, DayStep.DISPATCH)
 
 
 def _pending(key: str, fp: str, loan_id: int, amount_minor: int,
