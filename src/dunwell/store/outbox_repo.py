@@ -229,10 +229,7 @@ class OutboxRepository:
         if found is not None:
             existing = _message(found._mapping)
             if found._mapping["fingerprint"] != digest:
-                raise Conflict(
-                    f"idempotency key {draft.idempotency_key} was used for a different "
-                    "message; derive a new key for new content",
-                    code=KEY_REUSED, idempotency_key=draft.idempotency_key)
+                raise self._reused(draft.idempotency_key)
             return existing, False
         row = self.conn.execute(_INSERT, self._row(draft, digest, ts(now))).scalar_one()
         return self.get(int(row)), True

@@ -24,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from dunwell.core.errors import Conflict
 from dunwell.ledger.model import JournalEntry
 from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Product
@@ -33,13 +32,14 @@ from dunwell.store import tables as t
 from dunwell.store.locks import write_lock
 from dunwell.store.repositories import (
     INST_FIELDS,
-    LOAN_CHANGED,
     LOAN_SCALARS,
     BookInfo,
     LedgerRepository,
     PaymentRecord,
     _allocation_json,
+    _loan_changed,
     _loan_from,
+    _loan_values,
     _payment_from,
     _product,
 )
@@ -158,25 +158,14 @@ class PaymentBatch:
                     }
                 )
             )
-            rows = []
-            for lid in changed:
-                loan = after[lid]
-                row = {k: getattr(loan, k) for k in LOAN_SCALARS}
-                row.update(
-                    lid=lid,
-                    was=before[lid].version,
-                    status=int(loan.status),
-                    bucket=int(loan.bucket),
-                    restructured=int(loan.restructured),
-                    version=loan.version,
-                )
-                rows.append(row)
+            rows = [
+                _loan_values(after[lid], version=after[lid].version)
+                | {"lid": lid, "was": before[lid].version}
+                for lid in changed
+            ]
             for row in rows:  # one by one: each update's rowcount is checked
                 if self.conn.execute(q, row).rowcount != 1:
-                    raise Conflict(
-                        f"loan {row['lid']} changed while this command ran; retry it",
-                        code=LOAN_CHANGED,
-                    )
+                    raise _loan_changed(row["lid"])
             for chunk in _chunks(changed):
                 self.conn.execute(delete(t.installments).where(t.installments.c.loan_id.in_(chunk)))
             self.conn.execute(

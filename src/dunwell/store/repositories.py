@@ -163,9 +163,7 @@ class LoanRepository:
 
     def save(self, loan: LoanState) -> LoanState:
         """Write back a changed loan; refuses if someone else changed it meanwhile."""
-        values = {k: getattr(loan, k) for k in LOAN_SCALARS}
-        values.update(status=int(loan.status), bucket=int(loan.bucket),
-                      restructured=int(loan.restructured), version=loan.version + 1)
+        values = _loan_values(loan, version=loan.version + 1)
         part = self.conn.execute(select(t.loans.c.partition)
                                  .where(t.loans.c.loan_id == loan.loan_id)).scalar_one_or_none()
         if part is None:
@@ -174,8 +172,7 @@ class LoanRepository:
         done = self.conn.execute(update(t.loans).where(t.loans.c.loan_id == loan.loan_id)
                                  .where(t.loans.c.version == loan.version).values(**values))
         if done.rowcount != 1:
-            raise Conflict(f"loan {loan.loan_id} changed while this command ran; retry it",
-                           code=LOAN_CHANGED)
+            raise _loan_changed(loan.loan_id)
         self.conn.execute(delete(t.installments).where(t.installments.c.loan_id == loan.loan_id))
         self.conn.execute(insert(t.installments), [
             {"loan_id": loan.loan_id, "partition": part,
@@ -241,6 +238,20 @@ class LoanRepository:
 def _no_loan(loan_id: int) -> NotFound:
     return NotFound(f"loan {loan_id} does not exist; check the loan id",
                     code="loan_must_exist", loan_id=loan_id)
+
+
+def _loan_values(loan: LoanState, *, version: int) -> dict[str, Any]:
+    """The loan's changeable columns as stored, with ``version``."""
+    values = {k: getattr(loan, k) for k in LOAN_SCALARS}
+    values.update(status=int(loan.status), bucket=int(loan.bucket),
+                  restructured=int(loan.restructured), version=version)
+    return values
+
+
+def _loan_changed(loan_id: int) -> Conflict:
+    """A save refused because the loan's version moved since it was read."""
+    return Conflict(f"loan {loan_id} changed while this command ran; retry it",
+                    code=LOAN_CHANGED)
 
 
 def _loan_row(loan: LoanState, partitions: int) -> dict[str, Any]:
@@ -507,8 +518,7 @@ class PaymentPosting:
         except _driver_error() as exc:
             raise _wrapped(exc) from exc
         if updated != 1:
-            raise Conflict(f"loan {after.loan_id} changed while this command ran; retry it",
-                           code=LOAN_CHANGED)
+            raise _loan_changed(after.loan_id)
         assert got is not None
         record = PaymentRecord(int(got[0]), key, fingerprint, after.loan_id, kind, amount_minor,
                                currency, business_date, entry_id, alloc, suspense_minor, None)
