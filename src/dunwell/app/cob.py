@@ -230,7 +230,7 @@ def close_until(
         while day <= until:
             left = (until - day).days + 1
             widest = min(window_days, max(1, WINDOW_LOAN_DAYS // max(open_loans, 1)))
-            width = -(-left // -(-left // widest))  # the days left in even windows
+            width = _even_width(left, widest)
             if width > 1:
                 with app.uow() as uow:
                     partial = bool(uow.cob.completed_partitions(day))
@@ -240,13 +240,19 @@ def close_until(
                 continue
             rest = left - width
             if paired and app.db.dialect == "postgresql" and rest > 1:
-                second = -(-rest // -(-rest // widest))
+                second = _even_width(rest, widest)
                 reports.extend(_close_window_pair(app, day, (width, second), progress))
                 day += dt.timedelta(days=width + second)
                 continue
             reports.extend(_close_window(app, day, width, progress))
             day += dt.timedelta(days=width)
         return reports
+
+
+def _even_width(days: int, widest: int) -> int:
+    """The width of the next window when ``days`` are closed in as few windows of at
+    most ``widest`` days as can hold them, made as even as they can be."""
+    return -(-days // -(-days // widest))
 
 
 def _run_days(

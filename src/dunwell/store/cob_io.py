@@ -445,15 +445,23 @@ def _binary(types: Mapping[str, Any], cols: Mapping[str, Any]) -> bytes | None:
     return _BINARY_HEAD + rows.tobytes() + _BINARY_TAIL
 
 
+def _copy_columns(
+    conn: Connection, table: str, types: Mapping[str, Any], cols: Mapping[str, Any]
+) -> None:
+    """COPY ``cols`` into ``table``: in the binary format where :func:`_binary`
+    encodes every column (``types``: each one's SQLAlchemy type class), else as CSV."""
+    payload = _binary(types, cols)
+    if payload is None:
+        _copy_in(conn, table, list(cols), _csv(cols))
+    else:
+        _copy_in(conn, table, list(cols), payload, binary=True)
+
+
 def _bulk_insert(conn: Connection, table: Any, cols: Mapping[str, Any]) -> None:
     if not len(next(iter(cols.values()))):
         return
     if conn.dialect.name == "postgresql":
-        payload = _binary({n: type(table.c[n].type) for n in cols}, cols)
-        if payload is not None:
-            _copy_in(conn, table.name, list(cols), payload, binary=True)
-        else:
-            _copy_in(conn, table.name, list(cols), _csv(cols))
+        _copy_columns(conn, table.name, {n: type(table.c[n].type) for n in cols}, cols)
     else:
         conn.execute(insert(table), _records(cols))
 
@@ -477,11 +485,7 @@ def _bulk_update(
         tmp = f"tmp_{table.name}"
         col_types = ", ".join(f"{n} bigint" for n in cols)
         conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} ({col_types}) ON COMMIT DROP")
-        staged = _binary(dict.fromkeys(cols, BigInteger), cols)
-        if staged is None:
-            _copy_in(conn, tmp, list(cols), _csv(cols))
-        else:
-            _copy_in(conn, tmp, list(cols), staged, binary=True)
+        _copy_columns(conn, tmp, dict.fromkeys(cols, BigInteger), cols)
         sets = ", ".join(
             [f"{n} = s.{n}" for n in values]
             + (["version = d.version + s.bump"] if bump is not None else [])
