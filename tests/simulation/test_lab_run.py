@@ -176,3 +176,24 @@ def test_an_unknown_strategy_is_refused_before_anything_runs() -> None:
     with pytest.raises(InvalidInput) as err:
         runner.plan_for("kind", _settings(None, borrowers=5, days=1), 1)
     assert err.value.code == "simulate_strategy_must_be_known"
+
+
+def test_worker_processes_give_the_same_runs_in_the_same_order(lab: Shared, tmp_path: Path) -> None:
+    days: list[dt.date] = []
+    results, _ = runner.run_lab(
+        lab.settings, workdir=tmp_path, jobs=2, progress=lambda s, seed, day: days.append(day)
+    )
+    assert [r.run["strategy"] for r in results] == [r.run["strategy"] for r in lab.results]
+    for mine, theirs in zip(results, lab.results, strict=True):
+        assert {k: v for k, v in mine.run.items() if k != "seconds"} == {
+            k: v for k, v in theirs.run.items() if k != "seconds"
+        }
+        assert mine.stories == theirs.stories
+    assert len(days) == len(lab.days_seen)
+
+
+def test_an_ml_policy_that_cannot_be_trained_stops_the_pooled_lab(tmp_path: Path) -> None:
+    settings = _settings(None, borrowers=4, days=1, strategies=("humane", "ml"), warmup=0)
+    with pytest.raises(runner.MlHistoryTooSmall) as err:
+        runner.run_lab(settings, workdir=tmp_path, jobs=2)
+    assert err.value.code == "simulate_ml_history_must_be_large_enough"

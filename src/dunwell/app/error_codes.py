@@ -153,6 +153,7 @@ class Code(StrEnum):
     TIME_MUST_BE_HH_MM = "time_must_be_hh_mm"
     TOKEN_MUST_EXIST = "token_must_exist"
     TRAINING_NOTE_MUST_BE_GIVEN = "training_note_must_be_given"
+    UPLIFT_HISTORY_MUST_HAVE_OVERDUE_CASE_DAYS = "uplift_history_must_have_overdue_case_days"
     UPLIFT_HISTORY_MUST_NOT_BE_EMPTY = "uplift_history_must_not_be_empty"
     UPLIFT_POLICY_MUST_HAVE_A_MODEL = "uplift_policy_must_have_a_model"
     VISIT_MUST_BE_OPEN_TO_ASSIGN = "visit_must_be_open_to_assign"

@@ -465,6 +465,12 @@ def training_set(app: Dunwell, *, horizon_days: int = HORIZON_DAYS_DEFAULT) -> T
             keys.append(str(bid))
             days.append(day)
             explored.append(was_explored)
+    if not rows:
+        raise InvalidInput(
+            f"the book has no overdue case-day with {horizon_days} days of history after it "
+            "to learn from; run more days first (`dunwell day run`)",
+            code="uplift_history_must_have_overdue_case_days",
+        )
     x = np.array(rows, dtype=np.float64).reshape(len(rows), -1)
     return TrainingSet(
         x,

@@ -591,29 +591,14 @@ def run_lab(
     for name in settings.strategies:
         plan_for(name, settings, settings.seeds[0])
     where = workdir or Path(tempfile.mkdtemp(prefix="dunwell-lab-"))
+    order = [(seed, strategy) for seed in settings.seeds for strategy in settings.strategies]
+    if jobs > 1:
+        return _run_lab_in_pool(settings, order, where, progress, jobs), where
     trained: StrategyPlan | None = None
     if ML in settings.strategies:
         # first, so a policy that cannot be trained stops the lab before any run; one
         # policy for every seed, trained on the first seed's history book
         trained = train_ml_plan(settings, settings.seeds[0], workdir=where, progress=progress)
-    order = [(seed, strategy) for seed in settings.seeds for strategy in settings.strategies]
-    if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
-            futures = [
-                pool.submit(run_one, settings, strategy, seed, workdir=where, trained=trained)
-                for seed, strategy in order
-            ]
-            results = []
-            for (seed, strategy), future in zip(order, futures, strict=True):
-                results.append(future.result())
-                if progress is not None:
-                    for day in range(days_per_run(settings)):
-                        progress(strategy, seed, opened_on(settings) + dt.timedelta(days=day))
-        return results, where
     results = []
     pops = {
         seed: build(settings.params, size=settings.borrowers, seed=seed) for seed in settings.seeds
@@ -631,6 +616,54 @@ def run_lab(
             )
         )
     return results, where
+
+
+def _run_lab_in_pool(
+    settings: LabSettings,
+    order: list[tuple[int, str]],
+    where: Path,
+    progress: Progress | None,
+    jobs: int,
+) -> list[RunResult]:
+    """The runs on ``jobs`` worker processes. The ml history book is the first task and
+    the other strategies' runs follow it at once, so no worker waits for the training;
+    the ml runs are queued when the policy is trained. A policy that cannot be trained
+    cancels every run not yet started and raises its error."""
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    def advance(label: str, seed: int) -> None:
+        if progress is not None:
+            for day in range(days_per_run(settings)):
+                progress(label, seed, opened_on(settings) + dt.timedelta(days=day))
+
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
+        training: Future[StrategyPlan] | None = None
+        if ML in settings.strategies:
+            training = pool.submit(train_ml_plan, settings, settings.seeds[0], workdir=where)
+        futures: dict[tuple[int, str], Future[RunResult]] = {
+            (seed, strategy): pool.submit(run_one, settings, strategy, seed, workdir=where)
+            for seed, strategy in order
+            if strategy != ML
+        }
+        if training is not None:
+            try:
+                trained = training.result()
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            advance("ml-history", settings.seeds[0] + ML_HISTORY_SEED_OFFSET)
+            for seed, strategy in order:
+                if strategy == ML:
+                    futures[(seed, strategy)] = pool.submit(
+                        run_one, settings, strategy, seed, workdir=where, trained=trained
+                    )
+        results = []
+        for seed, strategy in order:
+            results.append(futures[(seed, strategy)].result())
+            advance(strategy, seed)
+        return results
 
 
 def runs_closed(settings: LabSettings) -> int:
