@@ -6,8 +6,9 @@ are the same as with the whole history and every profile.
 
 On the sample book run through the day loop for 70 days (cases of many ages, some
 borrowers past several due dates), every borrower is planned twice on each of the next
-open dates — with the bounded history ``read_day`` gives and with the whole of it, each
-in a unit of work of its own that is rolled back — and the day loop then runs the date.
+open dates (6; 12 in the ``stress`` twin) — with the bounded history ``read_day`` gives
+and with the whole of it, each in a unit of work of its own that is rolled back — and
+the day loop then runs the date.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from dunwell.app.collections import collect
 from dunwell.app.context import Dunwell
 from dunwell.app.day.loop import DayOptions, run_day
 
 START = dt.date(2025, 1, 31)
-#: Open dates compared, the day loop run between them.
-DAYS = 12
 
 
 def plans(app: Dunwell, *, whole: bool, last_run: dt.date) -> tuple[dict[int, Any], int]:
@@ -64,10 +65,22 @@ def plans(app: Dunwell, *, whole: bool, last_run: dt.date) -> tuple[dict[int, An
 def test_the_bounded_history_plans_what_the_whole_history_plans(
     simulated_book: Callable[..., Dunwell],
 ) -> None:
-    app = simulated_book(loans=40, start=START, seed=7, days=70)
+    compare(simulated_book(loans=40, start=START, seed=7, days=70), open_dates=6)
+
+
+@pytest.mark.stress
+def test_the_bounded_history_plans_what_the_whole_history_plans_over_more_dates(
+    simulated_book: Callable[..., Dunwell],
+) -> None:
+    compare(simulated_book(loans=40, start=START, seed=7, days=70), open_dates=12)
+
+
+def compare(app: Dunwell, *, open_dates: int) -> None:
+    """Plan every borrower both ways on ``open_dates`` open dates, the day loop run
+    between them."""
     read = {"bounded": 0, "whole": 0}
     steps = skipped = left_out = 0
-    for _ in range(DAYS):
+    for _ in range(open_dates):
         with app.uow() as uow:
             today = uow.book.require().business_date
         last_run = today - dt.timedelta(days=20)  # windows closed in between: missed steps
