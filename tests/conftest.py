@@ -102,6 +102,13 @@ def _schema_url(base: URL, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _schema_of(url: str) -> str:
+    """The schema a URL made by :func:`_schema_url` selects."""
+    options = make_url(url).query["options"]
+    assert isinstance(options, str)
+    return options.split()[0].removeprefix("-csearch_path=")
+
+
 def _new_schema(admin: sa.Engine) -> str:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
@@ -152,8 +159,9 @@ class _PostgresSchemas:
     admin: sa.Engine
     free: list[str] = field(default_factory=list)
     made: list[str] = field(default_factory=list)
+    #: The role may switch triggers and foreign-key checks off (see :meth:`_clearing`).
+    superuser: bool = False
     template: _Template | None = None
-    superuser: bool | None = None
 
     def _migrated(self) -> str:
         schema = _new_schema(self.admin)
@@ -283,13 +291,6 @@ class _PostgresSchemas:
         of a second a test. Other roles truncate."""
         if not tables:
             return []
-        if self.superuser is None:
-            with self.admin.connect() as conn:
-                self.superuser = bool(
-                    conn.exec_driver_sql(
-                        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-                    ).scalar()
-                )
         if not self.superuser:
             return ["TRUNCATE " + ", ".join(f'{schema}."{t}"' for t in tables) + " CASCADE"]
         return [
@@ -317,7 +318,14 @@ def _postgres_schemas() -> Iterator[_PostgresSchemas | None]:
         yield None
         return
     base = make_url(os.environ[PG_ENV])
-    pool = _PostgresSchemas(base, sa.create_engine(base))
+    admin = sa.create_engine(base)
+    with admin.connect() as conn:
+        superuser = bool(
+            conn.exec_driver_sql(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).scalar()
+        )
+    pool = _PostgresSchemas(base, admin, superuser=superuser)
     yield pool
     pool.close()
 
@@ -423,10 +431,7 @@ class _Prebuilt:
             schema = self.schemas.take()
             _build(_schema_url(self.schemas.base, schema), build, args, settings)
             self.snapshots[key] = self.schemas.freeze(schema)
-        options = make_url(db_url).query["options"]
-        assert isinstance(options, str)
-        schema = options.removeprefix("-csearch_path=").split()[0]
-        self.schemas.restore(schema, self.snapshots[key])
+        self.schemas.restore(_schema_of(db_url), self.snapshots[key])
 
 
 @pytest.fixture(scope="session")
