@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dunwell.lending.model import Product, RepaymentMethod
-from dunwell.lending.schedules import product_schedule
+from dunwell.lending.schedules.totals import product_instalment_totals
 from dunwell.origination.features import ConsumerFeatures, MerchantFeatures
 from dunwell.origination.model import ApplicantKind, Application
 
@@ -86,12 +86,12 @@ def instalment_budget_minor(cash_flow_minor: int, existing_payments_minor: int,
 def monthly_repayment_minor(product: Product, principal_minor: int, term_months: int,
                             start: dt.date) -> int:
     """What ``principal_minor`` lent on ``product`` from ``start`` costs a month (see the
-    module doc)."""
-    schedule = product_schedule(product, principal_minor=principal_minor,
-                                periods=term_months, start=start)
+    module doc), from the instalments' totals of the product's schedule."""
+    totals = product_instalment_totals(product, principal_minor=principal_minor,
+                                       periods=term_months, start=start)
     if product.method in BALLOON_METHODS:
-        return -(-schedule.total_paid_minor // term_months)
-    return max(i.total_minor for i in schedule.installments)
+        return -(-sum(totals) // term_months)
+    return max(totals)
 
 
 Repayment = Callable[[Product, int, int, dt.date], int]
