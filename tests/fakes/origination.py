@@ -26,7 +26,7 @@ from dunwell.origination.model import (
     Transaction,
 )
 from dunwell.origination.records import IncomeRecord, MerchantRecord
-from dunwell.store.origination_repo import Drawdown, LineFigures, StoredApplication
+from dunwell.store.origination_repo import Drawdown, Intake, LineFigures, StoredApplication
 from fakes import registry
 from fakes.lending import lending_data
 
@@ -62,6 +62,13 @@ class FakeOriginationRepository:
     def data(self) -> OriginationData:
         return origination_data(self._state)
 
+    def intake(self, key: str, applicant: Applicant) -> Intake | None:
+        book = lending_data(self._state).book
+        if book is None:
+            return None
+        return Intake(book, self.application_by_key(key),
+                      self.applicant(applicant.kind, applicant.reference), self.products())
+
     # --- applicants and merchants' records ------------------------------------------
     def applicant(self, kind: ApplicantKind, reference: str) -> tuple[int, Applicant] | None:
         for applicant_id, (a, _) in sorted(self.data.applicants.items()):
@@ -81,7 +88,11 @@ class FakeOriginationRepository:
             replace(stored, name=applicant.name, language=applicant.language), on)
 
     def put_applicant(self, applicant: Applicant, on: dt.date) -> tuple[int, bool]:
-        found = self.applicant(applicant.kind, applicant.reference)
+        return self.put_read_applicant(applicant, on,
+                                       self.applicant(applicant.kind, applicant.reference))
+
+    def put_read_applicant(self, applicant: Applicant, on: dt.date,
+                           found: tuple[int, Applicant] | None) -> tuple[int, bool]:
         if found is None:
             return self.add_applicant(applicant, on), False
         applicant_id, stored = found

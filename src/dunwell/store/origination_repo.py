@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +53,7 @@ from dunwell.origination.records import IncomeRecord, MerchantRecord
 from dunwell.store import collection_tables as c
 from dunwell.store import origination_tables as o
 from dunwell.store import tables as t
+from dunwell.store.repositories import BookInfo
 
 OPEN_STATUSES = tuple(int(s) for s in LoanStatus if s.is_open)
 _APPLICANT_BY_REF = (select(o.applicants.c.applicant_id, o.applicants.c.name,
@@ -78,6 +80,21 @@ _APPLICATION_BY_KEY = _APPLICATIONS.where(o.applications.c.idempotency_key == bi
 _APPLICATION_BY_ID = _APPLICATIONS.where(
     o.applications.c.application_id == bindparam("application_id"))
 _product_from_text = lru_cache(maxsize=256)(load_product)
+
+# An application's first read, one statement: the book (one row) joined to each product,
+# the application already stored under the key and the applicant on record, if any.
+_SEEN = _APPLICATION_BY_KEY.subquery("seen")
+_KNOWN = (select(o.applicants.c.applicant_id, o.applicants.c.name, o.applicants.c.language)
+          .where(o.applicants.c.kind == bindparam("kind"),
+                 o.applicants.c.reference == bindparam("ref"))
+          .subquery("known"))
+_INTAKE = (select(t.book.c.business_date, t.book.c.partitions, t.book.c.currency,
+                  t.products.c.spec_toml,
+                  *(col.label(f"seen_{col.name}") for col in _SEEN.c),
+                  *(col.label(f"known_{col.name}") for col in _KNOWN.c))
+           .select_from(t.book.outerjoin(t.products, true()).outerjoin(_SEEN, true())
+                        .outerjoin(_KNOWN, true())))
+_SEEN_NAMES = tuple(col.name for col in _SEEN.c)
 
 # The credit review's reads of the applicant's own history, built once (one decision
 # each): their lines are found through their applications (indexed by applicant).
@@ -339,9 +356,41 @@ def _key_in_use(key: str) -> Iterator[None]:
                        field="idempotency_key") from None
 
 
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What deciding an application reads first (:meth:`OriginationRepository.intake`)."""
+
+    book: BookInfo
+    seen: StoredApplication | None  # the application stored under the key
+    known: tuple[int, Applicant] | None  # the applicant on record
+    products: dict[str, Product]
+
+
 class OriginationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def intake(self, key: str, applicant: Applicant) -> Intake | None:
+        """In one read: the book, the application stored under ``key``, the applicant
+        on record (as :meth:`applicant`) and the book's products (as :meth:`products`).
+        None when the book is not open."""
+        rows = self.conn.execute(_INTAKE, {"key": key, "kind": applicant.kind.value,
+                                           "ref": applicant.reference}).all()
+        if not rows:
+            return None
+        first = rows[0]._mapping
+        seen = None
+        if first["seen_application_id"] is not None:
+            seen = _stored_application({n: first[f"seen_{n}"] for n in _SEEN_NAMES})
+        known = None
+        if first["known_applicant_id"] is not None:
+            known = (int(first["known_applicant_id"]), Applicant(
+                applicant.kind, applicant.reference, first["known_name"],
+                first["known_language"]))
+        products = {p.code: p for p in (_product_from_text(r[3]) for r in rows
+                                          if r[3] is not None)}
+        book = BookInfo(first["business_date"], int(first["partitions"]), str(first["currency"]))
+        return Intake(book, seen, known, products)
 
     # --- applicants and merchants' records ------------------------------------------
     def applicant(self, kind: ApplicantKind, reference: str) -> tuple[int, Applicant] | None:
@@ -365,7 +414,13 @@ class OriginationRepository:
     def put_applicant(self, applicant: Applicant, on: dt.date) -> tuple[int, bool]:
         """The applicant's id (added, or updated to the name and language given), and
         whether it was known before."""
-        found = self.applicant(applicant.kind, applicant.reference)
+        return self.put_read_applicant(applicant, on,
+                                       self.applicant(applicant.kind, applicant.reference))
+
+    def put_read_applicant(self, applicant: Applicant, on: dt.date,
+                           found: tuple[int, Applicant] | None) -> tuple[int, bool]:
+        """:meth:`put_applicant` with the applicant on record read already (``found``,
+        from :meth:`intake`)."""
         if found is None:
             return self.add_applicant(applicant, on), False
         applicant_id, stored = found

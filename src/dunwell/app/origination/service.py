@@ -212,15 +212,17 @@ def application_payload(application: Application) -> dict[str, object]:
 
 
 def _merchant_records(repo: OriginationRepository, applicant: Applicant,
-                      transactions: Sequence[Transaction],
-                      today: dt.date) -> tuple[int, tuple[MonthSummary, ...]]:
-    """Store the merchant and its records; its whole monthly history afterwards."""
-    applicant_id, known = repo.put_applicant(applicant, today)
+                      transactions: Sequence[Transaction], today: dt.date,
+                      found: tuple[int, Applicant] | None,
+                      ) -> tuple[int, tuple[MonthSummary, ...], bool]:
+    """Store the merchant (``found``: as on record) and its records; its whole monthly
+    history afterwards, and whether it was on record before."""
+    applicant_id, known = repo.put_read_applicant(applicant, today, found)
     fresh = summarise(transactions)
     stored = repo.months(applicant_id) if known else ()
     repo.put_months(applicant_id, fresh, replacing=bool(stored))
     months = {s.month: s for s in stored} | {s.month: s for s in fresh}
-    return applicant_id, tuple(months[m] for m in sorted(months))
+    return applicant_id, tuple(months[m] for m in sorted(months)), known
 
 
 def submit_application(uow: UnitOfWork, *, application: Application, idempotency_key: str,
@@ -232,26 +234,33 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
     key = check_idempotency_key(idempotency_key)
     fp = fingerprint(application_payload(application))
     repo = uow.origination
-    seen = repo.application_by_key(key)
+    # the book, the key's application, the applicant and the products in one read
+    intake = repo.intake(key, application.applicant)
+    seen = repo.application_by_key(key) if intake is None else intake.seen
     if seen is not None:
         if seen.fingerprint != fp:
             raise _conflict("application", key)
         line = None if seen.credit_line_id is None else repo.line(seen.credit_line_id)
         return ApplicationResult(Status.REPLAYED, seen, line)
+    if intake is None:
+        uow.book.require()  # raises: the book is not open
+    assert intake is not None
     policy = policy or builtin_policy()
-    info = uow.book.require()
+    info = intake.book
     if application.currency != info.currency:
         raise InvalidInput(f"this book lends in {info.currency}, not {application.currency}",
                            code="currency_must_match_book", field="currency")
     today = info.business_date
-    applicant_id, summaries = _applicant_on_record(repo, application, today)
-    application = with_stored_income(repo, application, applicant_id)
-    products = repo.products()
+    applicant_id, summaries, known = _applicant_read(repo, application, today, intake.known)
+    if known:  # an applicant added now has no income records and no history with us
+        application = with_stored_income(repo, application, applicant_id)
+    products = intake.products
     decision = decide(application, summaries=summaries, model=model, policy=policy,
                       products=products, start=today)
-    checked = credit_review(repo, application, decision, applicant_id=applicant_id,
-                            history_months=_history_months(application, summaries),
-                            today=today, policy=policy, products=products, bureau=bureau)
+    checked = _credit_review(repo, application, decision, applicant_id=applicant_id,
+                             history_months=_history_months(application, summaries),
+                             today=today, policy=policy, products=products, bureau=bureau,
+                             own=None if known else OwnHistory())
     decision = with_review(decision, checked)
     applicant = application.applicant
     application_id = repo.add_application(
@@ -637,15 +646,25 @@ def _applicant_on_record(repo: OriginationRepository, application: Application,
     """The applicant's id, and a merchant's whole monthly history with the records sent
     now (a merchant with neither records sent nor kept is not known)."""
     applicant = application.applicant
+    applicant_id, summaries, _ = _applicant_read(
+        repo, application, today, repo.applicant(applicant.kind, applicant.reference))
+    return applicant_id, summaries
+
+
+def _applicant_read(repo: OriginationRepository, application: Application, today: dt.date,
+                    found: tuple[int, Applicant] | None,
+                    ) -> tuple[int, Sequence[MonthSummary], bool]:
+    """:func:`_applicant_on_record` with the applicant on record read already
+    (``found``); and whether they were on record."""
+    applicant = application.applicant
     if applicant.kind is not ApplicantKind.MERCHANT:
-        applicant_id, _ = repo.put_applicant(applicant, today)
-        return applicant_id, ()
-    if not application.transactions and repo.applicant(applicant.kind,
-                                                       applicant.reference) is None:
+        applicant_id, known = repo.put_read_applicant(applicant, today, found)
+        return applicant_id, (), known
+    if not application.transactions and found is None:
         raise MerchantUnknown(f"merchant {applicant.reference!r} is not known; register "
                               "its transaction records or send them with the application",
                               field="applicant.reference")
-    return _merchant_records(repo, applicant, application.transactions, today)
+    return _merchant_records(repo, applicant, application.transactions, today, found)
 
 
 def _open_line(repo: OriginationRepository, application: Application, decision: Decision,
@@ -676,8 +695,10 @@ def register_merchant(uow: UnitOfWork, *, applicant: Applicant,
         raise InvalidInput("only merchants have transaction records",
                            code="applicant_must_be_merchant", field="kind")
     today = uow.book.require().business_date
-    applicant_id, months = _merchant_records(uow.origination, applicant, transactions,
-                                             today)
+    repo = uow.origination
+    applicant_id, months, _ = _merchant_records(
+        repo, applicant, transactions, today, repo.applicant(applicant.kind,
+                                                             applicant.reference))
     return applicant_id, merchant_features(months, through=today)
 
 
