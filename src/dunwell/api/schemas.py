@@ -12,7 +12,14 @@ from pydantic import Strict as StrictType
 from pydantic_core import PydanticCustomError
 
 from dunwell.core.errors import DomainError, InvalidInput
-from dunwell.core.limits import DATE_MAX, DATE_MIN, ID_MAX, ID_MIN, check_amount_minor
+from dunwell.core.limits import (
+    AMOUNT_MINOR_MAX,
+    DATE_MAX,
+    DATE_MIN,
+    ID_MAX,
+    ID_MIN,
+    check_amount_minor,
+)
 from dunwell.core.money import exponent_of, to_minor
 from dunwell.origination.disclosure import Method
 from dunwell.origination.model import (
@@ -42,16 +49,19 @@ _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?
 
 
 def _iso_date(value: Any) -> Any:
-    """Only ``YYYY-MM-DD`` text (or a date) is a date: ``0`` is not 1970-01-01."""
+    """Only ``YYYY-MM-DD`` text (or a date) is a date: ``0`` is not 1970-01-01; and
+    only within the years the book takes (:func:`_within_dates`, checked here rather
+    than by a second validator: one call per date, which a body of records has many of)."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        return _within_dates(value)
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise PydanticCustomError("date_iso", "send a date as YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise PydanticCustomError("date_iso", "{value} is not a calendar date",
                                   {"value": value}) from None
+    return _within_dates(day)
 
 
 def _iso_datetime(value: Any) -> Any:
@@ -77,7 +87,7 @@ def _within_dates(value: Any) -> Any:
 
 
 #: A date in a body, path or query: ``YYYY-MM-DD`` only, from 2000-01-01 to 2199-12-31.
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_within_dates)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 #: A timestamp: ISO 8601 text only, in the same years.
 IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime),
                         AfterValidator(_within_dates)]
@@ -167,10 +177,21 @@ def minor_units(text: str, currency: str, exponent: int, field: str) -> int:
 
 
 def records(items: list[TransactionIn], currency: str) -> tuple[Transaction, ...]:
+    """The records as the domain's transactions: :func:`minor_units` of each amount,
+    inlined for the usual record (no more decimals than the currency has, within the
+    limits); the field is named only for a record refused."""
     exponent = currency_exponent(currency)
-    return tuple(Transaction(t.date, minor_units(t.amount, currency, exponent,
-                                                 f"transactions.{k}.amount"), t.kind)
-                 for k, t in enumerate(items))
+    out = []
+    for k, t in enumerate(items):
+        whole, _, frac = t.amount.partition(".")
+        if len(frac) > exponent:
+            minor = to_minor(t.amount, currency, field=f"transactions.{k}.amount")
+        else:
+            minor = int(whole + frac.ljust(exponent, "0"))
+            if not 0 <= minor <= AMOUNT_MINOR_MAX:
+                check_amount_minor(minor, field=f"transactions.{k}.amount", currency=currency)
+        out.append(Transaction(t.date, minor, t.kind))
+    return tuple(out)
 
 
 class MerchantIn(Strict):
