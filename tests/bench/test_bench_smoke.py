@@ -43,13 +43,13 @@ def test_the_kernel_benchmark_checks_the_kernel_against_the_rules_and_reports_ra
 
 #: ``--quick``'s sizes shrunk further: every figure still runs its whole path (the
 #: origination load against a served app, the routing solvers, the lab's day loop with
-#: its warm-up, the COB floor), on the fewest requests, visits and borrowers that do.
+#: a short warm-up, the COB floor), on the fewest requests, visits and borrowers that do.
 TINY = {
     origination_latency: origination_latency.Sizes(
         rate=20, seconds=0.5, warmup_seconds=0.25, connections=2),
     field_routing: field_routing.Sizes(visits=8, agents=2, time_limit_s=1),
     simulation: simulation.Sizes(borrowers=30, days=5, baseline_borrowers=10,
-                                 floor_loans=30, floor_days=1),
+                                 floor_loans=30, floor_days=1, warmup_days=10),
 }
 
 
