@@ -2,7 +2,7 @@
 
 Every ``dunwell ...`` line of the fenced ``sh`` blocks from "## A short tour" to the
 next section is read from README.md, split as a shell splits it, and run against a
-demo book (60 loans, 100 days of the lender's day) with only its placeholders filled
+demo book (60 loans, 70 days of the lender's day) with only its placeholders filled
 in: ``--db ...`` becomes the book's URL, and the README's example ids and dates (loan
 17, borrower 117, case-19-20250219, offer 7, visit 12, staff f-11, ...) become real ones
 in the state the command needs, looked up or prepared just before the line runs.
@@ -55,7 +55,7 @@ TOUR_HEADING = "## A short tour"
 START = dt.date(2025, 1, 31)
 SEED = 7
 LOANS = 60
-DAYS = 100
+DAYS = 70
 runner = CliRunner()
 
 # --- the README's tour ------------------------------------------------------------------
