@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 from dunwell.cli.main import app
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "taiwan_sample.csv"
-FAST = ["--max-rounds", "150", "--threads", "1"]
+#: The contract, not the search: the first candidate only (the search and its budget are
+#: tested in test_risk_robust.py), on three folds.
+FAST = ["--max-rounds", "150", "--threads", "1", "--budget", "0.1", "--folds", "3"]
 
 
 def dunwell(*args: str) -> subprocess.CompletedProcess[str]:
