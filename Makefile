@@ -46,7 +46,10 @@ demo: venv
 # worksteal: each worker starts on its own half of the tests in order (a module's shared
 # books and models are built by one worker, not both) and takes from the other's end
 # when it runs dry, so one long test does not leave a core idle at the end.
+# compileall first: with PYTHONDONTWRITEBYTECODE set, every worker and every server or
+# CLI a test starts would compile the package from source again.
 test: venv
+	$(BIN)/python -m compileall -q -j 0 src
 	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist worksteal
 
 DUNWELL_STRESS_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
