@@ -13,7 +13,7 @@ runner = CliRunner()
 
 def test_a_demo_book_is_collected_queued_and_explained(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    demo = runner.invoke(app, ["demo", "--loans", "60", "--days", "40", "--no-early-warning",
+    demo = runner.invoke(app, ["demo", "--loans", "20", "--days", "40", "--no-early-warning",
                                  "--db", db])
     assert demo.exit_code == 0, demo.output
     run = runner.invoke(app, ["collect", "--db", db])
@@ -29,7 +29,7 @@ def test_a_demo_book_is_collected_queued_and_explained(tmp_path: Path) -> None:
 
 def test_contacts_and_promises_are_recorded_and_bad_ones_refused(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    runner.invoke(app, ["demo", "--loans", "40", "--days", "35", "--no-early-warning", "--db", db])
+    runner.invoke(app, ["demo", "--loans", "10", "--days", "35", "--no-early-warning", "--db", db])
     ok = runner.invoke(app, ["contact", "3", "--channel", "call", "--outcome", "conversation",
                              "--at", "2025-03-06T10:00:00+08:00", "--db", db])
     assert ok.exit_code == 0, ok.output
