@@ -5,26 +5,37 @@ when it posted, 200 (``Idempotent-Replayed: true``) for a replay of the same req
 409 when the key was used for a different request, 422 for an invalid one, and 503
 with ``Retry-After`` when the loan stayed busy (send the same request again). A
 payment waits while COB closes its loan's partition (docs/reliability.md).
+
+Group commit: the payments one server process receives while its earlier ones are
+being posted wait and are then posted together, in one transaction
+(:func:`~dunwell.app.lending.payments.post_payments`), each answered with its own
+result; if anything in the group fails, each of its payments is posted on its own, as
+a lone payment is. A payment that finds the process idle is posted at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import weakref
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunwell.api.auth import PrincipalDep
-from dunwell.api.deps import IdPath, ServicesDep
+from dunwell.api.deps import IdPath, Runner, Services, ServicesDep
 from dunwell.api.routes import ERRORS, REPLAYED_HEADER
 from dunwell.api.schemas import ERROR_RESPONSES, Amount
 from dunwell.app.commands import run_command
 from dunwell.app.lending.payments import (
     PaymentRecord,
+    PaymentRequest,
     Receipt,
     ReceiptStatus,
-    receive_payment,
+    post_payments,
     reverse_payment,
 )
 from dunwell.app.objects import holding_of, require_payment
@@ -117,17 +128,103 @@ async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
     def may_pay(uow: UnitOfWork, borrower_id: int | None) -> None:
         require_reach(principal, holding_of(uow, principal, Thing.LOAN, loan_id, borrower_id))
 
-    def command() -> Receipt:
-        try:
-            return run_command(svc.dunwell, lambda uow: receive_payment(
-                uow, loan_id=loan_id, amount=body.amount, currency=body.currency,
-                idempotency_key=key, kind=kind, mode=mode, settings=svc.dunwell.settings,
-                providers=svc.dunwell.providers, may_pay=may_pay),
-                what=f"payment {key!r}")
-        except InvalidInput as exc:
-            raise _invalid_is_422(exc) from None
+    outcome = await _posted(svc, PaymentRequest(loan_id, body.amount, body.currency, key,
+                                                kind, mode, may_pay))
+    if isinstance(outcome, InvalidInput):
+        raise _invalid_is_422(outcome) from None
+    if isinstance(outcome, Exception):
+        raise outcome
+    return _reply(outcome)
 
-    return _reply(await svc.run(command))
+
+#: Payments one process posts in one transaction at the most.
+GROUP_MAX = 32
+#: How long a group waits for more payments when payments are arriving together.
+GATHER_S = 0.001
+#: A group still posting after this long is probably waiting for a lock (COB closing
+#: its loan's partition, another writer on its loan): the payments waiting behind it
+#: are then posted in another group, up to :data:`GROUPS_MAX` at once.
+SLOW_GROUP_S = 0.05
+GROUPS_MAX = 4
+
+
+@dataclass(eq=False)
+class _Groups:
+    """One process's payments waiting to be posted, and the groups being posted."""
+
+    loop: asyncio.AbstractEventLoop
+    waiting: list[tuple[PaymentRequest, asyncio.Future[Receipt | Exception]]] = field(
+        default_factory=list)
+    running: set[asyncio.Task[None]] = field(default_factory=set)
+    #: When the latest group began posting (the loop's clock).
+    began: float = 0.0
+
+    def start(self, svc: Services) -> None:
+        task = self.loop.create_task(_post_groups(svc, self))
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    def help_slow(self, svc: Services) -> None:
+        """Start another group for the waiting payments if every group being posted
+        has been at it for :data:`SLOW_GROUP_S`."""
+        if (self.waiting and len(self.running) < GROUPS_MAX
+                and self.loop.time() - self.began >= SLOW_GROUP_S):
+            self.start(svc)
+
+
+_GROUPS: weakref.WeakKeyDictionary[Runner, _Groups] = weakref.WeakKeyDictionary()
+
+
+async def _posted(svc: Services, request: PaymentRequest) -> Receipt | Exception:
+    """The request's receipt, or the error it alone would have raised: posted at once
+    when no group is being posted, else with the requests that arrive meanwhile, in
+    the next group."""
+    loop = asyncio.get_running_loop()
+    groups = _GROUPS.get(svc.run)
+    if groups is None or groups.loop is not loop:
+        groups = _GROUPS[svc.run] = _Groups(loop)
+    answer: asyncio.Future[Receipt | Exception] = loop.create_future()
+    groups.waiting.append((request, answer))
+    if not groups.running:
+        groups.start(svc)
+    else:
+        groups.help_slow(svc)
+    return await answer
+
+
+async def _post_groups(svc: Services, groups: _Groups) -> None:
+    """Post what is waiting, up to :data:`GROUP_MAX` a group, until nothing is. The
+    first group goes at once; a later one (payments arrived while one was posted, so
+    clients are sending together) first waits :data:`GATHER_S` for more to arrive."""
+    first = True
+    while groups.waiting:
+        if not first:
+            await asyncio.sleep(GATHER_S)
+        first = False
+        group = groups.waiting[:GROUP_MAX]
+        del groups.waiting[:GROUP_MAX]
+        groups.began = groups.loop.time()
+        slow = groups.loop.call_later(SLOW_GROUP_S, groups.help_slow, svc)
+        try:
+            outcomes = await svc.run(partial(post_payments, svc.dunwell,
+                                             [r for r, _ in group], what=_what))
+        except BaseException as exc:  # the process is stopping: nobody is left to answer
+            for _, answer in group:
+                if not answer.done():
+                    if isinstance(exc, Exception):
+                        answer.set_exception(exc)
+                    else:
+                        answer.cancel()
+            raise
+        finally:
+            slow.cancel()
+        for (_, answer), outcome in zip(group, outcomes, strict=True):
+            if not answer.done():  # its client may have gone
+                answer.set_result(outcome)
+
+
+def _what(request: PaymentRequest) -> str:
+    return f"payment {request.idempotency_key!r}"
 
 
 @router.post("/payments/{payment_id}/reversal", status_code=status.HTTP_201_CREATED,

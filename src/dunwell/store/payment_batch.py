@@ -10,9 +10,14 @@ the payments one by one write: the same entries, lines and payment rows in the s
 order (so with the same ids), the loans and instalments as the last payment of each
 left them, each loan's ``version`` moved once per payment.
 
-On PostgreSQL each payment keeps its own pipelined path (the partition lock and the
-loan's ``FOR UPDATE`` in the batch's order, as one by one); this batching is for the
-single-writer database, where a payment's statements are most of its cost.
+On PostgreSQL the reads are one pipeline and the writes another, as one payment's
+(:class:`~dunwell.store.repositories.PaymentPosting`): the partitions of the batch's
+loans locked (shared) in ascending order, then the loans ``FOR UPDATE`` in ascending
+id order, so two batches, or a batch and any other writer, never wait for each other
+in a cycle; the instalments, keys, book and products read with one statement each.
+The writes send each row as its own prepared statement in the pipeline, and only the
+instalments a payment changed are updated (all of a loan's when its schedule
+changed), as one payment's path does.
 """
 
 from __future__ import annotations
@@ -29,19 +34,32 @@ from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Product
 from dunwell.lending.payments import AllocationLine
 from dunwell.store import tables as t
-from dunwell.store.locks import write_lock
+from dunwell.store.locks import _PARTITION_NS, write_lock
 from dunwell.store.repositories import (
+    _LOAN_COLS,
+    _PAYMENT_COLS,
+    _PG_ADD_PAYMENT,
+    _PG_BOOK,
+    _PG_DELETE_INSTALLMENTS,
+    _PG_ENTRY,
+    _PG_INSERT_INSTALLMENT,
+    _PG_LINE,
+    _PG_SAVE_LOAN,
+    _PG_UPDATE_INSTALLMENT,
     INST_FIELDS,
     LOAN_SCALARS,
     BookInfo,
     LedgerRepository,
     PaymentRecord,
     _allocation_json,
+    _driver_error,
     _loan_changed,
     _loan_from,
+    _loan_from_tuple,
     _loan_values,
     _payment_from,
     _product,
+    _wrapped,
 )
 
 #: Ids one ``IN (...)`` read names at the most (SQLite's bound-parameter limit).
@@ -83,14 +101,19 @@ def _chunks(ids: Sequence[object]) -> list[list[object]]:
 
 
 class PaymentBatch:
-    """The batch's reads and writes on one connection (SQLite)."""
+    """The batch's reads and writes on one connection."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
 
     def start(self, keys: Sequence[str], loan_ids: Sequence[int]) -> BatchStart:
-        """Take the write lock (as the first payment one by one would), then read
-        the loans, their instalments, the keys seen, the book and the products."""
+        """Take the locks (SQLite: the write lock, as the first payment one by one
+        would; PostgreSQL: the partitions shared, then the loans, each in ascending
+        order), then read the loans, their instalments, the keys seen, the book and
+        the products."""
+        if self.pg:
+            return self._start_pg(keys, loan_ids)
         write_lock(self.conn)
         ids = sorted(set(loan_ids))
         rows: dict[int, Any] = {}
@@ -145,6 +168,8 @@ class PaymentBatch:
         the payment rows; the payments as stored, in order."""
         if not payments:
             return []
+        if self.pg:
+            return self._record_pg(payments, before=before, after=after, partitions=partitions)
         LedgerRepository(self.conn).post_many([e for p in payments for e in p.entries])
         changed = sorted(after)
         if changed:
@@ -210,3 +235,185 @@ class PaymentBatch:
                 record = _payment_from(r._mapping)
                 stored[record.payment_id] = record
         return [stored[pid] for pid in ids]
+
+    def _start_pg(self, keys: Sequence[str], loan_ids: Sequence[int]) -> BatchStart:
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        ids = sorted(set(loan_ids))
+        try:
+            with raw.pipeline():
+                lock, loan, insts, seen, book, spec = (raw.cursor() for _ in range(6))
+                lock.execute(_PG_BATCH_LOCKS, (_PARTITION_NS, ids))
+                loan.execute(_PG_BATCH_LOANS, (ids,))
+                insts.execute(_PG_BATCH_INSTALLMENTS, (ids,))
+                seen.execute(_PG_BATCH_BY_KEYS, (sorted(set(keys)),))
+                book.execute(_PG_BOOK)
+                spec.execute(_PG_BATCH_SPECS, (ids,))
+            loan_rows = loan.fetchall()
+            inst_rows = insts.fetchall()
+            seen_rows, book_row, spec_rows = seen.fetchall(), book.fetchone(), spec.fetchall()
+        except _driver_error() as exc:
+            raise _wrapped(exc) from exc
+        by_loan: dict[int, list[Any]] = {}
+        for r in inst_rows:
+            by_loan.setdefault(int(r[0]), []).append(r[1:])
+        loans = {int(r[0]): _loan_from_tuple(r, by_loan.get(int(r[0]), [])) for r in loan_rows}
+        partitions = {int(r[0]): int(r[-1]) for r in loan_rows}
+        records = (_payment_from(dict(zip(_PAYMENT_COLS, r, strict=True))) for r in seen_rows)
+        return BatchStart(
+            loans,
+            partitions,
+            {rec.idempotency_key: rec for rec in records},
+            None if book_row is None else BookInfo(book_row[0], int(book_row[1]), str(book_row[2])),
+            {str(code): _product(str(text)) for code, text in spec_rows},
+        )
+
+    def _record_pg(
+        self,
+        payments: Sequence[PaymentWrite],
+        *,
+        before: dict[int, LoanState],
+        after: dict[int, LoanState],
+        partitions: dict[int, int],
+    ) -> list[PaymentRecord]:
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        entries = [e for p in payments for e in p.entries]
+        changed = sorted(after)
+        loan_rows = []
+        updates: list[tuple[Any, ...]] = []
+        rewritten: list[int] = []
+        for lid in changed:
+            new, old = after[lid], before[lid]
+            loan_rows.append(
+                (
+                    *(getattr(new, k) for k in LOAN_SCALARS),
+                    int(new.status),
+                    int(new.bucket),
+                    int(new.restructured),
+                    new.version,
+                    lid,
+                    old.version,
+                )
+            )
+            was = {i.n: i for i in old.installments}
+            if set(was) == {i.n for i in new.installments}:
+                updates.extend(
+                    (*(getattr(i, f) for f in INST_FIELDS[1:]), lid, i.n)
+                    for i in new.installments
+                    if was[i.n] != i
+                )
+            else:
+                rewritten.append(lid)
+        allocations = [tuple(p.allocation) for p in payments]
+        try:
+            with raw.pipeline():
+                cur = raw.cursor()
+                cur.executemany(
+                    _PG_ENTRY,
+                    [
+                        (e.entry_id, e.business_date, e.kind, e.currency, e.reverses, e.memo)
+                        for e in entries
+                    ],
+                )
+                cur.executemany(
+                    _PG_LINE,
+                    [
+                        (e.entry_id, int(ln.account), ln.loan_id, ln.amount_minor)
+                        for e in entries
+                        for ln in e.lines
+                    ],
+                )
+                saved = raw.cursor()
+                if loan_rows:
+                    saved.executemany(_PG_BATCH_SAVE_LOAN, loan_rows, returning=True)
+                if updates:
+                    cur.executemany(_PG_UPDATE_INSTALLMENT, updates)
+                for lid in rewritten:
+                    cur.execute(_PG_DELETE_INSTALLMENTS, (lid,))
+                    cur.executemany(
+                        _PG_INSERT_INSTALLMENT,
+                        [
+                            (lid, partitions[lid], *(getattr(i, f) for f in INST_FIELDS))
+                            for i in after[lid].installments
+                        ],
+                    )
+                add = raw.cursor()
+                add.executemany(
+                    _PG_ADD_PAYMENT,
+                    [
+                        (
+                            p.key,
+                            p.fingerprint,
+                            p.loan_id,
+                            p.kind,
+                            p.amount_minor,
+                            p.currency,
+                            p.business_date,
+                            p.entry_id,
+                            _allocation_json(alloc),
+                            p.suspense_minor,
+                        )
+                        for p, alloc in zip(payments, allocations, strict=True)
+                    ],
+                    returning=True,
+                )
+            moved = (
+                [lid for lid, got in zip(changed, _each_result(saved), strict=True) if got is None]
+                if loan_rows
+                else []
+            )
+            ids = [int(got[0]) for got in _each_result(add)]
+        except _driver_error() as exc:
+            raise _wrapped(exc) from exc
+        if moved:  # the loan's version moved since it was read
+            raise _loan_changed(moved[0])
+        return [
+            PaymentRecord(
+                pid,
+                p.key,
+                p.fingerprint,
+                p.loan_id,
+                p.kind,
+                p.amount_minor,
+                p.currency,
+                p.business_date,
+                p.entry_id,
+                alloc,
+                p.suspense_minor,
+                None,
+            )
+            for pid, p, alloc in zip(ids, payments, allocations, strict=True)
+        ]
+
+
+def _each_result(cur: Any) -> list[Any]:
+    """The one row (or None) each statement of ``executemany(..., returning=True)``
+    returned, in order."""
+    out = [cur.fetchone()]
+    while cur.nextset():
+        out.append(cur.fetchone())
+    return out
+
+
+_PG_BATCH_SAVE_LOAN = f"{_PG_SAVE_LOAN} RETURNING loan_id"
+_PG_BATCH_LOCKS = (
+    "SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || %s), p) "
+    "FROM (SELECT DISTINCT partition AS p FROM loans "
+    "WHERE loan_id = ANY(%s::bigint[]) ORDER BY p) AS owned"
+)
+_PG_BATCH_LOANS = (
+    f"SELECT {', '.join(_LOAN_COLS)} FROM loans "
+    "WHERE loan_id = ANY(%s::bigint[]) ORDER BY loan_id FOR UPDATE"
+)
+_PG_BATCH_INSTALLMENTS = (
+    f"SELECT loan_id, {', '.join(INST_FIELDS)} FROM installments "
+    "WHERE loan_id = ANY(%s::bigint[]) ORDER BY loan_id, n"
+)
+_PG_BATCH_BY_KEYS = (
+    f"SELECT {', '.join(_PAYMENT_COLS)} FROM payments WHERE idempotency_key = ANY(%s::text[])"
+)
+_PG_BATCH_SPECS = (
+    "SELECT code, spec_toml FROM products WHERE code IN "
+    "(SELECT product_code FROM loans WHERE loan_id = ANY(%s::bigint[]))"
+)

@@ -8,9 +8,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 
+from dunwell.app import logs
 from dunwell.app.channels.notices import notify_payment, notify_payments
-from dunwell.app.context import Providers
+from dunwell.app.commands import run_command
+from dunwell.app.context import Dunwell, Providers
 from dunwell.app.day.clock import BookClock, DayStep
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.dates import to_day
@@ -28,6 +31,8 @@ from dunwell.lending.prepayment import PrepaymentMode, payoff, payoff_quote, pre
 from dunwell.settings import Settings
 from dunwell.store.repositories import BookInfo
 from dunwell.store.repositories import PaymentRecord as PaymentRecord  # in each Receipt
+
+log = logs.get(__name__)
 
 
 class ReceiptStatus(StrEnum):
@@ -105,6 +110,7 @@ class PaymentRequest:
     idempotency_key: str
     kind: PaymentKind = PaymentKind.REGULAR
     mode: PrepaymentMode | None = None
+    may_pay: ReachCheck | None = None
 
 
 def receive_payments(uow: UnitOfWork, requests: Sequence[PaymentRequest], *,
@@ -113,35 +119,68 @@ def receive_payments(uow: UnitOfWork, requests: Sequence[PaymentRequest], *,
     """:func:`receive_payment` of every request, in order, in ``uow``: the same entries,
     loans, payment rows and receipts (their notices) as one by one, each request seeing
     the ones before it (a second payment on a loan pays what the first left; a key seen
-    earlier in the batch is its replay). Any refused request refuses the batch before
-    anything is written.
+    earlier in the batch is its replay). Any refused request (its ``may_pay`` too)
+    refuses the batch before anything is written.
 
-    On SQLite the batch is read once (the loans, the keys, the book, the products) and
-    written with one statement per kind of row (:mod:`dunwell.store.payment_batch`),
-    and on every database the receipts are queued together
+    The batch is read once (the loans, the keys, the book, the products; on PostgreSQL
+    one pipeline, the loans locked in ascending order) and written together
+    (:mod:`dunwell.store.payment_batch`), and the receipts are queued together
     (:func:`~dunwell.app.channels.notices.notify_payments`: their borrowers' facts read
-    once, the messages written with one statement); on PostgreSQL each payment keeps
-    its own pipelined path."""
+    once, the messages written with one statement)."""
     if not requests:
         return []
-    if uow.payments.posting.pg:
-        receipts = [receive_payment(uow, loan_id=r.loan_id, amount=r.amount,
-                                    currency=r.currency, idempotency_key=r.idempotency_key,
-                                    kind=r.kind, mode=r.mode, settings=settings, now=now,
-                                    providers=providers, notify=False)
-                    for r in requests]
-    else:
-        receipts = _receive_batch(uow, requests)
-    info = uow.book.require()
-    notify_payments(uow, payments=[(r.payment, r.loan.borrower_id) for r in receipts
-                                   if r.status is ReceiptStatus.POSTED],
-                    providers=providers, settings=settings,
-                    now=_receipt_time(now, info.business_date))
+    receipts, info = _receive_batch(uow, requests)
+    posted = [(r.payment, r.loan.borrower_id) for r in receipts
+              if r.status is ReceiptStatus.POSTED]
+    if posted:
+        assert info is not None  # a payment posted: the book is open
+        notify_payments(uow, payments=posted, providers=providers, settings=settings,
+                        now=_receipt_time(now, info.business_date))
     return receipts
 
 
-def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest]) -> list[Receipt]:
-    """The SQLite path of :func:`receive_payments`, without the notices."""
+def post_payments(app: Dunwell, requests: Sequence[PaymentRequest], *,
+                  what: Callable[[PaymentRequest], str] = lambda r: "the payment",
+                  ) -> list[Receipt | Exception]:
+    """Post requests that arrived together (the API's group commit): each request's
+    receipt, or the error it alone would have raised.
+
+    Two or more are posted by :func:`receive_payments` in one transaction (each its
+    own receipt, a replay or a key conflict found as one by one finds it). If anything
+    in it fails (a refused request, a lost race, a database error) nothing of it was
+    written, and each request is run again on its own, as a single request is run
+    (:func:`receive_payment` under :func:`~dunwell.app.commands.run_command`), so the
+    others post and the failing one gets its own answer. ``what`` names a request
+    for a retry's message."""
+    if len(requests) > 1:
+        try:
+            with app.uow() as uow:
+                receipts = receive_payments(uow, requests, providers=app.providers,
+                                            settings=app.settings)
+                uow.commit()
+            return list(receipts)
+        except Exception as exc:
+            log.info("payments.group_one_by_one", payments=len(requests),
+                     reason=type(exc).__name__)
+    out: list[Receipt | Exception] = []
+    for r in requests:
+        try:
+            out.append(run_command(app, partial(_receive_one, r, app), what=what(r)))
+        except Exception as exc:
+            out.append(exc)
+    return out
+
+
+def _receive_one(r: PaymentRequest, app: Dunwell, uow: UnitOfWork) -> Receipt:
+    return receive_payment(uow, loan_id=r.loan_id, amount=r.amount, currency=r.currency,
+                           idempotency_key=r.idempotency_key, kind=r.kind, mode=r.mode,
+                           settings=app.settings, providers=app.providers,
+                           may_pay=r.may_pay)
+
+
+def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest],
+                   ) -> tuple[list[Receipt], BookInfo | None]:
+    """:func:`receive_payments` without the notices; and the book as read."""
     from dunwell.store.payment_batch import PaymentBatch, PaymentWrite
 
     keys = [check_idempotency_key(r.idempotency_key) for r in requests]
@@ -155,7 +194,10 @@ def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest]) -> list[
     for r, key in zip(requests, keys, strict=True):
         amount_minor = to_minor(r.amount, r.currency)
         fp = _fingerprint(r.loan_id, amount_minor, r.currency, r.kind, r.mode)
-        loan = _require_loan(r.loan_id, loans.get(r.loan_id))
+        loan = loans.get(r.loan_id)
+        if r.may_pay is not None:
+            r.may_pay(uow, None if loan is None else loan.borrower_id)
+        loan = _require_loan(r.loan_id, loan)
         if key in seen:
             out.append(_replayed(seen[key], key, fp, loan))
             continue
@@ -187,7 +229,7 @@ def _receive_batch(uow: UnitOfWork, requests: Sequence[PaymentRequest]) -> list[
         if receipt.status is ReceiptStatus.REPLAYED and receipt.payment.payment_id < 0:
             out[k] = Receipt(ReceiptStatus.REPLAYED, by_key[receipt.payment.idempotency_key],
                              receipt.loan)
-    return out
+    return out, start.book
 
 
 def _fingerprint(loan_id: int, amount_minor: int, currency: str, kind: PaymentKind,
