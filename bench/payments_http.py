@@ -67,6 +67,8 @@ from stress_payments import (  # noqa: E402
 
 OUT = HERE / "out" / "payments_http.json"
 TARGET_PER_S = 2_000.0
+#: The pause between the load generator's connections.
+CONNECT_GAP_S = 0.005
 #: What the server's connections call themselves, to find their backends' CPU.
 APP_NAME = "dunwell-bench-payments"
 
@@ -84,6 +86,8 @@ class Sizes:
     seed: int = 31
     #: Payments profiled stage by stage in this process afterwards (0: none).
     profile: int = 300
+    #: Requests sent at once in that profile (posted as one group; 1: one by one).
+    group: int = 8
 
 
 QUICK = Sizes(loans=200, payments=1_500, baseline=100, floor=1_000, conflicts=3, profile=100)
@@ -162,8 +166,7 @@ async def drive(port: int, requests: list[bytes], clients: int) -> list[Answer]:
     answers: list[Answer | None] = [None] * len(requests)
     next_index = iter(range(len(requests)))
 
-    async def client() -> None:
-        reader, writer = await asyncio.open_connection(HOST, port)
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             for i in next_index:
                 began = time.perf_counter()
@@ -182,7 +185,14 @@ async def drive(port: int, requests: list[bytes], clients: int) -> list[Answer]:
         finally:
             writer.close()
 
-    await asyncio.gather(*(client() for _ in range(clients)))
+    # connected one after another, as clients arriving at different moments do: opened
+    # all at once, the first worker process to wake accepts every pending connection
+    # and keeps them all (a keep-alive connection stays with the worker that accepted it)
+    opened = []
+    for _ in range(clients):
+        opened.append(await asyncio.open_connection(HOST, port))
+        await asyncio.sleep(CONNECT_GAP_S)
+    await asyncio.gather(*(client(reader, writer) for reader, writer in opened))
     return [a for a in answers if a is not None]
 
 
@@ -223,6 +233,19 @@ def backend_pids(admin: sa.Engine) -> list[int]:
             "SELECT pid FROM pg_stat_activity WHERE application_name = :a"), {"a": APP_NAME})]
 
 
+def transactions(url: str, prefix: str) -> int:
+    """How many transactions wrote the payments whose keys start with ``prefix`` (the
+    server posts the payments that arrive together in one: group commit)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(
+                "SELECT count(DISTINCT xmin::text) FROM payments WHERE idempotency_key LIKE :p"),
+                {"p": f"{prefix}%"}).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -236,6 +259,7 @@ def phase(server: Server, admin: sa.Engine, port: int, requests: list[bytes],
     assert server.proc is not None
     pids = server_pids(server.proc.pid)
     db0 = {pid: cpu_seconds([pid]) for pid in backend_pids(admin)}
+    each0 = {pid: cpu_seconds([pid]) for pid in pids}
     server0, gen0 = cpu_seconds(pids), time.process_time()
     began = time.perf_counter()
     answers = asyncio.run(drive(port, requests, clients))
@@ -244,6 +268,7 @@ def phase(server: Server, admin: sa.Engine, port: int, requests: list[bytes],
     # a backend that began during the phase counts all its CPU; one gone counts none
     db_spent = sum(cpu_seconds([pid]) - db0.get(pid, 0.0) for pid in backend_pids(admin))
     server1 = cpu_seconds(pids)
+    each = sorted((cpu_seconds([pid]) - each0[pid] for pid in pids), reverse=True)
     n = len(answers)
     ms = [a.seconds * 1000 for a in answers]
     return answers, {
@@ -251,6 +276,9 @@ def phase(server: Server, admin: sa.Engine, port: int, requests: list[bytes],
         "per_s": round(n / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(percentile(ms, 0.50), 2), "p99_ms": round(percentile(ms, 0.99), 2),
         "server_cpu_ms_per_request": round((server1 - server0) / n * 1000, 3) if n else None,
+        # the server's processes, busiest first: connections stay with the worker that
+        # accepted them, so the clients may be shared unevenly
+        "server_cpu_s_by_process": [round(c, 2) for c in each if c > 0.005],
         "db_cpu_ms_per_request": round(db_spent / n * 1000, 3) if n else None,
         "loadgen_cpu_ms_per_request": round((gen1 - gen0) / n * 1000, 3) if n else None,
         "statuses": dict(Counter(a.status for a in answers)),
@@ -291,8 +319,12 @@ def run(sizes: Sizes, base_url: str) -> dict[str, Any]:
                 server.stop()
             out.update(loaded(sizes, url, admin, token, jobs, Path(tmp)))
             if sizes.profile:
-                out["profile"] = profile_stages(url, token, sizes.loans, sizes.profile)
+                out["profile"] = profile_stages(url, token, sizes.loans, sizes.profile,
+                                                sizes.group)
             out["keys"] = count_keys(url, [*base_jobs, *jobs])
+            out["target"]["transactions"] = transactions(url, "load-")
+            out["target"]["payments_per_transaction"] = round(
+                out["target"]["statuses"].get(201, 0) / max(1, out["target"]["transactions"]), 2)
             code, report = verify(url)
             out["verify"] = {"exit": code, "ok": bool(report.get("ok")),
                              "failed": [c for c in report.get("checks", []) if not c.get("ok")]}
@@ -342,23 +374,31 @@ def loaded(sizes: Sizes, url: str, admin: sa.Engine, token: str, jobs: list[Job]
 
 
 #: The stages of one payment timed by :func:`profile_stages`: (label, module, attribute).
+#: A group of payments takes the batch's path (:mod:`dunwell.store.payment_batch`), a
+#: lone payment its own (``PaymentPosting``); the stages of the path not taken read 0.
 STAGES = (
-    ("transaction (run_command), of which:", "dunwell.api.payments", "run_command"),
-    ("  lock and read (one pipeline)", "dunwell.store.repositories", "PaymentPosting.start"),
+    ("transaction(s) (post_payments), of which:", "dunwell.api.payments", "post_payments"),
+    ("  lock and read, a group (one pipeline)", "dunwell.store.payment_batch",
+     "PaymentBatch.start"),
+    ("  lock and read, alone (one pipeline)", "dunwell.store.repositories",
+     "PaymentPosting.start"),
     ("  allocation (domain)", "dunwell.app.lending.payments", "payment_outcome"),
     ("  entries (domain)", "dunwell.app.lending.payments", "payment_entries"),
-    ("  write (one pipeline)", "dunwell.store.repositories", "PaymentPosting.record"),
-    ("  receipt queued (one read, guard, template, one insert)", "dunwell.app.lending.payments",
-     "notify_payment"),
+    ("  write, a group (one pipeline)", "dunwell.store.payment_batch", "PaymentBatch.record"),
+    ("  write, alone (one pipeline)", "dunwell.store.repositories", "PaymentPosting.record"),
+    ("  receipts queued (one read, guard, template, one insert)",
+     "dunwell.app.channels.notices", "queue_notices"),
     ("  commit", "dunwell.store.uow", "SqlUnitOfWork.commit"),
 )
 
 
-def profile_stages(url: str, token: str, loans: int, n: int) -> dict[str, Any]:
+def profile_stages(url: str, token: str, loans: int, n: int, group: int) -> dict[str, Any]:
     """Server CPU of one payment by stage, in this process: the app called as ASGI
-    (no sockets, commands run inline on one thread), each stage wrapped in a CPU
-    clock. What is not in the transaction is the HTTP framework's part: the middleware,
-    the route guard, routing, validation and serialisation."""
+    (no sockets, commands run inline on one thread), ``group`` requests sent at once
+    (so they are posted as one group, as a busy server process posts them), each
+    stage wrapped in a CPU clock. What is not in the transactions is the HTTP
+    framework's part: the middleware, the route guard, routing, validation and
+    serialisation."""
     import importlib
 
     from dunwell.api.app import create_app
@@ -389,29 +429,30 @@ def profile_stages(url: str, token: str, loans: int, n: int) -> dict[str, Any]:
         api.state.services = Services(services.dunwell, services.origination,
                                       Runner(inline=True))
         rng = random.Random(7)
-        jobs = plan(n + 20, loans, rng, "prof")
-        total = asyncio.run(_asgi_payments(api, token, jobs[:20], jobs[20:], spent))
+        jobs = plan(n + 4 * group, loans, rng, "prof")
+        total = asyncio.run(_asgi_payments(api, token, jobs[:4 * group], jobs[4 * group:],
+                                           spent, group))
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
     per = {label: round(spent[label] / n * 1000, 3) for label, _, _ in STAGES}
     per_total = round(total / n * 1000, 3)
     per["HTTP framework (middleware, guard, routing, validation, JSON)"] = round(
-        per_total - per["transaction (run_command), of which:"], 3)
-    return {"payments": n, "cpu_ms_per_payment": per_total, "stages_ms": per}
+        per_total - per[STAGES[0][0]], 3)
+    return {"payments": n, "group": group, "cpu_ms_per_payment": per_total, "stages_ms": per}
 
 
 async def _asgi_payments(api: Any, token: str, warmup: list[Job], jobs: list[Job],
-                         spent: dict[str, float]) -> float:
-    """CPU seconds spent posting ``jobs`` through ``api`` (after ``warmup``, whose
-    stages are forgotten)."""
+                         spent: dict[str, float], group: int) -> float:
+    """CPU seconds spent posting ``jobs`` through ``api``, ``group`` at once (after
+    ``warmup``, whose stages are forgotten)."""
     async with api.router.lifespan_context(api):
-        for job in warmup:
-            await _asgi_post(api, token, job)
+        for k in range(0, len(warmup), group):
+            await asyncio.gather(*(_asgi_post(api, token, j) for j in warmup[k:k + group]))
         spent.update(dict.fromkeys(spent, 0.0))
         began = time.process_time()
-        for job in jobs:
-            await _asgi_post(api, token, job)
+        for k in range(0, len(jobs), group):
+            await asyncio.gather(*(_asgi_post(api, token, j) for j in jobs[k:k + group]))
         return time.process_time() - began
 
 
@@ -494,7 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"target:   {t['posted_per_s']:,.1f} posted/s ({t['workers']} workers, "
           f"{t['clients']} clients; p50 {t['p50_ms']} ms, p99 {t['p99_ms']} ms; server CPU "
           f"{t['server_cpu_ms_per_request']} ms, database {t['db_cpu_ms_per_request']} ms, "
-          f"load generator {t['loadgen_cpu_ms_per_request']} ms per payment)")
+          f"load generator {t['loadgen_cpu_ms_per_request']} ms per payment; "
+          f"{t['payments_per_transaction']} payments a transaction; server CPU s by "
+          f"process {t['server_cpu_s_by_process']})")
     print(f"ratio to 2,000/s: {out['ratio_to_target']:.3f}; over baseline: "
           f"x{out['speedup_over_baseline']}; over the HTTP floor: {out['payments_over_floor']}")
     idem, keys = out["idempotency"], out["keys"]
@@ -504,8 +547,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'ok' if out['verify']['ok'] else 'FAILED'}")
     if "profile" in out:
         prof = out["profile"]
-        print(f"server CPU of one payment by stage (in process, {prof['payments']} payments): "
-              f"{prof['cpu_ms_per_payment']} ms")
+        print(f"server CPU of one payment by stage (in process, {prof['payments']} payments, "
+              f"{prof['group']} at once): {prof['cpu_ms_per_payment']} ms")
         for label, ms in prof["stages_ms"].items():
             print(f"  {label:<64} {ms:>7.3f} ms")
     print(f"wrote {args.out}")
