@@ -23,6 +23,7 @@ from dunwell.api.deps import (
 )
 from dunwell.api.schemas import (
     ERROR_RESPONSES,
+    ApplicationDirect,
     ApplicationIn,
     BorrowerContactOut,
     CancellationIn,
@@ -84,7 +85,7 @@ from dunwell.identity.masking import mask_name, shown
 from dunwell.identity.model import Role
 from dunwell.identity.objects import Thing, sees_contact_in_full
 from dunwell.origination.features import check_transaction_dates
-from dunwell.origination.model import Applicant, ApplicantKind, Transaction
+from dunwell.origination.model import Applicant, ApplicantKind, Application, Transaction
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -114,12 +115,13 @@ def _failing(exc: Exception) -> Receive:
 
 class DecisionRoute(APIRoute):
     """``POST /v1/applications`` with the usual request (a JSON body of the documented
-    shape, a key header within its bound) validated straight from the body's bytes
-    (``ApplicationIn.model_validate_json``) and handed to the route, instead of
-    ``json.loads``, validation of the dictionary and FastAPI's dependency resolution.
-    Every other request, any that does not validate included, takes FastAPI's own path
-    with the body already read, so it is answered exactly as before (the same errors,
-    fields and messages); the OpenAPI document is FastAPI's."""
+    shape, a key header within its bound) read straight from the body's bytes into the
+    domain's application (:class:`~dunwell.api.schemas.ApplicationDirect`) and decided,
+    instead of ``json.loads``, validation of the dictionary, FastAPI's dependency
+    resolution and a model per record. Every other request, any that does not read so
+    included, takes FastAPI's own path with the body already read, so it is answered
+    exactly as before (the same errors, fields and messages); the OpenAPI document is
+    FastAPI's."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         general = super().get_route_handler()
@@ -135,11 +137,13 @@ class DecisionRoute(APIRoute):
             except Exception as exc:  # FastAPI's path meets the same failure, its way
                 return await general(Request(request.scope, _failing(exc)))
             try:
-                body = ApplicationIn.model_validate_json(raw)
-            except ValidationError:
+                body = ApplicationDirect.model_validate_json(raw)
+                application = body.to_domain()
+            except Exception:  # read as ApplicationIn, which names what is wrong
                 return await general(request)  # the body read is kept on the request
             services: Services = request.app.state.services
-            return await post_application(body, services, key_header)
+            key = idempotency_key(key_header, body.idempotency_key)
+            return await _decide(application, key, services)
 
         return handler
 
@@ -149,8 +153,10 @@ async def post_application(body: ApplicationIn, svc: ServicesDep,
     """Decide an application: approve (a credit line opens), decline or refer, with
     reasons. A replay (same key, same data) returns the first decision with 200."""
     key = idempotency_key(key_header, body.idempotency_key)
-    application = body.to_domain()
+    return await _decide(body.to_domain(), key, svc)
 
+
+async def _decide(application: Application, key: str, svc: Services) -> Response:
     def command() -> tuple[DecisionOut, Status]:
         with svc.dunwell.uow() as uow:
             result = submit_application(uow, application=application, idempotency_key=key,
