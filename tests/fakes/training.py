@@ -95,6 +95,9 @@ class FakeTrainingRepository:
     def find_staff(self, staff_id: str) -> Staff | None:
         return self.data.staff.get(staff_id)
 
+    def find_staff_many(self, staff_ids: Sequence[str]) -> dict[str, Staff]:
+        return {sid: self.data.staff[sid] for sid in staff_ids if sid in self.data.staff}
+
     def staff(self, staff_id: str) -> Staff:
         found = self.find_staff(staff_id)
         if found is None:
@@ -114,6 +117,9 @@ class FakeTrainingRepository:
 
     def is_field_agent(self, agent_id: str) -> bool:
         return agent_id in field_data(self._state).agents
+
+    def field_agent_names(self, agent_ids: Sequence[str]) -> dict[str, str | None]:
+        return {a: self.field_agent_name(a) for a in agent_ids if self.is_field_agent(a)}
 
     def field_agent_name(self, agent_id: str) -> str | None:
         found = field_data(self._state).agents.get(agent_id)

@@ -52,6 +52,17 @@ class TrainingRepository:
         row = self.conn.execute(select(tr.staff).where(tr.staff.c.staff_id == staff_id)).first()
         return None if row is None else _staff(row._mapping)
 
+    def find_staff_many(self, staff_ids: Sequence[str]) -> dict[str, Staff]:
+        """The register's records of those of ``staff_ids`` it holds."""
+        ids = list(dict.fromkeys(staff_ids))
+        out: dict[str, Staff] = {}
+        for k in range(0, len(ids), CHUNK):
+            q = select(tr.staff).where(tr.staff.c.staff_id.in_(ids[k:k + CHUNK]))
+            for row in self.conn.execute(q):
+                found = _staff(row._mapping)
+                out[found.staff_id] = found
+        return out
+
     def staff(self, staff_id: str) -> Staff:
         found = self.find_staff(staff_id)
         if found is None:
@@ -74,6 +85,17 @@ class TrainingRepository:
     def is_field_agent(self, agent_id: str) -> bool:
         q = select(f.field_agents.c.agent_id).where(f.field_agents.c.agent_id == agent_id)
         return self.conn.execute(q).first() is not None
+
+    def field_agent_names(self, agent_ids: Sequence[str]) -> dict[str, str | None]:
+        """agent id -> name for those of ``agent_ids`` that are field agents."""
+        ids = list(dict.fromkeys(agent_ids))
+        out: dict[str, str | None] = {}
+        for k in range(0, len(ids), CHUNK):
+            q = select(f.field_agents.c.agent_id, f.field_agents.c.name).where(
+                f.field_agents.c.agent_id.in_(ids[k:k + CHUNK]))
+            out.update({str(a): None if n is None else str(n)
+                        for a, n in self.conn.execute(q)})
+        return out
 
     def field_agent_name(self, agent_id: str) -> str | None:
         q = select(f.field_agents.c.name).where(f.field_agents.c.agent_id == agent_id)
@@ -244,15 +266,18 @@ class TrainingRepository:
                     ) -> dict[str, list[Suspension]]:
         t = tr.training_suspensions
         q = select(t).order_by(t.c.suspension_id)
-        if staff_ids is not None:
-            q = q.where(t.c.staff_id.in_(list(staff_ids)))
+        ids = None if staff_ids is None else list(staff_ids)
+        groups: list[list[str] | None] = ([None] if ids is None else
+                                          [ids[k:k + CHUNK] for k in range(0, len(ids), CHUNK)])
         out: dict[str, list[Suspension]] = defaultdict(list)
-        for r in self.conn.execute(q):
-            m = r._mapping
-            out[m["staff_id"]].append(Suspension(
-                int(m["suspension_id"]), m["staff_id"],
-                frozenset(Subject(s) for s in json.loads(m["subjects_json"])),
-                m["suspended_on"], m["reason"], m["reinstated_on"]))
+        for chunk in groups:
+            part = q if chunk is None else q.where(t.c.staff_id.in_(chunk))
+            for r in self.conn.execute(part):
+                m = r._mapping
+                out[m["staff_id"]].append(Suspension(
+                    int(m["suspension_id"]), m["staff_id"],
+                    frozenset(Subject(s) for s in json.loads(m["subjects_json"])),
+                    m["suspended_on"], m["reason"], m["reinstated_on"]))
         return dict(out)
 
     # --- complaints, reviews, contacts ----------------------------------------------

@@ -47,6 +47,33 @@ def gated_staff(repo: TrainingRepository, staff_id: str) -> Staff | None:
     return None
 
 
+def gated_staff_many(repo: TrainingRepository, staff_ids: Sequence[str]) -> dict[str, Staff]:
+    """:func:`gated_staff` for many people at once (three reads, not three each): those
+    neither in the register nor field agents are left out."""
+    out = repo.find_staff_many(staff_ids)
+    rest = [sid for sid in staff_ids if sid not in out]
+    if rest:
+        names = repo.field_agent_names(rest)
+        out.update({sid: Staff(sid, names[sid] or sid, Role.FIELD_AGENT)
+                    for sid in rest if sid in names})
+    return out
+
+
+def eligibilities_of(repo: TrainingRepository, staff: Sequence[Staff], action: Action,
+                     on: dt.date, curriculum: Curriculum | None = None,
+                     ) -> dict[str, Eligibility]:
+    """:func:`eligibility_of` for each of ``staff``, their certificates and
+    suspensions read once for all; staff id -> verdict."""
+    ids = [s.staff_id for s in staff]
+    certificates = repo.certificates(ids) if ids else {}
+    suspensions = repo.suspensions(ids) if ids else {}
+    chosen = curriculum or builtin_curriculum()
+    return {s.staff_id: eligibility(s, action, certificates=certificates.get(s.staff_id, ()),
+                                    suspensions=suspensions.get(s.staff_id, ()),
+                                    curriculum=chosen, day=on)
+            for s in staff}
+
+
 def eligibility_of(repo: TrainingRepository, staff: Staff, action: Action, on: dt.date,
                    curriculum: Curriculum | None = None) -> Eligibility:
     sid = staff.staff_id
@@ -96,12 +123,10 @@ def visit_refusals(uow: UnitOfWork, *, agent_ids: Sequence[str], on: dt.date,
     """Why each agent may not visit on ``on`` beyond the subjects already named in
     ``beyond`` (agent id -> subject names): the other subjects the curriculum
     requires, suspensions, or a role that does not visit."""
-    repo = uow.training
-    curriculum = builtin_curriculum()
+    verdicts = _visit_verdicts(uow.training, agent_ids, on)
     out: dict[str, tuple[str, ...]] = {}
     for agent_id in agent_ids:
-        staff = gated_staff(repo, agent_id) or Staff(agent_id, agent_id, Role.FIELD_AGENT)
-        verdict = eligibility_of(repo, staff, Action.VISIT, on, curriculum)
+        verdict = verdicts[agent_id]
         named = beyond.get(agent_id, set())
         why = [g.describe() for g in verdict.gaps if g.subject.value not in named]
         if verdict.role_refused is not None:
@@ -115,14 +140,18 @@ def visit_certificates(uow: UnitOfWork, *, on: dt.date,
                        ) -> dict[str, Sequence[FieldCertificate]]:
     """The field agents' certificates for planning ``on``, keeping only the agents
     the training gate allows to visit that day (the others plan as uncertified)."""
-    repo = uow.training
-    curriculum = builtin_curriculum()
-    out: dict[str, Sequence[FieldCertificate]] = {}
-    for agent_id, certs in certificates.items():
-        staff = gated_staff(repo, agent_id) or Staff(agent_id, agent_id, Role.FIELD_AGENT)
-        if eligibility_of(repo, staff, Action.VISIT, on, curriculum).allowed:
-            out[agent_id] = certs
-    return out
+    verdicts = _visit_verdicts(uow.training, list(certificates), on)
+    return {agent_id: certs for agent_id, certs in certificates.items()
+            if verdicts[agent_id].allowed}
+
+
+def _visit_verdicts(repo: TrainingRepository, agent_ids: Sequence[str],
+                    on: dt.date) -> dict[str, Eligibility]:
+    """Whether each agent may visit on ``on``; one not registered anywhere is judged as
+    a field agent of that id."""
+    known = gated_staff_many(repo, agent_ids)
+    staff = [known.get(a) or Staff(a, a, Role.FIELD_AGENT) for a in dict.fromkeys(agent_ids)]
+    return eligibilities_of(repo, staff, Action.VISIT, on)
 
 
 def qualified_callers(repo: TrainingRepository, *, on: dt.date, callers: Sequence[T],
@@ -131,16 +160,16 @@ def qualified_callers(repo: TrainingRepository, *, on: dt.date, callers: Sequenc
     certificates for a call, and (until the register is required) those not in it.
     ``repo`` is the unit of work's ``training`` repository."""
     required = register_required(repo)
-    curriculum = builtin_curriculum()
+    ids = [str(getattr(caller, id_of)) for caller in callers]
+    registered = repo.find_staff_many(ids) if ids else {}
+    verdicts = eligibilities_of(repo, list(registered.values()), Action.CALL, on)
     out = []
-    for caller in callers:
-        sid = str(getattr(caller, id_of))
-        staff = repo.find_staff(sid)
-        if staff is None:
+    for caller, sid in zip(callers, ids, strict=True):
+        if sid not in registered:
             if not required:
                 out.append(caller)
             continue
-        if eligibility_of(repo, staff, Action.CALL, on, curriculum).allowed:
+        if verdicts[sid].allowed:
             out.append(caller)
     return out
 
@@ -166,8 +195,10 @@ def record_staff_contact(uow: UnitOfWork, *, staff_id: str, borrower_id: int, at
 
 __all__ = [
     "REGISTER_REQUIRED",
+    "eligibilities_of",
     "eligibility_of",
     "gated_staff",
+    "gated_staff_many",
     "qualified_callers",
     "record_staff_contact",
     "register_required",
