@@ -35,7 +35,7 @@ NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 
 def simulate(book: Dunwell, seed: int, on_day: Callable[[dt.date], None]) -> None:
-    seed_book(book, loans=120, start=START, seed=seed)
+    seed_book(book, loans=60, start=START, seed=seed)
     run_days(book, days=75, seed=seed, on_day=on_day)
 
 
@@ -52,7 +52,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     database) and the model trained on it, built once for the module."""
     where = tmp_path_factory.mktemp("early_warning")
     path = where / "ew.csv"
-    rows = build_training_csv(path, loans=120, days=75, seed=5, every=10, first=20,
+    rows = build_training_csv(path, loans=60, days=75, seed=5, every=5, first=20,
                               run=simulate)
     with path.open(encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
