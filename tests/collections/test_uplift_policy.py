@@ -46,7 +46,7 @@ def history(app: Dunwell, *, days: int, policy: UpliftPolicy) -> None:
 
 def test_a_policy_learnt_from_the_books_history_plans_a_day(app: Dunwell,
                                                            tmp_path: Path) -> None:
-    seed_book(app, loans=120, start=START, seed=5)
+    seed_book(app, loans=80, start=START, seed=5)
     with pytest.raises(InvalidInput) as err:
         training_set(app)
     assert err.value.code == "uplift_history_must_not_be_empty"
