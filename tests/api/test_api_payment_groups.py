@@ -17,11 +17,20 @@ from dunwell.api.app import create_app
 from dunwell.app.cob import close_until
 from dunwell.app.lending import payments as pay
 from dunwell.app.lending.book import LoanRequest, disburse, open_book, register_product
-from dunwell.app.lending.payments import PaymentRequest, Receipt, ReceiptStatus, post_payments
+from dunwell.app.lending.payments import (
+    PaymentRequest,
+    Receipt,
+    ReceiptStatus,
+    post_payments,
+    quote_payoff,
+)
 from dunwell.app.lending.verify import verify_book
 from dunwell.bootstrap import Dunwell
 from dunwell.compliance.model import Jurisdiction
 from dunwell.core.errors import Conflict, InvalidInput, NotFound
+from dunwell.core.money import format_minor
+from dunwell.lending.payments import PaymentKind
+from dunwell.lending.prepayment import PrepaymentMode
 from dunwell.lending.products import builtin_product_texts
 from dunwell.store import channel_tables as ch
 
@@ -187,3 +196,25 @@ def test_a_payment_waiting_for_its_loan_does_not_hold_up_the_others(app: Dunwell
 
     assert asyncio.run(run()) == (201, 201, True)
     assert stored(app) == [("slow-a", a, 10_00), ("slow-b", b, 10_00)]
+
+
+def test_a_group_with_a_prepayment_and_a_payoff_stores_what_the_domain_computed(
+        app: Dunwell, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = loans(app)
+    with app.uow() as uow:
+        owed = quote_payoff(uow, loan_id=b)
+    monkeypatch.setattr(pay, "run_command", _not_one_by_one)
+    group = [PaymentRequest(a, "100.00", "CNY", "x-1"),
+             PaymentRequest(a, "3000.00", "CNY", "x-2", PaymentKind.PREPAYMENT,
+                            PrepaymentMode.SHORTEN_TERM),
+             PaymentRequest(b, format_minor(owed, "CNY"), "CNY", "x-3", PaymentKind.PAYOFF),
+             PaymentRequest(a, "50.00", "CNY", "x-4")]
+    out = post_payments(app, group)
+    receipts = [o for o in out if isinstance(o, Receipt)]
+    assert [r.status for r in receipts] == [ReceiptStatus.POSTED] * 4
+    assert len(receipts[1].loan.installments) < len(receipts[0].loan.installments)
+    with app.uow() as uow:
+        assert uow.loans.get(a) == receipts[3].loan
+        assert uow.loans.get(b) == receipts[2].loan
+        assert not uow.loans.get(b).status.is_open
+    assert verify_book(app).ok

@@ -23,29 +23,24 @@ changed), as one payment's path does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from dunwell.ledger.model import JournalEntry
-from dunwell.lending.loans import LoanState
-from dunwell.lending.model import Product
+from dunwell.lending.loans import InstallmentState, LoanState
+from dunwell.lending.model import Bucket, LoanStatus, Product
 from dunwell.lending.payments import AllocationLine
 from dunwell.store import tables as t
 from dunwell.store.locks import _PARTITION_NS, write_lock
 from dunwell.store.repositories import (
     _LOAN_COLS,
     _PAYMENT_COLS,
-    _PG_ADD_PAYMENT,
     _PG_BOOK,
     _PG_DELETE_INSTALLMENTS,
-    _PG_ENTRY,
     _PG_INSERT_INSTALLMENT,
-    _PG_LINE,
-    _PG_SAVE_LOAN,
-    _PG_UPDATE_INSTALLMENT,
     INST_FIELDS,
     LOAN_SCALARS,
     BookInfo,
@@ -55,7 +50,6 @@ from dunwell.store.repositories import (
     _driver_error,
     _loan_changed,
     _loan_from,
-    _loan_from_tuple,
     _loan_values,
     _payment_from,
     _product,
@@ -257,7 +251,7 @@ class PaymentBatch:
         by_loan: dict[int, list[Any]] = {}
         for r in inst_rows:
             by_loan.setdefault(int(r[0]), []).append(r[1:])
-        loans = {int(r[0]): _loan_from_tuple(r, by_loan.get(int(r[0]), [])) for r in loan_rows}
+        loans = {int(r[0]): _loan_of(r, by_loan.get(int(r[0]), ())) for r in loan_rows}
         partitions = {int(r[0]): int(r[-1]) for r in loan_rows}
         records = (_payment_from(dict(zip(_PAYMENT_COLS, r, strict=True))) for r in seen_rows)
         return BatchStart(
@@ -276,9 +270,19 @@ class PaymentBatch:
         after: dict[int, LoanState],
         partitions: dict[int, int],
     ) -> list[PaymentRecord]:
+        """One statement per table, each row's values sent as arrays (``unnest``):
+        the entries, the lines (in order, so their ids are the ones one by one gives),
+        the loans (version-checked, the ones saved returned), the instalments changed
+        (a loan whose schedule changed rewrites all of its own) and the payment rows
+        (their ids returned with their keys)."""
         raw = self.conn.connection.driver_connection
         assert raw is not None
         entries = [e for p in payments for e in p.entries]
+        lines = [
+            (e.entry_id, int(ln.account), ln.loan_id, ln.amount_minor)
+            for e in entries
+            for ln in e.lines
+        ]
         changed = sorted(after)
         loan_rows = []
         updates: list[tuple[Any, ...]] = []
@@ -306,29 +310,43 @@ class PaymentBatch:
             else:
                 rewritten.append(lid)
         allocations = [tuple(p.allocation) for p in payments]
+        rows = [
+            (
+                p.key,
+                p.fingerprint,
+                p.loan_id,
+                p.kind,
+                p.amount_minor,
+                p.currency,
+                p.business_date,
+                p.entry_id,
+                _allocation_json(alloc),
+                p.suspense_minor,
+            )
+            for p, alloc in zip(payments, allocations, strict=True)
+        ]
         try:
             with raw.pipeline():
                 cur = raw.cursor()
-                cur.executemany(
-                    _PG_ENTRY,
-                    [
-                        (e.entry_id, e.business_date, e.kind, e.currency, e.reverses, e.memo)
-                        for e in entries
-                    ],
+                cur.execute(
+                    _PG_BATCH_ENTRIES,
+                    _columns(
+                        [
+                            (e.entry_id, e.business_date, e.kind, e.currency, e.reverses, e.memo)
+                            for e in entries
+                        ],
+                        6,
+                    ),
                 )
-                cur.executemany(
-                    _PG_LINE,
-                    [
-                        (e.entry_id, int(ln.account), ln.loan_id, ln.amount_minor)
-                        for e in entries
-                        for ln in e.lines
-                    ],
-                )
+                if lines:
+                    cur.execute(_PG_BATCH_LINES, _columns(lines, 4))
                 saved = raw.cursor()
                 if loan_rows:
-                    saved.executemany(_PG_BATCH_SAVE_LOAN, loan_rows, returning=True)
+                    saved.execute(_PG_BATCH_SAVE_LOANS, _columns(loan_rows, _LOAN_ROW_WIDTH))
                 if updates:
-                    cur.executemany(_PG_UPDATE_INSTALLMENT, updates)
+                    cur.execute(
+                        _PG_BATCH_UPDATE_INSTALLMENTS, _columns(updates, len(INST_FIELDS) + 1)
+                    )
                 for lid in rewritten:
                     cur.execute(_PG_DELETE_INSTALLMENTS, (lid,))
                     cur.executemany(
@@ -339,38 +357,17 @@ class PaymentBatch:
                         ],
                     )
                 add = raw.cursor()
-                add.executemany(
-                    _PG_ADD_PAYMENT,
-                    [
-                        (
-                            p.key,
-                            p.fingerprint,
-                            p.loan_id,
-                            p.kind,
-                            p.amount_minor,
-                            p.currency,
-                            p.business_date,
-                            p.entry_id,
-                            _allocation_json(alloc),
-                            p.suspense_minor,
-                        )
-                        for p, alloc in zip(payments, allocations, strict=True)
-                    ],
-                    returning=True,
-                )
-            moved = (
-                [lid for lid, got in zip(changed, _each_result(saved), strict=True) if got is None]
-                if loan_rows
-                else []
-            )
-            ids = [int(got[0]) for got in _each_result(add)]
+                add.execute(_PG_BATCH_ADD_PAYMENTS, _columns(rows, 10))
+            saved_ids = {int(r[0]) for r in saved.fetchall()} if loan_rows else set()
+            ids = {str(key): int(pid) for pid, key in add.fetchall()}
         except _driver_error() as exc:
             raise _wrapped(exc) from exc
+        moved = [lid for lid in changed if lid not in saved_ids]
         if moved:  # the loan's version moved since it was read
             raise _loan_changed(moved[0])
         return [
             PaymentRecord(
-                pid,
+                ids[p.key],
                 p.key,
                 p.fingerprint,
                 p.loan_id,
@@ -383,20 +380,116 @@ class PaymentBatch:
                 p.suspense_minor,
                 None,
             )
-            for pid, p, alloc in zip(ids, payments, allocations, strict=True)
+            for p, alloc in zip(payments, allocations, strict=True)
         ]
 
 
-def _each_result(cur: Any) -> list[Any]:
-    """The one row (or None) each statement of ``executemany(..., returning=True)``
-    returned, in order."""
-    out = [cur.fetchone()]
-    while cur.nextset():
-        out.append(cur.fetchone())
-    return out
+def _loan_of(row: Sequence[Any], inst_rows: Iterable[Sequence[Any]]) -> LoanState:
+    """The loan of a row of ``_LOAN_COLS`` and its instalments' rows of ``INST_FIELDS``
+    (the driver gives the integers as int), what ``_loan_from_tuple`` gives, built
+    without a mapping per row."""
+    (
+        loan_id,
+        borrower_id,
+        product_code,
+        currency,
+        principal_minor,
+        disbursed_day,
+        status,
+        days_past_due,
+        bucket,
+        charged_minor,
+        exposure_minor_days,
+        suspense_minor,
+        last_cob_day,
+        version,
+        restructured,
+        _partition,
+    ) = row
+    return LoanState(
+        loan_id=loan_id,
+        borrower_id=borrower_id,
+        product_code=product_code,
+        currency=currency,
+        principal_minor=principal_minor,
+        disbursed_day=disbursed_day,
+        status=LoanStatus(status),
+        installments=tuple(InstallmentState(*r) for r in inst_rows),
+        days_past_due=days_past_due,
+        bucket=Bucket(bucket),
+        charged_minor=charged_minor,
+        exposure_minor_days=exposure_minor_days,
+        suspense_minor=suspense_minor,
+        last_cob_day=last_cob_day,
+        version=version,
+        restructured=bool(restructured),
+    )
 
 
-_PG_BATCH_SAVE_LOAN = f"{_PG_SAVE_LOAN} RETURNING loan_id"
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """``rows`` as one list per column (the arrays a statement ``unnest``s)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(col) for col in zip(*rows, strict=True)]
+
+
+def _unnest(types: Sequence[str]) -> str:
+    return f"unnest({', '.join(f'%b::{ty}[]' for ty in types)})"
+
+
+_LOAN_ROW_WIDTH = len(LOAN_SCALARS) + 6
+#: The PostgreSQL type of each loan scalar, in ``LOAN_SCALARS`` order.
+_LOAN_SCALAR_TYPES = (
+    "bigint",
+    "text",
+    "text",
+    "bigint",
+    "int",
+    "int",
+    "bigint",
+    "bigint",
+    "bigint",
+    "int",
+)
+_PG_BATCH_ENTRIES = (
+    "INSERT INTO journal_entries (entry_id, business_date, kind, currency, reverses, memo) "
+    f"SELECT * FROM {_unnest(('text', 'date', 'text', 'text', 'text', 'text'))}"
+)
+_PG_BATCH_LINES = (
+    "INSERT INTO journal_lines (entry_id, account, loan_id, amount_minor) "
+    f"SELECT * FROM {_unnest(('text', 'int', 'bigint', 'bigint'))}"
+)
+_PG_BATCH_SAVE_LOANS = (
+    f"UPDATE loans AS l SET {', '.join(f'{k} = v.{k}' for k in LOAN_SCALARS)}, "
+    "status = v.status, bucket = v.bucket, restructured = v.restructured, version = v.version "
+    f"FROM {_unnest((*_LOAN_SCALAR_TYPES, 'int', 'int', 'int', 'int', 'bigint', 'int'))} "
+    f"AS v({', '.join(LOAN_SCALARS)}, status, bucket, restructured, version, loan_id, was) "
+    "WHERE l.loan_id = v.loan_id AND l.version = v.was RETURNING l.loan_id"
+)
+_PG_BATCH_UPDATE_INSTALLMENTS = (
+    f"UPDATE installments AS i SET {', '.join(f'{f} = v.{f}' for f in INST_FIELDS[1:])} "
+    f"FROM {_unnest(('bigint',) * (len(INST_FIELDS) - 1) + ('bigint', 'int'))} "
+    f"AS v({', '.join(INST_FIELDS[1:])}, loan_id, n) "
+    "WHERE i.loan_id = v.loan_id AND i.n = v.n"
+)
+_PAYMENT_ROW_TYPES = (
+    "text",
+    "text",
+    "bigint",
+    "text",
+    "bigint",
+    "text",
+    "date",
+    "text",
+    "text",
+    "bigint",
+)
+_PG_BATCH_ADD_PAYMENTS = (
+    "INSERT INTO payments (idempotency_key, fingerprint, loan_id, kind, amount_minor, "
+    "currency, business_date, entry_id, allocation_json, suspense_minor) "
+    f"SELECT * FROM {_unnest(_PAYMENT_ROW_TYPES)} "
+    "RETURNING payment_id, idempotency_key"
+)
 _PG_BATCH_LOCKS = (
     "SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || %s), p) "
     "FROM (SELECT DISTINCT partition AS p FROM loans "
