@@ -195,26 +195,29 @@ async def _posted(svc: Services, request: PaymentRequest) -> Receipt | Exception
 async def _post_groups(svc: Services, groups: _Groups) -> None:
     """Post what is waiting, up to :data:`GROUP_MAX` a group, until nothing is. The
     first group goes at once; a later one (payments arrived while one was posted, so
-    clients are sending together) first waits :data:`GATHER_S` for more to arrive."""
+    clients are sending together) first waits :data:`GATHER_S` for more to arrive. A
+    payment whose request was cancelled while it waited (its client went) is left
+    out, as it would not have run alone either."""
     first = True
     while groups.waiting:
         if not first:
             await asyncio.sleep(GATHER_S)
         first = False
-        group = groups.waiting[:GROUP_MAX]
+        taken = groups.waiting[:GROUP_MAX]
         del groups.waiting[:GROUP_MAX]
+        group = [(r, answer) for r, answer in taken if not answer.done()]
+        if not group:
+            continue
         groups.began = groups.loop.time()
         slow = groups.loop.call_later(SLOW_GROUP_S, groups.help_slow, svc)
         try:
             outcomes = await svc.run(partial(post_payments, svc.dunwell,
                                              [r for r, _ in group], what=_what))
-        except BaseException as exc:  # the process is stopping: nobody is left to answer
-            for _, answer in group:
-                if not answer.done():
-                    if isinstance(exc, Exception):
-                        answer.set_exception(exc)
-                    else:
-                        answer.cancel()
+        except Exception as exc:  # the runner itself failed: each request gets the error
+            outcomes = [exc] * len(group)
+        except BaseException:  # the process is stopping: nobody is left to answer
+            for _, answer in (*group, *groups.waiting):
+                answer.cancel()
             raise
         finally:
             slow.cancel()

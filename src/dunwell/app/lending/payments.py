@@ -159,14 +159,14 @@ def post_payments(app: Dunwell, requests: Sequence[PaymentRequest], *,
                                             settings=app.settings)
                 uow.commit()
             return list(receipts)
-        except Exception as exc:
+        except Exception as exc:  # rolled back: each request runs alone below
             log.info("payments.group_one_by_one", payments=len(requests),
                      reason=type(exc).__name__)
     out: list[Receipt | Exception] = []
     for r in requests:
         try:
             out.append(run_command(app, partial(_receive_one, r, app), what=what(r)))
-        except Exception as exc:
+        except Exception as exc:  # this request's own answer (404, 409, 422, 503...)
             out.append(exc)
     return out
 
