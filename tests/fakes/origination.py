@@ -100,6 +100,23 @@ class FakeOriginationRepository:
             self.rename_applicant(applicant_id, applicant)
         return applicant_id, True
 
+    def add_newcomer(self, applicant: Applicant, months: Sequence[MonthSummary],
+                     line: CreditLine | None, *, borrower_id_base: int, key: str,
+                     fingerprint: str, business_date: dt.date, currency: str,
+                     term_months: int, purpose: Purpose, language: str, decision: Decision,
+                     model: str) -> tuple[int, int, int | None]:
+        applicant_id = self.add_applicant(applicant, business_date)
+        self.put_months(applicant_id, months, replacing=False)
+        application_id = self.add_application(
+            key=key, fingerprint=fingerprint, applicant_id=applicant_id,
+            business_date=business_date, currency=currency, term_months=term_months,
+            purpose=purpose, language=language, decision=decision, model=model)
+        if line is None:
+            return applicant_id, application_id, None
+        return applicant_id, application_id, self.add_line(replace(
+            line, application_id=application_id, applicant_id=applicant_id,
+            borrower_id=borrower_id_base + applicant_id))
+
     def put_months(self, applicant_id: int, summaries: Sequence[MonthSummary], *,
                    replacing: bool = True) -> None:
         held = self.data.months.setdefault(applicant_id, {})

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     Connection,
     and_,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    null,
     select,
     true,
     update,
@@ -95,6 +97,51 @@ _INTAKE = (select(t.book.c.business_date, t.book.c.partitions, t.book.c.currency
            .select_from(t.book.outerjoin(t.products, true()).outerjoin(_SEEN, true())
                         .outerjoin(_KNOWN, true())))
 _SEEN_NAMES = tuple(col.name for col in _SEEN.c)
+
+#: The columns of an application (a credit line) the newcomer's statement takes as
+#: parameters: all but the ids it makes or is given by the statement itself.
+_APPLICATION_COLUMNS = tuple(col for col in o.applications.c
+                             if col.name not in ("application_id", "applicant_id"))
+_LINE_COLUMNS = tuple(col for col in o.credit_lines.c
+                      if col.name not in ("line_id", "application_id", "applicant_id",
+                                        "borrower_id"))
+_MONTH_COLUMNS = tuple(col for col in o.merchant_months.c if col.name != "applicant_id")
+
+
+@lru_cache(maxsize=2)
+def _newcomer_statement(with_line: bool) -> Any:
+    """PostgreSQL: an applicant not on record, its monthly records, its application
+    and (``with_line``) the credit line it opens, in one statement of data-modifying
+    CTEs; it returns the applicant's, the application's and the line's ids. Built once."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    ap, mm, apps, cl = o.applicants, o.merchant_months, o.applications, o.credit_lines
+    a = (insert(ap).values({col.name: bindparam(f"a_{col.name}", type_=col.type)
+                            for col in ap.c if col.name != "applicant_id"})
+         .returning(ap.c.applicant_id).cte("a"))
+    months = (insert(mm).from_select(
+        [mm.c.applicant_id, *_MONTH_COLUMNS],
+        select(a.c.applicant_id, *(func.unnest(bindparam(f"m_{col.name}", type_=ARRAY(col.type)))
+                                   for col in _MONTH_COLUMNS)))
+              .cte("m"))
+    application = (insert(apps).from_select(
+        [*_APPLICATION_COLUMNS, apps.c.applicant_id],
+        select(*(bindparam(f"ap_{col.name}", type_=col.type) for col in _APPLICATION_COLUMNS),
+               a.c.applicant_id))
+                   .returning(apps.c.application_id).cte("ap"))
+    both = a.join(application, true())  # one row each: no cartesian product to fear
+    if not with_line:
+        return (select(a.c.applicant_id, application.c.application_id, null())
+                .select_from(both).add_cte(months))
+    line = (insert(cl).from_select(
+        [*_LINE_COLUMNS, cl.c.application_id, cl.c.applicant_id, cl.c.borrower_id],
+        select(*(bindparam(f"l_{col.name}", type_=col.type) for col in _LINE_COLUMNS),
+               application.c.application_id, a.c.applicant_id,
+               a.c.applicant_id + bindparam("borrower_id_base", type_=BigInteger))
+        .select_from(both))
+            .returning(cl.c.line_id).cte("l"))
+    return (select(a.c.applicant_id, application.c.application_id, line.c.line_id)
+            .select_from(both.join(line, true())).add_cte(months))
 
 # The credit review's reads of the applicant's own history, built once (one decision
 # each): their lines are found through their applications (indexed by applicant).
@@ -428,6 +475,56 @@ class OriginationRepository:
             self.rename_applicant(applicant_id, applicant)
         return applicant_id, True
 
+    def add_newcomer(self, applicant: Applicant, months: Sequence[MonthSummary],
+                     line: CreditLine | None, *, borrower_id_base: int, key: str,
+                     fingerprint: str, business_date: dt.date, currency: str,
+                     term_months: int, purpose: Purpose, language: str, decision: Decision,
+                     model: str) -> tuple[int, int, int | None]:
+        """Add an applicant not on record (registered on ``business_date``) with its
+        monthly records, its application (as :meth:`add_application`) and the credit
+        line it opens (``line``, whose application, applicant and borrower ids are set
+        here: the borrower's is ``borrower_id_base`` plus the applicant's). The ids of
+        the applicant, the application and the line: one statement on PostgreSQL, one
+        insert each elsewhere."""
+        application = application_row(
+            key=key, fingerprint=fingerprint, applicant_id=0, business_date=business_date,
+            currency=currency, term_months=term_months, purpose=purpose, language=language,
+            decision=decision, model=model)
+        if self.conn.dialect.name != "postgresql":
+            return self._add_newcomer_one_by_one(applicant, months, line, application,
+                                                 borrower_id_base=borrower_id_base)
+        params: dict[str, Any] = {
+            "a_kind": applicant.kind.value, "a_reference": applicant.reference,
+            "a_name": applicant.name, "a_language": applicant.language,
+            "a_registered_on": business_date}
+        for col in _MONTH_COLUMNS:
+            params[f"m_{col.name}"] = [getattr(m, col.name) for m in months]
+        params.update({f"ap_{col.name}": application[col.name] for col in _APPLICATION_COLUMNS})
+        if line is not None:
+            row = _line_row(line)
+            params.update({f"l_{col.name}": row[col.name] for col in _LINE_COLUMNS})
+            params["borrower_id_base"] = borrower_id_base
+        with _key_in_use(key):
+            ids = self.conn.execute(_newcomer_statement(line is not None), params).one()
+        return int(ids[0]), int(ids[1]), None if ids[2] is None else int(ids[2])
+
+    def _add_newcomer_one_by_one(self, applicant: Applicant, months: Sequence[MonthSummary],
+                                 line: CreditLine | None, application: dict[str, Any], *,
+                                 borrower_id_base: int) -> tuple[int, int, int | None]:
+        """:meth:`add_newcomer` as one insert each (``application``: its row)."""
+        applicant_id = self.add_applicant(applicant, application["business_date"])
+        self.put_months(applicant_id, months, replacing=False)
+        with _key_in_use(application["idempotency_key"]):
+            pk = self.conn.execute(_INSERT_APPLICATION, {
+                **application, "applicant_id": applicant_id}).inserted_primary_key
+        assert pk is not None
+        application_id = int(pk[0])
+        if line is None:
+            return applicant_id, application_id, None
+        return applicant_id, application_id, self._add_line_row({
+            **_line_row(line), "application_id": application_id, "applicant_id": applicant_id,
+            "borrower_id": borrower_id_base + applicant_id})
+
     def put_months(self, applicant_id: int, summaries: Sequence[MonthSummary], *,
                    replacing: bool = True) -> None:
         """Store monthly summaries; a month already held is replaced (``replacing``:
@@ -573,7 +670,10 @@ class OriginationRepository:
 
     # --- credit lines ---------------------------------------------------------------
     def add_line(self, line: CreditLine) -> int:
-        pk = self.conn.execute(_INSERT_LINE, _line_row(line)).inserted_primary_key
+        return self._add_line_row(_line_row(line))
+
+    def _add_line_row(self, row: dict[str, Any]) -> int:
+        pk = self.conn.execute(_INSERT_LINE, row).inserted_primary_key
         assert pk is not None
         return int(pk[0])
 

@@ -251,16 +251,18 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
         raise InvalidInput(f"this book lends in {info.currency}, not {application.currency}",
                            code="currency_must_match_book", field="currency")
     today = info.business_date
-    applicant_id, summaries, known = _applicant_read(repo, application, today, intake.known)
-    if known:  # an applicant added now has no income records and no history with us
-        application = with_stored_income(repo, application, applicant_id)
+    if intake.known is None:
+        return _submit_newcomer(repo, application, key=key, fp=fp, today=today,
+                                products=intake.products, model=model, policy=policy,
+                                bureau=bureau)
+    applicant_id, summaries, _ = _applicant_read(repo, application, today, intake.known)
+    application = with_stored_income(repo, application, applicant_id)
     products = intake.products
     decision = decide(application, summaries=summaries, model=model, policy=policy,
                       products=products, start=today)
-    checked = _credit_review(repo, application, decision, applicant_id=applicant_id,
-                             history_months=_history_months(application, summaries),
-                             today=today, policy=policy, products=products, bureau=bureau,
-                             own=None if known else OwnHistory())
+    checked = credit_review(repo, application, decision, applicant_id=applicant_id,
+                            history_months=_history_months(application, summaries),
+                            today=today, policy=policy, products=products, bureau=bureau)
     decision = with_review(decision, checked)
     applicant = application.applicant
     application_id = repo.add_application(
@@ -276,6 +278,51 @@ def submit_application(uow: UnitOfWork, *, application: Application, idempotency
         application_id, key, fp, applicant_id, applicant, today, application.currency,
         application.term_months, application.purpose, applicant.language, decision,
         model.name[:MODEL_NAME_MAX], line.line_id if line else None)
+    return ApplicationResult(Status.CREATED, stored, line)
+
+
+def _submit_newcomer(repo: OriginationRepository, application: Application, *, key: str,
+                     fp: str, today: dt.date, products: Mapping[str, Product],
+                     model: CreditModel, policy: Policy,
+                     bureau: Bureau | None) -> ApplicationResult:
+    """:func:`submit_application` of an applicant not on record: decided on the records
+    sent (it has no stored records, income records or history with us), then the
+    applicant, its monthly records, the application and the line it opens are written
+    together (:meth:`~dunwell.store.origination_repo.OriginationRepository.add_newcomer`,
+    one statement on PostgreSQL): the same rows and ids as one by one."""
+    applicant = application.applicant
+    summaries: tuple[MonthSummary, ...] = ()
+    if applicant.kind is ApplicantKind.MERCHANT:
+        if not application.transactions:
+            raise MerchantUnknown(f"merchant {applicant.reference!r} is not known; register "
+                                  "its transaction records or send them with the "
+                                  "application", field="applicant.reference")
+        summaries = summarise(application.transactions)
+    decision = decide(application, summaries=summaries, model=model, policy=policy,
+                      products=products, start=today)
+    checked = _credit_review(repo, application, decision, applicant_id=0,
+                             history_months=_history_months(application, summaries),
+                             today=today, policy=policy, products=products, bureau=bureau,
+                             own=OwnHistory())
+    decision = with_review(decision, checked)
+    name = model.name[:MODEL_NAME_MAX]
+    line = None
+    if decision.outcome is Outcome.APPROVE:
+        line = _new_line(application, decision, policy, application_id=0, applicant_id=0,
+                         today=today)
+    applicant_id, application_id, line_id = repo.add_newcomer(
+        applicant, summaries, line, borrower_id_base=BORROWER_ID_BASE, key=key,
+        fingerprint=fp, business_date=today, currency=application.currency,
+        term_months=application.term_months, purpose=application.purpose,
+        language=applicant.language, decision=decision, model=name)
+    if line is not None:
+        assert line_id is not None
+        line = replace(line, line_id=line_id, application_id=application_id,
+                       applicant_id=applicant_id, borrower_id=BORROWER_ID_BASE + applicant_id)
+    stored = StoredApplication(
+        application_id, key, fp, applicant_id, applicant, today, application.currency,
+        application.term_months, application.purpose, applicant.language, decision, name,
+        line_id)
     return ApplicationResult(Status.CREATED, stored, line)
 
 

@@ -1,0 +1,111 @@
+"""An applicant not on record is decided first and written after, with its monthly
+records, its application and its line (one statement on PostgreSQL): every row reads
+back as the decision returned it, on every backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from dunwell.app.lending.book import open_book, register_product
+from dunwell.app.origination.service import BORROWER_ID_BASE, submit_application
+from dunwell.bootstrap import Dunwell
+from dunwell.lending.products import builtin_product_texts
+from dunwell.origination.features import summarise
+from dunwell.origination.model import (
+    Applicant,
+    ApplicantKind,
+    Application,
+    Outcome,
+    Purpose,
+    Transaction,
+    TransactionKind,
+)
+from dunwell.origination.scorecard import builtin_scorecard
+from dunwell.store import origination_tables as o
+
+DAY = dt.date(2025, 1, 15)
+SALE, REFUND = TransactionKind.SALE, TransactionKind.REFUND
+
+
+def merchant(reference: str, *, expenses: int, requested: int = 5_000_000) -> Application:
+    records = [Transaction(dt.date(2024, m, d), 2_000_000 + 10_000 * m, SALE)
+               for m in range(1, 13) for d in (3, 17)]
+    records.append(Transaction(dt.date(2024, 6, 9), 30_000, REFUND))
+    return Application(
+        applicant=Applicant(ApplicantKind.MERCHANT, reference, f"Shop {reference}", "zh-CN"),
+        currency="CNY", requested_minor=requested, term_months=12,
+        purpose=Purpose.WORKING_CAPITAL, monthly_income_minor=0,
+        monthly_expenses_minor=expenses, existing_debt_payments_minor=0,
+        transactions=tuple(records))
+
+
+def consumer(reference: str) -> Application:
+    return Application(
+        applicant=Applicant(ApplicantKind.CONSUMER, reference, "Li Wei", "en"),
+        currency="CNY", requested_minor=2_000_000, term_months=6, purpose=Purpose.PERSONAL,
+        monthly_income_minor=1_500_000, monthly_expenses_minor=600_000,
+        existing_debt_payments_minor=0,
+        income_history_minor=(1_500_000,) * 12)
+
+
+@pytest.fixture
+def book(app: Dunwell) -> Dunwell:
+    with app.uow() as uow:
+        open_book(uow, business_date=DAY, partitions=3, currency="CNY")
+        for text in builtin_product_texts():
+            register_product(uow, text)
+        uow.commit()
+    return app
+
+
+@pytest.mark.parametrize(("application", "outcome"), [
+    (merchant("m-approve", expenses=1_000_000), Outcome.APPROVE),
+    (merchant("m-decline", expenses=4_500_000), Outcome.DECLINE),
+    (consumer("c-1"), None),
+])
+def test_a_newcomer_reads_back_as_decided(book: Dunwell, application: Application,
+                                          outcome: Outcome | None) -> None:
+    with book.uow() as uow:
+        result = submit_application(uow, application=application, idempotency_key="k-1",
+                                    model=builtin_scorecard())
+        uow.commit()
+    stored = result.application
+    if outcome is not None:
+        assert stored.decision.outcome is outcome
+    with book.uow() as uow:
+        repo = uow.origination
+        found = repo.applicant(application.applicant.kind, application.applicant.reference)
+        assert found == (stored.applicant_id, application.applicant)
+        registered = repo.conn.execute(select(o.applicants.c.registered_on).where(
+            o.applicants.c.applicant_id == stored.applicant_id)).scalar_one()
+        assert registered == DAY
+        assert repo.months(stored.applicant_id) == summarise(application.transactions)
+        assert repo.application(stored.application_id) == stored
+        assert repo.application_by_key("k-1") == stored
+        if result.line is None:
+            assert stored.credit_line_id is None
+        else:
+            assert stored.credit_line_id == result.line.line_id
+            assert result.line.applicant_id == stored.applicant_id
+            assert result.line.application_id == stored.application_id
+            assert result.line.borrower_id == BORROWER_ID_BASE + stored.applicant_id
+            assert repo.line(result.line.line_id) == result.line
+
+
+def test_newcomers_after_one_another_take_the_next_ids(book: Dunwell) -> None:
+    ids = []
+    for k in range(3):
+        with book.uow() as uow:
+            result = submit_application(
+                uow, application=merchant(f"m-{k}", expenses=1_000_000),
+                idempotency_key=f"k-{k}", model=builtin_scorecard())
+            uow.commit()
+        assert result.line is not None
+        ids.append((result.application.applicant_id, result.application.application_id,
+                    result.line.line_id))
+    assert [i[0] for i in ids] == [ids[0][0] + k for k in range(3)]
+    assert [i[1] for i in ids] == [ids[0][1] + k for k in range(3)]
+    assert [i[2] for i in ids] == [ids[0][2] + k for k in range(3)]
