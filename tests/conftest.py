@@ -94,11 +94,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.definition.add_marker(pytest.mark.parametrize(name, ["sqlite"], indirect=True))
 
 
+#: PostgreSQL compiles a query to machine code once its planned cost passes
+#: ``jit_above_cost``; the catalog queries of :data:`_SHAPE` and a test's reads of a
+#: few rows spent about 10 ms a query compiling. A setting of the tests' sessions,
+#: not of the database.
+_FAST = "-cjit=off"
+
+
 def _schema_url(base: URL, schema: str) -> str:
     """The URL of ``schema``. Its sessions commit without waiting for the WAL to reach
     the disk: a test's database outlives no server crash, and every commit is still
-    atomic and at once visible to every other connection."""
-    url = base.update_query_dict({"options": f"-csearch_path={schema} -csynchronous_commit=off"})
+    atomic and at once visible to every other connection. They plan without JIT
+    compilation, which costs a test's small queries more than it saves (:data:`_FAST`)."""
+    url = base.update_query_dict(
+        {"options": f"-csearch_path={schema} -csynchronous_commit=off {_FAST}"})
     return url.render_as_string(hide_password=False)
 
 
@@ -130,12 +139,12 @@ SELECT md5(coalesce((
         SELECT count(*) FROM pg_attribute a
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), ','
         ORDER BY c.relname)
-    FROM pg_class c WHERE c.relnamespace = n.oid), '')
-  || '|' || (SELECT count(*) FROM pg_constraint k WHERE k.connamespace = n.oid)
-  || '|' || (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = n.oid)
+    FROM pg_class c WHERE c.relnamespace = %(schema)s::regnamespace), '')
+  || '|' || (SELECT count(*) FROM pg_constraint k
+             WHERE k.connamespace = %(schema)s::regnamespace)
+  || '|' || (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(schema)s::regnamespace)
   || '|' || (SELECT count(*) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-             WHERE c.relnamespace = n.oid))
-FROM pg_namespace n WHERE n.nspname = %(schema)s
+             WHERE c.relnamespace = %(schema)s::regnamespace))
 """
 
 
@@ -318,7 +327,7 @@ def _postgres_schemas() -> Iterator[_PostgresSchemas | None]:
         yield None
         return
     base = make_url(os.environ[PG_ENV])
-    admin = sa.create_engine(base)
+    admin = sa.create_engine(base, connect_args={"options": _FAST})
     with admin.connect() as conn:
         superuser = bool(
             conn.exec_driver_sql(
@@ -349,7 +358,7 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'book.sqlite'}"
         return
     base = make_url(os.environ[PG_ENV])
-    admin = sa.create_engine(base)
+    admin = sa.create_engine(base, connect_args={"options": _FAST})
     schema = _new_schema(admin)
     try:
         yield _schema_url(base, schema)
