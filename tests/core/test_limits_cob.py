@@ -96,7 +96,7 @@ def close_ten_years(batch: LoanBatch) -> LoanBatch:
     return batch
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(method=st.sampled_from(RepaymentMethod),
        penalty_ppm=st.integers(min_value=900_000, max_value=int(CHARGE_RATE_MAX * PPM)),
        cap_ppm=st.integers(min_value=900_000, max_value=int(CHARGE_RATE_MAX * PPM)),
