@@ -15,9 +15,11 @@ On PostgreSQL the reads are one pipeline and the writes another, as one payment'
 loans locked (shared) in ascending order, then the loans ``FOR UPDATE`` in ascending
 id order, so two batches, or a batch and any other writer, never wait for each other
 in a cycle; the instalments, keys, book and products read with one statement each.
-The writes send each row as its own prepared statement in the pipeline, and only the
-instalments a payment changed are updated (all of a loan's when its schedule
-changed), as one payment's path does.
+The writes are one statement per table, each column sent as one binary array and
+unnested (the lines in order, so their ids are the ones one by one gives; the
+journal lines' statement trigger runs once), and only the instalments a payment
+changed are updated (all of a loan's rewritten when its schedule changed), as one
+payment's path does.
 """
 
 from __future__ import annotations
