@@ -32,6 +32,8 @@ needs_pg = pytest.mark.skipif(not os.environ.get(PG_ENV),
 WORKERS = 2
 #: Clients sending the same key at the same moment.
 RACERS = 6
+#: A hang guard, not a deadline: a busy machine may hold a request for a minute.
+HANG_S = 600
 
 
 def test_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
@@ -74,11 +76,11 @@ def _race(base: str, token: str, keys: list[str]) -> dict[str, Counter[int]]:
 
         def send(key: str = key, loan: int = k % 4 + 1, start: threading.Barrier = start) -> None:
             with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
-                start.wait(timeout=60)
+                start.wait(timeout=HANG_S)
                 for _ in range(20):  # a 503 (loan busy) is sent again, same key
                     r = client.post(f"{base}/v1/loans/{loan}/payments",
                                     json={"amount": "12.34", "currency": "CNY"},
-                                    headers={"Idempotency-Key": key}, timeout=60)
+                                    headers={"Idempotency-Key": key}, timeout=HANG_S)
                     if r.status_code != 503:
                         break
                 with lock:
@@ -88,7 +90,7 @@ def _race(base: str, token: str, keys: list[str]) -> dict[str, Counter[int]]:
         for th in threads:
             th.start()
         for th in threads:
-            th.join(timeout=120)
+            th.join(timeout=2 * HANG_S)
     return statuses
 
 
