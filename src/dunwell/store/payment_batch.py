@@ -25,15 +25,15 @@ payment's path does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from dunwell.ledger.model import JournalEntry
-from dunwell.lending.loans import InstallmentState, LoanState
-from dunwell.lending.model import Bucket, LoanStatus, Product
+from dunwell.lending.loans import LoanState
+from dunwell.lending.model import Product
 from dunwell.lending.payments import AllocationLine
 from dunwell.store import tables as t
 from dunwell.store.locks import _PARTITION_NS, write_lock
@@ -52,6 +52,7 @@ from dunwell.store.repositories import (
     _driver_error,
     _loan_changed,
     _loan_from,
+    _loan_from_tuple,
     _loan_values,
     _payment_from,
     _product,
@@ -253,7 +254,7 @@ class PaymentBatch:
         by_loan: dict[int, list[Any]] = {}
         for r in inst_rows:
             by_loan.setdefault(int(r[0]), []).append(r[1:])
-        loans = {int(r[0]): _loan_of(r, by_loan.get(int(r[0]), ())) for r in loan_rows}
+        loans = {int(r[0]): _loan_from_tuple(r, by_loan.get(int(r[0]), ())) for r in loan_rows}
         partitions = {int(r[0]): int(r[-1]) for r in loan_rows}
         records = (_payment_from(dict(zip(_PAYMENT_COLS, r, strict=True))) for r in seen_rows)
         return BatchStart(
@@ -384,48 +385,6 @@ class PaymentBatch:
             )
             for p, alloc in zip(payments, allocations, strict=True)
         ]
-
-
-def _loan_of(row: Sequence[Any], inst_rows: Iterable[Sequence[Any]]) -> LoanState:
-    """The loan of a row of ``_LOAN_COLS`` and its instalments' rows of ``INST_FIELDS``
-    (the driver gives the integers as int), what ``_loan_from_tuple`` gives, built
-    without a mapping per row."""
-    (
-        loan_id,
-        borrower_id,
-        product_code,
-        currency,
-        principal_minor,
-        disbursed_day,
-        status,
-        days_past_due,
-        bucket,
-        charged_minor,
-        exposure_minor_days,
-        suspense_minor,
-        last_cob_day,
-        version,
-        restructured,
-        _partition,
-    ) = row
-    return LoanState(
-        loan_id=loan_id,
-        borrower_id=borrower_id,
-        product_code=product_code,
-        currency=currency,
-        principal_minor=principal_minor,
-        disbursed_day=disbursed_day,
-        status=LoanStatus(status),
-        installments=tuple(InstallmentState(*r) for r in inst_rows),
-        days_past_due=days_past_due,
-        bucket=Bucket(bucket),
-        charged_minor=charged_minor,
-        exposure_minor_days=exposure_minor_days,
-        suspense_minor=suspense_minor,
-        last_cob_day=last_cob_day,
-        version=version,
-        restructured=bool(restructured),
-    )
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -562,8 +562,45 @@ _PG_ADD_PAYMENT = ("INSERT INTO payments (idempotency_key, fingerprint, loan_id,
 
 
 def _loan_from_tuple(row: Sequence[Any], inst_rows: Iterable[Sequence[Any]]) -> LoanState:
-    return _loan_from(dict(zip(_LOAN_COLS, row, strict=True)),
-                      [dict(zip(INST_FIELDS, r, strict=True)) for r in inst_rows])
+    """The loan of a PostgreSQL row of ``_LOAN_COLS`` and its instalments' rows of
+    ``INST_FIELDS`` (the driver gives the integers as int), what :func:`_loan_from`
+    gives, built without a mapping per row."""
+    (
+        loan_id,
+        borrower_id,
+        product_code,
+        currency,
+        principal_minor,
+        disbursed_day,
+        status,
+        days_past_due,
+        bucket,
+        charged_minor,
+        exposure_minor_days,
+        suspense_minor,
+        last_cob_day,
+        version,
+        restructured,
+        _partition,
+    ) = row
+    return LoanState(
+        loan_id=loan_id,
+        borrower_id=borrower_id,
+        product_code=product_code,
+        currency=currency,
+        principal_minor=principal_minor,
+        disbursed_day=disbursed_day,
+        status=LoanStatus(status),
+        installments=tuple(InstallmentState(*r) for r in inst_rows),
+        days_past_due=days_past_due,
+        bucket=Bucket(bucket),
+        charged_minor=charged_minor,
+        exposure_minor_days=exposure_minor_days,
+        suspense_minor=suspense_minor,
+        last_cob_day=last_cob_day,
+        version=version,
+        restructured=bool(restructured),
+    )
 
 
 def _allocation_json(allocation: Sequence[AllocationLine]) -> str:
