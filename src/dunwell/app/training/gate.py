@@ -39,17 +39,13 @@ def register_required(repo: TrainingRepository) -> bool:
 def gated_staff(repo: TrainingRepository, staff_id: str) -> Staff | None:
     """The person the gate judges: the register's record, else a field agent as a
     ``field_agent``, else None (not registered)."""
-    found = repo.find_staff(staff_id)
-    if found is not None:
-        return found
-    if repo.is_field_agent(staff_id):
-        return Staff(staff_id, repo.field_agent_name(staff_id) or staff_id, Role.FIELD_AGENT)
-    return None
+    return gated_staff_many(repo, [staff_id]).get(staff_id)
 
 
 def gated_staff_many(repo: TrainingRepository, staff_ids: Sequence[str]) -> dict[str, Staff]:
-    """:func:`gated_staff` for many people at once (three reads, not three each): those
-    neither in the register nor field agents are left out."""
+    """The person the gate judges for each of ``staff_ids`` (as :func:`gated_staff`),
+    read at once (two reads, not two each): those neither in the register nor field
+    agents are left out."""
     out = repo.find_staff_many(staff_ids)
     rest = [sid for sid in staff_ids if sid not in out]
     if rest:
@@ -62,8 +58,8 @@ def gated_staff_many(repo: TrainingRepository, staff_ids: Sequence[str]) -> dict
 def eligibilities_of(repo: TrainingRepository, staff: Sequence[Staff], action: Action,
                      on: dt.date, curriculum: Curriculum | None = None,
                      ) -> dict[str, Eligibility]:
-    """:func:`eligibility_of` for each of ``staff``, their certificates and
-    suspensions read once for all; staff id -> verdict."""
+    """Whether each of ``staff`` may take ``action`` on ``on`` (:func:`eligibility_of`),
+    their certificates and suspensions read once for all; staff id -> verdict."""
     ids = [s.staff_id for s in staff]
     certificates = repo.certificates(ids) if ids else {}
     suspensions = repo.suspensions(ids) if ids else {}
@@ -76,11 +72,7 @@ def eligibilities_of(repo: TrainingRepository, staff: Sequence[Staff], action: A
 
 def eligibility_of(repo: TrainingRepository, staff: Staff, action: Action, on: dt.date,
                    curriculum: Curriculum | None = None) -> Eligibility:
-    sid = staff.staff_id
-    return eligibility(staff, action,
-                       certificates=repo.certificates([sid]).get(sid, ()),
-                       suspensions=repo.suspensions([sid]).get(sid, ()),
-                       curriculum=curriculum or builtin_curriculum(), day=on)
+    return eligibilities_of(repo, [staff], action, on, curriculum)[staff.staff_id]
 
 
 def require_qualified(uow: UnitOfWork, *, staff_id: str, action: Action,
