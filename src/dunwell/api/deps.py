@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from dunwell.app.context import Dunwell
 from dunwell.app.origination.service import Origination
 from dunwell.core.errors import InvalidInput
+from dunwell.core.ids import IDEMPOTENCY_KEY_MAX_LEN
 from dunwell.core.limits import ID_MAX, ID_MIN
 
 T = TypeVar("T")
@@ -72,7 +73,7 @@ def utc_now() -> dt.datetime:
 #: number beyond the database's 64-bit integers ever reaches a query.
 IdPath = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description="An id, 1 to 2^63-1.")]
 IdempotencyHeader = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=128,
+    alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX_LEN,
     description="The command's idempotency key (or idempotency_key in the body).")]
 LangQuery = Annotated[str | None, Query(
     pattern=r"^(en|zh-CN)$", description="Language of reasons: en or zh-CN.")]

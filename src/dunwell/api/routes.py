@@ -81,6 +81,7 @@ from dunwell.app.origination.service import (
 )
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import DomainError, InvalidInput
+from dunwell.core.ids import IDEMPOTENCY_KEY_MAX_LEN
 from dunwell.identity.masking import mask_name, shown
 from dunwell.identity.model import Role
 from dunwell.identity.objects import Thing, sees_contact_in_full
@@ -102,8 +103,6 @@ UNPROCESSABLE = 422
 #: The content types a decision's body is read straight from its bytes for; any other
 #: takes FastAPI's own path (:class:`DecisionRoute`).
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
-#: The bound of the Idempotency-Key header (:data:`dunwell.api.deps.IdempotencyHeader`).
-_KEY_HEADER_MAX = 128
 
 
 def _failing(exc: Exception) -> Receive:
@@ -130,7 +129,7 @@ class DecisionRoute(APIRoute):
             kind = request.headers.get("content-type")
             key_header = request.headers.get("idempotency-key")
             if kind is None or kind.lower() not in _JSON_TYPES or (
-                    key_header is not None and len(key_header) > _KEY_HEADER_MAX):
+                    key_header is not None and len(key_header) > IDEMPOTENCY_KEY_MAX_LEN):
                 return await general(request)
             try:
                 raw = await request.body()
