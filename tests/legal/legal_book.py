@@ -99,17 +99,34 @@ def snapshot(app: Dunwell) -> dict[str, list[Any]]:
     return out
 
 
-@pytest.fixture
-def overdue_book(app: Dunwell) -> Callable[[dt.date], dt.date]:
-    """Open the book and return ``to(day)``: close every day before ``day``, then run
-    the collection for ``day`` (cases open on the first run)."""
+def run_to(app: Dunwell, day: dt.date) -> dt.date:
+    """Close every day before ``day``, then run the collection for ``day``."""
+    close_until(app, day - dt.timedelta(days=1))
+    collect_day(app, day, now=NOW)
+    if day >= FIRST_DUE + dt.timedelta(days=REFERRAL_DPD):
+        offers_refused(app, day)
+    return day
+
+
+def small_book_at(app: Dunwell, day: dt.date) -> None:
+    """The small book opened and run to ``day`` (:func:`run_to`)."""
     open_small_book(app)
+    run_to(app, day)
+
+
+@pytest.fixture
+def overdue_book(app: Dunwell, fill_book: Callable[..., None]) -> Callable[[dt.date], dt.date]:
+    """``to(day)``: close every day before ``day``, then run the collection for ``day``
+    (cases open on the first run). The first call takes the book opened and run to its
+    day as built once per worker for that day (``fill_book``), so it comes before the
+    test writes anything else; later calls run on from there."""
+    built: list[dt.date] = []
 
     def to(day: dt.date) -> dt.date:
-        close_until(app, day - dt.timedelta(days=1))
-        collect_day(app, day, now=NOW)
-        if day >= FIRST_DUE + dt.timedelta(days=REFERRAL_DPD):
-            offers_refused(app, day)
+        if built:
+            return run_to(app, day)
+        fill_book(app, small_book_at, day)
+        built.append(day)
         return day
 
     return to

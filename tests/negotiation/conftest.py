@@ -66,15 +66,24 @@ def days(app: Dunwell, first: dt.date, last: dt.date) -> None:
         day += dt.timedelta(days=1)
 
 
+def overdue_book(app: Dunwell, until: dt.date, borrowers: int) -> None:
+    """The demo loan(s) booked and every day's COB and collection run up to ``until``."""
+    open_demo_book(app, borrowers)
+    days(app, FIRST_DUE - dt.timedelta(days=1), until)
+
+
 @pytest.fixture
-def overdue(app: Dunwell) -> Callable[..., list[int]]:
+def overdue(app: Dunwell, fill_book: Callable[..., None]) -> Callable[..., list[int]]:
     """Book the demo loan(s) and run the days up to ``until`` (default 2025-03-01,
-    14 days past the first due date): the case is open."""
+    14 days past the first due date): the case is open. The book is built once per
+    worker for each ``until`` and ``borrowers`` and copied in (``fill_book``), so call
+    this before the test writes anything else."""
 
     def make(until: dt.date = dt.date(2025, 3, 1), borrowers: int = 1) -> list[int]:
-        ids = open_demo_book(app, borrowers)
-        days(app, FIRST_DUE - dt.timedelta(days=1), until)
-        return ids
+        fill_book(app, overdue_book, until, borrowers)
+        with app.engine.connect() as conn:
+            return list(conn.exec_driver_sql("SELECT loan_id FROM loans ORDER BY loan_id")
+                        .scalars())
 
     return make
 
