@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,23 +67,29 @@ def assert_ledger_matches_loans(app: Dunwell) -> None:
             assert got == expected, f"loan {loan_id}"
 
 
-def test_ninety_days_of_cob_keep_the_ledger_equal_to_the_loans(app: Dunwell) -> None:
-    ninety_days_keep_the_ledger_equal_to_the_loans(app, loans=30)  # 2 overdue, 12 paid off
+def test_seventy_days_of_the_day_loop_keep_the_ledger_equal_to_the_loans(
+        simulated_book: Callable[..., Dunwell]) -> None:
+    # the 40-loan sample book the field, dashboard and ladder tests share, simulated
+    # once per worker: its COB passed two due dates, 7 loans overdue, 10 paid off
+    app = simulated_book(loans=40, start=START, seed=7, days=70)
+    ledger_equals_the_loans_after(app, days=70)
 
 
 @pytest.mark.stress
 def test_ninety_days_of_cob_on_a_bigger_book_keep_the_ledger_equal_to_the_loans(
         app: Dunwell) -> None:
-    ninety_days_keep_the_ledger_equal_to_the_loans(app, loans=60)
-
-
-def ninety_days_keep_the_ledger_equal_to_the_loans(app: Dunwell, *, loans: int) -> None:
-    seed_book(app, loans=loans, start=START, seed=3)
+    seed_book(app, loans=60, start=START, seed=3)
     run_days(app, days=90, seed=3)
+    ledger_equals_the_loans_after(app, days=90)
+
+
+def ledger_equals_the_loans_after(app: Dunwell, *, days: int) -> None:
+    """``app`` holds the sample book seeded on ``START`` and run ``days`` days: the
+    ledger agrees with every loan, overdue ones and paid-off ones among them."""
     assert_ledger_matches_loans(app)
     with app.uow() as uow:
         statuses = uow.loans.count_by_status()
-        assert uow.book.require().business_date == START + dt.timedelta(days=90)
+        assert uow.book.require().business_date == START + dt.timedelta(days=days)
     assert statuses.get(LoanStatus.OVERDUE, 0) > 0
     assert statuses.get(LoanStatus.PAID_OFF, 0) > 0
 
@@ -104,15 +112,38 @@ def test_a_day_after_the_open_date_is_refused_with_what_to_do(app: Dunwell) -> N
     assert "--until" in err.value.message
 
 
-def test_a_cob_killed_half_way_resumes_to_the_same_books(db_url: str, tmp_path: Path) -> None:
-    days = 45
+#: The killed COB's book: 240 loans in 16 partitions, closed for 45 days.
+KILLED_DAYS = 45
+
+
+def killed_book(app: Dunwell) -> None:
+    seed_book(app, loans=240, start=START, seed=11)
+
+
+@pytest.fixture(scope="session")
+def closed_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The killed COB's book closed through its last day without interruption, on
+    SQLite: built once per worker for both databases' runs, which copy it."""
+    path = tmp_path_factory.mktemp("reference") / "ref.sqlite"
+    reference = bootstrap(Settings(db_url=f"sqlite:///{path}", partitions=16,
+                                   log_level="WARNING"))
+    try:
+        killed_book(reference)
+        close_until(reference, START + dt.timedelta(days=KILLED_DAYS - 1))
+    finally:
+        reference.engine.dispose()
+    return path
+
+
+def test_a_cob_killed_half_way_resumes_to_the_same_books(
+        db_url: str, tmp_path: Path, closed_reference: Path) -> None:
+    days = KILLED_DAYS
     until = START + dt.timedelta(days=days - 1)
+    shutil.copyfile(closed_reference, tmp_path / "ref.sqlite")
     reference = bootstrap(Settings(db_url=f"sqlite:///{tmp_path / 'ref.sqlite'}",
                                    partitions=16, log_level="WARNING"))
     victim = bootstrap(Settings(db_url=db_url, partitions=16, log_level="WARNING"))
-    for app in (reference, victim):
-        seed_book(app, loans=240, start=START, seed=11)
-    close_until(reference, until)
+    killed_book(victim)
 
     env = {**os.environ, "DUNWELL_DB_URL": db_url, "DUNWELL_PARTITIONS": "16",
            "DUNWELL_LOG_LEVEL": "WARNING"}
