@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
-from field_book import NOW, Book, agent, offset, put_visit_case
+from collections.abc import Callable
 
-from dunwell.app.field.visits import set_address
+import pytest
+from field_book import Book, build_field_book
+from sqlalchemy import select
+
 from dunwell.bootstrap import Dunwell
+from dunwell.store import collection_tables as c
 
 
 @pytest.fixture
-def book(app: Dunwell) -> Book:
-    """Six borrowers 1-5 km from the centre with allowed visits; two certified agents."""
-    actions = {}
-    spots = [(1, 0), (0, 2), (-3, 0), (0, -4), (2, 2), (-1, -1)]
-    for k, (n, e) in enumerate(spots, start=1):
-        actions[k] = put_visit_case(app, k)
-        lat, lon = offset(n, e)
-        set_address(app, borrower_id=k, text=f"成都市 {k} 号", latitude=lat, longitude=lon,
-                    now=NOW)
-    agent(app, "a-1")
-    agent(app, "a-2", at=offset(-2, -2))
-    return Book(app, actions)
+def book(app: Dunwell, fill_book: Callable[..., None]) -> Book:
+    """Six borrowers 1-5 km from the centre with allowed visits; two certified agents.
+    Built once per worker and copied into ``app``'s database."""
+    fill_book(app, build_field_book)
+    with app.engine.connect() as conn:
+        actions = conn.execute(select(c.case_actions.c.borrower_id, c.case_actions.c.action_id)
+                               .where(c.case_actions.c.kind == "field_visit")).all()
+    return Book(app, {int(b): int(a) for b, a in actions})

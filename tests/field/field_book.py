@@ -1,7 +1,7 @@
 """The field tests' book: borrowers with open cases whose field visits the guard
 allowed on one date (each announced by a visit notice letter the notice period
 before), addresses with coordinates, and certified agents. The fixture itself is in
-conftest.py."""
+conftest.py; it copies the book :func:`build_field_book` writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from dunwell.app.field.visits import add_agent, add_certificate
+from dunwell.app.field.visits import add_agent, add_certificate, set_address
 from dunwell.app.training.service import add_staff, import_certificate
 from dunwell.bootstrap import Dunwell
 from dunwell.channels.document import Document, Paragraph, document_json, document_sha256
@@ -30,6 +30,18 @@ VISIT_TAGS = ["reminder_letter", "staff_certified", "audio_video_recording", "pr
 class Book:
     app: Dunwell
     action_of: dict[int, int]  # borrower id -> allowed field-visit action id
+
+
+def build_field_book(app: Dunwell) -> None:
+    """Six borrowers 1-5 km from the centre with allowed visits; two certified agents."""
+    spots = [(1, 0), (0, 2), (-3, 0), (0, -4), (2, 2), (-1, -1)]
+    for k, (n, e) in enumerate(spots, start=1):
+        put_visit_case(app, k)
+        lat, lon = offset(n, e)
+        set_address(app, borrower_id=k, text=f"成都市 {k} 号", latitude=lat, longitude=lon,
+                    now=NOW)
+    agent(app, "a-1")
+    agent(app, "a-2", at=offset(-2, -2))
 
 
 def put_visit_case(app: Dunwell, borrower_id: int, *, day: dt.date = DAY,
