@@ -5,6 +5,7 @@ page, named by the letter, that takes a typed code over real HTTP."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 
@@ -111,11 +112,14 @@ def test_a_letter_on_the_loopback_default_shows_no_address_and_sends_the_reader_
 
 
 def test_a_letter_shows_a_local_address_only_when_development_allows_it(
-        prebuilt: Callable[..., Dunwell]) -> None:
-    app = prebuilt(_build, **LENDER, public_url_loopback_allowed=True)
-    with app.uow() as uow:
-        doc = letter_document(uow, _letter(app, 2), app.settings)
-    assert "http://127.0.0.1:8000/letters/verify" in pdf_text(render_pdf(doc))
+        loopback_book: Dunwell) -> None:
+    letter_no = _letter(loopback_book, 2)
+    allowed = dataclasses.replace(loopback_book.settings, public_url_loopback_allowed=True)
+    with loopback_book.uow() as uow:
+        default = letter_document(uow, letter_no, loopback_book.settings)
+        local = letter_document(uow, letter_no, allowed)
+    assert "127.0.0.1" not in pdf_text(render_pdf(default))
+    assert "http://127.0.0.1:8000/letters/verify" in pdf_text(render_pdf(local))
 
 
 def test_the_reminder_the_visit_notice_and_the_demand_name_the_lender_alike(
