@@ -50,7 +50,7 @@ demo: venv
 # CLI a test starts would compile the package from source again.
 test: venv
 	$(BIN)/python -m compileall -q -j 0 src
-	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider -n auto --dist worksteal
 
 DUNWELL_STRESS_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 

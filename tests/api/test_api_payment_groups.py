@@ -169,6 +169,19 @@ def test_good_payments_sent_at_once_all_post(app: Dunwell) -> None:
     assert verify_book(app).ok
 
 
+async def _blocked_by(app: Dunwell, holder: sa.Connection, within_s: float = 60.0) -> None:
+    """Return once a session waits for a lock ``holder`` holds."""
+    pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    deadline = asyncio.get_running_loop().time() + within_s
+    with app.engine.connect() as watcher:
+        while not watcher.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity "
+                f"WHERE {int(pid)} = ANY(pg_blocking_pids(pid))").scalar_one():
+            watcher.rollback()
+            assert asyncio.get_running_loop().time() < deadline, "the payment never waited"
+            await asyncio.sleep(0.02)
+
+
 def test_a_payment_waiting_for_its_loan_does_not_hold_up_the_others(app: Dunwell) -> None:
     """The group of a payment whose loan another transaction holds waits; after
     ``SLOW_GROUP_S`` the payments behind it are posted in another group."""
@@ -186,7 +199,8 @@ def test_a_payment_waiting_for_its_loan_does_not_hold_up_the_others(app: Dunwell
                 held = asyncio.ensure_future(http.post(
                     f"/v1/loans/{a}/payments", json={"amount": "10.00", "currency": "CNY"},
                     headers={**manager, "Idempotency-Key": "slow-a"}))
-                await asyncio.sleep(0.2)
+                # b is sent once a's group waits for the lock, however busy the machine
+                await _blocked_by(app, holder)
                 free = await asyncio.wait_for(http.post(
                     f"/v1/loans/{b}/payments", json={"amount": "10.00", "currency": "CNY"},
                     headers={**manager, "Idempotency-Key": "slow-b"}), timeout=10)
