@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dunwell.app.cob import close_until
 from dunwell.app.collections.collect import Experiment, collect_day
 from dunwell.app.collections.uplift import (
     Budget,
@@ -27,6 +28,10 @@ from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.simulation.portfolio import answer_contacts, pay_today, seed_book
 
 START = dt.date(2025, 1, 1)
+#: The exploring history: the day loop through 17 February, its quiet days before 28
+#: January closed by COB alone.
+QUIET_UNTIL = dt.date(2025, 1, 27)
+HISTORY_ENDS = dt.date(2025, 2, 17)
 ML = Experiment(champion="ml")
 
 
@@ -50,7 +55,12 @@ def test_a_policy_learnt_from_the_books_history_plans_a_day(app: Dunwell,
     with pytest.raises(InvalidInput) as err:
         training_set(app)
     assert err.value.code == "uplift_history_must_not_be_empty"
-    history(app, days=48, policy=UpliftPolicy.exploring(seed=2, budget=Budget(contacts=20)))
+    # nothing falls due before 1 February: the loop would find no case to plan, contact
+    # to answer or payment to make until the pre-due reminders of 29 January, so COB
+    # alone closes the days before (the book comes out as the loop leaves it)
+    close_until(app, QUIET_UNTIL)
+    history(app, days=(HISTORY_ENDS - QUIET_UNTIL).days,
+            policy=UpliftPolicy.exploring(seed=2, budget=Budget(contacts=20)))
     every_contact_was_allowed_and_the_budget_kept(app, budget=20)
 
     with app.uow() as uow:
