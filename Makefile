@@ -47,10 +47,15 @@ demo: venv
 # books and models are built by one worker, not both) and takes from the other's end
 # when it runs dry, so one long test does not leave a core idle at the end.
 # compileall first: with PYTHONDONTWRITEBYTECODE set, every worker and every server or
-# CLI a test starts would compile the package from source again.
+# CLI a test starts would compile the package from source again; and pytest keeps the
+# bytecode of the tests it rewrites (each worker collects every test module).
+# One thread each for OpenMP (LightGBM), BLAS and Polars: the workers already keep every
+# core busy, and a second thread per worker only spins waiting for the core it shares.
+TEST_THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 POLARS_MAX_THREADS=1
+
 test: venv
 	$(BIN)/python -m compileall -q -j 0 src
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider -n auto --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(TEST_THREADS) $(BIN)/pytest -q -p no:cacheprovider -n auto --dist worksteal
 
 DUNWELL_STRESS_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 

@@ -238,7 +238,19 @@ def spark() -> Iterator[Any]:
         pytest.skip(f"Spark local mode needs Java and PySpark: {why}")
     from dunwell.app.cob_spark import spark_session
 
-    session = spark_session("local[2]")
+    # a test's driver JVM lives for seconds: the client compiler alone and the serial
+    # collector start it on about half the CPU (a cluster's drivers keep the defaults)
+    before = os.environ.get("PYSPARK_SUBMIT_ARGS")
+    os.environ["PYSPARK_SUBMIT_ARGS"] = (
+        '--driver-java-options "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC '
+        '-XX:CICompilerCount=1" pyspark-shell')
+    try:
+        session = spark_session("local[2]")
+    finally:
+        if before is None:
+            del os.environ["PYSPARK_SUBMIT_ARGS"]
+        else:
+            os.environ["PYSPARK_SUBMIT_ARGS"] = before
     yield session
     session.stop()
 
