@@ -110,7 +110,7 @@ def test_the_direct_path_answers_as_fastapis(client: TestClient, case: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     data, headers = CASES[case]
     direct = client.post("/v1/applications", content=data, headers=headers)
-    monkeypatch.setattr(routes, "_JSON_TYPES", frozenset())  # FastAPI's path only
+    monkeypatch.setattr(routes, "JSON_TYPES", frozenset())  # FastAPI's path only
     general = client.post("/v1/applications", content=data, headers=headers)
     if direct.status_code == 201:
         assert general.status_code == 200, general.text
@@ -124,7 +124,7 @@ def test_the_direct_path_answers_as_fastapis(client: TestClient, case: str,
 def test_a_decision_through_fastapis_path_is_replayed_by_the_direct_one(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     headers = {"content-type": JSON, "idempotency-key": "k-back"}
-    monkeypatch.setattr(routes, "_JSON_TYPES", frozenset())
+    monkeypatch.setattr(routes, "JSON_TYPES", frozenset())
     general = client.post("/v1/applications", content=GOOD, headers=headers)
     monkeypatch.undo()
     direct = client.post("/v1/applications", content=GOOD, headers=headers)

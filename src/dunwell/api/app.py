@@ -32,6 +32,7 @@ from dunwell.api.channels import router as channels_router
 from dunwell.api.complaints import router as complaints_router
 from dunwell.api.deps import COMMANDS_AT_ONCE, Runner, Services
 from dunwell.api.docs import add_docs
+from dunwell.api.fast import FastFront
 from dunwell.api.field import router as field_router
 from dunwell.api.legal import router as legal_router
 from dunwell.api.letters import router as letters_router
@@ -223,8 +224,10 @@ class BodyLimit:
 
 
 def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = None,
-               origination: Origination | None = None) -> FastAPI:
-    """The API over the book in ``settings`` (or an already wired ``dunwell``)."""
+               origination: Origination | None = None, fast_front: bool = True) -> FastAPI:
+    """The API over the book in ``settings`` (or an already wired ``dunwell``). With
+    ``fast_front`` (the default) the usual requests of the two hot routes are answered
+    by :class:`~dunwell.api.fast.FastFront`, exactly as the rest of the stack would."""
     dunwell = dunwell or bootstrap(settings)
     origination = origination or origination_for(dunwell.settings)
     sqlite = dunwell.db.dialect == "sqlite"
@@ -266,6 +269,9 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
     api.add_middleware(BodyLimit, bytes_max=limits.request_body_bytes_max,
                        bytes_max_by_path={BUNDLE_VERIFY_PATH: limits.bundle_upload_bytes_max})
     add_security(api, dunwell.settings)
+    if fast_front:  # outermost: ahead of the security headers, which it adds itself
+        api.add_middleware(FastFront, api=api, bytes_max=limits.request_body_bytes_max,
+                           hsts=dunwell.settings.cookie_secure)
     return api
 
 

@@ -192,6 +192,7 @@ class RouteGuard:
         self.matrix = dict(MATRIX if matrix is None else matrix)
         self._routes: list[GuardedRoute] | None = None
         self.tokens = TokenCache(token_cache_seconds)
+        api.state.route_guard = self  # the fast front reads its tokens and matrix
 
     def routes(self) -> list[GuardedRoute]:
         if self._routes is None:

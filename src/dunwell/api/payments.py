@@ -42,6 +42,7 @@ from dunwell.app.objects import holding_of, require_payment
 from dunwell.app.uow import UnitOfWork
 from dunwell.core.errors import DomainError, InvalidInput
 from dunwell.core.money import format_minor
+from dunwell.identity.model import Principal
 from dunwell.identity.objects import Thing, require_reach
 from dunwell.lending.payments import PaymentKind
 from dunwell.lending.prepayment import PrepaymentMode
@@ -122,6 +123,14 @@ async def post_payment(loan_id: IdPath, body: PaymentIn, key: KeyHeader,
     """Receive a payment: the waterfall settles the oldest instalments first (a
     prepayment or payoff restructures or closes the loan). A borrower pays only their
     own loans (another's answers 404, as a missing loan does)."""
+    return await pay(svc, loan_id, body, key, principal)
+
+
+async def pay(svc: Services, loan_id: int, body: PaymentIn, key: str,
+              principal: Principal) -> Response:
+    """Post a valid payment request for ``principal`` and answer it (the route's work
+    after validation; :mod:`dunwell.api.fast` calls it too). A refused payment raises
+    the error the application's handlers render."""
     kind = PaymentKind(body.kind)
     mode = PrepaymentMode(body.mode) if body.mode else None
 

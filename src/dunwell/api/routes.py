@@ -102,7 +102,7 @@ UNPROCESSABLE = 422
 
 #: The content types a decision's body is read straight from its bytes for; any other
 #: takes FastAPI's own path (:class:`DecisionRoute`).
-_JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
+JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
 
 
 def _failing(exc: Exception) -> Receive:
@@ -128,23 +128,33 @@ class DecisionRoute(APIRoute):
         async def handler(request: Request) -> Response:
             kind = request.headers.get("content-type")
             key_header = request.headers.get("idempotency-key")
-            if kind is None or kind.lower() not in _JSON_TYPES or (
+            if kind is None or kind.lower() not in JSON_TYPES or (
                     key_header is not None and len(key_header) > IDEMPOTENCY_KEY_MAX_LEN):
                 return await general(request)
             try:
                 raw = await request.body()
             except Exception as exc:  # FastAPI's path meets the same failure, its way
                 return await general(Request(request.scope, _failing(exc)))
-            try:
-                body = ApplicationDirect.model_validate_json(raw)
-                application = body.to_domain()
-            except Exception:  # read as ApplicationIn, which names what is wrong
+            direct = read_direct(raw)
+            if direct is None:  # read as ApplicationIn, which names what is wrong
                 return await general(request)  # the body read is kept on the request
+            application, body_key = direct
             services: Services = request.app.state.services
-            key = idempotency_key(key_header, body.idempotency_key)
-            return await _decide(application, key, services)
+            key = idempotency_key(key_header, body_key)
+            return await decide_application(application, key, services)
 
         return handler
+
+
+def read_direct(raw: bytes) -> tuple[Application, str | None] | None:
+    """The application in a decision's body and the key it names, read straight from
+    its bytes (:class:`~dunwell.api.schemas.ApplicationDirect`); None when the body is
+    not read so (FastAPI's path then reads it and names what is wrong)."""
+    try:
+        body = ApplicationDirect.model_validate_json(raw)
+        return body.to_domain(), body.idempotency_key
+    except Exception:
+        return None
 
 
 async def post_application(body: ApplicationIn, svc: ServicesDep,
@@ -152,10 +162,11 @@ async def post_application(body: ApplicationIn, svc: ServicesDep,
     """Decide an application: approve (a credit line opens), decline or refer, with
     reasons. A replay (same key, same data) returns the first decision with 200."""
     key = idempotency_key(key_header, body.idempotency_key)
-    return await _decide(body.to_domain(), key, svc)
+    return await decide_application(body.to_domain(), key, svc)
 
 
-async def _decide(application: Application, key: str, svc: Services) -> Response:
+async def decide_application(application: Application, key: str, svc: Services) -> Response:
+    """Decide ``application`` under ``key`` and answer it (201, or 200 for a replay)."""
     def command() -> tuple[DecisionOut, Status]:
         with svc.dunwell.uow() as uow:
             result = submit_application(uow, application=application, idempotency_key=key,

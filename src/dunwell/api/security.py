@@ -220,16 +220,28 @@ class ClosedCors:
         await self.app(scope, receive, send)
 
 
+def fixed_headers(*, hsts: bool) -> dict[str, str]:
+    """The secure headers but the content policy, in the order they are added."""
+    fixed = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+             "Referrer-Policy": "no-referrer", "Permissions-Policy": PERMISSIONS_POLICY}
+    if hsts:
+        fixed["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+    return fixed
+
+
+def secure_headers(policy: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """The raw headers :class:`SecureHeaders` adds to a response that sets none of
+    them, in its order (the content policy first)."""
+    named = {"Content-Security-Policy": policy, **fixed_headers(hsts=hsts)}
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
+
+
 class SecureHeaders:
     """Add the secure headers to every response that does not set them itself."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.fixed = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                      "Referrer-Policy": "no-referrer",
-                      "Permissions-Policy": PERMISSIONS_POLICY}
-        if hsts:
-            self.fixed["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+        self.fixed = fixed_headers(hsts=hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
