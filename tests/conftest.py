@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -513,6 +514,65 @@ def app(db_url: str) -> Iterator[Dunwell]:
     dunwell = bootstrap(Settings(db_url=db_url, partitions=3, log_level="WARNING"))
     yield dunwell
     dunwell.engine.dispose()
+
+
+#: Debian's chromium, which the browser tests drive through Playwright.
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@dataclass
+class _Chromium:
+    """One Playwright driver and one headless chromium, kept from one browser test to
+    the next (starting them cost each test about a second of CPU) and stopped before
+    any other test runs: while Playwright's synchronous API is started it holds the
+    thread's event loop, so ``asyncio.run`` would refuse to run."""
+
+    playwright: Any = None
+    browser: Any = None
+
+    def get(self) -> Any:
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True)
+        return self.browser
+
+    def stop(self) -> None:
+        if self.playwright is None:
+            return
+        try:
+            if self.browser is not None:
+                self.browser.close()
+        finally:
+            self.playwright.stop()
+            self.playwright = self.browser = None
+
+
+_CHROMIUM = _Chromium()
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """The worker's chromium (a Playwright ``Browser``). Each page a test opens has its
+    own context, and every context it opened is closed after it, so no two tests share
+    cookies, storage, routes or pages."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (apt install chromium)")
+    pytest.importorskip("playwright.sync_api")
+    browser = _CHROMIUM.get()
+    yield browser
+    for context in list(browser.contexts):
+        context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Stop the browser after a test unless the next one drives it too."""
+    yield
+    if nextitem is None or "chromium" not in getattr(nextitem, "fixturenames", ()):
+        _CHROMIUM.stop()
 
 
 @pytest.fixture

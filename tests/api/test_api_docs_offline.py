@@ -132,10 +132,8 @@ def served(app: Dunwell) -> Iterator[str]:
 
 
 @pytest.fixture
-def offline_page(served: str) -> Iterator[tuple[Page, list[str]]]:
+def offline_page(served: str, chromium: Any) -> tuple[Page, list[str]]:
     """A chromium page that may reach only ``served``; the URLs it was refused."""
-    from playwright.sync_api import sync_playwright
-
     refused: list[str] = []
 
     def only_this_server(route: Route) -> None:
@@ -145,14 +143,9 @@ def offline_page(served: str) -> Iterator[tuple[Page, list[str]]]:
             refused.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            page = browser.new_page()
-            page.route("**/*", only_this_server)
-            yield page, refused
-        finally:
-            browser.close()
+    page = chromium.new_page()
+    page.route("**/*", only_this_server)
+    return page, refused
 
 
 def operations_shown(page: Page, selector: str) -> list[Any]:

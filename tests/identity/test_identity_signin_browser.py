@@ -20,7 +20,7 @@ from dunwell.compliance.model import Jurisdiction
 from serving import serve
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -47,13 +47,9 @@ def book(app: Dunwell, tmp_path: Path) -> Dunwell:
 
 
 @pytest.fixture
-def page(book: Dunwell) -> Iterator[tuple[Page, str]]:
-    with serve(book) as url, sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield browser.new_page(), url
-        finally:
-            browser.close()
+def page(book: Dunwell, chromium: Browser) -> Iterator[tuple[Page, str]]:
+    with serve(book) as url:
+        yield chromium.new_page(), url
 
 
 def texted_code(book: Dunwell) -> str:

@@ -17,7 +17,7 @@ from dunwell.store.letters_repo import LetterRepository
 from serving import serve
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -38,13 +38,8 @@ def served(overdue_book: Dunwell) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(served: str) -> Iterator[Page]:
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def page(served: str, chromium: Browser) -> Page:
+    return chromium.new_page()
 
 
 def borrower_code(app: Dunwell) -> str:

@@ -472,46 +472,40 @@ def test_a_run_with_only_its_metrics_makes_a_page_without_empty_charts() -> None
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt install chromium)")
-def test_the_page_draws_its_charts_offline_in_a_browser(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_the_page_draws_its_charts_offline_in_a_browser(tmp_path: Path, chromium: Any) -> None:
     path = tmp_path / "lab.html"
     report.write_html(document(sensitivity=sensitivity()), path)
     requests: list[str] = []
     errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            context = browser.new_context(
-                viewport={"width": 1200, "height": 900}, locale="en-GB", offline=True
-            )
-            page = context.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            assert page.inner_text("h1") == "Strategy lab report"
-            for fid in FIGURE_IDS:
-                chart = page.locator(f"#{fid} svg.chart")
-                box = chart.bounding_box()
-                assert box is not None and box["width"] > 300 and box["height"] > 100, fid
-                marks = chart.locator("path.series, rect.bar, g.point").count()
-                assert marks > 0, fid
-            # every run is a point; each strategy has a line with a band in each time chart
-            assert page.locator("#fig-scatter g.point").count() == 9
-            assert page.locator("#fig-recovery polygon.band").count() == 3
-            lengths = page.eval_on_selector_all(
-                "#fig-recovery path.series", "ps => ps.map(p => p.getTotalLength())"
-            )
-            assert all(n > 100 for n in lengths)
-            assert page.locator("#table-comparison .met").count() == 4
-            assert page.locator("#table-comparison .notmet").count() == 1
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "lab-report.png"), full_page=True)
-            page.emulate_media(media="print")
-            page.screenshot(path=str(SHOTS / "lab-report-print.png"), full_page=True)
-            context.close()
-        finally:
-            browser.close()
+    context = chromium.new_context(
+        viewport={"width": 1200, "height": 900}, locale="en-GB", offline=True
+    )
+    page = context.new_page()
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    assert page.inner_text("h1") == "Strategy lab report"
+    for fid in FIGURE_IDS:
+        chart = page.locator(f"#{fid} svg.chart")
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100, fid
+        marks = chart.locator("path.series, rect.bar, g.point").count()
+        assert marks > 0, fid
+    # every run is a point; each strategy has a line with a band in each time chart
+    assert page.locator("#fig-scatter g.point").count() == 9
+    assert page.locator("#fig-recovery polygon.band").count() == 3
+    lengths = page.eval_on_selector_all(
+        "#fig-recovery path.series", "ps => ps.map(p => p.getTotalLength())"
+    )
+    assert all(n > 100 for n in lengths)
+    assert page.locator("#table-comparison .met").count() == 4
+    assert page.locator("#table-comparison .notmet").count() == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lab-report.png"), full_page=True)
+    page.emulate_media(media="print")
+    page.screenshot(path=str(SHOTS / "lab-report-print.png"), full_page=True)
+    context.close()
     assert errors == []
     assert all(u.startswith("file://") for u in requests), requests
 

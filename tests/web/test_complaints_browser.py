@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,14 +63,9 @@ def book(prebuilt: Callable[..., Dunwell], db_url: str, tmp_path: Path) -> Dunwe
 
 
 @pytest.fixture
-def browser() -> Iterator[Browser]:
+def browser(chromium: Browser) -> Browser:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    return chromium
 
 
 def texted_code(book: Dunwell) -> str:

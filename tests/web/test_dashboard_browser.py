@@ -57,13 +57,8 @@ def app(tmp_path: Path) -> Iterator[Dunwell]:
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+def browser(chromium: Any) -> Any:
+    return chromium
 
 
 def shot(page: Page, step: str, until: str | None = None) -> None:

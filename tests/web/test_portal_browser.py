@@ -21,7 +21,7 @@ from dunwell.app.negotiation.service import approve_offer
 from serving import serve
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("var/test-artifacts/screenshots")
@@ -43,14 +43,10 @@ def book(prebuilt: Callable[..., Dunwell], db_url: str, tmp_path: Path) -> Dunwe
 
 
 @pytest.fixture
-def browser_page(book: Dunwell) -> Iterator[tuple[Page, str]]:
+def browser_page(book: Dunwell, chromium: Browser) -> Iterator[tuple[Page, str]]:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve(book) as url, sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield browser.new_page(viewport={"width": 400, "height": 860}, locale="en-GB"), url
-        finally:
-            browser.close()
+    with serve(book) as url:
+        yield chromium.new_page(viewport={"width": 400, "height": 860}, locale="en-GB"), url
 
 
 def texted_code(book: Dunwell) -> str:

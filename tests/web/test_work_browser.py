@@ -53,13 +53,8 @@ def http_app(tmp_path: Path) -> Iterator[Dunwell]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+def browser(chromium: object) -> object:
+    return chromium
 
 
 def sign_in(page: Page, url: str, name: str) -> None:
