@@ -80,6 +80,23 @@ def _nearest_neighbour_router(
         monkeypatch.setenv("DUNWELL_DAY_ROUTER", "nearest")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashes() -> Iterator[None]:
+    """Passwords hashed with Argon2id at its lowest cost in the tests' own processes: at
+    the product's cost (RFC 9106's second setting, 64 MiB and three passes) a hash or a
+    check took 0.15 s of CPU, several a sign-in test. The hash still names its own
+    parameters, so what is stored and checked is Argon2id either way; the servers and
+    commands the tests start hash at the product's cost."""
+    from argon2 import PasswordHasher
+
+    from dunwell.app.identity import hashing
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hashing, "PASSWORDS",
+                      PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
+
+
 def _backends() -> list[str]:
     return ["sqlite", "postgres"] if os.environ.get(PG_ENV) else ["sqlite"]
 

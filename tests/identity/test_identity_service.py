@@ -44,6 +44,18 @@ def audit_records(app: Dunwell) -> list[tuple[str, str, dict[str, object]]]:
         return [(r.kind, r.subject, json.loads(r.payload_json)) for r in uow.audit.records()]
 
 
+def test_the_product_hashes_passwords_at_rfc_9106s_second_setting() -> None:
+    """The tests' own processes hash at Argon2id's lowest cost (tests/conftest.py); the
+    product's hasher is this one."""
+    from argon2 import PasswordHasher, extract_parameters, profiles
+
+    from dunwell.app.identity import hashing
+
+    assert hashing.PASSWORD_PARAMETERS == profiles.RFC_9106_LOW_MEMORY
+    made = PasswordHasher.from_parameters(hashing.PASSWORD_PARAMETERS).hash("x")
+    assert extract_parameters(made) == profiles.RFC_9106_LOW_MEMORY
+
+
 def test_a_password_is_kept_as_argon2id_and_signs_in(app: Dunwell) -> None:
     li = add_user(app, name="Li.Na", role="team_lead", password=PASSWORD, staff_id="t-01",
                   now=NOW, by="admin")

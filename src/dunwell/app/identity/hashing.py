@@ -9,11 +9,13 @@ import hashlib
 import hmac
 import secrets
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-#: Argon2id with the library's defaults (RFC 9106's second recommended setting).
-PASSWORDS = PasswordHasher()
+#: Argon2id at RFC 9106's second recommended setting (64 MiB, three passes, four lanes:
+#: the library's defaults).
+PASSWORD_PARAMETERS = profiles.RFC_9106_LOW_MEMORY
+PASSWORDS = PasswordHasher.from_parameters(PASSWORD_PARAMETERS)
 
 
 @functools.cache
