@@ -239,3 +239,45 @@ def test_the_facts_read_in_one_round_trip_are_the_repositories_facts(
     # the case is not empty: consents, a dispute, a history and addresses were read
     assert pipelined[2].profile.borrower.consents and pipelined[5].profile.borrower.disputes
     assert len(pipelined[6].history) == 2 and len(pipelined[1].addresses) == 2
+
+
+def test_drafts_written_together_are_the_rows_written_one_by_one_whatever_they_hold(
+        book: tuple[Dunwell, list[tuple[PaymentRecord, int]]]) -> None:
+    """Every written column, filled and empty (a case, an action, no address, a window
+    and a deferral, sealed text with quotes and non-Latin letters), through the batch's
+    one statement as through one insert per draft; the statement's text is the same
+    for any number of drafts, so a second batch of another size runs it again."""
+    app, _ = book
+    now = NOWS[0]
+    drafts = [Draft(idempotency_key=f"all-{k}", channel=channel, provider="local",
+                    borrower_id=b, to_address=address, kind="payment_received",
+                    language="zh-CN" if b % 2 else "en", subject=f"主题 '{k}'",
+                    body=f"body {k}\n\"quoted\" 还款 {b}", case_id=case, action_id=action,
+                    not_before=later, not_after=until)
+              for k, (channel, b, address, case, action, later, until) in enumerate([
+                  (MessageChannel.IN_APP, 1, None, None, None, None, None),
+                  (MessageChannel.EMAIL, 2, "b2@example.org", "case-7", 41, None,
+                   now + dt.timedelta(hours=5)),
+                  (MessageChannel.SMS, 3, "+8613800000003", None, 2**40,
+                   now + dt.timedelta(hours=2), now + dt.timedelta(hours=9)),
+                  (MessageChannel.EMAIL, 5, "", "case-8", None,
+                   now - dt.timedelta(hours=1), None),
+              ])]
+    with app.uow() as uow:
+        before = rows(uow)
+        singly = [uow.outbox.add(d, now=now)[0] for d in drafts]
+        expected = rows(uow)
+        uow.rollback()
+    with app.uow() as uow:
+        together = uow.outbox.add_many(drafts[:1], now=now)
+        together += uow.outbox.add_many(drafts[1:], now=now)
+        got = rows(uow)
+        assert together == [uow.outbox.get(m.message_id) for m in together]
+        uow.commit()
+    assert got == expected and len(got) == len(before) + len(drafts)
+    first = together[0].message_id
+    assert ([m.message_id - first for m in together]
+            == [m.message_id - singly[0].message_id for m in singly] == [0, 1, 2, 3])
+    assert [(m.to_address, m.case_id, m.action_id, m.next_attempt_at, m.not_after)
+            for m in together] == [(m.to_address, m.case_id, m.action_id, m.next_attempt_at,
+                                    m.not_after) for m in singly]

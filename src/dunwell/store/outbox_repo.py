@@ -91,9 +91,16 @@ _PG_OUTBOX_COLS = tuple(
         "idempotency_key", "fingerprint", "channel", "provider", "borrower_id", "to_address",
         "kind", "language", "subject", "body", "case_id", "action_id", "status", "attempts",
         "created_at", "next_attempt_at", "not_after"))
-_PG_OUTBOX_INSERT = (f"INSERT INTO outbox ({', '.join(n for n, _ in _PG_OUTBOX_COLS)}) "
-                     "VALUES {values} ON CONFLICT (idempotency_key) DO NOTHING "
-                     "RETURNING message_id, idempotency_key")
+#: The PostgreSQL array type each of those columns is sent as.
+_PG_OUTBOX_TYPES = {"borrower_id": "bigint", "action_id": "bigint", "attempts": "int"}
+#: One statement text whatever the number of messages (each column one array,
+#: unnested in order), so psycopg prepares it on each connection once it repeats and
+#: PostgreSQL plans it once; the ids are given in the rows' order, as ``VALUES`` gives
+#: them.
+_PG_OUTBOX_INSERT = (
+    f"INSERT INTO outbox ({', '.join(n for n, _ in _PG_OUTBOX_COLS)}) SELECT * FROM unnest("
+    + ", ".join(f"%b::{_PG_OUTBOX_TYPES.get(n, 'text')}[]" for n, _ in _PG_OUTBOX_COLS)
+    + ") ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id, idempotency_key")
 
 def ts(moment: dt.datetime) -> str:
     """A timestamp as stored: UTC, microseconds, so text order is time order."""
@@ -278,21 +285,21 @@ class OutboxRepository:
         return [stored[d.idempotency_key] for d in drafts]
 
     def _insert_pg(self, rows: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
-        """The rows with one ``INSERT ... VALUES (...), ... ON CONFLICT DO NOTHING`` as
-        SQL text on the driver's connection (psycopg prepares it once it repeats), the
-        sealed columns sealed as SQLAlchemy seals them: (key, id) of those written."""
+        """The rows with one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING``
+        as SQL text on the driver's connection, the same text for any number of rows
+        (psycopg prepares it once it repeats), the sealed columns sealed as SQLAlchemy
+        seals them: (key, id) of those written."""
         from dunwell.store.repositories import _driver_error, _wrapped
 
         dialect = self.conn.dialect
-        values = [v for row in rows for v in (
-            kind.process_bind_param(row[name], dialect) if kind is not None else row[name]
-            for name, kind in _PG_OUTBOX_COLS)]
-        one = "(" + ", ".join(["%s"] * len(_PG_OUTBOX_COLS)) + ")"
+        columns = [[row[name] for row in rows] if kind is None
+                   else [kind.process_bind_param(row[name], dialect) for row in rows]
+                   for name, kind in _PG_OUTBOX_COLS]
         raw = self.conn.connection.driver_connection
         assert raw is not None
         try:
             cur = raw.cursor()
-            cur.execute(_PG_OUTBOX_INSERT.format(values=", ".join([one] * len(rows))), values)
+            cur.execute(_PG_OUTBOX_INSERT, columns)
             got = cur.fetchall()
         except _driver_error() as exc:
             raise _wrapped(exc) from exc
