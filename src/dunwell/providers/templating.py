@@ -30,6 +30,7 @@ from pathlib import Path
 
 import jinja2
 import jinja2.meta
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 
@@ -52,7 +53,21 @@ def format_money(amount_minor: object, currency: object, *, language: str) -> st
     minor = _as_int(amount_minor, "amount_minor")
     code = str(currency).upper()
     amount = Decimal(minor).scaleb(-exponent_of(code))
-    return str(format_currency(amount, code, locale=babel_locale(language)))
+    return str(format_currency(amount, code, locale=_locale(language)))
+
+
+@lru_cache(maxsize=64)
+def _locale(language: str) -> Locale:
+    """The Babel locale of a template language, parsed once: given an identifier,
+    Babel parses it again in every helper a format call makes (eight times a receipt)."""
+    return Locale.parse(babel_locale(language))
+
+
+@lru_cache(maxsize=1024)
+def _day_text(day: dt.date, language: str) -> str:
+    """``day`` as ``language`` writes it; a run of messages mostly writes the same few
+    days, so each is formatted once."""
+    return str(format_date(day, format=_DATE_PATTERNS[language], locale=_locale(language)))
 
 
 def format_day(value: object, *, language: str) -> str:
@@ -69,7 +84,7 @@ def format_day(value: object, *, language: str) -> str:
                 f"date filter got {value!r}; pass a date or an ISO date like 2026-11-24",
                 code="template_date_must_be_a_date",
             ) from exc
-    return str(format_date(day, format=_DATE_PATTERNS[language], locale=babel_locale(language)))
+    return _day_text(day, language)
 
 
 def _as_int(value: object, what: str) -> int:
