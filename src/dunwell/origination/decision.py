@@ -240,20 +240,26 @@ SCREENED: Mapping[str, Outcome] = {"cash_flow_not_positive": Outcome.DECLINE,
 
 class GradedBook:
     """The products the policy lends on, priced at one grade, and their monthly
-    repayments (memoised: sizing asks for the same schedule more than once)."""
+    repayments (both memoised: sizing asks for the same product and schedule more than
+    once)."""
 
     def __init__(self, products: Mapping[str, Product], grade: GradeRule) -> None:
         self._products = products
         self._grade = grade
+        self._priced: dict[str, Product] = {}
         self._repayments: dict[tuple[str, int, int], int] = {}
 
     def product(self, code: str) -> Product:
+        priced = self._priced.get(code)
+        if priced is not None:
+            return priced
         base = self._products.get(code)
         if base is None:
             raise NotFound(f"the policy lends on product {code!r}, which the book does not "
                            "have; register it", code="product_must_exist")
-        return priced_product(base, grade=self._grade.grade,
-                              annual_rate=self._grade.annual_rate)
+        priced = self._priced[code] = priced_product(base, grade=self._grade.grade,
+                                                     annual_rate=self._grade.annual_rate)
+        return priced
 
     def repayment(self, product: Product, principal_minor: int, term_months: int,
                   start: dt.date) -> int:
