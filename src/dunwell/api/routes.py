@@ -47,6 +47,7 @@ from dunwell.api.schemas import (
 )
 from dunwell.api.views import (
     cancellation_out,
+    decision_json,
     decision_out,
     drawdown_out,
     income_import_out,
@@ -167,17 +168,17 @@ async def post_application(body: ApplicationIn, svc: ServicesDep,
 
 async def decide_application(application: Application, key: str, svc: Services) -> Response:
     """Decide ``application`` under ``key`` and answer it (201, or 200 for a replay)."""
-    def command() -> tuple[DecisionOut, Status]:
+    def command() -> tuple[bytes, Status]:
         with svc.dunwell.uow() as uow:
             result = submit_application(uow, application=application, idempotency_key=key,
                                         model=svc.origination.model,
                                         policy=svc.origination.policy,
                                         bureau=svc.dunwell.providers.bureau)
             uow.commit()
-        return decision_out(result.application), result.status
+        return decision_json(result.application), result.status
 
     out, outcome = await svc.run(command)
-    return _json(out, outcome)
+    return _json_bytes(out, outcome)
 
 
 router.add_api_route("/applications", post_application, methods=["POST"],
@@ -189,8 +190,13 @@ router.add_api_route("/applications", post_application, methods=["POST"],
 def _json(out: BaseModel, outcome: Status) -> Response:
     """The body as JSON straight from the model (it was built valid): 201 for a new
     resource, 200 with ``Idempotent-Replayed: true`` for a replay."""
+    return _json_bytes(out.model_dump_json(), outcome)
+
+
+def _json_bytes(body: bytes | str, outcome: Status) -> Response:
+    """:func:`_json` of a body already serialised."""
     replayed = outcome is Status.REPLAYED
-    return Response(out.model_dump_json(), media_type="application/json",
+    return Response(body, media_type="application/json",
                     status_code=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
                     headers={REPLAYED_HEADER: "true"} if replayed else None)
 
