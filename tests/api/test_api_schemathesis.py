@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.modes import GenerationMode
@@ -28,7 +27,6 @@ from schemathesis.specs.openapi.checks import (
 
 from access import token_headers
 from dunwell.api.app import create_app
-from dunwell.app.identity import hashing
 from dunwell.app.lending.book import open_book, register_product
 from dunwell.bootstrap import Dunwell
 from dunwell.identity.matrix import allowed_roles, rule_for
@@ -61,17 +59,6 @@ def seed(http: TestClient) -> None:
                   json={**terms, "accepted_terms": q.json()["fingerprint"]},
                   headers={"Idempotency-Key": "seed-2"})
     assert r.status_code == 201, r.text
-
-
-@pytest.fixture(autouse=True)
-def light_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sign-in checks passwords with Argon2 at under a millisecond a check instead of the
-    production cost (tens of milliseconds each, more on a busy machine): the fuzz signs
-    in dozens of times, and what a response looks like does not depend on the cost."""
-    light = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    dummy = light.hash("an unknown user's password stands in here")
-    monkeypatch.setattr(hashing, "PASSWORDS", light)
-    monkeypatch.setattr(hashing, "_dummy_hash", lambda: dummy)
 
 
 @pytest.fixture
