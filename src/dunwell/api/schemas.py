@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, with_config
@@ -24,6 +24,7 @@ from dunwell.core.limits import (
 )
 from dunwell.core.money import exponent_of, to_minor
 from dunwell.origination.disclosure import Method
+from dunwell.origination.features import read_records
 from dunwell.origination.model import (
     Applicant,
     ApplicantKind,
@@ -137,7 +138,7 @@ class _ApplicationFields(Strict):
     existing_debt_payments: Amount = "0"
     income_history: list[Amount] = Field(default_factory=list, max_length=120)
 
-    def _domain(self, transactions: Callable[[str], tuple[Transaction, ...]]) -> Application:
+    def _domain(self, transactions: Callable[[str], Sequence[Transaction]]) -> Application:
         """The domain's application; ``transactions(currency)`` its records, converted
         where the other amounts are (so the first amount refused is the one named)."""
         cur = self.currency
@@ -200,27 +201,16 @@ class ApplicationDirect(_ApplicationFields):
         return self._domain(lambda cur: direct_records(self.transactions, cur))
 
 
-def direct_records(items: list[_RecordText], currency: str) -> tuple[Transaction, ...]:
-    """:func:`records` of :class:`ApplicationDirect`'s records; :class:`NotDirect` for
-    any :class:`TransactionIn` would refuse or :func:`records` would name."""
-    exponent = currency_exponent(currency)
-    out = []
-    fromisoformat = dt.date.fromisoformat
-    for t in items:
-        try:
-            day = fromisoformat(t["date"])
-        except ValueError:
-            raise NotDirect("not a calendar date") from None
-        if not DATE_MIN <= day <= DATE_MAX:
-            raise NotDirect("a date beyond the book's years")
-        whole, _, frac = t["amount"].partition(".")
-        if len(frac) > exponent:
-            raise NotDirect("more decimals than the currency has")
-        minor = int(whole + frac.ljust(exponent, "0"))
-        if not 0 <= minor <= AMOUNT_MINOR_MAX:
-            raise NotDirect("an amount beyond the limits")
-        out.append(Transaction(day, minor, t["kind"]))
-    return tuple(out)
+def direct_records(items: list[_RecordText], currency: str) -> Sequence[Transaction]:
+    """:func:`records` of :class:`ApplicationDirect`'s records, read in one pass with
+    their monthly sums (:func:`~dunwell.origination.features.read_records`: no
+    :class:`Transaction` is made record by record); :class:`NotDirect` for any
+    :class:`TransactionIn` would refuse, :func:`records` would name or the decision
+    would refuse record by record (an amount of zero)."""
+    read = read_records(items, currency_exponent(currency))
+    if read is None:
+        raise NotDirect("a record that is not a usual one")
+    return read
 
 
 def currency_exponent(currency: str) -> int:

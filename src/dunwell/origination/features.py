@@ -21,19 +21,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from dunwell.core.errors import InvalidInput
 from dunwell.core.limits import (
     AMOUNT_MINOR_MAX,
+    DATE_MAX,
     DATE_MIN,
     FUTURE_SLACK_DAYS,
     check_date,
     latest_record_date,
 )
-from dunwell.origination.model import MonthSummary, Transaction, TransactionKind
+from dunwell.origination.model import MonthSummary, Records, Transaction, TransactionKind
 
 #: The months of recent history turnover, trend, volatility and seasonality look at.
 WINDOW_MONTHS = 12
@@ -78,6 +80,9 @@ def check_transaction_dates(transactions: Iterable[Transaction], *,
     stretch the merchant's history and change every later decision. The first record
     out of range is named by its field."""
     latest = latest_record_date(business_date)
+    if isinstance(transactions, Records) and (transactions.latest is None
+                                              or transactions.latest <= latest):
+        return  # every record as read is from DATE_MIN on, and none is after the latest
     for k, tx in enumerate(transactions):
         if not DATE_MIN <= tx.on <= latest:
             check_date(tx.on, field=f"transactions.{k}.date", latest=latest)
@@ -85,8 +90,57 @@ def check_transaction_dates(transactions: Iterable[Transaction], *,
             break
 
 
+def read_records(items: Iterable[Mapping[str, Any]], exponent: int) -> Records | None:
+    """Records sent as text, read in one pass: each mapping's ``date`` (``YYYY-MM-DD``
+    in ASCII digits), ``amount`` (decimal digits, at most one point; ``exponent``: the
+    currency's decimals) and ``kind`` (a :class:`TransactionKind`) made a row, summed
+    into its month (as :func:`summarise` sums them) and the latest day kept. None when
+    a record is not a usual one — not a calendar date, a date outside the book's years,
+    more decimals than the currency has, an amount not above zero or beyond the limits
+    — which is then read record by record (and named where it is refused)."""
+    rows: list[tuple[int, int, TransactionKind]] = []
+    months: dict[str, list[Any]] = {}
+    latest: dt.date | None = None
+    fromisoformat = dt.date.fromisoformat
+    sale = TransactionKind.SALE
+    for item in items:
+        text: str = item["date"]
+        try:
+            day = fromisoformat(text)
+        except ValueError:
+            return None
+        if not DATE_MIN <= day <= DATE_MAX:
+            return None
+        whole, _, frac = item["amount"].partition(".")
+        if len(frac) > exponent:
+            return None
+        minor = int(whole + frac.ljust(exponent, "0"))
+        if not 0 < minor <= AMOUNT_MINOR_MAX:
+            return None
+        kind = item["kind"]
+        rows.append((day.toordinal(), minor, kind))
+        acc = months.get(text[:7])  # the month's "YYYY-MM": in order as text and in time
+        if acc is None:
+            acc = months[text[:7]] = [day.replace(day=1), 0, 0, 0, 0]
+        if kind is sale:
+            acc[1] += minor
+            acc[3] += 1
+        else:
+            acc[2] += minor
+            acc[4] += 1
+        if latest is None or day > latest:
+            latest = day
+    if len(rows) > TRANSACTIONS_MAX:
+        return None
+    summaries = tuple(MonthSummary(*months[m]) for m in sorted(months))
+    return Records(rows, summaries, latest)
+
+
 def summarise(transactions: Iterable[Transaction]) -> tuple[MonthSummary, ...]:
-    """Sum records per calendar month, oldest month first."""
+    """Sum records per calendar month, oldest month first (records as read have been
+    summed already: :func:`read_records`)."""
+    if isinstance(transactions, Records):
+        return transactions.summaries
     months: dict[tuple[int, int], list[int]] = {}
     sale = TransactionKind.SALE
     for k, tx in enumerate(transactions):

@@ -5,9 +5,11 @@ minor units of the application's currency."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import overload
 
 #: Languages a decision can be explained in.
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
@@ -70,6 +72,57 @@ class MonthSummary:
         return self.sales_minor - self.refunds_minor
 
 
+class Records(Sequence[Transaction]):
+    """A merchant's records as one reading made them: each record as its day's ordinal,
+    amount and kind (``rows``, the plain values an application's fingerprint writes),
+    their sums per month (``summaries``, as :func:`~dunwell.origination.features.
+    summarise` makes them) and the latest day, worked out as they were read
+    (:func:`~dunwell.origination.features.read_records`). A :class:`Transaction` is
+    made only when one is asked for. It reads as, and is equal to, the tuple of its
+    transactions."""
+
+    __slots__ = ("latest", "rows", "summaries")
+
+    def __init__(self, rows: list[tuple[int, int, TransactionKind]],
+                 summaries: tuple[MonthSummary, ...], latest: dt.date | None) -> None:
+        self.rows = rows
+        self.summaries = summaries
+        self.latest = latest
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Transaction: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Transaction, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Transaction | tuple[Transaction, ...]:
+        if isinstance(index, slice):
+            return tuple(Transaction(dt.date.fromordinal(o), a, k) for o, a, k in self.rows[index])
+        o, a, k = self.rows[index]
+        return Transaction(dt.date.fromordinal(o), a, k)
+
+    def __iter__(self) -> Iterator[Transaction]:
+        fromordinal = dt.date.fromordinal
+        for o, a, k in self.rows:
+            yield Transaction(fromordinal(o), a, k)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Records):
+            return self.rows == other.rows
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Records({tuple(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Applicant:
     """Who applies. ``reference`` is the merchant id or the customer's reference."""
@@ -97,7 +150,7 @@ class Application:
     monthly_income_minor: int
     monthly_expenses_minor: int
     existing_debt_payments_minor: int
-    transactions: tuple[Transaction, ...] = ()
+    transactions: Sequence[Transaction] = ()  # a tuple, or Records as read
     income_history_minor: tuple[int, ...] = ()
 
 

@@ -59,6 +59,7 @@ from dunwell.origination.model import (
     MonthSummary,
     Outcome,
     Reason,
+    Records,
     Transaction,
 )
 from dunwell.origination.policy import Policy, builtin_policy
@@ -200,7 +201,8 @@ def _conflict(what: str, key: str) -> Conflict:
 def application_payload(application: Application) -> dict[str, object]:
     """An application's data in a canonical form, for its fingerprint. A record's kind
     is its ``StrEnum`` member, which JSON writes as its text (``.value`` costs an
-    attribute lookup per record for the same output)."""
+    attribute lookup per record for the same output); records as read hold their rows
+    in this form already (:class:`~dunwell.origination.model.Records`)."""
     a = application
     return {"applicant": [a.applicant.kind.value, a.applicant.reference, a.applicant.name,
                           a.applicant.language],
@@ -209,8 +211,9 @@ def application_payload(application: Application) -> dict[str, object]:
             "income_minor": a.monthly_income_minor, "expenses_minor": a.monthly_expenses_minor,
             "debt_payments_minor": a.existing_debt_payments_minor,
             "income_history_minor": list(a.income_history_minor),
-            "transactions": [[t.on.toordinal(), t.amount_minor, t.kind]
-                             for t in a.transactions]}
+            "transactions": (a.transactions.rows if isinstance(a.transactions, Records)
+                             else [(t.on.toordinal(), t.amount_minor, t.kind)
+                                   for t in a.transactions])}
 
 
 def _merchant_records(repo: OriginationRepository, applicant: Applicant,
