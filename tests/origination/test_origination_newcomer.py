@@ -109,3 +109,21 @@ def test_newcomers_after_one_another_take_the_next_ids(book: Dunwell) -> None:
     assert [i[0] for i in ids] == [ids[0][0] + k for k in range(3)]
     assert [i[1] for i in ids] == [ids[0][1] + k for k in range(3)]
     assert [i[2] for i in ids] == [ids[0][2] + k for k in range(3)]
+
+
+def test_the_first_read_finds_the_application_stored_under_the_key(book: Dunwell) -> None:
+    """``intake`` reads the id of the application stored under the key with the book,
+    then the application whole: as ``application_by_key`` reads it, line and all."""
+    with book.uow() as uow:
+        submit_application(uow, application=merchant("m-seen", expenses=100_000),
+                           idempotency_key="k-seen", model=builtin_scorecard())
+        uow.commit()
+    with book.uow() as uow:
+        applicant = Applicant(ApplicantKind.MERCHANT, "m-seen", "Shop m-seen", "zh-CN")
+        intake = uow.origination.intake("k-seen", applicant)
+        stored = uow.origination.application_by_key("k-seen")
+        assert intake is not None and stored is not None
+        assert intake.seen == stored and stored.credit_line_id is not None
+        assert intake.known is not None and intake.known[0] == stored.applicant_id
+        fresh = uow.origination.intake("k-new", applicant)
+        assert fresh is not None and fresh.seen is None and fresh.products == intake.products

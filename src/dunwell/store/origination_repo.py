@@ -84,19 +84,21 @@ _APPLICATION_BY_ID = _APPLICATIONS.where(
 _product_from_text = lru_cache(maxsize=256)(load_product)
 
 # An application's first read, one statement: the book (one row) joined to each product,
-# the application already stored under the key and the applicant on record, if any.
-_SEEN = _APPLICATION_BY_KEY.subquery("seen")
+# the id of the application already stored under the key and the applicant on record,
+# if any. A stored application (a replay, seldom) is then read whole by its key: its
+# columns on every product's row cost each new application their transfer and decoding.
+_SEEN = (select(o.applications.c.application_id)
+         .where(o.applications.c.idempotency_key == bindparam("key")).subquery("seen"))
 _KNOWN = (select(o.applicants.c.applicant_id, o.applicants.c.name, o.applicants.c.language)
           .where(o.applicants.c.kind == bindparam("kind"),
                  o.applicants.c.reference == bindparam("ref"))
           .subquery("known"))
 _INTAKE = (select(t.book.c.business_date, t.book.c.partitions, t.book.c.currency,
                   t.products.c.spec_toml,
-                  *(col.label(f"seen_{col.name}") for col in _SEEN.c),
+                  _SEEN.c.application_id.label("seen_application_id"),
                   *(col.label(f"known_{col.name}") for col in _KNOWN.c))
            .select_from(t.book.outerjoin(t.products, true()).outerjoin(_SEEN, true())
                         .outerjoin(_KNOWN, true())))
-_SEEN_NAMES = tuple(col.name for col in _SEEN.c)
 
 #: The columns of an application (a credit line) the newcomer's statement takes as
 #: parameters: all but the ids it makes or is given by the statement itself.
@@ -418,9 +420,10 @@ class OriginationRepository:
         self.conn = conn
 
     def intake(self, key: str, applicant: Applicant) -> Intake | None:
-        """In one read: the book, the application stored under ``key``, the applicant
-        on record (as :meth:`applicant`) and the book's products (as :meth:`products`).
-        None when the book is not open."""
+        """In one read: the book, the application stored under ``key`` (read whole by
+        a second read when there is one: a replay), the applicant on record (as
+        :meth:`applicant`) and the book's products (as :meth:`products`). None when the
+        book is not open."""
         rows = self.conn.execute(_INTAKE, {"key": key, "kind": applicant.kind.value,
                                            "ref": applicant.reference}).all()
         if not rows:
@@ -428,7 +431,7 @@ class OriginationRepository:
         first = rows[0]._mapping
         seen = None
         if first["seen_application_id"] is not None:
-            seen = _stored_application({n: first[f"seen_{n}"] for n in _SEEN_NAMES})
+            seen = self.application_by_key(key)
         known = None
         if first["known_applicant_id"] is not None:
             known = (int(first["known_applicant_id"]), Applicant(
