@@ -19,9 +19,11 @@ from sqlalchemy import (
     BigInteger,
     BindParameter,
     Connection,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -121,9 +123,12 @@ def _newcomer_statement(with_line: bool) -> Any:
     a = (insert(ap).values({col.name: bindparam(f"a_{col.name}", type_=col.type)
                             for col in ap.c if col.name != "applicant_id"})
          .returning(ap.c.applicant_id).cte("a"))
+    # each month column is sent as one array literal ({2024-01-01,...}), cast here: the
+    # driver then sends a string, instead of dumping a list element by element
     months = (insert(mm).from_select(
         [mm.c.applicant_id, *_MONTH_COLUMNS],
-        select(a.c.applicant_id, *(func.unnest(bindparam(f"m_{col.name}", type_=ARRAY(col.type)))
+        select(a.c.applicant_id, *(func.unnest(cast(bindparam(f"m_{col.name}", type_=Text),
+                                                    ARRAY(col.type)))
                                    for col in _MONTH_COLUMNS)))
               .cte("m"))
     application = (insert(apps).from_select(
@@ -500,8 +505,9 @@ class OriginationRepository:
             "a_kind": applicant.kind.value, "a_reference": applicant.reference,
             "a_name": applicant.name, "a_language": applicant.language,
             "a_registered_on": business_date}
-        for col in _MONTH_COLUMNS:
-            params[f"m_{col.name}"] = [getattr(m, col.name) for m in months]
+        for col in _MONTH_COLUMNS:  # an array literal: dates and integers need no quoting
+            params[f"m_{col.name}"] = "{" + ",".join(
+                [str(getattr(m, col.name)) for m in months]) + "}"
         params.update({f"ap_{col.name}": application[col.name] for col in _APPLICATION_COLUMNS})
         if line is not None:
             row = _line_row(line)
