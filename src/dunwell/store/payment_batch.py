@@ -240,6 +240,7 @@ class PaymentBatch:
         try:
             with raw.pipeline():
                 lock, loan, insts, seen, book, spec = (raw.cursor() for _ in range(6))
+                lock.execute(_PG_GENERIC_PLANS)
                 lock.execute(_PG_BATCH_LOCKS, (_PARTITION_NS, ids))
                 loan.execute(_PG_BATCH_LOANS, (ids,))
                 insts.execute(_PG_BATCH_INSTALLMENTS, (ids,))
@@ -451,6 +452,12 @@ _PG_BATCH_ADD_PAYMENTS = (
     f"SELECT * FROM {_unnest(_PAYMENT_ROW_TYPES)} "
     "RETURNING payment_id, idempotency_key"
 )
+#: The group's statements run with the plan PostgreSQL keeps for each prepared statement
+#: (for the rest of the transaction only). Left to choose, it plans most of them anew
+#: at every execution (a plan for the arrays at hand costs about as much as the kept
+#: one), which was a large part of the database's work for a small group; the kept
+#: plans read every row by its key, as those do.
+_PG_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
 _PG_BATCH_LOCKS = (
     "SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || %s), p) "
     "FROM (SELECT DISTINCT partition AS p FROM loans "
