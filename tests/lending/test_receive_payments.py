@@ -2,8 +2,9 @@
 one in the same transaction: the same receipts, and every row of the loans, their
 instalments, the journal, the payments and the outbox (the receipt notices) equal, ids
 included. The batch holds partial payments, two payments on one loan (the second pays
-what the first left), a payment that clears what is due and one beyond it, and a key
-repeated with the same data (its replay).
+what the first left, its key with quotes, a backslash, a tab and CJK), a payment that
+clears what is due and one beyond it, and a key repeated with the same data (its
+replay).
 
 The book is the lab's: a small population seeded on one day and closed until its
 first instalments are overdue. One by one on a SQLite copy, the batch on the test's own
@@ -71,7 +72,9 @@ def requests(book: lab_book.Book) -> list[PaymentRequest]:
     out.insert(
         2,
         PaymentRequest(
-            first, format_minor(max(1, due[0][3] // 2), "CNY"), "CNY", f"test:{first}:b"
+            # a key with what JSON and SQL text escape, as a client may send it
+            first, format_minor(max(1, due[0][3] // 2), "CNY"), "CNY",
+            f"test:{first}:b \"'\\ 还\t款",
         ),
     )
     out.append(out[1])  # the same key and data again: its replay

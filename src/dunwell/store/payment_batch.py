@@ -15,9 +15,9 @@ On PostgreSQL the reads are one pipeline and the writes another, as one payment'
 loans locked (shared) in ascending order, then the loans ``FOR UPDATE`` in ascending
 id order, so two batches, or a batch and any other writer, never wait for each other
 in a cycle; the instalments, keys, book and products read with one statement each.
-The writes are one statement per table, each column sent as one binary array and
-unnested (the lines in order, so their ids are the ones one by one gives; the
-journal lines' statement trigger runs once), and only the instalments a payment
+The writes are one statement per table, its rows sent as JSON (the lines in order,
+so their ids are the ones one by one gives; the journal lines' statement trigger runs
+once), and only the instalments a payment
 changed are updated (all of a loan's rewritten when its schedule changed), as one
 payment's path does.
 """
@@ -25,6 +25,7 @@ payment's path does.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -274,11 +275,11 @@ class PaymentBatch:
         after: dict[int, LoanState],
         partitions: dict[int, int],
     ) -> list[PaymentRecord]:
-        """One statement per table, each row's values sent as arrays (``unnest``):
-        the entries, the lines (in order, so their ids are the ones one by one gives),
-        the loans (version-checked, the ones saved returned), the instalments changed
-        (a loan whose schedule changed rewrites all of its own) and the payment rows
-        (their ids returned with their keys)."""
+        """One statement per table, its rows sent as JSON (:func:`_records`,
+        :func:`_each_record`): the entries, the lines (in order, so their ids are the
+        ones one by one gives), the loans (version-checked, the ones saved returned),
+        the instalments changed (a loan whose schedule changed rewrites all of its own)
+        and the payment rows (their ids returned with their keys)."""
         raw = self.conn.connection.driver_connection
         assert raw is not None
         entries = [e for p in payments for e in p.entries]
@@ -334,22 +335,22 @@ class PaymentBatch:
                 cur = raw.cursor()
                 cur.execute(
                     _PG_BATCH_ENTRIES,
-                    _columns(
+                    _records(
+                        _ENTRY_NAMES,
                         [
                             (e.entry_id, e.business_date, e.kind, e.currency, e.reverses, e.memo)
                             for e in entries
                         ],
-                        6,
                     ),
                 )
                 if lines:
-                    cur.execute(_PG_BATCH_LINES, _columns(lines, 4))
+                    cur.execute(_PG_BATCH_LINES, _records(_LINE_NAMES, lines))
                 saved = raw.cursor()
                 if loan_rows:
-                    saved.execute(_PG_BATCH_SAVE_LOANS, _columns(loan_rows, _LOAN_ROW_WIDTH))
+                    saved.execute(_PG_BATCH_SAVE_LOANS, _each_record(_LOAN_ROW_NAMES, loan_rows))
                 if updates:
                     cur.execute(
-                        _PG_BATCH_UPDATE_INSTALLMENTS, _columns(updates, len(INST_FIELDS) + 1)
+                        _PG_BATCH_UPDATE_INSTALLMENTS, _each_record(_INST_ROW_NAMES, updates)
                     )
                 for lid in rewritten:
                     cur.execute(_PG_DELETE_INSTALLMENTS, (lid,))
@@ -361,7 +362,7 @@ class PaymentBatch:
                         ],
                     )
                 add = raw.cursor()
-                add.execute(_PG_BATCH_ADD_PAYMENTS, _columns(rows, 10))
+                add.execute(_PG_BATCH_ADD_PAYMENTS, _records(_PAYMENT_ROW_NAMES, rows))
             saved_ids = {int(r[0]) for r in saved.fetchall()} if loan_rows else set()
             ids = {str(key): int(pid) for pid, key in add.fetchall()}
         except _driver_error() as exc:
@@ -388,18 +389,48 @@ class PaymentBatch:
         ]
 
 
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """``rows`` as one list per column (the arrays a statement ``unnest``s)."""
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(col) for col in zip(*rows, strict=True)]
+def _iso(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"a batch writes no {type(value).__name__}")
 
 
-def _unnest(types: Sequence[str]) -> str:
-    return f"unnest({', '.join(f'%b::{ty}[]' for ty in types)})"
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_iso)
 
 
-_LOAN_ROW_WIDTH = len(LOAN_SCALARS) + 6
+def _records(names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[str]:
+    """``rows`` as the one parameter of a statement that reads them with
+    ``json_to_recordset`` (:func:`_recordset`): a JSON array of objects keyed by
+    ``names``, dates as ISO text. One text costs the client and PostgreSQL less than
+    an array a column (each array's elements are looked over, converted and packed one
+    by one), and the statement's text is the same for any number of rows."""
+    return (_json([dict(zip(names, row, strict=True)) for row in rows]),)
+
+
+def _each_record(names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[list[str]]:
+    """``rows`` as one array of JSON objects, one a row, for a statement that joins
+    them to a table (:func:`_joined`)."""
+    return ([_json(dict(zip(names, row, strict=True))) for row in rows],)
+
+
+def _cols(names: Sequence[str], types: Sequence[str]) -> str:
+    return ", ".join(f"{n} {ty}" for n, ty in zip(names, types, strict=True))
+
+
+def _recordset(names: Sequence[str], types: Sequence[str]) -> str:
+    """The rows of :func:`_records`, in the array's order."""
+    return f"json_to_recordset(%s::json) AS v({_cols(names, types)})"
+
+
+def _joined(names: Sequence[str], types: Sequence[str]) -> str:
+    """The rows of :func:`_each_record`: an array ``unnest``ed, each element read with
+    ``json_to_record``. PostgreSQL takes an array for a few rows and a record for one,
+    so it reads each row's loan or instalment by its key; it takes ``json_to_recordset``
+    for a hundred, and would then read a small table whole to join them."""
+    return f"unnest(%b::text[]) AS j(r), json_to_record(j.r::json) AS v({_cols(names, types)})"
+
+
 #: The PostgreSQL type of each loan scalar, in ``LOAN_SCALARS`` order.
 _LOAN_SCALAR_TYPES = (
     "bigint",
@@ -413,26 +444,21 @@ _LOAN_SCALAR_TYPES = (
     "bigint",
     "int",
 )
-_PG_BATCH_ENTRIES = (
-    "INSERT INTO journal_entries (entry_id, business_date, kind, currency, reverses, memo) "
-    f"SELECT * FROM {_unnest(('text', 'date', 'text', 'text', 'text', 'text'))}"
-)
-_PG_BATCH_LINES = (
-    "INSERT INTO journal_lines (entry_id, account, loan_id, amount_minor) "
-    f"SELECT * FROM {_unnest(('text', 'int', 'bigint', 'bigint'))}"
-)
-_PG_BATCH_SAVE_LOANS = (
-    f"UPDATE loans AS l SET {', '.join(f'{k} = v.{k}' for k in LOAN_SCALARS)}, "
-    "status = v.status, bucket = v.bucket, restructured = v.restructured, version = v.version "
-    f"FROM {_unnest((*_LOAN_SCALAR_TYPES, 'int', 'int', 'int', 'int', 'bigint', 'int'))} "
-    f"AS v({', '.join(LOAN_SCALARS)}, status, bucket, restructured, version, loan_id, was) "
-    "WHERE l.loan_id = v.loan_id AND l.version = v.was RETURNING l.loan_id"
-)
-_PG_BATCH_UPDATE_INSTALLMENTS = (
-    f"UPDATE installments AS i SET {', '.join(f'{f} = v.{f}' for f in INST_FIELDS[1:])} "
-    f"FROM {_unnest(('bigint',) * (len(INST_FIELDS) - 1) + ('bigint', 'int'))} "
-    f"AS v({', '.join(INST_FIELDS[1:])}, loan_id, n) "
-    "WHERE i.loan_id = v.loan_id AND i.n = v.n"
+_ENTRY_NAMES = ("entry_id", "business_date", "kind", "currency", "reverses", "memo")
+_LINE_NAMES = ("entry_id", "account", "loan_id", "amount_minor")
+_LOAN_ROW_NAMES = (*LOAN_SCALARS, "status", "bucket", "restructured", "version", "loan_id", "was")
+_INST_ROW_NAMES = (*INST_FIELDS[1:], "loan_id", "n")
+_PAYMENT_ROW_NAMES = (
+    "idempotency_key",
+    "fingerprint",
+    "loan_id",
+    "kind",
+    "amount_minor",
+    "currency",
+    "business_date",
+    "entry_id",
+    "allocation_json",
+    "suspense_minor",
 )
 _PAYMENT_ROW_TYPES = (
     "text",
@@ -446,11 +472,30 @@ _PAYMENT_ROW_TYPES = (
     "text",
     "bigint",
 )
+_PG_BATCH_ENTRIES = (
+    f"INSERT INTO journal_entries ({', '.join(_ENTRY_NAMES)}) SELECT * FROM "
+    + _recordset(_ENTRY_NAMES, ("text", "date", "text", "text", "text", "text"))
+)
+_PG_BATCH_LINES = (
+    f"INSERT INTO journal_lines ({', '.join(_LINE_NAMES)}) SELECT * FROM "
+    + _recordset(_LINE_NAMES, ("text", "int", "bigint", "bigint"))
+)
+_PG_BATCH_SAVE_LOANS = (
+    f"UPDATE loans AS l SET {', '.join(f'{k} = v.{k}' for k in LOAN_SCALARS)}, "
+    "status = v.status, bucket = v.bucket, restructured = v.restructured, version = v.version "
+    "FROM "
+    + _joined(_LOAN_ROW_NAMES, (*_LOAN_SCALAR_TYPES, "int", "int", "int", "int", "bigint", "int"))
+    + " WHERE l.loan_id = v.loan_id AND l.version = v.was RETURNING l.loan_id"
+)
+_PG_BATCH_UPDATE_INSTALLMENTS = (
+    f"UPDATE installments AS i SET {', '.join(f'{f} = v.{f}' for f in INST_FIELDS[1:])} FROM "
+    + _joined(_INST_ROW_NAMES, ("bigint",) * (len(INST_FIELDS) - 1) + ("bigint", "int"))
+    + " WHERE i.loan_id = v.loan_id AND i.n = v.n"
+)
 _PG_BATCH_ADD_PAYMENTS = (
-    "INSERT INTO payments (idempotency_key, fingerprint, loan_id, kind, amount_minor, "
-    "currency, business_date, entry_id, allocation_json, suspense_minor) "
-    f"SELECT * FROM {_unnest(_PAYMENT_ROW_TYPES)} "
-    "RETURNING payment_id, idempotency_key"
+    f"INSERT INTO payments ({', '.join(_PAYMENT_ROW_NAMES)}) SELECT * FROM "
+    + _recordset(_PAYMENT_ROW_NAMES, _PAYMENT_ROW_TYPES)
+    + " RETURNING payment_id, idempotency_key"
 )
 #: The group's statements run with the plan PostgreSQL keeps for each prepared statement
 #: (for the rest of the transaction only). Left to choose, it plans most of them anew
