@@ -91,15 +91,15 @@ _PG_OUTBOX_COLS = tuple(
         "idempotency_key", "fingerprint", "channel", "provider", "borrower_id", "to_address",
         "kind", "language", "subject", "body", "case_id", "action_id", "status", "attempts",
         "created_at", "next_attempt_at", "not_after"))
-#: The PostgreSQL array type each of those columns is sent as.
+#: The PostgreSQL type of each of those columns as the statement reads it.
 _PG_OUTBOX_TYPES = {"borrower_id": "bigint", "action_id": "bigint", "attempts": "int"}
-#: One statement text whatever the number of messages (each column one array,
-#: unnested in order), so psycopg prepares it on each connection once it repeats and
-#: PostgreSQL plans it once; the ids are given in the rows' order, as ``VALUES`` gives
-#: them.
+#: One statement text whatever the number of messages (the rows one JSON array, read
+#: in order), so psycopg prepares it on each connection once it repeats and PostgreSQL
+#: plans it once; the ids are given in the rows' order, as ``VALUES`` gives them.
 _PG_OUTBOX_INSERT = (
-    f"INSERT INTO outbox ({', '.join(n for n, _ in _PG_OUTBOX_COLS)}) SELECT * FROM unnest("
-    + ", ".join(f"%b::{_PG_OUTBOX_TYPES.get(n, 'text')}[]" for n, _ in _PG_OUTBOX_COLS)
+    f"INSERT INTO outbox ({', '.join(n for n, _ in _PG_OUTBOX_COLS)}) "
+    "SELECT * FROM json_to_recordset(%s::json) AS v("
+    + ", ".join(f"{n} {_PG_OUTBOX_TYPES.get(n, 'text')}" for n, _ in _PG_OUTBOX_COLS)
     + ") ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id, idempotency_key")
 
 def ts(moment: dt.datetime) -> str:
@@ -285,21 +285,25 @@ class OutboxRepository:
         return [stored[d.idempotency_key] for d in drafts]
 
     def _insert_pg(self, rows: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
-        """The rows with one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING``
-        as SQL text on the driver's connection, the same text for any number of rows
-        (psycopg prepares it once it repeats), the sealed columns sealed as SQLAlchemy
-        seals them: (key, id) of those written."""
+        """The rows with one ``INSERT ... SELECT FROM json_to_recordset(...) ON CONFLICT
+        DO NOTHING`` as SQL text on the driver's connection, the same text for any
+        number of rows (psycopg prepares it once it repeats), the sealed columns sealed
+        as SQLAlchemy seals them: (key, id) of those written."""
+        import json
+
         from dunwell.store.repositories import _driver_error, _wrapped
 
         dialect = self.conn.dialect
-        columns = [[row[name] for row in rows] if kind is None
-                   else [kind.process_bind_param(row[name], dialect) for row in rows]
-                   for name, kind in _PG_OUTBOX_COLS]
+        sealed = [(name, kind) for name, kind in _PG_OUTBOX_COLS if kind is not None]
+        records = json.dumps([{name: row[name] for name, _ in _PG_OUTBOX_COLS}
+                              | {name: kind.process_bind_param(row[name], dialect)
+                                 for name, kind in sealed} for row in rows],
+                             ensure_ascii=False, separators=(",", ":"))
         raw = self.conn.connection.driver_connection
         assert raw is not None
         try:
             cur = raw.cursor()
-            cur.execute(_PG_OUTBOX_INSERT, columns)
+            cur.execute(_PG_OUTBOX_INSERT, (records,))
             got = cur.fetchall()
         except _driver_error() as exc:
             raise _wrapped(exc) from exc
