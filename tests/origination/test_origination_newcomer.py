@@ -18,6 +18,7 @@ from dunwell.origination.model import (
     Applicant,
     ApplicantKind,
     Application,
+    MonthSummary,
     Outcome,
     Purpose,
     Transaction,
@@ -127,3 +128,26 @@ def test_the_first_read_finds_the_application_stored_under_the_key(book: Dunwell
         assert intake.known is not None and intake.known[0] == stored.applicant_id
         fresh = uow.origination.intake("k-new", applicant)
         assert fresh is not None and fresh.seen is None and fresh.products == intake.products
+
+
+def test_monthly_records_written_positionally_read_back_as_written(book: Dunwell) -> None:
+    """On SQLite the months go to the driver as plain tuples in one ``executemany``
+    (``_positional_months_insert``); every month reads back as the statement would have
+    written it, and a month sent again replaces the stored one."""
+    from dunwell.store.origination_repo import _positional_months_insert
+
+    months = summarise(merchant("m-months", expenses=100_000).transactions)
+    with book.uow() as uow:
+        repo = uow.origination
+        dialect = repo.conn.dialect
+        assert (_positional_months_insert(dialect) is not None) == (dialect.name == "sqlite")
+        applicant_id = repo.add_applicant(Applicant(ApplicantKind.MERCHANT, "m-months", "M"),
+                                          DAY)
+        repo.put_months(applicant_id, months, replacing=False)
+        assert repo.months(applicant_id) == months
+        again = (MonthSummary(months[0].month, 1, 2, 3, 4),)
+        repo.put_months(applicant_id, again)
+        assert repo.months(applicant_id) == again + months[1:]
+        rows = repo.conn.execute(select(o.merchant_months.c.month).where(
+            o.merchant_months.c.applicant_id == applicant_id)).scalars().all()
+        assert sorted(rows) == [m.month for m in months]

@@ -112,6 +112,25 @@ _LINE_COLUMNS = tuple(col for col in o.credit_lines.c
 _MONTH_COLUMNS = tuple(col for col in o.merchant_months.c if col.name != "applicant_id")
 
 
+_MONTH_ORDER = ("applicant_id", "month", "sales_minor", "refunds_minor", "sales_count",
+                "refunds_count")
+
+
+@lru_cache(maxsize=4)
+def _positional_months_insert(dialect: Any) -> tuple[str, Any] | None:
+    """SQLite: the monthly records' insert as the driver's own text (``?`` placeholders
+    in the table's column order) and the month's bind processor, so a dozen months are
+    one ``executemany`` of plain tuples without the statement's parameters built row by
+    row; the values are the ones the statement binds. None for other drivers."""
+    if dialect.paramstyle != "qmark":
+        return None
+    compiled = _INSERT_MONTHS.compile(dialect=dialect)
+    if tuple(compiled.positiontup or ()) != _MONTH_ORDER:
+        return None
+    month = o.merchant_months.c.month.type.dialect_impl(dialect).bind_processor(dialect)
+    return str(compiled), month or (lambda value: value)
+
+
 @lru_cache(maxsize=2)
 def _newcomer_statement(with_line: bool) -> Any:
     """PostgreSQL: an applicant not on record, its monthly records, its application
@@ -544,6 +563,13 @@ class OriginationRepository:
         if replacing:
             self.conn.execute(delete(o.merchant_months).where(
                 m.applicant_id == applicant_id, m.month.in_([s.month for s in summaries])))
+        positional = _positional_months_insert(self.conn.dialect)
+        if positional is not None:
+            text, month = positional
+            self.conn.exec_driver_sql(text, [
+                (applicant_id, month(s.month), s.sales_minor, s.refunds_minor, s.sales_count,
+                 s.refunds_count) for s in summaries])
+            return
         self.conn.execute(_INSERT_MONTHS, [
             {"applicant_id": applicant_id, "month": s.month, "sales_minor": s.sales_minor,
              "refunds_minor": s.refunds_minor, "sales_count": s.sales_count,
