@@ -72,10 +72,10 @@ class Scorecard:
         for ch in card.characteristics:
             raw = features[ch.feature]
             assert isinstance(raw, int), f"feature {ch.feature} must be an int, got {raw!r}"
-            pts = ch.points(raw)
+            pts, best = ch.points(raw), ch.best
             total += pts
-            effect = Effect.HELPS if pts == ch.best else Effect.HURTS
-            reasons.append(Reason(ch.feature, effect, show(raw, ch.unit), pts - ch.best))
+            effect = Effect.HELPS if pts == best else Effect.HURTS
+            reasons.append(Reason(ch.feature, effect, show(raw, ch.unit), pts - best))
         hurts = sorted((r for r in reasons if r.effect is Effect.HURTS), key=lambda r: r.impact)
         helps = [r for r in reasons if r.effect is Effect.HELPS]
         return total, hurts + helps
