@@ -132,15 +132,15 @@ def test_the_first_read_finds_the_application_stored_under_the_key(book: Dunwell
 
 def test_monthly_records_written_positionally_read_back_as_written(book: Dunwell) -> None:
     """On SQLite the months go to the driver as plain tuples in one ``executemany``
-    (``_positional_months_insert``); every month reads back as the statement would have
-    written it, and a month sent again replaces the stored one."""
-    from dunwell.store.origination_repo import _positional_months_insert
+    (``_Positional``); every month reads back as the statement would have written it,
+    and a month sent again replaces the stored one."""
+    from dunwell.store.origination_repo import _positional
 
     months = summarise(merchant("m-months", expenses=100_000).transactions)
     with book.uow() as uow:
         repo = uow.origination
         dialect = repo.conn.dialect
-        assert (_positional_months_insert(dialect) is not None) == (dialect.name == "sqlite")
+        assert (_positional(o.merchant_months, dialect) is not None) == (dialect.name == "sqlite")
         applicant_id = repo.add_applicant(Applicant(ApplicantKind.MERCHANT, "m-months", "M"),
                                           DAY)
         repo.put_months(applicant_id, months, replacing=False)
@@ -151,3 +151,51 @@ def test_monthly_records_written_positionally_read_back_as_written(book: Dunwell
         rows = repo.conn.execute(select(o.merchant_months.c.month).where(
             o.merchant_months.c.applicant_id == applicant_id)).scalars().all()
         assert sorted(rows) == [m.month for m in months]
+
+
+def test_rows_inserted_positionally_are_the_rows_the_statements_insert(book: Dunwell) -> None:
+    """A newcomer's applicant, application and line, inserted as the driver's own text
+    and a tuple (SQLite), are stored as the statements store them: the same values as
+    the database holds them (dates as text; the name sealed, so compared opened) and as
+    they read back. Each row is inserted both ways, its unique field told apart."""
+    from sqlalchemy import Table, insert, text
+
+    with book.uow() as uow:
+        made = submit_application(uow, application=merchant("m-both", expenses=100_000),
+                                  idempotency_key="k-both", model=builtin_scorecard())
+        assert made.line is not None
+        repo, conn = uow.origination, uow.origination.conn
+        stored_ids = {"applicants": made.application.applicant_id,
+                      "applications": made.application.application_id,
+                      "credit_lines": made.line.line_id}
+        twins: dict[str, tuple[int, int]] = {}
+        for table, unique in ((o.applicants, "reference"),
+                              (o.applications, "idempotency_key"),
+                              (o.credit_lines, "application_id")):
+            assert isinstance(table, Table)
+            key = next(col.name for col in table.primary_key.columns)
+            row = conn.execute(select(table).where(
+                table.c[key] == stored_ids[table.name])).one()._asdict()
+            del row[key]
+            # each line has an application of its own: the two just inserted
+            first, second = (twins["applications"] if table is o.credit_lines
+                             else (f"{row[unique]}-1", f"{row[unique]}-2"))
+            one = repo._insert(table, insert(table), {**row, unique: first})
+            pk = conn.execute(insert(table), {**row, unique: second}).inserted_primary_key
+            assert pk is not None
+            other = int(pk[0])
+            twins[table.name] = (one, other)
+
+            def read(k: int, table: Table = table, key: str = key,
+                     unique: str = unique) -> dict[str, object]:
+                found = conn.execute(select(table).where(table.c[key] == k)).one()._asdict()
+                return {c: v for c, v in found.items() if c not in (key, unique)}
+
+            def held(k: int, table: Table = table, key: str = key,
+                     unique: str = unique) -> dict[str, object]:
+                found = conn.execute(text(f"SELECT * FROM {table.name} WHERE {key} = :k"),
+                                     {"k": k}).one()._asdict()
+                return {c: v for c, v in found.items() if c not in (key, unique, "name")}
+
+            assert read(one) == read(other) == {c: v for c, v in row.items() if c != unique}
+            assert held(one) == held(other)
