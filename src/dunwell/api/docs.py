@@ -60,6 +60,9 @@ def add_docs(api: FastAPI) -> None:
     is made with ``docs_url=None, redoc_url=None`` so FastAPI's CDN pages stay off."""
     api.mount(ASSETS_PATH, StaticFiles(directory=assets_directory()), name="docs-assets")
     openapi_url = api.openapi_url or "/openapi.json"
+    # the pages read the app from the request, not from this closure: FastAPI keeps a
+    # process-wide cache of the endpoints it has classified, and an endpoint holding
+    # ``api`` would keep every app ever built alive (a test suite builds hundreds)
 
     def asset(request: Request, name: str) -> str:
         return f"{request.scope.get('root_path', '')}{ASSETS_PATH}/{name}"
@@ -68,11 +71,12 @@ def add_docs(api: FastAPI) -> None:
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return local_only(get_swagger_ui_html(
-            openapi_url=f"{root}{openapi_url}", title=f"{api.title} - Swagger UI",
+            openapi_url=f"{root}{openapi_url}", title=f"{request.app.title} - Swagger UI",
             oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_PATH}",
             swagger_js_url=asset(request, SWAGGER_JS), swagger_css_url=asset(request, SWAGGER_CSS),
             swagger_favicon_url=asset(request, FAVICON),
-            swagger_ui_parameters={"validatorUrl": None, **(api.swagger_ui_parameters or {})}))
+            swagger_ui_parameters={"validatorUrl": None,
+                                   **(request.app.swagger_ui_parameters or {})}))
 
     @api.get(OAUTH2_REDIRECT_PATH, include_in_schema=False)
     async def swagger_ui_oauth2_redirect() -> HTMLResponse:
@@ -82,6 +86,6 @@ def add_docs(api: FastAPI) -> None:
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return local_only(get_redoc_html(
-            openapi_url=f"{root}{openapi_url}", title=f"{api.title} - ReDoc",
+            openapi_url=f"{root}{openapi_url}", title=f"{request.app.title} - ReDoc",
             redoc_js_url=asset(request, REDOC_JS), redoc_favicon_url=asset(request, FAVICON),
             with_google_fonts=False))
