@@ -23,6 +23,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 JSON = "application/json"
+pytestmark = pytest.mark.sqlite_only(reason=(
+    "the two readers of one request are compared; what a decision stores and replays is "
+    "tested on both databases by the golden, newcomer and fast-front tests"))
 
 
 def body(**changes: Any) -> dict[str, Any]:
