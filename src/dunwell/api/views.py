@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from pydantic_core import to_json
 
 from dunwell.api.schemas import (
-    ApplicantOut,
     CancellationOut,
     CohortOut,
     CreditLineOut,
@@ -21,7 +20,6 @@ from dunwell.api.schemas import (
     MerchantOut,
     MonitoringOut,
     RateOut,
-    ReasonOut,
     RecordsImportOut,
     RecordsSummaryOut,
 )
@@ -36,7 +34,7 @@ from dunwell.lending.loans import LoanState
 from dunwell.origination.credit_line import CreditLine
 from dunwell.origination.features import MerchantFeatures
 from dunwell.origination.records import LineError, RecordsSummary
-from dunwell.origination.wording import explain, language, reason_text
+from dunwell.origination.wording import explain
 
 
 def ratio(bps: int | None) -> str | None:
@@ -47,39 +45,13 @@ def ratio(bps: int | None) -> str | None:
     return f"{sign}{abs(bps) // 10_000}.{abs(bps) % 10_000:04d}"
 
 
-def decision_out(stored: StoredApplication, lang: str | None = None) -> DecisionOut:
+def _decision_fields(stored: StoredApplication, lang: str) -> dict[str, object]:
+    """A decision's answer as plain values in :class:`DecisionOut`'s order, its reasons
+    and advice in ``lang`` (worded once)."""
     d, cur = stored.decision, stored.currency
-    lang = language(lang or stored.language)
-    advice = explain(d, lang).advice
+    words = explain(d, lang)
     a = stored.applicant
-    return DecisionOut(
-        application_id=stored.application_id,
-        applicant=ApplicantOut(kind=a.kind, reference=a.reference, name=a.name),
-        business_date=stored.business_date, outcome=d.outcome, grade=d.grade,
-        probability_of_default=ratio(d.pd_bps), currency=cur,
-        requested_amount=format_minor(d.requested_minor, cur),
-        approved_amount=format_minor(d.approved_minor, cur),
-        credit_limit=format_minor(d.limit_minor, cur),
-        annual_rate=None if d.annual_rate is None else str(d.annual_rate),
-        term_months=stored.term_months, term_options=list(d.term_options),
-        credit_line_id=stored.credit_line_id,
-        monthly_cash_flow=format_minor(d.cash_flow_minor, cur),
-        debt_service_ratio=ratio(d.dsr_bps), language="zh-CN" if lang == "zh-CN" else "en",
-        reasons=[ReasonOut(code=r.code, effect=r.effect, text=reason_text(r, lang))
-                 for r in d.reasons],
-        what_would_help=list(advice), model=stored.model)
-
-
-def decision_json(stored: StoredApplication) -> bytes:
-    """``decision_out(stored).model_dump_json()`` written straight from the decision:
-    the same keys in the same order, serialised by the same serialiser (pydantic-core's
-    ``to_json``), without building and validating the response model. The answer of
-    ``POST /v1/applications``; ``tests/api/test_api_decision_json.py`` holds the two
-    byte for byte equal."""
-    d, cur = stored.decision, stored.currency
-    words = explain(d, stored.language)
-    a = stored.applicant
-    return to_json({
+    return {
         "application_id": stored.application_id,
         "applicant": {"kind": a.kind, "reference": a.reference, "name": a.name},
         "business_date": stored.business_date, "outcome": d.outcome, "grade": d.grade,
@@ -91,11 +63,22 @@ def decision_json(stored: StoredApplication) -> bytes:
         "term_months": stored.term_months, "term_options": list(d.term_options),
         "credit_line_id": stored.credit_line_id,
         "monthly_cash_flow": format_minor(d.cash_flow_minor, cur),
-        "debt_service_ratio": ratio(d.dsr_bps),
-        "language": "zh-CN" if words.language == "zh-CN" else "en",
+        "debt_service_ratio": ratio(d.dsr_bps), "language": words.language,
         "reasons": [{"code": r.code, "effect": r.effect, "text": text}
                     for r, text in zip(d.reasons, words.reasons, strict=True)],
-        "what_would_help": list(words.advice), "model": stored.model})
+        "what_would_help": list(words.advice), "model": stored.model}
+
+
+def decision_out(stored: StoredApplication, lang: str | None = None) -> DecisionOut:
+    return DecisionOut.model_validate(_decision_fields(stored, lang or stored.language))
+
+
+def decision_json(stored: StoredApplication) -> bytes:
+    """``decision_out(stored).model_dump_json()`` without building and validating the
+    response model: the same fields serialised by the same serialiser (pydantic-core's
+    ``to_json``). The answer of ``POST /v1/applications``;
+    ``tests/api/test_api_decision_json.py`` holds the two byte for byte equal."""
+    return to_json(_decision_fields(stored, stored.language))
 
 
 def drawdown_out(dd: Drawdown, currency: str, available_minor: int | None = None) -> DrawdownOut:
