@@ -51,10 +51,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunwell.api import routes
 from dunwell.api.auth import RouteGuard, match_route
-from dunwell.api.deps import Services
+from dunwell.api.deps import Services, idempotency_key
 from dunwell.api.payments import PaymentIn, pay
 from dunwell.api.routes import decide_application, read_direct
 from dunwell.api.security import CONTENT_SECURITY_POLICY, route_groups, secure_headers
+from dunwell.core.errors import InvalidInput
 from dunwell.core.ids import IDEMPOTENCY_KEY_MAX_LEN
 from dunwell.core.limits import ID_MAX
 from dunwell.identity.matrix import Decision, decide, rule_for
@@ -216,11 +217,10 @@ class FastFront:
         if direct is None:
             raise _HandOn
         application, body_key = direct
-        if key_header and body_key and key_header != body_key:
-            raise _HandOn  # the route names the disagreement
-        key = key_header or body_key
-        if not key:
-            raise _HandOn  # the route asks for a key
+        try:
+            key = idempotency_key(key_header, body_key)
+        except InvalidInput:
+            raise _HandOn from None  # the route names the disagreement or asks for a key
         return await decide_application(application, key, self._services())
 
     def _services(self) -> Services:
