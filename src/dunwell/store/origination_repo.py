@@ -589,17 +589,14 @@ class OriginationRepository:
         if replacing:
             self.conn.execute(delete(o.merchant_months).where(
                 m.applicant_id == applicant_id, m.month.in_([s.month for s in summaries])))
+        rows = [{"applicant_id": applicant_id, "month": s.month, "sales_minor": s.sales_minor,
+                 "refunds_minor": s.refunds_minor, "sales_count": s.sales_count,
+                 "refunds_count": s.refunds_count} for s in summaries]
         positional = _positional(o.merchant_months, self.conn.dialect)
         if positional is not None:
-            self.conn.exec_driver_sql(positional.text, [positional.values({
-                "applicant_id": applicant_id, "month": s.month, "sales_minor": s.sales_minor,
-                "refunds_minor": s.refunds_minor, "sales_count": s.sales_count,
-                "refunds_count": s.refunds_count}) for s in summaries])
-            return
-        self.conn.execute(_INSERT_MONTHS, [
-            {"applicant_id": applicant_id, "month": s.month, "sales_minor": s.sales_minor,
-             "refunds_minor": s.refunds_minor, "sales_count": s.sales_count,
-             "refunds_count": s.refunds_count} for s in summaries])
+            self.conn.exec_driver_sql(positional.text, [positional.values(r) for r in rows])
+        else:
+            self.conn.execute(_INSERT_MONTHS, rows)
 
     def months(self, applicant_id: int) -> tuple[MonthSummary, ...]:
         rows = self.conn.execute(_MONTHS, {"applicant_id": applicant_id}).all()
