@@ -32,6 +32,7 @@ from dunwell.store import tables as t
 from dunwell.store.borrowers_repo import BorrowerProfile, profile_from_row
 from dunwell.store.crypto import keyring
 from dunwell.store.encrypted import EncryptedText
+from dunwell.store.json_rows import records, recordset
 
 UTC = dt.UTC
 #: Messages one claim takes at the most.
@@ -91,16 +92,16 @@ _PG_OUTBOX_COLS = tuple(
         "idempotency_key", "fingerprint", "channel", "provider", "borrower_id", "to_address",
         "kind", "language", "subject", "body", "case_id", "action_id", "status", "attempts",
         "created_at", "next_attempt_at", "not_after"))
+_PG_OUTBOX_NAMES = tuple(n for n, _ in _PG_OUTBOX_COLS)
 #: The PostgreSQL type of each of those columns as the statement reads it.
 _PG_OUTBOX_TYPES = {"borrower_id": "bigint", "action_id": "bigint", "attempts": "int"}
 #: One statement text whatever the number of messages (the rows one JSON array, read
-#: in order), so psycopg prepares it on each connection once it repeats and PostgreSQL
-#: plans it once; the ids are given in the rows' order, as ``VALUES`` gives them.
+#: in order: :mod:`dunwell.store.json_rows`); the ids are given in the rows' order, as
+#: ``VALUES`` gives them.
 _PG_OUTBOX_INSERT = (
-    f"INSERT INTO outbox ({', '.join(n for n, _ in _PG_OUTBOX_COLS)}) "
-    "SELECT * FROM json_to_recordset(%s::json) AS v("
-    + ", ".join(f"{n} {_PG_OUTBOX_TYPES.get(n, 'text')}" for n, _ in _PG_OUTBOX_COLS)
-    + ") ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id, idempotency_key")
+    f"INSERT INTO outbox ({', '.join(_PG_OUTBOX_NAMES)}) SELECT * FROM "
+    + recordset(_PG_OUTBOX_NAMES, [_PG_OUTBOX_TYPES.get(n, "text") for n in _PG_OUTBOX_NAMES])
+    + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id, idempotency_key")
 
 def ts(moment: dt.datetime) -> str:
     """A timestamp as stored: UTC, microseconds, so text order is time order."""
@@ -289,21 +290,17 @@ class OutboxRepository:
         DO NOTHING`` as SQL text on the driver's connection, the same text for any
         number of rows (psycopg prepares it once it repeats), the sealed columns sealed
         as SQLAlchemy seals them: (key, id) of those written."""
-        import json
-
         from dunwell.store.repositories import _driver_error, _wrapped
 
         dialect = self.conn.dialect
-        sealed = [(name, kind) for name, kind in _PG_OUTBOX_COLS if kind is not None]
-        records = json.dumps([{name: row[name] for name, _ in _PG_OUTBOX_COLS}
-                              | {name: kind.process_bind_param(row[name], dialect)
-                                 for name, kind in sealed} for row in rows],
-                             ensure_ascii=False, separators=(",", ":"))
+        values = records(_PG_OUTBOX_NAMES, [tuple(
+            row[name] if kind is None else kind.process_bind_param(row[name], dialect)
+            for name, kind in _PG_OUTBOX_COLS) for row in rows])
         raw = self.conn.connection.driver_connection
         assert raw is not None
         try:
             cur = raw.cursor()
-            cur.execute(_PG_OUTBOX_INSERT, (records,))
+            cur.execute(_PG_OUTBOX_INSERT, values)
             got = cur.fetchall()
         except _driver_error() as exc:
             raise _wrapped(exc) from exc

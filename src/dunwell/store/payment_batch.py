@@ -25,7 +25,6 @@ payment's path does.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from dunwell.lending.loans import LoanState
 from dunwell.lending.model import Product
 from dunwell.lending.payments import AllocationLine
 from dunwell.store import tables as t
+from dunwell.store.json_rows import each_record, joined, records, recordset
 from dunwell.store.locks import _PARTITION_NS, write_lock
 from dunwell.store.repositories import (
     _LOAN_COLS,
@@ -258,11 +258,11 @@ class PaymentBatch:
             by_loan.setdefault(int(r[0]), []).append(r[1:])
         loans = {int(r[0]): _loan_from_tuple(r, by_loan.get(int(r[0]), ())) for r in loan_rows}
         partitions = {int(r[0]): int(r[-1]) for r in loan_rows}
-        records = (_payment_from(dict(zip(_PAYMENT_COLS, r, strict=True))) for r in seen_rows)
+        found = (_payment_from(dict(zip(_PAYMENT_COLS, r, strict=True))) for r in seen_rows)
         return BatchStart(
             loans,
             partitions,
-            {rec.idempotency_key: rec for rec in records},
+            {rec.idempotency_key: rec for rec in found},
             None if book_row is None else BookInfo(book_row[0], int(book_row[1]), str(book_row[2])),
             {str(code): _product(str(text)) for code, text in spec_rows},
         )
@@ -275,11 +275,11 @@ class PaymentBatch:
         after: dict[int, LoanState],
         partitions: dict[int, int],
     ) -> list[PaymentRecord]:
-        """One statement per table, its rows sent as JSON (:func:`_records`,
-        :func:`_each_record`): the entries, the lines (in order, so their ids are the
-        ones one by one gives), the loans (version-checked, the ones saved returned),
-        the instalments changed (a loan whose schedule changed rewrites all of its own)
-        and the payment rows (their ids returned with their keys)."""
+        """One statement per table, its rows sent as JSON (:mod:`dunwell.store.json_rows`):
+        the entries, the lines (in order, so their ids are the ones one by one gives),
+        the loans (version-checked, the ones saved returned), the instalments changed (a
+        loan whose schedule changed rewrites all of its own) and the payment rows (their
+        ids returned with their keys)."""
         raw = self.conn.connection.driver_connection
         assert raw is not None
         entries = [e for p in payments for e in p.entries]
@@ -335,7 +335,7 @@ class PaymentBatch:
                 cur = raw.cursor()
                 cur.execute(
                     _PG_BATCH_ENTRIES,
-                    _records(
+                    records(
                         _ENTRY_NAMES,
                         [
                             (e.entry_id, e.business_date, e.kind, e.currency, e.reverses, e.memo)
@@ -344,13 +344,13 @@ class PaymentBatch:
                     ),
                 )
                 if lines:
-                    cur.execute(_PG_BATCH_LINES, _records(_LINE_NAMES, lines))
+                    cur.execute(_PG_BATCH_LINES, records(_LINE_NAMES, lines))
                 saved = raw.cursor()
                 if loan_rows:
-                    saved.execute(_PG_BATCH_SAVE_LOANS, _each_record(_LOAN_ROW_NAMES, loan_rows))
+                    saved.execute(_PG_BATCH_SAVE_LOANS, each_record(_LOAN_ROW_NAMES, loan_rows))
                 if updates:
                     cur.execute(
-                        _PG_BATCH_UPDATE_INSTALLMENTS, _each_record(_INST_ROW_NAMES, updates)
+                        _PG_BATCH_UPDATE_INSTALLMENTS, each_record(_INST_ROW_NAMES, updates)
                     )
                 for lid in rewritten:
                     cur.execute(_PG_DELETE_INSTALLMENTS, (lid,))
@@ -362,7 +362,7 @@ class PaymentBatch:
                         ],
                     )
                 add = raw.cursor()
-                add.execute(_PG_BATCH_ADD_PAYMENTS, _records(_PAYMENT_ROW_NAMES, rows))
+                add.execute(_PG_BATCH_ADD_PAYMENTS, records(_PAYMENT_ROW_NAMES, rows))
             saved_ids = {int(r[0]) for r in saved.fetchall()} if loan_rows else set()
             ids = {str(key): int(pid) for pid, key in add.fetchall()}
         except _driver_error() as exc:
@@ -387,48 +387,6 @@ class PaymentBatch:
             )
             for p, alloc in zip(payments, allocations, strict=True)
         ]
-
-
-def _iso(value: object) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"a batch writes no {type(value).__name__}")
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_iso)
-
-
-def _records(names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[str]:
-    """``rows`` as the one parameter of a statement that reads them with
-    ``json_to_recordset`` (:func:`_recordset`): a JSON array of objects keyed by
-    ``names``, dates as ISO text. One text costs the client and PostgreSQL less than
-    an array a column (each array's elements are looked over, converted and packed one
-    by one), and the statement's text is the same for any number of rows."""
-    return (_json([dict(zip(names, row, strict=True)) for row in rows]),)
-
-
-def _each_record(names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[list[str]]:
-    """``rows`` as one array of JSON objects, one a row, for a statement that joins
-    them to a table (:func:`_joined`)."""
-    return ([_json(dict(zip(names, row, strict=True))) for row in rows],)
-
-
-def _cols(names: Sequence[str], types: Sequence[str]) -> str:
-    return ", ".join(f"{n} {ty}" for n, ty in zip(names, types, strict=True))
-
-
-def _recordset(names: Sequence[str], types: Sequence[str]) -> str:
-    """The rows of :func:`_records`, in the array's order."""
-    return f"json_to_recordset(%s::json) AS v({_cols(names, types)})"
-
-
-def _joined(names: Sequence[str], types: Sequence[str]) -> str:
-    """The rows of :func:`_each_record`: an array ``unnest``ed, each element read with
-    ``json_to_record``. PostgreSQL takes an array for a few rows and a record for one,
-    so it reads each row's loan or instalment by its key; it takes ``json_to_recordset``
-    for a hundred, and would then read a small table whole to join them."""
-    return f"unnest(%b::text[]) AS j(r), json_to_record(j.r::json) AS v({_cols(names, types)})"
 
 
 #: The PostgreSQL type of each loan scalar, in ``LOAN_SCALARS`` order.
@@ -474,27 +432,27 @@ _PAYMENT_ROW_TYPES = (
 )
 _PG_BATCH_ENTRIES = (
     f"INSERT INTO journal_entries ({', '.join(_ENTRY_NAMES)}) SELECT * FROM "
-    + _recordset(_ENTRY_NAMES, ("text", "date", "text", "text", "text", "text"))
+    + recordset(_ENTRY_NAMES, ("text", "date", "text", "text", "text", "text"))
 )
 _PG_BATCH_LINES = (
     f"INSERT INTO journal_lines ({', '.join(_LINE_NAMES)}) SELECT * FROM "
-    + _recordset(_LINE_NAMES, ("text", "int", "bigint", "bigint"))
+    + recordset(_LINE_NAMES, ("text", "int", "bigint", "bigint"))
 )
 _PG_BATCH_SAVE_LOANS = (
     f"UPDATE loans AS l SET {', '.join(f'{k} = v.{k}' for k in LOAN_SCALARS)}, "
     "status = v.status, bucket = v.bucket, restructured = v.restructured, version = v.version "
     "FROM "
-    + _joined(_LOAN_ROW_NAMES, (*_LOAN_SCALAR_TYPES, "int", "int", "int", "int", "bigint", "int"))
+    + joined(_LOAN_ROW_NAMES, (*_LOAN_SCALAR_TYPES, "int", "int", "int", "int", "bigint", "int"))
     + " WHERE l.loan_id = v.loan_id AND l.version = v.was RETURNING l.loan_id"
 )
 _PG_BATCH_UPDATE_INSTALLMENTS = (
     f"UPDATE installments AS i SET {', '.join(f'{f} = v.{f}' for f in INST_FIELDS[1:])} FROM "
-    + _joined(_INST_ROW_NAMES, ("bigint",) * (len(INST_FIELDS) - 1) + ("bigint", "int"))
+    + joined(_INST_ROW_NAMES, ("bigint",) * (len(INST_FIELDS) - 1) + ("bigint", "int"))
     + " WHERE i.loan_id = v.loan_id AND i.n = v.n"
 )
 _PG_BATCH_ADD_PAYMENTS = (
     f"INSERT INTO payments ({', '.join(_PAYMENT_ROW_NAMES)}) SELECT * FROM "
-    + _recordset(_PAYMENT_ROW_NAMES, _PAYMENT_ROW_TYPES)
+    + recordset(_PAYMENT_ROW_NAMES, _PAYMENT_ROW_TYPES)
     + " RETURNING payment_id, idempotency_key"
 )
 #: The group's statements run with the plan PostgreSQL keeps for each prepared statement
