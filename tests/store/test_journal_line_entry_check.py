@@ -1,6 +1,6 @@
 """A journal line must belong to an entry, and an entry with lines must stay: the
-database refuses both, one check per statement (migration 0019), on SQLite and on
-PostgreSQL."""
+database refuses both, one check per statement (migrations 0019 and
+0020), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,9 +24,12 @@ def _entry(conn: sa.Connection, entry_id: str) -> None:
 
 
 def _lines(conn: sa.Connection, *entry_ids: str) -> None:
+    """One statement adding a line to each of ``entry_ids``."""
     conn.execute(
-        sa.insert(t.journal_lines),
-        [{"entry_id": e, "account": 1, "loan_id": None, "amount_minor": 0} for e in entry_ids],
+        sa.insert(t.journal_lines).values(
+            [{"entry_id": e, "account": 1, "loan_id": None, "amount_minor": 0}
+             for e in entry_ids]
+        )
     )
 
 
@@ -75,3 +78,48 @@ def test_an_entry_with_lines_cannot_go_or_change_its_id(app: Dunwell) -> None:
     with app.engine.begin() as conn:  # an entry without lines may go
         conn.execute(sa.delete(t.journal_entries).where(t.journal_entries.c.entry_id == "bare"))
     assert _count(app, t.journal_entries) == 1
+
+
+def test_a_large_statement_is_checked_as_a_whole(app: Dunwell) -> None:
+    """Hundreds of lines, as close of business writes them: the same rule."""
+    many = [f"e{k}" for k in range(300)]
+    with app.engine.begin() as conn:
+        for entry_id in many:
+            _entry(conn, entry_id)
+    with pytest.raises(sa.exc.IntegrityError), app.engine.begin() as conn:
+        _lines(conn, *many, "nope")
+    assert _count(app, t.journal_lines) == 0
+    with app.engine.begin() as conn:
+        _lines(conn, *many, *many)
+    assert _count(app, t.journal_lines) == 600
+
+
+#: Whole-table reads of journal_entries by this connection, not yet reported.
+_SCANS = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'journal_entries'::regclass"
+
+
+def test_a_small_statement_does_not_read_the_whole_ledger(app: Dunwell) -> None:
+    """PostgreSQL: a connection that checked lines while ``journal_entries`` was small
+    (a new book) and checks a payment's few lines after it grew still looks their
+    entries up by key, rather than reading every entry into a hash table as a plan
+    made for the small table would."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite checks each line by its own look-up already")
+    grow = ("INSERT INTO journal_entries (entry_id, business_date, kind, currency, memo) "
+            "SELECT %s || k, DATE '2025-03-01', 'test', 'CNY', '' "
+            "FROM generate_series(1, %s) AS k")
+    with app.engine.connect() as conn:
+        with conn.begin():  # a young ledger, analysed
+            conn.exec_driver_sql(grow, ("e", 400))
+        with conn.begin():
+            conn.exec_driver_sql("ANALYZE journal_entries")
+        with conn.begin():  # a payment group's lines
+            _lines(conn, *(f"e{k}" for k in range(1, 11) for _ in range(3)))
+        with conn.begin():
+            conn.exec_driver_sql(grow, ("g", 20_000))
+        with conn.begin():
+            before = conn.exec_driver_sql(_SCANS).scalar_one()
+            _lines(conn, "g7", "g7", "g4000")
+            after = conn.exec_driver_sql(_SCANS).scalar_one()
+    assert after == before
+    assert _count(app, t.journal_lines) == 33
