@@ -15,11 +15,11 @@ On PostgreSQL the reads are one pipeline and the writes another, as one payment'
 loans locked (shared) in ascending order, then the loans ``FOR UPDATE`` in ascending
 id order, so two batches, or a batch and any other writer, never wait for each other
 in a cycle; the instalments, keys, book and products read with one statement each.
-The writes are one statement per table, its rows sent as JSON (the lines in order,
-so their ids are the ones one by one gives; the journal lines' statement trigger runs
-once), and only the instalments a payment
-changed are updated (all of a loan's rewritten when its schedule changed), as one
-payment's path does.
+The writes are one statement, each table's rows in a data-modifying ``WITH`` of its
+own and sent as JSON (the lines in order, so their ids are the ones one by one gives;
+the journal lines' statement trigger runs once, after the whole statement), and only
+the instalments a payment changed are updated (all of a loan's rewritten, by
+statements of their own, when its schedule changed), as one payment's path does.
 """
 
 from __future__ import annotations
@@ -275,11 +275,12 @@ class PaymentBatch:
         after: dict[int, LoanState],
         partitions: dict[int, int],
     ) -> list[PaymentRecord]:
-        """One statement per table, its rows sent as JSON (:mod:`dunwell.store.json_rows`):
-        the entries, the lines (in order, so their ids are the ones one by one gives),
-        the loans (version-checked, the ones saved returned), the instalments changed (a
-        loan whose schedule changed rewrites all of its own) and the payment rows (their
-        ids returned with their keys)."""
+        """One statement (:data:`_PG_BATCH_WRITE`), each table's rows sent as JSON
+        (:mod:`dunwell.store.json_rows`): the entries, the lines (in order, so their ids
+        are the ones one by one gives), the loans (version-checked, the ones saved
+        returned), the instalments changed and the payment rows (their ids returned with
+        their keys); then each loan whose schedule changed rewrites all of its
+        instalments."""
         raw = self.conn.connection.driver_connection
         assert raw is not None
         entries = [e for p in payments for e in p.entries]
@@ -330,43 +331,37 @@ class PaymentBatch:
             )
             for p, alloc in zip(payments, allocations, strict=True)
         ]
+        entry_rows = [
+            (e.entry_id, e.business_date, e.kind, e.currency, e.reverses, e.memo) for e in entries
+        ]
         try:
             with raw.pipeline():
                 cur = raw.cursor()
                 cur.execute(
-                    _PG_BATCH_ENTRIES,
-                    records(
-                        _ENTRY_NAMES,
-                        [
-                            (e.entry_id, e.business_date, e.kind, e.currency, e.reverses, e.memo)
-                            for e in entries
-                        ],
+                    _PG_BATCH_WRITE,
+                    (
+                        *records(_ENTRY_NAMES, entry_rows),
+                        *records(_LINE_NAMES, lines),
+                        *each_record(_LOAN_ROW_NAMES, loan_rows),
+                        *each_record(_INST_ROW_NAMES, updates),
+                        *records(_PAYMENT_ROW_NAMES, rows),
                     ),
                 )
-                if lines:
-                    cur.execute(_PG_BATCH_LINES, records(_LINE_NAMES, lines))
-                saved = raw.cursor()
-                if loan_rows:
-                    saved.execute(_PG_BATCH_SAVE_LOANS, each_record(_LOAN_ROW_NAMES, loan_rows))
-                if updates:
-                    cur.execute(
-                        _PG_BATCH_UPDATE_INSTALLMENTS, each_record(_INST_ROW_NAMES, updates)
-                    )
+                written = raw.cursor()
                 for lid in rewritten:
-                    cur.execute(_PG_DELETE_INSTALLMENTS, (lid,))
-                    cur.executemany(
+                    written.execute(_PG_DELETE_INSTALLMENTS, (lid,))
+                    written.executemany(
                         _PG_INSERT_INSTALLMENT,
                         [
                             (lid, partitions[lid], *(getattr(i, f) for f in INST_FIELDS))
                             for i in after[lid].installments
                         ],
                     )
-                add = raw.cursor()
-                add.execute(_PG_BATCH_ADD_PAYMENTS, records(_PAYMENT_ROW_NAMES, rows))
-            saved_ids = {int(r[0]) for r in saved.fetchall()} if loan_rows else set()
-            ids = {str(key): int(pid) for pid, key in add.fetchall()}
+            returned = cur.fetchall()
         except _driver_error() as exc:
             raise _wrapped(exc) from exc
+        saved_ids = {int(r[0]) for r in returned if r[1] is None}
+        ids = {str(key): int(pid) for pid, key in returned if key is not None}
         moved = [lid for lid in changed if lid not in saved_ids]
         if moved:  # the loan's version moved since it was read
             raise _loan_changed(moved[0])
@@ -454,6 +449,18 @@ _PG_BATCH_ADD_PAYMENTS = (
     f"INSERT INTO payments ({', '.join(_PAYMENT_ROW_NAMES)}) SELECT * FROM "
     + recordset(_PAYMENT_ROW_NAMES, _PAYMENT_ROW_TYPES)
     + " RETURNING payment_id, idempotency_key"
+)
+#: The group's writes as one statement: each table's rows in a data-modifying ``WITH``
+#: of its own (the statements above, unchanged), so the group pays for one statement's
+#: parsing, binding and execution on both sides rather than five. Its rows are the
+#: loans saved (``loan_id``, no key) and the payments added (``payment_id``, key).
+#: The journal lines' statement trigger runs once the whole statement is done, when
+#: the entries are there.
+_PG_BATCH_WRITE = (
+    f"WITH entries AS ({_PG_BATCH_ENTRIES}), lines AS ({_PG_BATCH_LINES}), "
+    f"saved AS ({_PG_BATCH_SAVE_LOANS}), steps AS ({_PG_BATCH_UPDATE_INSTALLMENTS}), "
+    f"added AS ({_PG_BATCH_ADD_PAYMENTS}) "
+    "SELECT loan_id, NULL::text FROM saved UNION ALL SELECT payment_id, idempotency_key FROM added"
 )
 #: The group's statements run with the plan PostgreSQL keeps for each prepared statement
 #: (for the rest of the transaction only). Left to choose, it plans most of them anew
