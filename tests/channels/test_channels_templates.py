@@ -4,13 +4,18 @@ amounts and dates, and kind to the reader (an opt-out notice, no amounts by SMS)
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from babel.numbers import format_currency
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dunwell.channels.locale import language_for
+from dunwell.channels.locale import LANGUAGES, babel_locale, language_for
 from dunwell.channels.rules import TEMPLATE_CHANNELS, has_opt_out_notice, template_problems
 from dunwell.core.errors import InvalidInput, NotFound
+from dunwell.core.money import CURRENCY_EXPONENTS
 from dunwell.providers.templating import TemplateBook, format_day, format_money, sample_context
 
 MESSAGE_KINDS = ["sms_reminder", "email_reminder", "in_app_reminder", "hardship_outreach",
@@ -50,6 +55,19 @@ def test_amounts_and_dates_follow_the_templates_locale(book: TemplateBook) -> No
     assert format_money(99, "USD", language="en") == "$0.99"
     assert format_money(5000, "JPY", language="zh-CN") == "JP¥5,000"
     assert format_day("2026-01-02", language="zh-CN") == "2026年1月2日"
+
+
+@settings(max_examples=300, deadline=None)
+@given(minor=st.one_of(st.integers(-(10**15), 10**15), st.integers(-1_000, 1_000)),
+       currency=st.sampled_from(sorted(CURRENCY_EXPONENTS)),
+       language=st.sampled_from(LANGUAGES))
+def test_an_amount_is_written_as_babel_writes_it(minor: int, currency: str,
+                                                 language: str) -> None:
+    """The layout a receipt's amount is written through gives Babel's own text for
+    every amount, sign, currency and language."""
+    exact = Decimal(minor).scaleb(-CURRENCY_EXPONENTS[currency])
+    expected = format_currency(exact, currency, locale=babel_locale(language))
+    assert format_money(minor, currency, language=language) == expected
 
 
 def test_a_borrowers_language_tag_picks_zh_cn_or_english() -> None:

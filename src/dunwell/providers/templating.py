@@ -49,11 +49,50 @@ _DATE_PATTERNS = {"zh-CN": "long", "en": "d MMMM y"}
 
 
 def format_money(amount_minor: object, currency: object, *, language: str) -> str:
-    """``amount_minor`` of ``currency`` as the template language writes money."""
+    """``amount_minor`` of ``currency`` as the template language writes money: as
+    Babel's ``format_currency`` writes it, through the amount's layout (:func:`_layout`)
+    when there is one."""
     minor = _as_int(amount_minor, "amount_minor")
     code = str(currency).upper()
-    amount = Decimal(minor).scaleb(-exponent_of(code))
+    exponent = exponent_of(code)
+    digits = str(abs(minor)).rjust(exponent + 1, "0")
+    layout = _layout(language, code, minor < 0, len(digits))
+    if layout is None:
+        return _babel_money(minor, code, exponent, language)
+    return layout.format(*digits)
+
+
+def _babel_money(minor: int, code: str, exponent: int, language: str) -> str:
+    amount = Decimal(minor).scaleb(-exponent)
     return str(format_currency(amount, code, locale=_locale(language)))
+
+
+#: Two amounts a layout is drawn from and checked against: every digit non-zero, and
+#: different at each place, so each digit of the text can be told for the amount's.
+_PROBES = ("123456789" * 4, "567891234" * 4)
+
+
+@lru_cache(maxsize=1024)
+def _layout(language: str, code: str, negative: bool, digit_count: int) -> str | None:
+    """How ``language`` writes an amount of ``code`` with ``digit_count`` digits (minor
+    units, leading zeros up to one whole digit), as a format string with a slot for
+    each digit: Babel's text for two amounts of that many digits, the digits taken
+    out. Babel's formatting (symbol, separators, grouping, sign) is the same for every
+    amount of one length and sign, so a receipt costs a few string operations instead
+    of a pass through Babel's pattern machinery. None when Babel's text does not hold
+    the amount's digits in order (it would round, or write digits of its own): such an
+    amount is formatted by Babel each time."""
+    exponent = exponent_of(code)
+    sign = -1 if negative else 1
+    texts = []
+    for probe in _PROBES:
+        digits = probe[:digit_count]
+        text = _babel_money(sign * int(digits), code, exponent, language)
+        if "".join(ch for ch in text if ch.isdigit()) != digits:
+            return None
+        texts.append("".join("{}" if ch.isdigit() else ch.replace("{", "{{").replace("}", "}}")
+                             for ch in text))
+    return texts[0] if texts[0] == texts[1] else None
 
 
 @lru_cache(maxsize=64)
