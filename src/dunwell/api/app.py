@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dunwell.api.auth import add_auth
 from dunwell.api.channels import router as channels_router
 from dunwell.api.complaints import router as complaints_router
-from dunwell.api.deps import COMMANDS_AT_ONCE, Runner, Services
+from dunwell.api.deps import COMMANDS_AT_ONCE, DECISIONS_AT_ONCE, Runner, Services
 from dunwell.api.docs import add_docs
 from dunwell.api.fast import FastFront
 from dunwell.api.field import router as field_router
@@ -242,7 +242,8 @@ def create_app(settings: Settings | None = None, *, dunwell: Dunwell | None = No
                               "lines and drawdowns; read-only loans. Amounts are decimal "
                               "strings in major units.")
     api.state.services = Services(dunwell, origination,
-                                  Runner(inline=sqlite, limit=COMMANDS_AT_ONCE))
+                                  Runner(inline=sqlite, limit=COMMANDS_AT_ONCE,
+                                         cpu_limit=DECISIONS_AT_ONCE))
     add_docs(api)
     api.include_router(router)
     api.include_router(payments_router)

@@ -23,6 +23,13 @@ T = TypeVar("T")
 #: the connection pool each process keeps (SQLAlchemy's default, 5, which the store's
 #: engine keeps), so no command opens a connection the pool would close after it.
 COMMANDS_AT_ONCE = 5
+#: Of those, the credit decisions a process runs at once. A decision is mostly Python
+#: (reading the application, scoring, sizing the line) around one read and one write;
+#: three or more at once in one process only take turns holding the interpreter's lock,
+#: each waiting up to its switch interval for the others. On PostgreSQL at 500 req/s
+#: (``bench/origination_latency.py``, two workers) two at once gave a p99 of 9.5-15 ms
+#: in five runs of six, three 18-29 ms, five 16-37 ms, and one at a time 36-59 ms.
+DECISIONS_AT_ONCE = 2
 
 
 class Runner:
@@ -31,21 +38,32 @@ class Runner:
     ``limit`` commands at once (the connection pool's size): a request beyond it waits
     here for a connection the pool keeps, instead of opening one the pool would close
     again after the command (a new database session costs the server more than the
-    command)."""
+    command). A command run as ``cpu_bound`` (a credit decision) also waits for one of
+    ``cpu_limit`` places of its own, so no more than that many of them share the
+    interpreter at once, and each still holds one of the ``limit`` places while it
+    runs."""
 
-    def __init__(self, *, inline: bool, limit: int | None = None) -> None:
+    def __init__(self, *, inline: bool, limit: int | None = None,
+                 cpu_limit: int | None = None) -> None:
         self.inline = inline
         self.limit = limit
+        self.cpu_limit = cpu_limit
         self._limiter: CapacityLimiter | None = None
+        self._cpu_limiter: CapacityLimiter | None = None
 
-    async def __call__(self, command: Callable[[], T]) -> T:
+    async def __call__(self, command: Callable[[], T], *, cpu_bound: bool = False) -> T:
         if self.inline:
             return command()
         if self.limit is None:
             return await run_in_threadpool(command)
         if self._limiter is None:  # made inside the event loop that uses it
             self._limiter = CapacityLimiter(self.limit)
-        return await to_thread.run_sync(command, limiter=self._limiter)
+            self._cpu_limiter = CapacityLimiter(min(self.cpu_limit or self.limit, self.limit))
+        if not cpu_bound:
+            return await to_thread.run_sync(command, limiter=self._limiter)
+        assert self._cpu_limiter is not None
+        async with self._cpu_limiter:
+            return await to_thread.run_sync(command, limiter=self._limiter)
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ async def decide_application(application: Application, key: str, svc: Services) 
             uow.commit()
         return decision_json(result.application), result.status
 
-    out, outcome = await svc.run(command)
+    out, outcome = await svc.run(command, cpu_bound=True)
     return _json_bytes(out, outcome)
 
 
