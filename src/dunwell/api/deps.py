@@ -24,12 +24,15 @@ T = TypeVar("T")
 #: engine keeps), so no command opens a connection the pool would close after it.
 COMMANDS_AT_ONCE = 5
 #: Of those, the credit decisions a process runs at once. A decision is mostly Python
-#: (reading the application, scoring, sizing the line) around one read and one write;
-#: three or more at once in one process only take turns holding the interpreter's lock,
+#: (reading the application, scoring, sizing the line) around one read, one write and a
+#: commit; five at once in one process mostly take turns holding the interpreter's lock,
 #: each waiting up to its switch interval for the others. On PostgreSQL at 500 req/s
-#: (``bench/origination_latency.py``, two workers) two at once gave a p99 of 9.5-15 ms
-#: in five runs of six, three 18-29 ms, five 16-37 ms, and one at a time 36-59 ms.
-DECISIONS_AT_ONCE = 2
+#: (``bench/origination_latency.py``, two workers; p99 over runs on one day): five at
+#: once 16-37 ms (median 23, twelve runs), three 11-38 ms (median 19, eight runs), two
+#: 10-152 ms (median 15, fourteen runs, but four above 30: with two places a process
+#: waiting on slow commits, or given more than its share of the connections, falls
+#: behind), one 36-59 ms.
+DECISIONS_AT_ONCE = 3
 
 
 class Runner:
