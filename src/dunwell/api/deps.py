@@ -28,7 +28,7 @@ COMMANDS_AT_ONCE = 5
 #: commit; five at once in one process mostly take turns holding the interpreter's lock,
 #: each waiting up to its switch interval for the others. On PostgreSQL at 500 req/s
 #: (``bench/origination_latency.py``, two workers; p99 over runs on one day): five at
-#: once 16-37 ms (median 23, twelve runs), three 11-38 ms (median 19, eight runs), two
+#: once 16-37 ms (median 23, twelve runs), three 11-38 ms (median 19, nine runs), two
 #: 10-152 ms (median 15, fourteen runs, but four above 30: with two places a process
 #: waiting on slow commits, or given more than its share of the connections, falls
 #: behind), one 36-59 ms.
