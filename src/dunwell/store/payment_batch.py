@@ -347,8 +347,8 @@ class PaymentBatch:
                         *records(_PAYMENT_ROW_NAMES, rows),
                     ),
                 )
-                written = raw.cursor()
                 for lid in rewritten:
+                    written = raw.cursor()
                     written.execute(_PG_DELETE_INSTALLMENTS, (lid,))
                     written.executemany(
                         _PG_INSERT_INSTALLMENT,
