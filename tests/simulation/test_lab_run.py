@@ -159,8 +159,22 @@ def test_a_tiny_run_on_postgresql(db_url: str, tmp_path: Path) -> None:
         pytest.skip("the module's shared run covers SQLite")
     settings = _settings(db_url, borrowers=4, days=2, strategies=("humane",), warmup=3)
     (result,), _ = runner.run_lab(settings, workdir=tmp_path)
-    assert result.run["metrics"]["violations"] == 0
-    assert len(_loans(result.url)) > 0
+    try:
+        assert result.run["metrics"]["violations"] == 0
+        assert len(_loans(result.url)) > 0
+    finally:  # the lab leaves its schema for inspection; the test's is not wanted
+        _drop_own_schema(result.url)
+
+
+def _drop_own_schema(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+            assert schema.startswith("lab_"), schema
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        engine.dispose()
 
 
 def test_an_unknown_strategy_is_refused_before_anything_runs() -> None:
