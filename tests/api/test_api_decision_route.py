@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from applications import merchant_application
 from dunwell.api import routes
 from dunwell.api.schemas import ApplicationDirect, ApplicationIn
 
@@ -29,14 +30,7 @@ pytestmark = pytest.mark.sqlite_only(reason=(
 
 
 def body(**changes: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "applicant": {"kind": "merchant", "reference": "m-route", "name": "Noodle House"},
-        "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,
-        "purpose": "working_capital", "monthly_expenses": "30000.00",
-        "transactions": [{"date": f"2024-{m:02d}-10", "amount": "60000.00", "kind": "sale"}
-                         for m in range(1, 13)]}
-    out.update(changes)
-    return out
+    return merchant_application("m-route", **changes)
 
 
 def raw(data: dict[str, Any]) -> bytes:

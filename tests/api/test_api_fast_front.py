@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import pytest
 
 from access import token_for
+from applications import merchant_application
 from dunwell.api import fast, payments, routes
 from dunwell.api.app import create_app
 from dunwell.app.cob import close_until
@@ -75,14 +76,7 @@ def _payment(amount: Any = "100.00", currency: Any = "CNY", **more: Any) -> byte
 
 
 def _application(**changes: Any) -> bytes:
-    out: dict[str, Any] = {
-        "applicant": {"kind": "merchant", "reference": "m-fast", "name": "Noodle House"},
-        "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,
-        "purpose": "working_capital", "monthly_expenses": "30000.00",
-        "transactions": [{"date": f"2024-{m:02d}-10", "amount": "60000.00", "kind": "sale"}
-                         for m in range(1, 13)]}
-    out.update(changes)
-    return json.dumps(out).encode()
+    return json.dumps(merchant_application("m-fast", **changes)).encode()
 
 
 def _corpus() -> list[Request]:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from access import route_headers, token_headers
+from applications import merchant_application
 from dunwell.api import routes
 from dunwell.api.app import create_app
 from dunwell.bootstrap import Dunwell
@@ -39,14 +40,7 @@ def shaped(r: Any, status: int, code: str | None = None) -> dict[str, Any]:
 
 
 def merchant_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "applicant": {"kind": "merchant", "reference": "m-noodles", "name": "Noodle House"},
-        "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,
-        "purpose": "working_capital", "monthly_expenses": "30000.00",
-        "transactions": [{"date": f"2024-{m:02d}-10", "amount": "60000.00", "kind": "sale"}
-                         for m in range(1, 13)]}
-    body.update(changes)
-    return body
+    return merchant_application("m-noodles", **changes)
 
 
 def id_routes(client: TestClient) -> list[tuple[str, str, str]]:

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from access import token_headers
+from applications import merchant_application
 from dunwell.api.app import create_app
 from dunwell.app.lending.book import open_book, register_product
 from dunwell.bootstrap import Dunwell
@@ -44,13 +45,8 @@ CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance,
 
 def seed(http: TestClient) -> None:
     """A merchant approved with a credit line, and one drawdown: a loan to look at."""
-    body: dict[str, Any] = {
-        "applicant": {"kind": "merchant", "reference": "m-1", "name": "Noodle House"},
-        "currency": "CNY", "requested_amount": "50000.00", "term_months": 12,
-        "purpose": "working_capital", "monthly_expenses": "30000.00",
-        "transactions": [{"date": f"2024-{m:02d}-10", "amount": "60000.00", "kind": "sale"}
-                         for m in range(1, 13)]}
-    r = http.post("/v1/applications", json=body, headers={"Idempotency-Key": "seed-1"})
+    r = http.post("/v1/applications", json=merchant_application("m-1"),
+                  headers={"Idempotency-Key": "seed-1"})
     assert r.status_code == 201 and r.json()["credit_line_id"] == 1, r.text
     terms = {"amount": "10000.00", "term_months": 12}
     q = http.post("/v1/credit-lines/1/quotes", json=terms)
